@@ -1,0 +1,93 @@
+"""symgraph: a symbol-to-symbol derivative graph compiler.
+
+Build a graph of nodes from Python expressions; ``sg.grad`` appends the derivative to
+the same graph as more nodes; ``sg.evaluate`` computes any of them from numeric feeds.
+
+>>> import symgraph as sg
+>>> with sg.Graph():
+...     w, x = sg.var("w", shape=(3,)), sg.var("x", shape=(2,))
+...     f = sg.sigmoid(w[0] * x[0] + w[1] * x[1] + w[2])
+...     dw = sg.grad(f, w)
+>>> sg.evaluate(dw, {w: [2, -3, -3], x: [-1, -2]}).round(4).tolist()
+[-0.1966, -0.3932, 0.1966]
+"""
+
+from symgraph.autodiff import grad, hessian, hvp, jacobian, jvp
+from symgraph.engine import CompiledFunction, compile, evaluate
+from symgraph.export import to_networkx
+from symgraph.formula import formula
+from symgraph.graph import (
+    Graph,
+    MissingFeedError,
+    Node,
+    ShapeError,
+    SymgraphError,
+    ancestors,
+    get_default_graph,
+    name_scope,
+)
+from symgraph.ops import (
+    OPS,
+    Case,
+    Op,
+    abs,
+    add,
+    broadcast_to,
+    cast,
+    concatenate,
+    const,
+    cos,
+    define_op,
+    divide,
+    dot,
+    exp,
+    expand_dims,
+    expm1,
+    log,
+    log1p,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    minimum,
+    multiply,
+    negative,
+    power,
+    relu,
+    reshape,
+    sigmoid,
+    sign,
+    sin,
+    softmax,
+    softplus,
+    sqrt,
+    square,
+    stack,
+    stop_gradient,
+    subtract,
+    sum,
+    sum_to,
+    tan,
+    tanh,
+    transpose,
+    var,
+    where,
+    zeros_like,
+)
+from symgraph.testing import GradCheck, check_grad
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "OPS", "Case", "CompiledFunction", "GradCheck", "Graph", "MissingFeedError", "Node", "Op",
+    "ShapeError", "SymgraphError", "abs", "add", "ancestors", "broadcast_to", "cast",
+    "check_grad", "compile", "concatenate", "const", "cos", "define_op", "divide", "dot",
+    "evaluate", "exp", "expand_dims", "expm1", "formula", "get_default_graph", "grad",
+    "hessian", "hvp", "jacobian", "jvp", "log", "log1p", "log_softmax", "logsumexp", "matmul",
+    "max", "maximum", "mean", "minimum", "multiply", "name_scope", "negative", "power", "relu",
+    "reshape", "sigmoid", "sign", "sin", "softmax", "softplus", "sqrt", "square", "stack",
+    "stop_gradient", "subtract", "sum", "sum_to", "tan", "tanh", "to_networkx", "transpose",
+    "var", "where", "zeros_like",
+]

@@ -1,0 +1,298 @@
+"""Symbol-to-symbol derivatives: ``grad``, ``jvp``, ``jacobian``, ``hessian``, ``hvp``.
+
+Owns: the drivers that walk a graph and call each op's derivative rules. They build
+nodes and never compute numbers (Goodfellow et al., 6.5.5). What every rule would
+otherwise repeat lives here, once: undoing broadcasting (``sum_to`` to the input's
+shape), casting to the input's dtype, summing the contributions of several consumers,
+zeros for disconnected inputs, checking a rule's result shape, provenance (order, call,
+``grad_of``), and rolling back a call that fails half-way.
+
+Imports: ``symgraph.graph`` and ``symgraph.ops``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from symgraph.graph import Node, ShapeError, SymgraphError, ancestors, derivative_context
+from symgraph.ops import add, broadcast_to, cast, const, reshape, stack, sum_to, zeros_like
+from symgraph.ops.core import describe
+
+Wrt = Node | Sequence[Node]
+
+
+def _as_list(wrt: Any, who: str) -> tuple[list[Node], bool]:
+    if isinstance(wrt, Node):
+        return [wrt], True
+    if isinstance(wrt, (list, tuple)):
+        nodes = list(wrt)
+        if not nodes:
+            raise SymgraphError(f"{who}: wrt is empty; pass a node or a non-empty list of nodes")
+        for n in nodes:
+            if not isinstance(n, Node):
+                raise SymgraphError(f"{who}: wrt holds {n!r}, which is not a symgraph node")
+        return nodes, False
+    raise SymgraphError(f"{who}: wrt must be a node or a list of nodes, got {type(wrt).__name__}")
+
+
+def _check_target(y: Any, wrt: list[Node], who: str) -> None:
+    if not isinstance(y, Node):
+        raise SymgraphError(f"{who}: y must be a symgraph node, got {type(y).__name__}")
+    for n in wrt:
+        if n.graph is not y.graph:
+            raise SymgraphError(
+                f"{who}: {describe(n)} belongs to another graph than {describe(y)}; "
+                "differentiate within one sg.Graph"
+            )
+        if n.dtype.kind not in "fc":
+            raise SymgraphError(
+                f"{who}: cannot differentiate with respect to {describe(n)} of dtype {n.dtype}; "
+                "only float nodes have derivatives (declare it with dtype='float64')"
+            )
+    if y.dtype.kind not in "fc":
+        raise SymgraphError(
+            f"{who}: {describe(y)} has dtype {y.dtype}, which has no derivative; "
+            "differentiate a float expression"
+        )
+
+
+def _next_order(nodes: list[Node]) -> int:
+    return 1 + max(n.order for n in nodes)
+
+
+def _total(parts: list[Node]) -> Node:
+    total = parts[0]
+    for p in parts[1:]:
+        total = add(total, p)
+    return total
+
+
+def _fit(c: Node, target: Node, consumer: Node, i: int) -> Node:
+    """Input ``i``'s contribution in ``target``'s shape and dtype (undo broadcasting)."""
+    if c.shape != target.shape or (None in target.shape and len(consumer.inputs) > 1):
+        try:
+            c = sum_to(c, target)
+        except ShapeError:
+            raise SymgraphError(
+                f"the derivative rule of '{consumer.op}' gave shape {c.shape} for its input {i}, "
+                f"{describe(target)}; a rule must return the input's shape or one that "
+                "broadcasts to it"
+            ) from None
+    if c.dtype != target.dtype:
+        c = cast(c, target.dtype)
+    return c
+
+
+class _Transaction:
+    """Undo the nodes a derivative builder appended if it fails half-way."""
+
+    def __init__(self, graph: Any, who: str):
+        self.graph, self.who = graph, who
+        self.call = graph._new_grad_call()
+        self.first = len(graph)
+
+    def fail(self, exc: Exception) -> SymgraphError:
+        self.graph._rollback(self.first, self.call)
+        if isinstance(exc, SymgraphError):
+            return exc
+        return SymgraphError(f"{self.who} failed: {type(exc).__name__}: {exc}")
+
+
+def grad(y: Node, wrt: Wrt) -> Node | list[Node]:
+    """The gradient of the scalar ``y`` with respect to ``wrt``, as new nodes of y's graph.
+
+    ``wrt`` is a node or a list of nodes (inputs or any intermediate node); the result has
+    the same structure and shapes. A node ``y`` does not depend on gets zeros. Nothing is
+    computed: evaluate the result with :func:`symgraph.evaluate`. ``grad`` of a gradient
+    gives higher derivatives.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    ...     y = x ** 3
+    ...     d1 = sg.grad(y, x)
+    ...     d2 = sg.grad(d1, x)
+    >>> float(sg.evaluate(d1, {x: 2.0})), float(sg.evaluate(d2, {x: 2.0}))
+    (12.0, 12.0)
+    """
+    nodes, single = _as_list(wrt, "sg.grad")
+    _check_target(y, nodes, "sg.grad")
+    if y.shape != ():
+        raise SymgraphError(
+            f"sg.grad needs a scalar y, but {describe(y)} has shape {y.shape}; "
+            "use sg.jacobian(y, x) for every derivative, or differentiate y.sum()"
+        )
+    results = _reverse(y, nodes, "sg.grad")
+    return results[0] if single else results
+
+
+def _reverse(y: Node, wrt: list[Node], who: str) -> list[Node]:
+    graph = y.graph
+    forward = ancestors([y])
+    order = _next_order(forward)
+    wrt_ids = {n.id for n in wrt}
+    # Only nodes on a differentiable path from some wrt node to y get a cotangent.
+    relevant: set[int] = set()
+    for n in forward:
+        if n.id in wrt_ids or any(
+            inp.id in relevant and n.opdef.vjp_rule(i) is not None
+            for i, inp in enumerate(n.inputs)
+        ):
+            relevant.add(n.id)
+    tx = _Transaction(graph, who)
+    found: dict[int, Node] = {}
+    try:
+        with derivative_context(order, tx.call) as ctx:
+            ctx.grad_of = y
+            cotangents: dict[int, list[Node]] = {y.id: [const(1, dtype=y.dtype, graph=graph)]}
+            for n in reversed(forward):
+                parts = cotangents.pop(n.id, None)
+                if parts is None:
+                    continue
+                ctx.grad_of = n
+                g = _total(parts)
+                if n.id in wrt_ids:
+                    found[n.id] = g
+                for i, inp in enumerate(n.inputs):
+                    rule = n.opdef.vjp_rule(i) if inp.id in relevant else None
+                    contribution = rule(g, n) if rule is not None else None
+                    if contribution is not None:
+                        contribution = _fit(contribution, inp, n, i)
+                        cotangents.setdefault(inp.id, []).append(contribution)
+            ctx.grad_of = None
+            return [found[n.id] if n.id in found else zeros_like(n) for n in wrt]
+    except Exception as exc:
+        raise tx.fail(exc) from exc
+
+
+def _as_tangent(v: Any, x: Node, who: str) -> Node:
+    if isinstance(v, Node):
+        tangent = v
+    else:
+        try:
+            tangent = const(np.asarray(v, dtype=x.dtype), graph=x.graph)
+        except (ValueError, TypeError) as exc:
+            raise SymgraphError(f"{who}: the direction for {describe(x)} is not numeric: {exc}")
+    if tangent.graph is not x.graph:
+        raise SymgraphError(f"{who}: the direction for {describe(x)} belongs to another graph")
+    if tangent.shape != x.shape:
+        raise ShapeError(
+            f"{who}: the direction has shape {tangent.shape} but {describe(x)} has shape "
+            f"{x.shape}; give one of the same shape"
+        )
+    return tangent
+
+
+def jvp(y: Node, x: Wrt, v: Any) -> Node:
+    """Forward mode: the directional derivative of ``y`` at ``x`` along ``v``.
+
+    Its shape is ``y.shape``; ``x`` may be a list of nodes with a list of directions.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x", shape=(2,))
+    ...     y = x * x                       # Jacobian diag(2x)
+    ...     t = sg.jvp(y, x, [1.0, 0.0])
+    >>> sg.evaluate(t, {x: [3.0, 4.0]}).tolist()
+    [6.0, 0.0]
+    """
+    xs, single = _as_list(x, "sg.jvp")
+    vs = [v] if single else list(v)
+    if len(vs) != len(xs):
+        raise SymgraphError(f"sg.jvp: {len(xs)} nodes in x but {len(vs)} directions in v")
+    _check_target(y, xs, "sg.jvp")
+    tangents = {n.id: _as_tangent(d, n, "sg.jvp") for n, d in zip(xs, vs)}
+    forward = ancestors([y])
+    tx = _Transaction(y.graph, "sg.jvp")
+    try:
+        with derivative_context(_next_order(forward), tx.call) as ctx:
+            for n in forward:
+                if n.id in tangents:
+                    continue
+                ctx.grad_of = n
+                parts = []
+                for i, inp in enumerate(n.inputs):
+                    t = tangents.get(inp.id)
+                    rule = n.opdef.jvp_rule(i) if t is not None else None
+                    contribution = rule(t, n) if rule is not None else None
+                    if contribution is not None:
+                        parts.append(contribution)
+                if parts:
+                    total = _total(parts)
+                    if total.shape != n.shape or None in n.shape:
+                        total = broadcast_to(total, n)
+                    tangents[n.id] = cast(total, n.dtype) if total.dtype != n.dtype else total
+            result = tangents.get(y.id)
+            return zeros_like(y) if result is None else result
+    except Exception as exc:
+        raise tx.fail(exc) from exc
+
+
+def jacobian(y: Node, x: Wrt) -> Node | list[Node]:
+    """All first derivatives: shape ``y.shape + x.shape`` (a list for a list ``x``).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x", shape=(2,))
+    ...     J = sg.jacobian(sg.stack([x[0] * x[1], x[0] + x[1]]), x)
+    >>> sg.evaluate(J, {x: [2.0, 3.0]}).tolist()
+    [[3.0, 2.0], [1.0, 1.0]]
+    """
+    xs, single = _as_list(x, "sg.jacobian")
+    _check_target(y, xs, "sg.jacobian")
+    if y.shape == ():
+        out = _reverse(y, xs, "sg.jacobian")
+        return out[0] if single else out
+    if None in y.shape:
+        raise SymgraphError(
+            f"sg.jacobian needs a static shape for {describe(y)}; give its inputs static shapes"
+        )
+    size = int(np.prod(y.shape))
+    flat = reshape(y, (size,))
+    rows = [_reverse(flat[i], xs, "sg.jacobian") for i in range(size)]
+    results = []
+    tx = _Transaction(y.graph, "sg.jacobian")
+    with derivative_context(_next_order(ancestors([y])), tx.call):
+        for j, xj in enumerate(xs):
+            if size == 0:
+                results.append(zeros_like(const(np.zeros(y.shape + xj.shape, xj.dtype),
+                                                graph=y.graph)))
+            else:
+                results.append(reshape(stack([r[j] for r in rows]), y.shape + xj.shape))
+    return results[0] if single else results
+
+
+def hessian(y: Node, x: Node) -> Node:
+    """All second derivatives of the scalar ``y``: shape ``x.shape + x.shape``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x", shape=(2,))
+    ...     H = sg.hessian(x[0] ** 2 * x[1], x)
+    >>> sg.evaluate(H, {x: [1.0, 2.0]}).tolist()
+    [[4.0, 2.0], [2.0, 0.0]]
+    """
+    if not isinstance(x, Node):
+        raise SymgraphError("sg.hessian: x must be one node (stack several into one)")
+    return jacobian(grad(y, x), x)
+
+
+def hvp(y: Node, x: Node, v: Any) -> Node:
+    """Hessian-vector product ``H(y) @ v``, shape ``x.shape``, without forming ``H``.
+
+    Built as forward mode over reverse mode (the ``jvp`` of the gradient along ``v``):
+    a small constant times the cost of a gradient.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x", shape=(2,))
+    ...     Hv = sg.hvp(x[0] ** 2 * x[1], x, [1.0, 0.0])
+    >>> sg.evaluate(Hv, {x: [1.0, 2.0]}).tolist()
+    [4.0, 2.0]
+    """
+    if not isinstance(x, Node):
+        raise SymgraphError("sg.hvp: x must be one node")
+    return jvp(grad(y, x), x, v)

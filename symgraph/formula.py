@@ -1,0 +1,107 @@
+"""Infix text of a node: ``sigmoid(w[0]*x[0] + w[1]*x[1] + w[2])``.
+
+Owns: ``str``/``repr`` of nodes. Minimal parentheses from each op's precedence; shared
+subexpressions are printed where they are used (``sg.pprint`` names them once instead).
+Iterative, and bounded: a node deeper than ``max_depth`` prints as ``…``, so the text of
+a node at the end of a 100,000-node chain is short and instant.
+
+Imports: ``symgraph.graph`` and ``symgraph.ops.core`` (for constant labels).
+"""
+
+from __future__ import annotations
+
+from symgraph.graph import Node
+from symgraph.ops.core import const_label
+
+ATOM = 100
+MAX_DEPTH = 40
+MAX_CHARS = 2000
+
+
+def _attr_text(node: Node) -> str:
+    from symgraph.ops.shape import format_index
+
+    parts = []
+    for key in node.opdef.show_attrs:
+        value = node.attrs.get(key)
+        if value is None or value is False:
+            continue
+        if key == "index":
+            value = format_index(value)
+        elif isinstance(value, tuple) and len(value) == 1 and key == "axis":
+            value = value[0]
+        parts.append(f"{key}={value}")
+    return "".join(", " + p for p in parts)
+
+
+def _prec(node: Node) -> int:
+    if node.op == "const" and not node.name and node.attrs["value"].ndim == 0:
+        return 30 if node.attrs["value"][()] < 0 else ATOM  # -3 binds like unary minus
+    return node.opdef.prec if node.opdef.infix or node.op == "getitem" else ATOM
+
+
+def _wrap(text: str, inner: int, needed: int, strict: bool = False) -> str:
+    return f"({text})" if inner < needed or (strict and inner == needed) else text
+
+
+def _render(node: Node, args: list[str]) -> str:
+    op = node.opdef
+    if node.op == "var":
+        return node.name
+    if node.op == "const":
+        return const_label(node)
+    if node.op == "getitem":
+        from symgraph.ops.shape import format_index
+
+        return _wrap(args[0], _prec(node.inputs[0]), op.prec) + format_index(node.attrs["index"])
+    if op.infix and len(args) == 1:  # prefix minus
+        return op.infix + _wrap(args[0], _prec(node.inputs[0]), op.prec, strict=True)
+    if op.infix and len(args) == 2:
+        a, b = node.inputs
+        right_assoc = op.infix == "**"
+        left = _wrap(args[0], _prec(a), op.prec, strict=right_assoc)
+        right = _wrap(args[1], _prec(b), op.prec, strict=not right_assoc and op.infix in "-/@")
+        # Tight products (w[0]*x[0]) and spaced sums, as in the CS231n notes.
+        sep = op.infix if op.infix in ("*", "/", "**") else f" {op.infix} "
+        return left + sep + right
+    label = op.label or op.name
+    return f"{label}({', '.join(args)}{_attr_text(node)})"
+
+
+def formula(node: Node, max_depth: int = MAX_DEPTH, max_chars: int = MAX_CHARS) -> str:
+    """The infix formula of ``node`` (what ``str(node)`` shows).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     w, x = sg.var("w", shape=(3,)), sg.var("x", shape=(2,))
+    ...     f = sg.sigmoid(w[0] * x[0] + w[1] * x[1] + w[2])
+    >>> sg.formula(f)
+    'sigmoid(w[0]*x[0] + w[1]*x[1] + w[2])'
+    """
+    # Breadth-first depths, so a node reached by a short path prints in full.
+    depth = {node.id: 0}
+    frontier = [node]
+    nodes = {node.id: node}
+    while frontier:
+        nxt = []
+        for n in frontier:
+            d = depth[n.id]
+            if d >= max_depth or n.op in ("var", "const"):
+                continue
+            for inp in n.inputs:
+                if inp.id not in depth:
+                    depth[inp.id] = d + 1
+                    nodes[inp.id] = inp
+                    nxt.append(inp)
+        frontier = nxt
+    # Bottom-up in id order: inputs always have smaller ids than their consumers.
+    text: dict[int, str] = {}
+    for nid in sorted(nodes):
+        n = nodes[nid]
+        if depth[nid] >= max_depth and n.op not in ("var", "const"):
+            text[nid] = "…"
+            continue
+        args = [text.get(i.id, "…") for i in n.inputs]
+        s = _render(n, args)
+        text[nid] = s if len(s) <= max_chars else s[: max_chars - 1] + "…"
+    return text[node.id]

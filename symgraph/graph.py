@@ -1,0 +1,486 @@
+"""Nodes, graphs, errors and iterative graph walks.
+
+Owns: the data model. A :class:`Graph` is append-only: a node can only use nodes that
+already exist, so node ids (creation order) are a topological order. Walks therefore
+never recurse: they sort by id. Nodes are *interned*: asking for a node with the same op,
+inputs and attributes returns the existing one, so equal subexpressions are one node and
+``grad`` reuses forward nodes (Goodfellow et al., Fig. 6.10).
+
+Imports: the standard library and NumPy only. The operator methods of :class:`Node`
+(``+``, ``@``, ``x[0]``...) call the op constructors through ``_OPS``, which
+``symgraph.ops`` fills in when it is imported (so this module does not import ops).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import itertools
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "SymgraphError",
+    "ShapeError",
+    "MissingFeedError",
+    "Graph",
+    "Node",
+    "name_scope",
+    "get_default_graph",
+    "ancestors",
+]
+
+
+class SymgraphError(Exception):
+    """Every mistake a user can make raises this (or a subclass).
+
+    >>> import symgraph as sg
+    >>> issubclass(sg.ShapeError, sg.SymgraphError)
+    True
+    """
+
+
+class ShapeError(SymgraphError, ValueError):
+    """Shapes that do not fit: found while building, or when a feed is checked."""
+
+
+class MissingFeedError(SymgraphError, KeyError):
+    """An input needed by the requested outputs was not fed.
+
+    ``missing`` lists every such input node.
+    """
+
+    def __init__(self, message: str, missing: Sequence[Node] = ()):
+        super().__init__(message)
+        self.missing = tuple(missing)
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+# Filled by symgraph.ops at import: the namespace that holds add, mul, getitem, ...
+_OPS: Any = None
+
+
+class _BuildContext:
+    """What nodes built right now are: user nodes (order 0) or part of a ``grad`` call."""
+
+    __slots__ = ("order", "grad_call", "grad_of", "simplify")
+
+    def __init__(self, order: int = 0, grad_call: int | None = None):
+        self.order = order
+        self.grad_call = grad_call
+        self.grad_of: Node | None = None
+        # Inside a derivative builder, trivial identities (x*1, x+0) are not materialised.
+        self.simplify = grad_call is not None
+
+
+_USER_CONTEXT = _BuildContext()
+_build_context: contextvars.ContextVar[_BuildContext] = contextvars.ContextVar(
+    "symgraph_build_context", default=_USER_CONTEXT
+)
+_default_graph: contextvars.ContextVar[Graph | None] = contextvars.ContextVar(
+    "symgraph_default_graph", default=None
+)
+_scope: contextvars.ContextVar[str] = contextvars.ContextVar("symgraph_scope", default="")
+_root_graph: Graph | None = None
+_root_lock = threading.Lock()
+
+
+def get_default_graph() -> Graph:
+    """The graph that ``sg.var`` and ``sg.const`` add to.
+
+    Inside ``with g:`` it is ``g``; elsewhere it is one process-wide graph.
+
+    >>> import symgraph as sg
+    >>> g = sg.Graph()
+    >>> with g:
+    ...     sg.get_default_graph() is g
+    True
+    """
+    graph = _default_graph.get()
+    if graph is not None:
+        return graph
+    global _root_graph
+    with _root_lock:
+        if _root_graph is None:
+            _root_graph = Graph()
+        return _root_graph
+
+
+@contextlib.contextmanager
+def name_scope(name: str) -> Iterator[str]:
+    """Nodes built inside carry the scope (``"layer1"``, nested ``"net/layer1"``).
+
+    The renderer draws each scope as a cluster.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    ...     with sg.name_scope("layer1"):
+    ...         h = sg.tanh(x)
+    >>> h.scope
+    'layer1'
+    """
+    if not isinstance(name, str) or not name or "/" in name:
+        raise SymgraphError(
+            f"name_scope needs a non-empty name without '/', got {name!r}; nest scopes instead"
+        )
+    outer = _scope.get()
+    full = f"{outer}/{name}" if outer else name
+    token = _scope.set(full)
+    try:
+        yield full
+    finally:
+        _scope.reset(token)
+
+
+class Node:
+    """One operation in a graph: an immutable symbol, never a value.
+
+    Attributes: ``op`` (str), ``inputs`` (tuple of Nodes), ``attrs`` (dict of the op's
+    static parameters, read-only by convention), ``shape`` (tuple; ``None`` for a
+    dimension known only when fed), ``dtype`` (numpy dtype), ``name`` (str or None),
+    ``order`` (0 for nodes the user built, k for nodes made by a k-th ``grad``),
+    ``id`` (unique in its graph, increasing in creation order), ``graph``, ``scope``,
+    and provenance for derivative nodes: ``grad_call`` (which ``grad`` call built it) and
+    ``grad_of`` (the forward node whose derivative rule built it).
+
+    Nodes hash by identity and ``==`` is not overloaded, so they can be dict keys.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    ...     y = sg.sin(x) * 2
+    >>> y.op, y.shape, str(y)
+    ('mul', (), 'sin(x)*2')
+    """
+
+    __slots__ = (
+        "op",
+        "inputs",
+        "attrs",
+        "shape",
+        "dtype",
+        "name",
+        "order",
+        "id",
+        "graph",
+        "scope",
+        "grad_call",
+        "grad_of",
+        "opdef",
+        "__weakref__",
+    )
+
+    # NumPy must defer to our reflected operators (np.float64(2) * node -> node.__rmul__).
+    __array_ufunc__ = None
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError(f"symgraph nodes are immutable (tried to set {key!r})")
+
+    # --- operators: thin calls into the op constructors -----------------------------------
+    def __add__(self, other: Any) -> Node:
+        return _OPS.add(self, other)
+
+    def __radd__(self, other: Any) -> Node:
+        return _OPS.add(other, self)
+
+    def __sub__(self, other: Any) -> Node:
+        return _OPS.subtract(self, other)
+
+    def __rsub__(self, other: Any) -> Node:
+        return _OPS.subtract(other, self)
+
+    def __mul__(self, other: Any) -> Node:
+        return _OPS.multiply(self, other)
+
+    def __rmul__(self, other: Any) -> Node:
+        return _OPS.multiply(other, self)
+
+    def __truediv__(self, other: Any) -> Node:
+        return _OPS.divide(self, other)
+
+    def __rtruediv__(self, other: Any) -> Node:
+        return _OPS.divide(other, self)
+
+    def __pow__(self, other: Any) -> Node:
+        return _OPS.power(self, other)
+
+    def __rpow__(self, other: Any) -> Node:
+        return _OPS.power(other, self)
+
+    def __matmul__(self, other: Any) -> Node:
+        return _OPS.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Node:
+        return _OPS.matmul(other, self)
+
+    def __neg__(self) -> Node:
+        return _OPS.negative(self)
+
+    def __pos__(self) -> Node:
+        return self
+
+    def __lt__(self, other: Any) -> Node:
+        return _OPS.less(self, other)
+
+    def __le__(self, other: Any) -> Node:
+        return _OPS.less_equal(self, other)
+
+    def __gt__(self, other: Any) -> Node:
+        return _OPS.greater(self, other)
+
+    def __ge__(self, other: Any) -> Node:
+        return _OPS.greater_equal(self, other)
+
+    def __getitem__(self, index: Any) -> Node:
+        return _OPS.getitem(self, index)
+
+    @property
+    def T(self) -> Node:
+        """The transpose (all axes reversed), as ``numpy.ndarray.T``."""
+        return _OPS.transpose(self)
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return len(self.shape)
+
+    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Node:
+        """Sum over ``axis`` (all axes by default), as ``numpy.sum``."""
+        return _OPS.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Node:
+        """Mean over ``axis`` (all axes by default), as ``numpy.mean``."""
+        return _OPS.mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Node:
+        """Maximum over ``axis``; its gradient goes to the first maximal element."""
+        return _OPS.max(self, axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape: Any) -> Node:
+        """Reshape (one dimension may be -1), as ``numpy.reshape``."""
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+            shape = tuple(shape[0])
+        return _OPS.reshape(self, shape)
+
+    # --- things a symbol cannot do ---------------------------------------------------------
+    def __bool__(self) -> bool:
+        raise SymgraphError(
+            f"the node {_short(self)} is a symbol and has no truth value; "
+            "use sg.where(cond, a, b) for a choice inside the graph, or sg.evaluate it first"
+        )
+
+    def __iter__(self) -> Iterator[Node]:
+        if not self.shape or self.shape[0] is None:
+            raise SymgraphError(
+                f"cannot iterate over the node {_short(self)} of shape {self.shape}; "
+                "index it (x[0]) instead"
+            )
+        return (self[i] for i in range(self.shape[0]))
+
+    def __len__(self) -> int:
+        if not self.shape or self.shape[0] is None:
+            raise SymgraphError(
+                f"the node {_short(self)} of shape {self.shape} has no static length"
+            )
+        return self.shape[0]
+
+    def __float__(self) -> float:
+        raise SymgraphError(
+            f"the node {_short(self)} is a symbol, not a number; use sg.evaluate(node, feeds)"
+        )
+
+    __int__ = __float__
+    __index__ = __float__
+
+    # --- display ----------------------------------------------------------------------------
+    def __str__(self) -> str:
+        return _OPS.formula(self)
+
+    def __repr__(self) -> str:
+        return _OPS.formula(self)
+
+    def _repr_svg_(self) -> str:
+        return _OPS.render_svg(self)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+def _short(node: Node) -> str:
+    """A short label for error messages that cannot afford a full formula."""
+    if node.name:
+        return repr(node.name)
+    return f"#{node.id} ({node.op}, shape {node.shape})"
+
+
+class Graph:
+    """An append-only graph of interned nodes.
+
+    ``with g:`` makes ``g`` the default graph of the block (a ``contextvars`` scope, so
+    threads and async tasks each see their own). Creating nodes is thread-safe.
+
+    >>> import symgraph as sg
+    >>> g = sg.Graph()
+    >>> with g:
+    ...     x = sg.var("x")
+    ...     y = sg.sin(x) + sg.sin(x)   # sin(x) is built once
+    >>> len(g), y.inputs[0] is y.inputs[1]
+    (3, True)
+    """
+
+    _counter = itertools.count()
+
+    def __init__(self, name: str | None = None):
+        self.name = name
+        self.uid = next(Graph._counter)
+        self._interned: dict[tuple, Node] = {}
+        self._nodes: list[Node] = []
+        self._by_name: dict[str, list[Node]] = {}
+        self._lock = threading.RLock()
+        self._grad_calls = itertools.count(1)
+        self._tokens: list[contextvars.Token] = []
+        # Caches keyed by node ids; nodes never change, so entries never go stale.
+        self.cache: dict[Any, Any] = {}
+
+    # --- default-graph scope ------------------------------------------------------------
+    def __enter__(self) -> Graph:
+        self._tokens.append(_default_graph.set(self))
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _default_graph.reset(self._tokens.pop())
+
+    # --- inspection -----------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    @property
+    def nodes(self) -> tuple[Node, ...]:
+        """All nodes in creation (= topological) order."""
+        with self._lock:
+            return tuple(self._nodes)
+
+    def by_name(self, name: str) -> list[Node]:
+        """The nodes (usually one input) carrying ``name``."""
+        with self._lock:
+            return list(self._by_name.get(name, ()))
+
+    def __repr__(self) -> str:
+        label = f" {self.name!r}" if self.name else ""
+        return f"<symgraph.Graph{label} with {len(self._nodes)} nodes>"
+
+    # --- construction (used by the op constructors; not public) ----------------------------
+    def _new_grad_call(self) -> int:
+        return next(self._grad_calls)
+
+    def _lookup(self, key: tuple) -> Node | None:
+        return self._interned.get(key)
+
+    def _add(
+        self,
+        key: tuple | None,
+        opdef: Any,
+        inputs: tuple[Node, ...],
+        attrs: dict[str, Any],
+        shape: tuple,
+        dtype: np.dtype,
+        name: str | None = None,
+    ) -> Node:
+        """Append a node, or return the interned one with the same ``key``."""
+        ctx = _build_context.get()
+        with self._lock:
+            if key is not None:
+                existing = self._interned.get(key)
+                if existing is not None:
+                    return existing
+            node = object.__new__(Node)
+            setter = object.__setattr__
+            setter(node, "op", opdef.name)
+            setter(node, "opdef", opdef)
+            setter(node, "inputs", inputs)
+            setter(node, "attrs", attrs)
+            setter(node, "shape", shape)
+            setter(node, "dtype", dtype)
+            setter(node, "name", name)
+            setter(node, "order", ctx.order)
+            setter(node, "id", len(self._nodes))
+            setter(node, "graph", self)
+            setter(node, "scope", _scope.get())
+            setter(node, "grad_call", ctx.grad_call)
+            setter(node, "grad_of", ctx.grad_of)
+            self._nodes.append(node)
+            if key is not None:
+                self._interned[key] = node
+            if name is not None:
+                self._by_name.setdefault(name, []).append(node)
+            return node
+
+    def _rollback(self, first_id: int, grad_call: int) -> None:
+        """Forget the nodes a failed ``grad`` call appended (only if nothing else did)."""
+        with self._lock:
+            if any(n.grad_call != grad_call for n in self._nodes[first_id:]):
+                return  # another thread built nodes meanwhile; keep the graph consistent
+            dropped = self._nodes[first_id:]
+            del self._nodes[first_id:]
+            doomed = {id(n) for n in dropped}
+            for key in [k for k, v in self._interned.items() if id(v) in doomed]:
+                del self._interned[key]
+
+
+def ancestors(outputs: Iterable[Node], stop: frozenset[int] | set[int] = frozenset()) -> list[Node]:
+    """All ancestors of ``outputs`` (themselves included), sorted by id (topological).
+
+    Iterative; walks through no node whose id is in ``stop`` (those are kept, their
+    inputs are not visited).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    ...     y = sg.sin(x) * x
+    >>> [n.op for n in sg.ancestors([y])]
+    ['var', 'sin', 'mul']
+    """
+    seen: dict[int, Node] = {}
+    stack = list(outputs)
+    while stack:
+        node = stack.pop()
+        if node.id in seen:
+            continue
+        seen[node.id] = node
+        if node.id not in stop:
+            for inp in node.inputs:
+                if inp.id not in seen:
+                    stack.append(inp)
+    return [seen[i] for i in sorted(seen)]
+
+
+def build_context() -> _BuildContext:
+    """The current build context (internal: used by op constructors and autodiff)."""
+    return _build_context.get()
+
+
+@contextlib.contextmanager
+def derivative_context(order: int, grad_call: int) -> Iterator[_BuildContext]:
+    """Nodes built inside are derivative nodes of ``order`` made by ``grad_call``."""
+    ctx = _BuildContext(order, grad_call)
+    token = _build_context.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _build_context.reset(token)
+
+
+@contextlib.contextmanager
+def user_context() -> Iterator[None]:
+    """Nodes built inside are plain user nodes (order 0), even within a ``grad``."""
+    token = _build_context.set(_USER_CONTEXT)
+    try:
+        yield
+    finally:
+        _build_context.reset(token)

@@ -1,0 +1,445 @@
+"""How an op is declared, and how nodes are made from it.
+
+Owns: :class:`Op` (one declaration per op: forward rule, derivative rules, shape and
+dtype rules, display, test cases), the registry ``OPS``, inputs (``var``), constants
+(``const``, with NumPy-2 weak promotion of Python scalars) and :func:`make`, the single
+place where a node is checked, interned and appended.
+
+Imports: ``symgraph.graph`` and NumPy.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from symgraph.graph import (
+    Graph,
+    Node,
+    ShapeError,
+    SymgraphError,
+    build_context,
+    get_default_graph,
+)
+
+Shape = tuple  # of int | None
+
+# A derivative rule builds nodes: vjp_i(g, out) is input i's share of the cotangent g of
+# ``out``; jvp_i(t, out) is the tangent of ``out`` caused by a tangent t of input i.
+Rule = Callable[..., "Node | None"]
+
+
+@dataclass
+class Case:
+    """A test case for an op: how to build it from fresh inputs and where to sample them.
+
+    ``inputs`` is a list of ``(shape, low, high)`` (or ``(shape, "int")`` / a NumPy array
+    for a fixed value); ``build`` maps the input nodes to the node under test; ``ref`` maps
+    the NumPy inputs to the expected value (by default the op's own forward rule).
+    ``order`` is how many derivatives the gradient check takes (2 unless the op is not
+    twice differentiable on the domain).
+    """
+
+    build: Callable[..., Node]
+    inputs: list
+    ref: Callable[..., Any] | None = None
+    order: int = 2
+
+
+@dataclass(eq=False)
+class Op:
+    """The one declaration of an op.
+
+    - ``impl(*arrays, **attrs)``: the forward rule, in NumPy.
+    - ``shape(inputs, attrs)`` and ``dtype(inputs, attrs)``: static rules (inputs are
+      Nodes); raise :class:`ShapeError` for operands that do not fit.
+    - ``vjp``: one rule per input, ``rule(g, out) -> Node | None`` (``None``: no gradient
+      flows to that input), or for ops with any number of inputs one rule
+      ``rule(g, out, i)``. Rules use symgraph's own ops, so derivatives are
+      differentiable again. Broadcasting is undone by the ``grad`` driver, not here.
+    - ``jvp``: the same for forward mode, ``rule(t, out) -> Node | None``.
+    - ``infix``/``prec``: how ``str`` prints it (``None``: as a call ``label(args)``).
+    - ``cases``: test cases (see :class:`Case`); the registry test runs every one.
+
+    Users declare their own ops with :func:`symgraph.define_op`.
+    """
+
+    name: str
+    impl: Callable[..., Any]
+    shape: Callable[[tuple, dict], Shape]
+    dtype: Callable[[tuple, dict], np.dtype]
+    vjp: Sequence[Rule | None] | Rule | None = None
+    jvp: Sequence[Rule | None] | Rule | None = None
+    infix: str | None = None
+    prec: int = 100
+    label: str | None = None
+    show_attrs: tuple[str, ...] = ()
+    cases: list[Case] = field(default_factory=list)
+    # Inputs that only lend their runtime shape (drawn dotted, never differentiated).
+    shape_only: tuple[int, ...] = ()
+    doc: str = ""
+
+    def vjp_rule(self, i: int) -> Rule | None:
+        return _rule(self.vjp, i)
+
+    def jvp_rule(self, i: int) -> Rule | None:
+        return _rule(self.jvp, i)
+
+    def __repr__(self) -> str:
+        return f"<symgraph op {self.name!r}>"
+
+
+def _rule(rules: Any, i: int) -> Rule | None:
+    if rules is None:
+        return None
+    if callable(rules):
+        return functools.partial(_variadic, rules, i)
+    return rules[i] if i < len(rules) else None
+
+
+def _variadic(rule: Rule, i: int, cot: Node, out: Node) -> Node | None:
+    return rule(cot, out, i)
+
+
+OPS: dict[str, Op] = {}
+
+
+def register(op: Op) -> Op:
+    """Add an op to the registry (its name must be new)."""
+    if op.name in OPS:
+        raise SymgraphError(f"an op named {op.name!r} is already declared; choose another name")
+    OPS[op.name] = op
+    return op
+
+
+# --- shapes and dtypes ---------------------------------------------------------------------
+
+
+def describe(node: Node) -> str:
+    """How errors name a node: its name, or its (shortened) formula, and its shape."""
+    label = node.name if node.op == "var" and node.name else _brief(str(node))
+    return f"'{label}' (shape {node.shape})"
+
+
+def _brief(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@functools.lru_cache(maxsize=4096)
+def broadcast_shapes(a: Shape, b: Shape) -> Shape | None:
+    """NumPy broadcasting of two static shapes; ``None`` if they cannot broadcast.
+
+    An unknown dimension (``None``) against 1 stays unknown; against ``n`` it becomes ``n``.
+    """
+    if a == b:
+        return a
+    out = []
+    for i in range(1, max(len(a), len(b)) + 1):
+        da = a[-i] if i <= len(a) else 1
+        db = b[-i] if i <= len(b) else 1
+        if da == db or db == 1:
+            out.append(da)
+        elif da == 1:
+            out.append(db)
+        elif da is None:
+            out.append(db)
+        elif db is None:
+            out.append(da)
+        else:
+            return None
+    return tuple(reversed(out))
+
+
+def broadcast_rule(inputs: tuple, attrs: dict) -> Shape:
+    shape = inputs[0].shape
+    for other in inputs[1:]:
+        result = broadcast_shapes(shape, other.shape)
+        if result is None:
+            names = " and ".join(describe(n) for n in inputs)
+            raise ShapeError(
+                f"cannot broadcast {names} together; make the trailing dimensions equal or 1"
+            )
+        shape = result
+    return shape
+
+
+def same_shape(inputs: tuple, attrs: dict) -> Shape:
+    return inputs[0].shape
+
+
+FLOAT64 = np.dtype("float64")
+BOOL = np.dtype("bool")
+
+
+@functools.lru_cache(maxsize=1024)
+def _promote(dtypes: tuple, inexact: bool) -> np.dtype:
+    dtype = np.result_type(*dtypes)
+    if inexact and dtype.kind not in "fc":
+        dtype = FLOAT64
+    return dtype
+
+
+def promote(inputs: tuple, attrs: dict) -> np.dtype:
+    """NumPy's promotion of the inputs' dtypes (``int + int`` stays integer)."""
+    return _promote(tuple(n.dtype for n in inputs), False)
+
+
+def inexact(inputs: tuple, attrs: dict) -> np.dtype:
+    """Promotion, then integers and booleans become float64 (as ``np.sin`` does)."""
+    return _promote(tuple(n.dtype for n in inputs), True)
+
+
+def first_dtype(inputs: tuple, attrs: dict) -> np.dtype:
+    return inputs[0].dtype
+
+
+def boolean(inputs: tuple, attrs: dict) -> np.dtype:
+    return BOOL
+
+
+def normalize_axes(axis: Any, ndim: int, who: str) -> tuple[int, ...] | None:
+    """``axis`` as a sorted tuple of non-negative ints (``None`` for all axes)."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+            raise ShapeError(f"{who}: axis {a!r} is out of range for {ndim} dimensions")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ShapeError(f"{who}: axis {axis!r} repeats an axis")
+    return tuple(sorted(out))
+
+
+# --- making nodes -----------------------------------------------------------------------------
+
+
+def _graph_of(nodes: Sequence[Node], who: str) -> Graph:
+    graph = nodes[0].graph
+    for n in nodes[1:]:
+        if n.graph is not graph:
+            raise SymgraphError(
+                f"{who}: {describe(nodes[0])} and {describe(n)} belong to different graphs; "
+                "build every node of one computation inside the same sg.Graph"
+            )
+    return graph
+
+
+def make(op: Op, inputs: Sequence[Node], attrs: dict | None = None) -> Node:
+    """Return the node ``op(*inputs, **attrs)``: the existing one if it was built before."""
+    inputs = tuple(inputs)
+    attrs = attrs or {}
+    graph = _graph_of(inputs, op.name) if inputs else get_default_graph()
+    key = (op.name, *[n.id for n in inputs], *attrs.items())
+    existing = graph._lookup(key)
+    if existing is not None:
+        return existing
+    shape = op.shape(inputs, attrs)
+    dtype = op.dtype(inputs, attrs)
+    return graph._add(key, op, inputs, attrs, shape, dtype)
+
+
+def is_scalar_value(value: Any) -> bool:
+    return isinstance(value, (numbers.Number, np.generic)) and not isinstance(value, Node)
+
+
+def as_node(value: Any, like: Node | None = None, graph: Graph | None = None) -> Node:
+    """``value`` as a node of ``like``'s graph: Python numbers take ``like``'s dtype kind
+    (NumPy 2's weak scalars: ``float32_node * 2.0`` stays float32)."""
+    if isinstance(value, Node):
+        return value
+    if graph is None:
+        graph = like.graph if like is not None else get_default_graph()
+    if isinstance(value, (bool, int, float, complex)) and like is not None:
+        try:
+            dtype = np.result_type(like.dtype, value)
+        except (TypeError, OverflowError) as exc:
+            raise SymgraphError(f"the number {value!r} does not fit {describe(like)}: {exc}")
+        return const(value, dtype=dtype, graph=graph)
+    return const(value, graph=graph)
+
+
+def operands(values: Sequence[Any], who: str, graph: Graph | None = None) -> list[Node]:
+    """Nodes for an op's arguments; Python numbers adapt to the first node's dtype."""
+    like = next((v for v in values if isinstance(v, Node)), None)
+    if like is None:
+        return [const(v, graph=graph) for v in values]
+    return [as_node(v, like) for v in values]
+
+
+# --- inputs and constants ------------------------------------------------------------------
+
+
+def _check_dtype(dtype: Any, who: str) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise SymgraphError(f"{who}: {dtype!r} is not a NumPy dtype ({exc})") from None
+    if dt.kind not in "biuf":
+        raise SymgraphError(
+            f"{who}: dtype {dt} is not supported; use a float, integer or bool dtype"
+        )
+    return dt
+
+
+def _check_shape(shape: Any, who: str) -> Shape:
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise SymgraphError(f"{who}: shape must be a tuple of ints or None, got {shape!r}")
+    for d in dims:
+        if d is not None and not (isinstance(d, (int, np.integer)) and d >= 0):
+            raise SymgraphError(
+                f"{who}: shape {shape!r} has {d!r}; dimensions are ints >= 0 or None (unknown)"
+            )
+    return tuple(None if d is None else int(d) for d in dims)
+
+
+def _var_shape(inputs: tuple, attrs: dict) -> Shape:
+    raise AssertionError("vars carry their shape")  # pragma: no cover
+
+
+VAR = register(
+    Op(
+        name="var",
+        impl=lambda: None,
+        shape=_var_shape,
+        dtype=_var_shape,
+        doc="an input, fed when the graph is evaluated",
+    )
+)
+
+
+def var(name: str, shape: Any = (), dtype: Any = "float64") -> Node:
+    """An input of the default graph: a scalar by default, fed by node or by name.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     W = sg.var("W", shape=(3, None))
+    >>> W.shape, W.dtype.name
+    ((3, None), 'float64')
+    """
+    if not isinstance(name, str) or not name:
+        raise SymgraphError(f"sg.var needs a non-empty string name, got {name!r}")
+    who = f"sg.var({name!r})"
+    shape = _check_shape(shape, who)
+    dtype = _check_dtype(dtype, who)
+    graph = get_default_graph()
+    return graph._add(None, VAR, (), {}, shape, dtype, name)
+
+
+def _format_number(v: Any) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    f = float(v)
+    if f == int(f) and abs(f) < 1e15:
+        return str(int(f))
+    return f"{f:.6g}"
+
+
+def const_label(node: Node) -> str:
+    """How a constant prints: ``2``, ``0.5``, ``[1, 2]``, ``zeros(3, 4)``, or its name."""
+    if node.name:
+        return node.name
+    value = node.attrs["value"]
+    if value.ndim == 0:
+        return _format_number(value[()])
+    if value.size and not any(value.strides):
+        fill = value.flat[0]
+        dims = ", ".join(map(str, value.shape))
+        if fill == 0:
+            return f"zeros({dims})"
+        if fill == 1:
+            return f"ones({dims})"
+        return f"full(({dims}), {_format_number(fill)})"
+    if value.size <= 4 and value.ndim == 1:
+        return "[" + ", ".join(_format_number(v) for v in value) + "]"
+    return f"const{value.shape}"
+
+
+def _const_key(value: np.ndarray) -> tuple | None:
+    if value.size and not any(value.strides):  # a broadcast fill: zeros(shape), ones(shape)
+        return ("const", value.dtype.str, value.shape, "fill", value.flat[0].tobytes())
+    if value.size <= 256:
+        return ("const", value.dtype.str, value.shape, value.tobytes())
+    return None  # large constants are not interned: hashing them would cost more than sharing
+
+
+CONST = register(
+    Op(
+        name="const",
+        impl=lambda: None,
+        shape=_var_shape,
+        dtype=_var_shape,
+        doc="a constant array",
+    )
+)
+
+
+def const(
+    value: Any, dtype: Any = None, name: str | None = None, graph: Graph | None = None
+) -> Node:
+    """A constant. Equal small constants are one node.
+
+    >>> import numpy as np, symgraph as sg
+    >>> with sg.Graph():
+    ...     c = sg.const(np.eye(2))
+    ...     h = sg.const(0.5, dtype="float32")
+    >>> c.shape, h.dtype.name, str(h)
+    ((2, 2), 'float32', '0.5')
+    """
+    if isinstance(value, Node):
+        raise SymgraphError(f"sg.const got the node {describe(value)}; it is already a node")
+    try:
+        array = np.asarray(value) if dtype is None else np.asarray(value, dtype=dtype)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise SymgraphError(
+            f"sg.const could not make an array of {_brief(repr(value))}: {exc}; "
+            "pass a number or a rectangular array of numbers"
+        ) from None
+    _check_dtype(array.dtype, f"sg.const({_brief(repr(value), 40)})")
+    if any(array.strides) or array.size == 0:
+        array = array.copy()
+    array.setflags(write=False)
+    graph = graph or get_default_graph()
+    key = _const_key(array) if name is None else None
+    if key is not None:
+        found = graph._lookup(key)
+        if found is not None:
+            return found
+    return graph._add(key, CONST, (), {"value": array}, array.shape, array.dtype, name)
+
+
+def full(shape: Shape, fill: float, dtype: Any, graph: Graph) -> Node:
+    """A constant filled with one number (stored as a zero-stride view: no memory)."""
+    array = np.broadcast_to(np.asarray(fill, dtype=dtype), shape)
+    return const(array, graph=graph)
+
+
+def is_const(node: Node, number: float | None = None) -> bool:
+    """Whether ``node`` is a constant (whose every element equals ``number``, if given)."""
+    if node.op != "const":
+        return False
+    if number is None:
+        return True
+    value = node.attrs["value"]
+    if value.size == 0:
+        return False
+    if value.ndim == 0 or not any(value.strides):
+        return bool(value.flat[0] == number)
+    return value.size <= 256 and bool(np.all(value == number))
+
+
+def in_derivative() -> bool:
+    """True while a derivative builder makes nodes (it skips trivial identities)."""
+    return build_context().simplify

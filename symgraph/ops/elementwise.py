@@ -1,0 +1,644 @@
+"""Elementwise ops: arithmetic, comparisons, ``where`` and the unary functions.
+
+Each op is declared once: forward (a NumPy ufunc), derivative, shape rule (NumPy
+broadcasting), dtype rule, display and test cases. A unary op gives its local derivative
+``d(x, y)`` (``y`` is the op's own output node, reused as in Fig. 6.10 of Goodfellow et
+al.); ``vjp = g * d`` and ``jvp = t * d`` follow. Broadcasting in derivatives is undone
+by the ``grad`` driver, so no rule here cares about shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from symgraph.graph import Node
+from symgraph.ops.core import (
+    Case,
+    Op,
+    boolean,
+    broadcast_rule,
+    const,
+    first_dtype,
+    in_derivative,
+    inexact,
+    is_const,
+    make,
+    operands,
+    promote,
+    register,
+    same_shape,
+)
+
+ArrayLike = Any  # a Node, a Python number or an array
+
+
+def apply(op: Op, *args: ArrayLike) -> Node:
+    """Build ``op(*args)``; inside a derivative builder, skip trivial identities and fold
+    constants, so derivative graphs hold no ``x*1``, ``x+0`` or ``2-1`` nodes."""
+    inputs = operands(args, op.name)
+    if in_derivative():
+        shortcut = _identity(op.name, inputs)
+        if shortcut is not None:
+            return shortcut
+        if all(n.op == "const" for n in inputs) and all(_small(n) for n in inputs):
+            node = make(op, inputs)
+            return const(_fold(op, inputs), dtype=node.dtype, graph=node.graph)
+    return make(op, inputs)
+
+
+def _small(node: Node) -> bool:
+    return node.attrs["value"].size <= 256
+
+
+def _fold(op: Op, inputs: list[Node]) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return op.impl(*[n.attrs["value"] for n in inputs])
+
+
+def _identity(name: str, inputs: list[Node]) -> Node | None:
+    """``x*1 -> x``, ``1*x -> x``, ``x+0``, ``0+x``, ``x-0``, ``x/1``, ``x**1``: only when
+    the kept operand already has the result's shape and dtype."""
+    if len(inputs) != 2:
+        return None
+    a, b = inputs
+    if name == "multiply":
+        keep = a if is_const(b, 1) else b if is_const(a, 1) else None
+    elif name == "add":
+        keep = a if is_const(b, 0) else b if is_const(a, 0) else None
+    elif name in ("subtract",):
+        keep = a if is_const(b, 0) else None
+    elif name in ("divide", "power"):
+        keep = a if is_const(b, 1) else None
+    else:
+        keep = None
+    if keep is None:
+        return None
+    other = b if keep is a else a
+    if broadcast_rule((keep, other), {}) == keep.shape and promote((keep, other), {}) == keep.dtype:
+        return keep
+    return None
+
+
+def _cases(build: Any, low: float = -2.0, high: float = 2.0, order: int = 2, ref: Any = None):
+    """The standard cases of a unary op: a scalar and a matrix."""
+    return [
+        Case(build, [((), low, high)], ref, order),
+        Case(build, [((2, 3), low, high)], ref, order),
+    ]
+
+
+def _binary_cases(build: Any, low: float = -2.0, high: float = 2.0, low2: float | None = None,
+                  high2: float | None = None, order: int = 2, ref: Any = None):
+    """Scalar-scalar, matrix-matrix and two broadcasting cases."""
+    b = ((low if low2 is None else low2), (high if high2 is None else high2))
+    return [
+        Case(build, [((), low, high), ((), *b)], ref, order),
+        Case(build, [((2, 3), low, high), ((2, 3), *b)], ref, order),
+        Case(build, [((2, 3), low, high), ((3,), *b)], ref, order),
+        Case(build, [((), low, high), ((2, 1), *b)], ref, order),
+    ]
+
+
+def unary(name: str, forward: Any, d: Any, low: float = -2.0, high: float = 2.0,
+          dtype: Any = inexact, order: int = 2, ref: Any = None) -> Op:
+    """Declare a unary elementwise op from its local derivative ``d(x, y) = dy/dx``."""
+    op = Op(
+        name=name,
+        impl=forward,
+        shape=same_shape,
+        dtype=dtype,
+        vjp=None if d is None else (lambda g, out: g * d(out.inputs[0], out),),
+        jvp=None if d is None else (lambda t, out: t * d(out.inputs[0], out),),
+    )
+    op.cases = _cases(lambda x: apply(op, x), low, high, order, ref)
+    return register(op)
+
+
+def binary(name: str, forward: Any, vjp: Any, jvp: Any, infix: str | None = None,
+           prec: int = 100, dtype: Any = promote, cases: Any = None) -> Op:
+    op = Op(name=name, impl=forward, shape=broadcast_rule, dtype=dtype, vjp=vjp, jvp=jvp,
+            infix=infix, prec=prec)
+    op.cases = cases(lambda a, b: apply(op, a, b)) if cases else []
+    return register(op)
+
+
+# Precedences for infix printing (higher binds tighter).
+PREC_COMPARE, PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW = 5, 10, 20, 30, 40
+
+# --- arithmetic --------------------------------------------------------------------------------
+
+ADD = binary(
+    "add", np.add,
+    vjp=(lambda g, out: g, lambda g, out: g),  # d(a+b)/da = d(a+b)/db = 1
+    jvp=(lambda t, out: t, lambda t, out: t),
+    infix="+", prec=PREC_ADD, cases=_binary_cases,
+)
+SUBTRACT = binary(
+    "subtract", np.subtract,
+    vjp=(lambda g, out: g, lambda g, out: -g),  # d(a-b)/da = 1, d(a-b)/db = -1
+    jvp=(lambda t, out: t, lambda t, out: -t),
+    infix="-", prec=PREC_ADD, cases=_binary_cases,
+)
+MULTIPLY = binary(
+    "multiply", np.multiply,
+    vjp=(lambda g, out: g * out.inputs[1], lambda g, out: out.inputs[0] * g),  # d(ab)/da = b
+    jvp=(lambda t, out: t * out.inputs[1], lambda t, out: out.inputs[0] * t),
+    infix="*", prec=PREC_MUL, cases=_binary_cases,
+)
+DIVIDE = binary(
+    "divide", np.true_divide,
+    # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -(a/b)/b
+    vjp=(lambda g, out: g / out.inputs[1], lambda g, out: -(g * out) / out.inputs[1]),
+    jvp=(lambda t, out: t / out.inputs[1], lambda t, out: -(t * out) / out.inputs[1]),
+    infix="/", prec=PREC_MUL, dtype=inexact,
+    cases=lambda build: _binary_cases(build, low2=0.5, high2=2.0),
+)
+
+
+def _power_vjp_base(g: Node, out: Node) -> Node:
+    base, exponent = out.inputs  # d(a^b)/da = b a^(b-1)
+    return g * (exponent * base ** (exponent - 1))
+
+
+def _power_vjp_exponent(g: Node, out: Node) -> Node:
+    base, _ = out.inputs  # d(a^b)/db = a^b log(a)
+    return g * (out * log(base))
+
+
+POWER = binary(
+    "power", lambda a, b: np.power(a, b),
+    vjp=(_power_vjp_base, _power_vjp_exponent),
+    jvp=(lambda t, out: _power_vjp_base(t, out), lambda t, out: _power_vjp_exponent(t, out)),
+    infix="**", prec=PREC_POW, dtype=inexact,
+    cases=lambda build: _binary_cases(build, 0.5, 2.0, -1.5, 2.5)
+    + [Case(lambda a: build(a, 3), [((2,), -2.0, 2.0)])],
+)
+
+
+def _ties_to_first(out: Node) -> Node:
+    a, b = out.inputs
+    return a >= b if out.op == "maximum" else a <= b
+
+
+MAXIMUM = binary(
+    "maximum", np.maximum,
+    # the gradient goes to the first argument where the two are equal
+    vjp=(lambda g, out: where(_ties_to_first(out), g, 0),
+         lambda g, out: where(_ties_to_first(out), 0, g)),
+    jvp=(lambda t, out: where(_ties_to_first(out), t, 0),
+         lambda t, out: where(_ties_to_first(out), 0, t)),
+    cases=lambda build: _binary_cases(build, order=1),
+)
+MINIMUM = binary(
+    "minimum", np.minimum,
+    vjp=MAXIMUM.vjp, jvp=MAXIMUM.jvp,
+    cases=lambda build: _binary_cases(build, order=1),
+)
+
+
+def _compare(name: str, forward: Any, symbol: str) -> Op:
+    # No gradient flows through a comparison: its output is boolean.
+    return binary(name, forward, vjp=None, jvp=None, infix=symbol, prec=PREC_COMPARE,
+                  dtype=boolean,
+                  cases=lambda build: [Case(build, [((2, 3), -1.0, 1.0), ((3,), -1.0, 1.0)],
+                                            order=0)])
+
+
+LESS = _compare("less", np.less, "<")
+LESS_EQUAL = _compare("less_equal", np.less_equal, "<=")
+GREATER = _compare("greater", np.greater, ">")
+GREATER_EQUAL = _compare("greater_equal", np.greater_equal, ">=")
+
+
+def add(a: ArrayLike, b: ArrayLike) -> Node:
+    """``a + b`` with NumPy broadcasting.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x", shape=(3,))
+    ...     y = sg.add(x, 1.0)
+    >>> y.shape, str(y)
+    ((3,), 'x + 1')
+    """
+    return apply(ADD, a, b)
+
+
+def subtract(a: ArrayLike, b: ArrayLike) -> Node:
+    """``a - b`` with NumPy broadcasting.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x, y = sg.var("x"), sg.var("y")
+    >>> str(sg.subtract(x, y - 1))
+    'x - (y - 1)'
+    """
+    return apply(SUBTRACT, a, b)
+
+
+def multiply(a: ArrayLike, b: ArrayLike) -> Node:
+    """``a * b`` (elementwise) with NumPy broadcasting.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x", dtype="float32")
+    ...     y = sg.multiply(x, 2.0)
+    >>> y.dtype.name
+    'float32'
+    """
+    return apply(MULTIPLY, a, b)
+
+
+def divide(a: ArrayLike, b: ArrayLike) -> Node:
+    """``a / b`` (true division) with NumPy broadcasting.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> str(sg.divide(1, 1 + sg.exp(-x)))
+    '1/(1 + exp(-x))'
+    """
+    return apply(DIVIDE, a, b)
+
+
+def power(a: ArrayLike, b: ArrayLike) -> Node:
+    """``a ** b``; its derivative in ``b`` is ``a**b * log(a)`` (needs ``a > 0``).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> str(sg.power(x, 3))
+    'x**3'
+    """
+    return apply(POWER, a, b)
+
+
+def maximum(a: ArrayLike, b: ArrayLike) -> Node:
+    """Elementwise maximum; where ``a == b`` the gradient goes to ``a``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> str(sg.maximum(x, 0))
+    'maximum(x, 0)'
+    """
+    return apply(MAXIMUM, a, b)
+
+
+def minimum(a: ArrayLike, b: ArrayLike) -> Node:
+    """Elementwise minimum; where ``a == b`` the gradient goes to ``a``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> str(sg.minimum(x, 1))
+    'minimum(x, 1)'
+    """
+    return apply(MINIMUM, a, b)
+
+
+def less(a: ArrayLike, b: ArrayLike) -> Node:
+    """``a < b`` as a boolean node (for ``where``; no gradient flows through it)."""
+    return apply(LESS, a, b)
+
+
+def less_equal(a: ArrayLike, b: ArrayLike) -> Node:
+    """``a <= b`` as a boolean node (for ``where``; no gradient flows through it)."""
+    return apply(LESS_EQUAL, a, b)
+
+
+def greater(a: ArrayLike, b: ArrayLike) -> Node:
+    """``a > b`` as a boolean node (for ``where``; no gradient flows through it)."""
+    return apply(GREATER, a, b)
+
+
+def greater_equal(a: ArrayLike, b: ArrayLike) -> Node:
+    """``a >= b`` as a boolean node (for ``where``; no gradient flows through it)."""
+    return apply(GREATER_EQUAL, a, b)
+
+
+# --- where ---------------------------------------------------------------------------------
+
+
+def _where_dtype(inputs: tuple, attrs: dict) -> np.dtype:
+    return promote(inputs[1:], attrs)
+
+
+WHERE = register(
+    Op(
+        name="where",
+        impl=np.where,
+        shape=broadcast_rule,
+        dtype=_where_dtype,
+        # d where(c, a, b)/da = [c], d/db = [not c]; nothing flows to the condition
+        vjp=(None, lambda g, out: where(out.inputs[0], g, 0),
+             lambda g, out: where(out.inputs[0], 0, g)),
+        jvp=(None, lambda t, out: where(out.inputs[0], t, 0),
+             lambda t, out: where(out.inputs[0], 0, t)),
+    )
+)
+WHERE.cases = [
+    Case(lambda a, b: where(a > b, a * b, b), [((2, 3), -2.0, 2.0), ((3,), -2.0, 2.0)],
+         ref=lambda a, b: np.where(a > b, a * b, b)),
+    Case(lambda a: where(a > 0.5, a, a * a), [((), -2.0, 2.0)],
+         ref=lambda a: np.where(a > 0.5, a, a * a)),
+]
+
+
+def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Node:
+    """``a`` where ``condition`` holds, else ``b`` (NumPy's ``where``, broadcast).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    ...     y = sg.where(x > 0, x, 0.1 * x)   # leaky ReLU
+    >>> float(sg.evaluate(y, {x: -2.0}))
+    -0.2
+    """
+    cond = operands([condition], "where")[0]
+    # numbers take the other branch's dtype
+    a_node, b_node = operands([a, b], "where", graph=cond.graph)
+    if cond.dtype != np.bool_:
+        cond = apply(NOT_EQUAL, cond, 0)
+    inputs = [cond, a_node, b_node]
+    return make(WHERE, inputs)
+
+
+NOT_EQUAL = _compare("not_equal", np.not_equal, "!=")
+
+
+# --- unary functions --------------------------------------------------------------------------
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # exp of -|x| never overflows; both branches are exact in their half.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(np.result_type(x, 0.5))
+
+
+NEGATIVE = register(Op(
+    name="negative", impl=np.negative, shape=same_shape, dtype=first_dtype,
+    vjp=(lambda g, out: -g,), jvp=(lambda t, out: -t,),  # d(-x)/dx = -1
+    infix="-", prec=PREC_NEG,
+))
+NEGATIVE.cases = _cases(lambda x: -x)
+EXP = unary("exp", np.exp, lambda x, y: y)  # d/dx exp(x) = exp(x)
+LOG = unary("log", np.log, lambda x, y: 1 / x, low=0.2, high=3.0)  # d/dx log(x) = 1/x
+SIN = unary("sin", np.sin, lambda x, y: cos(x))  # d/dx sin(x) = cos(x)
+COS = unary("cos", np.cos, lambda x, y: -sin(x))  # d/dx cos(x) = -sin(x)
+TAN = unary("tan", np.tan, lambda x, y: 1 + square(y), low=-1.2, high=1.2)  # 1 + tan^2
+TANH = unary("tanh", np.tanh, lambda x, y: 1 - square(y))  # d/dx tanh(x) = 1 - tanh(x)^2
+SIGMOID = unary(  # d/dx s(x) = s(x) (1 - s(x))
+    "sigmoid", _sigmoid, lambda x, y: y * (1 - y), low=-4.0, high=4.0,
+    ref=lambda x: 1 / (1 + np.exp(-x)),
+)
+RELU = unary(  # relu'(x) = [x > 0], so relu'(0) = 0
+    "relu", lambda x: np.maximum(x, 0), lambda x, y: where(x > 0, 1, 0), order=1,
+    ref=lambda x: x * (x > 0),
+)
+SOFTPLUS = unary(  # d/dx log(1 + e^x) = sigmoid(x)
+    "softplus", lambda x: np.logaddexp(0, x), lambda x, y: sigmoid(x), low=-4.0, high=4.0,
+    ref=lambda x: np.log1p(np.exp(x)),
+)
+SQRT = unary("sqrt", np.sqrt, lambda x, y: 0.5 / y, low=0.2, high=3.0)  # 1/(2 sqrt(x))
+SIGN = unary("sign", np.sign, None, dtype=first_dtype, order=0)  # piecewise constant
+ABS = unary("abs", np.abs, lambda x, y: sign(x), dtype=first_dtype, order=1)  # abs'(0) = 0
+SQUARE = unary("square", np.square, lambda x, y: 2 * x, dtype=first_dtype)  # 2x
+LOG1P = unary("log1p", np.log1p, lambda x, y: 1 / (1 + x), low=-0.5, high=2.0)
+EXPM1 = unary("expm1", np.expm1, lambda x, y: y + 1)  # d/dx (e^x - 1) = e^x
+STOP_GRADIENT = unary("stop_gradient", lambda x: x, None, dtype=first_dtype, order=0)
+
+
+def _cast_dtype(inputs: tuple, attrs: dict) -> np.dtype:
+    return np.dtype(attrs["dtype"])
+
+
+CAST = register(Op(
+    name="cast", impl=lambda x, *, dtype: np.asarray(x).astype(dtype), shape=same_shape,
+    dtype=_cast_dtype, show_attrs=("dtype",),
+    vjp=(lambda g, out: cast(g, out.inputs[0].dtype),),  # the identity, in another precision
+    jvp=(lambda t, out: cast(t, out.dtype),),
+))
+CAST.cases = _cases(lambda x: cast(cast(x, "float32"), "float64"), order=0)
+
+
+def cast(x: ArrayLike, dtype: Any) -> Node:
+    """``x`` converted to ``dtype`` (``numpy.ndarray.astype``).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> sg.cast(x, "float32").dtype.name
+    'float32'
+    """
+    (x,) = operands([x], "cast")
+    dtype = np.dtype(dtype)
+    if dtype == x.dtype:
+        return x
+    return make(CAST, [x], {"dtype": dtype.str})
+
+
+def negative(x: ArrayLike) -> Node:
+    """``-x``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> str(sg.negative(x + 1))
+    '-(x + 1)'
+    """
+    return apply(NEGATIVE, x)
+
+
+def exp(x: ArrayLike) -> Node:
+    """Elementwise ``e**x``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> float(sg.evaluate(sg.exp(x), {x: 0.0}))
+    1.0
+    """
+    return apply(EXP, x)
+
+
+def log(x: ArrayLike) -> Node:
+    """Elementwise natural logarithm.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> float(sg.evaluate(sg.log(x), {x: 1.0}))
+    0.0
+    """
+    return apply(LOG, x)
+
+
+def sin(x: ArrayLike) -> Node:
+    """Elementwise sine.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     w = sg.var("w")
+    >>> str(sg.sin(sg.sin(w)))
+    'sin(sin(w))'
+    """
+    return apply(SIN, x)
+
+
+def cos(x: ArrayLike) -> Node:
+    """Elementwise cosine.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> float(sg.evaluate(sg.cos(x), {x: 0.0}))
+    1.0
+    """
+    return apply(COS, x)
+
+
+def tan(x: ArrayLike) -> Node:
+    """Elementwise tangent.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> float(sg.evaluate(sg.tan(x), {x: 0.0}))
+    0.0
+    """
+    return apply(TAN, x)
+
+
+def tanh(x: ArrayLike) -> Node:
+    """Elementwise hyperbolic tangent.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> str(sg.grad(sg.tanh(x), x))
+    '1 - square(tanh(x))'
+    """
+    return apply(TANH, x)
+
+
+def sigmoid(x: ArrayLike) -> Node:
+    """Elementwise logistic function ``1 / (1 + exp(-x))``, stable for large ``|x|``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> float(sg.evaluate(sg.sigmoid(x), {x: 0.0}))
+    0.5
+    """
+    return apply(SIGMOID, x)
+
+
+def relu(x: ArrayLike) -> Node:
+    """Elementwise ``max(x, 0)``; its derivative at 0 is 0.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> float(sg.evaluate(sg.grad(sg.relu(x), x), {x: 0.0}))
+    0.0
+    """
+    return apply(RELU, x)
+
+
+def softplus(x: ArrayLike) -> Node:
+    """Elementwise ``log(1 + exp(x))``, stable for large ``|x|``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> float(sg.evaluate(sg.softplus(x), {x: 1000.0}))
+    1000.0
+    """
+    return apply(SOFTPLUS, x)
+
+
+def sqrt(x: ArrayLike) -> Node:
+    """Elementwise square root.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> float(sg.evaluate(sg.sqrt(x), {x: 4.0}))
+    2.0
+    """
+    return apply(SQRT, x)
+
+
+def abs(x: ArrayLike) -> Node:  # noqa: A001 - NumPy's name
+    """Elementwise absolute value; its derivative at 0 is 0.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> float(sg.evaluate(sg.grad(sg.abs(x), x), {x: -3.0}))
+    -1.0
+    """
+    return apply(ABS, x)
+
+
+def sign(x: ArrayLike) -> Node:
+    """Elementwise sign (-1, 0 or 1); its derivative is 0.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> float(sg.evaluate(sg.sign(x), {x: -3.0}))
+    -1.0
+    """
+    return apply(SIGN, x)
+
+
+def square(x: ArrayLike) -> Node:
+    """Elementwise ``x**2``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> str(sg.grad(sg.square(x), x))
+    '2*x'
+    """
+    return apply(SQUARE, x)
+
+
+def log1p(x: ArrayLike) -> Node:
+    """Elementwise ``log(1 + x)``, accurate for small ``x``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> float(sg.evaluate(sg.log1p(x), {x: 1e-20}))
+    1e-20
+    """
+    return apply(LOG1P, x)
+
+
+def expm1(x: ArrayLike) -> Node:
+    """Elementwise ``exp(x) - 1``, accurate for small ``x``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> float(sg.evaluate(sg.expm1(x), {x: 1e-20}))
+    1e-20
+    """
+    return apply(EXPM1, x)
+
+
+def stop_gradient(x: ArrayLike) -> Node:
+    """``x`` itself, but no gradient flows through it (to its input).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    ...     y = x * sg.stop_gradient(x)
+    >>> float(sg.evaluate(sg.grad(y, x), {x: 3.0}))   # only the first factor counts
+    3.0
+    """
+    return apply(STOP_GRADIENT, x)

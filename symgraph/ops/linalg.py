@@ -1,0 +1,113 @@
+"""Matrix products: ``matmul`` (the ``@`` operator) and ``dot``, with NumPy semantics
+(1-D operands are vectors, leading dimensions are a broadcast batch)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from symgraph.graph import Node, ShapeError, SymgraphError
+from symgraph.ops.core import (
+    Case,
+    Op,
+    broadcast_shapes,
+    describe,
+    make,
+    operands,
+    promote,
+    register,
+)
+from symgraph.ops.elementwise import PREC_MUL, multiply
+from symgraph.ops.reduce import sum as reduce_sum
+from symgraph.ops.shape import expand_dims, swap_last_axes
+
+
+def _matmul_shape(inputs: tuple, attrs: dict) -> tuple:
+    a, b = inputs
+
+    def fail(why: str) -> ShapeError:
+        return ShapeError(f"cannot matmul {describe(a)} @ {describe(b)}: {why}")
+
+    if a.ndim == 0 or b.ndim == 0:
+        raise fail("matmul needs at least 1-D operands; use * for scalars")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a is not None and k_b is not None and k_a != k_b:
+        raise fail(f"the inner dimensions {k_a} and {k_b} differ")
+    if a.ndim == 1 and b.ndim == 1:
+        return ()
+    if b.ndim == 1:
+        return a.shape[:-1]
+    if a.ndim == 1:
+        return b.shape[:-2] + b.shape[-1:]
+    batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    if batch is None:
+        raise fail("the batch dimensions do not broadcast")
+    return batch + (a.shape[-2], b.shape[-1])
+
+
+def _vjp_a(g: Node, out: Node) -> Node:
+    a, b = out.inputs
+    if b.ndim == 1:  # (..., n, k) @ (k,): d/da = g[..., :, None] * b
+        return expand_dims(g, -1) * b if a.ndim > 1 else g * b
+    if a.ndim == 1:  # (k,) @ (..., k, m): d/da_k = sum_m g_m b_km
+        return matmul(b, g) if b.ndim == 2 else reduce_sum(b * expand_dims(g, -2), axis=-1)
+    return matmul(g, swap_last_axes(b))  # dA = G B^T
+
+
+def _vjp_b(g: Node, out: Node) -> Node:
+    a, b = out.inputs
+    if a.ndim == 1:  # (k,) @ (..., k, m): d/db = a[:, None] * g[..., None, :]
+        return expand_dims(a, -1) * expand_dims(g, -2) if b.ndim > 1 else g * a
+    if b.ndim == 1:  # (..., n, k) @ (k,): d/db_k = sum_n g_n a_nk
+        return matmul(g, a) if a.ndim == 2 else expand_dims(g, -1) * a
+    return matmul(swap_last_axes(a), g)  # dB = A^T G
+
+
+MATMUL = register(Op(
+    name="matmul", impl=np.matmul, shape=_matmul_shape, dtype=promote,
+    vjp=(_vjp_a, _vjp_b),
+    jvp=(lambda t, out: matmul(t, out.inputs[1]), lambda t, out: matmul(out.inputs[0], t)),
+    infix="@", prec=PREC_MUL,
+    cases=[
+        Case(lambda a, b: a @ b, [((2, 3), -1.0, 1.0), ((3, 4), -1.0, 1.0)]),
+        Case(lambda a, b: a @ b, [((2, 3), -1.0, 1.0), ((3,), -1.0, 1.0)]),
+        Case(lambda a, b: a @ b, [((3,), -1.0, 1.0), ((3, 2), -1.0, 1.0)]),
+        Case(lambda a, b: a @ b, [((3,), -1.0, 1.0), ((3,), -1.0, 1.0)]),
+        Case(lambda a, b: a @ b, [((2, 2, 3), -1.0, 1.0), ((3, 2), -1.0, 1.0)]),
+        Case(lambda a, b: a @ b, [((3,), -1.0, 1.0), ((2, 3, 2), -1.0, 1.0)]),
+    ],
+))
+
+
+def matmul(a: Any, b: Any) -> Node:
+    """Matrix product ``a @ b`` with NumPy semantics (vectors and batches).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     W, x = sg.var("W", shape=(3, 4)), sg.var("x", shape=(4,))
+    >>> (W @ x).shape
+    (3,)
+    """
+    return make(MATMUL, operands([a, b], "matmul"))
+
+
+def dot(a: Any, b: Any) -> Node:
+    """``numpy.dot`` for scalars, vectors and matrices (``matmul`` for 1-D and 2-D).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     u, v = sg.var("u", shape=(3,)), sg.var("v", shape=(3,))
+    >>> sg.dot(u, v).shape
+    ()
+    """
+    a, b = operands([a, b], "dot")
+    if a.ndim == 0 or b.ndim == 0:
+        return multiply(a, b)
+    if a.ndim > 2 or b.ndim > 2:
+        raise SymgraphError(
+            f"dot of {describe(a)} and {describe(b)}: operands above 2-D are ambiguous; "
+            "use sg.matmul (batched) or reshape first"
+        )
+    return matmul(a, b)

@@ -1,0 +1,128 @@
+"""Numerically stable softmax family: ``softmax``, ``log_softmax``, ``logsumexp``.
+
+Each subtracts the maximum before exponentiating, so large inputs never overflow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from symgraph.graph import Node
+from symgraph.ops.core import Case, Op, describe, inexact, make, normalize_axes, operands, register
+from symgraph.ops.reduce import restore_reduced, sum as reduce_sum
+
+
+def _shifted(x: np.ndarray, axis: Any) -> np.ndarray:
+    top = np.max(x, axis=axis, keepdims=True)
+    return x - np.where(np.isfinite(top), top, 0)
+
+
+def _logsumexp(x: np.ndarray, *, axis: Any, keepdims: bool) -> np.ndarray:
+    top = np.max(x, axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0)
+    out = np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True)) + top
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _softmax(x: np.ndarray, *, axis: Any) -> np.ndarray:
+    e = np.exp(_shifted(x, axis))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax(x: np.ndarray, *, axis: Any) -> np.ndarray:
+    s = _shifted(x, axis)
+    return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
+
+
+def _ref_logsumexp(x: np.ndarray, axis: Any = -1) -> np.ndarray:
+    return np.log(np.sum(np.exp(x), axis=axis))
+
+
+def _along(t: Node, out: Node) -> Node:
+    return reduce_sum(t, axis=out.attrs["axis"], keepdims=True)
+
+
+LOGSUMEXP = register(Op(
+    name="logsumexp", impl=_logsumexp, dtype=inexact,
+    shape=lambda inputs, attrs: tuple(
+        1 if (attrs["axis"] is None or i in attrs["axis"]) else d
+        for i, d in enumerate(inputs[0].shape)
+        if attrs["keepdims"] or not (attrs["axis"] is None or i in attrs["axis"])),
+    # d logsumexp(x)/dx = softmax(x)
+    vjp=(lambda g, out: restore_reduced(g, out) * softmax(out.inputs[0], out.attrs["axis"]),),
+    jvp=(lambda t, out: reduce_sum(t * softmax(out.inputs[0], out.attrs["axis"]),
+                                   out.attrs["axis"], out.attrs["keepdims"]),),
+    show_attrs=("axis", "keepdims"),
+    cases=[Case(lambda x: logsumexp(x), [((2, 3), -3.0, 3.0)], ref=_ref_logsumexp),
+           Case(lambda x: logsumexp(x, axis=0), [((2, 3), -3.0, 3.0)],
+                ref=lambda x: _ref_logsumexp(x, 0)),
+           Case(lambda x: logsumexp(x, axis=None), [((4,), -3.0, 3.0)],
+                ref=lambda x: _ref_logsumexp(x, None))],
+))
+SOFTMAX = register(Op(
+    name="softmax", impl=_softmax, dtype=inexact, shape=lambda inputs, attrs: inputs[0].shape,
+    # d softmax: y * (g - sum(g * y))
+    vjp=(lambda g, out: out * (g - _along(g * out, out)),),
+    jvp=(lambda t, out: out * (t - _along(t * out, out)),),
+    show_attrs=("axis",),
+    cases=[Case(lambda x: softmax(x), [((2, 3), -3.0, 3.0)],
+                ref=lambda x: np.exp(x) / np.exp(x).sum(-1, keepdims=True)),
+           Case(lambda x: softmax(x, axis=0) * x, [((3, 2), -3.0, 3.0)],
+                ref=lambda x: x * np.exp(x) / np.exp(x).sum(0, keepdims=True))],
+))
+LOG_SOFTMAX = register(Op(
+    name="log_softmax", impl=_log_softmax, dtype=inexact,
+    shape=lambda inputs, attrs: inputs[0].shape,
+    # d log_softmax: g - softmax(x) * sum(g)
+    vjp=(lambda g, out: g - softmax(out.inputs[0], out.attrs["axis"]) * _along(g, out),),
+    jvp=(lambda t, out: t - _along(softmax(out.inputs[0], out.attrs["axis"]) * t, out),),
+    show_attrs=("axis",),
+    cases=[Case(lambda x: log_softmax(x) * x, [((2, 3), -3.0, 3.0)],
+                ref=lambda x: x * (x - np.log(np.exp(x).sum(-1, keepdims=True))))],
+))
+
+
+def _axes(x: Node, axis: Any, who: str) -> Any:
+    axes = normalize_axes(axis, x.ndim, f"{who} of {describe(x)}")
+    return None if axes is not None and len(axes) == x.ndim else axes
+
+
+def logsumexp(x: Any, axis: Any = -1, keepdims: bool = False) -> Node:
+    """``log(sum(exp(x), axis))``, computed without overflow.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     v = sg.var("v", shape=(2,))
+    >>> round(float(sg.evaluate(sg.logsumexp(v), {v: [1000.0, 1000.0]})), 4)
+    1000.6931
+    """
+    (x,) = operands([x], "logsumexp")
+    return make(LOGSUMEXP, [x], {"axis": _axes(x, axis, "logsumexp"), "keepdims": bool(keepdims)})
+
+
+def softmax(x: Any, axis: Any = -1) -> Node:
+    """``exp(x) / sum(exp(x), axis)``, computed without overflow.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     v = sg.var("v", shape=(2,))
+    >>> sg.evaluate(sg.softmax(v), {v: [0.0, 0.0]}).tolist()
+    [0.5, 0.5]
+    """
+    (x,) = operands([x], "softmax")
+    return make(SOFTMAX, [x], {"axis": _axes(x, axis, "softmax")})
+
+
+def log_softmax(x: Any, axis: Any = -1) -> Node:
+    """``x - logsumexp(x, axis)``: log-probabilities, computed without overflow.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     v = sg.var("v", shape=(2,))
+    >>> sg.evaluate(sg.log_softmax(v), {v: [1000.0, 1000.0]}).round(4).tolist()
+    [-0.6931, -0.6931]
+    """
+    (x,) = operands([x], "log_softmax")
+    return make(LOG_SOFTMAX, [x], {"axis": _axes(x, axis, "log_softmax")})

@@ -1,0 +1,398 @@
+"""Ops that move elements without computing: indexing, reshaping, transposing, joining.
+
+All are linear, so each derivative is another op of this family (``getitem`` and
+``scatter`` are each other's adjoints, ``concatenate`` is undone by slicing, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from symgraph.graph import Node, ShapeError, SymgraphError
+from symgraph.ops.core import (
+    Case,
+    Op,
+    describe,
+    first_dtype,
+    make,
+    normalize_axes,
+    operands,
+    promote,
+    register,
+)
+
+# Unknown dimensions are stood in for by this size while a static shape is worked out.
+_UNKNOWN = 1_000_003
+
+
+def _probe(shape: tuple) -> np.ndarray:
+    """A zero-memory array of ``shape`` (unknown dimensions replaced by a stand-in)."""
+    return np.broadcast_to(np.int8(0), tuple(_UNKNOWN if d is None else d for d in shape))
+
+
+def _unprobe(shape: tuple) -> tuple:
+    return tuple(None if d > _UNKNOWN // 2 else d for d in shape)
+
+
+# --- expand_dims ------------------------------------------------------------------------------
+
+
+def _expand_shape(inputs: tuple, attrs: dict) -> tuple:
+    shape = list(inputs[0].shape)
+    for a in attrs["axis"]:
+        shape.insert(a, 1)
+    return tuple(shape)
+
+
+EXPAND_DIMS = register(Op(
+    name="expand_dims", impl=lambda x, *, axis: np.expand_dims(x, axis),
+    shape=_expand_shape, dtype=first_dtype, show_attrs=("axis",),
+    vjp=(lambda g, out: _sum_axes(g, out.attrs["axis"]),),  # summing a length-1 axis drops it
+    jvp=(lambda t, out: expand_dims(t, out.attrs["axis"]),),
+    cases=[Case(lambda x: expand_dims(x, (0, 2)), [((2, 3), -1.0, 1.0)],
+                ref=lambda x: x[None, :, None, :])],
+))
+
+
+def _sum_axes(g: Node, axes: tuple) -> Node:
+    from symgraph.ops.reduce import sum as reduce_sum
+
+    return reduce_sum(g, axis=axes)
+
+
+def expand_dims(x: Any, axis: int | tuple) -> Node:
+    """Insert length-1 axes at the positions ``axis`` of the result, as NumPy does.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     v = sg.var("v", shape=(3,))
+    >>> sg.expand_dims(v, 0).shape
+    (1, 3)
+    """
+    (x,) = operands([x], "expand_dims")
+    axes = normalize_axes(axis, x.ndim + (1 if isinstance(axis, int) else len(axis)),
+                          f"expand_dims of {describe(x)}")
+    return make(EXPAND_DIMS, [x], {"axis": axes})
+
+
+# --- reshape ----------------------------------------------------------------------------------
+
+
+def _reshape_shape(inputs: tuple, attrs: dict) -> tuple:
+    if len(inputs) > 1:
+        return inputs[1].shape
+    x, target = inputs[0], attrs["shape"]
+    known = None not in x.shape
+    size = int(np.prod(x.shape)) if known else None
+    if -1 in target:
+        rest = int(np.prod([d for d in target if d != -1]))
+        if size is None:
+            return tuple(None if d == -1 else d for d in target)
+        if rest == 0 or size % rest:
+            raise ShapeError(f"cannot reshape {describe(x)} to {target}")
+        return tuple(size // rest if d == -1 else d for d in target)
+    if size is not None and size != int(np.prod(target)):
+        raise ShapeError(f"cannot reshape {describe(x)} ({size} elements) to {target}")
+    return target
+
+
+def _reshape_impl(x: np.ndarray, ref: np.ndarray | None = None, *, shape: tuple) -> Any:
+    return np.reshape(x, shape if ref is None else np.shape(ref))
+
+
+RESHAPE = register(Op(
+    name="reshape", impl=_reshape_impl, shape=_reshape_shape, dtype=first_dtype,
+    vjp=(lambda g, out: reshape(g, out.inputs[0]), None),
+    jvp=(lambda t, out: reshape(t, out), None),
+    shape_only=(1,), show_attrs=("shape",),
+    cases=[Case(lambda x: reshape(x, (3, -1)), [((2, 3), -1.0, 1.0)],
+                ref=lambda x: x.reshape(3, 2))],
+))
+
+
+def reshape(x: Any, shape: Any) -> Node:
+    """``x`` with a new shape (one dimension may be -1), or the runtime shape of a node.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     m = sg.var("m", shape=(2, 3))
+    >>> sg.reshape(m, (-1,)).shape
+    (6,)
+    """
+    (x,) = operands([x], "reshape")
+    if isinstance(shape, Node):
+        if shape.shape == x.shape and None not in x.shape:
+            return x
+        ref = [shape] if None in shape.shape else []
+        return make(RESHAPE, [x, *ref], {"shape": shape.shape})
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        target = tuple(int(d) for d in shape)
+    except (TypeError, ValueError):
+        raise SymgraphError(f"reshape of {describe(x)}: shape {shape!r} is not a tuple of ints")
+    if target.count(-1) > 1 or any(d < -1 for d in target):
+        raise ShapeError(f"reshape of {describe(x)}: shape {target} may have one -1 at most")
+    if target == x.shape:
+        return x
+    return make(RESHAPE, [x], {"shape": target})
+
+
+# --- transpose --------------------------------------------------------------------------------
+
+TRANSPOSE = register(Op(
+    name="transpose", impl=lambda x, *, axes: np.transpose(x, axes),
+    shape=lambda inputs, attrs: tuple(inputs[0].shape[a] for a in attrs["axes"]),
+    dtype=first_dtype, show_attrs=("axes",),
+    vjp=(lambda g, out: transpose(g, tuple(np.argsort(out.attrs["axes"]).tolist())),),
+    jvp=(lambda t, out: transpose(t, out.attrs["axes"]),),
+    cases=[Case(lambda x: x.T, [((2, 3), -1.0, 1.0)], ref=lambda x: x.T),
+           Case(lambda x: transpose(x, (1, 2, 0)), [((2, 3, 2), -1.0, 1.0)],
+                ref=lambda x: x.transpose(1, 2, 0))],
+))
+
+
+def transpose(x: Any, axes: tuple | None = None) -> Node:
+    """Permute the axes (reverse them by default), as ``numpy.transpose``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     m = sg.var("m", shape=(2, 3))
+    >>> sg.transpose(m).shape, m.T.shape
+    ((3, 2), (3, 2))
+    """
+    (x,) = operands([x], "transpose")
+    perm = tuple(range(x.ndim))[::-1] if axes is None else tuple(int(a) % max(x.ndim, 1) for a in axes)
+    if sorted(perm) != list(range(x.ndim)):
+        raise ShapeError(f"transpose of {describe(x)}: {axes!r} is not a permutation of its axes")
+    if perm == tuple(range(x.ndim)):
+        return x
+    return make(TRANSPOSE, [x], {"axes": perm})
+
+
+def swap_last_axes(x: Node) -> Node:
+    """Transpose of the last two axes (the matrix transpose of a batch)."""
+    perm = list(range(x.ndim))
+    perm[-2:] = perm[-2:][::-1]
+    return transpose(x, tuple(perm))
+
+
+# --- getitem and its adjoint, scatter ----------------------------------------------------------
+
+
+def _canonical_index(index: Any, who: str) -> tuple:
+    """A hashable form of a basic NumPy index: ints, slices, None and Ellipsis."""
+    items = index if isinstance(index, tuple) else (index,)
+    out = []
+    for item in items:
+        if isinstance(item, (bool, np.bool_)):
+            raise SymgraphError(f"{who}: boolean indices are not supported; use sg.where")
+        if isinstance(item, (int, np.integer)):
+            out.append(int(item))
+        elif isinstance(item, slice):
+            parts = (item.start, item.stop, item.step)
+            if any(p is not None and not isinstance(p, (int, np.integer)) for p in parts):
+                raise SymgraphError(f"{who}: slice bounds must be ints, got {item!r}")
+            if item.step == 0:
+                raise SymgraphError(f"{who}: slice step cannot be zero")
+            out.append(("slice", *(None if p is None else int(p) for p in parts)))
+        elif item is None:
+            out.append(None)
+        elif item is Ellipsis:
+            out.append(...)
+        else:
+            raise SymgraphError(
+                f"{who}: index {item!r} is not supported; symgraph indexes with ints, "
+                "slices, None and ..."
+            )
+    return tuple(out)
+
+
+def numpy_index(canonical: tuple) -> tuple:
+    """The NumPy index for a canonical index."""
+    return tuple(slice(*i[1:]) if isinstance(i, tuple) else i for i in canonical)
+
+
+def _getitem_shape(inputs: tuple, attrs: dict) -> tuple:
+    x = inputs[0]
+    try:
+        return _unprobe(_probe(x.shape)[numpy_index(attrs["index"])].shape)
+    except IndexError as exc:
+        raise ShapeError(f"index {format_index(attrs['index'])} does not fit {describe(x)}: {exc}")
+
+
+def format_index(canonical: tuple) -> str:
+    """``[1:3, 0]``-style text of a canonical index."""
+    def one(i: Any) -> str:
+        if i is None:
+            return "None"
+        if i is Ellipsis:
+            return "..."
+        if isinstance(i, tuple):
+            start, stop, step = i[1:]
+            text = f"{'' if start is None else start}:{'' if stop is None else stop}"
+            return text + ("" if step is None else f":{step}")
+        return str(i)
+
+    return "[" + ", ".join(one(i) for i in canonical) + "]"
+
+
+GETITEM = register(Op(
+    name="getitem", impl=lambda x, *, index: x[numpy_index(index)],
+    shape=_getitem_shape, dtype=first_dtype,
+    vjp=(lambda g, out: scatter(g, out.attrs["index"], out.inputs[0]),),
+    jvp=(lambda t, out: make(GETITEM, [t], out.attrs),),
+    prec=50,
+    cases=[Case(lambda x: x[0], [((3,), -1.0, 1.0)], ref=lambda x: x[0]),
+           Case(lambda x: x[1:, ::2], [((3, 4), -1.0, 1.0)], ref=lambda x: x[1:, ::2]),
+           Case(lambda x: x[:, 0] * x[:, 1], [((3, 2), -1.0, 1.0)],
+                ref=lambda x: x[:, 0] * x[:, 1])],
+))
+
+
+def _scatter_impl(g: np.ndarray, ref: np.ndarray | None = None, *, index: tuple,
+                  shape: tuple) -> np.ndarray:
+    out = np.zeros(shape if ref is None else np.shape(ref), dtype=g.dtype)
+    out[numpy_index(index)] = g
+    return out
+
+
+SCATTER = register(Op(
+    name="scatter", impl=_scatter_impl,
+    shape=lambda inputs, attrs: inputs[1].shape if len(inputs) > 1 else attrs["shape"],
+    dtype=first_dtype, shape_only=(1,), show_attrs=("index", "shape"),
+    vjp=(lambda g, out: make(GETITEM, [g], {"index": out.attrs["index"]}), None),
+    jvp=(lambda t, out: make(SCATTER, [t, *out.inputs[1:]], out.attrs), None),
+))
+
+
+def getitem(x: Any, index: Any) -> Node:
+    """Basic NumPy indexing: ``x[0]``, ``x[1:3]``, ``x[:, 0]``, ``x[None]``, ``x[..., -1]``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     w = sg.var("w", shape=(3,))
+    >>> str(w[0] * 2), w[1:].shape
+    ('w[0]*2', (2,))
+    """
+    (x,) = operands([x], "getitem")
+    if isinstance(index, Node):
+        raise SymgraphError(
+            f"indexing {describe(x)} with the node {describe(index)} is not supported; "
+            "indices must be static ints or slices (use sg.where for data-dependent choices)"
+        )
+    canonical = _canonical_index(index, f"indexing {describe(x)}")
+    return make(GETITEM, [x], {"index": canonical})
+
+
+def scatter(g: Node, index: tuple, like: Node) -> Node:
+    """Zeros of ``like``'s shape with ``g`` placed at ``index``: the adjoint of indexing."""
+    ref = [like] if None in like.shape else []
+    return make(SCATTER, [g, *ref], {"index": index, "shape": like.shape})
+
+
+# --- concatenate and stack --------------------------------------------------------------------
+
+
+def _join_shape(inputs: tuple, attrs: dict, stacking: bool) -> tuple:
+    axis, first = attrs["axis"], inputs[0]
+    for other in inputs[1:]:
+        dims_fit = other.ndim == first.ndim and all(
+            a == b or a is None or b is None or (i == axis and not stacking)
+            for i, (a, b) in enumerate(zip(first.shape, other.shape))
+        )
+        if not dims_fit:
+            what = "stack" if stacking else "concatenate"
+            raise ShapeError(
+                f"cannot {what} {describe(first)} and {describe(other)} along axis {axis}"
+            )
+    if stacking:
+        return first.shape[:axis] + (len(inputs),) + first.shape[axis:]
+    sizes = [n.shape[axis] for n in inputs]
+    total = None if None in sizes else int(np.sum(sizes))
+    return first.shape[:axis] + (total,) + first.shape[axis + 1 :]
+
+
+def _concat_vjp(g: Node, out: Node, i: int) -> Node:
+    axis = out.attrs["axis"]
+    sizes = [n.shape[axis] for n in out.inputs]
+    if None in sizes:
+        raise SymgraphError(
+            f"the derivative of concatenate along axis {axis} needs the sizes of its inputs "
+            "along that axis; give those inputs a static shape"
+        )
+    start = int(np.sum(sizes[:i]))
+    index = (("slice", None, None, None),) * axis + (("slice", start, start + sizes[i], None),)
+    return make(GETITEM, [g], {"index": index})
+
+
+CONCATENATE = register(Op(
+    name="concatenate", impl=lambda *xs, axis: np.concatenate(xs, axis=axis),
+    shape=lambda inputs, attrs: _join_shape(inputs, attrs, stacking=False), dtype=promote,
+    vjp=_concat_vjp,
+    jvp=lambda t, out, i: _join_tangent(t, out, i, stacking=False),
+    show_attrs=("axis",),
+    cases=[Case(lambda a, b: concatenate([a, b], axis=1), [((2, 1), -1.0, 1.0), ((2, 3), -1.0, 1.0)],
+                ref=lambda a, b: np.concatenate([a, b], axis=1))],
+))
+
+
+def _stack_vjp(g: Node, out: Node, i: int) -> Node:
+    axis = out.attrs["axis"]
+    return make(GETITEM, [g], {"index": (("slice", None, None, None),) * axis + (i,)})
+
+
+STACK = register(Op(
+    name="stack", impl=lambda *xs, axis: np.stack(xs, axis=axis),
+    shape=lambda inputs, attrs: _join_shape(inputs, attrs, stacking=True), dtype=promote,
+    vjp=_stack_vjp,
+    jvp=lambda t, out, i: _join_tangent(t, out, i, stacking=True),
+    show_attrs=("axis",),
+    cases=[Case(lambda a, b: stack([a, b], axis=1), [((3,), -1.0, 1.0), ((3,), -1.0, 1.0)],
+                ref=lambda a, b: np.stack([a, b], axis=1))],
+))
+
+
+def _join_tangent(t: Node, out: Node, i: int, stacking: bool) -> Node:
+    """Input i's tangent placed in its block of the joined output, zeros elsewhere."""
+    from symgraph.ops.reduce import zeros_like
+
+    pieces = [t if j == i else zeros_like(n) for j, n in enumerate(out.inputs)]
+    return make(STACK if stacking else CONCATENATE, pieces, out.attrs)
+
+
+def _join(op: Op, xs: Any, axis: int) -> Node:
+    if isinstance(xs, Node) or not hasattr(xs, "__iter__"):
+        raise SymgraphError(f"{op.name} takes a list of nodes, got {type(xs).__name__}")
+    nodes = operands(list(xs), op.name)
+    if not nodes:
+        raise SymgraphError(f"{op.name} needs at least one node")
+    ndim = nodes[0].ndim + (1 if op is STACK else 0)
+    (ax,) = normalize_axes(axis, ndim, op.name)
+    return make(op, nodes, {"axis": ax})
+
+
+def concatenate(xs: Any, axis: int = 0) -> Node:
+    """Join nodes along an existing axis, as ``numpy.concatenate``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     a, b = sg.var("a", shape=(2,)), sg.var("b", shape=(3,))
+    >>> sg.concatenate([a, b]).shape
+    (5,)
+    """
+    return _join(CONCATENATE, xs, axis)
+
+
+def stack(xs: Any, axis: int = 0) -> Node:
+    """Join nodes of one shape along a new axis, as ``numpy.stack``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x0, x1 = sg.var("x0"), sg.var("x1")
+    >>> sg.stack([x0, x1]).shape
+    (2,)
+    """
+    return _join(STACK, xs, axis)
