@@ -13,8 +13,9 @@ the same graph as more nodes; ``sg.evaluate`` computes any of them from numeric 
 """
 
 from symgraph.autodiff import grad, hessian, hvp, jacobian, jvp
-from symgraph.engine import CompiledFunction, compile, evaluate
-from symgraph.export import to_networkx
+from symgraph.codegen import CompiledFunction, compile
+from symgraph.engine import evaluate
+from symgraph.export import load, save, to_networkx
 from symgraph.formula import formula
 from symgraph.graph import (
     Graph,
@@ -76,11 +77,15 @@ from symgraph.ops import (
     where,
     zeros_like,
 )
+from symgraph.printing import debugprint, latex, pprint, stats
+from symgraph.render import to_dot, to_svg
+from symgraph.rewrite import simplify
 from symgraph.testing import GradCheck, check_grad
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "debugprint", "latex", "load", "pprint", "save", "simplify", "stats", "to_dot", "to_svg",
     "OPS", "Case", "CompiledFunction", "GradCheck", "Graph", "MissingFeedError", "Node", "Op",
     "ShapeError", "SymgraphError", "abs", "add", "ancestors", "broadcast_to", "cast",
     "check_grad", "compile", "concatenate", "const", "cos", "define_op", "divide", "dot",

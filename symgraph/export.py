@@ -52,3 +52,13 @@ def to_networkx(outputs: Node | Sequence[Node]) -> nx.MultiDiGraph:
         for index, inp in enumerate(n.inputs):
             graph.add_edge(inp.id, n.id, index=index)
     return graph
+
+
+def save(outputs: Node | Sequence[Node], path: str) -> None:
+    """Not written yet."""
+    raise NotImplementedError
+
+
+def load(path: str) -> list[Node]:
+    """Not written yet."""
+    raise NotImplementedError
