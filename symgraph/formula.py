@@ -24,7 +24,10 @@ def _attr_text(node: Node) -> str:
     parts = []
     for key in node.opdef.show_attrs:
         value = node.attrs.get(key)
-        if value is None or value is False:
+        default = node.opdef.defaults.get(key)
+        if callable(default):
+            default = default(node)
+        if value is None or value is False or (default is not None and value == default):
             continue
         if key == "index":
             value = format_index(value)

@@ -80,9 +80,10 @@ def check_grad(
         node = _resolve(key, graph, "sg.check_grad")
         base[node.id] = convert_feed(node, value, "sg.check_grad")
         node_of[node.id] = node
-    for n in nodes:  # intermediate wrt nodes are fed their own value, then perturbed
+    given = dict(base)  # the user's feeds; intermediate wrt nodes are added one at a time
+    for n in nodes:  # an intermediate wrt node is fed its own value, then perturbed
         if n.id not in base:
-            base[n.id] = np.asarray(evaluate(n, {node_of[i]: v for i, v in base.items()}))
+            base[n.id] = np.asarray(evaluate(n, {node_of[i]: v for i, v in given.items()}))
             node_of[n.id] = n
 
     def run(output: Node | list[Node], values: dict[int, np.ndarray]) -> Any:
@@ -106,7 +107,8 @@ def check_grad(
         x0 = base[n.id]
         d = rng.standard_normal(x0.shape)
         h = step_scale * max(1.0, float(np.max(np.abs(x0))) if x0.size else 1.0)
-        plus, minus = dict(base), dict(base)
+        # Only this node is overridden: others downstream of it are recomputed from it.
+        plus, minus = dict(given), dict(given)
         plus[n.id] = (x0 + h * d).astype(x0.dtype)
         minus[n.id] = (x0 - h * d).astype(x0.dtype)
         numeric = (float(run(scalar, plus)) - float(run(scalar, minus))) / (2 * h)

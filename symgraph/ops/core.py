@@ -79,6 +79,9 @@ class Op:
     prec: int = 100
     label: str | None = None
     show_attrs: tuple[str, ...] = ()
+    # Attribute values not printed because they are the default (a value, or a function of
+    # the node giving it, e.g. the last axis).
+    defaults: dict[str, Any] = field(default_factory=dict)
     cases: list[Case] = field(default_factory=list)
     # Inputs that only lend their runtime shape (drawn dotted, never differentiated).
     shape_only: tuple[int, ...] = ()

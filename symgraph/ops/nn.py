@@ -44,6 +44,10 @@ def _along(t: Node, out: Node) -> Node:
     return reduce_sum(t, axis=out.attrs["axis"], keepdims=True)
 
 
+def _last_axis(node: Node) -> tuple:
+    return (node.inputs[0].ndim - 1,)
+
+
 LOGSUMEXP = register(Op(
     name="logsumexp", impl=_logsumexp, dtype=inexact,
     shape=lambda inputs, attrs: tuple(
@@ -54,7 +58,7 @@ LOGSUMEXP = register(Op(
     vjp=(lambda g, out: restore_reduced(g, out) * softmax(out.inputs[0], out.attrs["axis"]),),
     jvp=(lambda t, out: reduce_sum(t * softmax(out.inputs[0], out.attrs["axis"]),
                                    out.attrs["axis"], out.attrs["keepdims"]),),
-    show_attrs=("axis", "keepdims"),
+    show_attrs=("axis", "keepdims"), defaults={"axis": _last_axis},
     cases=[Case(lambda x: logsumexp(x), [((2, 3), -3.0, 3.0)], ref=_ref_logsumexp),
            Case(lambda x: logsumexp(x, axis=0), [((2, 3), -3.0, 3.0)],
                 ref=lambda x: _ref_logsumexp(x, 0)),
@@ -66,7 +70,7 @@ SOFTMAX = register(Op(
     # d softmax: y * (g - sum(g * y))
     vjp=(lambda g, out: out * (g - _along(g * out, out)),),
     jvp=(lambda t, out: out * (t - _along(t * out, out)),),
-    show_attrs=("axis",),
+    show_attrs=("axis",), defaults={"axis": _last_axis},
     cases=[Case(lambda x: softmax(x), [((2, 3), -3.0, 3.0)],
                 ref=lambda x: np.exp(x) / np.exp(x).sum(-1, keepdims=True)),
            Case(lambda x: softmax(x, axis=0) * x, [((3, 2), -3.0, 3.0)],
@@ -78,7 +82,7 @@ LOG_SOFTMAX = register(Op(
     # d log_softmax: g - softmax(x) * sum(g)
     vjp=(lambda g, out: g - softmax(out.inputs[0], out.attrs["axis"]) * _along(g, out),),
     jvp=(lambda t, out: t - _along(softmax(out.inputs[0], out.attrs["axis"]) * t, out),),
-    show_attrs=("axis",),
+    show_attrs=("axis",), defaults={"axis": _last_axis},
     cases=[Case(lambda x: log_softmax(x) * x, [((2, 3), -3.0, 3.0)],
                 ref=lambda x: x * (x - np.log(np.exp(x).sum(-1, keepdims=True))))],
 ))

@@ -173,13 +173,13 @@ def _count(out: Node) -> Any:
     return const(int(np.prod(dims)), dtype=x.dtype, graph=x.graph)
 
 
-def _reduction_cases(build: Any, order: int = 2) -> list:
-    return [
-        Case(lambda x: build(x, None, False), [((2, 3), -1.0, 1.0)], order=order),
-        Case(lambda x: build(x, 1, False), [((2, 3), -1.0, 1.0)], order=order),
-        Case(lambda x: build(x, 0, True), [((2, 3), -1.0, 1.0)], order=order),
-        Case(lambda x: build(x, (0, 2), False), [((2, 3, 2), -1.0, 1.0)], order=order),
-    ]
+def _reduction_cases(build: Any, numpy_fn: Any) -> list:
+    def case(axis: Any, keepdims: bool, shape: tuple) -> Case:
+        return Case(lambda x: build(x, axis, keepdims), [(shape, -1.0, 1.0)],
+                    ref=lambda x: numpy_fn(x, axis=axis, keepdims=keepdims))
+
+    return [case(None, False, (2, 3)), case(1, False, (2, 3)), case(0, True, (2, 3)),
+            case((0, 2), False, (2, 3, 2))]
 
 
 SUM = register(Op(
@@ -189,7 +189,7 @@ SUM = register(Op(
     jvp=(lambda t, out: sum(t, out.attrs["axis"], out.attrs["keepdims"]),),
     show_attrs=("axis", "keepdims"),
 ))
-SUM.cases = _reduction_cases(lambda x, a, k: sum(x, a, k))
+SUM.cases = _reduction_cases(lambda x, a, k: sum(x, a, k), np.sum)
 MEAN = register(Op(
     name="mean", impl=lambda x, *, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
     shape=_reduced_shape, dtype=lambda inputs, attrs: np.result_type(inputs[0].dtype, 0.5),
@@ -197,7 +197,7 @@ MEAN = register(Op(
     jvp=(lambda t, out: mean(t, out.attrs["axis"], out.attrs["keepdims"]),),
     show_attrs=("axis", "keepdims"),
 ))
-MEAN.cases = _reduction_cases(lambda x, a, k: mean(x, a, k))
+MEAN.cases = _reduction_cases(lambda x, a, k: mean(x, a, k), np.mean)
 
 
 def _first_max_mask(x: np.ndarray, *, axis: tuple | None) -> np.ndarray:
@@ -225,7 +225,7 @@ MAX = register(Op(
                             out.attrs["axis"], out.attrs["keepdims"]),),
     show_attrs=("axis", "keepdims"),
 ))
-MAX.cases = _reduction_cases(lambda x, a, k: max(x, a, k), order=2)
+MAX.cases = _reduction_cases(lambda x, a, k: max(x, a, k), np.max)
 COUNT = register(Op(
     name="count",
     impl=lambda x, *, axis: np.asarray(

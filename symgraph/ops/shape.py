@@ -333,7 +333,7 @@ CONCATENATE = register(Op(
     shape=lambda inputs, attrs: _join_shape(inputs, attrs, stacking=False), dtype=promote,
     vjp=_concat_vjp,
     jvp=lambda t, out, i: _join_tangent(t, out, i, stacking=False),
-    show_attrs=("axis",),
+    show_attrs=("axis",), defaults={"axis": 0},
     cases=[Case(lambda a, b: concatenate([a, b], axis=1), [((2, 1), -1.0, 1.0), ((2, 3), -1.0, 1.0)],
                 ref=lambda a, b: np.concatenate([a, b], axis=1))],
 ))
@@ -349,7 +349,7 @@ STACK = register(Op(
     shape=lambda inputs, attrs: _join_shape(inputs, attrs, stacking=True), dtype=promote,
     vjp=_stack_vjp,
     jvp=lambda t, out, i: _join_tangent(t, out, i, stacking=True),
-    show_attrs=("axis",),
+    show_attrs=("axis",), defaults={"axis": 0},
     cases=[Case(lambda a, b: stack([a, b], axis=1), [((3,), -1.0, 1.0), ((3,), -1.0, 1.0)],
                 ref=lambda a, b: np.stack([a, b], axis=1))],
 ))

@@ -1,0 +1,310 @@
+"""grad, jvp, jacobian, hessian and hvp: named workloads, graph structure, higher orders."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+import pytest
+
+import symgraph as sg
+
+
+# --- the two named examples -------------------------------------------------------------------
+
+
+def test_cs231n_sigmoid_neuron(graph):
+    w = sg.var("w", shape=(3,))
+    x = sg.var("x", shape=(2,))
+    f = sg.sigmoid(w[0] * x[0] + w[1] * x[1] + w[2])
+    dw, dx = sg.grad(f, [w, x])
+    fv, dwv, dxv = sg.evaluate([f, dw, dx], {w: [2, -3, -3], x: [-1, -2]})
+    assert fv == pytest.approx(0.7310585786300049, abs=1e-15)
+    np.testing.assert_allclose(
+        dwv, [-0.19661193324148185, -0.3932238664829637, 0.19661193324148185], rtol=1e-14)
+    np.testing.assert_allclose(dxv, [0.3932238664829637, -0.5898357997244456], rtol=1e-14)
+
+
+def test_cs231n_add_node_passes_its_gradient_through(graph):
+    """Why dw2 carries a '1 *' factor: the add's local gradient is 1, so dw2 IS d(sum)."""
+    w0, x0, w1, x1, w2 = (sg.var(n) for n in ("w0", "x0", "w1", "x1", "w2"))
+    q = w0 * x0 + w1 * x1 + w2
+    f = sg.sigmoid(q)
+    dq, dw2 = sg.grad(f, [q, w2])
+    assert dw2 is dq
+    assert str(dq) == "sigmoid(w0*x0 + w1*x1 + w2)*(1 - sigmoid(w0*x0 + w1*x1 + w2))"
+    value = sg.evaluate(dq, {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3})
+    assert value == pytest.approx(0.19661193324148185, rel=1e-14)
+
+
+def test_fig_6_10_chain_reuses_forward_nodes(graph):
+    """z = f(f(f(w))) with f = sin: dz/dw = f'(y) f'(x) f'(w) reuses x and y (Fig. 6.10)."""
+    w = sg.var("w")
+    x = sg.sin(w)
+    y = sg.sin(x)
+    z = sg.sin(y)
+    before = len(graph)
+    dz = sg.grad(z, w)
+    new = [n for n in graph.nodes if n.id >= before]
+    assert sorted(n.op for n in new) == ["const", "cos", "cos", "cos", "multiply", "multiply"]
+    uses = {inp for n in new for inp in n.inputs}
+    assert x in uses and y in uses and w in uses  # no recomputation of x or y
+    assert sg.evaluate(dz, {w: 0.5}) == pytest.approx(
+        math.cos(math.sin(math.sin(0.5))) * math.cos(math.sin(0.5)) * math.cos(0.5), rel=1e-15)
+
+
+# --- graph semantics --------------------------------------------------------------------------
+
+
+def test_fan_out_contributions_are_summed(graph):
+    x = sg.var("x")
+    assert sg.evaluate(sg.grad(x * x, x), {x: 3.0}) == 6.0
+    assert sg.evaluate(sg.grad(sg.sin(x) + sg.sin(x), x), {x: 0.3}) == pytest.approx(
+        2 * math.cos(0.3))
+    assert sg.evaluate(sg.grad(x * x * x, x), {x: 2.0}) == 12.0
+
+
+def test_disconnected_input_gets_zeros_of_its_shape(graph):
+    x = sg.var("x")
+    m = sg.var("m", shape=(2, 3))
+    dx, dm = sg.grad(sg.sin(x), [x, m])
+    value = sg.evaluate(dm, {})  # needs no feed at all
+    assert value.shape == (2, 3) and not value.any()
+    assert dm.shape == (2, 3)
+
+
+def test_gradient_with_respect_to_intermediate_nodes(graph):
+    x = sg.var("x")
+    h = x * x
+    y = sg.sin(h) + h
+    dh, dx = sg.grad(y, [h, x])
+    vh, vx = sg.evaluate([dh, dx], {x: 1.5})
+    assert vh == pytest.approx(math.cos(2.25) + 1)
+    assert vx == pytest.approx((math.cos(2.25) + 1) * 3.0)
+
+
+def test_stop_gradient_blocks(graph):
+    x = sg.var("x")
+    y = sg.stop_gradient(x * x) * x
+    assert sg.evaluate(sg.grad(y, x), {x: 3.0}) == 9.0
+    assert sg.evaluate(sg.grad(sg.stop_gradient(x), x), {x: 3.0}) == 0.0
+
+
+def test_grad_of_non_scalar_points_to_jacobian(graph):
+    v = sg.var("v", shape=(3,))
+    with pytest.raises(sg.SymgraphError, match=r"jacobian.*\.sum\(\)"):
+        sg.grad(v * 2, v)
+
+
+def test_broadcasting_is_undone_in_gradients(graph, rng):
+    a = sg.var("a", shape=(4, 3))
+    b = sg.var("b", shape=(3,))
+    c = sg.var("c")
+    y = sg.sum((a * b + c) ** 2)
+    da, db, dc = sg.grad(y, [a, b, c])
+    assert (da.shape, db.shape, dc.shape) == ((4, 3), (3,), ())
+    av, bv, cv = rng.standard_normal((4, 3)), rng.standard_normal(3), 0.7
+    r = 2 * (av * bv + cv)
+    got = sg.evaluate([da, db, dc], {a: av, b: bv, c: cv})
+    np.testing.assert_allclose(got[0], r * bv)
+    np.testing.assert_allclose(got[1], (r * av).sum(0))
+    np.testing.assert_allclose(got[2], r.sum())
+
+
+def test_unknown_dimensions_get_gradients_of_the_fed_shape(graph, rng):
+    x = sg.var("x", shape=(None, 3))
+    b = sg.var("b", shape=(3,))
+    y = sg.mean(sg.tanh(x * b)) + sg.sum(x[:, 0])
+    dx, db = sg.grad(y, [x, b])
+    xv, bv = rng.standard_normal((5, 3)), rng.standard_normal(3)
+    gx, gb = sg.evaluate([dx, db], {x: xv, b: bv})
+    t = np.tanh(xv * bv)
+    expected_x = (1 - t**2) * bv / xv.size
+    expected_x[:, 0] += 1
+    np.testing.assert_allclose(gx, expected_x)
+    np.testing.assert_allclose(gb, ((1 - t**2) * xv).sum(0) / xv.size)
+    assert sg.check_grad(y, [x, b], {x: xv, b: bv}, order=2) < 1e-6
+
+
+def test_matmul_gradients_match_numpy(graph, rng):
+    W = sg.var("W", shape=(3, 4))
+    v = sg.var("v", shape=(4,))
+    y = sg.sum(sg.tanh(W @ v))
+    dW, dv = sg.grad(y, [W, v])
+    Wv, vv = rng.standard_normal((3, 4)), rng.standard_normal(4)
+    g = 1 - np.tanh(Wv @ vv) ** 2
+    got = sg.evaluate([dW, dv], {W: Wv, v: vv})
+    np.testing.assert_allclose(got[0], np.outer(g, vv))
+    np.testing.assert_allclose(got[1], Wv.T @ g)
+
+
+# --- higher orders ----------------------------------------------------------------------------
+
+
+def _taylor(kind: str, u: list[float], n: int) -> list[float]:
+    """Taylor coefficients of sin(u(t)) or tanh(u(t)) from those of u: an oracle that
+    shares nothing with symgraph (series recurrences of y' = f'(u) u')."""
+    if kind == "sin":
+        s, c = [math.sin(u[0])], [math.cos(u[0])]
+        for k in range(1, n + 1):
+            s.append(sum(j * u[j] * c[k - j] for j in range(1, k + 1)) / k)
+            c.append(-sum(j * u[j] * s[k - j] for j in range(1, k + 1)) / k)
+        return s
+    y = [math.tanh(u[0])]
+    for k in range(1, n + 1):  # tanh' = (1 - tanh^2) u'
+        w = [(1.0 if m == 0 else 0.0) - sum(y[i] * y[m - i] for i in range(m + 1))
+             for m in range(k)]
+        y.append(sum(j * u[j] * w[k - j] for j in range(1, k + 1)) / k)
+    return y
+
+
+@pytest.mark.parametrize("kind,depth", [("tanh", 1), ("sin", 3)])
+def test_third_to_fifth_derivatives_are_exact(graph, kind, depth):
+    w = sg.var("w")
+    z = w
+    for _ in range(depth):
+        z = sg.tanh(z) if kind == "tanh" else sg.sin(z)
+    derivatives = [z]
+    for _ in range(5):
+        derivatives.append(sg.grad(derivatives[-1], w))
+    values = sg.evaluate(derivatives, {w: 0.5})
+    series = [0.5, 1.0] + [0.0] * 5
+    for _ in range(depth):
+        series = _taylor(kind, series, 5)
+    for k in range(1, 6):
+        assert derivatives[k].order == k
+        assert values[k] == pytest.approx(series[k] * math.factorial(k), rel=1e-12), k
+
+
+def test_jacobian_values_and_shape(graph):
+    x = sg.var("x", shape=(3,))
+    y = sg.stack([x[0] * x[1], sg.sin(x[2]), x[0] + x[2]])
+    J = sg.jacobian(y, x)
+    assert J.shape == (3, 3)
+    got = sg.evaluate(J, {x: [1.0, 2.0, 0.5]})
+    np.testing.assert_allclose(got, [[2, 1, 0], [0, 0, math.cos(0.5)], [1, 0, 1]])
+    M = sg.var("M", shape=(2, 2))
+    assert sg.jacobian(M * 2, M).shape == (2, 2, 2, 2)
+
+
+def _rosenbrock(x, n):
+    return sum(100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2 for i in range(n - 1))
+
+
+def test_hessian_of_rosenbrock_is_analytic_and_symmetric(graph):
+    n = 6
+    x = sg.var("x", shape=(n,))
+    H = sg.hessian(_rosenbrock(x, n), x)
+    xv = 0.5 + 0.1 * np.arange(n)
+    got = sg.evaluate(H, {x: xv})
+    expected = np.zeros((n, n))
+    for i in range(n - 1):
+        expected[i, i] += 1200 * xv[i] ** 2 - 400 * xv[i + 1] + 2
+        expected[i + 1, i + 1] += 200
+        expected[i, i + 1] = expected[i + 1, i] = -400 * xv[i]
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert H.order == 2
+
+
+def test_hvp_and_jvp_agree_with_matrices(graph, rng):
+    n = 5
+    x = sg.var("x", shape=(n,))
+    y = _rosenbrock(x, n) + sg.sum(sg.sin(x) * x[0])
+    v = rng.standard_normal(n)
+    Hv, H = sg.hvp(y, x, v), sg.hessian(y, x)
+    g = sg.grad(y, x)
+    Jg = sg.jvp(g, x, v)
+    xv = rng.standard_normal(n)
+    hv, hm, jg = sg.evaluate([Hv, H, Jg], {x: xv})
+    np.testing.assert_allclose(hv, hm @ v, rtol=1e-10)
+    np.testing.assert_allclose(jg, hm @ v, rtol=1e-10)
+    np.testing.assert_allclose(hm, hm.T, rtol=1e-12)
+
+
+def test_hvp_does_not_form_the_hessian(graph):
+    n = 200
+    x = sg.var("x", shape=(n,))
+    y = sg.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+    before = len(graph)
+    g = sg.grad(y, x)
+    grad_nodes = len(graph) - before
+    before = len(graph)
+    Hv = sg.hvp(y, x, np.ones(n))
+    hvp_nodes = len(graph) - before
+    assert hvp_nodes < 4 * grad_nodes + 20  # O(graph), not O(n * graph)
+    assert Hv.shape == (n,)
+    value = sg.evaluate(Hv, {x: np.full(n, 0.5)})
+    assert np.isfinite(value).all()
+
+
+# --- robustness -------------------------------------------------------------------------------
+
+
+def test_hundred_thousand_node_chain_needs_no_recursion(graph):
+    limit = sys.getrecursionlimit()
+    w = sg.var("w")
+    z = w
+    for _ in range(100_000):
+        z = sg.sin(z)
+    dz = sg.grad(z, w)
+    value = sg.evaluate(dz, {w: 0.5})
+    f = sg.compile(dz, [w])
+    assert f(0.5) == value
+    assert np.isfinite(value) and 0 < value < 1
+    shallow = sg.sin(sg.sin(w))
+    assert str(shallow) == "sin(sin(w))"
+    assert sg.to_networkx(dz).number_of_nodes() == len(sg.ancestors([dz]))
+    assert sys.getrecursionlimit() == limit
+
+
+def test_a_failed_grad_leaves_the_graph_unchanged(graph):
+    def broken(g, out):
+        raise RuntimeError("broken rule")
+
+    bad = sg.define_op("test_broken_rule", np.sin, vjp=[broken])
+    x = sg.var("x")
+    y = sg.exp(bad(sg.cos(x)) * 2)
+    before = len(graph)
+    with pytest.raises(sg.SymgraphError, match="broken rule"):
+        sg.grad(y, x)
+    assert len(graph) == before
+    assert sg.evaluate(sg.grad(sg.cos(x), x), {x: 0.0}) == 0.0  # graph still usable
+
+
+def test_integer_inputs_cannot_be_differentiated(graph):
+    i = sg.var("i", dtype="int64")
+    x = sg.var("x")
+    with pytest.raises(sg.SymgraphError, match="int64.*float"):
+        sg.grad(x * i, i)
+    assert sg.evaluate(sg.grad(x * i, x), {x: 1.0, i: 3}) == 3.0
+
+
+def test_comparisons_pass_no_gradient(graph):
+    x = sg.var("x")
+    y = sg.where(x > 0, x * x, -x)
+    assert sg.evaluate(sg.grad(y, x), {x: 2.0}) == 4.0
+    assert sg.evaluate(sg.grad(y, x), {x: -2.0}) == -1.0
+
+
+def test_subgradient_conventions(graph):
+    x = sg.var("x")
+    v = sg.var("v", shape=(4,))
+    assert sg.evaluate(sg.grad(sg.relu(x), x), {x: 0.0}) == 0.0
+    assert sg.evaluate(sg.grad(sg.abs(x), x), {x: 0.0}) == 0.0
+    got = sg.evaluate(sg.grad(sg.max(v), v), {v: [1.0, 3.0, 3.0, 2.0]})
+    assert got.tolist() == [0.0, 1.0, 0.0, 0.0]
+
+
+def test_float32_gradients_stay_float32(graph):
+    x = sg.var("x", shape=(3,), dtype="float32")
+    y = sg.sum(sg.sin(x) * 2.0)
+    dx = sg.grad(y, x)
+    assert dx.dtype == np.float32
+    assert sg.evaluate(dx, {x: [0.0, 1.0, 2.0]}).dtype == np.float32
+
+
+def test_jvp_validates_directions(graph):
+    x = sg.var("x", shape=(3,))
+    with pytest.raises(sg.ShapeError, match="direction"):
+        sg.jvp(x * 2, x, [1.0, 2.0])

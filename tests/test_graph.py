@@ -1,0 +1,248 @@
+"""Building graphs: interning, dtypes, shapes, operators, formulas, provenance, export."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import symgraph as sg
+
+
+def test_equal_subexpressions_are_one_node(graph):
+    x = sg.var("x")
+    a, b = sg.sin(x), sg.sin(x)
+    assert a is b
+    y = a + b
+    assert y.inputs[0] is y.inputs[1]
+    assert len(graph) == 3  # x, sin(x), add
+
+
+def test_inputs_are_never_merged(graph):
+    assert sg.var("x") is not sg.var("x")
+
+
+def test_small_constants_are_shared(graph):
+    x = sg.var("x")
+    assert (x * 2).inputs[1] is (x + 2).inputs[1]
+
+
+def test_node_fields(graph):
+    x = sg.var("x", shape=(3,))
+    y = sg.exp(x)
+    assert (y.op, y.inputs, y.shape, y.dtype, y.name, y.order, y.graph) == (
+        "exp", (x,), (3,), np.dtype("float64"), None, 0, graph)
+    assert x.id < y.id
+    with pytest.raises(AttributeError):
+        y.op = "sin"
+
+
+def test_nodes_hash_by_identity_and_equality_is_not_overloaded(graph):
+    x = sg.var("x")
+    d = {x: 1}
+    assert d[x] == 1
+    assert (x == x) is True
+    with pytest.raises(sg.SymgraphError, match="truth value"):
+        bool(x > 0)
+
+
+def test_mixing_graphs_is_an_error():
+    with sg.Graph():
+        x = sg.var("x")
+    with sg.Graph():
+        y = sg.var("y")
+    with pytest.raises(sg.SymgraphError, match="different graphs"):
+        x + y
+
+
+def test_default_graph_is_scoped():
+    g1, g2 = sg.Graph(), sg.Graph()
+    with g1:
+        with g2:
+            assert sg.get_default_graph() is g2
+        assert sg.get_default_graph() is g1
+        assert sg.var("x").graph is g1
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_python_scalars_keep_the_dtype(graph, dtype):
+    x = sg.var("x", dtype=dtype)
+    for y in (x * 2.0, 2.0 * x, x + 1, x / 3, x ** 2, -x, 1 - x):
+        assert y.dtype == np.dtype(dtype), str(y)
+    assert sg.evaluate(x * 2.0, {x: 1.5}).dtype == np.dtype(dtype)
+
+
+def test_dtype_promotion_follows_numpy(graph):
+    i = sg.var("i", dtype="int64")
+    f32 = sg.var("f", dtype="float32")
+    assert (i * 2).dtype == np.int64
+    assert (i * 2.5).dtype == np.float64
+    assert sg.sin(i).dtype == np.float64
+    assert (f32 + sg.const(np.ones(3))).dtype == np.float64
+    assert (i < 3).dtype == np.bool_
+
+
+def test_broadcasting_shapes(graph):
+    a = sg.var("a", shape=(3, 4))
+    b = sg.var("b", shape=(4,))
+    c = sg.var("c", shape=(3, 1))
+    assert (a + b).shape == (3, 4)
+    assert (b * c).shape == (3, 4)
+    u = sg.var("u", shape=(None, 4))
+    assert (u + b).shape == (None, 4)
+    assert (sg.var("v", shape=(None,)) + b).shape == (4,)
+
+
+def test_shape_errors_name_both_operands(graph):
+    a = sg.var("a", shape=(3, 4))
+    b = sg.var("b", shape=(3, 4))
+    with pytest.raises(sg.ShapeError, match=r"'a' \(shape \(3, 4\)\) @ 'b' \(shape \(3, 4\)\)"):
+        a @ b
+    with pytest.raises(sg.ShapeError, match="'a'.*'c'"):
+        a + sg.var("c", shape=(5,))
+
+
+def test_static_shapes_of_structural_ops(graph):
+    m = sg.var("m", shape=(2, 3))
+    assert m.T.shape == (3, 2)
+    assert m[0].shape == (3,)
+    assert m[:, 1:].shape == (2, 2)
+    assert m[None, ..., -1].shape == (1, 2)
+    assert m.reshape(3, -1).shape == (3, 2)
+    assert m.sum(axis=1).shape == (2,)
+    assert m.mean(axis=0, keepdims=True).shape == (1, 3)
+    assert sg.concatenate([m, m], axis=1).shape == (2, 6)
+    assert sg.stack([m, m]).shape == (2, 2, 3)
+    assert (m @ sg.var("v", shape=(3,))).shape == (2,)
+    assert sg.softmax(m).shape == (2, 3)
+    assert sg.logsumexp(m).shape == (2,)
+    with pytest.raises(sg.ShapeError):
+        m[5]
+    with pytest.raises(sg.ShapeError):
+        m.reshape(4, 2)
+
+
+def test_len_and_iteration(graph):
+    w = sg.var("w", shape=(3,))
+    assert len(w) == 3
+    assert [str(n) for n in w] == ["w[0]", "w[1]", "w[2]"]
+    with pytest.raises(sg.SymgraphError, match="iterate"):
+        list(sg.var("s"))
+
+
+def test_numpy_scalars_on_the_left_defer_to_nodes(graph):
+    x = sg.var("x")
+    y = np.float64(2.0) * x
+    assert isinstance(y, sg.Node) and y.op == "multiply"
+
+
+@pytest.mark.parametrize("build,text", [
+    (lambda w, x: sg.sigmoid(w[0] * x[0] + w[1] * x[1] + w[2]),
+     "sigmoid(w[0]*x[0] + w[1]*x[1] + w[2])"),
+    (lambda w, x: (w[0] + w[1]) * w[2], "(w[0] + w[1])*w[2]"),
+    (lambda w, x: w[0] - (w[1] - w[2]), "w[0] - (w[1] - w[2])"),
+    (lambda w, x: w[0] - w[1] + w[2], "w[0] - w[1] + w[2]"),
+    (lambda w, x: w[0] / (w[1] * w[2]), "w[0]/(w[1]*w[2])"),
+    (lambda w, x: -w[0] ** 2, "-w[0]**2"),
+    (lambda w, x: (-w[0]) ** 2, "(-w[0])**2"),
+    (lambda w, x: w[0] ** -1, "w[0]**(-1)"),
+    # the precedence trap: Python computes 1 / 1 before symgraph sees it
+    (lambda w, x: 1 / 1 + sg.exp(-x[0]), "1 + exp(-x[0])"),
+    (lambda w, x: 1 / (1 + sg.exp(-x[0])), "1/(1 + exp(-x[0]))"),
+    (lambda w, x: sg.sum(w * 0.5, axis=0), "sum(w*0.5)"),
+    (lambda w, x: sg.sum(sg.stack([w, w]), axis=1), "sum(stack(w, w), axis=1)"),
+    (lambda w, x: (w @ w).T, "w @ w"),
+])
+def test_formulas_use_minimal_parentheses(graph, build, text):
+    w, x = sg.var("w", shape=(3,)), sg.var("x", shape=(2,))
+    assert str(build(w, x)) == text
+    assert repr(build(w, x)) == text
+
+
+def test_deep_formula_is_shortened_not_a_crash(graph):
+    z = sg.var("w")
+    for _ in range(50_000):
+        z = sg.sin(z)
+    text = str(z)
+    assert text.startswith("sin(sin(") and "…" in text and len(text) < 1000
+
+
+def test_derivative_order_and_provenance(graph):
+    x = sg.var("x")
+    y = sg.sin(x) * x
+    d1 = sg.grad(y, x)
+    d2 = sg.grad(d1, x)
+    assert (x.order, y.order) == (0, 0)
+    assert d1.order == 1 and d2.order == 2
+    new1 = [n for n in sg.ancestors([d1]) if n.grad_call == d1.grad_call]
+    assert new1 and all(n.order == 1 for n in new1)
+    # reused forward nodes keep their order: cos(x) is new, sin(x) and x are not
+    assert {n.order for n in sg.ancestors([d1]) if n.grad_call is None} == {0}
+    assert d1.grad_call != d2.grad_call
+    # each derivative node records whose derivative contribution it is
+    assert {n.grad_of for n in new1} <= set(sg.ancestors([y]))
+    # user nodes built from derivatives are the user's (order 0)
+    assert (d1 + 1).order == 0
+
+
+def test_order_of_a_grad_of_mixed_orders(graph):
+    x = sg.var("x")
+    d1 = sg.grad(x ** 3, x)
+    mixed = d1 * x  # user-built (order 0) but depends on an order-1 node
+    assert mixed.order == 0
+    d = sg.grad(mixed, x)
+    assert d.order == 2  # y depends on nodes of order <= 1
+
+
+def test_to_networkx_keeps_arguments_and_attributes(graph):
+    x = sg.var("x")
+    y = x * x
+    dy = sg.grad(y, x)
+    G = sg.to_networkx([y, dy])
+    assert G.number_of_edges(x.id, y.id) == 2
+    assert sorted(d["index"] for _, _, d in G.in_edges(y.id, data=True)) == [0, 1]
+    attrs = G.nodes[dy.id]
+    assert attrs["op"] == dy.op and attrs["order"] == 1 and attrs["shape"] == ()
+    assert G.nodes[x.id]["name"] == "x"
+    assert set(G.nodes) == {n.id for n in sg.ancestors([y, dy])}
+
+
+def test_name_scope_tags_nodes(graph):
+    x = sg.var("x")
+    with sg.name_scope("net"):
+        with sg.name_scope("layer1"):
+            h = sg.tanh(x)
+        out = h * 2
+    assert (h.scope, out.scope, x.scope) == ("net/layer1", "net", "")
+    with pytest.raises(sg.SymgraphError):
+        with sg.name_scope(""):
+            pass
+
+
+def test_var_and_const_reject_bad_arguments(graph):
+    with pytest.raises(sg.SymgraphError, match="name"):
+        sg.var("")
+    with pytest.raises(sg.SymgraphError, match="shape"):
+        sg.var("x", shape=(-1,))
+    with pytest.raises(sg.SymgraphError, match="dtype"):
+        sg.var("x", dtype="complex128")
+    with pytest.raises(sg.SymgraphError, match="rectangular"):
+        sg.const([[1, 2], [3]])
+    with pytest.raises(sg.SymgraphError):
+        sg.const("hello")
+
+
+def test_user_defined_op(graph):
+    cube = sg.define_op(
+        "test_cube", lambda x: x ** 3,
+        vjp=[lambda g, out: g * 3 * sg.square(out.inputs[0])],
+        jvp=[lambda t, out: t * 3 * sg.square(out.inputs[0])],
+        cases=[sg.Case(lambda x: sg.OPS["test_cube"] and x, [((), -1.0, 1.0)])],
+    )
+    x = sg.var("x", shape=(2,))
+    y = cube(x)
+    assert y.op == "test_cube" and y.shape == (2,)
+    d2 = sg.grad(sg.sum(sg.grad(sg.sum(y), x)), x)
+    np.testing.assert_allclose(sg.evaluate(d2, {x: [1.0, -2.0]}), [6.0, -12.0])
+    assert str(y) == "test_cube(x)"
+    with pytest.raises(sg.SymgraphError, match="already declared"):
+        sg.define_op("test_cube", lambda x: x)
