@@ -67,8 +67,7 @@ class Plan:
         self.preset = [(slot[n.id], n.attrs["value"]) for n in nodes
                        if n.op == "const" and n.id not in fed]
         self.steps = [
-            (slot[n.id], n.opdef.impl, tuple(slot[i.id] for i in n.inputs), n.attrs,
-             tuple(frees[k]), n)
+            (slot[n.id], n.opdef.impl, [slot[i.id] for i in n.inputs], n.attrs, frees[k], n)
             for k, n in enumerate(computed)
         ]
 

@@ -270,6 +270,8 @@ def as_node(value: Any, like: Node | None = None, graph: Graph | None = None) ->
 
 def operands(values: Sequence[Any], who: str, graph: Graph | None = None) -> list[Node]:
     """Nodes for an op's arguments; Python numbers adapt to the first node's dtype."""
+    if all(type(v) is Node for v in values):  # the common case, on every node built
+        return list(values)
     like = next((v for v in values if isinstance(v, Node)), None)
     if like is None:
         return [const(v, graph=graph) for v in values]
