@@ -19,7 +19,9 @@ import numpy as np
 
 from symgraph.graph import Node, ShapeError, SymgraphError, ancestors, derivative_context
 from symgraph.ops import add, broadcast_to, cast, const, reshape, stack, sum_to, zeros_like
-from symgraph.ops.core import describe
+from symgraph.ops.core import describe, placeholder
+from symgraph.ops.reduce import sum as reduce_sum
+from symgraph.vmap import vectorize
 
 Wrt = Node | Sequence[Node]
 
@@ -234,6 +236,9 @@ def jvp(y: Node, x: Wrt, v: Any) -> Node:
 def jacobian(y: Node, x: Wrt) -> Node | list[Node]:
     """All first derivatives: shape ``y.shape + x.shape`` (a list for a list ``x``).
 
+    Built as one reverse pass vectorized over the rows of an identity matrix (a batch
+    axis, as JAX's ``vmap`` of a ``vjp``), so the graph does not grow with ``y.size``.
+
     >>> import symgraph as sg
     >>> with sg.Graph():
     ...     x = sg.var("x", shape=(2,))
@@ -250,6 +255,38 @@ def jacobian(y: Node, x: Wrt) -> Node | list[Node]:
         raise SymgraphError(
             f"sg.jacobian needs a static shape for {describe(y)}; give its inputs static shapes"
         )
+    results = _batched_jacobian(y, xs)
+    if results is None:
+        results = _unrolled_jacobian(y, xs)
+    return results[0] if single else results
+
+
+def _batched_jacobian(y: Node, xs: list[Node]) -> list[Node] | None:
+    """J as the vmap of the vector-Jacobian product over the rows of the identity."""
+    if any(None in n.shape for n in xs):
+        return None
+    graph, order = y.graph, _next_order(ancestors([y]))
+    size = int(np.prod(y.shape))
+    tx = _Transaction(graph, "sg.jacobian")
+    try:
+        # The placeholder cotangent and <y, cotangent> belong to y's order: their
+        # gradient is then of the next order, like any other derivative of y.
+        with derivative_context(order - 1, tx.call):
+            cotangent = placeholder(graph, y.shape, y.dtype, "cotangent")
+            projected = reduce_sum(y * cotangent)
+        vjps = _reverse(projected, xs, "sg.jacobian")
+        with derivative_context(order, tx.call):
+            rows = const(np.eye(size, dtype=y.dtype).reshape((size, *y.shape)), graph=graph)
+            batched = vectorize(vjps, cotangent, rows)
+            if batched is None:
+                return None
+            return [reshape(b, y.shape + xj.shape) for b, xj in zip(batched, xs)]
+    except Exception as exc:
+        raise tx.fail(exc) from exc
+
+
+def _unrolled_jacobian(y: Node, xs: list[Node]) -> list[Node]:
+    """J as one reverse pass per element of y (for ops without a batch rule)."""
     size = int(np.prod(y.shape))
     flat = reshape(y, (size,))
     rows = [_reverse(flat[i], xs, "sg.jacobian") for i in range(size)]
@@ -262,7 +299,7 @@ def jacobian(y: Node, x: Wrt) -> Node | list[Node]:
                                                 graph=y.graph)))
             else:
                 results.append(reshape(stack([r[j] for r in rows]), y.shape + xj.shape))
-    return results[0] if single else results
+    return results
 
 
 def hessian(y: Node, x: Node) -> Node:

@@ -308,3 +308,19 @@ def test_jvp_validates_directions(graph):
     x = sg.var("x", shape=(3,))
     with pytest.raises(sg.ShapeError, match="direction"):
         sg.jvp(x * 2, x, [1.0, 2.0])
+
+
+def test_hessian_graph_does_not_grow_with_the_dimension(graph):
+    """A batched Hessian is O(forward graph), not O(n x forward graph)."""
+    sizes = {}
+    for n in (10, 400):
+        x = sg.var(f"x{n}", shape=(n,))
+        y = sg.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+        before = len(graph)
+        H = sg.hessian(y, x)
+        sizes[n] = len(graph) - before
+        xv = np.linspace(-1, 1, n)
+        value = sg.evaluate(H, {x: xv})
+        assert np.allclose(value, value.T)
+        assert value[0, 0] == pytest.approx(1200 * xv[0] ** 2 - 400 * xv[1] + 2)
+    assert abs(sizes[400] - sizes[10]) <= 2 and sizes[400] < 200  # shared constants differ

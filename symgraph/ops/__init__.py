@@ -34,7 +34,7 @@ from symgraph.ops.elementwise import (
 from symgraph.ops.linalg import dot, matmul
 from symgraph.ops.nn import log_softmax, logsumexp, softmax
 from symgraph.ops.reduce import broadcast_to, max, mean, sum, sum_to, zeros_like
-from symgraph.ops.shape import concatenate, expand_dims, getitem, reshape, stack, transpose
+from symgraph.ops.shape import batch_elementwise, concatenate, expand_dims, getitem, reshape, stack, transpose
 
 
 def define_op(
@@ -73,6 +73,7 @@ def define_op(
         vjp=tuple(vjp) if vjp is not None else None,
         jvp=tuple(jvp) if jvp is not None else None,
         cases=list(cases or []),
+        batch=batch_elementwise if shape is None else None,
     ))
 
     def constructor(*args: Any) -> Node:

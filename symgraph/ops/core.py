@@ -65,6 +65,7 @@ class Op:
     - ``jvp``: the same for forward mode, ``rule(t, out) -> Node | None``.
     - ``infix``/``prec``: how ``str`` prints it (``None``: as a call ``label(args)``).
     - ``cases``: test cases (see :class:`Case`); the registry test runs every one.
+    - ``batch``: the vmap rule, ``batch(node, args, batched)`` (see ``symgraph.vmap``).
 
     Users declare their own ops with :func:`symgraph.define_op`.
     """
@@ -85,6 +86,10 @@ class Op:
     cases: list[Case] = field(default_factory=list)
     # Inputs that only lend their runtime shape (drawn dotted, never differentiated).
     shape_only: tuple[int, ...] = ()
+    # batch(node, args, batched) -> Node: this op applied to arguments where those flagged
+    # in ``batched`` carry an extra leading axis; the result carries it too (a vmap rule,
+    # used for Jacobians and Hessians without one subgraph per row). None: no rule.
+    batch: Callable[..., Node | None] | None = None
     doc: str = ""
 
     def vjp_rule(self, i: int) -> Rule | None:
@@ -423,6 +428,11 @@ def const(
         if found is not None:
             return found
     return graph._add(key, CONST, (), {"value": array}, array.shape, array.dtype, name)
+
+
+def placeholder(graph: Graph, shape: Shape, dtype: Any, name: str) -> Node:
+    """An input node that derivative builders create and later substitute away."""
+    return graph._add(None, VAR, (), {}, tuple(shape), np.dtype(dtype), name)
 
 
 def full(shape: Shape, fill: float, dtype: Any, graph: Graph) -> Node:

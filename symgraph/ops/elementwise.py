@@ -30,6 +30,7 @@ from symgraph.ops.core import (
     register,
     same_shape,
 )
+from symgraph.ops.shape import batch_elementwise
 
 ArrayLike = Any  # a Node, a Python number or an array
 
@@ -111,6 +112,7 @@ def unary(name: str, forward: Any, d: Any, low: float = -2.0, high: float = 2.0,
         dtype=dtype,
         vjp=None if d is None else (lambda g, out: g * d(out.inputs[0], out),),
         jvp=None if d is None else (lambda t, out: t * d(out.inputs[0], out),),
+        batch=batch_elementwise,
     )
     op.cases = _cases(lambda x: apply(op, x), low, high, order, ref)
     return register(op)
@@ -119,7 +121,7 @@ def unary(name: str, forward: Any, d: Any, low: float = -2.0, high: float = 2.0,
 def binary(name: str, forward: Any, vjp: Any, jvp: Any, infix: str | None = None,
            prec: int = 100, dtype: Any = promote, cases: Any = None) -> Op:
     op = Op(name=name, impl=forward, shape=broadcast_rule, dtype=dtype, vjp=vjp, jvp=jvp,
-            infix=infix, prec=prec)
+            infix=infix, prec=prec, batch=batch_elementwise)
     op.cases = cases(lambda a, b: apply(op, a, b)) if cases else []
     return register(op)
 
@@ -336,6 +338,7 @@ WHERE = register(
              lambda g, out: where(out.inputs[0], 0, g)),
         jvp=(None, lambda t, out: where(out.inputs[0], t, 0),
              lambda t, out: where(out.inputs[0], 0, t)),
+        batch=batch_elementwise,
     )
 )
 WHERE.cases = [
@@ -380,6 +383,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 NEGATIVE = register(Op(
     name="negative", impl=np.negative, shape=same_shape, dtype=first_dtype,
     vjp=(lambda g, out: -g,), jvp=(lambda t, out: -t,),  # d(-x)/dx = -1
+    batch=batch_elementwise,
     infix="-", prec=PREC_NEG,
 ))
 NEGATIVE.cases = _cases(lambda x: -x)
@@ -416,7 +420,7 @@ def _cast_dtype(inputs: tuple, attrs: dict) -> np.dtype:
 
 CAST = register(Op(
     name="cast", impl=lambda x, *, dtype: np.asarray(x).astype(dtype), shape=same_shape,
-    dtype=_cast_dtype, show_attrs=("dtype",),
+    dtype=_cast_dtype, show_attrs=("dtype",), batch=batch_elementwise,
     vjp=(lambda g, out: cast(g, out.inputs[0].dtype),),  # the identity, in another precision
     jvp=(lambda t, out: cast(t, out.dtype),),
 ))

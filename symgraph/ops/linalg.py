@@ -65,11 +65,26 @@ def _vjp_b(g: Node, out: Node) -> Node:
     return matmul(swap_last_axes(a), g)  # dB = A^T G
 
 
+def _batch_matmul(node: Node, args: list, batched: tuple) -> Node | None:
+    """vmap of matmul when one operand carries the batch axis (derivatives are linear in
+    the batched cotangent, so both operands are never batched there)."""
+    (a, b), (A, B) = args, node.inputs
+    if batched == (True, False):
+        if (A.ndim == 1 and B.ndim <= 2) or (A.ndim >= 2 and B.ndim <= A.ndim):
+            return matmul(a, b)
+    elif batched == (False, True):
+        if B.ndim >= 2 and (A.ndim == 1 or A.ndim <= B.ndim):
+            return matmul(a, b)
+        if B.ndim == 1 and A.ndim <= 2:  # (B, k) against A: rows of A @ b_i
+            return matmul(b, A if A.ndim == 1 else swap_last_axes(A))
+    return None
+
+
 MATMUL = register(Op(
     name="matmul", impl=np.matmul, shape=_matmul_shape, dtype=promote,
     vjp=(_vjp_a, _vjp_b),
     jvp=(lambda t, out: matmul(t, out.inputs[1]), lambda t, out: matmul(out.inputs[0], t)),
-    infix="@", prec=PREC_MUL,
+    infix="@", prec=PREC_MUL, batch=_batch_matmul,
     cases=[
         Case(lambda a, b: a @ b, [((2, 3), -1.0, 1.0), ((3, 4), -1.0, 1.0)]),
         Case(lambda a, b: a @ b, [((2, 3), -1.0, 1.0), ((3,), -1.0, 1.0)]),

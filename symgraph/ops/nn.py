@@ -11,7 +11,7 @@ import numpy as np
 
 from symgraph.graph import Node
 from symgraph.ops.core import Case, Op, describe, inexact, make, normalize_axes, operands, register
-from symgraph.ops.reduce import restore_reduced, sum as reduce_sum
+from symgraph.ops.reduce import _batch_reduction, restore_reduced, sum as reduce_sum
 
 
 def _shifted(x: np.ndarray, axis: Any) -> np.ndarray:
@@ -59,6 +59,7 @@ LOGSUMEXP = register(Op(
     jvp=(lambda t, out: reduce_sum(t * softmax(out.inputs[0], out.attrs["axis"]),
                                    out.attrs["axis"], out.attrs["keepdims"]),),
     show_attrs=("axis", "keepdims"), defaults={"axis": _last_axis},
+    batch=_batch_reduction,
     cases=[Case(lambda x: logsumexp(x), [((2, 3), -3.0, 3.0)], ref=_ref_logsumexp),
            Case(lambda x: logsumexp(x, axis=0), [((2, 3), -3.0, 3.0)],
                 ref=lambda x: _ref_logsumexp(x, 0)),
@@ -70,7 +71,7 @@ SOFTMAX = register(Op(
     # d softmax: y * (g - sum(g * y))
     vjp=(lambda g, out: out * (g - _along(g * out, out)),),
     jvp=(lambda t, out: out * (t - _along(t * out, out)),),
-    show_attrs=("axis",), defaults={"axis": _last_axis},
+    show_attrs=("axis",), defaults={"axis": _last_axis}, batch=_batch_reduction,
     cases=[Case(lambda x: softmax(x), [((2, 3), -3.0, 3.0)],
                 ref=lambda x: np.exp(x) / np.exp(x).sum(-1, keepdims=True)),
            Case(lambda x: softmax(x, axis=0) * x, [((3, 2), -3.0, 3.0)],
@@ -82,7 +83,7 @@ LOG_SOFTMAX = register(Op(
     # d log_softmax: g - softmax(x) * sum(g)
     vjp=(lambda g, out: g - softmax(out.inputs[0], out.attrs["axis"]) * _along(g, out),),
     jvp=(lambda t, out: t - _along(softmax(out.inputs[0], out.attrs["axis"]) * t, out),),
-    show_attrs=("axis",), defaults={"axis": _last_axis},
+    show_attrs=("axis",), defaults={"axis": _last_axis}, batch=_batch_reduction,
     cases=[Case(lambda x: log_softmax(x) * x, [((2, 3), -3.0, 3.0)],
                 ref=lambda x: x * (x - np.log(np.exp(x).sum(-1, keepdims=True))))],
 ))

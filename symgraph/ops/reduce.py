@@ -25,7 +25,7 @@ from symgraph.ops.core import (
     operands,
     register,
 )
-from symgraph.ops.shape import expand_dims
+from symgraph.ops.shape import _static, batched_to_rank, expand_dims, shift_axes
 
 Axis = Any  # int, tuple of ints, or None
 
@@ -69,6 +69,9 @@ BROADCAST_TO = register(Op(
     name="broadcast_to", impl=_broadcast_to_impl, shape=_broadcast_to_shape, dtype=first_dtype,
     vjp=(lambda g, out: sum_to(g, out.inputs[0]), None),  # adjoint of copying is summing
     jvp=(lambda t, out: broadcast_to(t, out), None),
+    batch=lambda node, args, b: broadcast_to(batched_to_rank(args[0], node.ndim),
+                                             (args[0].shape[0], *node.shape))
+    if _static(node) else None,
     shape_only=(1,), show_attrs=("shape",),
     cases=[Case(lambda x: broadcast_to(x, (2, 3)), [((3,), -1.0, 1.0)],
                 ref=lambda x: np.broadcast_to(x, (2, 3)))],
@@ -77,10 +80,23 @@ SUM_TO = register(Op(
     name="sum_to", impl=_sum_to_impl, shape=_sum_to_shape, dtype=first_dtype,
     vjp=(lambda g, out: broadcast_to(g, out.inputs[0]), None),
     jvp=(lambda t, out: sum_to(t, out), None),
+    batch=lambda node, args, b: _batch_sum_to(node, args[0]) if _static(node) else None,
     shape_only=(1,), show_attrs=("shape",),
     cases=[Case(lambda x: sum_to(x, (2, 1)), [((2, 3), -1.0, 1.0)],
                 ref=lambda x: x.sum(axis=1, keepdims=True))],
 ))
+
+
+def _batch_sum_to(node: Node, x: Node) -> Node:
+    lead = x.ndim - 1 - node.ndim  # leading axes that sum_to drops, after the batch axis
+    if lead > 0:
+        x = sum(x, axis=tuple(range(1, 1 + lead)))
+    return sum_to(x, (x.shape[0], *node.shape))
+
+
+def _batch_reduction(node: Node, args: list, batched: tuple) -> Node:
+    attrs = dict(node.attrs, axis=shift_axes(node.attrs["axis"], node.inputs[0].ndim))
+    return make(node.opdef, args, attrs)
 
 
 def _shape_of(like: Any) -> tuple[tuple, list[Node]]:
@@ -187,7 +203,7 @@ SUM = register(Op(
     shape=_reduced_shape, dtype=_sum_dtype,
     vjp=(restore_reduced,),  # d sum(x)/dx_i = 1
     jvp=(lambda t, out: sum(t, out.attrs["axis"], out.attrs["keepdims"]),),
-    show_attrs=("axis", "keepdims"),
+    show_attrs=("axis", "keepdims"), batch=_batch_reduction,
 ))
 SUM.cases = _reduction_cases(lambda x, a, k: sum(x, a, k), np.sum)
 MEAN = register(Op(
@@ -195,7 +211,7 @@ MEAN = register(Op(
     shape=_reduced_shape, dtype=lambda inputs, attrs: np.result_type(inputs[0].dtype, 0.5),
     vjp=(lambda g, out: restore_reduced(g, out) / _count(out),),  # d mean(x)/dx_i = 1/n
     jvp=(lambda t, out: mean(t, out.attrs["axis"], out.attrs["keepdims"]),),
-    show_attrs=("axis", "keepdims"),
+    show_attrs=("axis", "keepdims"), batch=_batch_reduction,
 ))
 MEAN.cases = _reduction_cases(lambda x, a, k: mean(x, a, k), np.mean)
 
@@ -214,6 +230,7 @@ def _first_max_mask(x: np.ndarray, *, axis: tuple | None) -> np.ndarray:
 FIRST_MAX_MASK = register(Op(
     name="first_max_mask", impl=_first_max_mask, shape=lambda i, a: i[0].shape,
     dtype=first_dtype, show_attrs=("axis",),  # piecewise constant: no derivative
+    batch=_batch_reduction,
 ))
 MAX = register(Op(
     name="max", impl=lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
@@ -223,7 +240,7 @@ MAX = register(Op(
                                                 {"axis": out.attrs["axis"]}),),
     jvp=(lambda t, out: sum(t * make(FIRST_MAX_MASK, [out.inputs[0]], {"axis": out.attrs["axis"]}),
                             out.attrs["axis"], out.attrs["keepdims"]),),
-    show_attrs=("axis", "keepdims"),
+    show_attrs=("axis", "keepdims"), batch=_batch_reduction,
 ))
 MAX.cases = _reduction_cases(lambda x, a, k: max(x, a, k), np.max)
 COUNT = register(Op(
@@ -231,6 +248,7 @@ COUNT = register(Op(
     impl=lambda x, *, axis: np.asarray(
         np.prod([x.shape[a] for a in (range(x.ndim) if axis is None else axis)]), dtype=x.dtype),
     shape=lambda inputs, attrs: (), dtype=first_dtype, shape_only=(0,), show_attrs=("axis",),
+    batch=_batch_reduction,  # the count is the same for every batch entry: not batched
 ))
 
 

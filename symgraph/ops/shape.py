@@ -36,6 +36,46 @@ def _unprobe(shape: tuple) -> tuple:
     return tuple(None if d > _UNKNOWN // 2 else d for d in shape)
 
 
+# --- vmap helpers ------------------------------------------------------------------------------
+
+_ALL = ("slice", None, None, None)
+
+
+def batched_to_rank(a: Node, rank: int) -> Node:
+    """A batched node ``(B, *s)`` with length-1 axes after the batch axis, so that ``s``
+    reaches ``rank`` dimensions and broadcasting aligns it like the unbatched ``s``."""
+    missing = rank - (a.ndim - 1)
+    return a if missing <= 0 else expand_dims(a, tuple(range(1, 1 + missing)))
+
+
+def batch_elementwise(node: Node, args: list, batched: tuple) -> Node:
+    """The vmap rule of every elementwise op: align ranks, then broadcasting does the rest."""
+    fixed = [batched_to_rank(a, node.ndim) if b else a for a, b in zip(args, batched)]
+    return make(node.opdef, fixed, node.attrs)
+
+
+def shift_axes(axes: tuple | None, ndim: int) -> tuple:
+    """Axes of an unbatched node, as axes of its batched version (``None``: all of them)."""
+    return tuple(range(1, ndim + 1)) if axes is None else tuple(a + 1 for a in axes)
+
+
+def batch_size(args: list, batched: tuple) -> int | None:
+    return next(a.shape[0] for a, b in zip(args, batched) if b)
+
+
+def _batch_all(args: list, batched: tuple) -> list:
+    """Every argument batched: unbatched ones are broadcast along a new leading axis."""
+    from symgraph.ops.reduce import broadcast_to
+
+    size = batch_size(args, batched)
+    return [a if b else broadcast_to(expand_dims(a, 0), (size, *a.shape))
+            for a, b in zip(args, batched)]
+
+
+def _static(node: Node) -> bool:
+    return len(node.inputs) == 1 or not node.opdef.shape_only
+
+
 # --- expand_dims ------------------------------------------------------------------------------
 
 
@@ -51,6 +91,7 @@ EXPAND_DIMS = register(Op(
     shape=_expand_shape, dtype=first_dtype, show_attrs=("axis",),
     vjp=(lambda g, out: _sum_axes(g, out.attrs["axis"]),),  # summing a length-1 axis drops it
     jvp=(lambda t, out: expand_dims(t, out.attrs["axis"]),),
+    batch=lambda node, args, b: make(EXPAND_DIMS, args, {"axis": shift_axes(node.attrs["axis"], 0)}),
     cases=[Case(lambda x: expand_dims(x, (0, 2)), [((2, 3), -1.0, 1.0)],
                 ref=lambda x: x[None, :, None, :])],
 ))
@@ -106,6 +147,8 @@ RESHAPE = register(Op(
     name="reshape", impl=_reshape_impl, shape=_reshape_shape, dtype=first_dtype,
     vjp=(lambda g, out: reshape(g, out.inputs[0]), None),
     jvp=(lambda t, out: reshape(t, out), None),
+    batch=lambda node, args, b: reshape(args[0], (args[0].shape[0], *node.shape))
+    if _static(node) else None,
     shape_only=(1,), show_attrs=("shape",),
     cases=[Case(lambda x: reshape(x, (3, -1)), [((2, 3), -1.0, 1.0)],
                 ref=lambda x: x.reshape(3, 2))],
@@ -148,6 +191,7 @@ TRANSPOSE = register(Op(
     dtype=first_dtype, show_attrs=("axes",),
     vjp=(lambda g, out: transpose(g, tuple(np.argsort(out.attrs["axes"]).tolist())),),
     jvp=(lambda t, out: transpose(t, out.attrs["axes"]),),
+    batch=lambda node, args, b: transpose(args[0], (0, *shift_axes(node.attrs["axes"], 0))),
     cases=[Case(lambda x: x.T, [((2, 3), -1.0, 1.0)], ref=lambda x: x.T),
            Case(lambda x: transpose(x, (1, 2, 0)), [((2, 3, 2), -1.0, 1.0)],
                 ref=lambda x: x.transpose(1, 2, 0))],
@@ -244,6 +288,7 @@ GETITEM = register(Op(
     shape=_getitem_shape, dtype=first_dtype,
     vjp=(lambda g, out: scatter(g, out.attrs["index"], out.inputs[0]),),
     jvp=(lambda t, out: make(GETITEM, [t], out.attrs),),
+    batch=lambda node, args, b: make(GETITEM, args, {"index": (_ALL, *node.attrs["index"])}),
     prec=50,
     cases=[Case(lambda x: x[0], [((3,), -1.0, 1.0)], ref=lambda x: x[0]),
            Case(lambda x: x[1:, ::2], [((3, 4), -1.0, 1.0)], ref=lambda x: x[1:, ::2]),
@@ -265,6 +310,9 @@ SCATTER = register(Op(
     dtype=first_dtype, shape_only=(1,), show_attrs=("index", "shape"),
     vjp=(lambda g, out: make(GETITEM, [g], {"index": out.attrs["index"]}), None),
     jvp=(lambda t, out: make(SCATTER, [t, *out.inputs[1:]], out.attrs), None),
+    batch=lambda node, args, b: make(SCATTER, args[:1], {
+        "index": (_ALL, *node.attrs["index"]), "shape": (args[0].shape[0], *node.shape)})
+    if _static(node) else None,
 ))
 
 
@@ -333,6 +381,8 @@ CONCATENATE = register(Op(
     shape=lambda inputs, attrs: _join_shape(inputs, attrs, stacking=False), dtype=promote,
     vjp=_concat_vjp,
     jvp=lambda t, out, i: _join_tangent(t, out, i, stacking=False),
+    batch=lambda node, args, b: make(CONCATENATE, _batch_all(args, b),
+                                     {"axis": node.attrs["axis"] + 1}),
     show_attrs=("axis",), defaults={"axis": 0},
     cases=[Case(lambda a, b: concatenate([a, b], axis=1), [((2, 1), -1.0, 1.0), ((2, 3), -1.0, 1.0)],
                 ref=lambda a, b: np.concatenate([a, b], axis=1))],
@@ -349,6 +399,7 @@ STACK = register(Op(
     shape=lambda inputs, attrs: _join_shape(inputs, attrs, stacking=True), dtype=promote,
     vjp=_stack_vjp,
     jvp=lambda t, out, i: _join_tangent(t, out, i, stacking=True),
+    batch=lambda node, args, b: make(STACK, _batch_all(args, b), {"axis": node.attrs["axis"] + 1}),
     show_attrs=("axis",), defaults={"axis": 0},
     cases=[Case(lambda a, b: stack([a, b], axis=1), [((3,), -1.0, 1.0), ((3,), -1.0, 1.0)],
                 ref=lambda a, b: np.stack([a, b], axis=1))],
