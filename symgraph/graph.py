@@ -391,8 +391,13 @@ class Graph:
         shape: tuple,
         dtype: np.dtype,
         name: str | None = None,
+        findable: bool = True,
     ) -> Node:
-        """Append a node, or return the interned one with the same ``key``."""
+        """Append a node, or return the interned one with the same ``key``.
+
+        A ``findable`` name can be used to feed the node by name; internal placeholders
+        are not findable, so they never clash with a user's names.
+        """
         ctx = _build_context.get()
         with self._lock:
             if key is not None:
@@ -417,7 +422,7 @@ class Graph:
             self._nodes.append(node)
             if key is not None:
                 self._interned[key] = node
-            if name is not None:
+            if name is not None and findable:
                 self._by_name.setdefault(name, []).append(node)
             return node
 
@@ -431,6 +436,12 @@ class Graph:
             doomed = {id(n) for n in dropped}
             for key in [k for k, v in self._interned.items() if id(v) in doomed]:
                 del self._interned[key]
+            for name, nodes in list(self._by_name.items()):
+                kept = [n for n in nodes if id(n) not in doomed]
+                if kept:
+                    self._by_name[name] = kept
+                else:
+                    del self._by_name[name]
 
 
 def ancestors(outputs: Iterable[Node], stop: frozenset[int] | set[int] = frozenset()) -> list[Node]:

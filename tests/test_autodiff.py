@@ -324,3 +324,9 @@ def test_hessian_graph_does_not_grow_with_the_dimension(graph):
         assert np.allclose(value, value.T)
         assert value[0, 0] == pytest.approx(1200 * xv[0] ** 2 - 400 * xv[1] + 2)
     assert abs(sizes[400] - sizes[10]) <= 2 and sizes[400] < 200  # shared constants differ
+
+
+def test_jacobian_placeholders_never_clash_with_user_names(graph):
+    cotangent = sg.var("cotangent", shape=(2,))
+    J = sg.jacobian(cotangent * 3, cotangent)
+    assert sg.evaluate(J, {"cotangent": [1.0, 2.0]}).tolist() == [[3, 0], [0, 3]]

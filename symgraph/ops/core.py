@@ -432,7 +432,7 @@ def const(
 
 def placeholder(graph: Graph, shape: Shape, dtype: Any, name: str) -> Node:
     """An input node that derivative builders create and later substitute away."""
-    return graph._add(None, VAR, (), {}, tuple(shape), np.dtype(dtype), name)
+    return graph._add(None, VAR, (), {}, tuple(shape), np.dtype(dtype), name, findable=False)
 
 
 def full(shape: Shape, fill: float, dtype: Any, graph: Graph) -> Node:
