@@ -156,7 +156,7 @@ class Node:
     ...     x = sg.var("x")
     ...     y = sg.sin(x) * 2
     >>> y.op, y.shape, str(y)
-    ('mul', (), 'sin(x)*2')
+    ('multiply', (), 'sin(x)*2')
     """
 
     __slots__ = (
@@ -455,7 +455,7 @@ def ancestors(outputs: Iterable[Node], stop: frozenset[int] | set[int] = frozens
     ...     x = sg.var("x")
     ...     y = sg.sin(x) * x
     >>> [n.op for n in sg.ancestors([y])]
-    ['var', 'sin', 'mul']
+    ['var', 'sin', 'multiply']
     """
     seen: dict[int, Node] = {}
     stack = list(outputs)
