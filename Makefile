@@ -11,7 +11,7 @@ setup: $(STAMP) dot
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,notebooks]'
 	touch $@
 
 dot:
