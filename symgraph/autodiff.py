@@ -170,22 +170,33 @@ def _reverse(y: Node, wrt: list[Node], who: str) -> list[Node]:
         raise tx.fail(exc) from exc
 
 
-def _as_tangent(v: Any, x: Node, who: str) -> Node:
+def _direction(v: Any, x: Node, who: str) -> Node | np.ndarray:
+    """The direction ``v`` for ``x``, checked, as a node or an array (builds nothing)."""
     if isinstance(v, Node):
-        tangent = v
+        if v.graph is not x.graph:
+            raise SymgraphError(f"{who}: the direction for {describe(x)} belongs to another graph")
+        shape = v.shape
     else:
+        if v is None:  # np.asarray(None, float) would quietly be nan
+            raise SymgraphError(f"{who}: the direction for {describe(x)} is None; give numbers")
         try:
-            tangent = const(np.asarray(v, dtype=x.dtype), graph=x.graph)
-        except (ValueError, TypeError) as exc:
-            raise SymgraphError(f"{who}: the direction for {describe(x)} is not numeric: {exc}")
-    if tangent.graph is not x.graph:
-        raise SymgraphError(f"{who}: the direction for {describe(x)} belongs to another graph")
-    if tangent.shape != x.shape:
+            v = np.asarray(v, dtype=x.dtype)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise SymgraphError(
+                f"{who}: the direction for {describe(x)} is not a rectangular array of "
+                f"numbers ({exc})"
+            ) from None
+        shape = v.shape
+    if shape != x.shape:
         raise ShapeError(
-            f"{who}: the direction has shape {tangent.shape} but {describe(x)} has shape "
+            f"{who}: the direction has shape {shape} but {describe(x)} has shape "
             f"{x.shape}; give one of the same shape"
         )
-    return tangent
+    return v
+
+
+def _as_tangent(v: Node | np.ndarray, x: Node) -> Node:
+    return v if isinstance(v, Node) else const(v, graph=x.graph)
 
 
 def jvp(y: Node, x: Wrt, v: Any) -> Node:
@@ -202,15 +213,20 @@ def jvp(y: Node, x: Wrt, v: Any) -> Node:
     [6.0, 0.0]
     """
     xs, single = _as_list(x, "sg.jvp")
+    if not single and not isinstance(v, (list, tuple)):
+        raise SymgraphError(f"sg.jvp: x is a list of {len(xs)} nodes, so v must be a list of "
+                            "as many directions")
     vs = [v] if single else list(v)
     if len(vs) != len(xs):
         raise SymgraphError(f"sg.jvp: {len(xs)} nodes in x but {len(vs)} directions in v")
     _check_target(y, xs, "sg.jvp")
-    tangents = {n.id: _as_tangent(d, n, "sg.jvp") for n, d in zip(xs, vs)}
+    directions = [_direction(d, n, "sg.jvp") for n, d in zip(xs, vs)]
     forward = ancestors([y])
     tx = _Transaction(y.graph, "sg.jvp")
     try:
         with derivative_context(_next_order(forward), tx.call) as ctx:
+            # made inside the transaction, so a failure takes the direction constants too
+            tangents = {n.id: _as_tangent(d, n) for n, d in zip(xs, directions)}
             for n in forward:
                 if n.id in tangents:
                     continue
@@ -332,4 +348,6 @@ def hvp(y: Node, x: Node, v: Any) -> Node:
     """
     if not isinstance(x, Node):
         raise SymgraphError("sg.hvp: x must be one node")
+    _check_target(y, [x], "sg.hvp")
+    _direction(v, x, "sg.hvp")  # before the gradient is built, so a bad v builds nothing
     return jvp(grad(y, x), x, v)

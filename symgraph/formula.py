@@ -10,7 +10,7 @@ Imports: ``symgraph.graph`` and ``symgraph.ops.core`` (for constant labels).
 
 from __future__ import annotations
 
-from symgraph.graph import Node
+from symgraph.graph import Node, SymgraphError
 from symgraph.ops.core import const_label
 
 ATOM = 100
@@ -81,6 +81,8 @@ def formula(node: Node, max_depth: int = MAX_DEPTH, max_chars: int = MAX_CHARS) 
     >>> sg.formula(f)
     'sigmoid(w[0]*x[0] + w[1]*x[1] + w[2])'
     """
+    if not isinstance(node, Node):
+        raise SymgraphError(f"sg.formula needs a symgraph node, got {type(node).__name__}")
     # Breadth-first depths, so a node reached by a short path prints in full.
     depth = {node.id: 0}
     frontier = [node]

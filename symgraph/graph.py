@@ -61,6 +61,10 @@ class MissingFeedError(SymgraphError, KeyError):
         return str(self.args[0])
 
 
+class _ImmutableError(SymgraphError, AttributeError):
+    """Setting an attribute of a node (an AttributeError too, as Python users expect)."""
+
+
 # Filled by symgraph.ops at import: the namespace that holds add, mul, getitem, ...
 _OPS: Any = None
 
@@ -180,7 +184,10 @@ class Node:
     __array_ufunc__ = None
 
     def __setattr__(self, key: str, value: Any) -> None:
-        raise AttributeError(f"symgraph nodes are immutable (tried to set {key!r})")
+        raise _ImmutableError(
+            f"symgraph nodes are immutable (tried to set {key!r} of {_short(self)}); "
+            "build a new node instead"
+        )
 
     # --- operators: thin calls into the op constructors -----------------------------------
     def __add__(self, other: Any) -> Node:
@@ -457,8 +464,15 @@ def ancestors(outputs: Iterable[Node], stop: frozenset[int] | set[int] = frozens
     >>> [n.op for n in sg.ancestors([y])]
     ['var', 'sin', 'multiply']
     """
-    seen: dict[int, Node] = {}
+    if isinstance(outputs, Node):
+        outputs = [outputs]
+    if isinstance(outputs, (str, bytes)) or not hasattr(outputs, "__iter__"):
+        raise SymgraphError(f"sg.ancestors needs a list of nodes, got {type(outputs).__name__}")
     stack = list(outputs)
+    for n in stack:
+        if not isinstance(n, Node):
+            raise SymgraphError(f"sg.ancestors: a {type(n).__name__} is not a symgraph node")
+    seen: dict[int, Node] = {}
     while stack:
         node = stack.pop()
         if node.id in seen:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import symgraph as sg
+import opcases  # noqa: F401  (snapshots the builtin ops before tests declare theirs)
 
 
 @pytest.fixture

@@ -65,6 +65,10 @@ def define_op(
     >>> float(sg.evaluate(dy, {x: 2.0}))
     12.0
     """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise SymgraphError(f"sg.define_op: the name must be an identifier string, got {name!r}")
+    if not callable(forward):
+        raise SymgraphError(f"sg.define_op({name!r}): forward must be a function of arrays")
     op = register(Op(
         name=name,
         impl=forward,

@@ -352,6 +352,8 @@ def _format_number(v: Any) -> str:
     if isinstance(v, (int, np.integer)):
         return str(int(v))
     f = float(v)
+    if not np.isfinite(f):  # int(nan) would raise while printing
+        return str(f)
     if f == int(f) and abs(f) < 1e15:
         return str(int(f))
     return f"{f:.6g}"

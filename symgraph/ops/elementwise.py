@@ -13,13 +13,17 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.graph import Node
+from symgraph.graph import Node, SymgraphError
 from symgraph.ops.core import (
+    FLOAT64,
     Case,
     Op,
+    _brief,
+    _check_dtype,
     boolean,
     broadcast_rule,
     const,
+    describe,
     first_dtype,
     in_derivative,
     inexact,
@@ -38,7 +42,7 @@ ArrayLike = Any  # a Node, a Python number or an array
 def apply(op: Op, *args: ArrayLike) -> Node:
     """Build ``op(*args)``; inside a derivative builder, skip trivial identities and fold
     constants, so derivative graphs hold no ``x*1``, ``x+0`` or ``2-1`` nodes."""
-    inputs = operands(args, op.name)
+    inputs = float_inputs(op, operands(args, op.name))
     if in_derivative():
         shortcut = _identity(op.name, inputs)
         if shortcut is not None:
@@ -47,6 +51,35 @@ def apply(op: Op, *args: ArrayLike) -> Node:
             node = make(op, inputs)
             return const(_fold(op, inputs), dtype=node.dtype, graph=node.graph)
     return make(op, inputs)
+
+
+# NumPy raises for these on booleans (``-True``, ``True - False``, ``sign(True)``).
+_NO_BOOLEANS = {"negative": "-x", "subtract": "a - b", "sign": "sign(x)"}
+
+
+def float_inputs(op: Op, inputs: list[Node]) -> list[Node]:
+    """The inputs of ``op``, cast to float64 where its dtype rule promises float64.
+
+    NumPy computes ``sin(bool)`` in float16 and ``int8 / int8`` in float32, but the
+    ``inexact`` rule declares float64 (and a node's dtype must be what it computes), so
+    the cast is made explicit in the graph. Booleans where NumPy has no arithmetic raise.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     flag = sg.var("flag", dtype="bool")
+    ...     y = sg.tanh(flag)
+    >>> str(y), y.dtype.name, sg.evaluate(y, {flag: True}).dtype.name
+    ('tanh(cast(flag, dtype=<f8))', 'float64', 'float64')
+    """
+    if op.dtype is inexact and not any(n.dtype.kind in "fc" for n in inputs):
+        return [cast(n, FLOAT64) for n in inputs]
+    if op.name in _NO_BOOLEANS and all(n.dtype == np.bool_ for n in inputs):
+        raise SymgraphError(
+            f"{_NO_BOOLEANS[op.name]} is not defined for the boolean node "
+            f"{describe(inputs[0])}; use sg.where(cond, 1.0, 0.0) or sg.cast(x, 'float64') "
+            "for numbers"
+        )
+    return inputs
 
 
 def _small(node: Node) -> bool:
@@ -408,7 +441,9 @@ SOFTPLUS = unary(  # d/dx log(1 + e^x) = sigmoid(x)
 SQRT = unary("sqrt", np.sqrt, lambda x, y: 0.5 / y, low=0.2, high=3.0)  # 1/(2 sqrt(x))
 SIGN = unary("sign", np.sign, None, dtype=first_dtype, order=0)  # piecewise constant
 ABS = unary("abs", np.abs, lambda x, y: sign(x), dtype=first_dtype, order=1)  # abs'(0) = 0
-SQUARE = unary("square", np.square, lambda x, y: 2 * x, dtype=first_dtype)  # 2x
+SQUARE = unary("square", np.square, lambda x, y: 2 * x,  # 2x
+               dtype=lambda inputs, attrs: np.dtype("int8") if inputs[0].dtype == np.bool_
+               else inputs[0].dtype)  # as NumPy: square(bool) is int8
 LOG1P = unary("log1p", np.log1p, lambda x, y: 1 / (1 + x), low=-0.5, high=2.0)
 EXPM1 = unary("expm1", np.expm1, lambda x, y: y + 1)  # d/dx (e^x - 1) = e^x
 STOP_GRADIENT = unary("stop_gradient", lambda x: x, None, dtype=first_dtype, order=0)
@@ -438,7 +473,7 @@ def cast(x: ArrayLike, dtype: Any) -> Node:
     'float32'
     """
     (x,) = operands([x], "cast")
-    dtype = np.dtype(dtype)
+    dtype = _check_dtype(dtype, f"cast of {describe(x)}")
     if dtype == x.dtype:
         return x
     return make(CAST, [x], {"dtype": dtype.str})

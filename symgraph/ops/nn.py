@@ -11,6 +11,7 @@ import numpy as np
 
 from symgraph.graph import Node
 from symgraph.ops.core import Case, Op, describe, inexact, make, normalize_axes, operands, register
+from symgraph.ops.elementwise import float_inputs
 from symgraph.ops.reduce import _batch_reduction, restore_reduced, sum as reduce_sum
 
 
@@ -103,7 +104,7 @@ def logsumexp(x: Any, axis: Any = -1, keepdims: bool = False) -> Node:
     >>> round(float(sg.evaluate(sg.logsumexp(v), {v: [1000.0, 1000.0]})), 4)
     1000.6931
     """
-    (x,) = operands([x], "logsumexp")
+    (x,) = float_inputs(LOGSUMEXP, operands([x], "logsumexp"))
     return make(LOGSUMEXP, [x], {"axis": _axes(x, axis, "logsumexp"), "keepdims": bool(keepdims)})
 
 
@@ -116,7 +117,7 @@ def softmax(x: Any, axis: Any = -1) -> Node:
     >>> sg.evaluate(sg.softmax(v), {v: [0.0, 0.0]}).tolist()
     [0.5, 0.5]
     """
-    (x,) = operands([x], "softmax")
+    (x,) = float_inputs(SOFTMAX, operands([x], "softmax"))
     return make(SOFTMAX, [x], {"axis": _axes(x, axis, "softmax")})
 
 
@@ -129,5 +130,5 @@ def log_softmax(x: Any, axis: Any = -1) -> Node:
     >>> sg.evaluate(sg.log_softmax(v), {v: [1000.0, 1000.0]}).round(4).tolist()
     [-0.6931, -0.6931]
     """
-    (x,) = operands([x], "log_softmax")
+    (x,) = float_inputs(LOG_SOFTMAX, operands([x], "log_softmax"))
     return make(LOG_SOFTMAX, [x], {"axis": _axes(x, axis, "log_softmax")})

@@ -16,6 +16,7 @@ from symgraph.graph import Node, ShapeError
 from symgraph.ops.core import (
     Case,
     Op,
+    _brief,
     broadcast_shapes,
     const,
     describe,
@@ -103,7 +104,16 @@ def _shape_of(like: Any) -> tuple[tuple, list[Node]]:
     """A static target shape, plus ``like`` itself as ``ref`` if the shape is not static."""
     if isinstance(like, Node):
         return like.shape, ([like] if None in like.shape else [])
-    return tuple(like), []
+    if isinstance(like, (int, np.integer)):
+        like = (like,)
+    if isinstance(like, (str, bytes)) or not hasattr(like, "__iter__"):
+        raise ShapeError(
+            f"the target shape must be a tuple of ints or a node, got {_brief(repr(like))}"
+        )
+    shape = tuple(like)
+    if not all(isinstance(d, (int, np.integer)) and d >= 0 for d in shape):
+        raise ShapeError(f"the target shape {_brief(repr(like))} must hold ints >= 0")
+    return tuple(int(d) for d in shape), []
 
 
 def broadcast_to(x: Any, like: Any) -> Node:
@@ -149,6 +159,7 @@ def zeros_like(x: Node) -> Node:
     >>> sg.zeros_like(m).shape
     (2, None)
     """
+    (x,) = operands([x], "zeros_like")
     zero = const(0, dtype=x.dtype, graph=x.graph)
     if None not in x.shape:
         return const(np.broadcast_to(zero.attrs["value"], x.shape), graph=x.graph)

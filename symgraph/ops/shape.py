@@ -14,6 +14,7 @@ from symgraph.graph import Node, ShapeError, SymgraphError
 from symgraph.ops.core import (
     Case,
     Op,
+    _brief,
     describe,
     first_dtype,
     make,
@@ -113,7 +114,10 @@ def expand_dims(x: Any, axis: int | tuple) -> Node:
     (1, 3)
     """
     (x,) = operands([x], "expand_dims")
-    axes = normalize_axes(axis, x.ndim + (1 if isinstance(axis, int) else len(axis)),
+    if not isinstance(axis, (int, np.integer, tuple, list)):
+        raise ShapeError(f"expand_dims of {describe(x)}: axis must be an int or a tuple of "
+                         f"ints, got {_brief(repr(axis))}")
+    axes = normalize_axes(axis, x.ndim + (1 if isinstance(axis, (int, np.integer)) else len(axis)),
                           f"expand_dims of {describe(x)}")
     return make(EXPAND_DIMS, [x], {"axis": axes})
 
@@ -208,6 +212,11 @@ def transpose(x: Any, axes: tuple | None = None) -> Node:
     ((3, 2), (3, 2))
     """
     (x,) = operands([x], "transpose")
+    if axes is not None and (isinstance(axes, (str, bytes)) or not hasattr(axes, "__iter__")
+                             or not all(isinstance(a, (int, np.integer)) for a in axes)):
+        raise ShapeError(
+            f"transpose of {describe(x)}: axes must be a tuple of ints, got {_brief(repr(axes))}"
+        )
     perm = tuple(range(x.ndim))[::-1] if axes is None else tuple(int(a) % max(x.ndim, 1) for a in axes)
     if sorted(perm) != list(range(x.ndim)):
         raise ShapeError(f"transpose of {describe(x)}: {axes!r} is not a permutation of its axes")
@@ -415,8 +424,11 @@ def _join_tangent(t: Node, out: Node, i: int, stacking: bool) -> Node:
 
 
 def _join(op: Op, xs: Any, axis: int) -> Node:
-    if isinstance(xs, Node) or not hasattr(xs, "__iter__"):
-        raise SymgraphError(f"{op.name} takes a list of nodes, got {type(xs).__name__}")
+    if isinstance(xs, (Node, str, bytes)) or not hasattr(xs, "__iter__"):
+        raise SymgraphError(
+            f"{op.name} takes a list of nodes, got {type(xs).__name__}; write "
+            f"sg.{op.name}([a, b])"
+        )
     nodes = operands(list(xs), op.name)
     if not nodes:
         raise SymgraphError(f"{op.name} needs at least one node")
