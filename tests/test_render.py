@@ -1,0 +1,339 @@
+"""Pictures: sg.to_dot / sg.to_svg (symgraph/render.py).
+
+SVG is parsed as XML and checked node by node (title ``n<id>``, fill colour, text);
+DOT source is checked as text. Numbers shown on nodes are cross-checked against
+``sg.evaluate`` and the CS231n figures.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+import symgraph as sg
+from symgraph import render
+from symgraph.printing import format_value
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+# Fig. 6.10's f with its own f' and f'' ops, so the picture names them.
+f_second = sg.define_op("render_fpp", np.cos, vjp=[lambda g, o: -g * sg.sin(o.inputs[0])])
+f_prime = sg.define_op("render_fp", np.cos, vjp=[lambda g, o: g * f_second(o.inputs[0])])
+f = sg.define_op("render_f", np.sin, vjp=[lambda g, o: g * f_prime(o.inputs[0])])
+
+
+def svg_nodes(svg: str) -> dict[str, ET.Element]:
+    """SVG node groups by DOT name (their <title>)."""
+    root = ET.fromstring(svg)
+    return {g.find(f"{SVG}title").text: g for g in root.iter(f"{SVG}g")
+            if g.get("class") == "node"}
+
+
+def fill(group: ET.Element) -> str:
+    shape = next(e for e in group.iter() if e.tag in (f"{SVG}polygon", f"{SVG}ellipse",
+                                                       f"{SVG}path"))
+    return shape.get("fill")
+
+
+def texts(group: ET.Element) -> list[str]:
+    return [t.text.replace("\xa0", " ") for t in group.iter(f"{SVG}text") if t.text]
+
+
+def fig610():
+    g = sg.Graph()
+    with g:
+        w = sg.var("w")
+        z = f(f(f(w)))
+        dz = sg.grad(z, w)
+        d2 = sg.grad(dz, w)
+    return g, w, z, dz, d2
+
+
+def cs231n():
+    g = sg.Graph()
+    with g:
+        w, x = sg.var("w", shape=(3,)), sg.var("x", shape=(2,))
+        y = sg.sigmoid(w[0] * x[0] + w[1] * x[1] + w[2])
+    return g, w, x, y
+
+
+# --- 1. Fig. 6.10 -----------------------------------------------------------------------------
+
+
+def test_fig610_svg_nodes_coloured_by_order_and_shared_nodes_drawn_once():
+    _, w, z, dz, d2 = fig610()
+    wanted = sg.ancestors([z, dz, d2])
+    nodes = svg_nodes(sg.to_svg([z, dz, d2]))
+    drawn = {k: v for k, v in nodes.items() if re.fullmatch(r"n\d+", k)}
+    assert set(drawn) == {f"n{n.id}" for n in wanted}  # each node once, nothing else
+    for n in wanted:
+        assert fill(drawn[f"n{n.id}"]) == render.order_colours(n.order)[0]
+    assert {n.order for n in wanted} == {0, 1, 2}
+    assert len({render.order_colours(k)[0] for k in (0, 1, 2)}) == 3
+    # The three forward f nodes are drawn once and reused by both derivatives.
+    assert sum(texts(g) == ["render_f"] for g in drawn.values()) == 3
+    assert sum(texts(g) == ["render_fp"] for g in drawn.values()) == 3
+    assert any(texts(g) == ["render_fpp"] for g in drawn.values())
+    legend = [t for k, g in nodes.items() if k.startswith("legend") for t in texts(g)]
+    assert legend == ["order 0: your graph", "order 1: 1st derivative",
+                      "order 2: 2nd derivative"]
+    assert fill(nodes["legend_o2"]) == render.order_colours(2)[0]
+
+
+def test_dot_is_byte_identical_for_the_same_graph():
+    first = sg.to_dot(fig610()[3]).source
+    assert sg.to_dot(fig610()[3]).source == first  # a fresh graph built the same way
+    _, _, z, dz, _ = fig610()
+    assert sg.to_dot([z, dz]).source == sg.to_dot([z, dz]).source
+    assert "n0 [label=<<b>w</b>>" in first
+
+
+def test_edges_run_in_argument_order_and_label_non_commutative_arguments():
+    with sg.Graph():
+        a, b = sg.var("a"), sg.var("b")
+        d = a - b
+        s = a + b
+        p = sg.power(a, b)
+    src = sg.to_dot([d, s, p]).source
+    assert f"n{a.id} -> n{d.id} [label=0]" in src
+    assert f"n{b.id} -> n{d.id} [label=1]" in src
+    assert f"n{a.id} -> n{p.id} [label=0]" in src
+    assert f"\tn{a.id} -> n{s.id}\n" in src and f"\tn{b.id} -> n{s.id}\n" in src
+    with sg.Graph():
+        x = sg.var("x")
+        sq = x * x  # the shared input appears as two edges, one per argument
+    assert sg.to_dot(sq).source.count(f"n{x.id} -> n{sq.id}") == 2
+
+
+def test_provenance_edges_go_from_derivative_nodes_to_what_they_differentiate():
+    _, w, z, dz, _ = fig610()
+    src = sg.to_dot([z, dz], provenance_edges=True).source
+    dashed = re.findall(r"n(\d+) -> n(\d+) \[arrowhead=empty[^\]]*style=dashed", src)
+    assert dashed
+    drawn = {n.id: n for n in sg.ancestors([z, dz])}
+    for src_id, dst_id in dashed:
+        assert drawn[int(src_id)].grad_of is drawn[int(dst_id)]
+    assert "style=dashed" not in sg.to_dot([z, dz]).source
+
+
+# --- 2. values and gradients --------------------------------------------------------------
+
+
+def test_feeds_show_every_value_in_the_svg():
+    with sg.Graph():
+        x = sg.var("x")
+        v = sg.var("v", shape=(3,))
+        m = sg.var("m", shape=(20, 30))
+        y = sg.sin(x) * x + (v * 2.0).sum() + m.mean()
+    feeds = {x: 1.0, v: [1.0, 2.0, 3.5], m: np.linspace(-1, 2, 600).reshape(20, 30)}
+    nodes = svg_nodes(sg.to_svg(y, feeds=feeds))
+    shown = {k: texts(g) for k, g in nodes.items()}
+    every = sg.ancestors([y])
+    values = sg.evaluate(every, feeds)
+    for n, value in zip(every, values):
+        assert f"= {format_value(value)}" in shown[f"n{n.id}"], n
+    assert "= [2, 4, 7]" in shown[f"n{(v * 2.0).id}"]
+    assert "= (20, 30) -1..2" in shown[f"n{m.id}"]
+    total = float(np.sin(1.0) + 13 + 0.5)
+    assert f"= {total:.4g}" in shown[f"n{y.id}"]
+
+
+def test_cs231n_circuit_shows_values_and_gradients_from_symgraph_grad():
+    g, w, x, y = cs231n()
+    forward = sg.ancestors([y])
+    before = len(g.nodes)
+    feeds = {w: [2, -3, -3], x: [-1, -2]}
+    svg = sg.to_svg(y, feeds=feeds, grads_of=y)
+    assert len(g.nodes) > before  # the gradients were built as graph nodes...
+    nodes = svg_nodes(svg)
+    drawn = {k for k in nodes if re.fullmatch(r"n\d+", k)}
+    assert drawn == {f"n{n.id}" for n in forward}  # ...but only the forward graph is drawn
+    shown = {k: texts(nodes[k]) for k in drawn}
+    assert shown[f"n{w.id}"][-2:] == ["= [2, -3, -3]", "grad [-0.1966, -0.3932, 0.1966]"]
+    assert shown[f"n{x.id}"][-2:] == ["= [-1, -2]", "grad [0.3932, -0.5898]"]
+    assert shown[f"n{y.id}"] == ["sigmoid", "= 0.7311", "grad 1"]
+    s = y.inputs[0]  # the sum before the sigmoid: sigmoid'(1) = 0.1966
+    assert shown[f"n{s.id}"][-2:] == ["= 1", "grad 0.1966"]
+    w0x0 = s.inputs[0].inputs[0]
+    assert shown[f"n{w0x0.id}"][-2:] == ["= -2", "grad 0.1966"]
+    w0, x0 = w0x0.inputs
+    assert x0.inputs[0] is x
+    assert shown[f"n{w0.id}"][-2:] == ["= 2", "grad -0.1966"]
+    assert shown[f"n{x0.id}"][-2:] == ["= -1", "grad 0.3932"]  # = w0 * 0.1966
+    assert texts(nodes["legend_grad"])[1:] == ["grad = dy / d(node)", f"y = sigmoid #{y.id}"]
+    grown = len(g.nodes)
+    assert sg.to_svg(y, feeds=feeds, grads_of=y) == svg
+    assert len(g.nodes) == grown  # drawing again reuses the (interned) gradient nodes
+
+
+def test_gradient_annotations_match_finite_differences():
+    with sg.Graph():
+        a = sg.var("a")
+        h = sg.tanh(a) * a
+        y = sg.exp(h)
+    src = sg.to_dot(y, feeds={a: 0.7}, grads_of=y).source
+    eps = 1e-6
+    fd_h = (np.exp(np.tanh(0.7) * 0.7 + eps) - np.exp(np.tanh(0.7) * 0.7 - eps)) / (2 * eps)
+    fd_a = (np.exp(np.tanh(0.7 + eps) * (0.7 + eps))
+            - np.exp(np.tanh(0.7 - eps) * (0.7 - eps))) / (2 * eps)
+    assert f"grad {fd_h:.4g}" in re.search(rf"\tn{h.id} \[label=<(.*)", src).group(1)
+    assert f"grad {fd_a:.4g}" in re.search(rf"\tn{a.id} \[label=<(.*)", src).group(1)
+
+
+# --- 3. scopes, collapsing, big graphs -----------------------------------------------------
+
+
+def mlp():
+    """Algorithm 6.4: two layers, softmax cross-entropy, weight decay, and its gradient."""
+    g = sg.Graph()
+    with g:
+        X, Y = sg.var("X", shape=(None, 4)), sg.var("y", shape=(None, 3))
+        W1, b1 = sg.var("W1", shape=(4, 5)), sg.var("b1", shape=(5,))
+        W2, b2 = sg.var("W2", shape=(5, 3)), sg.var("b2", shape=(3,))
+        with sg.name_scope("layer1"):
+            h = sg.relu(X @ W1 + b1)
+        with sg.name_scope("layer2"):
+            logits = h @ W2 + b2
+        with sg.name_scope("loss"):
+            J = -sg.mean(sg.sum(Y * sg.log_softmax(logits), axis=1))
+            J = J + 0.01 * (sg.sum(sg.square(W1)) + sg.sum(sg.square(W2)))
+        grads = sg.grad(J, [W1, b1, W2, b2])
+    return [J, *grads]
+
+
+def test_scopes_are_clusters_and_derivatives_sit_with_their_layer():
+    outs = mlp()
+    src = sg.to_dot(outs).source
+    labels = re.findall(r"subgraph (cluster_\d+) \{\n\t\tlabel=<<b>(\w+)</b>>", src)
+    assert [name for _, name in labels] == ["layer1", "layer2", "loss"]
+    layer1 = src.split("label=<<b>layer1</b>>")[1].split("\t}")[0]
+    ids = [int(i) for i in re.findall(r"\tn(\d+) \[", layer1)]
+    nodes = {n.id: n for n in sg.ancestors(outs)}
+    assert {nodes[i].order for i in ids} == {0, 1}  # forward and backward of the layer
+    assert all(render._effective_scope(nodes[i], {}) == "layer1" for i in ids)
+
+
+def test_nested_scopes_nest_clusters():
+    with sg.Graph():
+        x = sg.var("x")
+        with sg.name_scope("net"):
+            a = sg.sin(x)
+            with sg.name_scope("inner"):
+                b = sg.cos(a)
+    src = sg.to_dot(b).source
+    net = src.index("label=<<b>net</b>>")
+    inner = src.index("label=<<b>inner</b>>")
+    assert net < src.index(f"\tn{a.id} [") < inner < src.index(f"\tn{b.id} [")
+    assert src.count("subgraph cluster_") == 3  # net, inner, legend
+
+
+def test_collapse_draws_one_box_per_scope_and_order():
+    outs = mlp()
+    src = sg.to_dot(outs, collapse=True).source
+    boxes = re.findall(r"\ts\d+ \[label=<<b>(\w+)</b><br/><font point-size=\"9\">"
+                       r"(\d+) nodes?(, order 1)?</font>>", src)
+    assert sorted((s, o) for s, _, o in boxes) == [
+        ("layer1", ""), ("layer1", ", order 1"), ("layer2", ""), ("layer2", ", order 1"),
+        ("loss", ""), ("loss", ", order 1")]
+    nodes = sg.ancestors(outs)
+    memo: dict[int, str] = {}
+    for scope, count, order in boxes:
+        k = 1 if order else 0
+        assert int(count) == sum(render._effective_scope(n, memo) == scope and n.order == k
+                                 for n in nodes)
+    assert "subgraph cluster_0" not in src and "×" in src  # parallel edges merged, counted
+    svg = sg.to_svg(outs, collapse=True)
+    assert len([k for k in svg_nodes(svg) if k.startswith("s")]) == 6
+
+
+def chain(n: int):
+    with sg.Graph():
+        x = sg.var("x")
+        y = x
+        for _ in range(n):
+            y = sg.sin(y)
+        return x, y, sg.grad(y, x)
+
+
+def test_max_nodes_caps_the_picture_and_says_so():
+    x, y, dy = chain(40)
+    total = len(sg.ancestors([y, dy]))
+    src = sg.to_dot([y, dy], max_nodes=30).source
+    assert len(re.findall(r"\tn\d+ \[", src)) == 30
+    assert f"30 of {total} nodes drawn (max_nodes=30)" in src
+    assert f"… {total - 30} more nodes not drawn" in src
+    assert f"\tn{y.id} [" in src and f"\tn{dy.id} [" in src  # nearest the outputs kept
+    cut = re.findall(r"\tn(\d+) \[[^\n]*style=\"[^\"]*dashed\"", src)
+    assert cut and all(any(f"\tn{i.id} [" not in src
+                           for i in next(n for n in sg.ancestors([y, dy])
+                                         if n.id == int(c)).inputs) for c in cut)
+    assert "max_nodes" not in sg.to_dot([y, dy], max_nodes=total).source
+
+
+def test_big_graphs_draw_fast():
+    x, y, dy = chain(3333)
+    outs = [y, dy]
+    assert len(sg.ancestors(outs)) > 9900
+    start = time.perf_counter()
+    src = sg.to_dot(outs, max_nodes=20_000).source
+    full = time.perf_counter() - start
+    assert src.count("\tn") >= 9900 + 9900  # every node and edge
+    assert full < 3.0  # ~0.35 s measured; generous for a loaded machine
+    start = time.perf_counter()
+    svg = sg.to_svg(outs, timeout=60)
+    assert time.perf_counter() - start < 20.0  # ~0.6 s measured (500 nodes, fast layout)
+    assert f"{render.MAX_NODES} of" in svg
+    assert "mclimit" in sg.to_dot(outs).source
+
+
+# --- SVG output, errors ---------------------------------------------------------------------
+
+
+def test_to_svg_writes_the_file_and_node_shows_itself(tmp_path):
+    _, _, z, dz, _ = fig610()
+    path = tmp_path / "fig.svg"
+    svg = sg.to_svg([z, dz], path=path)
+    assert path.read_text(encoding="utf-8") == svg
+    assert ET.fromstring(z._repr_svg_()).tag == f"{SVG}svg"
+
+
+def test_missing_dot_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    _, _, z, _, _ = fig610()
+    assert "digraph" in sg.to_dot(z).source  # DOT needs no program
+    with pytest.raises(sg.SymgraphError, match="apt-get install graphviz.*sg.to_dot"):
+        sg.to_svg(z)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"grads_of": "y"}, "grads_of needs feeds"),
+    ({"feeds": {"a": 1.0}, "grads_of": "v"}, "float scalar node"),
+    ({"feeds": {"a": 1.0}, "grads_of": 3.0}, "must be a symgraph node"),
+    ({"feeds": [1.0]}, "feeds must be a dict"),
+    ({"max_nodes": 0}, "max_nodes must be an int >= 1"),
+    ({"rankdir": "up"}, "rankdir must be"),
+])
+def test_mistakes_raise_symgraph_error(kwargs, message):
+    with sg.Graph():
+        a = sg.var("a")
+        v = sg.stack([a, a])
+        y = sg.sin(a)
+    named = {"y": y, "v": v}
+    kwargs = {k: named.get(val, val) if isinstance(val, str) else val
+              for k, val in kwargs.items()}
+    with pytest.raises(sg.SymgraphError, match=message):
+        sg.to_dot(y, **kwargs)
+
+
+def test_grads_of_from_another_graph_is_refused():
+    with sg.Graph():
+        a = sg.var("a")
+        y = sg.sin(a)
+    with sg.Graph():
+        other = sg.sin(sg.var("b"))
+    with pytest.raises(sg.SymgraphError, match="another graph"):
+        sg.to_dot(y, feeds={a: 1.0}, grads_of=other)
