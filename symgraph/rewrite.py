@@ -1,10 +1,737 @@
-"""Graph rewrites (placeholder until the compiler work lands)."""
+"""Graph rewrites: ``sg.simplify`` returns equivalent, smaller nodes in the same graph.
+
+Owns: the engine that applies the rules of ``symgraph.rewrite_rules`` to a fixpoint, the
+``collect-terms`` rule (sums of products as polynomials, rebuilt in Horner form), and the
+:class:`Trace` of which rule replaced which node.
+
+How it runs (PyTensor's staged rewriting, made small). The stages ``merge``,
+``canonicalize``, ``stabilize`` and ``specialize`` take turns; each repeats passes until
+one changes nothing, and the cycle stops once every stage is clean. A pass walks the
+outputs' ancestors in id order (a topological order: no recursion, so chains of 100,000
+nodes are fine), rebuilds a node whose inputs were replaced, then tries the stage's rules
+on it until none fires. Replacements are built with the public op constructors, so they
+are interned (equal subexpressions stay one node) and their shapes and dtypes checked.
+The graph is append-only: replaced nodes stay in it, unreferenced by the results.
+
+Cost. Nodes that an earlier ``simplify`` returned are remembered (in ``graph.cache``) as
+fixpoints and not looked at again by the local rules, and a node found to be a fixpoint
+of a stage is not retried in that stage: simplifying after each of repeated ``grad``
+calls costs about the new nodes only. ``collect-terms`` is polynomial algebra: it gives
+up on sums of more than ``MAX_TERMS`` terms or ``MAX_FACTORS`` factors, it does not run
+on graphs of more than ``COLLECT_LIMIT`` nodes (too slow there), and if it leaves the
+graph larger than it was (it can duplicate a subexpression that another consumer still
+needs), the result of the local rules alone is returned instead.
+
+No rule rewrites ``x/x`` to 1 (wrong at ``x = 0``). ``x*0 -> 0`` and ``x - x -> 0`` are
+PyTensor's choice too: exact for finite ``x``; an inf or NaN there no longer shows.
+
+Provenance: a node built to replace node ``n`` gets ``n``'s derivative order, ``grad``
+call, ``grad_of`` and name scope (built inside ``graph.derivative_context(n.order,
+n.grad_call)`` when ``n.order > 0``, else as a user node), so a simplified k-th
+derivative is still of order k and ``grad`` of it is of order k + 1. A replacement that
+already existed keeps its own provenance, as interning always does.
+
+Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.rewrite_rules``.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 
-def simplify(outputs: Any, **options: Any) -> Any:
-    """Not written yet."""
-    raise NotImplementedError
+from symgraph import graph as _graph
+from symgraph import ops
+from symgraph.formula import formula
+from symgraph.graph import Node, SymgraphError, ancestors, derivative_context, user_context
+from symgraph.ops.core import broadcast_shapes, make
+from symgraph.rewrite_rules import RULES, STAGES, Match, Rule, fill
+
+__all__ = ["simplify", "Trace", "Step"]
+
+MAX_PASSES = 20  # per stage visit; a stage that never settles is a rule bug
+MAX_STAGE_VISITS = 40
+MAX_LOCAL = 32  # rules fired on one node within one pass
+MAX_TERMS = 400  # a sum of products larger than this is left as it is (an atom)
+COLLECT_LIMIT = 3000  # graphs (ancestors of the outputs) larger than this: no collect-terms
+MAX_FACTORS = 400  # nor one whose monomials hold more atom factors than this, in total
+MAX_POWER = 16  # x**k with a constant integer k <= this is expanded as a product
+_SHOWN_STEPS = 200
+# graph.cache key of the ids of nodes that simplify returned (fixpoints of RULES)
+_CLEAN_KEY = "symgraph.rewrite.clean"
+
+
+# --- the trace ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One rewrite: ``rule`` (its name) of ``stage`` replaced ``before`` by ``after``."""
+
+    rule: str
+    stage: str
+    before: Node
+    after: Node
+
+    def __str__(self) -> str:
+        return f"{self.stage:<12} {self.rule:<20} {_label(self.before)}  ->  {_label(self.after)}"
+
+
+def _label(node: Node) -> str:
+    return f"#{node.id} {formula(node, max_depth=6, max_chars=60)}"
+
+
+class Trace:
+    """What :func:`simplify` did: ``steps`` (each a :class:`Step`), the outputs ``before``
+    and ``after`` (lists, to draw side by side with ``sg.to_svg``), their operation-node
+    counts, the number of passes and the time taken. ``str`` shows it; ``counts()`` tells
+    how often each rule fired.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    ...     y, t = sg.simplify(sg.exp(sg.log(x)) * 1, trace=True)
+    >>> y is x, t.counts()
+    (True, {'exp-log': 1, 'mul-one': 1})
+    >>> print(t)  # doctest: +ELLIPSIS
+    simplify: 3 -> 0 operation nodes, 2 rewrites in ... passes (...)
+    canonicalize exp-log              #2 exp(log(x))  ->  #0 x
+    canonicalize mul-one              #5 x*1  ->  #0 x
+    """
+
+    def __init__(self, before: list[Node]):
+        self.before = list(before)
+        self.after: list[Node] = []
+        self.steps: list[Step] = []
+        self.passes = 0
+        self.seconds = 0.0
+        self.nodes_before = _op_count(before)
+        self.nodes_after = 0
+
+    def counts(self) -> dict[str, int]:
+        """How many times each rule fired, in order of first firing."""
+        out: dict[str, int] = {}
+        for s in self.steps:
+            out[s.rule] = out.get(s.rule, 0) + 1
+        return out
+
+    def fired(self, rule: str) -> bool:
+        """Whether the rule named ``rule`` replaced at least one node."""
+        return any(s.rule == rule for s in self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps)
+
+    def __str__(self) -> str:
+        head = (f"simplify: {self.nodes_before} -> {self.nodes_after} operation nodes, "
+                f"{len(self.steps)} rewrites in {self.passes} passes "
+                f"({self.seconds * 1e3:.1f} ms)")
+        lines = [head] + [str(s) for s in self.steps[:_SHOWN_STEPS]]
+        if len(self.steps) > _SHOWN_STEPS:
+            lines.append(f"... {len(self.steps) - _SHOWN_STEPS} more (see trace.steps)")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def _op_count(outputs: Sequence[Node]) -> int:
+    return sum(1 for n in ancestors(outputs) if n.op not in ("var", "const"))
+
+
+# --- the public function --------------------------------------------------------------------------
+
+
+def simplify(outputs: Any, trace: bool = False) -> Any:
+    """Equivalent, simplified nodes for ``outputs``, in the same graph.
+
+    ``outputs`` is a node, or a list or tuple of nodes; the result has the same structure.
+    Values are unchanged up to rounding (for finite inputs: ``x*0 -> 0`` assumes ``x`` is
+    not inf or NaN), and so are every output's static shape and dtype. With
+    ``trace=True`` the result is ``(result, trace)``: a :class:`Trace` of every rewrite.
+    The rules, their stages and what each does: ``symgraph.rewrite_rules.rules_table()``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x", shape=(3,), dtype="float32")
+    ...     y = sg.simplify(2 * (3 * x) + x * 0 + sg.log(1 + x))
+    >>> str(y), y.shape, y.dtype.name
+    ('6*x + log1p(x)', (3,), 'float32')
+    """
+    nodes, kind = _as_outputs(outputs)
+    record = Trace(nodes) if trace else None
+    start = time.perf_counter()
+    # Collecting terms is polynomial algebra: worth it on derivative towers, too slow on
+    # graphs of many thousand nodes (a known limit), where only the local rules run.
+    region = ancestors(nodes)
+    size_before = sum(1 for n in region if n.op not in ("var", "const"))
+    rewriter = _Rewriter(record, collect=len(region) <= COLLECT_LIMIT)
+    try:
+        result = rewriter.run(nodes)
+    finally:
+        rewriter.provenance.close()
+    if rewriter.collect and _op_count(result) > size_before:
+        # Collecting terms can duplicate subexpressions that other consumers still need
+        # (a known weakness on wide random DAGs): then keep only the local rules' work.
+        if record is not None:
+            record.steps.clear()
+        rewriter = _Rewriter(record, collect=False)
+        try:
+            result = rewriter.run(nodes)
+        finally:
+            rewriter.provenance.close()
+    if record is not None:
+        record.after = list(result)
+        record.passes = rewriter.passes
+        record.seconds = time.perf_counter() - start
+        record.nodes_after = _op_count(result)
+    shaped: Any = result[0] if kind is Node else kind(result)
+    return (shaped, record) if trace else shaped
+
+
+def _as_outputs(outputs: Any) -> tuple[list[Node], type]:
+    if isinstance(outputs, Node):
+        return [outputs], Node
+    if isinstance(outputs, (list, tuple)) and outputs:
+        for o in outputs:
+            if not isinstance(o, Node):
+                raise SymgraphError(f"sg.simplify: outputs hold {o!r}, which is not a node; "
+                                    "pass a node or a list of nodes")
+        if any(o.graph is not outputs[0].graph for o in outputs):
+            raise SymgraphError("sg.simplify: the outputs belong to different graphs; "
+                                "simplify the nodes of each graph separately")
+        return list(outputs), type(outputs)
+    raise SymgraphError(f"sg.simplify: outputs must be a node or a non-empty list of nodes, "
+                        f"got {type(outputs).__name__}")
+
+
+# --- provenance -----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _in_scope(scope: str) -> Iterator[None]:
+    token = _graph._scope.set(scope)
+    try:
+        yield
+    finally:
+        _graph._scope.reset(token)
+
+
+class _Provenance:
+    """Builds nodes as if made where the node they replace was made (order, call, scope).
+
+    Contexts switch only when the provenance changes: nodes in id order come in runs."""
+
+    def __init__(self) -> None:
+        self.stack = contextlib.ExitStack()
+        self.key: tuple | None = None
+        self.ctx: Any = None
+
+    def use(self, node: Node) -> None:
+        key = (node.order, node.grad_call, node.scope)
+        if key != self.key:
+            self.close()
+            if node.order > 0:
+                self.ctx = self.stack.enter_context(
+                    derivative_context(node.order, node.grad_call))
+            else:
+                self.stack.enter_context(user_context())
+            self.stack.enter_context(_in_scope(node.scope))
+            self.key = key
+        if self.ctx is not None:
+            self.ctx.grad_of = node.grad_of
+
+    def close(self) -> None:
+        self.stack.close()
+        self.stack = contextlib.ExitStack()
+        self.key = self.ctx = None
+
+
+# --- the engine -----------------------------------------------------------------------------------
+
+
+class _Rewriter:
+    def __init__(self, record: Trace | None, rules: Sequence[Rule] = RULES,
+                 collect: bool = True):
+        self.record = record
+        self.provenance = _Provenance()
+        self.passes = 0
+        self.default_rules = rules is RULES and collect
+        self.clean: set[int] = set()
+        self.settled: dict[str, set[int]] = {s: set() for s in STAGES}
+        self.by_stage: dict[str, dict[str, list[Rule]]] = {s: {} for s in STAGES}
+        self.collect: dict[str, Rule] = {}
+        for rule in rules:
+            if rule.region:
+                if collect:
+                    self.collect[rule.stage] = rule
+                continue
+            for root in rule.roots:
+                self.by_stage[rule.stage].setdefault(root, []).append(rule)
+        for table in self.by_stage.values():  # rules for any op come last, for every op
+            anywhere = table.get("*", [])
+            for op, listed in table.items():
+                if op != "*":
+                    listed.extend(anywhere)
+
+    def run(self, outputs: list[Node]) -> list[Node]:
+        # Nodes an earlier simplify returned are fixpoints of every rule: they are not looked
+        # at again, so simplifying between repeated grads costs only the new nodes.
+        if self.default_rules:
+            self.clean = outputs[0].graph.cache.setdefault(_CLEAN_KEY, set())
+        result = self._run(outputs)
+        if self.default_rules:
+            self.clean.update(n.id for n in ancestors(result))
+        return result
+
+    def _run(self, outputs: list[Node]) -> list[Node]:
+        clean, visits = 0, 0
+        while clean < len(STAGES):
+            if visits >= MAX_STAGE_VISITS:
+                raise SymgraphError("sg.simplify did not settle; a rewrite rule undoes another")
+            stage = STAGES[visits % len(STAGES)]
+            visits += 1
+            changed_any = False
+            collected = False
+            for _ in range(MAX_PASSES):
+                outputs, changed = self._local_pass(outputs, stage)
+                # collecting is idempotent: after a collect pass, only a local change can
+                # give it more to do
+                if stage in self.collect and (changed or not collected):
+                    outputs, collected = self._collect_pass(outputs, self.collect[stage])
+                    changed = changed or collected
+                    collected = True
+                if not changed:
+                    break
+                changed_any = True
+            # a stage that changed things ran until a pass changed nothing: it is clean now
+            clean = 1 if changed_any else clean + 1
+        return outputs
+
+    def _note(self, rule: Rule, before: Node, after: Node) -> None:
+        if self.record is not None:
+            self.record.steps.append(Step(rule.name, rule.stage, before, after))
+
+    def _rebuild(self, node: Node, inputs: tuple[Node, ...]) -> Node:
+        new = make(node.opdef, inputs, node.attrs)
+        if new.shape != node.shape or new.dtype != node.dtype:
+            raise SymgraphError(
+                f"sg.simplify: rebuilding node #{node.id} ({node.op}) changed its shape or "
+                f"dtype from {node.shape} {node.dtype} to {new.shape} {new.dtype}; a rewrite "
+                "rule is wrong (please report it)")
+        return new
+
+    def _local_pass(self, outputs: list[Node], stage: str) -> tuple[list[Node], bool]:
+        self.passes += 1
+        rules = self.by_stage[stage]
+        anywhere = rules.get("*", [])
+        state: dict = {}
+        new: dict[int, Node] = {}
+        changed = False
+        # Local rules see only a node and its inputs' subtrees, which never change: a node
+        # found to be a fixpoint of this stage (or of every stage, ``clean``) is not retried.
+        settled, clean = self.settled[stage], self.clean
+        # a clean node's ancestors are clean too: the walk stops there
+        for n in ancestors(outputs, stop=clean):
+            cur = n
+            if n.id in clean:
+                new[n.id] = n
+                continue
+            if n.inputs:
+                ins = tuple(new[i.id] for i in n.inputs)
+                if any(a is not b for a, b in zip(ins, n.inputs)):
+                    self.provenance.use(n)
+                    cur = self._rebuild(n, ins)
+                if cur.id in settled or cur.id in clean:
+                    changed = changed or cur is not n
+                    new[n.id] = cur
+                    continue
+            if cur.op in rules or anywhere:
+                cur, done = self._fire(cur, n, rules, anywhere, state)
+                if done and cur.inputs:
+                    settled.add(cur.id)
+            elif cur.inputs:
+                settled.add(cur.id)
+            if cur is not n:
+                changed = True
+            new[n.id] = cur
+        return [new[o.id] for o in outputs], changed
+
+    def _fire(self, cur: Node, origin: Node, rules: dict, anywhere: list,
+              state: dict) -> tuple[Node, bool]:
+        """Apply the stage's rules to ``cur`` until none fires (the node's own fixpoint);
+        the flag says whether it got there."""
+        for _ in range(MAX_LOCAL):
+            for rule in rules.get(cur.op, anywhere):
+                if not rule.could_match(cur):
+                    continue
+                replacement = None
+                self.provenance.use(origin)
+                for candidate, m in rule.rewrite(cur, state):
+                    replacement = _fit(cur, candidate, m, rule)
+                    if replacement is not None:
+                        break
+                if replacement is not None:
+                    self._note(rule, cur, replacement)
+                    cur = replacement
+                    break
+            else:
+                return cur, True
+        return cur, False
+
+    # --- collect-terms: a region rule --------------------------------------------------------
+
+    def _collect_pass(self, outputs: list[Node], rule: Rule) -> tuple[list[Node], bool]:
+        """Rebuild each maximal sum of products from its polynomial, where that is smaller.
+
+        A node is *absorbed* when it is a polynomial op of static shape whose inputs share
+        its shape and dtype (or are scalar constants); a *root* is absorbed but needed by
+        something else (an output, a non-polynomial consumer). Each root's polynomial over
+        its atoms (every other node; other roots count as atoms, so shared nodes stay
+        shared) is rebuilt in Horner form if that has fewer nodes than the root's region.
+        """
+        self.passes += 1
+        nodes = ancestors(outputs)
+        needed = {o.id for o in outputs}
+        eligible: set[int] = set()
+        # Regions made only of clean nodes were settled by an earlier simplify: only fresh
+        # sums of products, and the clean ones they reach down into, are collected.
+        clean = self.clean
+        reach: set[int] = set()
+        for n in reversed(nodes):
+            if (n.id not in clean or n.id in reach) and _eligible(n):
+                eligible.add(n.id)
+                reach.update(i.id for i in n.inputs)
+        for n in nodes:
+            if n.id not in eligible:
+                needed.update(i.id for i in n.inputs)
+        polys: dict[int, dict] = {}
+        for n in nodes:
+            if n.id not in eligible:
+                continue
+            args = [polys[i.id] if i.id in polys and i.id not in needed else _atom_poly(i)
+                    for i in n.inputs]
+            p = _combine(n, args)
+            if p is None:  # too large: n stays as it is, an atom to its consumers
+                needed.update(i.id for i in n.inputs)
+            else:
+                polys[n.id] = p
+        plans: dict[int, _Plan] = {}
+        demanded: set[int] = set()
+        for n in nodes:
+            if n.id in polys and n.id in needed:
+                plan = _Plan(polys[n.id])
+                if plan.cost < _region_size(n, polys, needed, plan.cost + 1):
+                    plans[n.id] = plan
+                else:
+                    _mark_region(n, polys, needed, demanded)
+        new: dict[int, Node] = {}
+        changed = False
+        for n in nodes:
+            if n.id in polys and n.id not in needed and n.id not in demanded:
+                continue  # absorbed into a rebuilt root
+            plan = plans.get(n.id)
+            cur = n
+            if plan is not None:
+                self.provenance.use(n)
+                cur = plan.build(n, new)
+                if cur is not n:
+                    self._note(rule, n, cur)
+            elif n.inputs:
+                ins = tuple(new[i.id] for i in n.inputs)
+                if any(a is not b for a, b in zip(ins, n.inputs)):
+                    self.provenance.use(n)
+                    cur = self._rebuild(n, ins)
+            changed = changed or cur is not n
+            new[n.id] = cur
+        return [new[o.id] for o in outputs], changed
+
+
+def _fit(node: Node, rep: Any, m: Match, rule: Rule) -> Node | None:
+    """``rep`` with ``node``'s static shape and dtype (broadcast, or cast without loss),
+    or None where that is impossible (the rule then does not apply)."""
+    if rep is None or rep is node:
+        return None
+    if not isinstance(rep, Node) or rep.graph is not node.graph:
+        raise SymgraphError(f"rewrite rule {rule.name!r} returned {rep!r}, not a node of the "
+                            "same graph")
+    if rep.shape != node.shape:
+        if None in node.shape or broadcast_shapes(rep.shape, node.shape) != node.shape:
+            return None
+        if rep.op == "const" and rep.attrs["value"].size == 1:
+            rep = fill(node, rep.attrs["value"].flat[0]) if rep.dtype == node.dtype else rep
+        if rep.shape != node.shape:
+            rep = ops.broadcast_to(rep, node.shape)
+    elif None in node.shape and any(
+        c.ndim > node.ndim or any(d != 1 for d in c.shape) for c in m.consts
+    ):
+        return None  # a dropped constant might have set the run-time shape
+    if rep.dtype != node.dtype:
+        if not np.can_cast(rep.dtype, node.dtype, "safe"):
+            return None
+        rep = ops.cast(rep, node.dtype)
+    return rep
+
+
+# --- polynomials: {monomial: coefficient}, a monomial a sorted tuple of (atom id, power) ----------
+
+_POLY_OPS = frozenset({"add", "subtract", "negative", "multiply", "square", "power", "divide"})
+
+
+def _scalar_const(node: Node, like: Node) -> bool:
+    """A constant usable as a coefficient of ``like``: one value, same dtype, no new axes."""
+    if node.op != "const" or node.dtype != like.dtype or node.ndim > like.ndim:
+        return False
+    value = node.attrs["value"]
+    return value.size == 1 or (value.size > 0 and not any(value.strides))
+
+
+def _eligible(n: Node) -> bool:
+    if n.op not in _POLY_OPS or n.dtype.kind != "f" or None in n.shape:
+        return False
+    for inp in n.inputs:
+        if inp.dtype != n.dtype or (inp.shape != n.shape and not _scalar_const(inp, n)):
+            return False
+    if n.op == "power":
+        e = n.inputs[1]
+        if not _scalar_const(e, n):
+            return False
+        k = float(e.attrs["value"].flat[0])
+        return k.is_integer() and 0 <= k <= MAX_POWER
+    if n.op == "divide":
+        d = n.inputs[1]
+        return _scalar_const(d, n) and float(d.attrs["value"].flat[0]) != 0.0
+    return True
+
+
+def _atom_poly(node: Node) -> dict:
+    if node.op == "const" and node.attrs["value"].size > 0 and not any(node.attrs["value"].strides):
+        c = float(node.attrs["value"].flat[0])
+        return {(): c} if c != 0.0 else {}
+    return {((node.id, 1),): 1.0}
+
+
+def _add(p: dict, q: dict, sign: float = 1.0) -> dict:
+    out = dict(p)
+    for m, c in q.items():
+        s = out.get(m, 0.0) + sign * c
+        if s == 0.0:
+            out.pop(m, None)
+        else:
+            out[m] = s
+    return out
+
+
+def _mono_mul(a: tuple, b: tuple) -> tuple:
+    if not a:
+        return b
+    if not b:
+        return a
+    powers = dict(a)
+    for atom, e in b:
+        powers[atom] = powers.get(atom, 0) + e
+    return tuple(sorted(powers.items()))
+
+
+def _mul(p: dict, q: dict) -> dict | None:
+    if len(p) * len(q) > 4 * MAX_TERMS:
+        return None
+    out: dict = {}
+    for m1, c1 in p.items():
+        for m2, c2 in q.items():
+            m = _mono_mul(m1, m2)
+            out[m] = out.get(m, 0.0) + c1 * c2
+    return {m: c for m, c in out.items() if c != 0.0}
+
+
+def _scale(p: dict, s: float) -> dict:
+    return {m: c * s for m, c in p.items()} if s != 0.0 else {}
+
+
+def _combine(n: Node, args: list[dict]) -> dict | None:
+    """The polynomial of ``n`` from its inputs' (None when it would be too large)."""
+    op = n.op
+    if op == "add":
+        p = _add(args[0], args[1])
+    elif op == "subtract":
+        p = _add(args[0], args[1], -1.0)
+    elif op == "negative":
+        p = _scale(args[0], -1.0)
+    elif op in ("multiply", "square"):
+        p = _mul(args[0], args[-1])
+    elif op == "divide":
+        p = _scale(args[0], 1.0 / float(n.inputs[1].attrs["value"].flat[0]))
+    else:  # power with a small integer exponent
+        p = {(): 1.0}
+        for _ in range(int(n.inputs[1].attrs["value"].flat[0])):
+            p = _mul(p, args[0])
+            if p is None:
+                break
+    if p is None or len(p) > MAX_TERMS or sum(len(m) for m in p) > MAX_FACTORS:
+        return None  # too large to pay off: a long product chain would cost O(n^2)
+    return p
+
+
+def _absorbed(i: Node, polys: dict, needed: set) -> bool:
+    return i.id in polys and i.id not in needed
+
+
+def _region_size(root: Node, polys: dict, needed: set, limit: int) -> int:
+    """How many nodes the root's polynomial stands for (counting stops at ``limit``)."""
+    seen = {root.id}
+    stack = [root]
+    while stack and len(seen) < limit:
+        for i in stack.pop().inputs:
+            if i.id not in seen and _absorbed(i, polys, needed):
+                seen.add(i.id)
+                stack.append(i)
+    return len(seen)
+
+
+def _mark_region(root: Node, polys: dict, needed: set, demanded: set) -> None:
+    """The absorbed nodes under a root that is kept as it is must be kept too."""
+    stack = [root]
+    while stack:
+        for i in stack.pop().inputs:
+            if i.id not in demanded and _absorbed(i, polys, needed):
+                demanded.add(i.id)
+                stack.append(i)
+
+
+class _Plan:
+    """A polynomial as a list of binary steps in Horner form (shared by value).
+
+    ``P = a**k * Q + R`` with ``a`` the atom in most terms; a common coefficient is
+    factored out; signs travel as flags, so ``-`` costs a ``subtract``, not a node. Built
+    with an explicit stack: polynomials of hundreds of terms do not recurse.
+    """
+
+    def __init__(self, poly: dict):
+        self.steps: list[tuple] = []
+        self.index: dict[tuple, int] = {}
+        self.cost = 0
+        self.poly = poly
+        # zero and constant polynomials become filled constants, which cost no node
+        self.top = self._horner(poly) if poly and set(poly) != {()} else None
+
+    def _step(self, *key: Any) -> int:
+        ref = self.index.get(key)
+        if ref is None:
+            ref = self.index[key] = len(self.steps)
+            self.steps.append(key)
+            if key[0] not in ("atom", "const"):
+                self.cost += 1
+        return ref
+
+    def _power(self, atom: int, e: int) -> int:
+        a = self._step("atom", atom)
+        if e == 1:
+            return a
+        return self._step("square", a) if e == 2 else self._step("power", a, self._step("const", float(e)))
+
+    def _monomial(self, m: tuple, c: float) -> tuple[int, bool]:
+        if not m:
+            return self._step("const", abs(c)), c < 0
+        ref = self._power(*m[0])
+        for atom, e in m[1:]:
+            ref = self._step("multiply", ref, self._power(atom, e))
+        if abs(c) != 1.0:
+            ref = self._step("multiply", self._step("const", abs(c)), ref)
+        return ref, c < 0
+
+    def _sum(self, a: tuple[int, bool], b: tuple[int, bool]) -> tuple[int, bool]:
+        (p, neg_p), (q, neg_q) = a, b
+        if neg_p == neg_q:
+            return self._step("add", p, q), neg_p
+        return (self._step("subtract", p, q), False) if neg_q else (self._step("subtract", q, p), False)
+
+    def _horner(self, poly: dict) -> int:
+        results: list[tuple[int, bool]] = []
+        tasks: list[tuple] = [("build", poly)]
+        while tasks:
+            task = tasks.pop()
+            if task[0] == "build":
+                self._split(task[1], tasks, results)
+            elif task[0] == "term":
+                results.append(self._monomial(task[1], task[2]))
+            elif task[0] == "sum":
+                parts = results[-task[1]:]
+                del results[-task[1]:]
+                total = parts[0]
+                for part in parts[1:]:
+                    total = self._sum(total, part)
+                results.append(total)
+            elif task[0] == "scale":
+                ref, neg = results.pop()
+                results.append((self._step("multiply", self._step("const", task[1]), ref), neg))
+            else:  # "fma": a**k * Q (+ R)
+                rest = results.pop() if task[3] else None
+                ref, neg = results.pop()
+                prod = (self._step("multiply", self._power(task[1], task[2]), ref), neg)
+                results.append(self._sum(prod, rest) if rest is not None else prod)
+        ref, neg = results.pop()
+        return self._step("negative", ref) if neg else ref
+
+    def _split(self, p: dict, tasks: list, results: list) -> None:
+        if len(p) == 1:
+            ((m, c),) = p.items()
+            results.append(self._monomial(m, c))
+            return
+        c0 = abs(next(iter(p.values())))
+        if c0 != 1.0 and all(abs(c) == c0 for c in p.values()):
+            tasks.append(("scale", c0))
+            tasks.append(("build", {m: c / c0 for m, c in p.items()}))
+            return
+        counts: dict[int, int] = {}
+        for m in p:
+            for atom, _ in m:
+                counts[atom] = counts.get(atom, 0) + 1
+        best = max(counts.items(), key=lambda kv: (kv[1], -kv[0]), default=(None, 0))
+        if best[1] < 2:  # no atom shared by two terms: a plain sum
+            items = sorted(p.items())
+            tasks.append(("sum", len(items)))
+            tasks.extend(("term", m, c) for m, c in reversed(items))
+            return
+        atom = best[0]
+        k = min(e for m in p for a, e in m if a == atom)
+        q: dict = {}
+        r: dict = {}
+        for m, c in p.items():
+            powers = dict(m)
+            if atom in powers:
+                powers[atom] -= k
+                if not powers[atom]:
+                    del powers[atom]
+                q[tuple(sorted(powers.items()))] = c
+            else:
+                r[m] = c
+        tasks.append(("fma", atom, k, bool(r)))
+        if r:
+            tasks.append(("build", r))
+        tasks.append(("build", q))
+
+    def build(self, root: Node, new: dict[int, Node]) -> Node:
+        """The plan as nodes of ``root``'s graph, atoms replaced as ``new`` says."""
+        if self.top is None:
+            return fill(root, self.poly.get((), 0.0))
+        graph, dtype = root.graph, root.dtype
+        built: list[Any] = []
+        for key in self.steps:
+            op = key[0]
+            if op == "atom":
+                built.append(new[key[1]])
+            elif op == "const":
+                built.append(ops.const(key[1], dtype=dtype, graph=graph))
+            else:
+                built.append(getattr(ops, op)(*[built[a] for a in key[1:]]))
+        out = built[self.top]
+        if out.shape != root.shape:  # a constant polynomial
+            out = fill(root, float(out.attrs["value"])) if out.op == "const" else \
+                ops.broadcast_to(out, root.shape)
+        return out

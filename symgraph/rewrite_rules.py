@@ -1,0 +1,487 @@
+"""The rewrite rules of :func:`symgraph.simplify`, as data, and their pattern language.
+
+Owns: :class:`Rule` (one declaration: name, stage, pattern, replacement), the pattern
+language (nested tuples ``("multiply", X, ONE)`` with the wildcards :class:`Var` and
+:class:`Const`), and the table ``RULES``. The engine that applies them to a fixpoint,
+the polynomial ``collect-terms`` rule and the trace live in ``symgraph.rewrite``.
+
+A pattern is an op name followed by one pattern per input. ``X``, ``Y`` match any node
+(the same name twice must be the same node: ``("subtract", X, X)``); ``Const(1)`` matches
+a constant whose every element is 1, ``C``/``D`` any constant. Inputs of ``add``,
+``multiply``, ``maximum`` and ``minimum`` match in either order. A replacement is a
+template in the same syntax (built with the public op constructors, so new nodes are
+interned and their shapes and dtypes checked) or a function of the :class:`Match` that
+returns a node, or ``None`` to decline.
+
+Every replacement keeps the node's static shape and dtype: the engine broadcasts or
+casts (losslessly) a result that is smaller or narrower, and drops it otherwise. The
+identities assume finite values, as PyTensor's do: ``x*0 -> 0`` and ``x - x -> 0`` are
+exact unless ``x`` is inf or NaN, ``exp(log x) -> x`` needs ``x > 0``.
+
+Imports: ``symgraph.graph`` and ``symgraph.ops``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from symgraph import ops
+from symgraph.graph import Node
+from symgraph.ops.core import is_const
+
+STAGES = ("merge", "canonicalize", "stabilize", "specialize")
+# Ops whose two inputs may be swapped (NumPy's add and multiply are commutative).
+COMMUTATIVE = frozenset({"add", "multiply", "maximum", "minimum"})
+# Constants folded only when the result is small (large ones would bloat the graph).
+FOLD_LIMIT = 256
+
+
+# --- the pattern language ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Var:
+    """A wildcard matching any node; the same name must match the same node.
+
+    >>> from symgraph.rewrite_rules import X, match
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    ...     y = x - x
+    >>> [m["X"] is x for m in match(("subtract", X, X), y)]
+    [True]
+    """
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Const:
+    """A wildcard matching a constant node whose every element equals ``number`` (any
+    constant when ``number`` is None); ``name`` binds it for the replacement.
+
+    >>> from symgraph.rewrite_rules import ONE, X, match
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> len(list(match(("multiply", X, ONE), 1 * x)))   # either input order
+    1
+    """
+
+    number: float | None = None
+    name: str | None = None
+
+
+X, Y = Var("X"), Var("Y")
+C, D = Const(name="C"), Const(name="D")
+ZERO, ONE, TWO, HALF, MINUS_ONE = Const(0), Const(1), Const(2), Const(0.5), Const(-1)
+
+Pattern = Any  # tuple | Var | Const
+Template = Any  # tuple | Var | Const | number
+
+
+class Match:
+    """What a pattern bound: ``m.node`` (the matched node), ``m["X"]`` (a bound node),
+    ``m.value("C")`` (a bound constant's array), ``m.consts`` (every constant matched) and
+    ``m.state`` (a dict the engine keeps for one pass, for rules that compare nodes)."""
+
+    __slots__ = ("node", "bound", "consts", "state")
+
+    def __init__(self, node: Node, bound: dict[str, Node], consts: tuple[Node, ...],
+                 state: dict | None = None):
+        self.node, self.bound, self.consts = node, bound, consts
+        self.state = state if state is not None else {}
+
+    def __getitem__(self, name: str) -> Node:
+        return self.bound[name]
+
+    def value(self, name: str) -> np.ndarray:
+        return self.bound[name].attrs["value"]
+
+
+def match(pattern: Pattern, node: Node) -> Iterator[Match]:
+    """Every way ``pattern`` matches ``node`` (recursion follows the small pattern only).
+
+    >>> from symgraph.rewrite_rules import C, X, match
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> [float(m.value("C")) for m in match(("multiply", C, X), x * 3)]
+    [3.0]
+    """
+    for bound, consts in _match(pattern, node, {}, ()):
+        yield Match(node, bound, consts)
+
+
+def _match(p: Pattern, node: Node, bound: dict, consts: tuple) -> list[tuple[dict, tuple]]:
+    # Lists, not generators: most matches fail at the first level, and cheaply.
+    if isinstance(p, Var):
+        prev = bound.get(p.name)
+        if prev is None:
+            return [({**bound, p.name: node}, consts)]
+        return [(bound, consts)] if prev is node else []
+    if isinstance(p, Const):
+        if node.op != "const" or (p.number is not None and not is_const(node, p.number)):
+            return []
+        if p.name is None:
+            return [(bound, consts + (node,))]
+        if bound.get(p.name, node) is node:
+            return [({**bound, p.name: node}, consts + (node,))]
+        return []
+    op, args = p[0], p[1:]
+    if node.op != op or len(node.inputs) != len(args):
+        return []
+    found = _match_all(args, node.inputs, bound, consts)
+    if op in COMMUTATIVE and node.inputs[0] is not node.inputs[1]:
+        found += _match_all(args, node.inputs[::-1], bound, consts)
+    return found
+
+
+def _match_all(ps: tuple, nodes: tuple, bound: dict, consts: tuple) -> list[tuple]:
+    partial = [(bound, consts)]
+    for p, node in zip(ps, nodes):
+        partial = [r for b, c in partial for r in _match(p, node, b, c)]
+        if not partial:
+            break
+    return partial
+
+
+def instantiate(template: Template, m: Match) -> Any:
+    """Build a template with the public op constructors (numbers take the other
+    operand's dtype, as in any expression)."""
+    if isinstance(template, (Var, Const)):
+        return m[template.name]
+    if not isinstance(template, tuple):
+        return template
+    args = [instantiate(t, m) for t in template[1:]]
+    return getattr(ops, template[0])(*args)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rewrite: ``pattern`` (or None: the rule looks at every node of ``roots``)
+    replaced by ``replace`` (a template or a function of the :class:`Match`).
+
+    ``region`` marks the one rule the engine runs over whole sums of products
+    (``collect-terms``) instead of node by node.
+
+    >>> from symgraph.rewrite_rules import RULES
+    >>> rule = next(r for r in RULES if r.name == "mul-one")
+    >>> rule.stage, rule.roots
+    ('canonicalize', ('multiply',))
+    """
+
+    name: str
+    stage: str
+    pattern: Pattern | None
+    replace: Template | Callable[[Match], Node | None] | None
+    doc: str = ""
+    roots: tuple[str, ...] = ()
+    region: bool = False
+    # For rules without a pattern: a cheap test of the node before ``replace`` is called.
+    when: Callable[[Node], bool] | None = None
+
+    def __post_init__(self) -> None:
+        if self.stage not in STAGES:
+            raise ValueError(f"rule {self.name!r}: stage {self.stage!r} is not one of {STAGES}")
+        if not self.roots and isinstance(self.pattern, tuple):
+            object.__setattr__(self, "roots", (self.pattern[0],))
+        # What the inputs must be, one level down: most nodes fail this cheap test.
+        needs = None
+        if isinstance(self.pattern, tuple):
+            needs = tuple(a[0] if isinstance(a, tuple) else "const" if isinstance(a, Const)
+                          else None for a in self.pattern[1:])
+        object.__setattr__(self, "_needs", needs)
+        # ("subtract", X, X): the two inputs must be one node
+        same = (isinstance(self.pattern, tuple) and len(self.pattern) == 3
+                and isinstance(self.pattern[1], Var) and self.pattern[1] == self.pattern[2])
+        object.__setattr__(self, "_same", same)
+
+    def could_match(self, node: Node) -> bool:
+        """A quick necessary condition for :meth:`rewrite` to find anything."""
+        needs = self._needs  # type: ignore[attr-defined]
+        if needs is None:
+            return self.when is None or self.when(node)
+        inputs = node.inputs
+        if len(inputs) != len(needs):
+            return False
+        if len(needs) == 1:
+            return needs[0] is None or inputs[0].op == needs[0]
+        if self._same:  # type: ignore[attr-defined]
+            return inputs[0] is inputs[1]
+        if len(needs) > 2:
+            return all(n is None or i.op == n for n, i in zip(needs, inputs))
+        (a, b), (i, j) = needs, inputs
+        if (a is None or i.op == a) and (b is None or j.op == b):
+            return True
+        return node.op in COMMUTATIVE and (a is None or j.op == a) and (b is None or i.op == b)
+
+    def rewrite(self, node: Node, state: dict | None = None) -> Iterator[tuple[Node | None, Match]]:
+        """Each candidate replacement of ``node`` (None where the rule declines)."""
+        if self.pattern is None:
+            m = Match(node, {}, (), state)
+            yield self.replace(m), m
+            return
+        for m in match(self.pattern, node):
+            m.state = state if state is not None else {}
+            if callable(self.replace):
+                yield self.replace(m), m
+            else:
+                yield instantiate(self.replace, m), m
+
+
+# --- helpers the rules share ----------------------------------------------------------------------
+
+
+def fill(node: Node, number: float) -> Node:
+    """A constant of ``node``'s shape and dtype filled with ``number`` (no memory), or
+    a broadcast of the scalar when the shape is only known at run time."""
+    if None in node.shape:
+        return ops.broadcast_to(ops.const(number, dtype=node.dtype, graph=node.graph), node)
+    value = np.broadcast_to(np.asarray(number, dtype=node.dtype), node.shape)
+    return ops.const(value, graph=node.graph)
+
+
+def _value_op(ufunc: Any, a: Node, b: Node) -> Node:
+    """``ufunc`` of two constants, folded now (exact NumPy promotion of their dtypes)."""
+    with np.errstate(all="ignore"):
+        value = ufunc(a.attrs["value"], b.attrs["value"])
+    return ops.const(np.asarray(value, dtype=np.result_type(a.dtype, b.dtype)), graph=a.graph)
+
+
+def _fold_const(m: Match) -> Node | None:
+    node = m.node
+    if not node.inputs or any(i.op != "const" for i in node.inputs) or None in node.shape:
+        return None
+    if int(np.prod(node.shape)) > FOLD_LIMIT:
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            value = node.opdef.impl(*[i.attrs["value"] for i in node.inputs], **node.attrs)
+        value = np.asarray(value, dtype=node.dtype)
+    except Exception:  # an op that cannot run on these constants is left for run time
+        return None
+    if value.shape != node.shape:
+        return None
+    return ops.const(value, graph=node.graph)
+
+
+def _merge_const(m: Match) -> Node | None:
+    """Equal large constants (not interned, to keep hashing cheap) become one."""
+    node, seen = m.node, m.state.setdefault("merge-const", {})
+    value = node.attrs["value"]
+    if node.name or value.size <= FOLD_LIMIT:
+        return None
+    key = (value.dtype.str, value.shape, value.tobytes())
+    first = seen.setdefault(key, node)
+    return first if first is not node else None
+
+
+def _merge_commuted(m: Match) -> Node | None:
+    """``b + a`` becomes an existing ``a + b`` built earlier (no node is made)."""
+    node = m.node
+    if len(node.inputs) != 2 or node.inputs[0] is node.inputs[1]:
+        return None
+    a, b = node.inputs
+    # The interning key of ops.core.make: (op, *input ids, *attrs).
+    other = node.graph._lookup((node.op, b.id, a.id, *node.attrs.items()))
+    return other if other is not None and other.id < node.id else None
+
+
+def _keep(kept: Node, m: Match) -> Node | None:
+    """``kept`` in place of the matched node, when the dropped operands cannot change the
+    run-time shape (static shapes, or dropped constants with every dimension 1)."""
+    node = m.node
+    if kept.shape != node.shape:
+        return None
+    if None in node.shape and any(
+        c.ndim > node.ndim or any(d != 1 for d in c.shape) for c in m.consts
+    ):
+        return None
+    return kept
+
+
+def _zeros(m: Match, like: Node) -> Node | None:
+    """Zeros of the matched node's (broadcast) shape: ``like`` lends a run-time shape."""
+    node = m.node
+    if None not in node.shape:
+        return fill(node, 0)
+    if like.shape == node.shape and _keep(like, m) is not None:
+        return ops.zeros_like(like) if like.dtype == node.dtype else None
+    return None
+
+
+def _mul_zero(m: Match) -> Node | None:
+    return _zeros(m, m["X"])
+
+
+def _sub_self(m: Match) -> Node | None:
+    return _zeros(m, m["X"])
+
+
+def _pow_zero(m: Match) -> Node | None:
+    node = m.node
+    return fill(node, 1) if None not in node.shape else None
+
+
+def _mul_consts(m: Match) -> Node:
+    return ops.multiply(_value_op(np.multiply, m["C"], m["D"]), m["X"])
+
+
+def _add_consts(m: Match) -> Node:
+    return ops.add(_value_op(np.add, m["C"], m["D"]), m["X"])
+
+
+def _add_like_terms(m: Match) -> Node:
+    return ops.multiply(_value_op(np.add, m["C"], m["D"]), m["X"])
+
+
+def _sub_like_terms(m: Match) -> Node:
+    return ops.multiply(_value_op(np.subtract, m["C"], m["D"]), m["X"])
+
+
+def _add_like_term(m: Match) -> Node:
+    c = m["C"]
+    one = ops.const(1, dtype=c.dtype, graph=c.graph)
+    return ops.multiply(_value_op(np.add, c, one), m["X"])
+
+
+def _neg_mul_const(m: Match) -> Node:
+    c = m["C"]
+    return ops.multiply(ops.const(np.negative(c.attrs["value"]), graph=c.graph), m["X"])
+
+
+def _sum_scalar(m: Match) -> Node | None:
+    node = m.node
+    x = node.inputs[0]
+    return x if x.shape == () and node.shape == () else None
+
+
+def _sum_broadcast(m: Match) -> Node | None:
+    """``sum(broadcast_to(x, S)) = sum(x) * (size(S) / size(x))`` over all axes."""
+    node, b = m.node, m.node.inputs[0]
+    x = b.inputs[0]
+    if node.attrs["axis"] is not None or None in b.shape or None in x.shape:
+        return None
+    copies = int(np.prod(b.shape)) // max(int(np.prod(x.shape)), 1)
+    total = ops.sum(x) * ops.const(copies, dtype=node.dtype, graph=node.graph)
+    return ops.reshape(total, node.shape) if node.attrs["keepdims"] else total
+
+
+def _transpose_transpose(m: Match) -> Node:
+    inner = m.node.inputs[0]
+    outer_axes, inner_axes = m.node.attrs["axes"], inner.attrs["axes"]
+    return ops.transpose(m["X"], tuple(inner_axes[a] for a in outer_axes))
+
+
+def _reshape_reshape(m: Match) -> Node | None:
+    node = m.node
+    if len(node.inputs) != 1 or len(node.inputs[0].inputs) != 1 or None in node.shape:
+        return None
+    return ops.reshape(node.inputs[0].inputs[0], node.shape)
+
+
+def _log_softmax(m: Match) -> Node:
+    return ops.log_softmax(m["X"], axis=m.node.inputs[0].attrs["axis"])
+
+
+def _logsumexp(m: Match) -> Node:
+    s = m.node.inputs[0]
+    return ops.logsumexp(m["X"], axis=s.attrs["axis"], keepdims=s.attrs["keepdims"])
+
+
+# --- the table ------------------------------------------------------------------------------------
+
+RULES: list[Rule] = [
+    # merge: one node per value (interning already shares equal small subexpressions).
+    Rule("merge-const", "merge", None, _merge_const, "equal large constants", roots=("const",),
+         when=lambda n: n.attrs["value"].size > FOLD_LIMIT),
+    Rule("merge-commuted", "merge", None, _merge_commuted, "b+a -> an existing a+b",
+         roots=tuple(sorted(COMMUTATIVE)), when=lambda n: len(n.inputs) == 2),
+    # canonicalize: fewer, simpler nodes with the same values.
+    Rule("fold-const", "canonicalize", None, _fold_const, "an op of constants -> a constant",
+         roots=("*",), when=lambda n: bool(n.inputs) and all(i.op == "const" for i in n.inputs)),
+    Rule("add-zero", "canonicalize", ("add", X, ZERO), lambda m: _keep(m["X"], m), "x+0 -> x"),
+    Rule("sub-zero", "canonicalize", ("subtract", X, ZERO), lambda m: _keep(m["X"], m),
+         "x-0 -> x"),
+    Rule("zero-sub", "canonicalize", ("subtract", ZERO, X), ("negative", X), "0-x -> -x"),
+    Rule("mul-one", "canonicalize", ("multiply", X, ONE), lambda m: _keep(m["X"], m),
+         "x*1 -> x"),
+    Rule("mul-zero", "canonicalize", ("multiply", X, ZERO), _mul_zero,
+         "x*0 -> zeros of the broadcast shape"),
+    Rule("mul-minus-one", "canonicalize", ("multiply", X, MINUS_ONE), ("negative", X),
+         "x*-1 -> -x"),
+    Rule("div-one", "canonicalize", ("divide", X, ONE), lambda m: _keep(m["X"], m), "x/1 -> x"),
+    Rule("pow-one", "canonicalize", ("power", X, ONE), lambda m: _keep(m["X"], m), "x**1 -> x"),
+    Rule("pow-zero", "canonicalize", ("power", X, ZERO), _pow_zero, "x**0 -> ones"),
+    Rule("neg-neg", "canonicalize", ("negative", ("negative", X)), X, "--x -> x"),
+    Rule("sub-self", "canonicalize", ("subtract", X, X), _sub_self, "x-x -> zeros"),
+    Rule("add-neg", "canonicalize", ("add", X, ("negative", Y)), ("subtract", X, Y),
+         "x + -y -> x-y"),
+    Rule("sub-neg", "canonicalize", ("subtract", X, ("negative", Y)), ("add", X, Y),
+         "x - -y -> x+y"),
+    Rule("neg-sub", "canonicalize", ("negative", ("subtract", X, Y)), ("subtract", Y, X),
+         "-(x-y) -> y-x"),
+    Rule("neg-mul-const", "canonicalize", ("negative", ("multiply", C, X)), _neg_mul_const,
+         "-(c*x) -> (-c)*x"),
+    Rule("exp-log", "canonicalize", ("exp", ("log", X)), X, "exp(log x) -> x (x > 0)"),
+    Rule("log-exp", "canonicalize", ("log", ("exp", X)), X, "log(exp x) -> x"),
+    Rule("add-self", "canonicalize", ("add", X, X), ("multiply", 2, X), "x+x -> 2*x"),
+    Rule("mul-self", "canonicalize", ("multiply", X, X), ("square", X), "x*x -> square(x)"),
+    Rule("mul-consts", "canonicalize", ("multiply", C, ("multiply", D, X)), _mul_consts,
+         "c*(d*x) -> (c*d)*x"),
+    Rule("add-consts", "canonicalize", ("add", C, ("add", D, X)), _add_consts,
+         "c+(d+x) -> (c+d)+x"),
+    Rule("add-like-terms", "canonicalize", ("add", ("multiply", C, X), ("multiply", D, X)),
+         _add_like_terms, "c*x + d*x -> (c+d)*x"),
+    Rule("sub-like-terms", "canonicalize", ("subtract", ("multiply", C, X), ("multiply", D, X)),
+         _sub_like_terms, "c*x - d*x -> (c-d)*x"),
+    Rule("add-like-term", "canonicalize", ("add", X, ("multiply", C, X)), _add_like_term,
+         "x + c*x -> (1+c)*x"),
+    Rule("sum-scalar", "canonicalize", ("sum", X), _sum_scalar, "sum of a scalar -> itself"),
+    Rule("sum-broadcast", "canonicalize", ("sum", ("broadcast_to", X)), _sum_broadcast,
+         "sum(broadcast_to(x, S)) -> sum(x) * copies"),
+    Rule("transpose-transpose", "canonicalize", ("transpose", ("transpose", X)),
+         _transpose_transpose, "two transposes -> one (or none)"),
+    Rule("reshape-reshape", "canonicalize", ("reshape", ("reshape", X)), _reshape_reshape,
+         "two reshapes -> one (or none)"),
+    Rule("collect-terms", "canonicalize", None, None,
+         "sums of products -> a polynomial in Horner form, like terms collected",
+         roots=("add", "subtract", "negative", "multiply", "square", "power", "divide"),
+         region=True),
+    # stabilize: the same function, computed without overflow or cancellation.
+    Rule("softplus", "stabilize", ("log", ("add", ONE, ("exp", X))), ("softplus", X),
+         "log(1 + exp x) -> softplus(x)"),
+    Rule("log1p-exp", "stabilize", ("log1p", ("exp", X)), ("softplus", X),
+         "log1p(exp x) -> softplus(x)"),
+    Rule("log1p", "stabilize", ("log", ("add", ONE, X)), ("log1p", X), "log(1+x) -> log1p(x)"),
+    Rule("expm1", "stabilize", ("subtract", ("exp", X), ONE), ("expm1", X),
+         "exp(x)-1 -> expm1(x)"),
+    Rule("log-sigmoid", "stabilize", ("log", ("sigmoid", X)),
+         ("negative", ("softplus", ("negative", X))), "log(sigmoid x) -> -softplus(-x)"),
+    Rule("log-one-minus-sigmoid", "stabilize", ("log", ("subtract", ONE, ("sigmoid", X))),
+         ("negative", ("softplus", X)), "log(1 - sigmoid x) -> -softplus(x)"),
+    Rule("log-softmax", "stabilize", ("log", ("softmax", X)), _log_softmax,
+         "log(softmax x) -> log_softmax(x)"),
+    Rule("logsumexp", "stabilize", ("log", ("sum", ("exp", X))), _logsumexp,
+         "log(sum(exp x)) -> logsumexp(x)"),
+    # specialize: cheaper ops for the same value.
+    Rule("pow-two", "specialize", ("power", X, TWO), ("square", X), "x**2 -> square(x)"),
+    Rule("pow-half", "specialize", ("power", X, HALF), ("sqrt", X), "x**0.5 -> sqrt(x)"),
+    Rule("pow-minus-one", "specialize", ("power", X, MINUS_ONE), ("divide", 1, X),
+         "x**-1 -> 1/x"),
+]
+
+
+def rules_table() -> str:
+    """The rules as text, one per line: stage, name, what it does.
+
+    >>> from symgraph.rewrite_rules import rules_table
+    >>> print(rules_table().splitlines()[0])
+    merge         merge-const            equal large constants
+    """
+    return "\n".join(f"{r.stage:<13} {r.name:<22} {r.doc}" for r in RULES)
