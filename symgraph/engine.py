@@ -7,6 +7,9 @@ loop that runs it, freeing each intermediate value after its last use.
 A feed may name any node, not only an input: its value replaces the node and the
 node's ancestors are not computed (as TensorFlow 1.x allows).
 
+Compiled functions (``sg.compile``) live in ``symgraph.codegen``; they use this module's
+feeds, and its plans to rerun a call the generated code could not finish.
+
 Imports: ``symgraph.graph``, ``symgraph.ops`` (for formulas in error messages).
 """
 
@@ -223,48 +226,3 @@ def evaluate(outputs: Outputs, feeds: Mapping[Any, Any] | None = None,
     plan = _plan(nodes, frozenset(values))
     results = plan.run(values, check_finite)
     return results[0] if single else results
-
-
-class CompiledFunction:
-    """A function of fixed inputs to fixed outputs, prepared once (see :func:`compile`)."""
-
-    def __init__(self, outputs: Outputs, inputs: Sequence[Node]):
-        self.outputs, self.single = _outputs(outputs, "sg.compile")
-        graph = self.outputs[0].graph
-        if isinstance(inputs, Node):
-            inputs = [inputs]
-        self.inputs = [_resolve(n, graph, "sg.compile") for n in inputs]
-        if len({n.id for n in self.inputs}) != len(self.inputs):
-            raise SymgraphError("sg.compile: an input is listed twice")
-        self.plan = _plan(self.outputs, frozenset(n.id for n in self.inputs))
-
-    def __call__(self, *arrays: Any) -> np.ndarray | list[np.ndarray]:
-        if len(arrays) != len(self.inputs):
-            names = ", ".join(describe(n) for n in self.inputs)
-            raise SymgraphError(
-                f"this compiled function takes {len(self.inputs)} arrays ({names}), "
-                f"got {len(arrays)}"
-            )
-        values = {n.id: convert_feed(n, a, "compiled function")
-                  for n, a in zip(self.inputs, arrays)}
-        results = self.plan.run(values)
-        return results[0] if self.single else results
-
-    def __repr__(self) -> str:
-        ins = ", ".join(describe(n) for n in self.inputs)
-        return f"<symgraph compiled function of ({ins}) with {len(self.plan.steps)} steps>"
-
-
-def compile(outputs: Outputs, inputs: Sequence[Node]) -> CompiledFunction:  # noqa: A001
-    """A callable ``f(*arrays)`` computing ``outputs`` from ``inputs`` (in that order).
-
-    It returns what :func:`evaluate` would.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    ...     f = sg.compile([x * x, sg.grad(x * x, x)], [x])
-    >>> [float(v) for v in f(3.0)]
-    [9.0, 6.0]
-    """
-    return CompiledFunction(outputs, inputs)
