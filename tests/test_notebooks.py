@@ -1,0 +1,81 @@
+"""The tutorials in notebooks/: each runs top to bottom in a fresh kernel (its asserts check
+the numbers), and the stored copies are the generator's cells with their outputs."""
+
+from __future__ import annotations
+
+import doctest
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat", reason="the 'notebooks' extra is not installed")
+nbclient = pytest.importorskip("nbclient", reason="the 'notebooks' extra is not installed")
+if shutil.which("dot") is None:
+    pytest.skip("Graphviz's dot is missing (make setup installs it)", allow_module_level=True)
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+_spec = importlib.util.spec_from_file_location("notebooks_build", NOTEBOOKS_DIR / "build.py")
+build = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(build)
+
+NAMES = sorted(build.NOTEBOOKS)
+
+
+def test_the_four_tutorials_are_listed():
+    assert [name[:2] for name in NAMES] == ["01", "02", "03", "04"]
+    assert all((NOTEBOOKS_DIR / name).is_file() for name in NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_runs(name, tmp_path):
+    # A copy is executed, so the stored notebook (and its outputs) stays as it is.
+    copy = tmp_path / name
+    shutil.copy(NOTEBOOKS_DIR / name, copy)
+    nb = nbformat.read(copy, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    build.execute(nb)  # raises CellExecutionError on any error or failed assert
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count is not None for c in code)
+    assert not any(o.output_type == "error" for c in code for o in c.outputs)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stored_notebook_is_the_built_one_with_outputs(name):
+    stored = nbformat.read(NOTEBOOKS_DIR / name, as_version=4)
+    fresh = build.make_notebook(name)
+    assert [(c.cell_type, c.source) for c in stored.cells] == [
+        (c.cell_type, c.source) for c in fresh.cells
+    ], f"{name} is out of date: run python notebooks/build.py {name}"
+    code = [c for c in stored.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), (
+        f"{name} was not stored executed top to bottom: run python notebooks/build.py {name}"
+    )
+    outputs = [o for c in code for o in c.outputs]
+    assert not any(o.output_type == "error" for o in outputs)
+    kinds = {k for o in outputs for k in o.get("data", {})}
+    assert "image/svg+xml" in kinds  # every tutorial draws a graph
+    if not name.startswith("01"):
+        assert "image/png" in kinds  # ...and the others plot with matplotlib
+
+
+def test_a_wrong_number_fails_the_run():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import numpy as np\nassert np.isclose(0.7311, 0.1966), 'f is not its own gradient'")])
+    with pytest.raises(nbclient.exceptions.CellExecutionError, match="not its own gradient"):
+        build.execute(nb, timeout=30)
+
+
+def test_build_script_doctests():
+    result = doctest.testmod(build, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 3 and result.failed == 0
+
+
+def test_build_rejects_an_unknown_notebook(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        build.main(["05_missing.ipynb", "--no-execute"])
+    assert exit_info.value.code == 2
+    assert "unknown notebook '05_missing.ipynb'" in capsys.readouterr().err
