@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of symgraph and its peers (see benchmarks/README.md)."""

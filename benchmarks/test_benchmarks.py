@@ -1,0 +1,118 @@
+"""Tests of the benchmark harness: the references are right, the generator matches
+WORKLOADS.md, failures are reported (not hidden), symgraph's cases give correct values.
+
+Run: .venv/bin/python -m pytest benchmarks/test_benchmarks.py benchmarks/*.py -q
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from benchmarks import common, w1_neuron, w2_chain, w3_mlp, w4_hessian, w5_dag
+
+
+def test_w1_hand_matches_the_reference_values() -> None:
+    assert w1_neuron.hand(*w1_neuron.POINT) == pytest.approx(w1_neuron.WANT, rel=1e-14)
+
+
+def test_w2_taylor_reference_matches_finite_differences() -> None:
+    def z(w: float) -> float:
+        return math.sin(math.sin(math.sin(w)))
+
+    d = w2_chain.taylor_derivatives(0.5, 3, 3)
+    h = 1e-3
+    assert d[0] == pytest.approx(z(0.5), rel=1e-14)
+    assert d[1] == pytest.approx((z(0.5 + h) - z(0.5 - h)) / (2 * h), rel=1e-6)
+    assert d[2] == pytest.approx((z(0.5 + h) - 2 * z(0.5) + z(0.5 - h)) / h**2, rel=1e-5)
+    assert d[1] == pytest.approx(w2_chain.hand(0.5, 3), rel=1e-14)
+
+
+def test_w2_symgraph_cases_give_the_reference_values() -> None:
+    res = w2_chain.symgraph_chain(100)
+    assert res["status"] == "ok" and res["value"] == pytest.approx(w2_chain.hand(0.5, 100))
+    assert res["nodes"] > 0
+    want = w2_chain.taylor_derivatives(0.5, 3, 4)
+    assert w2_chain.symgraph_order(4)["value"] == pytest.approx(want[4], rel=1e-10)
+
+
+def test_w3_hand_backprop_matches_finite_differences() -> None:
+    params, X, Y = w3_mlp.data()
+    out = w3_mlp.hand(*params, X, Y)
+    rng = np.random.default_rng(1)
+    for k in range(6):  # one random entry of each of the six gradients
+        idx = tuple(int(rng.integers(0, s)) for s in params[k].shape)
+        h = 1e-6
+        plus = [p.copy() for p in params]
+        minus = [p.copy() for p in params]
+        plus[k][idx] += h
+        minus[k][idx] -= h
+        fd = (w3_mlp.hand(*plus, X, Y)[0] - w3_mlp.hand(*minus, X, Y)[0]) / (2 * h)
+        assert out[k + 1][idx] == pytest.approx(fd, rel=1e-5, abs=1e-9)
+
+
+def test_w4_analytic_hessian_gradient_and_hvp_agree() -> None:
+    x = 0.5 + 0.1 * np.arange(10)
+    H = np.array(w4_hessian.hessian_hand(x.tolist()))
+    h = 1e-6
+    fd = np.array([(w4_hessian.grad_np(x + h * e) - w4_hessian.grad_np(x - h * e)) / (2 * h)
+                   for e in np.eye(10)])
+    np.testing.assert_allclose(H, fd, rtol=1e-6, atol=1e-6)
+    v = np.random.default_rng(0).normal(size=10)
+    np.testing.assert_allclose(w4_hessian.hvp_np(x, v), H @ v, rtol=1e-12)
+
+
+def test_w5_generator_matches_workloads_md() -> None:
+    assert w5_dag.live_and_depth(w5_dag.generate(1000)) == (974, 165)
+    assert w5_dag.live_and_depth(w5_dag.generate(10000)) == (9978, 1528)
+
+
+def test_w5_hand_sweep_matches_finite_differences() -> None:
+    ops = w5_dag.generate(1000)
+
+    def y(x: list[float]) -> float:
+        return float(w5_dag.build_forward(None, x, ops, math.exp, math.sin, math.tanh))
+
+    g = w5_dag.hand_grad(ops, w5_dag.POINT)
+    h = 1e-6
+    for i in (0, 4, 9):
+        xp, xm = list(w5_dag.POINT), list(w5_dag.POINT)
+        xp[i] += h
+        xm[i] -= h
+        assert g[i] == pytest.approx((y(xp) - y(xm)) / (2 * h), rel=1e-5, abs=1e-8)
+
+
+def test_w5_symgraph_build_is_a_small_multiple_of_the_forward() -> None:
+    res = w5_dag.symgraph_case(1000, compile_too=False)
+    assert res["status"] == "ok" and res["fwd"] >= 974  # every live op (gauss is 3 nodes)
+    assert 1.0 < res["size"] / res["fwd"] < 10.0
+
+
+def test_check_reports_wrong_values() -> None:
+    assert common.check([1.0, 2.0], [1.0, 2.0 + 1e-12]) == "ok"
+    assert common.check([1.0, 2.1], [1.0, 2.0]).startswith("WRONG VALUE")
+    assert common.check([1.0], [1.0, 2.0]).startswith("WRONG VALUE")
+
+
+def test_isolated_reports_timeouts_errors_and_results() -> None:
+    assert common.isolated("w2_chain", "hand_chain", [3], 60.0)["value"] == \
+        pytest.approx(w2_chain.hand(0.5, 3))
+    assert common.isolated("w2_chain", "hand_chain", [3], 0.001)["status"].startswith("timeout")
+    assert common.isolated("w2_chain", "no_such_function", [], 60.0)["status"].startswith("error")
+
+
+def test_missing_peer_is_not_installed() -> None:
+    assert common.peer("no_such_peer_module_xyz") is None
+    assert common.missing("W1", "W1a", "X", "build").status == "not installed"
+
+
+def test_table_marks_unmet_targets_and_wrong_values() -> None:
+    from benchmarks import run
+
+    rows = [common.Row("W1", "W1b", "symgraph", "call", 1e-6, ratio=3.0, ref="hand",
+                       target="<= 2x hand", met=False),
+            common.Row("W1", "W1b", "peer", "call", 1e-6, status="WRONG VALUE (1)")]
+    text = run.table(rows)
+    assert "3.00x hand" in text and "**NO**" in text and "**WRONG VALUE (1)**" in text

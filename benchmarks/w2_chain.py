@@ -1,0 +1,408 @@
+"""W2 chain z = sin(sin(...sin(w))): W2a deep first derivatives, W2b high orders at depth 3.
+
+Every system's case is one function ``<system>_chain(depth)`` / ``<system>_order(k)``
+returning a JSON dict, so that risky cases (deep recursion, long compiles) can run in a
+child process with a time limit (:func:`benchmarks.common.isolated`).
+Reference values come from a hand-written loop (W2a) and from Taylor-series arithmetic
+(W2b), not from any of the systems measured.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks.common import Row, check, describe_error, isolated, once, peer, timeit
+
+W = "W2"
+W0 = 0.5
+DEPTHS = (3, 100, 1000, 10000)
+ORDERS = tuple(range(1, 9))
+TIMEOUT = 60.0
+
+
+def hand(w: float, depth: int) -> float:
+    """dz/dw by the chain rule in one loop (the speed limit).
+
+    >>> round(hand(0.5, 1), 12) == round(math.cos(0.5), 12)
+    True
+    """
+    d = 1.0
+    for _ in range(depth):
+        d *= math.cos(w)
+        w = math.sin(w)
+    return d
+
+
+def taylor_derivatives(w: float, depth: int, order: int) -> list[float]:
+    """d^k z / dw^k for k = 0..order, by truncated Taylor series (the W2b reference).
+
+    Composes sin(a + h) = sin a cos h + cos a sin h on series h with no constant term.
+
+    >>> d = taylor_derivatives(0.5, 1, 3)
+    >>> [round(v, 12) for v in d] == [round(v, 12) for v in
+    ...     (math.sin(0.5), math.cos(0.5), -math.sin(0.5), -math.cos(0.5))]
+    True
+    """
+    n = order + 1
+
+    def mul(p: list[float], q: list[float]) -> list[float]:
+        r = [0.0] * n
+        for i, a in enumerate(p):
+            if a:
+                for j in range(n - i):
+                    r[i + j] += a * q[j]
+        return r
+
+    series = [w, 1.0] + [0.0] * (n - 2) if n > 1 else [w]
+    for _ in range(depth):
+        a, h = series[0], [0.0] + series[1:]
+        sin_h, cos_h, power = [0.0] * n, [0.0] * n, [1.0] + [0.0] * (n - 1)
+        for j in range(n):
+            c = 1.0 / math.factorial(j)
+            target, sign = (cos_h, (-1) ** (j // 2)) if j % 2 == 0 else (sin_h, (-1) ** (j // 2))
+            for i in range(n):
+                target[i] += sign * c * power[i]
+            power = mul(power, h)
+        series = [math.sin(a) * x + math.cos(a) * y for x, y in zip(cos_h, sin_h)]
+    return [c * math.factorial(k) for k, c in enumerate(series)]
+
+
+# --- W2a: one function per system, returning a JSON dict --------------------------------------
+
+
+def symgraph_chain(depth: int, compile_too: bool = False) -> dict:
+    """Build dz/dw, count its new operation nodes, evaluate (and compile) it."""
+    import symgraph as sg
+
+    with sg.Graph():
+        w = sg.var("w")
+        z = w
+        for _ in range(depth):
+            z = sg.sin(z)
+        t_build, dz = once(lambda: sg.grad(z, w))
+        forward = {n.id for n in sg.ancestors([z])}
+        nodes = sum(1 for n in sg.ancestors([dz]) if n.id not in forward
+                    and n.op not in ("var", "const"))
+        t_eval = timeit(lambda: sg.evaluate(dz, {w: W0}), budget=0.3, repeat=3)
+        out = {"status": "ok", "build": t_build, "nodes": nodes, "eval": t_eval,
+               "value": float(sg.evaluate(dz, {w: W0}))}
+        if compile_too:
+            try:
+                t_comp, fn = once(lambda: sg.compile(dz, [w]))
+                out["compile"] = t_comp
+                out["ceval"] = timeit(lambda: fn(W0), budget=0.3, repeat=3)
+                out["cvalue"] = float(fn(W0))
+            except Exception as exc:  # noqa: BLE001
+                out["compile_status"] = describe_error(exc)
+    return out
+
+
+def sympy_chain(depth: int) -> dict:
+    """SymPy: diff of the nested expression, count_ops (tree) and DAG nodes, evalf."""
+    sp = peer("sympy")
+    w = sp.Symbol("w")
+    z = w
+    for _ in range(depth):
+        z = sp.sin(z)
+    t_build, dz = once(lambda: sp.diff(z, w))
+    fn = sp.lambdify(w, dz, modules="math")
+    return {"status": "ok", "build": t_build, "nodes": _dag_size(dz),
+            "eval": timeit(lambda: fn(W0), budget=0.3, repeat=3), "value": float(fn(W0))}
+
+
+def symengine_chain(depth: int) -> dict:
+    """SymEngine: diff, DAG nodes, Lambdify evaluation."""
+    se = peer("symengine")
+    w = se.Symbol("w")
+    z = w
+    for _ in range(depth):
+        z = se.sin(z)
+    t_build, dz = once(lambda: se.diff(z, w))
+    fn = se.Lambdify([w], [dz])
+    return {"status": "ok", "build": t_build, "nodes": _dag_size(dz),
+            "eval": timeit(lambda: fn(W0), budget=0.3, repeat=3), "value": float(fn(W0)[0])}
+
+
+def _dag_size(expr: Any) -> int:
+    """Distinct non-atomic subexpressions of a SymPy/SymEngine expression (iterative)."""
+    seen, stack = set(), [expr]
+    while stack:
+        e = stack.pop()
+        if e in seen or not e.args:
+            continue
+        seen.add(e)
+        stack.extend(e.args)
+    return len(seen)
+
+
+def casadi_chain(depth: int) -> dict:
+    """CasADi: SX gradient, Function (virtual machine) evaluation."""
+    ca = peer("casadi")
+    w = ca.SX.sym("w")
+    z = w
+    for _ in range(depth):
+        z = ca.sin(z)
+    t_build, dz = once(lambda: ca.gradient(z, w))
+    fn = ca.Function("d", [w], [dz])
+    return {"status": "ok", "build": t_build, "nodes": int(fn.n_instructions()),
+            "eval": timeit(lambda: fn(W0), budget=0.3, repeat=3), "value": float(fn(W0))}
+
+
+def jax_chain(depth: int) -> dict:
+    """JAX (x64): build = trace jax.grad to a jaxpr; eval = jitted call (compile timed)."""
+    jax = peer("jax")
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+
+    def z(w: Any) -> Any:
+        for _ in range(depth):
+            w = jnp.sin(w)
+        return w
+
+    g = jax.grad(z)
+    t_build, jaxpr = once(lambda: jax.make_jaxpr(g)(W0))
+    jitted = jax.jit(g)
+    t_comp, _ = once(lambda: jax.block_until_ready(jitted(W0)))
+    return {"status": "ok", "build": t_build, "nodes": len(jaxpr.eqns), "compile": t_comp,
+            "eval": timeit(lambda: jax.block_until_ready(jitted(W0)), budget=0.3, repeat=3),
+            "value": float(jitted(W0))}
+
+
+def pytensor_chain(depth: int) -> dict:
+    """PyTensor: pytensor.grad, apply nodes before rewrites, compiled evaluation."""
+    pt = peer("pytensor")
+    from pytensor.graph.traversal import applys_between
+
+    w = pt.tensor.dscalar("w")
+    z = w
+    for _ in range(depth):
+        z = pt.tensor.sin(z)
+    t_build, dz = once(lambda: pt.grad(z, w))
+    nodes = len(list(applys_between([w], [dz]))) - len(list(applys_between([w], [z])))
+    t_comp, fn = once(lambda: pt.function([w], dz))
+    return {"status": "ok", "build": t_build, "nodes": nodes, "compile": t_comp,
+            "eval": timeit(lambda: fn(W0), budget=0.3, repeat=3), "value": float(fn(W0))}
+
+
+def hand_chain(depth: int) -> dict:
+    """The hand loop: no build, one evaluation."""
+    return {"status": "ok", "eval": timeit(lambda: hand(W0, depth), budget=0.3, repeat=3),
+            "value": hand(W0, depth)}
+
+
+# --- W2b: k-th derivative of sin(sin(sin(w))) ---------------------------------------------------
+
+
+def symgraph_order(k: int) -> dict:
+    """Nodes of the k-th derivative (interned graph, then after sg.simplify), build time."""
+    import symgraph as sg
+
+    with sg.Graph():
+        w = sg.var("w")
+        z = sg.sin(sg.sin(sg.sin(w)))
+
+        def build() -> Any:
+            d = z
+            for _ in range(k):
+                d = sg.grad(d, w)
+            return d
+
+        t_build, d = once(build)
+
+        def count(node: Any) -> int:
+            return sum(1 for n in sg.ancestors([node]) if n.op not in ("var", "const"))
+
+        out = {"status": "ok", "build": t_build, "nodes": count(d),
+               "value": float(sg.evaluate(d, {w: W0}))}
+        try:
+            t_simp, s = once(lambda: sg.simplify(d))
+            out.update(simplify=t_simp, snodes=count(s), svalue=float(sg.evaluate(s, {w: W0})))
+        except Exception as exc:  # noqa: BLE001 - NotImplementedError while rewrite.py is built
+            out["simplify_status"] = describe_error(exc)
+    return out
+
+
+def symengine_order(k: int) -> dict:
+    """SymEngine: repeated diff, DAG nodes."""
+    se = peer("symengine")
+    w = se.Symbol("w")
+    t_build, d = once(lambda: se.diff(se.sin(se.sin(se.sin(w))), w, k))
+    return {"status": "ok", "build": t_build, "nodes": _dag_size(d),
+            "value": float(d.subs({w: W0}))}
+
+
+def sympy_order(k: int) -> dict:
+    """SymPy: repeated diff, DAG nodes."""
+    sp = peer("sympy")
+    w = sp.Symbol("w")
+    t_build, d = once(lambda: sp.diff(sp.sin(sp.sin(sp.sin(w))), w, k))
+    return {"status": "ok", "build": t_build, "nodes": _dag_size(d),
+            "value": float(d.subs({w: W0}).evalf(17))}
+
+
+def casadi_order(k: int) -> dict:
+    """CasADi: repeated gradient; instructions of the Function (after its CSE)."""
+    ca = peer("casadi")
+    w = ca.SX.sym("w")
+
+    def build() -> Any:
+        d = ca.sin(ca.sin(ca.sin(w)))
+        for _ in range(k):
+            d = ca.gradient(d, w)
+        return d
+
+    t_build, d = once(build)
+    fn = ca.Function("d", [w], [ca.cse(d)] if hasattr(ca, "cse") else [d])
+    return {"status": "ok", "build": t_build, "nodes": int(fn.n_instructions()),
+            "value": float(fn(W0))}
+
+
+def jax_order(k: int) -> dict:
+    """JAX: grad of grad ... traced to a jaxpr (equations counted)."""
+    jax = peer("jax")
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+    g: Callable = lambda w: jnp.sin(jnp.sin(jnp.sin(w)))  # noqa: E731
+    for _ in range(k):
+        g = jax.grad(g)
+    t_build, jaxpr = once(lambda: jax.make_jaxpr(g)(W0))
+    return {"status": "ok", "build": t_build, "nodes": len(jaxpr.eqns), "value": float(g(W0))}
+
+
+def pytensor_order(k: int) -> dict:
+    """PyTensor: repeated pytensor.grad; apply nodes before rewrites (no compile)."""
+    pt = peer("pytensor")
+    from pytensor.graph.traversal import applys_between
+
+    w = pt.tensor.dscalar("w")
+    d = pt.tensor.sin(pt.tensor.sin(pt.tensor.sin(w)))
+
+    def build() -> Any:
+        out = d
+        for _ in range(k):
+            out = pt.grad(out, w)
+        return out
+
+    t_build, out = once(build)
+    return {"status": "ok", "build": t_build, "nodes": len(list(applys_between([w], [out]))),
+            "value": float(out.eval({w: W0}))}
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+PEERS_2A = [("SymPy", "sympy", "sympy_chain"), ("SymEngine", "symengine", "symengine_chain"),
+            ("CasADi", "casadi", "casadi_chain"), ("JAX", "jax", "jax_chain"),
+            ("PyTensor", "pytensor", "pytensor_chain")]
+PEERS_2B = [("SymPy", "sympy", "sympy_order"), ("SymEngine", "symengine", "symengine_order"),
+            ("CasADi", "casadi", "casadi_order"), ("JAX", "jax", "jax_order"),
+            ("PyTensor", "pytensor", "pytensor_order")]
+
+
+def _case(fn_name: str, arg: int, risky: bool, *more: Any, timeout: float = TIMEOUT) -> dict:
+    if risky:
+        return isolated("w2_chain", fn_name, [arg, *more], timeout)
+    try:
+        return globals()[fn_name](arg, *more)
+    except BaseException as exc:  # noqa: BLE001 - reported in the table
+        return {"status": describe_error(exc)}
+
+
+def run_2a(quick: bool) -> list[Row]:
+    """W2a rows: build, node count, evaluation (x hand loop) for every depth and system."""
+    rows: list[Row] = []
+    depths = DEPTHS[:3] if quick else DEPTHS
+    for depth in depths + (100000,):
+        case = f"W2a D={depth}"
+        want = hand(W0, depth)
+        ref = hand_chain(depth)
+        rows.append(Row(W, case, "hand loop", "eval", ref["eval"]))
+        # symgraph compiles at D = 1e4 (a target); the deepest cases run in a child process
+        res = _case("symgraph_chain", depth, depth >= 10000, depth == 10000, timeout=180.0)
+        rows += _rows_2a(case, "symgraph", res, want, ref["eval"], depth)
+        if depth > 10000:
+            continue  # only symgraph goes to 1e5
+        for system, module, fn_name in PEERS_2A:
+            if peer(module) is None:
+                rows.append(Row(W, case, system, "build dz/dw", status="not installed"))
+                continue
+            res = _case(fn_name, depth, risky=depth >= 1000)
+            rows += _rows_2a(case, system, res, want, ref["eval"], depth)
+    return rows
+
+
+def _rows_2a(case: str, system: str, res: dict, want: float, hand_eval: float,
+             depth: int) -> list[Row]:
+    if res.get("status") != "ok":
+        return [Row(W, case, system, "build dz/dw", status=res.get("status", "?"))]
+    status = check(res["value"], want, rtol=1e-9)
+    rows = [Row(W, case, system, "build dz/dw", res["build"]),
+            Row(W, case, system, "dz/dw new op nodes", res["nodes"], unit="nodes"),
+            Row(W, case, system, "eval dz/dw", res["eval"], ratio=res["eval"] / hand_eval,
+                ref="hand", status=status)]
+    if system == "symgraph":
+        if depth == 10000:
+            rows[0].target, rows[0].met = "<= 0.2 s", res["build"] <= 0.2
+        if depth == 100000:
+            rows[0].target, rows[0].met = "works", status == "ok"
+    if "compile" in res:
+        r = Row(W, case, system, "compile dz/dw", res["compile"])
+        if system == "symgraph" and depth == 10000:
+            r.target, r.met = "<= 1 s", res["compile"] <= 1.0
+        rows.append(r)
+    if "ceval" in res:
+        rows.append(Row(W, case, system, "compiled eval dz/dw", res["ceval"],
+                        ratio=res["ceval"] / hand_eval, ref="hand",
+                        status=check(res["cvalue"], want, rtol=1e-9)))
+    if "compile_status" in res:
+        rows.append(Row(W, case, system, "compile dz/dw", status=res["compile_status"]))
+    return rows
+
+
+def run_2b(quick: bool) -> list[Row]:
+    """W2b rows: nodes and build time of the k-th derivative, value against Taylor series."""
+    rows: list[Row] = []
+    want = taylor_derivatives(W0, 3, max(ORDERS))
+    for k in ORDERS:
+        case = f"W2b k={k}"
+        res = _case("symgraph_order", k, False)
+        if res.get("status") != "ok":
+            rows.append(Row(W, case, "symgraph", "nodes", status=res.get("status")))
+        else:
+            status = check(res["value"], want[k], rtol=1e-9)
+            r_nodes = Row(W, case, "symgraph", "nodes (interned)", res["nodes"], unit="nodes",
+                          status=status)
+            r_build = Row(W, case, "symgraph", "build", res["build"])
+            rows += [r_nodes, r_build]
+            if "snodes" in res:  # the target is on the system's own simplified graph
+                r_nodes = Row(W, case, "symgraph", "nodes after sg.simplify", res["snodes"],
+                              unit="nodes", status=check(res["svalue"], want[k], rtol=1e-9))
+                rows.append(r_nodes)
+            else:
+                rows.append(Row(W, case, "symgraph", "sg.simplify",
+                                status=res.get("simplify_status", "?")))
+            if k == 8:
+                r_nodes.target = "<= 400 nodes"
+                r_nodes.met = r_nodes.value <= 400 and r_nodes.status == "ok"
+                r_build.target, r_build.met = "<= 20 ms", res["build"] <= 0.02
+        for system, module, fn_name in PEERS_2B:
+            if peer(module) is None:
+                rows.append(Row(W, case, system, "nodes", status="not installed"))
+                continue
+            if quick and system in ("JAX", "PyTensor", "SymPy") and k > 5:
+                rows.append(Row(W, case, system, "nodes", status="skipped (--quick)"))
+                continue
+            res = _case(fn_name, k, risky=system in ("JAX", "PyTensor", "SymPy") and k > 3)
+            if res.get("status") != "ok":
+                rows.append(Row(W, case, system, "nodes", status=res.get("status")))
+                continue
+            rows += [Row(W, case, system, "nodes", res["nodes"], unit="nodes",
+                         status=check(res["value"], want[k], rtol=1e-9)),
+                     Row(W, case, system, "build", res["build"])]
+    return rows
+
+
+def run(quick: bool = False) -> list[Row]:
+    """All W2 rows."""
+    return run_2a(quick) + run_2b(quick)
