@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: test demo setup dot clean
+.PHONY: test demo notebooks bench fuzz setup dot clean
 
 setup: $(STAMP) dot
 
@@ -33,5 +33,19 @@ test: setup
 demo: setup
 	$(VENV)/bin/symgraph demo --out demo-output
 
+# Re-execute the tutorials and store them with their outputs (edit notebooks/cells/*.py).
+notebooks: setup
+	$(PY) notebooks/build.py
+
+# symgraph beside its peers (installed into benchmarks/.venv-peers) -> benchmarks/RESULTS.md
+bench: setup
+	PYTHON=$(PYTHON) sh benchmarks/setup_peers.sh
+	benchmarks/.venv-peers/bin/python benchmarks/run.py $(BENCH_ARGS)
+
+# The long fuzz run (5000 random graphs per property) and the one-million-node memory figure.
+fuzz: setup
+	SYMGRAPH_FUZZ=long $(PY) -m pytest tests/test_fuzz.py -q -p no:cacheprovider
+	SYMGRAPH_BIG=1 $(PY) -m pytest tests/test_memory.py -q -s -p no:cacheprovider
+
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache
+	rm -rf $(VENV) benchmarks/.venv-peers demo-output .pytest_cache
