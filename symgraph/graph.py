@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import gc
 import itertools
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -142,7 +143,30 @@ def name_scope(name: str) -> Iterator[str]:
         _scope.reset(token)
 
 
-class Node:
+class _NodeFields:
+    """The storage of a node. ``Graph._add`` fills a fresh one in with plain attribute
+    stores, then turns it into an immutable ``Node`` (4x faster than setting each slot
+    through ``object.__setattr__``, which matters at 10^5 nodes per ``grad``)."""
+
+    __slots__ = (
+        "op",
+        "inputs",
+        "attrs",
+        "shape",
+        "dtype",
+        "name",
+        "order",
+        "id",
+        "graph",
+        "scope",
+        "grad_call",
+        "grad_of",
+        "opdef",
+        "__weakref__",
+    )
+
+
+class Node(_NodeFields):
     """One operation in a graph: an immutable symbol, never a value.
 
     Attributes: ``op`` (str), ``inputs`` (tuple of Nodes), ``attrs`` (dict of the op's
@@ -163,22 +187,7 @@ class Node:
     ('multiply', (), 'sin(x)*2')
     """
 
-    __slots__ = (
-        "op",
-        "inputs",
-        "attrs",
-        "shape",
-        "dtype",
-        "name",
-        "order",
-        "id",
-        "graph",
-        "scope",
-        "grad_call",
-        "grad_of",
-        "opdef",
-        "__weakref__",
-    )
+    __slots__ = ()  # the fields live in _NodeFields
 
     # NumPy must defer to our reflected operators (np.float64(2) * node -> node.__rmul__).
     __array_ufunc__ = None
@@ -411,21 +420,21 @@ class Graph:
                 existing = self._interned.get(key)
                 if existing is not None:
                     return existing
-            node = object.__new__(Node)
-            setter = object.__setattr__
-            setter(node, "op", opdef.name)
-            setter(node, "opdef", opdef)
-            setter(node, "inputs", inputs)
-            setter(node, "attrs", attrs)
-            setter(node, "shape", shape)
-            setter(node, "dtype", dtype)
-            setter(node, "name", name)
-            setter(node, "order", ctx.order)
-            setter(node, "id", len(self._nodes))
-            setter(node, "graph", self)
-            setter(node, "scope", _scope.get())
-            setter(node, "grad_call", ctx.grad_call)
-            setter(node, "grad_of", ctx.grad_of)
+            node = _NodeFields()
+            node.op = opdef.name
+            node.opdef = opdef
+            node.inputs = inputs
+            node.attrs = attrs
+            node.shape = shape
+            node.dtype = dtype
+            node.name = name
+            node.order = ctx.order
+            node.id = len(self._nodes)
+            node.graph = self
+            node.scope = _scope.get()
+            node.grad_call = ctx.grad_call
+            node.grad_of = ctx.grad_of
+            node.__class__ = Node
             self._nodes.append(node)
             if key is not None:
                 self._interned[key] = node
@@ -492,13 +501,49 @@ def build_context() -> _BuildContext:
 
 @contextlib.contextmanager
 def derivative_context(order: int, grad_call: int) -> Iterator[_BuildContext]:
-    """Nodes built inside are derivative nodes of ``order`` made by ``grad_call``."""
+    """Nodes built inside are derivative nodes of ``order`` made by ``grad_call``
+    (with the garbage collector paused: a derivative is built in one big batch)."""
     ctx = _BuildContext(order, grad_call)
     token = _build_context.set(ctx)
     try:
-        yield ctx
+        with gc_paused():
+            yield ctx
     finally:
         _build_context.reset(token)
+
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0  # how many threads are inside gc_paused()
+_gc_resume = False  # whether the collector was on when the first of them entered
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a big batch of nodes is built or run.
+
+    Every node built is alive (its graph holds it), so the collections that the many new
+    objects trigger find nothing and only cost time: about half the time of building a
+    node on a 10^5-node ``grad``. The collector is resumed when the last thread leaves, and
+    is left off if the user had turned it off.
+
+    >>> import gc
+    >>> with gc_paused():
+    ...     gc.isenabled()
+    False
+    """
+    global _gc_pauses, _gc_resume
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_resume = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_resume:
+                gc.enable()
 
 
 @contextlib.contextmanager

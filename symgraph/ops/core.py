@@ -202,6 +202,9 @@ def inexact(inputs: tuple, attrs: dict) -> np.dtype:
     return _promote(tuple(n.dtype for n in inputs), True)
 
 
+_FLOAT_RULES = (promote, inexact)  # both give float64 for float64 inputs
+
+
 def first_dtype(inputs: tuple, attrs: dict) -> np.dtype:
     return inputs[0].dtype
 
@@ -248,6 +251,11 @@ def make(op: Op, inputs: Sequence[Node], attrs: dict | None = None) -> Node:
     existing = graph._lookup(key)
     if existing is not None:
         return existing
+    if op.shape is broadcast_rule and op.dtype in _FLOAT_RULES and all(
+        n.shape == () and n.dtype is FLOAT64 for n in inputs
+    ):
+        # Scalar float64 arithmetic, most nodes of a scalar derivative: the rules' answer.
+        return graph._add(key, op, inputs, attrs, (), FLOAT64)
     shape = op.shape(inputs, attrs)
     dtype = op.dtype(inputs, attrs)
     return graph._add(key, op, inputs, attrs, shape, dtype)
