@@ -248,7 +248,7 @@ def make(op: Op, inputs: Sequence[Node], attrs: dict | None = None) -> Node:
     attrs = attrs or {}
     graph = _graph_of(inputs, op.name) if inputs else get_default_graph()
     key = (op.name, *[n.id for n in inputs], *attrs.items())
-    existing = graph._lookup(key)
+    existing = graph._interned.get(key)  # dict reads are atomic; _add re-checks under its lock
     if existing is not None:
         return existing
     if op.shape is broadcast_rule and op.dtype in _FLOAT_RULES and all(

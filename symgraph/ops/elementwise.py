@@ -47,10 +47,17 @@ def apply(op: Op, *args: ArrayLike) -> Node:
         shortcut = _identity(op.name, inputs)
         if shortcut is not None:
             return shortcut
-        if all(n.op == "const" for n in inputs) and all(_small(n) for n in inputs):
+        if _all_small_consts(inputs):
             node = make(op, inputs)
             return const(_fold(op, inputs), dtype=node.dtype, graph=node.graph)
     return make(op, inputs)
+
+
+def _all_small_consts(inputs: list[Node]) -> bool:
+    for n in inputs:  # a plain loop: this runs for every derivative node
+        if n.op != "const" or n.attrs["value"].size > 256:
+            return False
+    return True
 
 
 # NumPy raises for these on booleans (``-True``, ``True - False``, ``sign(True)``).
@@ -80,10 +87,6 @@ def float_inputs(op: Op, inputs: list[Node]) -> list[Node]:
             "for numbers"
         )
     return inputs
-
-
-def _small(node: Node) -> bool:
-    return node.attrs["value"].size <= 256
 
 
 def _fold(op: Op, inputs: list[Node]) -> np.ndarray:
