@@ -74,14 +74,25 @@ def test_fig610_svg_nodes_coloured_by_order_and_shared_nodes_drawn_once():
         assert fill(drawn[f"n{n.id}"]) == render.order_colours(n.order)[0]
     assert {n.order for n in wanted} == {0, 1, 2}
     assert len({render.order_colours(k)[0] for k in (0, 1, 2)}) == 3
-    # The three forward f nodes are drawn once and reused by both derivatives.
-    assert sum(texts(g) == ["render_f"] for g in drawn.values()) == 3
-    assert sum(texts(g) == ["render_fp"] for g in drawn.values()) == 3
-    assert any(texts(g) == ["render_fpp"] for g in drawn.values())
-    legend = [t for k, g in nodes.items() if k.startswith("legend") for t in texts(g)]
-    assert legend == ["order 0: your graph", "order 1: 1st derivative",
+    # The three forward f nodes are drawn once and reused by both derivatives; short
+    # formulas name the node, longer ones fall back to the op.
+    x = w.graph.nodes[w.id + 1]
+    assert texts(drawn[f"n{x.id}"]) == ["render_f(w)"] and x.inputs == (w,)
+    assert texts(drawn[f"n{z.id}"]) == ["render_f", "out0"]  # 31 characters: the op
+    ops = [n.op for n in wanted]
+    assert ops.count("render_f") == 3 and ops.count("render_fp") == 3
+    assert "render_fpp" in ops
+    for n in wanted:
+        if n.op not in ("var", "const"):
+            text = str(n)
+            assert texts(drawn[f"n{n.id}"])[0] == (text if len(text) <= 24 else
+                                                   n.opdef.infix or n.op), n
+    legend = texts(nodes["legend"])
+    assert legend == ["legend", "order 0: your graph", "order 1: 1st derivative",
                       "order 2: 2nd derivative"]
-    assert fill(nodes["legend_o2"]) == render.order_colours(2)[0]
+    cells = [e.get("fill") for e in nodes["legend"].iter(f"{SVG}polygon")]
+    assert [render.order_colours(k)[0] for k in (0, 1, 2)] == [c for c in cells if c != "none"
+                                                                and c != "white"][-3:]
 
 
 def test_dot_is_byte_identical_for_the_same_graph():
@@ -135,7 +146,10 @@ def test_feeds_show_every_value_in_the_svg():
     every = sg.ancestors([y])
     values = sg.evaluate(every, feeds)
     for n, value in zip(every, values):
-        assert f"= {format_value(value)}" in shown[f"n{n.id}"], n
+        if n.op == "const":  # its label is its value, shown once
+            assert shown[f"n{n.id}"] == [format_value(value)], n
+        else:
+            assert f"= {format_value(value)}" in shown[f"n{n.id}"], n
     assert "= [2, 4, 7]" in shown[f"n{(v * 2.0).id}"]
     assert "= (20, 30) -1..2" in shown[f"n{m.id}"]
     total = float(np.sin(1.0) + 13 + 0.5)
@@ -164,7 +178,12 @@ def test_cs231n_circuit_shows_values_and_gradients_from_symgraph_grad():
     assert x0.inputs[0] is x
     assert shown[f"n{w0.id}"][-2:] == ["= 2", "grad -0.1966"]
     assert shown[f"n{x0.id}"][-2:] == ["= -1", "grad 0.3932"]  # = w0 * 0.1966
-    assert texts(nodes["legend_grad"])[1:] == ["grad = dy / d(node)", f"y = sigmoid #{y.id}"]
+    assert texts(nodes["legend"])[-3:] == ["= value", "grad = dy / d(node)",
+                                           "y = sigmoid(w[0]*x[0] + w[1]*x[1] + w[2])"]
+    # Intermediate nodes show their formula while it is short, then the op.
+    assert shown[f"n{w0x0.id}"][0] == "w[0]*x[0]" and shown[f"n{w0.id}"][0] == "w[0]"
+    assert shown[f"n{s.inputs[0].id}"][0] == "w[0]*x[0] + w[1]*x[1]"
+    assert shown[f"n{s.id}"][0] == "+"  # "w[0]*x[0] + w[1]*x[1] + w[2]" is 28 characters
     grown = len(g.nodes)
     assert sg.to_svg(y, feeds=feeds, grads_of=y) == svg
     assert len(g.nodes) == grown  # drawing again reuses the (interned) gradient nodes
@@ -214,7 +233,8 @@ def test_scopes_are_clusters_and_derivatives_sit_with_their_layer():
     ids = [int(i) for i in re.findall(r"\tn(\d+) \[", layer1)]
     nodes = {n.id: n for n in sg.ancestors(outs)}
     assert {nodes[i].order for i in ids} == {0, 1}  # forward and backward of the layer
-    assert all(render._effective_scope(nodes[i], {}) == "layer1" for i in ids)
+    scopes = render._scopes(sg.ancestors(outs))
+    assert all(scopes[i] == "layer1" for i in ids)
 
 
 def test_nested_scopes_nest_clusters():
@@ -240,11 +260,10 @@ def test_collapse_draws_one_box_per_scope_and_order():
         ("layer1", ""), ("layer1", ", order 1"), ("layer2", ""), ("layer2", ", order 1"),
         ("loss", ""), ("loss", ", order 1")]
     nodes = sg.ancestors(outs)
-    memo: dict[int, str] = {}
+    scopes = render._scopes(nodes)
     for scope, count, order in boxes:
         k = 1 if order else 0
-        assert int(count) == sum(render._effective_scope(n, memo) == scope and n.order == k
-                                 for n in nodes)
+        assert int(count) == sum(scopes[n.id] == scope and n.order == k for n in nodes)
     assert "subgraph cluster_0" not in src and "×" in src  # parallel edges merged, counted
     svg = sg.to_svg(outs, collapse=True)
     assert len([k for k in svg_nodes(svg) if k.startswith("s")]) == 6
@@ -337,3 +356,82 @@ def test_grads_of_from_another_graph_is_refused():
         other = sg.sin(sg.var("b"))
     with pytest.raises(sg.SymgraphError, match="another graph"):
         sg.to_dot(y, feeds={a: 1.0}, grads_of=other)
+
+
+# --- round 2: labels, legend, placement -----------------------------------------------------
+
+
+def test_unnamed_constants_show_their_value_once_and_named_ones_show_it_too():
+    with sg.Graph():
+        s = sg.var("s")
+        half = sg.const(0.5, name="half")
+        y = (1 - sg.sigmoid(s)) * half
+    nodes = svg_nodes(sg.to_svg(y, feeds={s: 0.0}))
+    one = y.inputs[0].inputs[0]
+    assert one.op == "const" and texts(nodes[f"n{one.id}"]) == ["1"]  # not "1", "= 1"
+    assert texts(nodes[f"n{half.id}"]) == ["half", "= 0.5"]
+    assert texts(nodes[f"n{y.inputs[0].id}"]) == ["1 - sigmoid(s)", "= 0.5"]
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB", "RL", "BT"])
+def test_legend_lists_orders_top_down_in_every_direction(rankdir):
+    _, _, z, dz, d2 = fig610()
+    legend = svg_nodes(sg.to_svg([z, dz, d2], rankdir=rankdir))["legend"]
+    rows = [(float(t.get("y")), t.text) for t in legend.iter(f"{SVG}text")]
+    assert [text for _, text in sorted(rows)] == [
+        "legend", "order 0: your graph", "order 1: 1st derivative", "order 2: 2nd derivative"]
+
+
+def test_small_nodes_show_their_formula_and_big_pictures_the_op():
+    x, y, dy = chain(30)
+    src = sg.to_dot([y, dy]).source
+    sin3 = x.graph.nodes[x.id + 3]
+    assert str(sin3) == "sin(sin(sin(x)))"
+    assert f"\tn{sin3.id} [label=<sin(sin(sin(x)))>" in src
+    sin5 = x.graph.nodes[x.id + 5]  # "sin(sin(sin(sin(sin(x)))))": 26 characters
+    assert f"\tn{sin5.id} [label=<sin>" in src
+    x, y, dy = chain(100)  # over FAST_LAYOUT drawn nodes: compact op labels only
+    assert f"\tn{x.id + 1} [label=<sin>" in sg.to_dot([y, dy]).source
+
+
+def test_several_outputs_are_tagged_as_sg_pprint_names_them():
+    with sg.Graph():
+        w0, x0 = sg.var("w0"), sg.var("x0")
+        f = sg.sigmoid(w0 * x0)
+        grads = sg.grad(f, [w0, x0])
+    nodes = svg_nodes(sg.to_svg(grads, feeds={w0: 2.0, x0: -1.0}))
+    printed = sg.pprint(grads)
+    for k, node in enumerate(grads):
+        shown = texts(nodes[f"n{node.id}"])
+        assert shown[1] == f"out{k}" and f"out{k} = " in printed
+        assert shown[2] == f"= {format_value(sg.evaluate(node, {w0: 2.0, x0: -1.0}))}"
+    assert "out0" not in sg.to_dot(f).source  # a single output needs no tag
+    assert "out0" not in sg.to_dot(mlp(), collapse=True).source  # boxes hide outputs
+
+
+def test_weight_made_outside_the_layers_gets_its_gradient_sum_in_its_layer():
+    outs = mlp()  # W1, W2 made outside any scope; weight decay in "loss"
+    dW1, dW2 = outs[1], outs[3]
+    assert dW1.op == "add" and dW1.scope == "" and dW1.grad_of.name == "W1"
+    src = sg.to_dot(outs).source
+    layer1 = src.split("label=<<b>layer1</b>>")[1].split("\t}")[0]
+    layer2 = src.split("label=<<b>layer2</b>>")[1].split("\t}")[0]
+    assert f"\tn{dW1.id} [" in layer1 and f"\tn{dW2.id} [" in layer2
+    collapsed = sg.to_dot(outs, collapse=True).source
+    loose = [int(i) for i in re.findall(r"\tn(\d+) \[", collapsed)]
+    nodes = {n.id: n for n in sg.ancestors(outs)}
+    assert {nodes[i].op for i in loose} == {"var"}  # every derivative node sits in a box
+    # The forward and backward box of each scope share a rank: the pass comes back.
+    same = re.findall(r"\{rank=same; (s\d+) (s\d+)\}", collapsed)
+    assert len(same) == 3
+    for a, b in same:
+        assert re.search(rf"\t{a} \[label=<<b>(\w+)<", collapsed).group(1) == \
+            re.search(rf"\t{b} \[label=<<b>(\w+)<", collapsed).group(1)
+
+
+def test_legend_names_a_long_grads_of_by_op_and_id():
+    x, y, _ = chain(10)  # sin(sin(...)): far over 40 characters
+    svg = sg.to_svg(y, feeds={x: 0.3}, grads_of=y)
+    legend = svg_nodes(svg)["legend"]
+    assert texts(legend)[-1] == f"y = sin #{y.id} (grad 1)"
+    assert texts(svg_nodes(svg)[f"n{y.id}"])[-1] == "grad 1"  # the node the legend means
