@@ -6,21 +6,32 @@ Owns: the engine that applies the rules of ``symgraph.rewrite_rules`` to a fixpo
 
 How it runs (PyTensor's staged rewriting, made small). The stages ``merge``,
 ``canonicalize``, ``stabilize`` and ``specialize`` take turns; each repeats passes until
-one changes nothing, and the cycle stops once every stage is clean. A pass walks the
+one changes nothing, and the cycle stops once every stage is clean. A pass goes over the
 outputs' ancestors in id order (a topological order: no recursion, so chains of 100,000
 nodes are fine), rebuilds a node whose inputs were replaced, then tries the stage's rules
 on it until none fires. Replacements are built with the public op constructors, so they
 are interned (equal subexpressions stay one node) and their shapes and dtypes checked.
 The graph is append-only: replaced nodes stay in it, unreferenced by the results.
 
-Cost. Nodes that an earlier ``simplify`` returned are remembered (in ``graph.cache``) as
-fixpoints and not looked at again by the local rules, and a node found to be a fixpoint
-of a stage is not retried in that stage: simplifying after each of repeated ``grad``
-calls costs about the new nodes only. ``collect-terms`` is polynomial algebra: it gives
-up on sums of more than ``MAX_TERMS`` terms or ``MAX_FACTORS`` factors, it does not run
-on graphs of more than ``COLLECT_LIMIT`` nodes (too slow there), and if it leaves the
-graph larger than it was (it can duplicate a subexpression that another consumer still
-needs), the result of the local rules alone is returned instead.
+Cost. A node is *settled* in a stage once no rule of the stage fires on it and its inputs
+are settled, so everything under a settled node is too: a pass walks only the unsettled
+nodes, and one over an unchanged graph costs nothing. Only the nodes whose inputs were
+replaced are rebuilt, once each. A replacement with new nodes inside (a template's inner
+nodes) is settled at once, so no later pass rebuilds everything above it again. Which
+rules can match a node is decided once per signature (its op and its inputs' ops).
+Nodes that an earlier ``simplify`` returned are remembered (in ``graph.cache``) as
+fixpoints and not looked at again: simplifying after each of repeated ``grad`` calls
+costs about the new nodes only. On graphs of more than ``COLLECT_LIMIT`` nodes the
+stages are *fused*: one sweep tries every stage's rules on each node, in stage order
+(its inputs are by then done in every stage), which halves the rebuilding there; a
+canonical rule of a node then sees its inputs already stabilized (``exp(log(1 + x))``
+stays ``exp(log1p(x))`` there, while the staged run gives ``1 + x``).
+
+``collect-terms`` is polynomial algebra: it gives up on sums of more than ``MAX_TERMS``
+terms or ``MAX_FACTORS`` factors, it does not run on graphs of more than
+``COLLECT_LIMIT`` nodes (too slow there), and if it leaves the graph larger than it was
+(it can duplicate a subexpression that another consumer still needs), the result of the
+local rules alone is returned instead.
 
 No rule rewrites ``x/x`` to 1 (wrong at ``x = 0``). ``x*0 -> 0`` and ``x - x -> 0`` are
 PyTensor's choice too: exact for finite ``x``; an inf or NaN there no longer shows.
@@ -56,6 +67,7 @@ __all__ = ["simplify", "Trace", "Step"]
 MAX_PASSES = 20  # per stage visit; a stage that never settles is a rule bug
 MAX_STAGE_VISITS = 40
 MAX_LOCAL = 32  # rules fired on one node within one pass
+MAX_DEPTH = 8  # nesting of replacements settled at once (deeper: the next pass does it)
 MAX_TERMS = 400  # a sum of products larger than this is left as it is (an atom)
 COLLECT_LIMIT = 3000  # graphs (ancestors of the outputs) larger than this: no collect-terms
 MAX_FACTORS = 400  # nor one whose monomials hold more atom factors than this, in total
@@ -63,6 +75,7 @@ MAX_POWER = 16  # x**k with a constant integer k <= this is expanded as a produc
 _SHOWN_STEPS = 200
 # graph.cache key of the ids of nodes that simplify returned (fixpoints of RULES)
 _CLEAN_KEY = "symgraph.rewrite.clean"
+_FUSED = "all stages"  # the one pseudo-stage of a fused rewriter
 
 
 # --- the trace ------------------------------------------------------------------------------------
@@ -169,23 +182,26 @@ def simplify(outputs: Any, trace: bool = False) -> Any:
     start = time.perf_counter()
     # Collecting terms is polynomial algebra: worth it on derivative towers, too slow on
     # graphs of many thousand nodes (a known limit), where only the local rules run.
-    region = ancestors(nodes)
-    size_before = sum(1 for n in region if n.op not in ("var", "const"))
-    rewriter = _Rewriter(record, collect=len(region) <= COLLECT_LIMIT)
-    try:
-        result = rewriter.run(nodes)
-    finally:
-        rewriter.provenance.close()
-    if rewriter.collect and _op_count(result) > size_before:
-        # Collecting terms can duplicate subexpressions that other consumers still need
-        # (a known weakness on wide random DAGs): then keep only the local rules' work.
-        if record is not None:
-            record.steps.clear()
-        rewriter = _Rewriter(record, collect=False)
+    # the graph's size bounds the outputs' ancestors: most calls need no walk to decide
+    small = (len(nodes[0].graph) <= COLLECT_LIMIT
+             or _size_upto(nodes, COLLECT_LIMIT) <= COLLECT_LIMIT)
+    # Every node a rewrite builds stays alive, so collector runs would only cost time.
+    with _graph.gc_paused():
+        rewriter = _Rewriter(record, collect=small, fused=not small)
         try:
             result = rewriter.run(nodes)
         finally:
             rewriter.provenance.close()
+        if rewriter.collected and _op_count(result) > _op_count(nodes):
+            # Collecting terms can duplicate subexpressions that other consumers still need
+            # (a known weakness on wide random DAGs): then keep only the local rules' work.
+            if record is not None:
+                record.steps.clear()
+            rewriter = _Rewriter(record, collect=False)
+            try:
+                result = rewriter.run(nodes)
+            finally:
+                rewriter.provenance.close()
     if record is not None:
         record.after = list(result)
         record.passes = rewriter.passes
@@ -193,6 +209,18 @@ def simplify(outputs: Any, trace: bool = False) -> Any:
         record.nodes_after = _op_count(result)
     shaped: Any = result[0] if kind is Node else kind(result)
     return (shaped, record) if trace else shaped
+
+
+def _size_upto(outputs: Sequence[Node], limit: int) -> int:
+    """How many ancestors ``outputs`` have, counting stops past ``limit``."""
+    seen: set[int] = set()
+    stack = list(outputs)
+    while stack and len(seen) <= limit:
+        node = stack.pop()
+        if node.id not in seen:
+            seen.add(node.id)
+            stack.extend(i for i in node.inputs if i.id not in seen)
+    return len(seen)
 
 
 def _as_outputs(outputs: Any) -> tuple[list[Node], type]:
@@ -253,18 +281,36 @@ class _Provenance:
         self.key = self.ctx = None
 
 
+def _unsettled(outputs: Sequence[Node], settled: set[int], clean: set[int]) -> list[Node]:
+    """The ancestors of ``outputs`` that are neither settled nor clean, in id order
+    (iterative; the walk stops at settled and clean nodes, whose subtrees are too)."""
+    seen: dict[int, Node] = {}
+    stack = [o for o in outputs if o.id not in settled and o.id not in clean]
+    while stack:
+        node = stack.pop()
+        if node.id in seen:
+            continue
+        seen[node.id] = node
+        for i in node.inputs:
+            if i.id not in seen and i.id not in settled and i.id not in clean:
+                stack.append(i)
+    return [seen[i] for i in sorted(seen)]
+
+
 # --- the engine -----------------------------------------------------------------------------------
 
 
 class _Rewriter:
     def __init__(self, record: Trace | None, rules: Sequence[Rule] = RULES,
-                 collect: bool = True):
+                 collect: bool = True, fused: bool = False):
         self.record = record
         self.provenance = _Provenance()
         self.passes = 0
         self.default_rules = rules is RULES and collect
         self.clean: set[int] = set()
         self.settled: dict[str, set[int]] = {s: set() for s in STAGES}
+        self.signatures: dict[tuple, list[Rule]] = {}
+        self.collected = False  # whether collect-terms replaced anything
         self.by_stage: dict[str, dict[str, list[Rule]]] = {s: {} for s in STAGES}
         self.collect: dict[str, Rule] = {}
         for rule in rules:
@@ -279,6 +325,17 @@ class _Rewriter:
             for op, listed in table.items():
                 if op != "*":
                     listed.extend(anywhere)
+        # Fused: every stage's rules on each node in one sweep, in stage order (large graphs)
+        self.stages: tuple[str, ...] = STAGES
+        if fused:
+            ops_seen = {op for table in self.by_stage.values() for op in table}
+            fused_table = {op: [r for s in STAGES for r in self.by_stage[s].get(
+                op, self.by_stage[s].get("*", []))] for op in ops_seen}
+            self.by_stage[_FUSED] = fused_table
+            self.settled[_FUSED] = set()
+            self.stages = (_FUSED,)
+            if self.collect:
+                self.collect = {_FUSED: next(iter(self.collect.values()))}
 
     def run(self, outputs: list[Node]) -> list[Node]:
         # Nodes an earlier simplify returned are fixpoints of every rule: they are not looked
@@ -287,15 +344,15 @@ class _Rewriter:
             self.clean = outputs[0].graph.cache.setdefault(_CLEAN_KEY, set())
         result = self._run(outputs)
         if self.default_rules:
-            self.clean.update(n.id for n in ancestors(result))
+            self.clean.update(n.id for n in ancestors(result, stop=self.clean))
         return result
 
     def _run(self, outputs: list[Node]) -> list[Node]:
-        clean, visits = 0, 0
-        while clean < len(STAGES):
+        clean, visits, stages = 0, 0, self.stages
+        while clean < len(stages):
             if visits >= MAX_STAGE_VISITS:
                 raise SymgraphError("sg.simplify did not settle; a rewrite rule undoes another")
-            stage = STAGES[visits % len(STAGES)]
+            stage = stages[visits % len(stages)]
             visits += 1
             changed_any = False
             collected = False
@@ -329,47 +386,65 @@ class _Rewriter:
 
     def _local_pass(self, outputs: list[Node], stage: str) -> tuple[list[Node], bool]:
         self.passes += 1
+        return self._settle(outputs, stage, {}, None, 0)
+
+    def _settle(self, outputs: list[Node], stage: str, state: dict, origin: Node | None,
+                depth: int) -> tuple[list[Node], bool]:
+        """One bottom-up pass over the nodes of ``outputs`` not yet settled in ``stage``.
+
+        Invariant: a node is *settled* (a fixpoint of the stage) only when its inputs are
+        settled or clean, so the whole subtree under it is; the walk stops at settled
+        nodes and a pass over an unchanged graph costs only the new nodes. Only replaced
+        nodes go in ``repl``: a node none of whose inputs changed is not rebuilt.
+        """
         rules = self.by_stage[stage]
         anywhere = rules.get("*", [])
-        state: dict = {}
-        new: dict[int, Node] = {}
-        changed = False
-        # Local rules see only a node and its inputs' subtrees, which never change: a node
-        # found to be a fixpoint of this stage (or of every stage, ``clean``) is not retried.
         settled, clean = self.settled[stage], self.clean
-        # a clean node's ancestors are clean too: the walk stops there
-        for n in ancestors(outputs, stop=clean):
+        repl: dict[int, Node] = {}
+        changed = False
+        for n in _unsettled(outputs, settled, clean):
             cur = n
-            if n.id in clean:
-                new[n.id] = n
-                continue
-            if n.inputs:
-                ins = tuple(new[i.id] for i in n.inputs)
-                if any(a is not b for a, b in zip(ins, n.inputs)):
-                    self.provenance.use(n)
-                    cur = self._rebuild(n, ins)
+            if repl and any(i.id in repl for i in n.inputs):
+                self.provenance.use(n if origin is None else origin)
+                cur = self._rebuild(n, tuple(repl.get(i.id, i) for i in n.inputs))
                 if cur.id in settled or cur.id in clean:
-                    changed = changed or cur is not n
-                    new[n.id] = cur
+                    repl[n.id] = cur
+                    changed = True
                     continue
+            done = True
             if cur.op in rules or anywhere:
-                cur, done = self._fire(cur, n, rules, anywhere, state)
-                if done and cur.inputs:
-                    settled.add(cur.id)
-            elif cur.inputs:
+                cur, done = self._fire(cur, n if origin is None else origin, rules, anywhere, state, stage, depth)
+            if done and cur.id not in clean and all(
+                    i.id in settled or i.id in clean for i in cur.inputs):
                 settled.add(cur.id)
             if cur is not n:
+                repl[n.id] = cur
                 changed = True
-            new[n.id] = cur
-        return [new[o.id] for o in outputs], changed
+        return [repl.get(o.id, o) for o in outputs], changed
 
-    def _fire(self, cur: Node, origin: Node, rules: dict, anywhere: list,
-              state: dict) -> tuple[Node, bool]:
+    def _candidates(self, node: Node, stage: str, rules: dict, anywhere: list) -> list[Rule]:
+        """The stage's rules whose pattern can match ``node``, by the ops of its inputs:
+        what ``could_match`` decides depends on nothing else, so it is asked once per
+        signature (rules with a ``when`` test are kept; it runs on each node)."""
+        ins = node.inputs
+        key = (stage, node.op, *[i.op for i in ins], len(ins) == 2 and ins[0] is ins[1])
+        found = self.signatures.get(key)
+        if found is None:
+            found = self.signatures[key] = [
+                r for r in rules.get(node.op, anywhere)
+                if r.pattern is None or r.could_match(node)]
+        return found
+
+    def _fire(self, cur: Node, origin: Node, rules: dict, anywhere: list, state: dict,
+              stage: str, depth: int) -> tuple[Node, bool]:
         """Apply the stage's rules to ``cur`` until none fires (the node's own fixpoint);
-        the flag says whether it got there."""
+        the flag says whether it got there. A replacement with new nodes inside (a
+        template's inner nodes) is settled at once, bottom-up, so no later pass has to
+        rebuild everything above it again."""
+        settled, clean = self.settled[stage], self.clean
         for _ in range(MAX_LOCAL):
-            for rule in rules.get(cur.op, anywhere):
-                if not rule.could_match(cur):
+            for rule in self._candidates(cur, stage, rules, anywhere):
+                if rule.when is not None and not rule.when(cur):
                     continue
                 replacement = None
                 self.provenance.use(origin)
@@ -380,6 +455,12 @@ class _Rewriter:
                 if replacement is not None:
                     self._note(rule, cur, replacement)
                     cur = replacement
+                    if cur.id in settled or cur.id in clean:
+                        return cur, True
+                    if depth < MAX_DEPTH and any(
+                            i.id not in settled and i.id not in clean for i in cur.inputs):
+                        (cur,), _ = self._settle([cur], stage, state, origin, depth + 1)
+                        return cur, cur.id in settled
                     break
             else:
                 return cur, True
@@ -426,8 +507,13 @@ class _Rewriter:
         demanded: set[int] = set()
         for n in nodes:
             if n.id in polys and n.id in needed:
-                plan = _Plan(polys[n.id])
-                if plan.cost < _region_size(n, polys, needed, plan.cost + 1):
+                poly = polys[n.id]
+                # Horner form still adds every term once: a plan costs at least
+                # len(poly) - 1 nodes, so a region no larger is not worth planning
+                size = _region_size(n, polys, needed, len(poly))
+                plan = _Plan(poly) if size >= len(poly) else None
+                if plan is not None and plan.cost < _region_size(n, polys, needed,
+                                                                 plan.cost + 1):
                     plans[n.id] = plan
                 else:
                     _mark_region(n, polys, needed, demanded)
@@ -443,6 +529,7 @@ class _Rewriter:
                 cur = plan.build(n, new)
                 if cur is not n:
                     self._note(rule, n, cur)
+                    self.collected = True
             elif n.inputs:
                 ins = tuple(new[i.id] for i in n.inputs)
                 if any(a is not b for a, b in zip(ins, n.inputs)):

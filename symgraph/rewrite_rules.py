@@ -32,6 +32,7 @@ import numpy as np
 from symgraph import ops
 from symgraph.graph import Node
 from symgraph.ops.core import is_const
+from symgraph.ops.shape import batch_elementwise
 
 STAGES = ("merge", "canonicalize", "stabilize", "specialize")
 # Ops whose two inputs may be swapped (NumPy's add and multiply are commutative).
@@ -253,6 +254,61 @@ def _value_op(ufunc: Any, a: Node, b: Node) -> Node:
     return ops.const(np.asarray(value, dtype=np.result_type(a.dtype, b.dtype)), graph=a.graph)
 
 
+def shape_root(node: Node) -> Node:
+    """A node with ``node``'s run-time shape, followed down as far as that is certain:
+    through elementwise ops whose other inputs are constants of all-1 dims, and through
+    ``broadcast_to``/``sum_to`` to the node lending their shape. Two nodes of equal static
+    shape with one root have one run-time shape, even with ``None`` dimensions.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     t = sg.var("t", shape=(None,))
+    ...     a, b = 1 - sg.square(sg.tanh(t)), sg.broadcast_to(1.0, sg.tanh(t))
+    >>> shape_root(a) is shape_root(b) is t
+    True
+    """
+    for _ in range(10_000):  # a bounded walk down one chain, no recursion
+        ins = node.inputs
+        if node.op in ("broadcast_to", "sum_to") and len(ins) == 2:
+            node = ins[1]
+            continue
+        if not ins or node.opdef.batch is not batch_elementwise:
+            break
+        full = [i for i in ins if i.shape == node.shape]
+        if len({i.id for i in full}) != 1 or any(
+                i.shape != node.shape and not (i.op == "const" and i.ndim <= node.ndim
+                                               and all(d == 1 for d in i.shape)) for i in ins):
+            break
+        node = full[0]
+    return node
+
+
+def _same_runtime_shape(a: Node, b: Node) -> bool:
+    return a.shape == b.shape and (None not in a.shape or shape_root(a) is shape_root(b))
+
+
+def _mul_broadcast(m: Match) -> Node | None:
+    """``broadcast_to(c, like) * y -> c * y`` where ``y`` already has the product's
+    run-time shape (so the broadcast adds nothing)."""
+    node, y = m.node, m["Y"]
+    b = node.inputs[0] if node.inputs[1] is y else node.inputs[1]
+    # the product's run-time shape is y's when b's is (b, y and the product share a
+    # static shape)
+    if y.shape != node.shape or y.dtype != node.dtype or not _same_runtime_shape(b, y):
+        return None
+    return ops.multiply(m["C"], y)
+
+
+def _same_shape_input(m: Match) -> Node | None:
+    """``sum_to(x, like)`` or ``broadcast_to(x, like)`` of an ``x`` that has the shape
+    already (statically, or from the same root at run time) is ``x``."""
+    node = m.node
+    x = node.inputs[0]
+    if x.dtype != node.dtype or not _same_runtime_shape(x, node):
+        return None
+    return x
+
+
 def _fold_const(m: Match) -> Node | None:
     node = m.node
     if not node.inputs or any(i.op != "const" for i in node.inputs) or None in node.shape:
@@ -442,6 +498,18 @@ RULES: list[Rule] = [
          _sub_like_terms, "c*x - d*x -> (c-d)*x"),
     Rule("add-like-term", "canonicalize", ("add", X, ("multiply", C, X)), _add_like_term,
          "x + c*x -> (1+c)*x"),
+    Rule("mul-broadcast", "canonicalize", ("multiply", ("broadcast_to", C, X), Y),
+         _mul_broadcast, "broadcast_to(c, like)*y -> c*y (y of the same run-time shape)"),
+    Rule("sum-to-same", "canonicalize", None, _same_shape_input,
+         "sum_to(x, like) -> x (same run-time shape)", roots=("sum_to",),
+         when=lambda n: n.inputs[0].shape == n.shape),
+    Rule("broadcast-same", "canonicalize", None, _same_shape_input,
+         "broadcast_to(x, like) -> x (same run-time shape)", roots=("broadcast_to",),
+         when=lambda n: n.inputs[0].shape == n.shape),
+    Rule("mul-neg", "canonicalize", ("multiply", X, ("negative", Y)),
+         ("negative", ("multiply", X, Y)), "x * -y -> -(x*y) (signs move out, to print)"),
+    Rule("sub-neg-first", "canonicalize", ("subtract", ("negative", X), Y),
+         ("negative", ("add", X, Y)), "-x - y -> -(x+y)"),
     Rule("sum-scalar", "canonicalize", ("sum", X), _sum_scalar, "sum of a scalar -> itself"),
     Rule("sum-broadcast", "canonicalize", ("sum", ("broadcast_to", X)), _sum_broadcast,
          "sum(broadcast_to(x, S)) -> sum(x) * copies"),
