@@ -196,8 +196,13 @@ def hand_chain(depth: int) -> dict:
 
 
 def symgraph_order(k: int) -> dict:
-    """Nodes of the k-th derivative (interned graph, then after sg.simplify), build time."""
+    """Nodes and build time of the k-th derivative: repeated sg.grad as built (interned), and
+    with sg.simplify after every grad (the system's own simplification, what the target
+    counts: simplifying once at the end would face a graph of thousands of nodes)."""
     import symgraph as sg
+
+    def count(node: Any) -> int:
+        return sum(1 for n in sg.ancestors([node]) if n.op not in ("var", "const"))
 
     with sg.Graph():
         w = sg.var("w")
@@ -210,17 +215,23 @@ def symgraph_order(k: int) -> dict:
             return d
 
         t_build, d = once(build)
-
-        def count(node: Any) -> int:
-            return sum(1 for n in sg.ancestors([node]) if n.op not in ("var", "const"))
-
         out = {"status": "ok", "build": t_build, "nodes": count(d),
                "value": float(sg.evaluate(d, {w: W0}))}
-        try:
-            t_simp, s = once(lambda: sg.simplify(d))
+    try:
+        with sg.Graph():  # a fresh graph: nothing built above is reused
+            w = sg.var("w")
+            z = sg.sin(sg.sin(sg.sin(w)))
+
+            def build_simplified() -> Any:
+                d = z
+                for _ in range(k):
+                    d = sg.simplify(sg.grad(d, w))
+                return d
+
+            t_simp, s = once(build_simplified)
             out.update(simplify=t_simp, snodes=count(s), svalue=float(sg.evaluate(s, {w: W0})))
-        except Exception as exc:  # noqa: BLE001 - NotImplementedError while rewrite.py is built
-            out["simplify_status"] = describe_error(exc)
+    except Exception as exc:  # noqa: BLE001 - reported in the table, not hidden
+        out["simplify_status"] = describe_error(exc)
     return out
 
 
@@ -375,10 +386,13 @@ def run_2b(quick: bool) -> list[Row]:
                           status=status)
             r_build = Row(W, case, "symgraph", "build", res["build"])
             rows += [r_nodes, r_build]
-            if "snodes" in res:  # the target is on the system's own simplified graph
-                r_nodes = Row(W, case, "symgraph", "nodes after sg.simplify", res["snodes"],
-                              unit="nodes", status=check(res["svalue"], want[k], rtol=1e-9))
-                rows.append(r_nodes)
+            if "snodes" in res:  # the targets are on the system's own simplified graph
+                r_nodes = Row(W, case, "symgraph", "nodes, sg.simplify after each grad",
+                              res["snodes"], unit="nodes",
+                              status=check(res["svalue"], want[k], rtol=1e-9))
+                r_build = Row(W, case, "symgraph", "build, sg.simplify after each grad",
+                              res["simplify"])
+                rows += [r_nodes, r_build]
             else:
                 rows.append(Row(W, case, "symgraph", "sg.simplify",
                                 status=res.get("simplify_status", "?")))

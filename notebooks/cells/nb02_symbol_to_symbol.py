@@ -147,6 +147,6 @@ print("growth per order without simplify:", np.round(growth, 2))
 assert all(2 < r < 3 for r in growth) and rows[-1][2] < rows[-1][1] / 3
 """),
     (CODE, r"""
-SVG(sg.to_svg(second, feeds=feeds))
+SVG(sg.to_svg(second, feeds=feeds, rankdir="TB"))
 """),
 ]
