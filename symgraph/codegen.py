@@ -4,9 +4,10 @@ Owns: ``sg.compile`` and the generated functions. The outputs are first simplifi
 (``sg.simplify``); their ancestors (in id order, which is topological) then become one
 Python statement each, over local variables:
 
-- *scalar* float64 nodes (shape ``()``) are plain Python floats: ``v3 = v1 * v2``,
-  ``v4 = _sin(v3)`` (``math.sin``). Where Python raises and NumPy would not (``log(-1)``,
-  ``exp(1000)``, ``1/0``), the call is run again by the interpreter of
+- *scalar* float64 nodes (shape ``()``) are plain Python floats in locals ``r0, r1...``
+  reused once their value is dead (``r1 = x0 * x1``, ``r1 = _sin(r1)`` with
+  ``math.sin``; outputs keep names like ``v12``). Where Python raises and NumPy would
+  not (``log(-1)``, ``exp(1000)``, ``1/0``), the call is run again by the interpreter of
   :mod:`symgraph.engine` with the ops' own NumPy rules, so NaN and inf come out as
   :func:`symgraph.evaluate` gives them (the same rerun names the node of a real error);
 - *tensor* nodes call NumPy (``v5 = _np_add(v3, v4)``); a dead array made by an earlier
@@ -14,7 +15,11 @@ Python statement each, over local variables:
   (``out=``); other arrays are deleted after their last use;
 - any other op (a user's op) is called generically, ``op.impl(*args, **attrs)``;
 - steps whose inputs are all constants are computed once, at compile time; a scalar used
-  once is written into its reader (``v7 = _exp(-(v5 * v5))``).
+  once is written into its reader (``v7 = _exp(-(v5 * v5))``);
+- two peepholes that hand-written NumPy does: ``add(scatter(g), b)`` (the adjoint of
+  ``x[1:]`` meeting another gradient) is ``b[index] += g`` in ``b``'s dying buffer, and
+  ``c1 * (c2 * x)`` with constant scalars (maybe broadcast) is ``(c1 * c2) * x`` (or
+  ``x``'s own dying buffer when the factor is 1, as for the gradient of a sum).
 
 Security: the source text is built from internal names only (``v12``, ``_c3``,
 ``_np_add``, ``_op2``) and integers derived from the graph's structure; constants,
@@ -22,7 +27,9 @@ impls, indices and shapes reach the code through its globals dict, never as text
 node's name is never written. So equal structures give equal source, and the compiled
 code object is shared between them. Large graphs are split into functions of ``_CHUNK``
 statements that pass live values through a per-call list ``R`` (CPython compiles one
-huge function slowly).
+huge function slowly); an index of R is reused once its value is dead, so floats are
+recycled while still in cache. The entry function has one parameter per input (no
+``*args`` tuple): calls cost what a hand-written function's do.
 
 Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.engine``; ``symgraph.rewrite``
 when compiling (late, as it imports much of the package).
@@ -33,6 +40,7 @@ from __future__ import annotations
 import bisect
 import builtins
 import functools
+import gc
 import math
 import threading
 from collections import OrderedDict
@@ -54,10 +62,11 @@ _CODE_CACHE_SIZE = 256  # code objects shared by graphs of the same structure
 _CODE_CACHE_MAX_CHARS = 1 << 20
 _FOLD_MAX_SIZE = 1 << 16  # constant steps are computed at compile time up to this size
 _INLINE_DEPTH = 12  # nesting of scalar expressions (CPython's parser has limits)
-# sg.simplify currently takes time quadratic in the length of a chain of products
-# (collect-terms: 30 s for a 30,000-node chain, 1.2 s for a 1,000-node random DAG), so
-# bigger graphs are compiled as built, to compile in seconds. Raise once that is linear.
-_SIMPLIFY_MAX_NODES = 1000
+# sg.simplify costs about 15 µs per node on W5's random DAG (0.6 s for 4.2e4 nodes, 11%
+# fewer nodes) and less on chains (W2a depth 1e4, 3e4 nodes: whole compile 0.5 s).
+# Bigger graphs are compiled as built: W5 at 1e5 ops (4.2e5 nodes) would spend 6 s in it,
+# beyond its 5 s compile target (measured 2026-11-23).
+_SIMPLIFY_MAX_NODES = 50_000
 _F64 = np.dtype("float64")
 _BOOL = np.dtype("bool")
 _BUILTIN = dict(OPS)  # symgraph's own ops (users' ops are registered after this import)
@@ -90,10 +99,11 @@ _MATH = {
     # NumPy's logaddexp(0, x), branch for branch
     "softplus": "_LN2 if {0} == 0.0 else _log1p(_exp({0})) if {0} < 0.0 else "
                 "{0} + _log1p(_exp(-{0})) if {0} > 0.0 else {0}",
-    # the NumPy rule: t = exp(-|x|), then 1/(1+t) or t/(1+t)
-    "sigmoid": "1.0 / (1.0 + t) if {0} >= 0.0 else t / (1.0 + t)",
+    # as hand-written code: exp(-x) overflows (OverflowError) only for x < -709, where
+    # the rerun gives NumPy's value; elsewhere it is within an ulp of NumPy's rule
+    "sigmoid": "1.0 / (1.0 + _exp(-{0}))",
 }
-_PRE = {"sigmoid": "t = _exp(-abs({0}))"}
+_PRE: dict[str, str] = {}  # a statement some templates need first (none at present)
 _COMPARE = {"less": "{0} < {1}", "less_equal": "{0} <= {1}", "greater": "{0} > {1}",
             "greater_equal": "{0} >= {1}", "not_equal": "{0} != {1}"}
 # Tensor statements for ops whose impl is a lambda; their results are new arrays.
@@ -120,6 +130,7 @@ _GLOBALS = {
     "_np_reshape": np.reshape, "_np_broadcast_to": np.broadcast_to,
     "__builtins__": builtins,
 }
+_MISSING = _GLOBALS["_M"] = object()  # the default of every parameter: not passed
 _code_cache: OrderedDict[str, CodeType] = OrderedDict()
 _code_lock = threading.Lock()
 
@@ -185,8 +196,17 @@ def compile(outputs: Node | Sequence[Node], inputs: Any, *, trust_input: bool = 
     key = ("codegen", tuple(n.id for n in nodes), single, tuple(n.id for n in ins), options)
     fn = graph.cache.get(key)
     if fn is None:
-        computed, needed = _prepare(nodes, ins)
-        fn = _Builder(nodes, computed, needed, single, ins, *options).build()
+        # The cyclic GC would walk the whole graph again and again while the builder
+        # allocates its lists (40% of the compile time at 4e5 nodes); any cycles made
+        # here are collected by the next collection after it.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            computed, needed = _prepare(nodes, ins)
+            fn = _Builder(nodes, computed, needed, single, ins, *options).build()
+        finally:
+            if collecting:
+                gc.enable()
         graph.cache[key] = fn
     return fn
 
@@ -237,6 +257,11 @@ class _Builder:
         self.role: list[str] = []  # in, const, step
         self.steps: list[int] = []  # slots of computed nodes, in order
         self.folded: list[np.ndarray] = []
+        self._scalar_forms = {name: (t, None, False, False, True, False)
+                              for name, t in _SCALAR.items()}
+        if use_math:
+            self._scalar_forms.update((name, (t, _PRE.get(name), False, False, True, False))
+                                      for name, t in _MATH.items())
         slot = self.slot
         # the operands' slots of every node (read by every pass below)
         self.args = [[] if node.id in self.fed else [slot[i.id] for i in node.inputs]
@@ -269,9 +294,11 @@ class _Builder:
     def _fold(self, s: int, node: Node) -> bool:
         """Compute a step of constants now (symgraph's own ops only: a user's may be
         impure), keeping its value in ``self.folded``."""
-        if not node.inputs or not self._builtin(node) or None in node.shape:
+        role = self.role
+        # (the cheap test first: most steps read a step)
+        if not node.inputs or any(role[i] != "const" for i in self.args[s]):
             return False
-        if any(self.role[i] != "const" for i in self.args[s]):
+        if not self._builtin(node) or None in node.shape:
             return False
         if math.prod(node.shape) > _FOLD_MAX_SIZE:
             return False
@@ -308,6 +335,10 @@ class _Builder:
         node = self.nodes[s]
         name, builtin = node.op, self._builtin(node)
         kinds = [self.kind[i] for i in self.args[s]]
+        if builtin and self.kind[s] == "F" and "A" not in kinds and "B" not in kinds:
+            fast = self._scalar_forms.get(name)  # the common case of big scalar graphs
+            if fast is not None:
+                return fast
         if builtin and self.kind[s] == "B":
             return _COMPARE[name], None, False, False, False, False
         if builtin and self.kind[s] == "F":
@@ -340,6 +371,9 @@ class _Builder:
                 fname = self._global(impl, ("ufunc", id(impl)))
             elementwise = impl.signature is None
             return f"{fname}({args})", None, True, elementwise, all_f64, builtin
+        if builtin and name == "scatter" and len(node.inputs) == 1:  # zeros, then g in them
+            fname = self._global(functools.partial(impl, **node.attrs), ("attrs", s))
+            return f"{fname}({args})", None, True, False, False, True
         if node.attrs:
             fname = self._global(functools.partial(impl, **node.attrs), ("attrs", s))
         else:
@@ -362,10 +396,14 @@ class _Builder:
         for t, s in enumerate(steps):
             for i in dict.fromkeys(self.args[s]):
                 self.uses[i].append(t)
+        self.skip: set[int] = set()  # steps written into their reader
+        self._fuse_scatter_adds()
+        self._fuse_scalings()
         self.numpy = any(f[2] and self.nodes[s].op not in _TENSOR_ATTR
                          for s, f in self.forms.items())
         chunks = [steps[k:k + _CHUNK] for k in range(0, len(steps), _CHUNK)]
         self.multi = len(chunks) > 1
+        self.names = [self._name(i) for i in range(len(nodes))]
         if self.multi:
             self._allocate_r(chunks)
             parts = [self._chunk(c, chunk) for c, chunk in enumerate(chunks)]
@@ -391,21 +429,150 @@ class _Builder:
         fn.computed = tuple(self.computed)
         return fn
 
+    def _fuse_scatter_adds(self) -> None:
+        """``add(scatter(g), b)`` becomes ``b[index] += g`` where ``b`` is a dying array
+        nobody views: the adjoint of ``x[1:]`` and ``x[:-1]`` in one buffer (no zeros,
+        no copy, no third array), as hand-written NumPy does it."""
+        nodes, role, uses, steps = self.nodes, self.role, self.uses, self.steps
+        for t, s in enumerate(steps):
+            node = nodes[s]
+            if (node.op != "add" or not self._builtin(node) or self.kind[s] != "A"
+                    or node.dtype.kind != "f" or None in node.shape):
+                continue
+            for a, b in (self.args[s], self.args[s][::-1]):
+                scatter, other = nodes[a], nodes[b]
+                if (a != b and role[a] == role[b] == "step" and scatter.op == "scatter"
+                        and self._builtin(scatter) and len(scatter.inputs) == 1
+                        and uses[a] == [t] and a not in self.is_out and b not in self.is_out
+                        and scatter.shape == other.shape == node.shape
+                        and scatter.dtype == other.dtype == node.dtype
+                        and self.forms[b][5] and uses[b][-1] == t and self.args[a][0] != b
+                        and all(self._no_alias(steps[u]) for u in uses[b])):
+                    break
+            else:
+                continue
+            g = self.args[a][0]
+            index = numpy_index(scatter.attrs["index"])
+            fname = self._global(functools.partial(_add_at, index=index), ("add_at", s))
+            self.forms[s] = (f"{fname}({{0}}, {{1}})", None, True, False, False, True)
+            self.args[s] = [b, g]
+            self.skip.add(a)
+            t_a = steps.index(a, 0, t)
+            uses[g].remove(t_a)
+            bisect.insort(uses[g], t)
+            uses[g][:] = list(dict.fromkeys(uses[g]))  # g may already be read by the add
+            uses[a].clear()
+
+    def _factor(self, i: int, shape: tuple) -> float | None:
+        """The value of operand ``i`` if it is a float64 constant scalar, or one broadcast
+        to an array no bigger than ``shape``."""
+        node = self.nodes[i]
+        if node.dtype != _F64 or None in node.shape or len(node.shape) > len(shape) or any(
+                d not in (1, e) for d, e in zip(node.shape[::-1], shape[::-1])):
+            return None
+        if self.role[i] == "const":  # a scalar, or an array of one value (folded ones)
+            value = self.globals[f"_c{i}"]
+            if node.shape == ():
+                return value
+            first = value.flat[0] if value.size else math.nan
+            return float(first) if (value == first).all() else None
+        if self.role[i] == "step" and node.op == "broadcast_to" and self._builtin(node):
+            return self._factor(self.args[i][0], ())
+        return None
+
+    def _fuse_scalings(self) -> None:
+        """``c1 * (c2 * x)`` (constant scalars, possibly broadcast, as in the gradient of
+        ``lam * sum(w ** 2)``) becomes ``(c1 * c2) * x``: one pass over ``x``, not two.
+        (The result may round differently from evaluate's in the last bit, and differs
+        where ``c2 * x`` alone would overflow: only for ``|x|`` near the float64 limit.)"""
+        nodes, uses, steps = self.nodes, self.uses, self.steps
+        rewritten: set[int] = set()  # (their args are no longer the node's inputs)
+        for t, s in enumerate(steps):
+            node = nodes[s]
+            if (node.op != "multiply" or not self._builtin(node) or self.kind[s] != "A"
+                    or node.dtype != _F64 or None in node.shape or s in self.skip):
+                continue
+            found = None
+            for p, q in (self.args[s], self.args[s][::-1]):
+                c1 = self._factor(p, node.shape)
+                inner = nodes[q]
+                if (c1 is None or q in self.skip or inner.shape != node.shape
+                        or inner.dtype != _F64 or self.kind[q] != "A"):
+                    continue
+                if (self.role[q] == "step" and inner.op == "multiply" and self._builtin(inner)
+                        and q not in self.is_out and uses[q] == [t] and q not in rewritten):
+                    for a, x in (self.args[q], self.args[q][::-1]):
+                        c2 = self._factor(a, node.shape)
+                        if (c2 is not None and nodes[x].shape == node.shape
+                                and nodes[x].dtype == _F64 and self.kind[x] == "A"):
+                            found = p, q, x, float(c1) * float(c2)
+                            break
+                if found is None and self.role[p] == "step":  # a broadcast scalar
+                    found = p, None, q, float(c1)
+                if found:
+                    break
+            if found is None:
+                continue
+            p, q, x, factor = found
+            t_q = steps.index(q, 0, t) if q is not None else None
+            for i in dict.fromkeys(self.args[s]):
+                uses[i].remove(t)
+            if q is not None:
+                for i in dict.fromkeys(self.args[q]):
+                    uses[i].remove(t_q)
+                self.skip.add(q)
+            self.args[s] = [x]
+            rewritten.add(s)
+            bisect.insort(uses[x], t)
+            if factor == 1.0 and self._exclusive(x, t):  # its buffer is the result
+                self.forms[s] = ("{0}", None, True, False, False, True)
+            else:
+                self.globals[f"_k{s}"] = factor
+                self.forms[s] = (f"_np_multiply(_k{s}, {{0}})", None, True, True, True, True)
+                self.globals["_np_multiply"] = np.multiply
+            for i in (p, *(self.args[q] if q is not None else ())):
+                if not uses[i] and self.role[i] == "step" and i not in self.is_out:
+                    self.skip.add(i)  # a broadcast_to nobody reads any more
+
+    def _exclusive(self, i: int, t: int) -> bool:
+        """Whether step ``i``'s array is new, not an output, never viewed, and read for
+        the last time by step number ``t``: its reader may keep it as its own."""
+        return (self.role[i] == "step" and self.forms[i][5] and i not in self.is_out
+                and self.uses[i][-1] == t
+                and all(self._no_alias(self.steps[u]) for u in self.uses[i]))
+
     def _allocate_r(self, chunks: list[list[int]]) -> None:
         """An index of the per-call list R for each value read by a later chunk (inputs
-        are defined in chunk -1, outputs read after the last one)."""
+        are defined in chunk -1, outputs read after the last one). An index is reused by
+        a value defined after the last chunk that read its previous value: R stays as
+        short as the values live at once, and overwriting frees the dead float, which
+        the next one reuses (memory stays in cache: 2x faster calls at 1e5 nodes)."""
         chunk_of = {s: t // _CHUNK for t, s in enumerate(self.steps)}
         self.rindex: dict[int, int] = {}
         self.last_chunk: dict[int, int] = {}
-        for s, role in enumerate(self.role):
-            if role == "const":
-                continue
+        release: dict[int, list[int]] = {}  # chunk -> indices free after it
+        free: list[int] = []
+        done = -2  # releases of chunks up to this one are in free
+        size = 0
+        values = [s for s, role in enumerate(self.role) if role == "in"]
+        values += [s for s in self.steps]
+        for s in values:
             d = chunk_of.get(s, -1)
-            last = len(chunks) if s in self.is_out else max(
-                (t // _CHUNK for t in self.uses[s]), default=d)
-            if last > d:
-                self.rindex[s] = len(self.rindex)
-                self.last_chunk[s] = last
+            uses = self.uses[s]  # sorted
+            last = len(chunks) if s in self.is_out else uses[-1] // _CHUNK if uses else d
+            if last <= d:
+                continue
+            while done < d - 1:
+                done += 1
+                free.extend(release.pop(done, ()))
+            if free:
+                index = free.pop()
+            else:
+                index, size = size, size + 1
+            self.rindex[s] = index
+            self.last_chunk[s] = last
+            release.setdefault(last, []).append(index)
+        self.rsize = size
 
     def _name(self, i: int) -> str:
         if self.role[i] == "const":
@@ -416,36 +583,69 @@ class _Builder:
 
     def _lines(self, chunk: list[int], first: int, imported: dict | None = None) -> list[str]:
         """The statements of ``chunk`` (steps numbered from ``first``). In a chunk
-        function, a scalar read once from R is read in place (``_sin(R[4])``), others
-        are listed in ``imported`` (read into locals first), and a result only later
-        chunks read goes straight to R (fewer statements: CPython compiles faster)."""
-        nodes, kind, lines = self.nodes, self.kind, []
+        function, a scalar read once from R is read in place (``_sin(R[4])``), other
+        scalars are read into a local just before their first reader, arrays are listed
+        in ``imported`` (read into locals first), and a result only later chunks read
+        goes straight to R (fewer statements: CPython compiles faster).
+
+        Scalars live in registers ``r0, r1...``, reused once their value is dead: a
+        function has few locals (no EXTENDED_ARG, small frames) and dead floats are
+        freed at once, so the next ones reuse memory that is still in cache."""
+        nodes, kind, lines, names, uses = self.nodes, self.kind, [], self.names, self.uses
         last = first + len(chunk) - 1
         defined = set(chunk)
         readers: dict[int, int] = {}
+        skip, multi, role = self.skip, self.multi, self.role
         for s in chunk:
-            for i in dict.fromkeys(self.args[s]):
-                readers[i] = readers.get(i, 0) + 1
-        pending: dict[int, tuple[str, int]] = {}  # scalars written into their one reader
+            if s not in skip:
+                for i in dict.fromkeys(self.args[s]):
+                    readers[i] = readers.get(i, 0) + 1
+        local: dict[int, str] = {}  # scalar slot -> its register
+        free: list[str] = []
+        count = 0
+        # scalars written into their one reader, with the registers their text reads:
+        # a register is free once its value is dead and no pending text reads it
+        pending: dict[int, tuple[str, int, list[str]]] = {}
+        holds: dict[str, int] = {}
+        dead: set[str] = set()
+
+        def last_use(i: int) -> int:
+            return uses[i][bisect.bisect_right(uses[i], last) - 1]
+
         for t, s in enumerate(chunk, first):
+            if s in skip:
+                continue
             node = nodes[s]
             template, pre, numpy, out_ok, raw_ok, _ = self.forms[s]
             ins = self.args[s]
             ops = []
             depth = 0
+            inherited: list[str] = []  # held by the pending texts this one takes in
+            reads: list[str] = []
             for j, i in enumerate(ins):
                 if i in pending:
-                    inner, d = pending.pop(i)
+                    inner, d, held = pending.pop(i)
                     expr, depth = f"({inner})", max(depth, d)
-                elif imported is not None and i not in defined and self.role[i] != "const":
-                    if (kind[i] != "A" and readers[i] == 1 and pre is None
-                            and template.count(f"{{{j}}}") == 1):
-                        expr = f"R[{self.rindex[i]}]"
-                    else:
+                    inherited += held
+                elif i in local:
+                    expr = local[i]
+                    reads.append(expr)
+                elif multi and i not in defined and role[i] != "const":
+                    if kind[i] == "A":
                         imported[i] = None
-                        expr = self._name(i)
+                        expr = names[i]
+                    elif readers[i] == 1 and pre is None and template.count(f"{{{j}}}") == 1:
+                        expr = f"R[{self.rindex[i]}]"
+                    else:  # read into a register just before its first reader
+                        if free:
+                            expr = free.pop()
+                        else:
+                            expr, count = f"r{count}", count + 1
+                        local[i] = expr
+                        reads.append(expr)
+                        lines.append(f"{expr} = R[{self.rindex[i]}]")
                 else:
-                    expr = self._name(i)
+                    expr = names[i]
                 if numpy and kind[i] == "F" and not raw_ok:
                     expr = f"_f64({expr})"
                 elif numpy and kind[i] == "B":
@@ -453,9 +653,12 @@ class _Builder:
                 elif not numpy and raw_ok and kind[i] != "F":
                     expr = f"float({expr})"
                 ops.append(expr)
+            for i in dict.fromkeys(ins):
+                if i in local and last_use(i) == t:
+                    dead.add(local.pop(i))
             # operands read for the last time here (within this function)
-            dying = [i for i in dict.fromkeys(ins)
-                     if self.uses[i][bisect.bisect_right(self.uses[i], last) - 1] == t]
+            # (only arrays matter: they get deleted or overwritten with out=)
+            dying = [i for i in dict.fromkeys(ins) if kind[i] == "A" and last_use(i) == t]
             expr = template.format(*ops)
             if numpy and kind[s] == "F":
                 expr = f"float({expr})"  # F values are Python floats, not NumPy's
@@ -464,24 +667,41 @@ class _Builder:
                 if target is not None:
                     expr = f"{expr[:-1]}, out={self._name(target)})"
             if depth < _INLINE_DEPTH and self._inline(s, last):
-                pending[s] = (expr, depth + 1)
+                for reg in reads:
+                    holds[reg] = holds.get(reg, 0) + 1
+                pending[s] = (expr, depth + 1, inherited + reads)
                 continue
             if pre:
                 lines.append(pre.format(*ops))
-            if self.multi and s in self.rindex:
-                after = bisect.bisect_right(self.uses[s], t)
-                if after < len(self.uses[s]) and self.uses[s][after] <= last:
-                    lines.append(f"v{s} = {expr}")
-                    lines.append(f"R[{self.rindex[s]}] = v{s}")
+            for reg in inherited:
+                holds[reg] -= 1
+            # the statement reads its registers before it writes its target
+            for reg in dict.fromkeys(inherited + reads):
+                if reg in dead and not holds.get(reg):
+                    dead.discard(reg)
+                    free.append(reg)
+            after = bisect.bisect_right(uses[s], t)
+            read_here = after < len(uses[s]) and uses[s][after] <= last
+            if kind[s] != "A" and read_here and (multi or s not in self.is_out):
+                if free:
+                    target = free.pop()
+                else:
+                    target, count = f"r{count}", count + 1
+                local[s] = target
+            else:
+                target = names[s]
+            if multi and s in self.rindex:
+                if read_here:
+                    lines.append(f"R[{self.rindex[s]}] = {target} = {expr}")
                 else:  # no reader in this chunk
                     lines.append(f"R[{self.rindex[s]}] = {expr}")
             else:
-                lines.append(f"v{s} = {expr}")
+                lines.append(f"{target} = {expr}")
             for i in dying:
                 # inputs stay: the rerun after an exception needs them
-                if (kind[i] == "A" and nodes[i].shape and (self.multi or (
-                        self.role[i] == "step" and i not in self.is_out))
-                        and self.role[i] != "const"):
+                if (kind[i] == "A" and nodes[i].shape and (multi or (
+                        role[i] == "step" and i not in self.is_out))
+                        and role[i] != "const"):
                     lines.append(f"del {self._name(i)}")
         return lines
 
@@ -518,8 +738,7 @@ class _Builder:
         chunks (or the caller) need, clear arrays nobody reads any more."""
         imported: dict[int, None] = {}
         lines = self._lines(chunk, c * _CHUNK, imported)
-        head = [f"v{i} = R[{self.rindex[i]}]" for i in imported]
-        # (arrays are never read in place, so all of them are in imported)
+        head = [f"v{i} = R[{self.rindex[i]}]" for i in imported]  # the arrays
         clear = [f"R[{self.rindex[i]}] = None" for i in imported
                  if self.last_chunk[i] == c and self.kind[i] == "A" and self.nodes[i].shape]
         body = head + lines + clear
@@ -528,9 +747,14 @@ class _Builder:
     def _entry(self) -> str:
         n = len(self.inputs)
         xs = [f"x{k}" for k in range(n)]
-        lines = [f"def _entry(*a):", f"    if len(a) != {n}:", "        return _arity(a)"]
+        # Named parameters (no *args tuple to unpack): a missing argument is the sentinel
+        # _M in the last one, extra ones land in _e; both cost two checks per call.
         if n:
-            lines.append(f"    {', '.join(xs)}{',' if n == 1 else ''} = a")
+            lines = [f"def _entry({'=_M, '.join(xs)}=_M, /, *_e):",
+                     f"    if _e or x{n - 1} is _M:",
+                     f"        return _arity(({', '.join(xs)},) + _e)"]
+        else:
+            lines = ["def _entry(*_e):", "    if _e:", "        return _arity(_e)"]
         if not self.trust:
             for k, node in enumerate(self.inputs):
                 if node.shape == () and node.dtype == _F64:
@@ -539,7 +763,7 @@ class _Builder:
                 else:
                     lines.append(f"    x{k} = _in{k}(x{k})")
         if self.multi:
-            body = [f"R = [None] * {len(self.rindex)}"]
+            body = [f"R = [None] * {self.rsize}"]
             body += [f"R[{self.rindex[i]}] = x{self.input_pos[i]}"
                      for i in range(len(self.nodes)) if self.role[i] == "in" and i in self.rindex]
             body += [f"_chunk{c}(R)" for c in range(-(-len(self.steps) // _CHUNK))]
@@ -582,6 +806,11 @@ def _code(source: str) -> CodeType:
     return code
 
 
+def _add_at(target: np.ndarray, value: Any, *, index: Any) -> np.ndarray:
+    target[index] += value
+    return target
+
+
 def _feed(node: Node, value: Any) -> np.ndarray:
     return convert_feed(node, value, "compiled function")
 
@@ -603,6 +832,7 @@ def _rerun(outputs: tuple, fed: frozenset, inputs: tuple, single: bool,
 
 
 def _bad_arity(inputs: tuple, args: tuple) -> None:
+    args = tuple(a for a in args if a is not _MISSING)
     names = ", ".join(describe(n) for n in inputs) or "none"
     raise SymgraphError(
         f"this compiled function takes {len(inputs)} arrays (inputs: {names}), got "

@@ -171,7 +171,7 @@ def test_source_is_inspectable_and_reuses_buffers(rng):
         xv = rng.standard_normal(50)
         _same(f(xv), sg.evaluate([sg.sum(y), sg.grad(sg.sum(y), x)], {x: xv}))
     src = f.source
-    assert src.startswith("def _entry(*a):")
+    assert src.startswith("def _entry(x0=_M, /, *_e):")
     assert "_np_tanh(" in src and "out=" in src and "del v" in src
     assert f.inputs == (x,) and len(f.outputs) == 2
     compile(src, "<check>", "exec")  # the text is the code that runs
@@ -364,3 +364,132 @@ def test_threads_compile_and_call_while_another_builds(rng):
     stop.set()
     build.join()
     assert errors == []
+
+
+# --- speed work: calls, buffers, big graphs -------------------------------------------------------
+
+
+def test_entry_takes_one_parameter_per_input_and_still_checks_arity():
+    with sg.Graph():
+        a, b = sg.var("a"), sg.var("b")
+        f = sg.compile(a * b + sg.sigmoid(a), [a, b], trust_input=True, python_scalars=True)
+        g = sg.compile(sg.const(2.0) * 3.0, [])
+    assert f.source.startswith("def _entry(x0=_M, x1=_M, /, *_e):")
+    assert f(2.0, 3.0) == pytest.approx(6.0 + 1.0 / (1.0 + math.exp(-2.0)), rel=1e-15)
+    for args in [(), (1.0,), (1.0, 2.0, 3.0)]:
+        with pytest.raises(sg.SymgraphError, match=f"takes 2 arrays .*got {len(args)}"):
+            f(*args)
+    assert float(g()) == 6.0
+    with pytest.raises(sg.SymgraphError, match="takes 0 arrays"):
+        g(1.0)
+
+
+@pytest.mark.parametrize("value", [-800.0, -710.0, -30.0, -1e-300, 0.0, 30.0, 800.0])
+def test_sigmoid_like_hand_code_matches_evaluate_at_both_tails(value):
+    # exp(-x) overflows below -709: the rerun then gives NumPy's value
+    with sg.Graph():
+        x = sg.var("x")
+        y = sg.sigmoid(x)
+        outputs = [y, sg.grad(y, x)]
+        f = sg.compile(outputs, [x], python_scalars=True)
+        expected = [float(e) for e in sg.evaluate(outputs, {x: value})]
+    assert "_exp(-" in f.source and "_np_" not in f.source
+    np.testing.assert_allclose(f(value), expected, rtol=4e-16, atol=0)
+
+
+def test_chunk_values_share_list_slots_once_dead(monkeypatch):
+    monkeypatch.setattr(codegen, "_CHUNK", 5)
+    with sg.Graph():
+        x = sg.var("x")
+        z = x
+        for k in range(60):  # a chain: one value crosses from each chunk to the next
+            z = sg.sin(z) * 0.9 + k * 1e-3
+        f = sg.compile(z, [x], python_scalars=True)
+        assert f(0.7) == pytest.approx(float(sg.evaluate(z, {x: 0.7})), rel=1e-14)
+    size = int(f.source.split("R = [None] * ")[1].split("\n")[0])
+    writes = [line for line in f.source.splitlines() if line.strip().startswith("R[")]
+    assert f.source.count("def _chunk") > 20 and len(writes) > 20 and size <= 2
+
+
+def test_scatter_into_dying_gradient_is_an_in_place_add(rng):
+    with sg.Graph():
+        x, v = sg.var("x", shape=(9,)), sg.var("v", shape=(9,))
+        a, b = x[1:], x[:-1]
+        f = (100 * sg.square(a - sg.square(b)) + sg.square(1 - b)).sum()
+        outputs = [sg.hvp(f, x, v), sg.grad(f, x)]
+        fn = sg.compile(outputs, [x, v])
+        xv, vv = rng.standard_normal(9), rng.standard_normal(9)
+        keep = xv.copy(), vv.copy()
+        got = fn(xv, vv)
+        _same(got, sg.evaluate(outputs, {x: xv, v: vv}))
+        _same(fn(xv, vv), got)  # buffers are per call
+    # analytic HVP of Rosenbrock (tridiagonal Hessian)
+    xl, xr, vl, vr = xv[:-1], xv[1:], vv[:-1], vv[1:]
+    hv = np.zeros(9)
+    hv[:-1] = (1200 * xl * xl - 400 * xr + 2) * vl - 400 * xl * vr
+    hv[1:] += 200 * vr - 400 * xl * vl
+    np.testing.assert_allclose(got[0], hv, rtol=1e-12, atol=1e-12)
+    assert all((k == w).all() for k, w in zip(keep, (xv, vv)))  # inputs untouched
+    def called(impl):
+        return [k for k, p in fn.__globals__.items() if getattr(p, "func", None) is impl
+                and f"{k}(" in fn.source]
+
+    # per output: one scatter makes the buffer, the other one is added into it in place
+    assert len(called(codegen._add_at)) == 2
+    assert len(called(sg.ops.shape._scatter_impl)) == 2
+
+
+def test_scatter_add_keeps_a_buffer_that_is_an_output_or_viewed(rng):
+    with sg.Graph():
+        x = sg.var("x", shape=(5,))
+        g = sg.exp(x) * 2.0
+        y = (x[1:] * 3.0).sum() + (g * x).sum()
+        d = sg.grad(y, x)
+        outputs = [d, g, sg.reshape(g, (5, 1))]  # g is an output and is viewed
+        fn = sg.compile(outputs, [x])
+        xv = rng.standard_normal(5)
+        _same(fn(xv), sg.evaluate(outputs, {x: xv}))
+
+
+def test_constant_factors_are_multiplied_once(rng):
+    with sg.Graph():
+        w = sg.var("w", shape=(300, 300))
+        y = 1e-4 * sg.square(w).sum() + sg.sin(w).sum()
+        d = sg.grad(y, w)
+        fn = sg.compile([y, d], [w])
+        wv = rng.standard_normal((300, 300))
+        keep = wv.copy()
+        got = fn(wv)
+        np.testing.assert_allclose(got[1], 2e-4 * wv + np.cos(wv), rtol=1e-13, atol=1e-15)
+        _same(got, sg.evaluate([y, d], {w: wv}))
+    assert (keep == wv).all()
+    assert fn.source.count("_np_multiply(") == 1 and "_np_broadcast_to" not in fn.source
+    assert fn.__globals__[fn.source.split("_np_multiply(")[1].split(",")[0]] == \
+        pytest.approx(2e-4, rel=1e-15)
+
+
+def test_compile_leaves_the_garbage_collector_as_it_found_it():
+    import gc
+    with sg.Graph():
+        x = sg.var("x")
+        assert gc.isenabled()
+        sg.compile(sg.sin(x), [x])
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            sg.compile(sg.cos(x), [x])
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+
+
+def test_graphs_up_to_the_threshold_are_simplified_bigger_ones_not(monkeypatch):
+    with sg.Graph():
+        x = sg.var("x")
+        y = sg.log(1 + x) * 1.0 + 0.0 * sg.sin(x)
+        small = sg.compile(y, [x])
+        monkeypatch.setattr(codegen, "_SIMPLIFY_MAX_NODES", 3)
+        big = sg.compile(y, [x], python_scalars=True)
+    assert "_log1p(" in small.source and "_sin(" not in small.source
+    assert "_sin(" in big.source
+    assert float(small(1e-10)) == pytest.approx(1e-10, rel=1e-9) == big(1e-10)
