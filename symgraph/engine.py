@@ -26,6 +26,7 @@ from symgraph.graph import (
     ShapeError,
     SymgraphError,
     ancestors,
+    gc_paused,
 )
 from symgraph.ops.core import describe
 
@@ -189,7 +190,8 @@ def _plan(outputs: list[Node], fed: frozenset[int]) -> Plan:
     key = ("plan", tuple(n.id for n in outputs), fed)
     plan = graph.cache.get(key)
     if plan is None:
-        plan = Plan(outputs, fed)
+        with gc_paused():  # a plan of 10^5 steps allocates as many tuples, all kept
+            plan = Plan(outputs, fed)
         if len(graph.cache) > _PLAN_CACHE_SIZE:
             graph.cache.clear()
         graph.cache[key] = plan

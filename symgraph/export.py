@@ -28,7 +28,15 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from symgraph.graph import Graph, Node, SymgraphError, ancestors, derivative_context, name_scope
+from symgraph.graph import (
+    Graph,
+    Node,
+    SymgraphError,
+    ancestors,
+    derivative_context,
+    gc_paused,
+    name_scope,
+)
 from symgraph.ops.core import OPS, const, make, var
 
 FORMAT = "symgraph"
@@ -78,21 +86,16 @@ def to_networkx(outputs: Node | Sequence[Node]) -> nx.MultiDiGraph:
     """
     nodes = ancestors(_outputs(outputs))
     graph = nx.MultiDiGraph()
-    for n in nodes:
-        graph.add_node(
-            n.id,
-            op=n.op,
-            shape=n.shape,
-            dtype=str(n.dtype),
-            name=n.name,
-            order=n.order,
-            scope=n.scope,
-            grad_call=n.grad_call,
-            grad_of=None if n.grad_of is None else n.grad_of.id,
+    with gc_paused():  # every dict networkx makes here is kept: collections would only cost
+        graph.add_nodes_from(
+            (n.id, {"op": n.op, "shape": n.shape, "dtype": str(n.dtype), "name": n.name,
+                    "order": n.order, "scope": n.scope, "grad_call": n.grad_call,
+                    "grad_of": None if n.grad_of is None else n.grad_of.id})
+            for n in nodes
         )
-    for n in nodes:
-        for index, inp in enumerate(n.inputs):
-            graph.add_edge(inp.id, n.id, index=index)
+        graph.add_edges_from(
+            (inp.id, n.id, {"index": index}) for n in nodes for index, inp in enumerate(n.inputs)
+        )
     return graph
 
 
