@@ -139,11 +139,13 @@ def _reverse(y: Node, wrt: list[Node], who: str) -> list[Node]:
     # Only nodes on a differentiable path from some wrt node to y get a cotangent.
     relevant: set[int] = set()
     for n in forward:
-        if n.id in wrt_ids or any(
-            inp.id in relevant and n.opdef.vjp_rule(i) is not None
-            for i, inp in enumerate(n.inputs)
-        ):
+        if n.id in wrt_ids:
             relevant.add(n.id)
+            continue
+        for i, inp in enumerate(n.inputs):
+            if inp.id in relevant and n.opdef.vjp_rule(i) is not None:
+                relevant.add(n.id)
+                break
     tx = _Transaction(graph, who)
     found: dict[int, Node] = {}
     try:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.graph import Node, SymgraphError
+from symgraph.graph import Node, SymgraphError, _build_context
 from symgraph.ops.core import (
     FLOAT64,
     Case,
@@ -25,7 +25,6 @@ from symgraph.ops.core import (
     const,
     describe,
     first_dtype,
-    in_derivative,
     inexact,
     is_const,
     make,
@@ -42,8 +41,12 @@ ArrayLike = Any  # a Node, a Python number or an array
 def apply(op: Op, *args: ArrayLike) -> Node:
     """Build ``op(*args)``; inside a derivative builder, skip trivial identities and fold
     constants, so derivative graphs hold no ``x*1``, ``x+0`` or ``2-1`` nodes."""
-    inputs = float_inputs(op, operands(args, op.name))
-    if in_derivative():
+    inputs = list(args)
+    for n in inputs:  # float64 nodes, nearly every call, need no conversion or cast
+        if type(n) is not Node or n.dtype is not FLOAT64:
+            inputs = float_inputs(op, operands(args, op.name))
+            break
+    if _build_context.get().simplify:  # in_derivative(), inlined: runs for every node
         shortcut = _identity(op.name, inputs)
         if shortcut is not None:
             return shortcut
