@@ -247,15 +247,22 @@ def make(op: Op, inputs: Sequence[Node], attrs: dict | None = None) -> Node:
     inputs = tuple(inputs)
     attrs = attrs or {}
     graph = _graph_of(inputs, op.name) if inputs else get_default_graph()
-    key = (op.name, *[n.id for n in inputs], *attrs.items())
+    # The interning key; spelled out for one and two inputs, which make nearly every node.
+    if attrs or len(inputs) > 2:
+        key = (op.name, *[n.id for n in inputs], *attrs.items())
+    elif len(inputs) == 2:
+        key = (op.name, inputs[0].id, inputs[1].id)
+    else:
+        key = (op.name, *[n.id for n in inputs])
     existing = graph._interned.get(key)  # dict reads are atomic; _add re-checks under its lock
     if existing is not None:
         return existing
-    if op.shape is broadcast_rule and op.dtype in _FLOAT_RULES and all(
-        n.shape == () and n.dtype is FLOAT64 for n in inputs
-    ):
-        # Scalar float64 arithmetic, most nodes of a scalar derivative: the rules' answer.
-        return graph._add(key, op, inputs, attrs, (), FLOAT64)
+    if op.shape is broadcast_rule and op.dtype in _FLOAT_RULES:
+        for n in inputs:
+            if n.shape != () or n.dtype is not FLOAT64:
+                break
+        else:  # scalar float64 arithmetic, most nodes of a scalar derivative
+            return graph._add(key, op, inputs, attrs, (), FLOAT64)
     shape = op.shape(inputs, attrs)
     dtype = op.dtype(inputs, attrs)
     return graph._add(key, op, inputs, attrs, shape, dtype)
