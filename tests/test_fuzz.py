@@ -188,7 +188,11 @@ def check_derivatives(program: Program) -> bool:
         # (stop_gradient hides a dependence on purpose: only the cross-checks apply)
         if not any(n.op in NO_FD for n in sg.ancestors([y])):
             sg.check_grad(y, xs, feeds, order=1, rtol=fd_rtol, seed=program.seed)
-            sg.check_grad(y, xs, feeds, order=2, rtol=fd_rtol, seed=program.seed)
+            if not single:
+                # Second differences of a function rounded to float32 are mostly rounding
+                # noise (a 4% miss found by the long run); the exact cross-checks below
+                # (Hessian symmetry, hvp, jvp) still cover second order there.
+                sg.check_grad(y, xs, feeds, order=2, rtol=fd_rtol, seed=program.seed)
 
         # 2. forward mode against the Jacobian, for the last float result (any shape)
         target = next((r for r in reversed(results) if r.dtype.kind == "f"), y)
