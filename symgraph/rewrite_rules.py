@@ -114,38 +114,74 @@ def match(pattern: Pattern, node: Node) -> Iterator[Match]:
     >>> [float(m.value("C")) for m in match(("multiply", C, X), x * 3)]
     [3.0]
     """
-    for bound, consts in _match(pattern, node, {}, ()):
+    for bound, consts in compile_pattern(pattern)(node, {}, ()):
         yield Match(node, bound, consts)
 
 
-def _match(p: Pattern, node: Node, bound: dict, consts: tuple) -> list[tuple[dict, tuple]]:
-    # Lists, not generators: most matches fail at the first level, and cheaply.
-    if isinstance(p, Var):
-        prev = bound.get(p.name)
-        if prev is None:
-            return [({**bound, p.name: node}, consts)]
-        return [(bound, consts)] if prev is node else []
-    if isinstance(p, Const):
-        if node.op != "const" or (p.number is not None and not is_const(node, p.number)):
-            return []
-        if p.name is None:
-            return [(bound, consts + (node,))]
-        if bound.get(p.name, node) is node:
-            return [({**bound, p.name: node}, consts + (node,))]
-        return []
-    op, args = p[0], p[1:]
-    if node.op != op or len(node.inputs) != len(args):
-        return []
-    found = _match_all(args, node.inputs, bound, consts)
-    if op in COMMUTATIVE and node.inputs[0] is not node.inputs[1]:
-        found += _match_all(args, node.inputs[::-1], bound, consts)
+Matcher = Callable[[Node, dict, tuple], list]
+_COMPILED: dict[Any, Matcher] = {}
+
+
+def compile_pattern(pattern: Pattern) -> Matcher:
+    """``pattern`` as a function ``(node, bound, consts) -> [(bound, consts), ...]``, one
+    entry per way it matches: the pattern's structure is decided once, not on each node
+    (closures, built bottom-up; patterns are a few levels deep).
+
+    >>> from symgraph.rewrite_rules import X, compile_pattern
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    ...     y = x - x
+    >>> [b["X"] is x for b, _ in compile_pattern(("subtract", X, X))(y, {}, ())]
+    [True]
+    """
+    found = _COMPILED.get(pattern)
+    if found is None:
+        found = _COMPILED[pattern] = _compile(pattern)
     return found
 
 
-def _match_all(ps: tuple, nodes: tuple, bound: dict, consts: tuple) -> list[tuple]:
+def _compile(p: Pattern) -> Matcher:
+    # Lists, not generators: most matches fail at the first level, and cheaply.
+    if isinstance(p, Var):
+        name = p.name
+
+        def var(node: Node, bound: dict, consts: tuple) -> list:
+            prev = bound.get(name)
+            if prev is None:
+                return [({**bound, name: node}, consts)]
+            return [(bound, consts)] if prev is node else []
+        return var
+    if isinstance(p, Const):
+        number, cname = p.number, p.name
+
+        def const(node: Node, bound: dict, consts: tuple) -> list:
+            if node.op != "const" or (number is not None and not is_const(node, number)):
+                return []
+            if cname is None:
+                return [(bound, consts + (node,))]
+            if bound.get(cname, node) is node:
+                return [({**bound, cname: node}, consts + (node,))]
+            return []
+        return const
+    op, parts = p[0], tuple(compile_pattern(a) for a in p[1:])
+    arity, swap = len(parts), p[0] in COMMUTATIVE
+
+    def apply(node: Node, bound: dict, consts: tuple) -> list:
+        ins = node.inputs
+        if node.op != op or len(ins) != arity:
+            return []
+        found = _match_all(parts, ins, bound, consts)
+        if swap and ins[0] is not ins[1]:
+            found += _match_all(parts, ins[::-1], bound, consts)
+        return found
+    return apply
+
+
+def _match_all(parts: tuple, nodes: tuple, bound: dict, consts: tuple) -> list[tuple]:
     partial = [(bound, consts)]
-    for p, node in zip(ps, nodes):
-        partial = [r for b, c in partial for r in _match(p, node, b, c)]
+    for f, node in zip(parts, nodes):
+        partial = [r for b, c in partial for r in f(node, b, c)]
         if not partial:
             break
     return partial
@@ -185,6 +221,9 @@ class Rule:
     region: bool = False
     # For rules without a pattern: a cheap test of the node before ``replace`` is called.
     when: Callable[[Node], bool] | None = None
+    # Whether ``when`` looks only at the node's op and its inputs' ops (and constants'
+    # values): the engine then asks it once per signature, not on every node.
+    when_by_ops: bool = False
 
     def __post_init__(self) -> None:
         if self.stage not in STAGES:
@@ -194,16 +233,19 @@ class Rule:
         # What the inputs must be, one level down: most nodes fail this cheap test.
         needs = None
         if isinstance(self.pattern, tuple):
-            needs = tuple(a[0] if isinstance(a, tuple) else "const" if isinstance(a, Const)
+            needs = tuple(a[0] if isinstance(a, tuple) else a if isinstance(a, Const)
                           else None for a in self.pattern[1:])
         object.__setattr__(self, "_needs", needs)
+        object.__setattr__(self, "matcher", compile_pattern(self.pattern)
+                           if self.pattern is not None else None)
         # ("subtract", X, X): the two inputs must be one node
         same = (isinstance(self.pattern, tuple) and len(self.pattern) == 3
                 and isinstance(self.pattern[1], Var) and self.pattern[1] == self.pattern[2])
         object.__setattr__(self, "_same", same)
 
     def could_match(self, node: Node) -> bool:
-        """A quick necessary condition for :meth:`rewrite` to find anything."""
+        """A quick necessary condition for :meth:`rewrite` to find anything: the ops of
+        the inputs, and the value of a constant the pattern names (``ONE``)."""
         needs = self._needs  # type: ignore[attr-defined]
         if needs is None:
             return self.when is None or self.when(node)
@@ -211,15 +253,15 @@ class Rule:
         if len(inputs) != len(needs):
             return False
         if len(needs) == 1:
-            return needs[0] is None or inputs[0].op == needs[0]
+            return _fits(needs[0], inputs[0])
         if self._same:  # type: ignore[attr-defined]
             return inputs[0] is inputs[1]
         if len(needs) > 2:
-            return all(n is None or i.op == n for n, i in zip(needs, inputs))
+            return all(_fits(n, i) for n, i in zip(needs, inputs))
         (a, b), (i, j) = needs, inputs
-        if (a is None or i.op == a) and (b is None or j.op == b):
+        if _fits(a, i) and _fits(b, j):
             return True
-        return node.op in COMMUTATIVE and (a is None or j.op == a) and (b is None or i.op == b)
+        return node.op in COMMUTATIVE and _fits(a, j) and _fits(b, i)
 
     def rewrite(self, node: Node, state: dict | None = None) -> Iterator[tuple[Node | None, Match]]:
         """Each candidate replacement of ``node`` (None where the rule declines)."""
@@ -227,12 +269,39 @@ class Rule:
             m = Match(node, {}, (), state)
             yield self.replace(m), m
             return
-        for m in match(self.pattern, node):
-            m.state = state if state is not None else {}
+        for bound, consts in self.matcher(node, {}, ()):  # type: ignore[attr-defined]
+            m = Match(node, bound, consts, state)
             if callable(self.replace):
                 yield self.replace(m), m
             else:
                 yield instantiate(self.replace, m), m
+
+
+def _fits(need: Any, node: Node) -> bool:
+    """Whether ``node`` can be what one input of a pattern asks for, looking at it alone."""
+    if need is None:
+        return True
+    if isinstance(need, Const):
+        return node.op == "const" and (need.number is None or is_const(node, need.number))
+    return node.op == need
+
+
+def const_numbers(rules: Any = None) -> frozenset[float]:
+    """The numbers that the patterns of ``rules`` (``RULES`` by default) ask constants to
+    be (``ONE`` -> 1).
+
+    >>> sorted(const_numbers())
+    [-1.0, 0.0, 0.5, 1.0, 2.0]
+    """
+    out: set[float] = set()
+    stack = [r.pattern for r in (RULES if rules is None else rules) if r.pattern is not None]
+    while stack:
+        p = stack.pop()
+        if isinstance(p, Const) and p.number is not None:
+            out.add(float(p.number))
+        elif isinstance(p, tuple):
+            stack.extend(p[1:])
+    return frozenset(out)
 
 
 # --- helpers the rules share ----------------------------------------------------------------------
@@ -339,12 +408,16 @@ def _merge_const(m: Match) -> Node | None:
 
 def _merge_commuted(m: Match) -> Node | None:
     """``b + a`` becomes an existing ``a + b`` built earlier (no node is made)."""
-    node = m.node
+    return _commuted_earlier(m.node)
+
+
+def _commuted_earlier(node: Node) -> Node | None:
     if len(node.inputs) != 2 or node.inputs[0] is node.inputs[1]:
         return None
     a, b = node.inputs
     # The interning key of ops.core.make: (op, *input ids, *attrs).
-    other = node.graph._lookup((node.op, b.id, a.id, *node.attrs.items()))
+    key = (node.op, b.id, a.id, *node.attrs.items()) if node.attrs else (node.op, b.id, a.id)
+    other = node.graph._lookup(key)
     return other if other is not None and other.id < node.id else None
 
 
@@ -457,10 +530,13 @@ RULES: list[Rule] = [
     Rule("merge-const", "merge", None, _merge_const, "equal large constants", roots=("const",),
          when=lambda n: n.attrs["value"].size > FOLD_LIMIT),
     Rule("merge-commuted", "merge", None, _merge_commuted, "b+a -> an existing a+b",
-         roots=tuple(sorted(COMMUTATIVE)), when=lambda n: len(n.inputs) == 2),
+         roots=tuple(sorted(COMMUTATIVE)),
+         # the whole test, cheaper than a match on the ~99% of nodes where it fails
+         when=lambda n: _commuted_earlier(n) is not None),
     # canonicalize: fewer, simpler nodes with the same values.
     Rule("fold-const", "canonicalize", None, _fold_const, "an op of constants -> a constant",
-         roots=("*",), when=lambda n: bool(n.inputs) and all(i.op == "const" for i in n.inputs)),
+         roots=("*",), when=lambda n: bool(n.inputs) and all(i.op == "const" for i in n.inputs),
+         when_by_ops=True),
     Rule("add-zero", "canonicalize", ("add", X, ZERO), lambda m: _keep(m["X"], m), "x+0 -> x"),
     Rule("sub-zero", "canonicalize", ("subtract", X, ZERO), lambda m: _keep(m["X"], m),
          "x-0 -> x"),

@@ -345,3 +345,105 @@ def test_random_dag_gradient_above_collect_limit_keeps_values():
         after = np.array([float(v) for v in sg.evaluate(s, feeds)])
     np.testing.assert_allclose(after, before, rtol=1e-10, atol=1e-12)
     assert trace.nodes_after < trace.nodes_before and trace.passes <= 3
+
+
+# --- round 3: the cheaper engine (same results, fewer steps) ----------------------------------
+
+
+def test_compiled_patterns_match_in_either_order_and_bind_once():
+    from symgraph.rewrite_rules import ONE, X, Y, compile_pattern, match
+
+    with sg.Graph():
+        x, y = sg.var("x"), sg.var("y")
+        p = ("add", X, ("multiply", X, Y))
+        hits = compile_pattern(p)(x * y + x, {}, ())  # the sum written the other way round
+        assert [(b["X"], b["Y"]) for b, _ in hits] == [(x, y)]
+        # X*Y with X bound to x: matches y*x too, with Y = y; and commuted twice when both
+        # orders work
+        assert len(list(match(("multiply", X, Y), x * y))) == 2
+        assert list(match(("multiply", X, X), x * y)) == []
+        assert [m["X"] for m in match(("multiply", X, ONE), 1 * x)] == [x]
+        assert list(match(("multiply", X, ONE), 3 * x)) == []
+        assert compile_pattern(p) is compile_pattern(p)  # compiled once
+
+
+def test_signatures_tell_pattern_constants_apart():
+    from symgraph.rewrite import _Rewriter
+
+    with sg.Graph():
+        x = sg.var("x")
+        one, three = x * 1.0, x * 3.0
+        rw = _Rewriter(None)
+        stage = rw.stages[0]
+        names = {n: [r.name for r in rw._candidates(n, stage, rw.by_stage[stage], [])]
+                 for n in (one, three)}
+        assert "mul-one" in names[one] and "mul-one" not in names[three], names
+        assert "mul-zero" not in names[one] and "mul-minus-one" not in names[three]
+        assert sg.simplify(one) is x and sg.simplify(three) is three
+        # an all-equal constant array is the number too; a mixed one is not
+        arr = sg.var("a", shape=(2,))
+        assert sg.simplify(arr * np.ones(2)) is arr
+        mixed = arr * np.array([1.0, 2.0])
+        assert sg.simplify(mixed) is mixed
+
+
+def test_merge_runs_inside_canonicalize_passes():
+    with sg.Graph():
+        x, y = sg.var("x"), sg.var("y")
+        first = sg.sin(x) * sg.cos(y)
+        z = sg.exp(sg.cos(y) * sg.sin(x) * 1.0) + first
+        s, trace = sg.simplify(z, trace=True)
+        assert trace.counts() == {"merge-commuted": 1, "mul-one": 1}
+        assert s.inputs[0].inputs[0] is first  # b*a became the existing a*b
+        feeds = {x: 0.4, y: -1.1}
+        assert float(sg.evaluate(s, feeds)) == float(sg.evaluate(z, feeds))
+
+
+def test_w2b_collect_builds_no_node_that_merge_replaces():
+    # Horner form takes the older of a*b and b*a: otherwise merge replaced it and every
+    # stage ran once more over the whole derivative
+    with sg.Graph():
+        w = sg.var("w")
+        d = sg.sin(sg.sin(sg.sin(w)))
+        for k in range(1, 9):
+            d, trace = sg.simplify(sg.grad(d, w), trace=True)
+            names = [s.rule for s in trace.steps]
+            if "collect-terms" in names:
+                last = len(names) - names[::-1].index("collect-terms")
+                assert "merge-commuted" not in names[last:], (k, names[last:])
+            assert math.isclose(float(sg.evaluate(d, {w: 0.5})), _jet(k), rel_tol=1e-10)
+        assert sum(1 for n in sg.ancestors([d]) if n.op not in ("var", "const")) == 208
+
+
+def test_rule_tables_are_built_once_per_rule_set():
+    from symgraph.rewrite import _tables
+    from symgraph.rewrite_rules import RULES as rules
+
+    assert _tables(rules, True, False) is _tables(rules, True, False)
+    assert _tables(rules, True, False) is not _tables(rules, True, True)
+    fewer = [r for r in rules if r.name != "mul-one"]
+    assert all(r.name != "mul-one" for table in _tables(fewer, True, False).by_stage.values()
+               for listed in table.values() for r in listed)
+
+
+def test_collect_first_only_on_many_new_nodes_over_an_earlier_result():
+    from symgraph.rewrite import COLLECT_FIRST, _CLEAN_KEY, _fresh_over_clean
+
+    with sg.Graph() as g:
+        w = sg.var("w")
+        d = sg.grad(sg.sin(sg.sin(sg.sin(w))), w)
+        clean = g.cache.setdefault(_CLEAN_KEY, set())
+        assert not _fresh_over_clean([d], clean, 0)  # nothing simplified yet
+        for _ in range(4):
+            d = sg.simplify(sg.grad(d, w))
+        small = d * 2.0 + 1.0  # 2 new nodes over a clean one
+        assert _fresh_over_clean([small], clean, 1)
+        assert not _fresh_over_clean([small], clean, COLLECT_FIRST)
+        s, trace = sg.simplify(small * 1.0, trace=True)
+        assert trace.counts() == {"mul-one": 1}  # local rules first: the trace names them
+        big = sg.grad(sg.grad(d, w), w)
+        new = sum(1 for n in sg.ancestors([big], stop=clean) if n.id not in clean)
+        assert new > COLLECT_FIRST and _fresh_over_clean([big], clean, COLLECT_FIRST)
+        s, trace = sg.simplify(big, trace=True)
+        assert trace.steps[0].rule == "collect-terms"  # collected before the local rules
+        assert math.isclose(float(sg.evaluate(s, {w: 0.5})), _jet(7), rel_tol=1e-10)
