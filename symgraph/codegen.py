@@ -42,8 +42,9 @@ import builtins
 import functools
 import gc
 import math
+import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from types import CodeType
 from typing import Any, Protocol, runtime_checkable
@@ -58,6 +59,7 @@ from symgraph.ops.shape import numpy_index
 __all__ = ["CompiledFunction", "compile"]
 
 _CHUNK = 1000  # statements per generated function
+_OPERAND = re.compile(r"\{(\d+)\}")
 _CODE_CACHE_SIZE = 256  # code objects shared by graphs of the same structure
 _CODE_CACHE_MAX_CHARS = 1 << 20
 _FOLD_MAX_SIZE = 1 << 16  # constant steps are computed at compile time up to this size
@@ -271,7 +273,8 @@ class _Builder:
 
     # --- planning ---------------------------------------------------------------------------
     def _classify(self, s: int, node: Node) -> None:
-        scalar_f64 = node.shape == () and node.dtype == _F64
+        dtype = node.dtype  # (float64 is one dtype object: "is" saves NumPy's __eq__)
+        scalar_f64 = node.shape == () and (dtype is _F64 or dtype == _F64)
         kind = "F" if scalar_f64 else "A"
         if node.id in self.fed:
             self.role.append("in")
@@ -285,7 +288,7 @@ class _Builder:
         else:
             self.role.append("step")
             self.steps.append(s)
-            if (node.shape == () and node.dtype == _BOOL and node.op in _COMPARE
+            if (node.op in _COMPARE and node.shape == () and node.dtype == _BOOL
                     and self._builtin(node)
                     and all(self.kind[i] == "F" for i in self.args[s])):
                 kind = "B"
@@ -295,8 +298,11 @@ class _Builder:
         """Compute a step of constants now (symgraph's own ops only: a user's may be
         impure), keeping its value in ``self.folded``."""
         role = self.role
-        # (the cheap test first: most steps read a step)
-        if not node.inputs or any(role[i] != "const" for i in self.args[s]):
+        # (the cheap test first, as a loop: most steps read a step)
+        for i in self.args[s]:
+            if role[i] != "const":
+                return False
+        if not node.inputs:
             return False
         if not self._builtin(node) or None in node.shape:
             return False
@@ -404,6 +410,11 @@ class _Builder:
         chunks = [steps[k:k + _CHUNK] for k in range(0, len(steps), _CHUNK)]
         self.multi = len(chunks) > 1
         self.names = [self._name(i) for i in range(len(nodes))]
+        self.arrays = "A" in self.kind  # (big scalar graphs skip the arrays' bookkeeping)
+        # per template, whether operand j appears exactly once in it (it may then be
+        # written in place, as an R read or a whole inlined expression)
+        self.once = {t: {int(j): n == 1 for j, n in Counter(
+            _OPERAND.findall(t)).items()} for t in {f[0] for f in self.forms.values()}}
         if self.multi:
             self._allocate_r(chunks)
             parts = [self._chunk(c, chunk) for c, chunk in enumerate(chunks)]
@@ -595,7 +606,8 @@ class _Builder:
         last = first + len(chunk) - 1
         defined = set(chunk)
         readers: dict[int, int] = {}
-        skip, multi, role = self.skip, self.multi, self.role
+        skip, multi, role, arrays = self.skip, self.multi, self.role, self.arrays
+        once = self.once
         for s in chunk:
             if s not in skip:
                 for i in dict.fromkeys(self.args[s]):
@@ -634,7 +646,7 @@ class _Builder:
                     if kind[i] == "A":
                         imported[i] = None
                         expr = names[i]
-                    elif readers[i] == 1 and pre is None and template.count(f"{{{j}}}") == 1:
+                    elif readers[i] == 1 and pre is None and once[template].get(j):
                         expr = f"R[{self.rindex[i]}]"
                     else:  # read into a register just before its first reader
                         if free:
@@ -658,7 +670,8 @@ class _Builder:
                     dead.add(local.pop(i))
             # operands read for the last time here (within this function)
             # (only arrays matter: they get deleted or overwritten with out=)
-            dying = [i for i in dict.fromkeys(ins) if kind[i] == "A" and last_use(i) == t]
+            dying = [i for i in dict.fromkeys(ins) if kind[i] == "A" and last_use(i) == t
+                     ] if arrays else ()
             expr = template.format(*ops)
             if numpy and kind[s] == "F":
                 expr = f"float({expr})"  # F values are Python floats, not NumPy's
@@ -666,7 +679,7 @@ class _Builder:
                 target = self._buffer(t, node, dying)
                 if target is not None:
                     expr = f"{expr[:-1]}, out={self._name(target)})"
-            if depth < _INLINE_DEPTH and self._inline(s, last):
+            if depth < _INLINE_DEPTH and len(uses[s]) == 1 and self._inline(s, last):
                 for reg in reads:
                     holds[reg] = holds.get(reg, 0) + 1
                 pending[s] = (expr, depth + 1, inherited + reads)
@@ -716,7 +729,7 @@ class _Builder:
         template, pre = self.forms[reader][:2]
         ins = self.args[reader]
         places = [j for j, i in enumerate(ins) if i == s]
-        return pre is None and len(places) == 1 and template.count(f"{{{places[0]}}}") == 1
+        return pre is None and len(places) == 1 and self.once[template].get(places[0], False)
 
     def _buffer(self, t: int, node: Node, dying: list[int]) -> int | None:
         """A dying operand whose array can hold this step's result: made by a ufunc step,
