@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.common import Row, check, describe_error, isolated, once, peer, timeit
+from benchmarks.common import Row, check, describe_error, best_of, isolated, once, peer, timeit
 
 W = "W2"
 W0 = 0.5
@@ -217,18 +217,19 @@ def symgraph_order(k: int) -> dict:
         t_build, d = once(build)
         out = {"status": "ok", "build": t_build, "nodes": count(d),
                "value": float(sg.evaluate(d, {w: W0}))}
-    try:
-        with sg.Graph():  # a fresh graph: nothing built above is reused
+    def build_simplified() -> tuple[Any, Any, Any]:
+        graph = sg.Graph()  # a fresh graph each time: nothing built before is reused
+        with graph:
             w = sg.var("w")
-            z = sg.sin(sg.sin(sg.sin(w)))
+            d = sg.sin(sg.sin(sg.sin(w)))
+            for _ in range(k):
+                d = sg.simplify(sg.grad(d, w))
+        return graph, w, d
 
-            def build_simplified() -> Any:
-                d = z
-                for _ in range(k):
-                    d = sg.simplify(sg.grad(d, w))
-                return d
-
-            t_simp, s = once(build_simplified)
+    try:
+        # median of three fresh builds: a single ~20 ms sample varies by +-30% in this process
+        t_simp, (graph, w, s) = best_of(build_simplified, 3)
+        with graph:
             out.update(simplify=t_simp, snodes=count(s), svalue=float(sg.evaluate(s, {w: W0})))
     except Exception as exc:  # noqa: BLE001 - reported in the table, not hidden
         out["simplify_status"] = describe_error(exc)
@@ -399,7 +400,7 @@ def run_2b(quick: bool) -> list[Row]:
             if k == 8:
                 r_nodes.target = "<= 400 nodes"
                 r_nodes.met = r_nodes.value <= 400 and r_nodes.status == "ok"
-                r_build.target, r_build.met = "<= 20 ms", res["build"] <= 0.02
+                r_build.target, r_build.met = "<= 20 ms", r_build.value <= 0.02
         for system, module, fn_name in PEERS_2B:
             if peer(module) is None:
                 rows.append(Row(W, case, system, "nodes", status="not installed"))

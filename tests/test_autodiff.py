@@ -65,6 +65,19 @@ def test_fan_out_contributions_are_summed(graph):
     assert sg.evaluate(sg.grad(x * x * x, x), {x: 2.0}) == 12.0
 
 
+def test_square_by_multiply_builds_one_product_for_both_factors(graph):
+    # d(u*u)/du: the two contributions g*u are one node, summed with itself
+    x = sg.var("x")
+    u = sg.sin(x)
+    g = sg.grad(sg.exp(-(u * u)), x)
+    assert sg.pprint(g) == "t1 = sin(x)\nt2 = -exp(-(t1*t1))*t1\nout = (t2 + t2)*cos(x)"
+    want = -2 * math.sin(0.3) * math.exp(-math.sin(0.3) ** 2) * math.cos(0.3)
+    assert sg.evaluate(g, {x: 0.3}) == pytest.approx(want, rel=1e-15)
+    t = sg.jvp(u * u, x, 1.0)  # forward mode shares the product the same way
+    assert sg.pprint(t) == "t1 = cos(x)*sin(x)\nout = t1 + t1"
+    assert sg.evaluate(t, {x: 0.3}) == pytest.approx(2 * math.sin(0.3) * math.cos(0.3))
+
+
 def test_disconnected_input_gets_zeros_of_its_shape(graph):
     x = sg.var("x")
     m = sg.var("m", shape=(2, 3))

@@ -182,10 +182,19 @@ SUBTRACT = binary(
     jvp=(lambda t, out: t, lambda t, out: -t),
     infix="-", prec=PREC_ADD, cases=_binary_cases,
 )
+
+
+def _multiply_vjp_second(g: Node, out: Node) -> Node:
+    """d(ab)/db = a, as a*g; for a*a as g*a, the same node as the first contribution."""
+    a, b = out.inputs
+    return g * a if a is b else a * g
+
+
 MULTIPLY = binary(
     "multiply", np.multiply,
-    vjp=(lambda g, out: g * out.inputs[1], lambda g, out: out.inputs[0] * g),  # d(ab)/da = b
-    jvp=(lambda t, out: t * out.inputs[1], lambda t, out: out.inputs[0] * t),
+    # d(ab)/da = b, d(ab)/db = a; for a*a both contributions are the one node g*a
+    vjp=(lambda g, out: g * out.inputs[1], _multiply_vjp_second),
+    jvp=(lambda t, out: t * out.inputs[1], _multiply_vjp_second),
     infix="*", prec=PREC_MUL, cases=_binary_cases,
 )
 DIVIDE = binary(
