@@ -91,10 +91,11 @@ def run_symgraph(args: list, want: list) -> list[Row]:
 
     t_once, fn = once(build)
     t_call = timeit(lambda: fn(*args), budget=2.0)
+    call = Row(W, "W3b", "symgraph", "loss + grads call", t_call, status=_check(fn(*args), want),
+               target="<= 1.05x hand")
+    call.extra["again"] = lambda: timeit(lambda: fn(*args), budget=2.0)  # see run()
     return [Row(W, "W3a", "symgraph", "build + grad + compile", t_once, target="<= 0.1 s",
-                met=t_once <= 0.1),
-            Row(W, "W3b", "symgraph", "loss + grads call", t_call, status=_check(fn(*args), want),
-                target="<= 1.05x hand")]
+                met=t_once <= 0.1), call]
 
 
 def run_jax(args: list, want: list) -> list[Row]:
@@ -214,9 +215,13 @@ def run(quick: bool = False) -> list[Row]:
                 rows += fn(args, want)
             except Exception as exc:  # noqa: BLE001
                 rows.append(Row(W, "W3b", system, "loss + grads call", status=describe_error(exc)))
-    # the hand reference again, after the others: the machine's load drifts during a run
+    # the hand reference again, after the others: the machine's load drifts during a run;
+    # the target's row gets the same second chance, so both are the best of two windows
     t_hand = min(t_hand, timeit(lambda: hand(*args), budget=2.0))
     rows[0].value = t_hand
+    for r in rows:
+        if "again" in r.extra:
+            r.value = min(r.value, r.extra["again"]())
     for r in rows:
         if r.case == "W3b" and r.value:
             r.ratio, r.ref = r.value / t_hand, "hand"
