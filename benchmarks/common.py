@@ -1,6 +1,7 @@
 """What every workload module shares: timing, result rows, optional peers, isolation.
 
 - :func:`timeit`: median seconds per call over repeats, after a warm-up call.
+- :func:`paired`: two calls timed in alternation, for a ratio close to 1.
 - :class:`Row`: one line of the results table (a value, optionally a ratio against a
   reference measured in the same run, a value check and a target).
 - :func:`peer`: import a peer or report it "not installed" (every peer is optional).
@@ -49,6 +50,24 @@ def timeit(fn: Callable[[], Any], budget: float = 0.5, repeat: int = 7) -> float
             fn()
         samples.append((time.perf_counter() - start) / number)
     return statistics.median(samples)
+
+
+def paired(fa: Callable[[], Any], fb: Callable[[], Any], budget: float = 2.0,
+           rounds: int = 7) -> tuple[float, float]:
+    """Median seconds per call of ``fa()`` and of ``fb()``, sampled in alternation.
+
+    For a ratio near 1 on a shared machine: load drifts by several percent within a
+    second, so both sides get samples from the same windows.
+
+    >>> ta, tb = paired(lambda: sum(range(10)), lambda: sum(range(10000)), budget=0.05)
+    >>> 0 < ta < tb
+    True
+    """
+    samples: tuple[list[float], list[float]] = ([], [])
+    for _ in range(rounds):
+        for fn, out in ((fa, samples[0]), (fb, samples[1])):
+            out.append(timeit(fn, budget=budget / rounds / 2, repeat=3))
+    return statistics.median(samples[0]), statistics.median(samples[1])
 
 
 def once(fn: Callable[[], Any]) -> tuple[float, Any]:

@@ -130,6 +130,7 @@ _GLOBALS = {
     "_np_maximum": np.maximum, "_np_logaddexp": np.logaddexp,
     "_np_transpose": np.transpose, "_np_expand_dims": np.expand_dims,
     "_np_reshape": np.reshape, "_np_broadcast_to": np.broadcast_to,
+    "_np_add_reduce": np.add.reduce,
     "__builtins__": builtins,
 }
 _MISSING = _GLOBALS["_M"] = object()  # the default of every parameter: not passed
@@ -364,6 +365,10 @@ class _Builder:
         all_f64 = all(i.dtype == _F64 for i in node.inputs)
         if builtin and name in _TENSOR:
             return _TENSOR[name], None, True, True, all_f64, True
+        if builtin and name in ("sum", "sum_to", "transpose") and len(node.inputs) == 1:
+            direct = self._direct_call(s)
+            if direct is not None:
+                return direct, None, True, False, False, name != "transpose"
         if builtin and name in _TENSOR_ATTR and len(node.inputs) == 1:
             template, attr = _TENSOR_ATTR[name]
             self.globals[f"_k{s}"] = attr(node.attrs)
@@ -385,6 +390,33 @@ class _Builder:
         else:
             fname = self._global(impl, ("impl", id(impl)))
         return f"{fname}({args})", None, True, False, False, False
+
+    def _direct_call(self, s: int) -> str | None:
+        """``sum``, ``sum_to`` and ``transpose`` of a static-shape array as the NumPy call
+        their impl ends in (what ``np.sum`` calls after a few microseconds of checks):
+        these are most of the small steps of a layer's backward pass."""
+        node = self.nodes[s]
+        x = node.inputs[0]
+        if not x.shape or None in x.shape or None in node.shape:
+            return None  # a 0-d value may be a Python float; unknown sizes: the impl decides
+        self.globals[f"_k{s}"] = node.attrs.get("axis", node.attrs.get("axes"))
+        if node.op == "transpose":
+            return f"{{0}}.transpose(_k{s})"
+        if node.op == "sum":
+            if x.dtype.kind not in "fc":
+                return None  # np.sum's integer promotion stays with the impl
+            return f"_np_add_reduce({{0}}, _k{s}, keepdims={node.attrs['keepdims']})"
+        target = node.shape  # sum_to: the summed axes follow from the two static shapes
+        lead = x.ndim - len(target)
+        axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(target)
+                                          if d == 1 and x.shape[lead + i] != 1)
+        if not axes or x.dtype.kind not in "fc":
+            return None
+        self.globals[f"_k{s}"] = axes
+        if axes == tuple(range(lead)):
+            return f"_np_add_reduce({{0}}, _k{s})"
+        self.globals[f"_s{s}"] = target
+        return f"_np_add_reduce({{0}}, _k{s}, keepdims=True).reshape(_s{s})"
 
     def _no_alias(self, s: int) -> bool:
         """Whether step ``s``'s result never shares memory with its inputs."""
