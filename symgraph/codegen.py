@@ -25,10 +25,12 @@ Security: the source text is built from internal names only (``v12``, ``_c3``,
 ``_np_add``, ``_op2``) and integers derived from the graph's structure; constants,
 impls, indices and shapes reach the code through its globals dict, never as text, and a
 node's name is never written. So equal structures give equal source, and the compiled
-code object is shared between them. Large graphs are split into functions of ``_CHUNK``
-statements that pass live values through a per-call list ``R`` (CPython compiles one
-huge function slowly); an index of R is reused once its value is dead, so floats are
-recycled while still in cache. The entry function has one parameter per input (no
+code object is shared between them. One function holds up to ``_CHUNK`` statements:
+CPython 3.11 compiles and runs one function of 4*10^5 statements faster than a thousand
+small ones (W5 at 10^5 ops: compile 4.4 s instead of 4.9 s, a call 86 instead of ~140
+ns per op, less memory), because values stay in fast locals. Beyond that, functions of
+``_CHUNK`` statements pass live values through a per-call list ``R``, whose indices are
+reused once their value is dead, so floats are recycled while still in cache. The entry function has one parameter per input (no
 ``*args`` tuple): calls cost what a hand-written function's do.
 
 Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.engine``; ``symgraph.rewrite``
@@ -58,7 +60,7 @@ from symgraph.ops.shape import numpy_index
 
 __all__ = ["CompiledFunction", "compile"]
 
-_CHUNK = 1000  # statements per generated function
+_CHUNK = 1 << 21  # statements per generated function (chunks only past 2 million)
 _OPERAND = re.compile(r"\{(\d+)\}")
 _CODE_CACHE_SIZE = 256  # code objects shared by graphs of the same structure
 _CODE_CACHE_MAX_CHARS = 1 << 20
