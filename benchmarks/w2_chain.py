@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.common import Row, check, describe_error, best_of, isolated, once, peer, timeit
+from benchmarks.common import Row, best_of, check, describe_error, isolated, once, peer, timeit
 
 W = "W2"
 W0 = 0.5

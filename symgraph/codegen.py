@@ -30,8 +30,9 @@ CPython 3.11 compiles and runs one function of 4*10^5 statements faster than a t
 small ones (W5 at 10^5 ops: compile 4.4 s instead of 4.9 s, a call 86 instead of ~140
 ns per op, less memory), because values stay in fast locals. Beyond that, functions of
 ``_CHUNK`` statements pass live values through a per-call list ``R``, whose indices are
-reused once their value is dead, so floats are recycled while still in cache. The entry function has one parameter per input (no
-``*args`` tuple): calls cost what a hand-written function's do.
+reused once their value is dead, so floats are recycled while still in cache. The entry
+function has one parameter per input (no ``*args`` tuple): calls cost what a
+hand-written function's do.
 
 Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.engine``; ``symgraph.rewrite``
 when compiling (late, as it imports much of the package).
@@ -401,18 +402,19 @@ class _Builder:
         x = node.inputs[0]
         if not x.shape or None in x.shape or None in node.shape:
             return None  # a 0-d value may be a Python float; unknown sizes: the impl decides
-        self.globals[f"_k{s}"] = node.attrs.get("axis", node.attrs.get("axes"))
         if node.op == "transpose":
+            self.globals[f"_k{s}"] = node.attrs["axes"]
             return f"{{0}}.transpose(_k{s})"
+        if x.dtype.kind not in "fc":
+            return None  # np.sum's promotion of integers and booleans stays with the impl
         if node.op == "sum":
-            if x.dtype.kind not in "fc":
-                return None  # np.sum's integer promotion stays with the impl
+            self.globals[f"_k{s}"] = node.attrs["axis"]
             return f"_np_add_reduce({{0}}, _k{s}, keepdims={node.attrs['keepdims']})"
         target = node.shape  # sum_to: the summed axes follow from the two static shapes
         lead = x.ndim - len(target)
         axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(target)
                                           if d == 1 and x.shape[lead + i] != 1)
-        if not axes or x.dtype.kind not in "fc":
+        if not axes:
             return None
         self.globals[f"_k{s}"] = axes
         if axes == tuple(range(lead)):
