@@ -409,7 +409,7 @@ class _Builder:
             return None  # np.sum's promotion of integers and booleans stays with the impl
         if node.op == "sum":
             self.globals[f"_k{s}"] = node.attrs["axis"]
-            return f"_np_add_reduce({{0}}, _k{s}, keepdims={node.attrs['keepdims']})"
+            return f"_np_add_reduce({{0}}, _k{s}, keepdims={bool(node.attrs['keepdims'])})"
         target = node.shape  # sum_to: the summed axes follow from the two static shapes
         lead = x.ndim - len(target)
         axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(target)
