@@ -10,6 +10,8 @@ Imports: ``symgraph.graph`` and ``symgraph.ops.core`` (for constant labels).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from symgraph.graph import Node, SymgraphError
 from symgraph.ops.core import const_label
 
@@ -83,7 +85,27 @@ def formula(node: Node, max_depth: int = MAX_DEPTH, max_chars: int = MAX_CHARS) 
     """
     if not isinstance(node, Node):
         raise SymgraphError(f"sg.formula needs a symgraph node, got {type(node).__name__}")
-    # Breadth-first depths, so a node reached by a short path prints in full.
+
+    def render(n: Node, args: list[str]) -> str:
+        s = _render(n, args)
+        return s if len(s) <= max_chars else s[: max_chars - 1] + "…"
+
+    return bottom_up(node, max_depth, render, "…")
+
+
+def bottom_up(node: Node, max_depth: int, render: Callable[[Node, list[str]], str],
+              elided: str) -> str:
+    """The text of ``node``, made bottom-up by ``render(n, texts of n's inputs)`` over the
+    nodes within ``max_depth`` edges of it; deeper nodes with inputs print as ``elided``.
+    Depths are breadth-first, so a node reached by a short path prints in full.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    ...     y = sg.sin(sg.sin(sg.sin(x)))
+    >>> bottom_up(y, 2, lambda n, args: f"{n.op}({', '.join(args)})" if args else n.name, "...")
+    'sin(sin(...))'
+    """
     depth = {node.id: 0}
     frontier = [node]
     nodes = {node.id: node}
@@ -91,7 +113,7 @@ def formula(node: Node, max_depth: int = MAX_DEPTH, max_chars: int = MAX_CHARS) 
         nxt = []
         for n in frontier:
             d = depth[n.id]
-            if d >= max_depth or n.op in ("var", "const"):
+            if d >= max_depth:
                 continue
             for inp in n.inputs:
                 if inp.id not in depth:
@@ -99,14 +121,12 @@ def formula(node: Node, max_depth: int = MAX_DEPTH, max_chars: int = MAX_CHARS) 
                     nodes[inp.id] = inp
                     nxt.append(inp)
         frontier = nxt
-    # Bottom-up in id order: inputs always have smaller ids than their consumers.
+    # In id order: inputs always have smaller ids than their consumers.
     text: dict[int, str] = {}
     for nid in sorted(nodes):
         n = nodes[nid]
-        if depth[nid] >= max_depth and n.op not in ("var", "const"):
-            text[nid] = "…"
-            continue
-        args = [text.get(i.id, "…") for i in n.inputs]
-        s = _render(n, args)
-        text[nid] = s if len(s) <= max_chars else s[: max_chars - 1] + "…"
+        if depth[nid] >= max_depth and n.inputs:
+            text[nid] = elided
+        else:
+            text[nid] = render(n, [text.get(i.id, elided) for i in n.inputs])
     return text[node.id]

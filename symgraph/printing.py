@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.engine import _outputs
-from symgraph.formula import ATOM, _attr_text, _prec, _render
+from symgraph.formula import ATOM, _attr_text, _prec, _render, bottom_up
 from symgraph.graph import Node, SymgraphError, ancestors
 from symgraph.ops.core import OPS, const_label
 from symgraph.ops.shape import format_index
@@ -332,27 +332,7 @@ def latex(node: Node, max_depth: int = 40) -> str:
     """
     if not isinstance(node, Node):
         raise SymgraphError(f"sg.latex needs one symgraph node, got {type(node).__name__}")
-    depth = {node.id: 0}
-    found = {node.id: node}
-    frontier = [node]
-    while frontier:  # breadth-first, so a node reached by a short path prints in full
-        nxt = []
-        for n in frontier:
-            if depth[n.id] < max_depth:
-                for inp in n.inputs:
-                    if inp.id not in depth:
-                        depth[inp.id] = depth[n.id] + 1
-                        found[inp.id] = inp
-                        nxt.append(inp)
-        frontier = nxt
-    text: dict[int, str] = {}
-    for nid in sorted(found):
-        n = found[nid]
-        if depth[nid] >= max_depth and n.inputs:
-            text[nid] = r"\ldots"
-        else:
-            text[nid] = _latex_node(n, [text.get(i.id, r"\ldots") for i in n.inputs])
-    return text[node.id]
+    return bottom_up(node, max_depth, _latex_node, r"\ldots")
 
 
 # --- stats -------------------------------------------------------------------------------------
