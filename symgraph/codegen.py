@@ -54,8 +54,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from symgraph.engine import _outputs, _plan, _resolve, convert_feed
-from symgraph.graph import MissingFeedError, Node, SymgraphError, ancestors
+from symgraph.engine import _outputs, _plan, _resolve, convert_feed, needed_nodes
+from symgraph.graph import Node, SymgraphError, ancestors
 from symgraph.ops.core import OPS, describe
 from symgraph.ops.shape import numpy_index
 
@@ -221,14 +221,8 @@ def _prepare(outputs: list[Node], inputs: list[Node]) -> tuple[list[Node], list[
     """The nodes to compute (the simplified outputs, checked first: evaluate's errors)
     and their ancestors."""
     fed = frozenset(n.id for n in inputs)
-    needed = ancestors(outputs, stop=fed)
-    missing = [n for n in needed if n.op == "var" and n.id not in fed]
-    if missing:
-        names = ", ".join(describe(n) for n in missing)
-        raise MissingFeedError(
-            f"sg.compile: {names} {'is' if len(missing) == 1 else 'are'} needed but not "
-            f"among the inputs; add {'it' if len(missing) == 1 else 'them'} to inputs",
-            missing)
+    needed = needed_nodes(outputs, fed, "sg.compile: {names} {is_} needed but not among the "
+                          "inputs; add {it} to inputs")
     if len(needed) > _SIMPLIFY_MAX_NODES:
         return list(outputs), needed  # see _SIMPLIFY_MAX_NODES
     from symgraph.rewrite import simplify  # imported late: rewrite imports much of symgraph

@@ -34,6 +34,28 @@ Outputs = Node | Sequence[Node]
 _PLAN_CACHE_SIZE = 256
 
 
+def needed_nodes(outputs: list[Node], fed: frozenset[int], complaint: str) -> list[Node]:
+    """The ancestors of ``outputs`` (none past a fed node), in id order; an input among
+    them that is not fed raises :class:`MissingFeedError` with ``complaint``, a format
+    string of ``{names}``, ``{is_}`` (is/are) and ``{it}`` (it/them).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x, y = sg.var("x"), sg.var("y")
+    ...     z = x * y
+    >>> [n.op for n in needed_nodes([z], frozenset({x.id, y.id}), "")]
+    ['var', 'var', 'multiply']
+    """
+    nodes = ancestors(outputs, stop=fed)
+    missing = [n for n in nodes if n.op == "var" and n.id not in fed]
+    if missing:
+        one = len(missing) == 1
+        raise MissingFeedError(complaint.format(
+            names=", ".join(describe(n) for n in missing), is_="is" if one else "are",
+            it="it" if one else "them"), missing)
+    return nodes
+
+
 class Plan:
     """What to compute for ``outputs`` when the nodes in ``fed`` are given.
 
@@ -44,15 +66,8 @@ class Plan:
     __slots__ = ("nodes", "slot", "steps", "preset", "fed", "outputs")
 
     def __init__(self, outputs: list[Node], fed: frozenset[int]):
-        nodes = ancestors(outputs, stop=fed)
-        missing = [n for n in nodes if n.op == "var" and n.id not in fed]
-        if missing:
-            names = ", ".join(describe(n) for n in missing)
-            raise MissingFeedError(
-                f"no value was fed for {names}; add {'it' if len(missing) == 1 else 'them'} "
-                "to feeds (keyed by the node or its name)",
-                missing,
-            )
+        nodes = needed_nodes(outputs, fed, "no value was fed for {names}; add {it} to feeds "
+                             "(keyed by the node or its name)")
         slot = {n.id: i for i, n in enumerate(nodes)}
         keep = {slot[n.id] for n in outputs}
         last_reader: dict[int, int] = {}
