@@ -240,17 +240,21 @@ def test_every_case_inside_a_small_graph(c):
     assert any(checked), "no smooth point found in 4 tries"
 
 
+def _objective_and_gradient(program: Program) -> tuple[list, list, dict]:
+    """In the current graph: the program's inputs, [objective, *its gradient], random feeds."""
+    rng = np.random.default_rng(program.seed)
+    xs, results = build(program)
+    y = _objective(xs, results)
+    feeds = {x: rng.uniform(-2.0, 2.0, size=x.shape) for x in xs}
+    return xs, [y, *sg.grad(y, xs)], feeds
+
 
 @PROFILE
 @given(program=programs)
 def test_random_graph_compile_equals_evaluate(program: Program):
     """``sg.compile`` (rewrites + generated code) computes what ``sg.evaluate`` does."""
-    rng = np.random.default_rng(program.seed)
     with sg.Graph():
-        xs, results = build(program)
-        y = _objective(xs, results)
-        outputs = [y, *sg.grad(y, xs)]
-        feeds = {x: rng.uniform(-2.0, 2.0, size=x.shape) for x in xs}
+        xs, outputs, feeds = _objective_and_gradient(program)
         f = sg.compile(outputs, xs)
         compiled = f(*[feeds[x] for x in xs])
         evaluated = sg.evaluate(outputs, feeds)
@@ -263,14 +267,9 @@ def test_random_graph_compile_equals_evaluate(program: Program):
 @given(program=programs)
 def test_random_graph_simplify_keeps_values(program: Program):
     """``sg.simplify`` of a random graph and its gradient computes the same numbers."""
-    rng = np.random.default_rng(program.seed)
     with sg.Graph():
-        xs, results = build(program)
-        y = _objective(xs, results)
-        outputs = [y, *sg.grad(y, xs)]
-        feeds = {x: rng.uniform(-2.0, 2.0, size=x.shape) for x in xs}
-        simplified = sg.simplify(outputs)
-        got = sg.evaluate(simplified, feeds)
+        _, outputs, feeds = _objective_and_gradient(program)
+        got = sg.evaluate(sg.simplify(outputs), feeds)
         expected = sg.evaluate(outputs, feeds)
     for a, b in zip(got, expected):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
