@@ -85,18 +85,20 @@ def run_symgraph() -> list[Row]:
     return rows
 
 
+def _symbolic_neuron(mod: Any) -> tuple:
+    """SymPy's or SymEngine's symbols (w0 w1 w2 x0 x1) and [f, df/dw0, ..., df/dx1]."""
+    v = mod.symbols("w0 w1 w2 x0 x1")
+    f = 1 / (1 + mod.exp(-(v[0] * v[3] + v[1] * v[4] + v[2])))
+    return v, [f] + [mod.diff(f, s) for s in v]
+
+
 def run_sympy() -> list[Row]:
     """SymPy: diff, then lambdify (to NumPy-free Python with the math module)."""
     sp = peer("sympy")
     if sp is None:
         return [missing(W, "W1a", "SymPy", "build f + grad")]
 
-    def build() -> tuple:
-        v = sp.symbols("w0 w1 w2 x0 x1")
-        f = 1 / (1 + sp.exp(-(v[0] * v[3] + v[1] * v[4] + v[2])))
-        return v, [f] + [sp.diff(f, s) for s in v]
-
-    t_build, (v, outs) = best_of(build, 3)
+    t_build, (v, outs) = best_of(lambda: _symbolic_neuron(sp), 3)
     t_comp, fn = once(lambda: sp.lambdify(v, outs, modules="math", cse=True))
     t_call = timeit(lambda: fn(*POINT))
     interp = timeit(lambda: [e.evalf(subs=dict(zip(v, POINT))) for e in outs], budget=0.3)
@@ -109,12 +111,7 @@ def run_symengine() -> list[Row]:
     if se is None:
         return [missing(W, "W1a", "SymEngine", "build f + grad")]
 
-    def build() -> tuple:
-        v = se.symbols("w0 w1 w2 x0 x1")
-        f = 1 / (1 + se.exp(-(v[0] * v[3] + v[1] * v[4] + v[2])))
-        return v, [f] + [se.diff(f, s) for s in v]
-
-    t_build, (v, outs) = best_of(build, 5)
+    t_build, (v, outs) = best_of(lambda: _symbolic_neuron(se), 5)
     t_comp, fn = once(lambda: se.Lambdify(list(v), outs, cse=True))
     t_call = timeit(lambda: fn(*POINT))
     return _rows("SymEngine", t_build, t_comp, t_call, list(fn(*POINT)))
@@ -131,7 +128,7 @@ def run_casadi() -> list[Row]:
         f = 1 / (1 + ca.exp(-(v[0] * v[3] + v[1] * v[4] + v[2])))
         return v, [f] + [ca.gradient(f, s) for s in v]
 
-    t_build, (v, outs) = best_of(build, 5)
+    t_build, (v, outs) = best_of(lambda: _symbolic_neuron(se), 5)
     t_comp, fn = once(lambda: ca.Function("f", v, outs))
     t_call = timeit(lambda: fn(*POINT))
     got = [float(a) for a in fn(*POINT)]
@@ -179,7 +176,7 @@ def run_pytensor() -> list[Row]:
         f = ptt.sigmoid(v[0] * v[3] + v[1] * v[4] + v[2])
         return v, [f, *pt.grad(f, v)]
 
-    t_build, (v, outs) = best_of(build, 3)
+    t_build, (v, outs) = best_of(lambda: _symbolic_neuron(sp), 3)
     t_comp, fn = once(lambda: pt.function(v, outs, trust_input=True))
     args = [__import__("numpy").array(p) for p in POINT]  # 0-d arrays, as trust_input needs
     t_call = timeit(lambda: fn(*args))
