@@ -12,6 +12,7 @@ import pytest
 
 import symgraph as sg
 from symgraph import codegen
+from threads import run_while_building
 
 
 def _same(got, expected):
@@ -334,37 +335,20 @@ def test_threads_compile_and_call_while_another_builds(rng):
         outputs = [y, *sg.grad(y, [x, s])]
     xv = rng.standard_normal(6)
     expected = sg.evaluate(outputs, {x: xv, s: 0.4})
-    errors: list[BaseException] = []
-    stop = threading.Event()
 
     def caller() -> None:
-        try:
-            for k in range(40):
-                f = sg.compile(outputs, [x, s], python_scalars=k % 2 == 0)
-                _same([np.asarray(v) for v in f(xv, 0.4)], expected)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        for k in range(40):
+            f = sg.compile(outputs, [x, s], python_scalars=k % 2 == 0)
+            _same([np.asarray(v) for v in f(xv, 0.4)], expected)
 
-    def builder() -> None:
-        try:
-            with graph:
-                z = x
-                while not stop.is_set():
-                    z = sg.sin(z * 1.01)
-                    sg.compile(sg.grad(sg.sum(z), x), [x])
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
+    def builder(stop: threading.Event) -> None:
+        with graph:
+            z = x
+            while not stop.is_set():
+                z = sg.sin(z * 1.01)
+                sg.compile(sg.grad(sg.sum(z), x), [x])
 
-    threads = [threading.Thread(target=caller) for _ in range(3)]
-    build = threading.Thread(target=builder)
-    build.start()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    stop.set()
-    build.join()
-    assert errors == []
+    assert run_while_building(caller, 3, builder) == []
 
 
 # --- speed work: calls, buffers, big graphs -------------------------------------------------------

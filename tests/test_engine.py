@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import symgraph as sg
+from threads import run_while_building
 
 
 def test_only_ancestors_are_computed_and_fed(graph):
@@ -151,36 +152,20 @@ def test_threads_evaluate_and_compile_while_another_builds(graph, rng):
     dy = sg.grad(y, x)
     xv = rng.standard_normal(8)
     expected = sg.evaluate(dy, {x: xv})
-    errors: list[BaseException] = []
-    stop = threading.Event()
 
     def reader() -> None:
-        try:
-            f = sg.compile(dy, [x])
-            for _ in range(300):
-                np.testing.assert_allclose(f(xv), expected)
-                np.testing.assert_allclose(sg.evaluate(dy, {x: xv}), expected)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        f = sg.compile(dy, [x])
+        for _ in range(300):
+            np.testing.assert_allclose(f(xv), expected)
+            np.testing.assert_allclose(sg.evaluate(dy, {x: xv}), expected)
 
-    def builder() -> None:
-        try:
-            z = x
-            while not stop.is_set():
-                z = sg.tanh(z * 1.01)
-                sg.grad(sg.sum(z), x)
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
+    def builder(stop: threading.Event) -> None:
+        z = x
+        while not stop.is_set():
+            z = sg.tanh(z * 1.01)
+            sg.grad(sg.sum(z), x)
 
-    threads = [threading.Thread(target=reader) for _ in range(3)]
-    b = threading.Thread(target=builder)
-    b.start()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    stop.set()
-    b.join()
+    errors = run_while_building(reader, 3, builder)
     assert not errors, errors[0]
     ids = [n.id for n in graph.nodes]
     assert ids == list(range(len(ids)))
