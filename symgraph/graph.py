@@ -415,7 +415,9 @@ class Graph:
         are not findable, so they never clash with a user's names.
         """
         ctx = _build_context.get()
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not ``with``: acquire/release is 2.5x cheaper, once per node
+        try:
             if key is not None:
                 existing = self._interned.get(key)
                 if existing is not None:
@@ -441,6 +443,8 @@ class Graph:
             if name is not None and findable:
                 self._by_name.setdefault(name, []).append(node)
             return node
+        finally:
+            lock.release()
 
     def _rollback(self, first_id: int, grad_call: int) -> None:
         """Forget the nodes a failed ``grad`` call appended (only if nothing else did)."""
@@ -526,6 +530,12 @@ def gc_paused() -> Iterator[None]:
     node on a 10^5-node ``grad``. The collector is resumed when the last thread leaves, and
     is left off if the user had turned it off.
 
+    Before it resumes, the objects made meanwhile are moved to the oldest generation (a
+    ``gc.freeze()``/``gc.unfreeze()`` pair, which splices lists: O(1)). Otherwise the first
+    young collection after resuming would walk every one of them, all alive: 0.2 s after
+    a 10^5-node ``grad``. Garbage cycles among them wait for the next full collection.
+    This is skipped if the program uses ``gc.freeze`` itself.
+
     >>> import gc
     >>> with gc_paused():
     ...     gc.isenabled()
@@ -543,6 +553,9 @@ def gc_paused() -> Iterator[None]:
         with _gc_lock:
             _gc_pauses -= 1
             if _gc_pauses == 0 and _gc_resume:
+                if gc.get_freeze_count() == 0:
+                    gc.freeze()
+                    gc.unfreeze()
                 gc.enable()
 
 
