@@ -136,16 +136,19 @@ def _reverse(y: Node, wrt: list[Node], who: str) -> list[Node]:
     forward = ancestors([y])
     order = _next_order(forward)
     wrt_ids = {n.id for n in wrt}
-    # Only nodes on a differentiable path from some wrt node to y get a cotangent.
-    relevant: set[int] = set()
+    # Only nodes on a differentiable path from some wrt node to y get a cotangent; their
+    # rules are looked up here, once.
+    rules_of: dict[int, tuple] = {}
     for n in forward:
+        inputs = n.inputs
         if n.id in wrt_ids:
-            relevant.add(n.id)
-            continue
-        for i, inp in enumerate(n.inputs):
-            if inp.id in relevant and n.opdef.vjp_rule(i) is not None:
-                relevant.add(n.id)
-                break
+            rules_of[n.id] = n.opdef.vjp_rules(len(inputs))
+        elif inputs:
+            rules = n.opdef.vjp_rules(len(inputs))
+            for inp, rule in zip(inputs, rules):
+                if rule is not None and inp.id in rules_of:
+                    rules_of[n.id] = rules
+                    break
     tx = _Transaction(graph, who)
     found: dict[int, Node] = {}
     try:
@@ -157,15 +160,22 @@ def _reverse(y: Node, wrt: list[Node], who: str) -> list[Node]:
                 if parts is None:
                     continue
                 ctx.grad_of = n
-                g = _total(parts)
+                g = parts[0] if len(parts) == 1 else _total(parts)
                 if n.id in wrt_ids:
                     found[n.id] = g
-                for i, inp in enumerate(n.inputs):
-                    rule = n.opdef.vjp_rule(i) if inp.id in relevant else None
-                    contribution = rule(g, n) if rule is not None else None
+                inputs = n.inputs
+                for i, rule in enumerate(rules_of.get(n.id, ())):
+                    inp = inputs[i]
+                    contribution = rule(g, n) if rule is not None and inp.id in rules_of else None
                     if contribution is not None:
-                        contribution = _fit(contribution, inp, n, i)
-                        cotangents.setdefault(inp.id, []).append(contribution)
+                        if (contribution.shape != inp.shape or None in inp.shape
+                                or contribution.dtype is not inp.dtype):
+                            contribution = _fit(contribution, inp, n, i)
+                        earlier = cotangents.get(inp.id)
+                        if earlier is None:
+                            cotangents[inp.id] = [contribution]
+                        else:
+                            earlier.append(contribution)
             ctx.grad_of = None
             return [found[n.id] if n.id in found else zeros_like(n) for n in wrt]
     except Exception as exc:

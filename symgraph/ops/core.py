@@ -91,9 +91,24 @@ class Op:
     # used for Jacobians and Hessians without one subgraph per row). None: no rule.
     batch: Callable[..., Node | None] | None = None
     doc: str = ""
+    # vjp_rules(n) by n, for the ``vjp`` it was built from (asked once per node that grad
+    # walks, so built once per arity; rebuilt if ``vjp`` is replaced).
+    _vjp_by_arity: tuple[Any, dict] = field(
+        default_factory=lambda: (None, {}), init=False, repr=False
+    )
 
     def vjp_rule(self, i: int) -> Rule | None:
         return _rule(self.vjp, i)
+
+    def vjp_rules(self, n_inputs: int) -> tuple[Rule | None, ...]:
+        """The vjp rule of each of ``n_inputs`` inputs (``None`` where none flows)."""
+        source, by_arity = self._vjp_by_arity
+        if source is not self.vjp:
+            source, by_arity = self._vjp_by_arity = (self.vjp, {})
+        rules = by_arity.get(n_inputs)
+        if rules is None:
+            rules = by_arity[n_inputs] = tuple(_rule(self.vjp, i) for i in range(n_inputs))
+        return rules
 
     def jvp_rule(self, i: int) -> Rule | None:
         return _rule(self.jvp, i)
@@ -245,15 +260,27 @@ def _graph_of(nodes: Sequence[Node], who: str) -> Graph:
 def make(op: Op, inputs: Sequence[Node], attrs: dict | None = None) -> Node:
     """Return the node ``op(*inputs, **attrs)``: the existing one if it was built before."""
     inputs = tuple(inputs)
-    attrs = attrs or {}
-    graph = _graph_of(inputs, op.name) if inputs else get_default_graph()
-    # The interning key; spelled out for one and two inputs, which make nearly every node.
+    # The interning key; spelled out for one and two inputs, which make nearly every node
+    # (this runs for every node built: a 10^5-node grad calls it 3*10^5 times).
     if attrs or len(inputs) > 2:
+        attrs = attrs or {}
+        graph = _graph_of(inputs, op.name) if inputs else get_default_graph()
         key = (op.name, *[n.id for n in inputs], *attrs.items())
     elif len(inputs) == 2:
-        key = (op.name, inputs[0].id, inputs[1].id)
+        a, b = inputs
+        graph = a.graph
+        if b.graph is not graph:
+            _graph_of(inputs, op.name)  # raises
+        key = (op.name, a.id, b.id)
+        attrs = {}
+    elif inputs:
+        graph = inputs[0].graph
+        key = (op.name, inputs[0].id)
+        attrs = {}
     else:
-        key = (op.name, *[n.id for n in inputs])
+        graph = get_default_graph()
+        key = (op.name,)
+        attrs = {}
     existing = graph._interned.get(key)  # dict reads are atomic; _add re-checks under its lock
     if existing is not None:
         return existing

@@ -9,6 +9,7 @@ by the ``grad`` driver, so no rule here cares about shapes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -41,22 +42,29 @@ ArrayLike = Any  # a Node, a Python number or an array
 def apply(op: Op, *args: ArrayLike) -> Node:
     """Build ``op(*args)``; inside a derivative builder, skip trivial identities and fold
     constants, so derivative graphs hold no ``x*1``, ``x+0`` or ``2-1`` nodes."""
-    inputs = list(args)
-    for n in inputs:  # float64 nodes, nearly every call, need no conversion or cast
+    inputs = args
+    for n in args:  # float64 nodes, nearly every call, need no conversion or cast
         if type(n) is not Node or n.dtype is not FLOAT64:
             inputs = float_inputs(op, operands(args, op.name))
             break
     if _build_context.get().simplify:  # in_derivative(), inlined: runs for every node
-        shortcut = _identity(op.name, inputs)
-        if shortcut is not None:
-            return shortcut
-        if _all_small_consts(inputs):
-            node = make(op, inputs)
-            return const(_fold(op, inputs), dtype=node.dtype, graph=node.graph)
+        for n in inputs:
+            if n.op == "const":  # identities and folding need a constant operand
+                return _simplified(op, inputs)
     return make(op, inputs)
 
 
-def _all_small_consts(inputs: list[Node]) -> bool:
+def _simplified(op: Op, inputs: Sequence[Node]) -> Node:
+    shortcut = _identity(op.name, inputs)
+    if shortcut is not None:
+        return shortcut
+    if _all_small_consts(inputs):
+        node = make(op, inputs)
+        return const(_fold(op, inputs), dtype=node.dtype, graph=node.graph)
+    return make(op, inputs)
+
+
+def _all_small_consts(inputs: Sequence[Node]) -> bool:
     for n in inputs:  # a plain loop: this runs for every derivative node
         if n.op != "const" or n.attrs["value"].size > 256:
             return False
@@ -92,12 +100,12 @@ def float_inputs(op: Op, inputs: list[Node]) -> list[Node]:
     return inputs
 
 
-def _fold(op: Op, inputs: list[Node]) -> np.ndarray:
+def _fold(op: Op, inputs: Sequence[Node]) -> np.ndarray:
     with np.errstate(all="ignore"):
         return op.impl(*[n.attrs["value"] for n in inputs])
 
 
-def _identity(name: str, inputs: list[Node]) -> Node | None:
+def _identity(name: str, inputs: Sequence[Node]) -> Node | None:
     """``x*1 -> x``, ``1*x -> x``, ``x+0``, ``0+x``, ``x-0``, ``x/1``, ``x**1``: only when
     the kept operand already has the result's shape and dtype."""
     if len(inputs) != 2:
