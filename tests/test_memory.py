@@ -202,3 +202,30 @@ def test_evaluate_returns_memory_after_a_large_graph():
     assert kept < 100_000, f"{kept} bytes still allocated after evaluate returned"
     # intermediates are freed as soon as they are dead: a few 8 MB arrays at a time
     assert peak < 4 * 8_000_000, f"peak {peak / 1e6:.1f} MB for 8 MB arrays"
+
+
+def test_objects_made_while_the_collector_is_paused_skip_the_young_generations():
+    """After a big grad, the first young collection must not walk every new node."""
+    from symgraph.graph import gc_paused
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    with gc_paused():
+        kept = [[i] for i in range(50_000)]
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert gc.get_count()[0] < 1_000  # 50,000 without the promotion
+    young = {id(o) for generation in (0, 1) for o in gc.get_objects(generation)}
+    assert not any(id(k) in young for k in kept[::1000])
+    assert any(k is kept[0] for k in gc.get_objects(2))
+
+
+def test_a_program_that_freezes_objects_keeps_them_frozen():
+    from symgraph.graph import gc_paused
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with gc_paused():
+            kept = [[i] for i in range(1_000)]
+        assert gc.get_freeze_count() == frozen and len(kept) == 1_000
+    finally:
+        gc.unfreeze()
