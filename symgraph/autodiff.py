@@ -163,19 +163,24 @@ def _reverse(y: Node, wrt: list[Node], who: str) -> list[Node]:
                 g = parts[0] if len(parts) == 1 else _total(parts)
                 if n.id in wrt_ids:
                     found[n.id] = g
-                inputs = n.inputs
-                for i, rule in enumerate(rules_of.get(n.id, ())):
-                    inp = inputs[i]
-                    contribution = rule(g, n) if rule is not None and inp.id in rules_of else None
-                    if contribution is not None:
-                        if (contribution.shape != inp.shape or None in inp.shape
-                                or contribution.dtype is not inp.dtype):
-                            contribution = _fit(contribution, inp, n, i)
-                        earlier = cotangents.get(inp.id)
-                        if earlier is None:
-                            cotangents[inp.id] = [contribution]
-                        else:
-                            earlier.append(contribution)
+                rules = rules_of.get(n.id)
+                if not rules:
+                    continue
+                for i, inp in enumerate(n.inputs):
+                    rule = rules[i]
+                    if rule is None or inp.id not in rules_of:
+                        continue
+                    contribution = rule(g, n)
+                    if contribution is None:
+                        continue
+                    if (contribution.shape != inp.shape or None in inp.shape
+                            or contribution.dtype is not inp.dtype):
+                        contribution = _fit(contribution, inp, n, i)
+                    earlier = cotangents.get(inp.id)
+                    if earlier is None:
+                        cotangents[inp.id] = [contribution]
+                    else:
+                        earlier.append(contribution)
             ctx.grad_of = None
             return [found[n.id] if n.id in found else zeros_like(n) for n in wrt]
     except Exception as exc:

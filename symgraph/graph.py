@@ -398,6 +398,11 @@ class Graph:
     def _lookup(self, key: tuple) -> Node | None:
         return self._interned.get(key)
 
+    def _alias(self, key: tuple, node: Node) -> None:
+        """Intern ``node`` under a second key as well (forgotten with it on rollback)."""
+        with self._lock:
+            self._interned.setdefault(key, node)
+
     def _add(
         self,
         key: tuple | None,

@@ -26,6 +26,37 @@ def test_small_constants_are_shared(graph):
     assert (x * 2).inputs[1] is (x + 2).inputs[1]
 
 
+def test_python_numbers_find_their_constant_by_type_value_and_dtype(graph):
+    x = sg.var("x")
+    n = sg.var("n", dtype="int64")
+    f = sg.var("f", dtype="float32")
+    two = (x * 2).inputs[1]
+    assert (x + 2).inputs[1] is two and (x - 2.0).inputs[1] is two  # both float64 2
+    assert (n * 2).inputs[1].dtype == np.int64 and (n * 2.0).inputs[1].dtype == np.float64
+    assert (f * 2).inputs[1].dtype == np.float32
+    assert (x * True).inputs[1] is not two
+    negative_zero, zero = (x * -0.0).inputs[1], (x * 0.0).inputs[1]
+    assert negative_zero is not zero
+    assert np.signbit(negative_zero.attrs["value"]) and not np.signbit(zero.attrs["value"])
+    assert sg.evaluate(1.0 / (x * -0.0), {x: 1.0}) == -np.inf
+
+
+def test_a_failed_grad_forgets_the_constants_it_made(graph):
+    def vjp_that_fails_half_way(g, out):
+        1.25 * g
+        raise RuntimeError("a bug in a derivative rule")
+
+    x = sg.var("x")
+    bad = sg.define_op("rolled_back_example", lambda a: a, vjp=[vjp_that_fails_half_way])
+    y = bad(x)
+    before = len(graph)
+    with pytest.raises(sg.SymgraphError, match="a bug in a derivative rule"):
+        sg.grad(y, x)
+    assert len(graph) == before
+    c = (x * 1.25).inputs[1]
+    assert graph.nodes[c.id] is c and float(c.attrs["value"]) == 1.25
+
+
 def test_node_fields(graph):
     x = sg.var("x", shape=(3,))
     y = sg.exp(x)

@@ -307,12 +307,26 @@ def as_node(value: Any, like: Node | None = None, graph: Graph | None = None) ->
     if graph is None:
         graph = like.graph if like is not None else get_default_graph()
     if isinstance(value, (bool, int, float, complex)) and like is not None:
+        # Derivative rules write numbers (``1 - y*y``): find their constant without NumPy.
+        # -0.0 == 0.0 and nan != nan, so floats that are zero or nan take the long way.
+        key = (_NUMBER, type(value), value, like.dtype)
+        cacheable = type(value) is int or (type(value) is float and value != 0 and value == value)
+        if cacheable:
+            found = graph._lookup(key)
+            if found is not None:
+                return found
         try:
             dtype = np.result_type(like.dtype, value)
         except (TypeError, OverflowError) as exc:
             raise SymgraphError(f"the number {value!r} does not fit {describe(like)}: {exc}")
-        return const(value, dtype=dtype, graph=graph)
+        node = const(value, dtype=dtype, graph=graph)
+        if cacheable:
+            graph._alias(key, node)
+        return node
     return const(value, graph=graph)
+
+
+_NUMBER = object()  # the interning key of a Python number next to a node of some dtype
 
 
 def operands(values: Sequence[Any], who: str, graph: Graph | None = None) -> list[Node]:
