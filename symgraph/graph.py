@@ -490,17 +490,44 @@ def ancestors(outputs: Iterable[Node], stop: frozenset[int] | set[int] = frozens
     for n in stack:
         if not isinstance(n, Node):
             raise SymgraphError(f"sg.ancestors: a {type(n).__name__} is not a symgraph node")
-    seen: dict[int, Node] = {}
+    if not stack:
+        return []
+    graph = stack[0].graph
+    for n in stack:
+        if n.graph is not graph:
+            raise SymgraphError(
+                f"sg.ancestors: {_short(stack[0])} and {_short(n)} belong to different graphs; "
+                "ask for the ancestors of each graph's nodes separately"
+            )
+    return _ancestors_in(graph, stack, stop)
+
+
+def _ancestors_in(graph: Graph, stack: list[Node], stop: frozenset[int] | set[int]) -> list[Node]:
+    """``ancestors`` within one graph: a node's id is its index in the graph, so marks in
+    a bytearray replace a dict, and the result is read off in id order without sorting."""
+    stack = list(dict.fromkeys(stack))
+    marks = bytearray(1 + max(n.id for n in stack))
+    found = list(stack)
+    for n in stack:
+        marks[n.id] = 1
+    pop, push, keep = stack.pop, stack.append, found.append
     while stack:
-        node = stack.pop()
-        if node.id in seen:
+        node = pop()
+        if stop and node.id in stop:
             continue
-        seen[node.id] = node
-        if node.id not in stop:
-            for inp in node.inputs:
-                if inp.id not in seen:
-                    stack.append(inp)
-    return [seen[i] for i in sorted(seen)]
+        for inp in node.inputs:
+            if not marks[inp.id]:
+                marks[inp.id] = 1
+                push(inp)
+                keep(inp)
+    if 16 * len(found) < len(marks):  # a small part of a big graph: sort what was found
+        return sorted(found, key=_by_id)
+    with graph._lock:
+        return list(itertools.compress(graph._nodes, marks))
+
+
+def _by_id(node: Node) -> int:
+    return node.id
 
 
 def build_context() -> _BuildContext:

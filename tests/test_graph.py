@@ -277,3 +277,41 @@ def test_user_defined_op(graph):
     assert str(y) == "test_cube(x)"
     with pytest.raises(sg.SymgraphError, match="already declared"):
         sg.define_op("test_cube", lambda x: x)
+
+
+def _ancestors_by_definition(outputs, stop=frozenset()):
+    """Every node reachable from ``outputs`` through inputs (not through ``stop``)."""
+    found, todo = {}, list(outputs)
+    while todo:
+        n = todo.pop()
+        if n.id not in found:
+            found[n.id] = n
+            if n.id not in stop:
+                todo.extend(n.inputs)
+    return [found[i] for i in sorted(found)]
+
+
+def test_ancestors_are_exactly_the_reachable_nodes_in_id_order(graph):
+    rng = np.random.default_rng(7)
+    xs = [sg.var(f"x{i}") for i in range(5)]
+    nodes = list(xs)
+    for _ in range(3000):
+        a, b = (nodes[int(i)] for i in rng.integers(0, len(nodes), 2))
+        nodes.append(a * b if rng.random() < 0.5 else sg.sin(a) + b)
+    for outputs in ([nodes[-1]], [nodes[40], nodes[40]], [nodes[-1], nodes[10], xs[2]],
+                    [nodes[100]], nodes[-300:]):  # small and large parts of the graph
+        got = sg.ancestors(outputs)
+        assert got == _ancestors_by_definition(outputs)
+        assert len({n.id for n in got}) == len(got)
+    stop = {nodes[-5].id, nodes[2000].id}
+    assert sg.ancestors(nodes[-3:], stop) == _ancestors_by_definition(nodes[-3:], stop)
+
+
+def test_ancestors_of_nodes_of_two_graphs_is_an_error():
+    with sg.Graph():
+        x = sg.sin(sg.var("x"))
+    with sg.Graph():
+        z = sg.var("y") * 2
+    assert sg.ancestors([]) == []
+    with pytest.raises(sg.SymgraphError, match="different graphs"):
+        sg.ancestors([x, z])
