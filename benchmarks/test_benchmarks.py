@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks import common, w1_neuron, w2_chain, w3_mlp, w4_hessian, w5_dag
+from benchmarks import common, w1_neuron, w2_chain, w3_mlp, w4_hessian, w5_dag, w5a_floor
 
 
 def test_w1_hand_matches_the_reference_values() -> None:
@@ -116,3 +116,9 @@ def test_table_marks_unmet_targets_and_wrong_values() -> None:
             common.Row("W1", "W1b", "peer", "call", 1e-6, status="WRONG VALUE (1)")]
     text = run.table(rows)
     assert "3.00x hand" in text and "**NO**" in text and "**WRONG VALUE (1)**" in text
+
+
+def test_w5a_floor_makes_the_nodes_grad_makes_with_the_right_values() -> None:
+    m = w5a_floor.measure(2000)  # (both gradients are checked against hand_grad inside)
+    assert m["floor nodes"] == m["grad nodes"] > 2000
+    assert m["grad"] > 0 and m["floor"] > 0 and m["_add alone"] > 0
