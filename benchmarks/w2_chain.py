@@ -33,6 +33,17 @@ def sin_chain(sin: Callable[[Any], Any], w: Any, depth: int) -> Any:
     return w
 
 
+def repeated_grad(grad: Callable[[Any, Any], Any], z: Any, w: Any, k: int) -> Any:
+    """The k-th derivative of ``z`` in ``w``: any system's ``grad(expr, w)`` applied k times.
+
+    >>> repeated_grad(lambda e, w: e * 2, 1, None, 3)
+    8
+    """
+    for _ in range(k):
+        z = grad(z, w)
+    return z
+
+
 def hand(w: float, depth: int) -> float:
     """dz/dw by the chain rule in one loop (the speed limit).
 
@@ -202,24 +213,16 @@ def symgraph_order(k: int) -> dict:
 
     with sg.Graph():
         w = sg.var("w")
-        z = sg.sin(sg.sin(sg.sin(w)))
-
-        def build() -> Any:
-            d = z
-            for _ in range(k):
-                d = sg.grad(d, w)
-            return d
-
-        t_build, d = once(build)
+        z = sin_chain(sg.sin, w, 3)
+        t_build, d = once(lambda: repeated_grad(sg.grad, z, w, k))
         out = {"status": "ok", "build": t_build, "nodes": count(d),
                "value": float(sg.evaluate(d, {w: W0}))}
     def build_simplified() -> tuple[Any, Any, Any]:
         graph = sg.Graph()  # a fresh graph each time: nothing built before is reused
         with graph:
             w = sg.var("w")
-            d = sg.sin(sg.sin(sg.sin(w)))
-            for _ in range(k):
-                d = sg.simplify(sg.grad(d, w))
+            d = repeated_grad(lambda e, x: sg.simplify(sg.grad(e, x)), sin_chain(sg.sin, w, 3),
+                              w, k)
         return graph, w, d
 
     try:
@@ -254,14 +257,7 @@ def casadi_order(k: int) -> dict:
     """CasADi: repeated gradient; instructions of the Function (after its CSE)."""
     ca = peer("casadi")
     w = ca.SX.sym("w")
-
-    def build() -> Any:
-        d = ca.sin(ca.sin(ca.sin(w)))
-        for _ in range(k):
-            d = ca.gradient(d, w)
-        return d
-
-    t_build, d = once(build)
+    t_build, d = once(lambda: repeated_grad(ca.gradient, sin_chain(ca.sin, w, 3), w, k))
     fn = ca.Function("d", [w], [ca.cse(d)] if hasattr(ca, "cse") else [d])
     return {"status": "ok", "build": t_build, "nodes": int(fn.n_instructions()),
             "value": float(fn(W0))}
@@ -285,15 +281,8 @@ def pytensor_order(k: int) -> dict:
     from pytensor.graph.traversal import applys_between
 
     w = pt.tensor.dscalar("w")
-    d = pt.tensor.sin(pt.tensor.sin(pt.tensor.sin(w)))
-
-    def build() -> Any:
-        out = d
-        for _ in range(k):
-            out = pt.grad(out, w)
-        return out
-
-    t_build, out = once(build)
+    d = sin_chain(pt.tensor.sin, w, 3)
+    t_build, out = once(lambda: repeated_grad(pt.grad, d, w, k))
     return {"status": "ok", "build": t_build, "nodes": len(list(applys_between([w], [out]))),
             "value": float(out.eval({w: W0}))}
 

@@ -7,6 +7,7 @@ gradients, as a ratio of hand-written NumPy backprop (Algorithm 6.4) timed in th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -72,6 +73,22 @@ def _check(got: list, want: list) -> str:
     return "ok" if len(got) == len(want) else "WRONG VALUE (missing outputs)"
 
 
+def _call_rows(system: str, first: str, call: Callable[[], Any], want: list,
+               values: Callable[[Any], list] = list) -> list[Row]:
+    """W3a: the first ``call()`` (tracing or compiling included); W3b: warm calls, with
+    ``values(call())`` (loss, then the six gradients) checked against ``want``."""
+    t_once, _ = once(call)
+    t_call = timeit(call, budget=2.0)
+    return [Row(W, "W3a", system, first, t_once),
+            Row(W, "W3b", system, "loss + grads call", t_call,
+                status=_check(values(call()), want))]
+
+
+def _loss_and_grads(out: tuple) -> list:
+    """``value_and_grad``'s (loss, [grads]) as one list."""
+    return [out[0], *out[1]]
+
+
 def run_symgraph(args: list, want: list) -> list[Row]:
     """symgraph: the net from public ops, sg.grad, sg.compile."""
     import symgraph as sg
@@ -113,12 +130,8 @@ def run_jax(args: list, want: list) -> list[Row]:
     p = [jnp.asarray(a) for a in args[:6]]
     X, Y = jnp.asarray(args[6]), jnp.asarray(args[7])
     fn = jax.jit(jax.value_and_grad(loss))
-    t_once, _ = once(lambda: jax.block_until_ready(fn(p, X, Y)))
-    t_call = timeit(lambda: jax.block_until_ready(fn(p, X, Y)), budget=2.0)
-    val, grads = fn(p, X, Y)
-    return [Row(W, "W3a", "JAX", "build + grad + compile", t_once),
-            Row(W, "W3b", "JAX", "loss + grads call", t_call,
-                status=_check([val, *grads], want))]
+    return _call_rows("JAX", "build + grad + compile",
+                      lambda: jax.block_until_ready(fn(p, X, Y)), want, _loss_and_grads)
 
 
 def run_torch(args: list, want: list) -> list[Row]:
@@ -137,11 +150,7 @@ def run_torch(args: list, want: list) -> list[Row]:
 
     p = [torch.tensor(a, requires_grad=True) for a in args[:6]]
     X, Y = torch.tensor(args[6]), torch.tensor(args[7])
-    t_once, _ = once(lambda: step(p, X, Y))
-    t_call = timeit(lambda: step(p, X, Y), budget=2.0)
-    return [Row(W, "W3a", "PyTorch", "first call", t_once),
-            Row(W, "W3b", "PyTorch", "loss + grads call", t_call,
-                status=_check(step(p, X, Y), want))]
+    return _call_rows("PyTorch", "first call", lambda: step(p, X, Y), want)
 
 
 def run_autograd(args: list, want: list) -> list[Row]:
@@ -159,12 +168,7 @@ def run_autograd(args: list, want: list) -> list[Row]:
 
     fn = ag.value_and_grad(loss)
     p, X, Y = list(args[:6]), args[6], args[7]
-    t_once, _ = once(lambda: fn(p, X, Y))
-    t_call = timeit(lambda: fn(p, X, Y), budget=2.0)
-    val, grads = fn(p, X, Y)
-    return [Row(W, "W3a", "autograd", "first call", t_once),
-            Row(W, "W3b", "autograd", "loss + grads call", t_call,
-                status=_check([val, *grads], want))]
+    return _call_rows("autograd", "first call", lambda: fn(p, X, Y), want, _loss_and_grads)
 
 
 def run_pytensor(args: list, want: list) -> list[Row]:
