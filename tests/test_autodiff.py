@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import symgraph as sg
+from chains import nested
 
 
 # --- the two named examples -------------------------------------------------------------------
@@ -175,9 +176,7 @@ def _taylor(kind: str, u: list[float], n: int) -> list[float]:
 @pytest.mark.parametrize("kind,depth", [("tanh", 1), ("sin", 3)])
 def test_third_to_fifth_derivatives_are_exact(graph, kind, depth):
     w = sg.var("w")
-    z = w
-    for _ in range(depth):
-        z = sg.tanh(z) if kind == "tanh" else sg.sin(z)
+    z = nested(sg.tanh if kind == "tanh" else sg.sin, w, depth)
     derivatives = [z]
     for _ in range(5):
         derivatives.append(sg.grad(derivatives[-1], w))
@@ -257,9 +256,7 @@ def test_hvp_does_not_form_the_hessian(graph):
 def test_hundred_thousand_node_chain_needs_no_recursion(graph):
     limit = sys.getrecursionlimit()
     w = sg.var("w")
-    z = w
-    for _ in range(100_000):
-        z = sg.sin(z)
+    z = nested(sg.sin, w, 100_000)
     dz = sg.grad(z, w)
     value = sg.evaluate(dz, {w: 0.5})
     f = sg.compile(dz, [w])

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import symgraph as sg
+from chains import nested
 from symgraph import codegen
 from threads import run_while_building
 
@@ -213,9 +214,7 @@ def test_large_graphs_are_split_into_chunks(monkeypatch, rng):
 def test_hundred_thousand_node_chain_compiles():
     with sg.Graph():
         w = sg.var("w")
-        z = w
-        for _ in range(100_000):
-            z = sg.sin(z)
+        z = nested(sg.sin, w, 100_000)
         f = sg.compile(z, [w])
         assert float(f(0.5)) == pytest.approx(float(sg.evaluate(z, {w: 0.5})), rel=1e-12)
     # one function: CPython compiles and runs it faster than chunks passing values in a list

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import symgraph as sg
+from chains import nested
 
 
 def test_equal_subexpressions_are_one_node(graph):
@@ -190,9 +191,7 @@ def test_formulas_use_minimal_parentheses(graph, build, text):
 
 
 def test_deep_formula_is_shortened_not_a_crash(graph):
-    z = sg.var("w")
-    for _ in range(50_000):
-        z = sg.sin(z)
+    z = nested(sg.sin, sg.var("w"), 50_000)
     text = str(z)
     assert text.startswith("sin(sin(") and "…" in text and len(text) < 1000
 

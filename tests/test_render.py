@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import symgraph as sg
+from chains import nested
 from symgraph import render
 from symgraph.printing import format_value
 
@@ -272,9 +273,7 @@ def test_collapse_draws_one_box_per_scope_and_order():
 def chain(n: int):
     with sg.Graph():
         x = sg.var("x")
-        y = x
-        for _ in range(n):
-            y = sg.sin(y)
+        y = nested(sg.sin, x, n)
         return x, y, sg.grad(y, x)
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import symgraph as sg
+from chains import nested
 from symgraph.rewrite_rules import RULES
 
 RNG = np.random.default_rng(0)
@@ -234,9 +235,7 @@ def test_w2b_derivative_tower_stays_small():
 def test_long_chain_is_simplified_without_recursion():
     with sg.Graph():
         w = sg.var("w")
-        z = w
-        for _ in range(3000):
-            z = sg.sin(z)
+        z = nested(sg.sin, w, 3000)
         g = sg.grad(z, w)
         s = sg.simplify(g)
         assert math.isclose(float(sg.evaluate(s, {w: 0.5})), float(sg.evaluate(g, {w: 0.5})))
@@ -310,9 +309,7 @@ def test_each_node_is_rebuilt_once_on_a_large_graph():
     with sg.Graph() as g:
         a, b = sg.var("a"), sg.var("b")
         keep = a + b
-        z = (b + a) * 1
-        for _ in range(n):
-            z = sg.sin(z)
+        z = nested(sg.sin, (b + a) * 1, n)
         y = z + keep
         size = len(g)
         s, trace = sg.simplify(y, trace=True)
