@@ -101,7 +101,15 @@ class Op:
         return _rule(self.vjp, i)
 
     def vjp_rules(self, n_inputs: int) -> tuple[Rule | None, ...]:
-        """The vjp rule of each of ``n_inputs`` inputs (``None`` where none flows)."""
+        """The vjp rule of each of ``n_inputs`` inputs (``None`` where none flows).
+
+        >>> import symgraph as sg
+        >>> rules = sg.OPS["multiply"].vjp_rules(2)
+        >>> len(rules), all(callable(r) for r in rules)
+        (2, True)
+        >>> sg.OPS["less"].vjp_rules(2)   # a comparison passes no gradient
+        (None, None)
+        """
         source, by_arity = self._vjp_by_arity
         if source is not self.vjp:
             source, by_arity = self._vjp_by_arity = (self.vjp, {})
