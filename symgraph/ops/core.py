@@ -268,10 +268,10 @@ def _graph_of(nodes: Sequence[Node], who: str) -> Graph:
 def make(op: Op, inputs: Sequence[Node], attrs: dict | None = None) -> Node:
     """Return the node ``op(*inputs, **attrs)``: the existing one if it was built before."""
     inputs = tuple(inputs)
+    attrs = attrs or {}
     # The interning key; spelled out for one and two inputs, which make nearly every node
     # (this runs for every node built: a 10^5-node grad calls it 3*10^5 times).
     if attrs or len(inputs) > 2:
-        attrs = attrs or {}
         graph = _graph_of(inputs, op.name) if inputs else get_default_graph()
         key = (op.name, *[n.id for n in inputs], *attrs.items())
     elif len(inputs) == 2:
@@ -280,15 +280,12 @@ def make(op: Op, inputs: Sequence[Node], attrs: dict | None = None) -> Node:
         if b.graph is not graph:
             _graph_of(inputs, op.name)  # raises
         key = (op.name, a.id, b.id)
-        attrs = {}
     elif inputs:
         graph = inputs[0].graph
         key = (op.name, inputs[0].id)
-        attrs = {}
     else:
         graph = get_default_graph()
         key = (op.name,)
-        attrs = {}
     existing = graph._interned.get(key)  # dict reads are atomic; _add re-checks under its lock
     if existing is not None:
         return existing
