@@ -91,6 +91,10 @@ _default_graph: contextvars.ContextVar[Graph | None] = contextvars.ContextVar(
     "symgraph_default_graph", default=None
 )
 _scope: contextvars.ContextVar[str] = contextvars.ContextVar("symgraph_scope", default="")
+# The tokens of the ``with graph:`` blocks open in this context, innermost last.
+_scope_tokens: contextvars.ContextVar[tuple[tuple[Graph, contextvars.Token], ...]] = contextvars.ContextVar(
+    "symgraph_graph_tokens", default=()
+)
 _root_graph: Graph | None = None
 _root_lock = threading.Lock()
 
@@ -328,6 +332,9 @@ class Node(_NodeFields):
         return format(str(self), spec)
 
 
+_set_order = _NodeFields.order.__set__  # (nodes refuse setattr; only _reach lowers an order)
+
+
 def _short(node: Node) -> str:
     """A short label for error messages that cannot afford a full formula."""
     if node.name:
@@ -360,17 +367,25 @@ class Graph:
         self._by_name: dict[str, list[Node]] = {}
         self._lock = threading.RLock()
         self._grad_calls = itertools.count(1)
-        self._tokens: list[contextvars.Token] = []
         # Caches keyed by node ids; nodes never change, so entries never go stale.
         self.cache: dict[Any, Any] = {}
 
     # --- default-graph scope ------------------------------------------------------------
+    # The tokens that undo ``with g:`` live in the caller's context, not on the graph: two
+    # threads entering the same graph at once must each restore their own default.
     def __enter__(self) -> Graph:
-        self._tokens.append(_default_graph.set(self))
+        _scope_tokens.set((*_scope_tokens.get(), (self, _default_graph.set(self))))
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        _default_graph.reset(self._tokens.pop())
+        tokens = _scope_tokens.get()
+        if not tokens or tokens[-1][0] is not self:
+            raise SymgraphError(
+                f"{self!r}: __exit__ without a matching `with` block in this thread; "
+                "enter and leave a graph with `with graph:`"
+            )
+        _scope_tokens.set(tokens[:-1])
+        _default_graph.reset(tokens[-1][1])
 
     # --- inspection -----------------------------------------------------------------------
     def __len__(self) -> int:
@@ -396,7 +411,25 @@ class Graph:
         return next(self._grad_calls)
 
     def _lookup(self, key: tuple) -> Node | None:
-        return self._interned.get(key)
+        """The interned node of ``key``, if any, reached again (see :meth:`_reach`)."""
+        found = self._interned.get(key)
+        if found is not None and found.order:
+            self._reach(found)
+        return found
+
+    def _reach(self, node: Node) -> Node:
+        """``node``, built before and reached again now: it takes the lowest of its orders.
+
+        A constant or subexpression first built by an unrelated third derivative keeps
+        order 3 otherwise, and every later first derivative that shares it would be drawn
+        as a third derivative: orders would depend on the graph's history.
+        """
+        order = _build_context.get().order
+        if order < node.order:
+            with self._lock:
+                if order < node.order:
+                    _set_order(node, order)
+        return node
 
     def _alias(self, key: tuple, node: Node) -> None:
         """Intern ``node`` under a second key as well (forgotten with it on rollback)."""
@@ -426,6 +459,8 @@ class Graph:
             if key is not None:
                 existing = self._interned.get(key)
                 if existing is not None:
+                    if ctx.order < existing.order:
+                        _set_order(existing, ctx.order)
                     return existing
             node = _NodeFields()
             node.op = opdef.name

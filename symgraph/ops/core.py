@@ -288,7 +288,7 @@ def make(op: Op, inputs: Sequence[Node], attrs: dict | None = None) -> Node:
         key = (op.name,)
     existing = graph._interned.get(key)  # dict reads are atomic; _add re-checks under its lock
     if existing is not None:
-        return existing
+        return graph._reach(existing) if existing.order else existing
     if op.shape is broadcast_rule and op.dtype in _FLOAT_RULES:
         for n in inputs:
             if n.shape != () or n.dtype is not FLOAT64:
