@@ -215,14 +215,40 @@ DIVIDE = binary(
 )
 
 
-def _power_vjp_base(g: Node, out: Node) -> Node:
-    base, exponent = out.inputs  # d(a^b)/da = b a^(b-1)
+def _power_vjp_base(g: Node, out: Node) -> Node | None:
+    """d(a^b)/da = b a^(b-1), and 0 where b = 0 (not 0 * 0^-1 = nan at a = 0).
+
+    Where a = b = 0 the exponent b-1 is replaced by 0, so b a^0 = 0; a ``where`` masking
+    the result instead would leave a nan that comes back as 0 * inf in the next
+    derivative. Elsewhere the exponent stays b-1, so derivatives in b are exact, b = 0
+    included. A constant b is folded: no guard when it has no zero (``3*x**2`` as
+    before), no gradient when it is all zeros.
+    """
+    base, exponent = out.inputs
+    if exponent.op != "const":
+        lowered = exponent - 1
+        safe = where(base, lowered, where(exponent, lowered, 0))
+        return g * (exponent * base ** safe)
+    value = exponent.attrs["value"]
+    zero = value == 0
+    if zero.all():
+        return None
+    if zero.any():
+        safe = const(np.where(zero, 0, value - 1).astype(value.dtype), graph=out.graph)
+        return g * (exponent * base ** safe)
     return g * (exponent * base ** (exponent - 1))
 
 
 def _power_vjp_exponent(g: Node, out: Node) -> Node:
-    base, _ = out.inputs  # d(a^b)/db = a^b log(a)
-    return g * (out * log(base))
+    """d(a^b)/db = a^b log(a), and 0 where a = 0 (a^b = 0 there for b > 0): log of a safe
+    a (1 where a = 0), as JAX does, so the next derivative meets no 0 * inf either."""
+    base, _ = out.inputs
+    if base.op == "const":
+        value = base.attrs["value"]
+        if (value == 0).any():
+            base = const(np.where(value == 0, 1, value).astype(value.dtype), graph=out.graph)
+        return g * (out * log(base))
+    return g * (out * log(where(base, base, 1)))
 
 
 POWER = binary(
@@ -476,11 +502,22 @@ def _cast_dtype(inputs: tuple, attrs: dict) -> np.dtype:
     return np.dtype(attrs["dtype"])
 
 
+def _cast_vjp(g: Node, out: Node) -> Node | None:
+    """Between float dtypes the identity, in another precision; to or from an integer or
+    boolean dtype piecewise constant, so nothing flows (as in JAX and PyTorch)."""
+    source = out.inputs[0].dtype
+    return cast(g, source) if out.dtype.kind in "fc" and source.kind in "fc" else None
+
+
+def _cast_jvp(t: Node, out: Node) -> Node | None:
+    source = out.inputs[0].dtype
+    return cast(t, out.dtype) if out.dtype.kind in "fc" and source.kind in "fc" else None
+
+
 CAST = register(Op(
     name="cast", impl=lambda x, *, dtype: np.asarray(x).astype(dtype), shape=same_shape,
     dtype=_cast_dtype, show_attrs=("dtype",), batch=batch_elementwise,
-    vjp=(lambda g, out: cast(g, out.inputs[0].dtype),),  # the identity, in another precision
-    jvp=(lambda t, out: cast(t, out.dtype),),
+    vjp=(_cast_vjp,), jvp=(_cast_jvp,),
 ))
 CAST.cases = _cases(lambda x: cast(cast(x, "float32"), "float64"), order=0,
                     ref=lambda x: x.astype(np.float32).astype(np.float64))
