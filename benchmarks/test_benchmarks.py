@@ -6,7 +6,11 @@ Run: .venv/bin/python -m pytest benchmarks/test_benchmarks.py benchmarks/*.py -q
 
 from __future__ import annotations
 
+import builtins
+import dis
+import inspect
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -122,3 +126,25 @@ def test_w5a_floor_makes_the_nodes_grad_makes_with_the_right_values() -> None:
     m = w5a_floor.measure(2000)  # (both gradients are checked against hand_grad inside)
     assert m["floor nodes"] == m["grad nodes"] > 2000
     assert m["grad"] > 0 and m["floor"] > 0 and m["_add alone"] > 0
+
+
+def _global_names(code: Any) -> set[str]:
+    """Names a code object and the functions nested in it read as globals."""
+    names = {i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"}
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            names |= _global_names(const)
+    return names
+
+
+@pytest.mark.parametrize("module", [w1_neuron, w2_chain, w3_mlp, w4_hessian, w5_dag, w5a_floor],
+                         ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_every_runner_reads_only_names_that_exist(module: Any) -> None:
+    """A peer's runner only runs where the peer is installed: a misspelt name (W1's CasADi
+    and PyTensor rows read SymEngine's ``se`` and SymPy's ``sp``) would otherwise surface
+    only as an error row of a full ``make bench``."""
+    for name, fn in vars(module).items():
+        if inspect.isfunction(fn) and fn.__module__ == module.__name__:
+            unknown = {n for n in _global_names(fn.__code__)
+                       if n not in vars(module) and not hasattr(builtins, n)}
+            assert not unknown, f"{module.__name__}.{name} reads undefined {sorted(unknown)}"

@@ -128,7 +128,7 @@ def run_casadi() -> list[Row]:
         f = 1 / (1 + ca.exp(-(v[0] * v[3] + v[1] * v[4] + v[2])))
         return v, [f] + [ca.gradient(f, s) for s in v]
 
-    t_build, (v, outs) = best_of(lambda: _symbolic_neuron(se), 5)
+    t_build, (v, outs) = best_of(build, 5)
     t_comp, fn = once(lambda: ca.Function("f", v, outs))
     t_call = timeit(lambda: fn(*POINT))
     got = [float(a) for a in fn(*POINT)]
@@ -176,7 +176,7 @@ def run_pytensor() -> list[Row]:
         f = ptt.sigmoid(v[0] * v[3] + v[1] * v[4] + v[2])
         return v, [f, *pt.grad(f, v)]
 
-    t_build, (v, outs) = best_of(lambda: _symbolic_neuron(sp), 3)
+    t_build, (v, outs) = best_of(build, 3)
     t_comp, fn = once(lambda: pt.function(v, outs, trust_input=True))
     args = [__import__("numpy").array(p) for p in POINT]  # 0-d arrays, as trust_input needs
     t_call = timeit(lambda: fn(*args))
