@@ -166,17 +166,40 @@ def _resolve(key: Any, graph: Any, who: str) -> Node:
 
 
 def convert_feed(node: Node, value: Any, who: str) -> np.ndarray:
-    """``value`` as an array of ``node``'s dtype, checked against its static shape."""
+    """``value`` as an array of ``node``'s dtype, checked against its static shape.
+
+    A conversion must keep every value: integers that do not fit (``2**64 - 1`` for an
+    int64 input, ``-1`` for a uint8 one) and finite floats that would become inf raise
+    instead of wrapping round. This is the one check ``sg.evaluate`` and compiled
+    functions share.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     i = sg.var("i", shape=(2,), dtype="uint8")
+    >>> convert_feed(i, [1, 255], "sg.evaluate").tolist()
+    [1, 255]
+    >>> try:
+    ...     convert_feed(i, [1, -1], "sg.evaluate")
+    ... except sg.SymgraphError as e:
+    ...     print(str(e).split("; ")[0])
+    sg.evaluate: the value fed for 'i' (shape (2,)) holds -1, which does not fit uint8 (0 to 255)
+    """
     if isinstance(value, Node):
         raise SymgraphError(f"{who}: the feed for {describe(node)} is a node; feed numbers")
     try:
         array = np.asarray(value)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         raise SymgraphError(
             f"{who}: the value fed for {describe(node)} is not a rectangular array of numbers "
             f"({exc})"
         ) from None
     if array.dtype.kind not in "biuf":
+        big = _too_big_int(array)
+        if big is not None:
+            raise SymgraphError(
+                f"{who}: the value fed for {describe(node)} holds {big}, which does not fit "
+                f"{node.dtype} (nor any NumPy integer type); feed values in its range"
+            )
         raise SymgraphError(
             f"{who}: the value fed for {describe(node)} has dtype {array.dtype}, not numbers; "
             "feed ints, floats or bools"
@@ -191,13 +214,51 @@ def convert_feed(node: Node, value: Any, who: str) -> np.ndarray:
             f"{shown}".replace("'?'", "?")
         )
     if array.dtype != node.dtype:
-        if not np.can_cast(array.dtype, node.dtype, casting="same_kind"):
+        # Integer to integer is judged by value below (NumPy refuses int64 -> uint8 by
+        # kind, though [1, 2] fits); other kinds must not change (float -> int rounds).
+        integers = array.dtype.kind in "iu" and node.dtype.kind in "iu"
+        if not integers and not np.can_cast(array.dtype, node.dtype, casting="same_kind"):
             raise SymgraphError(
                 f"{who}: the value fed for {describe(node)} has dtype {array.dtype}, which "
                 f"cannot become {node.dtype} without losing its kind; convert it first"
             )
-        array = array.astype(node.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked below
+            converted = array.astype(node.dtype)
+        if not np.can_cast(array.dtype, node.dtype, casting="safe"):
+            _check_fits(node, array, converted, who)
+        array = converted
     return array
+
+
+def _too_big_int(array: np.ndarray) -> int | None:
+    """The first Python int of an object array that no NumPy integer type holds."""
+    if array.dtype.kind != "O" or not all(isinstance(v, int) for v in array.flat):
+        return None
+    return next((v for v in array.flat if not -(2**63) <= v < 2**64), None)
+
+
+def _check_fits(node: Node, array: np.ndarray, converted: np.ndarray, who: str) -> None:
+    """A narrowing conversion kept every value: no integer wrapped round (``astype``
+    makes 2**64 - 1 into -1), no finite float became inf."""
+    if array.size == 0:
+        return
+    bad: Any = None
+    if node.dtype.kind in "iu":
+        info = np.iinfo(node.dtype)
+        low, high = array.min(), array.max()
+        bad = low if low < info.min else high if high > info.max else None
+        limits = f"{info.min} to {info.max}"
+    else:
+        overflow = np.isinf(converted) & np.isfinite(array)
+        if overflow.any():
+            bad = array[overflow].flat[0]
+        limits = f"its largest is {np.finfo(node.dtype).max:g}"
+    if bad is not None:
+        raise SymgraphError(
+            f"{who}: the value fed for {describe(node)} holds {bad}, which does not fit "
+            f"{node.dtype} ({limits}); feed values in that range or give the input a "
+            "wider dtype"
+        )
 
 
 def _plan(outputs: list[Node], fed: frozenset[int]) -> Plan:
