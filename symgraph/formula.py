@@ -36,7 +36,28 @@ def _attr_text(node: Node) -> str:
         elif isinstance(value, tuple) and len(value) == 1 and key == "axis":
             value = value[0]
         parts.append(f"{key}={value}")
-    return "".join(", " + p for p in parts)
+    return printable("".join(", " + p for p in parts))
+
+
+def printable(text: str) -> str:
+    """``text`` with each character that is not printable written as a Python escape:
+    control characters (which a terminal obeys), lone surrogates (which UTF-8 cannot
+    encode), line separators and non-characters (which XML forbids). Every text view
+    shows names through it, so a name can neither break an SVG or DOT file nor drive the
+    terminal it is printed in.
+
+    >>> print(printable("x\\x1b[2J"), printable("w\\udc80"), printable("αβ 1"))
+    x\\x1b[2J w\\udc80 αβ 1
+    """
+    if text.isprintable():  # nearly always: one pass in C
+        return text
+    return "".join(c if c.isprintable() else _escaped(c) for c in text)
+
+
+def _escaped(c: str) -> str:
+    code = ord(c)
+    return f"\\x{code:02x}" if code < 0x100 else (
+        f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
 
 
 def _prec(node: Node) -> int:
@@ -52,9 +73,9 @@ def _wrap(text: str, inner: int, needed: int, strict: bool = False) -> str:
 def _render(node: Node, args: list[str]) -> str:
     op = node.opdef
     if node.op == "var":
-        return node.name
+        return printable(node.name)
     if node.op == "const":
-        return const_label(node)
+        return printable(const_label(node))  # a named constant shows its name
     if node.op == "getitem":
         from symgraph.ops.shape import format_index
 

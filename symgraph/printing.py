@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.engine import _outputs
-from symgraph.formula import ATOM, _attr_text, _prec, _render, bottom_up
+from symgraph.formula import ATOM, _attr_text, _prec, _render, bottom_up, printable
 from symgraph.graph import Node, SymgraphError, ancestors
 from symgraph.ops.core import OPS, const_label
 from symgraph.ops.shape import format_index
@@ -180,9 +180,9 @@ def debugprint(outputs: Outputs) -> str:
     rows = []
     for n in ancestors(outs):
         if n.op == "var":
-            op = f"var {n.name}"
+            op = f"var {printable(n.name)}"
         elif n.op == "const":
-            op = f"const {const_label(n)}"
+            op = f"const {printable(const_label(n))}"
         elif n.op == "getitem":
             op = "getitem " + format_index(n.attrs["index"])
         else:
@@ -193,7 +193,7 @@ def debugprint(outputs: Outputs) -> str:
         if n.grad_of is not None:
             extra.append(f"grad_of #{n.grad_of.id}")
         if n.scope:
-            extra.append(f"scope {n.scope}")
+            extra.append(f"scope {printable(n.scope)}")
         if n.id in marks:
             extra.append("<- " + ", ".join(marks[n.id]))
         rows.append((f"#{n.id}", op, _shape_text(n.shape), str(n.dtype), f"order {n.order}",
@@ -313,9 +313,19 @@ def _latex_node(n: Node, args: list[str]) -> str:
     return rf"{func}\left({', '.join(args)}{attrs}\right)"
 
 
+_TEX_SPECIAL = re.compile(r"[_#$%&{}\\^~]")
+_TEX_ESCAPES = {"\\": r"\backslash{}", "^": r"\hat{}", "~": r"\tilde{}"}
+
+
 def _escape(text: str) -> str:
-    """Characters LaTeX treats specially, escaped (user names and attribute text)."""
-    return re.sub(r"([_#$%&{}])", r"\\\1", text)
+    """Characters LaTeX treats specially, escaped (user names and attribute text): no
+    name can run a command (``\\input{x}``) or open a superscript. Unprintable characters
+    are shown as Python escapes first.
+
+    >>> print(_escape("\\\\input{x}"), _escape("a^b~c_1"))
+    \\backslash{}input\\{x\\} a\\hat{}b\\tilde{}c\\_1
+    """
+    return _TEX_SPECIAL.sub(lambda m: _TEX_ESCAPES.get(m[0]) or "\\" + m[0], printable(text))
 
 
 def latex(node: Node, max_depth: int = 40) -> str:

@@ -37,7 +37,7 @@ import graphviz
 
 from symgraph.autodiff import grad
 from symgraph.engine import _outputs, evaluate
-from symgraph.formula import _attr_text, _render
+from symgraph.formula import _attr_text, _render, printable
 from symgraph.graph import Node, SymgraphError, ancestors
 from symgraph.ops.core import const_label
 from symgraph.printing import _shape_text, format_value
@@ -229,7 +229,14 @@ def _short_formulas(drawn: list[Node]) -> dict[int, str]:
 
 
 def _esc(text: str) -> str:
-    return html.escape(text, quote=False)
+    """Text for an HTML-like label: markup escaped, unprintable characters (which XML
+    forbids, or UTF-8 cannot encode) as Python escapes."""
+    return html.escape(printable(text), quote=False)
+
+
+def _plain(text: str) -> str:
+    """Text for a quoted DOT string (a tooltip): backslashes are DOT escapes there."""
+    return printable(text).replace("\\", "\\\\")
 
 
 def _caption(n: Node, short: str | None) -> tuple[str, str]:
@@ -284,7 +291,7 @@ def _node_attrs(n: Node, is_output: bool, cut: bool = False) -> dict[str, str]:
     if cut:  # a dashed border, not edges from a far-away node: long edges slow dot down
         attrs["style"] = attrs.get("style", "filled") + ",dashed"
         tip += ", some inputs not drawn (max_nodes)"
-    attrs["tooltip"] = tip
+    attrs["tooltip"] = _plain(tip)
     return attrs
 
 
@@ -353,6 +360,8 @@ def to_dot(
     outs, _ = _outputs(outputs, "sg.to_dot")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise SymgraphError(f"sg.to_dot: max_nodes must be an int >= 1, got {max_nodes!r}")
+    if title is not None and not isinstance(title, str):
+        raise SymgraphError(f"sg.to_dot: title must be a str, got {type(title).__name__}")
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise SymgraphError(f"sg.to_dot: rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
     drawn, total = _select(outs, max_nodes)
@@ -367,8 +376,8 @@ def to_dot(
                   "ranksep": "0.35"}
     if len(drawn) > FAST_LAYOUT:
         graph_attr.update(_FAST)
-    if notes:
-        graph_attr.update(label=graphviz.nohtml("\\n".join(n.replace("\\", "/") for n in notes)),
+    if notes:  # an HTML-like label: a title is shown as written, whatever it holds
+        graph_attr.update(label="<" + "<br/>".join(_esc(n) for n in notes) + ">",
                           labelloc="t", fontsize="12")
     dot = graphviz.Digraph(
         "symgraph",
@@ -461,7 +470,7 @@ def _draw_collapsed(dot: graphviz.Digraph, drawn: list[Node], scopes: dict[int, 
         dot.node(name, f"<<b>{_esc(scope)}</b><br/><font point-size=\"9\">{count}</font>>",
                  shape="box3d", fillcolor=fill, color=border,
                  peripheries="2" if any(m.id in out_ids for m in members) else "1",
-                 tooltip=f"scope {scope.replace(chr(92), '/')}: {count}")
+                 tooltip=_plain(f"scope {scope}: {count}"))
         for m in members:
             box[m.id] = name
     same: dict[str, list[str]] = {}

@@ -9,6 +9,7 @@ input or node and saying what to do.
 from __future__ import annotations
 
 import json
+import re
 import time
 import xml.etree.ElementTree as ET
 
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 import symgraph as sg
+from symgraph.formula import printable
 
 # --- feeds that do not fit the input's dtype ---------------------------------------------------
 
@@ -89,3 +91,55 @@ def test_kinds_that_round_are_still_refused():
         b = sg.var("b", dtype="bool")
         with pytest.raises(sg.SymgraphError, match="'b'"):
             sg.evaluate(b * 1, {b: 2})
+
+
+# --- names that would break the text they are shown in --------------------------------------
+
+NASTY = ["x\udc80", "a\x01b", "\x1b[2J", "nul\x00", "t\ufffe", "l\u2028s", "a&<b>\"'", "]]>",
+         "back\\slash", "tab\tnew\nline\r", "\\input{x}"]
+
+
+def _unprintable(text: str) -> list[str]:
+    return [c for c in text if not c.isprintable() and c not in "\n"]
+
+
+@pytest.mark.parametrize("name", NASTY, ids=[ascii(n) for n in NASTY])
+def test_any_name_gives_svg_that_is_xml_and_text_without_control_characters(name):
+    """A lone surrogate raised a bare UnicodeEncodeError; a control character made dot
+    fail or wrote SVG that is not XML; terminals obeyed escape sequences in pprint."""
+    with sg.Graph():
+        x = sg.var(name)
+        c = sg.const(2.0, name=name + "c")
+        with sg.name_scope(name + "s"):
+            y = sg.sin(x) * c
+        for options in ({}, {"collapse": True}, {"feeds": {x: 0.5}, "grads_of": y}):
+            svg = sg.to_svg(y, title=name + "t", **options)
+            root = ET.fromstring(svg.encode("utf-8"))  # raises on what XML forbids
+            text = " ".join(root.itertext())
+            assert printable(name + "t") in text and printable(name + "s") in text
+            assert printable(name) in text or options.get("collapse")  # x is in the box
+        assert sg.to_dot(y).source.encode("utf-8")
+        for view in (str(y), sg.pprint(y), sg.debugprint(y), sg.latex(y)):
+            assert not _unprintable(view), ascii(view)
+
+
+def test_latex_escapes_what_tex_would_obey():
+    """``\\`` ``^`` ``~`` passed through: a name could run ``\\input{x}``."""
+    with sg.Graph():
+        assert sg.latex(sg.var("\\input{x}")) == r"\mathrm{\backslash{}input\{x\}}"
+        assert sg.latex(sg.var("a^b~c")) == r"\mathrm{a\hat{}b\tilde{}c}"
+        assert sg.latex(sg.var("x\x1b")) == r"\mathrm{x\backslash{}x1b}"
+        assert sg.latex(sg.var("alpha_2") + sg.var("w1")) == r"\alpha_{2} + w_{1}"  # unchanged
+        for name in NASTY:
+            text = sg.latex(sg.sin(sg.var(name)) + sg.const(1.0, name=name))
+            commands = set(re.findall(r"\\([A-Za-z]+)", text))
+            assert commands <= {"mathrm", "backslash", "hat", "tilde", "sin", "left", "right"}
+            unescaped = re.sub(r"\\[A-Za-z]+\{\}|\\[^A-Za-z]", "", text)
+            assert "^" not in unescaped and "~" not in unescaped, text
+
+
+def test_a_title_that_is_not_text_is_refused():
+    with sg.Graph():
+        x = sg.var("x")
+        with pytest.raises(sg.SymgraphError, match="title"):
+            sg.to_dot(x, title=3)
