@@ -12,6 +12,7 @@ Imports: ``symgraph.graph`` and ``symgraph.ops``.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -88,6 +89,17 @@ def _fit(c: Node, target: Node, consumer: Node, i: int) -> Node:
     return c
 
 
+def _bad_result(value: Any, node: Node, i: int, kind: str) -> SymgraphError:
+    """A rule gave something other than None or a node of its node's graph."""
+    what = "a node of another graph" if isinstance(value, Node) else f"a {type(value).__name__}"
+    return SymgraphError(
+        f"the {kind} rule of '{node.op}' for its input {i} ({describe(node.inputs[i])}) "
+        f"returned {what}; a {kind} rule must return a symgraph node built from its arguments "
+        "with sg ops (wrap numbers and arrays with sg.const(value, graph=out.graph)), or None "
+        "when no derivative flows to that input"
+    )
+
+
 class _Transaction:
     """Undo the nodes a derivative builder appended if it fails half-way."""
 
@@ -96,11 +108,13 @@ class _Transaction:
         self.call = graph._new_grad_call()
         self.first = len(graph)
 
-    def fail(self, exc: Exception) -> SymgraphError:
+    def fail(self, exc: Exception, node: Node | None = None) -> SymgraphError:
+        """Roll back; ``node`` is the one whose rules ran when a non-symgraph error came."""
         self.graph._rollback(self.first, self.call)
         if isinstance(exc, SymgraphError):
             return exc
-        return SymgraphError(f"{self.who} failed: {type(exc).__name__}: {exc}")
+        at = "" if node is None else f" in the derivative rules of '{node.op}' ({describe(node)})"
+        return SymgraphError(f"{self.who} failed{at}: {type(exc).__name__}: {exc}")
 
 
 def grad(y: Node, wrt: Wrt) -> Node | list[Node]:
@@ -151,6 +165,7 @@ def _reverse(y: Node, wrt: list[Node], who: str) -> list[Node]:
                     break
     tx = _Transaction(graph, who)
     found: dict[int, Node] = {}
+    n = None  # the node whose rules run, named if one raises
     try:
         with derivative_context(order, tx.call) as ctx:
             ctx.grad_of = y
@@ -171,8 +186,10 @@ def _reverse(y: Node, wrt: list[Node], who: str) -> list[Node]:
                     if rule is None or inp.id not in rules_of:
                         continue
                     contribution = rule(g, n)
-                    if contribution is None:
-                        continue
+                    if type(contribution) is not Node or contribution.graph is not graph:
+                        if contribution is None:
+                            continue
+                        raise _bad_result(contribution, n, i, "vjp")
                     if (contribution.shape != inp.shape or None in inp.shape
                             or contribution.dtype is not inp.dtype):
                         contribution = _fit(contribution, inp, n, i)
@@ -182,9 +199,10 @@ def _reverse(y: Node, wrt: list[Node], who: str) -> list[Node]:
                     else:
                         earlier.append(contribution)
             ctx.grad_of = None
-            return [found[n.id] if n.id in found else zeros_like(n) for n in wrt]
+            n = None
+            return [found[x.id] if x.id in found else zeros_like(x) for x in wrt]
     except Exception as exc:
-        raise tx.fail(exc) from exc
+        raise tx.fail(exc, n) from exc
 
 
 def _direction(v: Any, x: Node, who: str) -> Node | np.ndarray:
@@ -212,8 +230,25 @@ def _direction(v: Any, x: Node, who: str) -> Node | np.ndarray:
     return v
 
 
+_INTERNED = object()  # graph-interning keys of the constants below
+
+
 def _as_tangent(v: Node | np.ndarray, x: Node) -> Node:
-    return v if isinstance(v, Node) else const(v, graph=x.graph)
+    """The direction as a node; equal arrays give the same node, so calling ``jvp`` again
+    with the same direction adds no nodes (``const`` interns only small arrays)."""
+    if isinstance(v, Node):
+        return v
+    graph = x.graph
+    if v.size <= 256 or not any(v.strides):
+        return const(v, graph=graph)
+    digest = hashlib.blake2b(np.ascontiguousarray(v).data, digest_size=16).digest()
+    key = (_INTERNED, "direction", v.dtype.str, v.shape, digest)
+    found = graph._lookup(key)
+    if found is not None and np.array_equal(found.attrs["value"], v, equal_nan=True):
+        return found
+    node = const(v, graph=graph)
+    graph._alias(key, node)
+    return node
 
 
 def jvp(y: Node, x: Wrt, v: Any) -> Node:
@@ -243,7 +278,9 @@ def jvp(y: Node, x: Wrt, v: Any) -> Node:
     try:
         with derivative_context(_next_order(forward), tx.call) as ctx:
             # made inside the transaction, so a failure takes the direction constants too
-            tangents = {n.id: _as_tangent(d, n) for n, d in zip(xs, directions)}
+            tangents = {x.id: _as_tangent(d, x) for x, d in zip(xs, directions)}
+            graph = y.graph
+            n = None  # the node whose rules run, named if one raises
             for n in forward:
                 if n.id in tangents:
                     continue
@@ -252,18 +289,24 @@ def jvp(y: Node, x: Wrt, v: Any) -> Node:
                 for i, inp in enumerate(n.inputs):
                     t = tangents.get(inp.id)
                     rule = n.opdef.jvp_rule(i) if t is not None else None
-                    contribution = rule(t, n) if rule is not None else None
-                    if contribution is not None:
-                        parts.append(contribution)
+                    if rule is None:
+                        continue
+                    contribution = rule(t, n)
+                    if type(contribution) is not Node or contribution.graph is not graph:
+                        if contribution is None:
+                            continue
+                        raise _bad_result(contribution, n, i, "jvp")
+                    parts.append(contribution)
                 if parts:
                     total = _total(parts)
                     if total.shape != n.shape or None in n.shape:
                         total = broadcast_to(total, n)
                     tangents[n.id] = cast(total, n.dtype) if total.dtype != n.dtype else total
+            n = None
             result = tangents.get(y.id)
             return zeros_like(y) if result is None else result
     except Exception as exc:
-        raise tx.fail(exc) from exc
+        raise tx.fail(exc, n) from exc
 
 
 def jacobian(y: Node, x: Wrt) -> Node | list[Node]:
@@ -303,13 +346,24 @@ def _batched_jacobian(y: Node, xs: list[Node]) -> list[Node] | None:
     tx = _Transaction(graph, "sg.jacobian")
     try:
         # The placeholder cotangent and <y, cotangent> belong to y's order: their
-        # gradient is then of the next order, like any other derivative of y.
+        # gradient is then of the next order, like any other derivative of y. Both it and
+        # the identity are interned (a rollback forgets them), so a repeated call builds
+        # the very same nodes: everything else is interned by its inputs.
         with derivative_context(order - 1, tx.call):
-            cotangent = placeholder(graph, y.shape, y.dtype, "cotangent")
+            key = (_INTERNED, "cotangent", y.id)
+            cotangent = graph._lookup(key)
+            if cotangent is None:
+                cotangent = placeholder(graph, y.shape, y.dtype, "cotangent")
+                graph._alias(key, cotangent)
             projected = reduce_sum(y * cotangent)
         vjps = _reverse(projected, xs, "sg.jacobian")
         with derivative_context(order, tx.call):
-            rows = const(np.eye(size, dtype=y.dtype).reshape((size, *y.shape)), graph=graph)
+            key = (_INTERNED, "identity", y.shape, y.dtype.str)
+            rows = graph._lookup(key)
+            if rows is None:  # only consts of <= 256 elements are interned by value
+                eye = np.eye(size, dtype=y.dtype).reshape((size, *y.shape))
+                rows = const(eye, graph=graph)
+                graph._alias(key, rows)
             batched = vectorize(vjps, cotangent, rows)
             if batched is None:
                 return None
