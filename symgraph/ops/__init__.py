@@ -20,6 +20,7 @@ from symgraph.ops.core import (
     Op,
     broadcast_rule,
     const,
+    describe,
     inexact,
     make,
     operands,
@@ -54,6 +55,12 @@ def define_op(
     differentiable again; ``jvp`` likewise for forward mode, ``rule(t, out)``. Shapes
     default to NumPy broadcasting and the dtype to float promotion.
 
+    A rule (or an entry) ``None`` means no derivative flows to that input: it gets zero,
+    as through ``sg.stop_gradient``. Without ``vjp`` (or ``jvp``) the op has no rules at
+    all: ``sg.grad`` (or ``sg.jvp``, ``sg.hvp``) through it raises
+    :class:`SymgraphError` naming the op and the input, rather than giving a silent
+    zero. The lists must have one entry per input the op is called with.
+
     >>> import numpy as np, symgraph as sg
     >>> cube = sg.define_op(
     ...     "cube_example", lambda x: x ** 3,
@@ -69,24 +76,58 @@ def define_op(
         raise SymgraphError(f"sg.define_op: the name must be an identifier string, got {name!r}")
     if not callable(forward):
         raise SymgraphError(f"sg.define_op({name!r}): forward must be a function of arrays")
+    vjp_rules, jvp_rules = _rule_list(name, "vjp", vjp), _rule_list(name, "jvp", jvp)
     op = register(Op(
         name=name,
         impl=forward,
         shape=shape or broadcast_rule,
         dtype=dtype or inexact,
-        vjp=tuple(vjp) if vjp is not None else None,
-        jvp=tuple(jvp) if jvp is not None else None,
+        # Op's own None means "nothing flows" (comparisons, sign): an op declared without
+        # rules gets one that refuses instead, when a derivative reaches it.
+        vjp=_missing(name, "vjp") if vjp_rules is None else vjp_rules,
+        jvp=_missing(name, "jvp") if jvp_rules is None else jvp_rules,
         cases=list(cases or []),
         batch=batch_elementwise if shape is None else None,
     ))
 
     def constructor(*args: Any) -> Node:
+        for kind, rules in (("vjp", vjp_rules), ("jvp", jvp_rules)):
+            if rules is not None and len(rules) != len(args):
+                raise SymgraphError(
+                    f"the op '{name}' was called with {len(args)} inputs but declares "
+                    f"{len(rules)} {kind} rule{'s' if len(rules) != 1 else ''}; give "
+                    "sg.define_op one rule per input (None where no derivative flows)"
+                )
         return make(op, operands(args, name))
 
     constructor.__name__ = name
     constructor.__doc__ = f"The user-declared op {name!r}."
     constructor.op = op  # type: ignore[attr-defined]
     return constructor
+
+
+def _rule_list(name: str, kind: str, rules: Any) -> tuple | None:
+    if rules is None:
+        return None
+    if isinstance(rules, (str, bytes)) or not isinstance(rules, Sequence):
+        raise SymgraphError(f"sg.define_op({name!r}): {kind} must be a list of rules, one per "
+                            f"input, got {type(rules).__name__}")
+    for i, rule in enumerate(rules):
+        if rule is not None and not callable(rule):
+            raise SymgraphError(f"sg.define_op({name!r}): {kind} rule {i} is a "
+                                f"{type(rule).__name__}; give a function (g, out) or None")
+    return tuple(rules)
+
+
+def _missing(name: str, kind: str) -> Callable[..., Node]:
+    """A rule for every input (Op's ``rule(g, out, i)`` form) that raises when called."""
+    def refuse(cotangent: Node, out: Node, i: int) -> Node:
+        raise SymgraphError(
+            f"the op '{name}' has no {kind} rule, so the derivative cannot pass to its input "
+            f"{i} ({describe(out.inputs[i])}); declare sg.define_op({name!r}, ..., "
+            f"{kind}=[...]) with one rule per input (None where no derivative flows)"
+        )
+    return refuse
 
 
 def _formula(node: Node) -> str:
