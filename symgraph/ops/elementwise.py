@@ -347,7 +347,8 @@ def divide(a: ArrayLike, b: ArrayLike) -> Node:
 
 
 def power(a: ArrayLike, b: ArrayLike) -> Node:
-    """``a ** b``; its derivative in ``b`` is ``a**b * log(a)`` (needs ``a > 0``).
+    """``a ** b``; its derivative in ``b`` is ``a**b * log(a)`` (``a > 0``, and 0 at
+    ``a = 0``); in ``a`` it is ``b * a**(b-1)`` (0 where ``b = 0``, even at ``a = 0``).
 
     >>> import symgraph as sg
     >>> with sg.Graph():
@@ -524,7 +525,8 @@ CAST.cases = _cases(lambda x: cast(cast(x, "float32"), "float64"), order=0,
 
 
 def cast(x: ArrayLike, dtype: Any) -> Node:
-    """``x`` converted to ``dtype`` (``numpy.ndarray.astype``).
+    """``x`` converted to ``dtype`` (``numpy.ndarray.astype``). No derivative flows
+    through a cast to or from an integer or boolean dtype (it is piecewise constant).
 
     >>> import symgraph as sg
     >>> with sg.Graph():
