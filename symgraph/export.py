@@ -5,18 +5,18 @@ order, each with its op name, the positions of its inputs, its attributes, name,
 dtype and provenance (order, scope, grad_call, grad_of; fields holding their default are
 left out), then the positions of the outputs. The README documents the format.
 Loading trusts nothing in the file: every field is type-checked and bounded, every node is
-rebuilt through its op's own shape and dtype rules (``make``, ``var``, ``const``) and must
-come out with the stored shape and dtype. It is built into a fresh ``Graph`` that is only
+rebuilt through its op's public constructor (``var``, ``const``, ``sg.transpose``...; ``make``
+for ops without attributes) and must come out with the stored shape and dtype, and the work
+the graph asks of ``evaluate`` is bounded. It is built into a fresh ``Graph`` that is only
 returned when the whole file checks out. Nothing is executed and there is no pickle.
 
-Imports: ``symgraph.graph``, ``symgraph.ops``, NumPy, networkx (and ``symgraph.engine``'s
-output check, lazily).
+Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.loadcheck``, NumPy, networkx (and
+``symgraph.engine``'s output check, lazily).
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
 import itertools
 import json
 import math
@@ -28,16 +28,10 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from symgraph.graph import (
-    Graph,
-    Node,
-    SymgraphError,
-    ancestors,
-    derivative_context,
-    gc_paused,
-    name_scope,
-)
-from symgraph.ops.core import OPS, const, make, var
+from symgraph.graph import (Graph, Node, SymgraphError, ancestors, derivative_context,
+                            gc_paused, name_scope)
+from symgraph.loadcheck import rebuild, work
+from symgraph.ops.core import OPS, const, describe, var
 
 FORMAT = "symgraph"
 VERSION = 1
@@ -45,7 +39,11 @@ VERSION = 1
 MAX_FILE_BYTES = 64 * 2**20
 MAX_NODES = 1_000_000
 MAX_NDIM = 32
-MAX_ELEMENTS = 2**48  # static size of any shape (fills and declared inputs)
+MAX_ELEMENTS = 2**48  # static size of any shape a file declares (fills, inputs)
+# Defaults of load's limits on the work a file may ask of evaluate: the elements of any one
+# node (2 GiB of float64), and the element operations of all nodes together (a minute or so).
+NODE_ELEMENTS = 2**28
+TOTAL_WORK = 2**36
 MAX_ORDER = 1000
 MAX_STRING = 10_000
 MAX_ATTR_DEPTH = 8
@@ -124,13 +122,9 @@ def save(outputs: Node | Sequence[Node], path: str | os.PathLike) -> None:
     index = {n.id: i for i, n in enumerate(nodes)}
     lines = [json.dumps(_node_record(n, index), allow_nan=False) for n in nodes]
     # One node per line: files stay readable and diff well.
-    text = (
-        f'{{"format": "{FORMAT}", "version": {VERSION},\n "nodes": [\n  '
-        + ",\n  ".join(lines)
-        + '\n ],\n "outputs": '
-        + json.dumps([index[o.id] for o in outs])
-        + "}\n"
-    )
+    text = (f'{{"format": "{FORMAT}", "version": {VERSION},\n "nodes": [\n  '
+            + ",\n  ".join(lines) + '\n ],\n "outputs": '
+            + json.dumps([index[o.id] for o in outs]) + "}\n")
     _write_atomically(_path(path, "sg.save"), text)
 
 
@@ -159,15 +153,10 @@ def _saved_nodes(outputs: list[Node]) -> list[Node]:
 def _node_record(n: Node, index: dict[int, int]) -> dict[str, Any]:
     where = f"node #{n.id} ({n.op}{' ' + repr(n.name) if n.name else ''})"
     full = {
-        "op": n.op,
-        "inputs": [index[i.id] for i in n.inputs],
+        "op": n.op, "inputs": [index[i.id] for i in n.inputs],
         "attrs": {k: _encode(v, f"attribute {k!r} of {where}") for k, v in n.attrs.items()},
-        "name": n.name,
-        "shape": list(n.shape),
-        "dtype": _dtype_name(n.dtype, where),
-        "order": n.order,
-        "scope": n.scope,
-        "grad_call": n.grad_call,
+        "name": n.name, "shape": list(n.shape), "dtype": _dtype_name(n.dtype, where),
+        "order": n.order, "scope": n.scope, "grad_call": n.grad_call,
         "grad_of": None if n.grad_of is None else index[n.grad_of.id],
     }
     return {k: v for k, v in full.items() if k not in DEFAULTS or v != DEFAULTS[k]}
@@ -249,13 +238,21 @@ class _Bad(Exception):
     """A problem with the file; ``load`` turns it into one SymgraphError naming the file."""
 
 
-def load(path: str | os.PathLike) -> list[Node]:
+def load(path: str | os.PathLike, *, max_elements: int = NODE_ELEMENTS,
+         max_work: int = TOTAL_WORK) -> list[Node]:
     """Read a file written by :func:`save`: the list of output nodes, in a new Graph.
 
     Names, constants, derivative orders, scopes and provenance (``grad_call``,
-    ``grad_of``) are kept. A file that is not valid symgraph JSON,
-    names an op this process does not know, or does not rebuild to the stored shapes and
-    dtypes raises ``sg.SymgraphError`` saying what is wrong; no graph is left behind.
+    ``grad_of``) are kept. A file that is not valid symgraph JSON, names an op this
+    process does not know, holds what the public constructors refuse (``sg.transpose``
+    axes that are no permutation...) or does not rebuild to the stored shapes and dtypes
+    raises ``sg.SymgraphError`` saying what is wrong; no graph is left behind.
+
+    A few hundred bytes can declare a sum over a 2**24 x 2**24 fill, hours of work for
+    ``sg.evaluate``. So no node may have more than ``max_elements`` elements, and all
+    together may ask for ``max_work`` element operations (each node its largest operand
+    or result, a matrix product its multiply-adds): raise them for a file you trust.
+    Unknown dimensions (``None``) count as 1: the values you feed set their cost.
 
     >>> import os, tempfile, symgraph as sg
     >>> path = os.path.join(tempfile.mkdtemp(), "bad.json")
@@ -268,10 +265,13 @@ def load(path: str | os.PathLike) -> list[Node]:
     version 99 is not supported; this symgraph reads version 1
     """
     name = _path(path, "sg.load")
+    for limit, value in (("max_elements", max_elements), ("max_work", max_work)):
+        if not _is_int(value) or value < 1:
+            raise SymgraphError(f"sg.load: {limit} must be an int >= 1, got {value!r}")
     try:
         doc = _read_json(name)
         records, outputs = _check_document(doc)
-        built = _rebuild(records)
+        built = _rebuild(records, max_elements, max_work)
     except _Bad as exc:
         raise SymgraphError(f"sg.load: {name}: {exc}") from None
     return [built[i] for i in outputs]
@@ -355,10 +355,12 @@ def _check_document(doc: Any) -> tuple[list, list[int]]:
     return nodes, outputs
 
 
-def _rebuild(records: list) -> list[Node]:
+def _rebuild(records: list, max_elements: int, max_work: int) -> list[Node]:
     """Every record rebuilt, in order, into a fresh Graph (discarded on any error)."""
     graph = Graph()
     built: list[Node] = []
+    sizes: list[int] = []  # static elements of each built node
+    total = 0
     current: tuple | None = None
     ctx: Any = None
     contexts = contextlib.ExitStack()
@@ -381,7 +383,17 @@ def _rebuild(records: list) -> list[Node]:
                         f"{rec['dtype']}, but rebuilding it gives shape {node.shape} and dtype "
                         f"{node.dtype}; the file is corrupt or from an incompatible version"
                     )
+                size = math.prod(d for d in node.shape if d is not None)
+                total += work(node, size, [sizes[j] for j in rec["inputs"]])
+                for limit, value, most, what in (
+                        ("max_elements", size, max_elements, "elements"),
+                        ("max_work", total, max_work, "element operations up to it")):
+                    if value > most:  # the file asks for hours of work (or all memory)
+                        raise _Bad(f"node {i} ({describe(node)}): {value} {what}, more than "
+                                   f"{limit}={most}; if you trust this file, load it with "
+                                   f"sg.load(path, {limit}={value})")
                 built.append(node)
+                sizes.append(size)
     finally:
         contexts.close()
     calls = [n.grad_call for n in built if n.grad_call is not None]
@@ -410,6 +422,9 @@ def _make_node(rec: dict, inputs: list[Node], graph: Graph, i: int) -> Node:
         if op == "var":
             if inputs or attrs or name is None:
                 raise _Bad(f"{where}: an input has a name, no inputs and no attributes")
+            if rec["order"] and rec["grad_call"] is None:  # sg.var makes order 0 only
+                raise _Bad(f"{where}: input {name!r} has derivative order {rec['order']}; "
+                           "only a derivative's placeholder (with a \"grad_call\") has one")
             return var(name, rec["shape"], rec["dtype"])
         if op == "const":
             if inputs or list(attrs) != ["value"] or arrays != ["value"]:
@@ -419,8 +434,7 @@ def _make_node(rec: dict, inputs: list[Node], graph: Graph, i: int) -> Node:
             raise _Bad(f"{where}: attribute {arrays[0]!r} is an array; only constants hold arrays")
         if name is not None:
             raise _Bad(f"{where}: only var and const nodes carry names")
-        _check_call(OPS[op], len(inputs), attrs, where)
-        return make(OPS[op], inputs, attrs)
+        return rebuild(op, inputs, attrs)  # as the op's public constructor makes it
     except _Bad:
         raise
     except SymgraphError as exc:
@@ -428,28 +442,6 @@ def _make_node(rec: dict, inputs: list[Node], graph: Graph, i: int) -> Node:
     except Exception as exc:  # an op's shape rule choking on attributes it never expected
         raise _Bad(f"{where}: its attributes do not fit the op "
                    f"({type(exc).__name__}: {_brief(str(exc))})") from None
-
-
-def _check_call(op: Any, n_inputs: int, attrs: dict, where: str) -> None:
-    """The op's forward rule must accept this many inputs and these attribute names (shape
-    rules alone do not count arguments); checked from its signature, nothing is called."""
-    impl = op.impl
-    if isinstance(impl, np.ufunc):
-        fits, takes = n_inputs == impl.nin and not attrs, f"{impl.nin} inputs"
-    else:
-        try:
-            signature = inspect.signature(impl)
-        except (TypeError, ValueError):
-            return  # a builtin without a signature: the shape rule has to do
-        takes = f"({', '.join(map(str, signature.parameters.values()))})"
-        try:
-            signature.bind(*range(n_inputs), **attrs)
-            fits = True
-        except TypeError:
-            fits = False
-    if not fits:
-        raise _Bad(f"{where}: {n_inputs} inputs and the attributes {sorted(attrs)} do not fit "
-                   f"the op, which takes {_brief(takes, 80)}")
 
 
 def _record(raw: Any, i: int) -> dict[str, Any]:
@@ -485,9 +477,7 @@ def _record(raw: Any, i: int) -> dict[str, Any]:
     decoded = {k: _decode(v, f"{where}: attribute {_brief(repr(k), 30)}", 0)
                for k, v in attrs.items()}
     return {
-        "op": op,
-        "inputs": inputs,
-        "attrs": decoded,
+        "op": op, "inputs": inputs, "attrs": decoded,
         "name": _optional_string(raw["name"], f"{where}: \"name\""),
         "shape": _shape(raw["shape"], f"{where}: \"shape\"", unknown_ok=True),
         "dtype": _dtype(raw["dtype"], f"{where}: \"dtype\""),

@@ -409,7 +409,7 @@ CORRUPT = {
     "deep attr": (_set(["nodes", GETITEM, "attrs", "index"], json.loads("[" * 40 + "]" * 40)),
                   "nested more than"),
     "bad slice": (_set(["nodes", GETITEM, "attrs", "index"], [["slice", "a", None, None]]),
-                  "attributes do not fit"),
+                  "slice bounds must be ints"),
     "index out of range": (_set(["nodes", GETITEM, "attrs", "index"], [7]), "does not fit"),
     "missing attr": (_set(["nodes", GETITEM, "attrs"], {}), "do not fit the op"),
     "unknown attr": (_set(["nodes", MUL, "attrs"], {"axis": 0}), "do not fit the op"),
