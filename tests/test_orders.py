@@ -118,3 +118,10 @@ def test_nested_with_restores_each_level():
         with pytest.raises(sg.SymgraphError, match="without a matching"):
             sg.Graph().__exit__(None, None, None)
     np.testing.assert_equal(sg.get_default_graph() is outer, False)
+
+
+def test_const_goes_to_the_graph_it_is_given_even_an_empty_one():
+    empty = sg.Graph()
+    with sg.Graph() as other:
+        c = sg.const(1.5, graph=empty)
+    assert c.graph is empty and len(other) == 0 and len(empty) == 1

@@ -484,7 +484,7 @@ def const(
     if any(array.strides) or array.size == 0:
         array = array.copy()
     array.setflags(write=False)
-    graph = graph or get_default_graph()
+    graph = graph if graph is not None else get_default_graph()  # (an empty Graph is falsy)
     key = _const_key(array) if name is None else None
     if key is not None:
         found = graph._lookup(key)
