@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +68,9 @@ class Op:
     - ``cases``: test cases (see :class:`Case`); the registry test runs every one.
     - ``batch``: the vmap rule, ``batch(node, args, batched)`` (see ``symgraph.vmap``).
 
+    - ``array_api``, ``latex``/``latex_atom``, ``parse``: how backends, LaTeX and the
+      ``symgraph diff`` language name the op (see the fields below).
+
     Users declare their own ops with :func:`symgraph.define_op`.
     """
 
@@ -91,6 +95,18 @@ class Op:
     # used for Jacobians and Hessians without one subgraph per row). None: no rule.
     batch: Callable[..., Node | None] | None = None
     doc: str = ""
+    # The op's name in the array API / NumPy (``"tanh"``): backends call that function of
+    # their array module (numpy, jax.numpy, dask.array). None: the op has no such function.
+    array_api: str | None = None
+    # LaTeX, a ``str.format`` template over the arguments' LaTeX: ``{0}``, ``{1}``...,
+    # ``{args}`` (all, comma-separated) and ``{attrs}`` (the shown attributes, ``, axis=0``);
+    # the spec ``{0:base}`` writes an argument as the base of a superscript (parenthesised
+    # unless atomic). A function of the node may choose the template (None: the generic
+    # ``\operatorname``). ``latex_atom``: the template delimits itself (a fraction, |x|).
+    latex: str | Callable[[Any], str | None] | None = None
+    latex_atom: bool = False
+    # Whether the expression language of ``symgraph diff`` may call the op by its name.
+    parse: bool = False
     # vjp_rules(n) by n, for the ``vjp`` it was built from (asked once per node that grad
     # walks, so built once per arity; rebuilt if ``vjp`` is replaced).
     _vjp_by_arity: tuple[Any, dict] = field(
@@ -135,6 +151,35 @@ def _rule(rules: Any, i: int) -> Rule | None:
 
 def _variadic(rule: Rule, i: int, cot: Node, out: Node) -> Node | None:
     return rule(cot, out, i)
+
+
+def tex_escape(text: str) -> str:
+    """``text`` with the characters TeX treats specially escaped for math mode, so that a
+    name or an attribute's text prints as itself and can run no command (``\\input``).
+
+    >>> print(tex_escape("\\\\input{x}"), tex_escape("a^b~c_1"))
+    \\backslash{}input\\{x\\} a\\hat{}b\\tilde{}c\\_1
+    """
+    return _TEX_SPECIAL.sub(lambda m: _TEX_ESCAPES.get(m[0]) or "\\" + m[0], text)
+
+
+_TEX_SPECIAL = re.compile(r"[_#$%&{}\\^~]")
+_TEX_ESCAPES = {"\\": r"\backslash{}", "^": r"\hat{}", "~": r"\tilde{}"}
+
+
+def latex_function(command: str) -> str:
+    """The LaTeX template of an op written as a function call, ``\\sin\\left(x\\right)``."""
+    return command + r"\left({args}{attrs}\right)"
+
+
+def operatorname(label: str) -> str:
+    """The LaTeX template of an op written as a named function: ``\\operatorname{sum}(x)``.
+
+    >>> print(operatorname("sum").format(args="x", attrs=", axis=0"))
+    \\operatorname{sum}\\left(x, axis=0\\right)
+    """
+    text = tex_escape(label).replace("{", "{{").replace("}", "}}")
+    return latex_function(r"\operatorname{{" + text + "}}")
 
 
 OPS: dict[str, Op] = {}

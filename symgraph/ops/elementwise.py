@@ -28,8 +28,10 @@ from symgraph.ops.core import (
     first_dtype,
     inexact,
     is_const,
+    latex_function,
     make,
     operands,
+    operatorname,
     promote,
     register,
     same_shape,
@@ -150,8 +152,10 @@ def _binary_cases(build: Any, low: float = -2.0, high: float = 2.0, low2: float 
 
 
 def unary(name: str, forward: Any, d: Any, low: float = -2.0, high: float = 2.0,
-          dtype: Any = inexact, order: int = 2, ref: Any = None) -> Op:
-    """Declare a unary elementwise op from its local derivative ``d(x, y) = dy/dx``."""
+          dtype: Any = inexact, order: int = 2, ref: Any = None, latex: Any = None,
+          latex_atom: bool = False, parse: bool = True) -> Op:
+    """Declare a unary elementwise op from its local derivative ``d(x, y) = dy/dx``
+    (its array-API name is its own where NumPy's function of that name is its forward)."""
     op = Op(
         name=name,
         impl=forward,
@@ -160,15 +164,21 @@ def unary(name: str, forward: Any, d: Any, low: float = -2.0, high: float = 2.0,
         vjp=None if d is None else (lambda g, out: g * d(out.inputs[0], out),),
         jvp=None if d is None else (lambda t, out: t * d(out.inputs[0], out),),
         batch=batch_elementwise,
+        array_api=name if getattr(np, name, None) is forward else None,
+        latex=latex or operatorname(name), latex_atom=latex_atom, parse=parse,
     )
     op.cases = _cases(lambda x: apply(op, x), low, high, order, ref)
     return register(op)
 
 
 def binary(name: str, forward: Any, vjp: Any, jvp: Any, infix: str | None = None,
-           prec: int = 100, dtype: Any = promote, cases: Any = None) -> Op:
+           prec: int = 100, dtype: Any = promote, cases: Any = None, array_api: str | None = None,
+           latex: Any = None, latex_atom: bool = False, parse: bool = False) -> Op:
+    """Declare a binary elementwise op (NumPy broadcasting); infix ops print as ``a + b``."""
     op = Op(name=name, impl=forward, shape=broadcast_rule, dtype=dtype, vjp=vjp, jvp=jvp,
-            infix=infix, prec=prec, batch=batch_elementwise)
+            infix=infix, prec=prec, batch=batch_elementwise, array_api=array_api or name,
+            latex=latex or (None if infix else operatorname(name)), latex_atom=latex_atom,
+            parse=parse)
     op.cases = cases(lambda a, b: apply(op, a, b)) if cases else []
     return register(op)
 
@@ -210,7 +220,7 @@ DIVIDE = binary(
     # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -(a/b)/b
     vjp=(lambda g, out: g / out.inputs[1], lambda g, out: -(g * out) / out.inputs[1]),
     jvp=(lambda t, out: t / out.inputs[1], lambda t, out: -(t * out) / out.inputs[1]),
-    infix="/", prec=PREC_MUL, dtype=inexact,
+    infix="/", prec=PREC_MUL, dtype=inexact, latex=r"\frac{{{0}}}{{{1}}}", latex_atom=True,
     cases=lambda build: _binary_cases(build, low2=0.5, high2=2.0),
 )
 
@@ -255,7 +265,7 @@ POWER = binary(
     "power", lambda a, b: np.power(a, b),
     vjp=(_power_vjp_base, _power_vjp_exponent),
     jvp=(lambda t, out: _power_vjp_base(t, out), lambda t, out: _power_vjp_exponent(t, out)),
-    infix="**", prec=PREC_POW, dtype=inexact,
+    infix="**", prec=PREC_POW, dtype=inexact, latex="{0:base}^{{{1}}}", parse=True,
     cases=lambda build: _binary_cases(build, 0.5, 2.0, -1.5, 2.5)
     + [Case(lambda a: build(a, 3), [((2,), -2.0, 2.0)], ref=lambda a: a**3)],
 )
@@ -273,12 +283,12 @@ MAXIMUM = binary(
          lambda g, out: where(_ties_to_first(out), 0, g)),
     jvp=(lambda t, out: where(_ties_to_first(out), t, 0),
          lambda t, out: where(_ties_to_first(out), 0, t)),
-    cases=lambda build: _binary_cases(build, order=1),
+    cases=lambda build: _binary_cases(build, order=1), parse=True,
 )
 MINIMUM = binary(
     "minimum", np.minimum,
     vjp=MAXIMUM.vjp, jvp=MAXIMUM.jvp,
-    cases=lambda build: _binary_cases(build, order=1),
+    cases=lambda build: _binary_cases(build, order=1), parse=True,
 )
 
 
@@ -422,6 +432,8 @@ WHERE = register(
         jvp=(None, lambda t, out: where(out.inputs[0], t, 0),
              lambda t, out: where(out.inputs[0], 0, t)),
         batch=batch_elementwise,
+        array_api="where",
+        latex=operatorname("where"),
     )
 )
 WHERE.cases = [
@@ -466,19 +478,29 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 NEGATIVE = register(Op(
     name="negative", impl=np.negative, shape=same_shape, dtype=first_dtype,
     vjp=(lambda g, out: -g,), jvp=(lambda t, out: -t,),  # d(-x)/dx = -1
-    batch=batch_elementwise,
+    batch=batch_elementwise, array_api="negative",
     infix="-", prec=PREC_NEG,
 ))
 NEGATIVE.cases = _cases(lambda x: -x)
-EXP = unary("exp", np.exp, lambda x, y: y)  # d/dx exp(x) = exp(x)
-LOG = unary("log", np.log, lambda x, y: 1 / x, low=0.2, high=3.0)  # d/dx log(x) = 1/x
-SIN = unary("sin", np.sin, lambda x, y: cos(x))  # d/dx sin(x) = cos(x)
-COS = unary("cos", np.cos, lambda x, y: -sin(x))  # d/dx cos(x) = -sin(x)
-TAN = unary("tan", np.tan, lambda x, y: 1 + square(y), low=-1.2, high=1.2)  # 1 + tan^2
-TANH = unary("tanh", np.tanh, lambda x, y: 1 - square(y))  # d/dx tanh(x) = 1 - tanh(x)^2
+EXP = unary("exp", np.exp, lambda x, y: y, latex=latex_function(r"\exp"))  # d/dx exp(x) = exp(x)
+LOG = unary(  # d/dx log(x) = 1/x
+    "log", np.log, lambda x, y: 1 / x, low=0.2, high=3.0, latex=latex_function(r"\log"),
+)
+SIN = unary(  # d/dx sin(x) = cos(x)
+    "sin", np.sin, lambda x, y: cos(x), latex=latex_function(r"\sin"),
+)
+COS = unary(  # d/dx cos(x) = -sin(x)
+    "cos", np.cos, lambda x, y: -sin(x), latex=latex_function(r"\cos"),
+)
+TAN = unary(  # 1 + tan^2
+    "tan", np.tan, lambda x, y: 1 + square(y), low=-1.2, high=1.2, latex=latex_function(r"\tan"),
+)
+TANH = unary(  # d/dx tanh(x) = 1 - tanh(x)^2
+    "tanh", np.tanh, lambda x, y: 1 - square(y), latex=latex_function(r"\tanh"),
+)
 SIGMOID = unary(  # d/dx s(x) = s(x) (1 - s(x))
     "sigmoid", _sigmoid, lambda x, y: y * (1 - y), low=-4.0, high=4.0,
-    ref=lambda x: 1 / (1 + np.exp(-x)),
+    ref=lambda x: 1 / (1 + np.exp(-x)), latex=latex_function(r"\sigma"),
 )
 RELU = unary(  # relu'(x) = [x > 0], so relu'(0) = 0
     "relu", lambda x: np.maximum(x, 0), lambda x, y: where(x > 0, 1, 0), order=1,
@@ -488,12 +510,15 @@ SOFTPLUS = unary(  # d/dx log(1 + e^x) = sigmoid(x)
     "softplus", lambda x: np.logaddexp(0, x), lambda x, y: sigmoid(x), low=-4.0, high=4.0,
     ref=lambda x: np.log1p(np.exp(x)),
 )
-SQRT = unary("sqrt", np.sqrt, lambda x, y: 0.5 / y, low=0.2, high=3.0)  # 1/(2 sqrt(x))
+SQRT = unary("sqrt", np.sqrt, lambda x, y: 0.5 / y, low=0.2, high=3.0,
+             latex=r"\sqrt{{{0}}}", latex_atom=True)  # 1/(2 sqrt(x))
 SIGN = unary("sign", np.sign, None, dtype=first_dtype, order=0)  # piecewise constant
-ABS = unary("abs", np.abs, lambda x, y: sign(x), dtype=first_dtype, order=1)  # abs'(0) = 0
+ABS = unary("abs", np.abs, lambda x, y: sign(x), dtype=first_dtype, order=1,
+            latex=r"\left|{0}\right|", latex_atom=True)  # abs'(0) = 0
 SQUARE = unary("square", np.square, lambda x, y: 2 * x,  # 2x
                dtype=lambda inputs, attrs: np.dtype("int8") if inputs[0].dtype == np.bool_
-               else inputs[0].dtype)  # as NumPy: square(bool) is int8
+               else inputs[0].dtype,  # as NumPy: square(bool) is int8
+               latex="{0:base}^{{2}}")
 LOG1P = unary("log1p", np.log1p, lambda x, y: 1 / (1 + x), low=-0.5, high=2.0)
 EXPM1 = unary("expm1", np.expm1, lambda x, y: y + 1)  # d/dx (e^x - 1) = e^x
 STOP_GRADIENT = unary("stop_gradient", lambda x: x, None, dtype=first_dtype, order=0)
@@ -518,6 +543,7 @@ def _cast_jvp(t: Node, out: Node) -> Node | None:
 CAST = register(Op(
     name="cast", impl=lambda x, *, dtype: np.asarray(x).astype(dtype), shape=same_shape,
     dtype=_cast_dtype, show_attrs=("dtype",), batch=batch_elementwise,
+    latex=operatorname("cast"),
     vjp=(_cast_vjp,), jvp=(_cast_jvp,),
 ))
 CAST.cases = _cases(lambda x: cast(cast(x, "float32"), "float64"), order=0,

@@ -81,7 +81,8 @@ def _batch_matmul(node: Node, args: list, batched: tuple) -> Node | None:
 
 
 MATMUL = register(Op(
-    name="matmul", impl=np.matmul, shape=_matmul_shape, dtype=promote,
+    name="matmul", array_api="matmul",
+    impl=np.matmul, shape=_matmul_shape, dtype=promote,
     vjp=(_vjp_a, _vjp_b),
     jvp=(lambda t, out: matmul(t, out.inputs[1]), lambda t, out: matmul(out.inputs[0], t)),
     infix="@", prec=PREC_MUL, batch=_batch_matmul,

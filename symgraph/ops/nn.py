@@ -10,7 +10,9 @@ from typing import Any
 import numpy as np
 
 from symgraph.graph import Node
-from symgraph.ops.core import Case, Op, describe, inexact, make, normalize_axes, operands, register
+from symgraph.ops.core import (
+    Case, Op, describe, inexact, make, normalize_axes, operands, operatorname, register,
+)
 from symgraph.ops.elementwise import exp, float_inputs
 from symgraph.ops.reduce import _batch_reduction, restore_reduced, sum as reduce_sum
 
@@ -50,7 +52,8 @@ def _last_axis(node: Node) -> tuple:
 
 
 LOGSUMEXP = register(Op(
-    name="logsumexp", impl=_logsumexp, dtype=inexact,
+    name="logsumexp", latex=operatorname("logsumexp"),
+    impl=_logsumexp, dtype=inexact,
     shape=lambda inputs, attrs: tuple(
         1 if (attrs["axis"] is None or i in attrs["axis"]) else d
         for i, d in enumerate(inputs[0].shape)
@@ -68,7 +71,8 @@ LOGSUMEXP = register(Op(
                 ref=lambda x: _ref_logsumexp(x, None))],
 ))
 SOFTMAX = register(Op(
-    name="softmax", impl=_softmax, dtype=inexact, shape=lambda inputs, attrs: inputs[0].shape,
+    name="softmax", latex=operatorname("softmax"),
+    impl=_softmax, dtype=inexact, shape=lambda inputs, attrs: inputs[0].shape,
     # d softmax: y * (g - sum(g * y))
     vjp=(lambda g, out: out * (g - _along(g * out, out)),),
     jvp=(lambda t, out: out * (t - _along(t * out, out)),),
@@ -79,7 +83,8 @@ SOFTMAX = register(Op(
                 ref=lambda x: x * np.exp(x) / np.exp(x).sum(0, keepdims=True))],
 ))
 LOG_SOFTMAX = register(Op(
-    name="log_softmax", impl=_log_softmax, dtype=inexact,
+    name="log_softmax", latex=operatorname("log_softmax"),
+    impl=_log_softmax, dtype=inexact,
     shape=lambda inputs, attrs: inputs[0].shape,
     # d log_softmax: g - softmax(x) * sum(g), with softmax(x) = exp(out) (as JAX does): one
     # exp of values <= 0 that the forward pass already made, instead of a second softmax

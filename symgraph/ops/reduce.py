@@ -21,9 +21,11 @@ from symgraph.ops.core import (
     const,
     describe,
     first_dtype,
+    latex_function,
     make,
     normalize_axes,
     operands,
+    operatorname,
     register,
 )
 from symgraph.ops.shape import _static, batched_to_rank, expand_dims, shift_axes
@@ -67,7 +69,8 @@ def _sum_to_impl(x: np.ndarray, ref: np.ndarray | None = None, *, shape: tuple) 
 
 
 BROADCAST_TO = register(Op(
-    name="broadcast_to", impl=_broadcast_to_impl, shape=_broadcast_to_shape, dtype=first_dtype,
+    name="broadcast_to", array_api="broadcast_to", latex=operatorname("broadcast_to"),
+    impl=_broadcast_to_impl, shape=_broadcast_to_shape, dtype=first_dtype,
     vjp=(lambda g, out: sum_to(g, out.inputs[0]), None),  # adjoint of copying is summing
     jvp=(lambda t, out: broadcast_to(t, out), None),
     batch=lambda node, args, b: broadcast_to(batched_to_rank(args[0], node.ndim),
@@ -78,7 +81,8 @@ BROADCAST_TO = register(Op(
                 ref=lambda x: np.broadcast_to(x, (2, 3)))],
 ))
 SUM_TO = register(Op(
-    name="sum_to", impl=_sum_to_impl, shape=_sum_to_shape, dtype=first_dtype,
+    name="sum_to", latex=operatorname("sum_to"),
+    impl=_sum_to_impl, shape=_sum_to_shape, dtype=first_dtype,
     vjp=(lambda g, out: broadcast_to(g, out.inputs[0]), None),
     jvp=(lambda t, out: sum_to(t, out), None),
     batch=lambda node, args, b: _batch_sum_to(node, args[0]) if _static(node) else None,
@@ -210,7 +214,8 @@ def _reduction_cases(build: Any, numpy_fn: Any) -> list:
 
 
 SUM = register(Op(
-    name="sum", impl=lambda x, *, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+    name="sum", array_api="sum", latex=operatorname("sum"),
+    impl=lambda x, *, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
     shape=_reduced_shape, dtype=_sum_dtype,
     vjp=(restore_reduced,),  # d sum(x)/dx_i = 1
     jvp=(lambda t, out: sum(t, out.attrs["axis"], out.attrs["keepdims"]),),
@@ -218,7 +223,8 @@ SUM = register(Op(
 ))
 SUM.cases = _reduction_cases(lambda x, a, k: sum(x, a, k), np.sum)
 MEAN = register(Op(
-    name="mean", impl=lambda x, *, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
+    name="mean", array_api="mean", latex=operatorname("mean"),
+    impl=lambda x, *, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
     shape=_reduced_shape, dtype=lambda inputs, attrs: np.result_type(inputs[0].dtype, 0.5),
     vjp=(lambda g, out: restore_reduced(g, out) / _count(out),),  # d mean(x)/dx_i = 1/n
     jvp=(lambda t, out: mean(t, out.attrs["axis"], out.attrs["keepdims"]),),
@@ -239,12 +245,14 @@ def _first_max_mask(x: np.ndarray, *, axis: tuple | None) -> np.ndarray:
 
 
 FIRST_MAX_MASK = register(Op(
-    name="first_max_mask", impl=_first_max_mask, shape=lambda i, a: i[0].shape,
+    name="first_max_mask", latex=operatorname("first_max_mask"),
+    impl=_first_max_mask, shape=lambda i, a: i[0].shape,
     dtype=first_dtype, show_attrs=("axis",),  # piecewise constant: no derivative
     batch=_batch_reduction,
 ))
 MAX = register(Op(
-    name="max", impl=lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
+    name="max", array_api="max", latex=latex_function(r"\max"),
+    impl=lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
     shape=_reduced_shape, dtype=first_dtype,
     # the gradient goes to the first maximal element
     vjp=(lambda g, out: restore_reduced(g, out) * make(FIRST_MAX_MASK, [out.inputs[0]],
@@ -255,7 +263,7 @@ MAX = register(Op(
 ))
 MAX.cases = _reduction_cases(lambda x, a, k: max(x, a, k), np.max)
 COUNT = register(Op(
-    name="count",
+    name="count", latex=operatorname("count"),
     impl=lambda x, *, axis: np.asarray(
         np.prod([x.shape[a] for a in (range(x.ndim) if axis is None else axis)]), dtype=x.dtype),
     shape=lambda inputs, attrs: (), dtype=first_dtype, shape_only=(0,), show_attrs=("axis",),

@@ -20,8 +20,10 @@ from symgraph.ops.core import (
     make,
     normalize_axes,
     operands,
+    operatorname,
     promote,
     register,
+    tex_escape,
 )
 
 # Unknown dimensions are stood in for by this size while a static shape is worked out.
@@ -88,7 +90,8 @@ def _expand_shape(inputs: tuple, attrs: dict) -> tuple:
 
 
 EXPAND_DIMS = register(Op(
-    name="expand_dims", impl=lambda x, *, axis: np.expand_dims(x, axis),
+    name="expand_dims", array_api="expand_dims", latex=operatorname("expand_dims"),
+    impl=lambda x, *, axis: np.expand_dims(x, axis),
     shape=_expand_shape, dtype=first_dtype, show_attrs=("axis",),
     vjp=(lambda g, out: _sum_axes(g, out.attrs["axis"]),),  # summing a length-1 axis drops it
     jvp=(lambda t, out: expand_dims(t, out.attrs["axis"]),),
@@ -148,7 +151,8 @@ def _reshape_impl(x: np.ndarray, ref: np.ndarray | None = None, *, shape: tuple)
 
 
 RESHAPE = register(Op(
-    name="reshape", impl=_reshape_impl, shape=_reshape_shape, dtype=first_dtype,
+    name="reshape", array_api="reshape", latex=operatorname("reshape"),
+    impl=_reshape_impl, shape=_reshape_shape, dtype=first_dtype,
     vjp=(lambda g, out: reshape(g, out.inputs[0]), None),
     jvp=(lambda t, out: reshape(t, out), None),
     batch=lambda node, args, b: reshape(args[0], (args[0].shape[0], *node.shape))
@@ -189,8 +193,19 @@ def reshape(x: Any, shape: Any) -> Node:
 
 # --- transpose --------------------------------------------------------------------------------
 
+
+def is_plain_transpose(node: Node) -> bool:
+    """``x.T`` (all axes reversed), which math writes as a superscript."""
+    axes = node.attrs.get("axes")
+    return axes is None or tuple(axes) == tuple(range(len(node.shape) - 1, -1, -1))
+
+
+def _transpose_latex(node: Node) -> str:
+    return "{0:base}^{{\\top}}" if is_plain_transpose(node) else operatorname("transpose")
+
 TRANSPOSE = register(Op(
-    name="transpose", impl=lambda x, *, axes: np.transpose(x, axes),
+    name="transpose", array_api="transpose", latex=_transpose_latex,
+    impl=lambda x, *, axes: np.transpose(x, axes),
     shape=lambda inputs, attrs: tuple(inputs[0].shape[a] for a in attrs["axes"]),
     dtype=first_dtype, show_attrs=("axes",),
     vjp=(lambda g, out: transpose(g, tuple(np.argsort(out.attrs["axes"]).tolist())),),
@@ -292,8 +307,15 @@ def format_index(canonical: tuple) -> str:
     return "[" + ", ".join(one(i) for i in canonical) + "]"
 
 
+def _getitem_latex(node: Node) -> str:
+    """``x_{0}``: the index as a subscript (its text escaped, and braces doubled for format)."""
+    text = tex_escape(format_index(node.attrs["index"])[1:-1])
+    return "{0:atom}_{{" + text.replace("{", "{{").replace("}", "}}") + "}}"
+
+
 GETITEM = register(Op(
-    name="getitem", impl=lambda x, *, index: x[numpy_index(index)],
+    name="getitem", latex=_getitem_latex,
+    impl=lambda x, *, index: x[numpy_index(index)],
     shape=_getitem_shape, dtype=first_dtype,
     vjp=(lambda g, out: scatter(g, out.attrs["index"], out.inputs[0]),),
     jvp=(lambda t, out: make(GETITEM, [t], out.attrs),),
@@ -314,7 +336,8 @@ def _scatter_impl(g: np.ndarray, ref: np.ndarray | None = None, *, index: tuple,
 
 
 SCATTER = register(Op(
-    name="scatter", impl=_scatter_impl,
+    name="scatter", latex=operatorname("scatter"),
+    impl=_scatter_impl,
     shape=lambda inputs, attrs: inputs[1].shape if len(inputs) > 1 else attrs["shape"],
     dtype=first_dtype, shape_only=(1,), show_attrs=("index", "shape"),
     vjp=(lambda g, out: make(GETITEM, [g], {"index": out.attrs["index"]}), None),
@@ -386,7 +409,8 @@ def _concat_vjp(g: Node, out: Node, i: int) -> Node:
 
 
 CONCATENATE = register(Op(
-    name="concatenate", impl=lambda *xs, axis: np.concatenate(xs, axis=axis),
+    name="concatenate", array_api="concatenate", latex=operatorname("concatenate"),
+    impl=lambda *xs, axis: np.concatenate(xs, axis=axis),
     shape=lambda inputs, attrs: _join_shape(inputs, attrs, stacking=False), dtype=promote,
     vjp=_concat_vjp,
     jvp=lambda t, out, i: _join_tangent(t, out, i, stacking=False),
@@ -404,7 +428,8 @@ def _stack_vjp(g: Node, out: Node, i: int) -> Node:
 
 
 STACK = register(Op(
-    name="stack", impl=lambda *xs, axis: np.stack(xs, axis=axis),
+    name="stack", array_api="stack", latex=operatorname("stack"),
+    impl=lambda *xs, axis: np.stack(xs, axis=axis),
     shape=lambda inputs, attrs: _join_shape(inputs, attrs, stacking=True), dtype=promote,
     vjp=_stack_vjp,
     jvp=lambda t, out, i: _join_tangent(t, out, i, stacking=True),
