@@ -16,6 +16,7 @@ Imports: ``symgraph.graph`` and ``symgraph.ops``.
 from __future__ import annotations
 
 import ast
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -32,15 +33,17 @@ MAX_NODES = 5_000  # expression nodes of the syntax tree
 MAX_NAMES = 500  # distinct variables
 MAX_DIGITS = 100
 
-FUNCTIONS: dict[str, Callable[..., Node]] = {
-    name: getattr(ops, name)
-    for name in (
-        "exp", "log", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "softplus", "sqrt",
-        "abs", "square", "log1p", "expm1", "sign", "stop_gradient", "maximum", "minimum",
-        "power",
-    )
+def _parseable() -> dict[str, Callable[..., Node]]:
+    """The ops that declare ``parse=True``, by name: their public constructors."""
+    return {name: getattr(ops, name) for name, op in ops.OPS.items() if op.parse}
+
+
+FUNCTIONS: dict[str, Callable[..., Node]] = _parseable()
+# how many arguments each takes (positional parameters without a default)
+_ARITY = {
+    name: sum(p.default is inspect.Parameter.empty for p in inspect.signature(f).parameters.values())
+    for name, f in FUNCTIONS.items()
 }
-_ARITY = {"maximum": 2, "minimum": 2, "power": 2}
 _BINARY: dict[type, Callable[[Node, Node], Node]] = {
     ast.Add: ops.add, ast.Sub: ops.subtract, ast.Mult: ops.multiply, ast.Div: ops.divide,
     ast.Pow: ops.power,
@@ -262,7 +265,7 @@ def _call_problem(node: ast.Call, text: str) -> str | None:
         return f"{name}() takes no keyword arguments"
     if any(isinstance(a, ast.Starred) for a in node.args):
         return None  # the *argument itself is reported
-    arity = _ARITY.get(name, 1)
+    arity = _ARITY[name]
     if len(node.args) != arity:
         return f"{name}() takes {arity} argument{'s' if arity > 1 else ''}, got {len(node.args)}"
     return None
