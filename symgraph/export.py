@@ -249,9 +249,9 @@ def load(path: str | os.PathLike, *, max_elements: int = NODE_ELEMENTS,
     raises ``sg.SymgraphError`` saying what is wrong; no graph is left behind.
 
     A few hundred bytes can declare a sum over a 2**24 x 2**24 fill, hours of work for
-    ``sg.evaluate``. So no node may have more than ``max_elements`` elements, and all
-    together may ask for ``max_work`` element operations (each node its largest operand
-    or result, a matrix product its multiply-adds): raise them for a file you trust.
+    ``sg.evaluate``. So no node may have more than ``max_elements`` elements (2**28), and
+    all together may ask for ``max_work`` element operations (2**36; each node its largest
+    operand or result, a matrix product its multiply-adds): raise them for a file you trust.
     Unknown dimensions (``None``) count as 1: the values you feed set their cost.
 
     >>> import os, tempfile, symgraph as sg
