@@ -15,7 +15,6 @@ the same graph as more nodes; ``sg.evaluate`` computes any of them from numeric 
 from symgraph.autodiff import grad, hessian, hvp, jacobian, jvp
 from symgraph.codegen import CompiledFunction, compile
 from symgraph.engine import evaluate
-from symgraph.export import load, save, to_networkx
 from symgraph.formula import formula
 from symgraph.graph import (
     Graph,
@@ -27,6 +26,7 @@ from symgraph.graph import (
     get_default_graph,
     name_scope,
 )
+from symgraph.io import load, save, to_networkx
 from symgraph.ops import (
     OPS,
     Case,

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import symgraph as sg
-from symgraph import export
+from symgraph.io import checks
+from symgraph.io import json as sgjson
 from opcases import all_cases, case_inputs
 
 
@@ -29,8 +30,8 @@ def _provenance(node):
 
 def _same_structure(before, after):
     """The saved part of the graph, node for node, in id order."""
-    old = export._saved_nodes(before)
-    new = export._saved_nodes(after)
+    old = sgjson._saved_nodes(before)
+    new = sgjson._saved_nodes(after)
     assert [_provenance(n) for n in old] == [_provenance(n) for n in new]
     old_pos = {n.id: i for i, n in enumerate(old)}
     new_pos = {n.id: i for i, n in enumerate(new)}
@@ -64,8 +65,8 @@ def test_every_registered_op_roundtrips(name, i, case, rng, tmp_path):
         assert a.dtype == b.dtype and a.shape == b.shape
         np.testing.assert_array_equal(a, b)
     _same_structure(outputs, loaded)
-    assert [n.attrs for n in export._saved_nodes(outputs) if n.op not in ("var", "const")] == [
-        n.attrs for n in export._saved_nodes(loaded) if n.op not in ("var", "const")]
+    assert [n.attrs for n in sgjson._saved_nodes(outputs) if n.op not in ("var", "const")] == [
+        n.attrs for n in sgjson._saved_nodes(loaded) if n.op not in ("var", "const")]
 
 
 def test_floats_roundtrip_exactly(graph, tmp_path, rng):
@@ -453,7 +454,7 @@ def test_missing_and_oversized_files(tmp_path, monkeypatch):
         sg.load(tmp_path / "missing.json")
     path = tmp_path / "big.json"
     path.write_text(json.dumps(DOC))
-    monkeypatch.setattr(export, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(checks, "MAX_FILE_BYTES", 100)
     with pytest.raises(sg.SymgraphError, match="larger than"):
         sg.load(path)
 
