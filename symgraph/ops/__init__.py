@@ -27,10 +27,13 @@ from symgraph.ops.core import (
     register,
     var,
 )
-from symgraph.ops.elementwise import (
-    abs, add, cast, cos, divide, exp, expm1, greater, greater_equal, less, less_equal, log, log1p,
-    maximum, minimum, multiply, negative, power, relu, sigmoid, sign, sin, softplus, sqrt,
-    square, stop_gradient, subtract, tan, tanh, where,
+from symgraph.ops.arithmetic import (
+    add, divide, maximum, minimum, multiply, negative, power, subtract,
+)
+from symgraph.ops.elementwise import cast, greater, greater_equal, less, less_equal, where
+from symgraph.ops.functions import (
+    abs, cos, exp, expm1, log, log1p, relu, sigmoid, sign, sin, softplus, sqrt, square,
+    stop_gradient, tan, tanh,
 )
 from symgraph.ops.linalg import dot, matmul
 from symgraph.ops.nn import log_softmax, logsumexp, softmax
@@ -131,13 +134,13 @@ def _missing(name: str, kind: str) -> Callable[..., Node]:
 
 
 def _formula(node: Node) -> str:
-    from symgraph.formula import formula
+    from symgraph.display.formula import formula
 
     return formula(node)
 
 
 def _render_svg(node: Node) -> str:
-    from symgraph.render import to_svg
+    from symgraph.display.dot import to_svg
 
     return to_svg(node)
 

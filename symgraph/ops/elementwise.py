@@ -1,12 +1,23 @@
-"""Elementwise ops: arithmetic, comparisons, ``where`` and the unary functions.
+"""Elementwise ops: how they are declared and built, and the ops the others build on.
+
+Owns: :func:`apply` (every elementwise node is built through it: dtype promotion, and
+inside a derivative builder the exact identities ``x*1``, ``x+0`` and constant folding),
+the declaration helpers :func:`unary` and :func:`binary` with their standard test cases,
+the comparisons, ``where`` and ``cast``. The arithmetic ops live in
+``symgraph.ops.arithmetic``, the unary functions in ``symgraph.ops.functions``.
 
 Each op is declared once: forward (a NumPy ufunc), derivative, shape rule (NumPy
 broadcasting), dtype rule, display and test cases. A unary op gives its local derivative
 ``d(x, y)`` (``y`` is the op's own output node, reused as in Fig. 6.10 of Goodfellow et
 al.); ``vjp = g * d`` and ``jvp = t * d`` follow. Broadcasting in derivatives is undone
 by the ``grad`` driver, so no rule here cares about shapes.
-"""
 
+Convention for op families calling each other: a family imports the constructors of the
+families below it (elementwise <- functions <- arithmetic); rules that need a family
+above use ``Node``'s operators (``-g``, ``g * y``), bound when ``symgraph.ops`` loads.
+
+Imports: ``symgraph.graph``, ``symgraph.ops.core``, ``symgraph.ops.shape``.
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -19,16 +30,13 @@ from symgraph.ops.core import (
     FLOAT64,
     Case,
     Op,
-    _brief,
     _check_dtype,
     boolean,
     broadcast_rule,
     const,
     describe,
-    first_dtype,
     inexact,
     is_const,
-    latex_function,
     make,
     operands,
     operatorname,
@@ -186,111 +194,8 @@ def binary(name: str, forward: Any, vjp: Any, jvp: Any, infix: str | None = None
 # Precedences for infix printing (higher binds tighter).
 PREC_COMPARE, PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW = 5, 10, 20, 30, 40
 
-# --- arithmetic --------------------------------------------------------------------------------
 
-ADD = binary(
-    "add", np.add,
-    vjp=(lambda g, out: g, lambda g, out: g),  # d(a+b)/da = d(a+b)/db = 1
-    jvp=(lambda t, out: t, lambda t, out: t),
-    infix="+", prec=PREC_ADD, cases=_binary_cases,
-)
-SUBTRACT = binary(
-    "subtract", np.subtract,
-    vjp=(lambda g, out: g, lambda g, out: -g),  # d(a-b)/da = 1, d(a-b)/db = -1
-    jvp=(lambda t, out: t, lambda t, out: -t),
-    infix="-", prec=PREC_ADD, cases=_binary_cases,
-)
-
-
-def _multiply_vjp_second(g: Node, out: Node) -> Node:
-    """d(ab)/db = a, as a*g; for a*a as g*a, the same node as the first contribution."""
-    a, b = out.inputs
-    return g * a if a is b else a * g
-
-
-MULTIPLY = binary(
-    "multiply", np.multiply,
-    # d(ab)/da = b, d(ab)/db = a; for a*a both contributions are the one node g*a
-    vjp=(lambda g, out: g * out.inputs[1], _multiply_vjp_second),
-    jvp=(lambda t, out: t * out.inputs[1], _multiply_vjp_second),
-    infix="*", prec=PREC_MUL, cases=_binary_cases,
-)
-DIVIDE = binary(
-    "divide", np.true_divide,
-    # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -(a/b)/b
-    vjp=(lambda g, out: g / out.inputs[1], lambda g, out: -(g * out) / out.inputs[1]),
-    jvp=(lambda t, out: t / out.inputs[1], lambda t, out: -(t * out) / out.inputs[1]),
-    infix="/", prec=PREC_MUL, dtype=inexact, latex=r"\frac{{{0}}}{{{1}}}", latex_atom=True,
-    cases=lambda build: _binary_cases(build, low2=0.5, high2=2.0),
-)
-
-
-def _power_vjp_base(g: Node, out: Node) -> Node | None:
-    """d(a^b)/da = b a^(b-1), and 0 where b = 0 (not 0 * 0^-1 = nan at a = 0).
-
-    Where a = b = 0 the exponent b-1 is replaced by 0, so b a^0 = 0; a ``where`` masking
-    the result instead would leave a nan that comes back as 0 * inf in the next
-    derivative. Elsewhere the exponent stays b-1, so derivatives in b are exact, b = 0
-    included. A constant b is folded: no guard when it has no zero (``3*x**2`` as
-    before), no gradient when it is all zeros.
-    """
-    base, exponent = out.inputs
-    if exponent.op != "const":
-        lowered = exponent - 1
-        safe = where(base, lowered, where(exponent, lowered, 0))
-        return g * (exponent * base ** safe)
-    value = exponent.attrs["value"]
-    zero = value == 0
-    if zero.all():
-        return None
-    if zero.any():
-        safe = const(np.where(zero, 0, value - 1).astype(value.dtype), graph=out.graph)
-        return g * (exponent * base ** safe)
-    return g * (exponent * base ** (exponent - 1))
-
-
-def _power_vjp_exponent(g: Node, out: Node) -> Node:
-    """d(a^b)/db = a^b log(a), and 0 where a = 0 (a^b = 0 there for b > 0): log of a safe
-    a (1 where a = 0), as JAX does, so the next derivative meets no 0 * inf either."""
-    base, _ = out.inputs
-    if base.op == "const":
-        value = base.attrs["value"]
-        if (value == 0).any():
-            base = const(np.where(value == 0, 1, value).astype(value.dtype), graph=out.graph)
-        return g * (out * log(base))
-    return g * (out * log(where(base, base, 1)))
-
-
-POWER = binary(
-    "power", lambda a, b: np.power(a, b),
-    vjp=(_power_vjp_base, _power_vjp_exponent),
-    jvp=(lambda t, out: _power_vjp_base(t, out), lambda t, out: _power_vjp_exponent(t, out)),
-    infix="**", prec=PREC_POW, dtype=inexact, latex="{0:base}^{{{1}}}", parse=True,
-    cases=lambda build: _binary_cases(build, 0.5, 2.0, -1.5, 2.5)
-    + [Case(lambda a: build(a, 3), [((2,), -2.0, 2.0)], ref=lambda a: a**3)],
-)
-
-
-def _ties_to_first(out: Node) -> Node:
-    a, b = out.inputs
-    return a >= b if out.op == "maximum" else a <= b
-
-
-MAXIMUM = binary(
-    "maximum", np.maximum,
-    # the gradient goes to the first argument where the two are equal
-    vjp=(lambda g, out: where(_ties_to_first(out), g, 0),
-         lambda g, out: where(_ties_to_first(out), 0, g)),
-    jvp=(lambda t, out: where(_ties_to_first(out), t, 0),
-         lambda t, out: where(_ties_to_first(out), 0, t)),
-    cases=lambda build: _binary_cases(build, order=1), parse=True,
-)
-MINIMUM = binary(
-    "minimum", np.minimum,
-    vjp=MAXIMUM.vjp, jvp=MAXIMUM.jvp,
-    cases=lambda build: _binary_cases(build, order=1), parse=True,
-)
-
+# --- comparisons -----------------------------------------------------------------------------
 
 def _compare(name: str, forward: Any, symbol: str) -> Op:
     # No gradient flows through a comparison: its output is boolean.
@@ -304,94 +209,6 @@ LESS = _compare("less", np.less, "<")
 LESS_EQUAL = _compare("less_equal", np.less_equal, "<=")
 GREATER = _compare("greater", np.greater, ">")
 GREATER_EQUAL = _compare("greater_equal", np.greater_equal, ">=")
-
-
-def add(a: ArrayLike, b: ArrayLike) -> Node:
-    """``a + b`` with NumPy broadcasting.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x", shape=(3,))
-    ...     y = sg.add(x, 1.0)
-    >>> y.shape, str(y)
-    ((3,), 'x + 1')
-    """
-    return apply(ADD, a, b)
-
-
-def subtract(a: ArrayLike, b: ArrayLike) -> Node:
-    """``a - b`` with NumPy broadcasting.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x, y = sg.var("x"), sg.var("y")
-    >>> str(sg.subtract(x, y - 1))
-    'x - (y - 1)'
-    """
-    return apply(SUBTRACT, a, b)
-
-
-def multiply(a: ArrayLike, b: ArrayLike) -> Node:
-    """``a * b`` (elementwise) with NumPy broadcasting.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x", dtype="float32")
-    ...     y = sg.multiply(x, 2.0)
-    >>> y.dtype.name
-    'float32'
-    """
-    return apply(MULTIPLY, a, b)
-
-
-def divide(a: ArrayLike, b: ArrayLike) -> Node:
-    """``a / b`` (true division) with NumPy broadcasting.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    >>> str(sg.divide(1, 1 + sg.exp(-x)))
-    '1/(1 + exp(-x))'
-    """
-    return apply(DIVIDE, a, b)
-
-
-def power(a: ArrayLike, b: ArrayLike) -> Node:
-    """``a ** b``; its derivative in ``b`` is ``a**b * log(a)`` (``a > 0``, and 0 at
-    ``a = 0``); in ``a`` it is ``b * a**(b-1)`` (0 where ``b = 0``, even at ``a = 0``).
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    >>> str(sg.power(x, 3))
-    'x**3'
-    """
-    return apply(POWER, a, b)
-
-
-def maximum(a: ArrayLike, b: ArrayLike) -> Node:
-    """Elementwise maximum; where ``a == b`` the gradient goes to ``a``.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    >>> str(sg.maximum(x, 0))
-    'maximum(x, 0)'
-    """
-    return apply(MAXIMUM, a, b)
-
-
-def minimum(a: ArrayLike, b: ArrayLike) -> Node:
-    """Elementwise minimum; where ``a == b`` the gradient goes to ``a``.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    >>> str(sg.minimum(x, 1))
-    'minimum(x, 1)'
-    """
-    return apply(MINIMUM, a, b)
-
 
 def less(a: ArrayLike, b: ArrayLike) -> Node:
     """``a < b`` as a boolean node (for ``where``; no gradient flows through it)."""
@@ -465,64 +282,7 @@ def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Node:
 
 NOT_EQUAL = _compare("not_equal", np.not_equal, "!=")
 
-
-# --- unary functions --------------------------------------------------------------------------
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # exp of -|x| never overflows; both branches are exact in their half.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(np.result_type(x, 0.5))
-
-
-NEGATIVE = register(Op(
-    name="negative", impl=np.negative, shape=same_shape, dtype=first_dtype,
-    vjp=(lambda g, out: -g,), jvp=(lambda t, out: -t,),  # d(-x)/dx = -1
-    batch=batch_elementwise, array_api="negative",
-    infix="-", prec=PREC_NEG,
-))
-NEGATIVE.cases = _cases(lambda x: -x)
-EXP = unary("exp", np.exp, lambda x, y: y, latex=latex_function(r"\exp"))  # d/dx exp(x) = exp(x)
-LOG = unary(  # d/dx log(x) = 1/x
-    "log", np.log, lambda x, y: 1 / x, low=0.2, high=3.0, latex=latex_function(r"\log"),
-)
-SIN = unary(  # d/dx sin(x) = cos(x)
-    "sin", np.sin, lambda x, y: cos(x), latex=latex_function(r"\sin"),
-)
-COS = unary(  # d/dx cos(x) = -sin(x)
-    "cos", np.cos, lambda x, y: -sin(x), latex=latex_function(r"\cos"),
-)
-TAN = unary(  # 1 + tan^2
-    "tan", np.tan, lambda x, y: 1 + square(y), low=-1.2, high=1.2, latex=latex_function(r"\tan"),
-)
-TANH = unary(  # d/dx tanh(x) = 1 - tanh(x)^2
-    "tanh", np.tanh, lambda x, y: 1 - square(y), latex=latex_function(r"\tanh"),
-)
-SIGMOID = unary(  # d/dx s(x) = s(x) (1 - s(x))
-    "sigmoid", _sigmoid, lambda x, y: y * (1 - y), low=-4.0, high=4.0,
-    ref=lambda x: 1 / (1 + np.exp(-x)), latex=latex_function(r"\sigma"),
-)
-RELU = unary(  # relu'(x) = [x > 0], so relu'(0) = 0
-    "relu", lambda x: np.maximum(x, 0), lambda x, y: where(x > 0, 1, 0), order=1,
-    ref=lambda x: x * (x > 0),
-)
-SOFTPLUS = unary(  # d/dx log(1 + e^x) = sigmoid(x)
-    "softplus", lambda x: np.logaddexp(0, x), lambda x, y: sigmoid(x), low=-4.0, high=4.0,
-    ref=lambda x: np.log1p(np.exp(x)),
-)
-SQRT = unary("sqrt", np.sqrt, lambda x, y: 0.5 / y, low=0.2, high=3.0,
-             latex=r"\sqrt{{{0}}}", latex_atom=True)  # 1/(2 sqrt(x))
-SIGN = unary("sign", np.sign, None, dtype=first_dtype, order=0)  # piecewise constant
-ABS = unary("abs", np.abs, lambda x, y: sign(x), dtype=first_dtype, order=1,
-            latex=r"\left|{0}\right|", latex_atom=True)  # abs'(0) = 0
-SQUARE = unary("square", np.square, lambda x, y: 2 * x,  # 2x
-               dtype=lambda inputs, attrs: np.dtype("int8") if inputs[0].dtype == np.bool_
-               else inputs[0].dtype,  # as NumPy: square(bool) is int8
-               latex="{0:base}^{{2}}")
-LOG1P = unary("log1p", np.log1p, lambda x, y: 1 / (1 + x), low=-0.5, high=2.0)
-EXPM1 = unary("expm1", np.expm1, lambda x, y: y + 1)  # d/dx (e^x - 1) = e^x
-STOP_GRADIENT = unary("stop_gradient", lambda x: x, None, dtype=first_dtype, order=0)
-
+# --- cast ------------------------------------------------------------------------------------
 
 def _cast_dtype(inputs: tuple, attrs: dict) -> np.dtype:
     return np.dtype(attrs["dtype"])
@@ -565,208 +325,3 @@ def cast(x: ArrayLike, dtype: Any) -> Node:
     if dtype == x.dtype:
         return x
     return make(CAST, [x], {"dtype": dtype.str})
-
-
-def negative(x: ArrayLike) -> Node:
-    """``-x``.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    >>> str(sg.negative(x + 1))
-    '-(x + 1)'
-    """
-    return apply(NEGATIVE, x)
-
-
-def exp(x: ArrayLike) -> Node:
-    """Elementwise ``e**x``.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    >>> float(sg.evaluate(sg.exp(x), {x: 0.0}))
-    1.0
-    """
-    return apply(EXP, x)
-
-
-def log(x: ArrayLike) -> Node:
-    """Elementwise natural logarithm.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    >>> float(sg.evaluate(sg.log(x), {x: 1.0}))
-    0.0
-    """
-    return apply(LOG, x)
-
-
-def sin(x: ArrayLike) -> Node:
-    """Elementwise sine.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     w = sg.var("w")
-    >>> str(sg.sin(sg.sin(w)))
-    'sin(sin(w))'
-    """
-    return apply(SIN, x)
-
-
-def cos(x: ArrayLike) -> Node:
-    """Elementwise cosine.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    >>> float(sg.evaluate(sg.cos(x), {x: 0.0}))
-    1.0
-    """
-    return apply(COS, x)
-
-
-def tan(x: ArrayLike) -> Node:
-    """Elementwise tangent.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    >>> float(sg.evaluate(sg.tan(x), {x: 0.0}))
-    0.0
-    """
-    return apply(TAN, x)
-
-
-def tanh(x: ArrayLike) -> Node:
-    """Elementwise hyperbolic tangent.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    >>> str(sg.grad(sg.tanh(x), x))
-    '1 - square(tanh(x))'
-    """
-    return apply(TANH, x)
-
-
-def sigmoid(x: ArrayLike) -> Node:
-    """Elementwise logistic function ``1 / (1 + exp(-x))``, stable for large ``|x|``.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    >>> float(sg.evaluate(sg.sigmoid(x), {x: 0.0}))
-    0.5
-    """
-    return apply(SIGMOID, x)
-
-
-def relu(x: ArrayLike) -> Node:
-    """Elementwise ``max(x, 0)``; its derivative at 0 is 0.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    >>> float(sg.evaluate(sg.grad(sg.relu(x), x), {x: 0.0}))
-    0.0
-    """
-    return apply(RELU, x)
-
-
-def softplus(x: ArrayLike) -> Node:
-    """Elementwise ``log(1 + exp(x))``, stable for large ``|x|``.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    >>> float(sg.evaluate(sg.softplus(x), {x: 1000.0}))
-    1000.0
-    """
-    return apply(SOFTPLUS, x)
-
-
-def sqrt(x: ArrayLike) -> Node:
-    """Elementwise square root.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    >>> float(sg.evaluate(sg.sqrt(x), {x: 4.0}))
-    2.0
-    """
-    return apply(SQRT, x)
-
-
-def abs(x: ArrayLike) -> Node:  # noqa: A001 - NumPy's name
-    """Elementwise absolute value; its derivative at 0 is 0.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    >>> float(sg.evaluate(sg.grad(sg.abs(x), x), {x: -3.0}))
-    -1.0
-    """
-    return apply(ABS, x)
-
-
-def sign(x: ArrayLike) -> Node:
-    """Elementwise sign (-1, 0 or 1); its derivative is 0.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    >>> float(sg.evaluate(sg.sign(x), {x: -3.0}))
-    -1.0
-    """
-    return apply(SIGN, x)
-
-
-def square(x: ArrayLike) -> Node:
-    """Elementwise ``x**2``.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    >>> str(sg.grad(sg.square(x), x))
-    '2*x'
-    """
-    return apply(SQUARE, x)
-
-
-def log1p(x: ArrayLike) -> Node:
-    """Elementwise ``log(1 + x)``, accurate for small ``x``.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    >>> float(sg.evaluate(sg.log1p(x), {x: 1e-20}))
-    1e-20
-    """
-    return apply(LOG1P, x)
-
-
-def expm1(x: ArrayLike) -> Node:
-    """Elementwise ``exp(x) - 1``, accurate for small ``x``.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    >>> float(sg.evaluate(sg.expm1(x), {x: 1e-20}))
-    1e-20
-    """
-    return apply(EXPM1, x)
-
-
-def stop_gradient(x: ArrayLike) -> Node:
-    """``x`` itself, but no gradient flows through it (to its input).
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    ...     y = x * sg.stop_gradient(x)
-    >>> float(sg.evaluate(sg.grad(y, x), {x: 3.0}))   # only the first factor counts
-    3.0
-    """
-    return apply(STOP_GRADIENT, x)

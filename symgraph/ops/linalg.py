@@ -18,7 +18,8 @@ from symgraph.ops.core import (
     promote,
     register,
 )
-from symgraph.ops.elementwise import PREC_MUL, multiply
+from symgraph.ops.arithmetic import multiply
+from symgraph.ops.elementwise import PREC_MUL
 from symgraph.ops.reduce import sum as reduce_sum
 from symgraph.ops.shape import expand_dims, swap_last_axes
 

@@ -13,7 +13,8 @@ from symgraph.graph import Node
 from symgraph.ops.core import (
     Case, Op, describe, inexact, make, normalize_axes, operands, operatorname, register,
 )
-from symgraph.ops.elementwise import exp, float_inputs
+from symgraph.ops.elementwise import float_inputs
+from symgraph.ops.functions import exp
 from symgraph.ops.reduce import _batch_reduction, restore_reduced, sum as reduce_sum
 
 
