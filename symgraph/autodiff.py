@@ -22,7 +22,7 @@ from symgraph.graph import Node, ShapeError, SymgraphError, ancestors, derivativ
 from symgraph.ops import add, broadcast_to, cast, const, reshape, stack, sum_to, zeros_like
 from symgraph.ops.core import describe, placeholder
 from symgraph.ops.reduce import sum as reduce_sum
-from symgraph.vmap import vectorize
+from symgraph.batching import vectorize
 
 Wrt = Node | Sequence[Node]
 

@@ -6,22 +6,34 @@ never recurse: they sort by id. Nodes are *interned*: asking for a node with the
 inputs and attributes returns the existing one, so equal subexpressions are one node and
 ``grad`` reuses forward nodes (Goodfellow et al., Fig. 6.10).
 
-Imports: the standard library and NumPy only. The operator methods of :class:`Node`
+Imports: the standard library, NumPy, ``symgraph.errors`` and ``symgraph.context`` (whose
+build-context helpers it re-exports to the node makers). The operator methods of :class:`Node`
 (``+``, ``@``, ``x[0]``...) call the op constructors through ``_OPS``, which
 ``symgraph.ops`` fills in when it is imported (so this module does not import ops).
 """
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
-import gc
 import itertools
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+
+from symgraph.context import (  # noqa: F401 - re-exported: the build context of node makers
+    BUILD_CONTEXT,
+    SCOPE,
+    build_context,
+    derivative_context,
+    gc_paused,
+    name_scope,
+    user_context,
+)
+from symgraph.errors import MissingFeedError, ShapeError, SymgraphError
+
+_scope = SCOPE  # TODO(issue 13): rewrite.py still reads graph._scope; remove with it
 
 __all__ = [
     "SymgraphError",
@@ -35,33 +47,6 @@ __all__ = [
 ]
 
 
-class SymgraphError(Exception):
-    """Every mistake a user can make raises this (or a subclass).
-
-    >>> import symgraph as sg
-    >>> issubclass(sg.ShapeError, sg.SymgraphError)
-    True
-    """
-
-
-class ShapeError(SymgraphError, ValueError):
-    """Shapes that do not fit: found while building, or when a feed is checked."""
-
-
-class MissingFeedError(SymgraphError, KeyError):
-    """An input needed by the requested outputs was not fed.
-
-    ``missing`` lists every such input node.
-    """
-
-    def __init__(self, message: str, missing: Sequence[Node] = ()):
-        super().__init__(message)
-        self.missing = tuple(missing)
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0])
-
-
 class _ImmutableError(SymgraphError, AttributeError):
     """Setting an attribute of a node (an AttributeError too, as Python users expect)."""
 
@@ -70,27 +55,9 @@ class _ImmutableError(SymgraphError, AttributeError):
 _OPS: Any = None
 
 
-class _BuildContext:
-    """What nodes built right now are: user nodes (order 0) or part of a ``grad`` call."""
-
-    __slots__ = ("order", "grad_call", "grad_of", "simplify")
-
-    def __init__(self, order: int = 0, grad_call: int | None = None):
-        self.order = order
-        self.grad_call = grad_call
-        self.grad_of: Node | None = None
-        # Inside a derivative builder, trivial identities (x*1, x+0) are not materialised.
-        self.simplify = grad_call is not None
-
-
-_USER_CONTEXT = _BuildContext()
-_build_context: contextvars.ContextVar[_BuildContext] = contextvars.ContextVar(
-    "symgraph_build_context", default=_USER_CONTEXT
-)
 _default_graph: contextvars.ContextVar[Graph | None] = contextvars.ContextVar(
     "symgraph_default_graph", default=None
 )
-_scope: contextvars.ContextVar[str] = contextvars.ContextVar("symgraph_scope", default="")
 # The tokens of the ``with graph:`` blocks open in this context, innermost last.
 _scope_tokens: contextvars.ContextVar[tuple[tuple[Graph, contextvars.Token], ...]] = contextvars.ContextVar(
     "symgraph_graph_tokens", default=()
@@ -118,33 +85,6 @@ def get_default_graph() -> Graph:
         if _root_graph is None:
             _root_graph = Graph()
         return _root_graph
-
-
-@contextlib.contextmanager
-def name_scope(name: str) -> Iterator[str]:
-    """Nodes built inside carry the scope (``"layer1"``, nested ``"net/layer1"``).
-
-    The renderer draws each scope as a cluster.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    ...     with sg.name_scope("layer1"):
-    ...         h = sg.tanh(x)
-    >>> h.scope
-    'layer1'
-    """
-    if not isinstance(name, str) or not name or "/" in name:
-        raise SymgraphError(
-            f"name_scope needs a non-empty name without '/', got {name!r}; nest scopes instead"
-        )
-    outer = _scope.get()
-    full = f"{outer}/{name}" if outer else name
-    token = _scope.set(full)
-    try:
-        yield full
-    finally:
-        _scope.reset(token)
 
 
 class _NodeFields:
@@ -424,7 +364,7 @@ class Graph:
         order 3 otherwise, and every later first derivative that shares it would be drawn
         as a third derivative: orders would depend on the graph's history.
         """
-        order = _build_context.get().order
+        order = BUILD_CONTEXT.get().order
         if order < node.order:
             with self._lock:
                 if order < node.order:
@@ -452,7 +392,7 @@ class Graph:
         A ``findable`` name can be used to feed the node by name; internal placeholders
         are not findable, so they never clash with a user's names.
         """
-        ctx = _build_context.get()
+        ctx = BUILD_CONTEXT.get()
         lock = self._lock
         lock.acquire()  # not ``with``: acquire/release is 2.5x cheaper, once per node
         try:
@@ -473,7 +413,7 @@ class Graph:
             node.order = ctx.order
             node.id = len(self._nodes)
             node.graph = self
-            node.scope = _scope.get()
+            node.scope = SCOPE.get()
             node.grad_call = ctx.grad_call
             node.grad_of = ctx.grad_of
             node.__class__ = Node
@@ -567,72 +507,3 @@ def _by_id(node: Node) -> int:
     return node.id
 
 
-def build_context() -> _BuildContext:
-    """The current build context (internal: used by op constructors and autodiff)."""
-    return _build_context.get()
-
-
-@contextlib.contextmanager
-def derivative_context(order: int, grad_call: int) -> Iterator[_BuildContext]:
-    """Nodes built inside are derivative nodes of ``order`` made by ``grad_call``
-    (with the garbage collector paused: a derivative is built in one big batch)."""
-    ctx = _BuildContext(order, grad_call)
-    token = _build_context.set(ctx)
-    try:
-        with gc_paused():
-            yield ctx
-    finally:
-        _build_context.reset(token)
-
-
-_gc_lock = threading.Lock()
-_gc_pauses = 0  # how many threads are inside gc_paused()
-_gc_resume = False  # whether the collector was on when the first of them entered
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a big batch of nodes is built or run.
-
-    Every node built is alive (its graph holds it), so the collections that the many new
-    objects trigger find nothing and only cost time: about half the time of building a
-    node on a 10^5-node ``grad``. The collector is resumed when the last thread leaves, and
-    is left off if the user had turned it off.
-
-    Before it resumes, the objects made meanwhile are moved to the oldest generation (a
-    ``gc.freeze()``/``gc.unfreeze()`` pair, which splices lists: O(1)). Otherwise the first
-    young collection after resuming would walk every one of them, all alive: 0.2 s after
-    a 10^5-node ``grad``. Garbage cycles among them wait for the next full collection.
-    This is skipped if the program uses ``gc.freeze`` itself.
-
-    >>> import gc
-    >>> with gc_paused():
-    ...     gc.isenabled()
-    False
-    """
-    global _gc_pauses, _gc_resume
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_resume = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_resume:
-                if gc.get_freeze_count() == 0:
-                    gc.freeze()
-                    gc.unfreeze()
-                gc.enable()
-
-
-@contextlib.contextmanager
-def user_context() -> Iterator[None]:
-    """Nodes built inside are plain user nodes (order 0), even within a ``grad``."""
-    token = _build_context.set(_USER_CONTEXT)
-    try:
-        yield
-    finally:
-        _build_context.reset(token)

@@ -66,7 +66,7 @@ class Op:
     - ``jvp``: the same for forward mode, ``rule(t, out) -> Node | None``.
     - ``infix``/``prec``: how ``str`` prints it (``None``: as a call ``label(args)``).
     - ``cases``: test cases (see :class:`Case`); the registry test runs every one.
-    - ``batch``: the vmap rule, ``batch(node, args, batched)`` (see ``symgraph.vmap``).
+    - ``batch``: the vmap rule, ``batch(node, args, batched)`` (see ``symgraph.batching``).
 
     - ``array_api``, ``latex``/``latex_atom``, ``parse``: how backends, LaTeX and the
       ``symgraph diff`` language name the op (see the fields below).

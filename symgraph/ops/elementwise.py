@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.graph import Node, SymgraphError, _build_context
+from symgraph.graph import BUILD_CONTEXT, Node, SymgraphError
 from symgraph.ops.core import (
     FLOAT64,
     Case,
@@ -57,7 +57,7 @@ def apply(op: Op, *args: ArrayLike) -> Node:
         if type(n) is not Node or n.dtype is not FLOAT64:
             inputs = float_inputs(op, operands(args, op.name))
             break
-    if _build_context.get().simplify:  # in_derivative(), inlined: runs for every node
+    if BUILD_CONTEXT.get().simplify:  # in_derivative(), inlined: runs for every node
         for n in inputs:
             if n.op == "const":  # identities and folding need a constant operand
                 return _simplified(op, inputs)
