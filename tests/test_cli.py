@@ -1,5 +1,6 @@
 """The expression parser (symgraph/parse.py) and the ``symgraph`` command (symgraph/cli.py)."""
 
+import json
 import math
 import os
 import re
@@ -8,6 +9,7 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
 import symgraph as sg
@@ -231,6 +233,18 @@ BAD_COMMANDS = [
     (["frobnicate"], "invalid choice"),
     ([], "required: COMMAND"),
     (["diff", "@/nonexistent-file", "--wrt", "x"], "cannot read the expression"),
+    (["diff", "x", "--wrt", "x", "--at", "x=[1,,2]"], "is not a number or a list of numbers"),
+    (["diff", "x", "--wrt", "x", "--at", "x=[1,2]3"], "is not a number or a list of numbers"),
+    (["diff", "x", "--wrt", "x", "--at", "x=[1,2,]"], "is not a number or a list of numbers"),
+    (["diff", "x", "--wrt", "x", "--at", "x=[1 2]"], "is not a number or a list of numbers"),
+    (["diff", "x", "--wrt", "x", "--at", "x=[1,two]"], "is not a number or a list of numbers"),
+    (["diff", "x", "--wrt", "x", "--at", "x=[1,2"], "'[' is never closed"),
+    (["diff", "x", "--wrt", "x", "--at", "x=1]"], "closes no '['"),
+    (["diff", "x", "--wrt", "x", "--at", "x=[[1,2],[3]]"], "not a rectangular array"),
+    (["diff", "x", "--wrt", "x", "--at", "x=" + "[" * 40 + "1" + "]" * 40], "nested more than"),
+    (["diff", "x", "--wrt", "x", "--order", "6", "--at", "x=[" + ",".join(["1"] * 20) + "]"],
+     "up to order 4 hold 3368400 numbers, more than 1000000"),
+    (["diff", "x", "--wrt", "a,b,c,d,e1", "--order", "4"], "more than 512"),
 ]
 
 
@@ -272,6 +286,86 @@ def test_a_missing_renderer_option_degrades_with_a_warning(capsys, monkeypatch, 
                        "--svg", str(tmp_path / "a.svg"))
     assert code == 0 and calls == [(str(tmp_path / "a.svg"), {"x": 1.0})]
     assert err.startswith("symgraph: warning: sg.to_svg has no 'max_nodes' option")
+
+
+# --- issue 18: --version, demo --help, pi and e, vectors in --at, every order up to K -------
+
+
+def arrays(out: str) -> dict[str, np.ndarray]:
+    """The values after ``at ...:``, each ``label = number`` or a (multi-line) array."""
+    after = out.split("\nat ", 1)[1].split("\n", 1)[1]
+    blocks = re.findall(r"^  (\S.*?) = (.*?)(?=^  \S|\Z)", after, re.M | re.S)
+    return {label: np.array(read_array(text)) for label, text in blocks}
+
+
+def read_array(text: str):
+    """A printed NumPy array read back as JSON ("1." becomes 1.0)."""
+    return json.loads(re.sub(r"(\d)\.(?!\d)", r"\1.0", text.replace("\n", " ")))
+
+
+def test_version_prints_the_package_version(capsys):
+    code, out, err = run(capsys, "--version")
+    assert (code, out, err) == (0, f"symgraph {sg.__version__}\n", "")
+
+
+def test_demo_help_says_where_the_pictures_go(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")  # no wrapping inside the path
+    code, out, err = run(capsys, "demo", "--help")
+    assert code == 0 and err == ""
+    assert os.path.abspath("demo-output") in out and "--out DIR" in out
+    assert "chain_fig6_10.svg" in out
+
+
+def test_order_k_prints_every_order_up_to_k(capsys):
+    code, out, err = run(capsys, "diff", "x**3", "--wrt", "x", "--order", "3", "--at", "x=2")
+    assert code == 0 and err == ""
+    assert [line.split(" = ")[0] for line in out.split("\nat ")[0].splitlines()] == [
+        "f", "df/dx", "d^2f/dx^2", "d^3f/dx^3"]
+    assert out.splitlines()[1] == "df/dx = 3*x**2"
+    assert values(out) == {"f": 8.0, "df/dx": 12.0, "d^2f/dx^2": 12.0, "d^3f/dx^3": 6.0}
+    code, out, _ = run(capsys, "diff", "x**2*y", "--wrt", "x,y", "--order", "2",
+                       "--at", "x=3,y=5")
+    assert values(out) == {"f": 45.0, "df/dx": 30.0, "df/dy": 9.0, "d^2f/dx^2": 10.0,
+                           "d^2f/dx dy": 6.0, "d^2f/dy dx": 6.0, "d^2f/dy^2": 0.0}
+
+
+def test_pi_and_e_are_constants(capsys):
+    code, out, err = run(capsys, "diff", "sin(pi*x) + e**x", "--wrt", "x", "--order", "2",
+                         "--at", "x=0.25")
+    assert code == 0 and err == ""
+    assert out.splitlines()[0] == "f = sin(pi*x) + e**x"
+    got, p, s = values(out), math.pi, 0.25
+    assert got["f"] == pytest.approx(math.sin(p * s) + math.exp(s), rel=1e-5)
+    assert got["df/dx"] == pytest.approx(p * math.cos(p * s) + math.exp(s), rel=1e-5)
+    assert got["d^2f/dx^2"] == pytest.approx(-p * p * math.sin(p * s) + math.exp(s), rel=1e-5)
+    assert "at x=0.25:" in out  # pi and e need no value
+    for argv in (["--wrt", "pi"], ["--wrt", "x", "--at", "x=1,e=2"]):
+        code, _, err = run(capsys, "diff", "pi*x", *argv)
+        assert code == 2 and "the constant" in err and err.count("\n") == 1
+
+
+def test_a_list_in_at_makes_a_vector_input(capsys):
+    code, out, err = run(capsys, "diff", "x*x*y", "--wrt", "x,y", "--at", "x=[1, 2],y=3")
+    assert code == 0 and err == ""
+    got = arrays(out)
+    assert got["f"].tolist() == [3.0, 12.0]
+    assert got["df/dx"].tolist() == [[6.0, 0.0], [0.0, 12.0]]  # the Jacobian 2xy on its diagonal
+    assert got["df/dy"].tolist() == [1.0, 4.0]
+    assert "at x=[1., 2.], y=3:" in out
+
+
+def test_second_derivative_of_a_vector_is_the_full_tensor(capsys):
+    x0 = np.array([[0.5, 1.0], [-2.0, 3.0]])
+    code, out, _ = run(capsys, "diff", "sin(x)", "--wrt", "x", "--order", "2",
+                       "--at", "x=[[0.5, 1], [-2, 3]]")
+    assert code == 0
+    got = arrays(out)
+    eye = np.eye(4).reshape(2, 2, 2, 2)
+    np.testing.assert_allclose(got["df/dx"], np.cos(x0)[:, :, None, None] * eye, atol=1e-6)
+    second = np.einsum("ij,ijkl,ijmn->ijklmn", -np.sin(x0), eye, eye)
+    assert got["d^2f/dx^2"].shape == (2, 2, 2, 2, 2, 2)
+    np.testing.assert_allclose(got["d^2f/dx^2"], second, atol=1e-6)
+    assert not re.search(r"-0\.0*(?![0-9])", out)  # zeros off the diagonal print unsigned
 
 
 # --- the command, as a program (each run costs an import: keep them few) ------------------

@@ -474,3 +474,25 @@ def test_unknown_user_op_then_declared(graph, tmp_path):
         sg.load(bad)
     (d,) = sg.load(path)
     assert float(sg.evaluate(d, {"x": 2.0})) == 12.0
+
+
+# --- layout (issue 13) --------------------------------------------------------------------
+
+
+def test_io_and_the_cli_name_no_op_by_a_string():
+    """io/ and cli.py compare op records (``node.opdef is VAR``) instead of op names; the
+    file format still stores names (data), and the old module paths are gone."""
+    import ast
+    import importlib.util
+    import pathlib
+
+    root = pathlib.Path(sg.__file__).parent
+    found = []
+    for path in [*sorted((root / "io").glob("*.py")), root / "cli.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and node.value in sg.OPS:
+                found.append(f"{path.name}:{node.lineno}: {node.value!r}")
+    assert found == []
+    assert importlib.util.find_spec("symgraph.export") is None
+    assert importlib.util.find_spec("symgraph.loadcheck") is None
+
