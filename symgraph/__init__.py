@@ -15,7 +15,6 @@ the same graph as more nodes; ``sg.evaluate`` computes any of them from numeric 
 from symgraph.autodiff import grad, hessian, hvp, jacobian, jvp
 from symgraph.codegen import CompiledFunction, compile
 from symgraph.engine import evaluate
-from symgraph.formula import formula
 from symgraph.graph import (
     Graph,
     MissingFeedError,
@@ -77,9 +76,10 @@ from symgraph.ops import (
     where,
     zeros_like,
 )
-from symgraph.printing import debugprint, latex, pprint, stats
-from symgraph.render import to_dot, to_svg
 from symgraph.rewrite import simplify
+# After rewrite, which still imports the old path symgraph.formula: loading that module
+# binds the package attribute sg.formula, which this line then sets back to the function.
+from symgraph.display import debugprint, formula, latex, pprint, stats, to_dot, to_svg
 from symgraph.testing import GradCheck, check_grad
 
 __version__ = "0.1.0"

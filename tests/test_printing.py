@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import symgraph as sg
-from symgraph.printing import _shape_text, format_value
+from symgraph.display.text import format_value, shape_text
 
 
 def _neuron():
@@ -260,4 +260,4 @@ def test_format_value():
     assert format_value(np.array([np.nan] * 3 + [1.0, 2.0, 7.5, -1.0])) == "(7,) -1..7.5, nan"
     assert format_value(np.full(8, np.nan)) == "(8,) nan"
     assert format_value(np.zeros((0, 3))) == "(0, 3) empty"
-    assert _shape_text((3,)) == "(3,)" and _shape_text((None, 2)) == "(?, 2)"
+    assert shape_text((3,)) == "(3,)" and shape_text((None, 2)) == "(?, 2)"

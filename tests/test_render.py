@@ -1,4 +1,4 @@
-"""Pictures: sg.to_dot / sg.to_svg (symgraph/render.py).
+"""Pictures: sg.to_dot / sg.to_svg (symgraph/display/dot.py, scene.py, style.py).
 
 SVG is parsed as XML and checked node by node (title ``n<id>``, fill colour, text);
 DOT source is checked as text. Numbers shown on nodes are cross-checked against
@@ -16,8 +16,8 @@ import pytest
 
 import symgraph as sg
 from chains import nested
-from symgraph import render
-from symgraph.printing import format_value
+from symgraph.display import dot, scene, style
+from symgraph.display import format_value
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -72,9 +72,9 @@ def test_fig610_svg_nodes_coloured_by_order_and_shared_nodes_drawn_once():
     drawn = {k: v for k, v in nodes.items() if re.fullmatch(r"n\d+", k)}
     assert set(drawn) == {f"n{n.id}" for n in wanted}  # each node once, nothing else
     for n in wanted:
-        assert fill(drawn[f"n{n.id}"]) == render.order_colours(n.order)[0]
+        assert fill(drawn[f"n{n.id}"]) == style.order_colours(n.order)[0]
     assert {n.order for n in wanted} == {0, 1, 2}
-    assert len({render.order_colours(k)[0] for k in (0, 1, 2)}) == 3
+    assert len({style.order_colours(k)[0] for k in (0, 1, 2)}) == 3
     # The three forward f nodes are drawn once and reused by both derivatives; short
     # formulas name the node, longer ones fall back to the op.
     x = w.graph.nodes[w.id + 1]
@@ -92,7 +92,7 @@ def test_fig610_svg_nodes_coloured_by_order_and_shared_nodes_drawn_once():
     assert legend == ["legend", "order 0: your graph", "order 1: 1st derivative",
                       "order 2: 2nd derivative"]
     cells = [e.get("fill") for e in nodes["legend"].iter(f"{SVG}polygon")]
-    assert [render.order_colours(k)[0] for k in (0, 1, 2)] == [c for c in cells if c != "none"
+    assert [style.order_colours(k)[0] for k in (0, 1, 2)] == [c for c in cells if c != "none"
                                                                 and c != "white"][-3:]
 
 
@@ -163,10 +163,10 @@ def test_cs231n_circuit_shows_values_and_gradients_from_symgraph_grad():
     before = len(g.nodes)
     feeds = {w: [2, -3, -3], x: [-1, -2]}
     svg = sg.to_svg(y, feeds=feeds, grads_of=y)
-    assert len(g.nodes) > before  # the gradients were built as graph nodes...
+    assert len(g.nodes) == before  # drawing is pure: the gradients come from a scratch copy
     nodes = svg_nodes(svg)
     drawn = {k for k in nodes if re.fullmatch(r"n\d+", k)}
-    assert drawn == {f"n{n.id}" for n in forward}  # ...but only the forward graph is drawn
+    assert drawn == {f"n{n.id}" for n in forward}
     shown = {k: texts(nodes[k]) for k in drawn}
     assert shown[f"n{w.id}"][-2:] == ["= [2, -3, -3]", "grad [-0.1966, -0.3932, 0.1966]"]
     assert shown[f"n{x.id}"][-2:] == ["= [-1, -2]", "grad [0.3932, -0.5898]"]
@@ -185,9 +185,8 @@ def test_cs231n_circuit_shows_values_and_gradients_from_symgraph_grad():
     assert shown[f"n{w0x0.id}"][0] == "w[0]*x[0]" and shown[f"n{w0.id}"][0] == "w[0]"
     assert shown[f"n{s.inputs[0].id}"][0] == "w[0]*x[0] + w[1]*x[1]"
     assert shown[f"n{s.id}"][0] == "+"  # "w[0]*x[0] + w[1]*x[1] + w[2]" is 28 characters
-    grown = len(g.nodes)
     assert sg.to_svg(y, feeds=feeds, grads_of=y) == svg
-    assert len(g.nodes) == grown  # drawing again reuses the (interned) gradient nodes
+    assert len(g.nodes) == before
 
 
 def test_gradient_annotations_match_finite_differences():
@@ -234,7 +233,7 @@ def test_scopes_are_clusters_and_derivatives_sit_with_their_layer():
     ids = [int(i) for i in re.findall(r"\tn(\d+) \[", layer1)]
     nodes = {n.id: n for n in sg.ancestors(outs)}
     assert {nodes[i].order for i in ids} == {0, 1}  # forward and backward of the layer
-    scopes = render._scopes(sg.ancestors(outs))
+    scopes = scene.scopes(sg.ancestors(outs))
     assert all(scopes[i] == "layer1" for i in ids)
 
 
@@ -261,7 +260,7 @@ def test_collapse_draws_one_box_per_scope_and_order():
         ("layer1", ""), ("layer1", ", order 1"), ("layer2", ""), ("layer2", ", order 1"),
         ("loss", ""), ("loss", ", order 1")]
     nodes = sg.ancestors(outs)
-    scopes = render._scopes(nodes)
+    scopes = scene.scopes(nodes)
     for scope, count, order in boxes:
         k = 1 if order else 0
         assert int(count) == sum(scopes[n.id] == scope and n.order == k for n in nodes)
@@ -304,7 +303,7 @@ def test_big_graphs_draw_fast():
     start = time.perf_counter()
     svg = sg.to_svg(outs, timeout=60)
     assert time.perf_counter() - start < 20.0  # ~0.6 s measured (500 nodes, fast layout)
-    assert f"{render.MAX_NODES} of" in svg
+    assert f"{dot.MAX_NODES} of" in svg
     assert "mclimit" in sg.to_dot(outs).source
 
 

@@ -314,7 +314,7 @@ def _getitem_latex(node: Node) -> str:
 
 
 GETITEM = register(Op(
-    name="getitem", latex=_getitem_latex,
+    name="getitem", latex=_getitem_latex, latex_atom=True,
     impl=lambda x, *, index: x[numpy_index(index)],
     shape=_getitem_shape, dtype=first_dtype,
     vjp=(lambda g, out: scatter(g, out.attrs["index"], out.inputs[0]),),

@@ -1,11 +1,13 @@
 """Infix text of a node: ``sigmoid(w[0]*x[0] + w[1]*x[1] + w[2])``.
 
-Owns: ``str``/``repr`` of nodes. Minimal parentheses from each op's precedence; shared
-subexpressions are printed where they are used (``sg.pprint`` names them once instead).
-Iterative, and bounded: a node deeper than ``max_depth`` prints as ``…``, so the text of
-a node at the end of a 100,000-node chain is short and instant.
+Owns: ``str``/``repr`` of nodes (``sg.formula``), minimal parentheses from each op's
+``prec``, the text of shown attributes (``attr_text``), ``printable`` (how every view shows a
+name) and ``bottom_up`` (the bounded walk the text views share). Shared subexpressions are
+printed where they are used (``sg.pprint`` names them once instead). Iterative and bounded:
+a node deeper than ``max_depth`` prints as ``…``, so the text of a node at the end of a
+100,000-node chain is short and instant.
 
-Imports: ``symgraph.graph`` and ``symgraph.ops.core`` (for constant labels).
+Imports: ``symgraph.graph`` and ``symgraph.ops`` (op records, constant labels, index text).
 """
 
 from __future__ import annotations
@@ -13,16 +15,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from symgraph.graph import Node, SymgraphError
-from symgraph.ops.core import const_label
+from symgraph.ops.core import CONST, VAR, const_label
+from symgraph.ops.shape import GETITEM, format_index
 
 ATOM = 100
 MAX_DEPTH = 40
 MAX_CHARS = 2000
+# How tightly a leading minus binds (the prec of negative): a negative constant ``-3`` too.
+PREFIX = 30
 
 
-def _attr_text(node: Node) -> str:
-    from symgraph.ops.shape import format_index
-
+def attr_text(node: Node) -> str:
+    """The attributes ``node`` shows, as ``, axis=0`` (those at their default left out)."""
     parts = []
     for key in node.opdef.show_attrs:
         value = node.attrs.get(key)
@@ -60,38 +64,38 @@ def _escaped(c: str) -> str:
         f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
 
 
-def _prec(node: Node) -> int:
-    if node.op == "const" and not node.name and node.attrs["value"].ndim == 0:
-        return 30 if node.attrs["value"][()] < 0 else ATOM  # -3 binds like unary minus
-    return node.opdef.prec if node.opdef.infix or node.op == "getitem" else ATOM
+def prec(node: Node) -> int:
+    """How tightly ``node``'s text binds: its op's ``prec`` (``ATOM`` for calls and inputs)."""
+    if node.opdef is CONST and not node.name and node.attrs["value"].ndim == 0:
+        return PREFIX if node.attrs["value"][()] < 0 else ATOM  # -3 binds like unary minus
+    return node.opdef.prec
 
 
 def _wrap(text: str, inner: int, needed: int, strict: bool = False) -> str:
     return f"({text})" if inner < needed or (strict and inner == needed) else text
 
 
-def _render(node: Node, args: list[str]) -> str:
+def render(node: Node, args: list[str]) -> str:
+    """The text of ``node`` given the texts of its inputs (``args``)."""
     op = node.opdef
-    if node.op == "var":
+    if op is VAR:
         return printable(node.name)
-    if node.op == "const":
+    if op is CONST:
         return printable(const_label(node))  # a named constant shows its name
-    if node.op == "getitem":
-        from symgraph.ops.shape import format_index
-
-        return _wrap(args[0], _prec(node.inputs[0]), op.prec) + format_index(node.attrs["index"])
+    if op is GETITEM:
+        return _wrap(args[0], prec(node.inputs[0]), op.prec) + format_index(node.attrs["index"])
     if op.infix and len(args) == 1:  # prefix minus
-        return op.infix + _wrap(args[0], _prec(node.inputs[0]), op.prec, strict=True)
+        return op.infix + _wrap(args[0], prec(node.inputs[0]), op.prec, strict=True)
     if op.infix and len(args) == 2:
         a, b = node.inputs
         right_assoc = op.infix == "**"
-        left = _wrap(args[0], _prec(a), op.prec, strict=right_assoc)
-        right = _wrap(args[1], _prec(b), op.prec, strict=not right_assoc and op.infix in "-/@")
+        left = _wrap(args[0], prec(a), op.prec, strict=right_assoc)
+        right = _wrap(args[1], prec(b), op.prec, strict=not right_assoc and op.infix in "-/@")
         # Tight products (w[0]*x[0]) and spaced sums, as in the CS231n notes.
         sep = op.infix if op.infix in ("*", "/", "**") else f" {op.infix} "
         return left + sep + right
     label = op.label or op.name
-    return f"{label}({', '.join(args)}{_attr_text(node)})"
+    return f"{label}({', '.join(args)}{attr_text(node)})"
 
 
 def formula(node: Node, max_depth: int = MAX_DEPTH, max_chars: int = MAX_CHARS) -> str:
@@ -107,11 +111,11 @@ def formula(node: Node, max_depth: int = MAX_DEPTH, max_chars: int = MAX_CHARS) 
     if not isinstance(node, Node):
         raise SymgraphError(f"sg.formula needs a symgraph node, got {type(node).__name__}")
 
-    def render(n: Node, args: list[str]) -> str:
-        s = _render(n, args)
+    def capped(n: Node, args: list[str]) -> str:
+        s = render(n, args)
         return s if len(s) <= max_chars else s[: max_chars - 1] + "…"
 
-    return bottom_up(node, max_depth, render, "…")
+    return bottom_up(node, max_depth, capped, "…")
 
 
 def bottom_up(node: Node, max_depth: int, render: Callable[[Node, list[str]], str],

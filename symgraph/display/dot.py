@@ -1,32 +1,28 @@
 """Pictures of graphs: DOT (``to_dot``) and SVG (``to_svg``) of the outputs' ancestors.
 
-Owns: how a node looks (label, colour by derivative order, shape), edges in argument
-order, clusters for name scopes (and collapsing them), the cap on big graphs, and running
-Graphviz's ``dot``. Drawing is a pure function of the nodes: the only numbers it shows
-come from one ``sg.evaluate`` call on the feeds it is given (and, with ``grads_of``, from
-``sg.grad`` with respect to the drawn nodes, evaluated in that same call).
+Owns: the picture as a whole: clusters for name scopes (and collapsing them), edges in
+argument order, provenance edges, the legend, the cap on big graphs and the cheaper layout
+settings above ``FAST_LAYOUT`` nodes, and running Graphviz's ``dot``. How a node looks is
+``symgraph.display.style``; which nodes, clusters and numbers are shown is
+``symgraph.display.scene``. Drawing is pure: it appends no node to the user's graph.
 
-Colour legend (fill / border; light fills with dark borders print well in colour and
-grey): order 0, the user's graph, blue; order 1, red; order 2, green; order 3, purple;
-order 4, yellow; higher orders grey. Inputs are rounded boxes, constants plain boxes
-(their label is their value), operations ellipses showing their formula while it is short
-(``w0*x0``, ``cos(sin(w))``) and their op symbol otherwise; outputs have a double border
-and, when there are several, the tag ``out0``, ``out1``... that ``sg.pprint`` gives
-them. Edges carry their argument position for non-commutative ops; inputs that only lend
-a shape are dotted; optional dashed provenance edges go from a derivative node to the
-forward node it differentiates.
+Inputs are rounded boxes, constants plain boxes (their label is their value), operations
+ellipses showing their formula while it is short (``w0*x0``, ``cos(sin(w))``) and their op
+symbol otherwise; outputs have a double border and, when there are several, the tag
+``out0``, ``out1``... that ``sg.pprint`` gives them. Edges carry their argument position
+for non-commutative ops; inputs that only lend a shape are dotted; optional dashed
+provenance edges go from a derivative node to the forward node it differentiates.
 
 DOT node names are ``n<id>``, so the same graph gives byte-identical DOT. Big graphs are
 capped (``max_nodes``), because Graphviz's layout time grows about quadratically on
 derivative graphs; the picture says when the cap was hit.
 
-Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.formula``, ``symgraph.printing``,
-``symgraph.autodiff`` and ``symgraph.engine`` (for ``grads_of`` and ``feeds``), graphviz.
+Imports: ``symgraph.graph``, ``symgraph.engine`` (output checks), ``symgraph.display``'s
+other modules, graphviz.
 """
 
 from __future__ import annotations
 
-import html
 import os
 import re
 import subprocess
@@ -35,12 +31,19 @@ from typing import Any
 
 import graphviz
 
-from symgraph.autodiff import grad
-from symgraph.engine import _outputs, evaluate
-from symgraph.formula import _attr_text, _render, printable
-from symgraph.graph import Node, SymgraphError, ancestors
-from symgraph.ops.core import const_label
-from symgraph.printing import _shape_text, format_value
+from symgraph.display.scene import annotations, scopes, select, short_formulas
+from symgraph.display.style import (
+    GRAD_COLOUR,
+    edge_attrs,
+    esc,
+    label,
+    node_attrs,
+    order_colours,
+    order_name,
+    plain,
+)
+from symgraph.engine import _outputs
+from symgraph.graph import Node, SymgraphError
 
 Outputs = Node | Sequence[Node]
 
@@ -48,25 +51,10 @@ Outputs = Node | Sequence[Node]
 # skip many ranks, and each skipped rank is a virtual node): 500 nodes take a few seconds.
 MAX_NODES = 500
 # Above this many drawn nodes, cheaper layout settings: few crossing-minimisation and
-# network-simplex passes, straight edges. Measured ~10x faster at 500 nodes.
+# network-simplex passes, straight edges.
 FAST_LAYOUT = 150
 _FAST = {"mclimit": "0.05", "nslimit": "0.02", "nslimit1": "0.02", "splines": "line"}
-# (fill, border) per derivative order; ColorBrewer RdBu/PRGn ends: distinct in print.
-PALETTE = (
-    ("#dbe9f6", "#2166ac"),
-    ("#fddbc7", "#b2182b"),
-    ("#d9f0d3", "#1b7837"),
-    ("#e7d4e8", "#762a83"),
-    ("#fff2ae", "#8c6d1f"),
-    ("#e0e0e0", "#404040"),
-)
-GRAD_COLOUR = "#b2182b"
 _NODE_LINE = re.compile(r"\t+[ns]\d+ \[")
-COMMUTATIVE = frozenset({"add", "multiply", "maximum", "minimum", "not_equal"})
-_SYMBOLS = {"negative": "neg"}
-# A node whose infix formula is at most this long shows it (``w0*x0``, ``cos(sin(w))``)
-# instead of its op symbol: a learner sees which subexpression each node computes.
-SHORT_FORMULA = 24
 # The legend names grads_of's y by its formula up to this length, else by op and id.
 _LEGEND_FORMULA = 40
 _INSTALL = (
@@ -74,236 +62,6 @@ _INSTALL = (
     "'sudo apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) "
     "or 'make setup', or use sg.to_dot(...) for the DOT source"
 )
-
-
-def order_colours(order: int) -> tuple[str, str]:
-    """(fill, border) colours of nodes of a derivative order.
-
-    >>> order_colours(0), order_colours(1)
-    (('#dbe9f6', '#2166ac'), ('#fddbc7', '#b2182b'))
-    """
-    return PALETTE[min(order, len(PALETTE) - 1)]
-
-
-def _order_name(order: int) -> str:
-    if order == 0:
-        return "order 0: your graph"
-    suffix = {1: "st", 2: "nd", 3: "rd"}.get(order, "th")
-    return f"order {order}: {order}{suffix} derivative"
-
-
-# --- what to draw ----------------------------------------------------------------------------
-
-
-def _select(outs: list[Node], max_nodes: int) -> tuple[list[Node], int]:
-    """The nodes to draw (at most ``max_nodes``, the nearest the outputs) and the total."""
-    every = ancestors(outs)
-    if len(every) <= max_nodes:
-        return every, len(every)
-    chosen: dict[int, Node] = {}
-    frontier = list(dict.fromkeys(outs))
-    while frontier and len(chosen) < max_nodes:  # breadth-first from the outputs
-        nxt = []
-        for n in frontier:
-            if len(chosen) >= max_nodes:
-                break
-            if n.id not in chosen:
-                chosen[n.id] = n
-                nxt.extend(i for i in n.inputs if i.id not in chosen)
-        frontier = nxt
-    return [chosen[i] for i in sorted(chosen)], len(every)
-
-
-def _annotations(drawn: list[Node], feeds: Any, grads_of: Any) -> tuple[dict, dict]:
-    """Value text and gradient text per drawn node id, from one ``evaluate`` call."""
-    if feeds is None:
-        if grads_of is not None:
-            raise SymgraphError(
-                "sg.to_dot: grads_of needs feeds, since gradients are shown as numbers; "
-                "pass feeds={input: value, ...}"
-            )
-        return {}, {}
-    if not isinstance(feeds, Mapping):
-        raise SymgraphError(f"sg.to_dot: feeds must be a dict, got {type(feeds).__name__}")
-    forward: list[Node] = []
-    grads: list[Node] = []
-    if grads_of is not None:
-        y = _check_grads_of(grads_of, drawn[0].graph)
-        below = {n.id for n in ancestors([y])}
-        forward = [n for n in drawn if n.id in below and n.dtype.kind == "f"]
-        if forward:
-            grads = grad(y, forward)  # appended to the graph, but never drawn
-    values = evaluate(drawn + grads, feeds)
-    shown = {n.id: format_value(v) for n, v in zip(drawn, values)}
-    shown_grads = {n.id: format_value(v) for n, v in zip(forward, values[len(drawn):])}
-    return shown, shown_grads
-
-
-def _check_grads_of(y: Any, graph: Any) -> Node:
-    if not isinstance(y, Node):
-        raise SymgraphError(f"sg.to_dot: grads_of must be a symgraph node, got {type(y).__name__}")
-    if y.graph is not graph:
-        raise SymgraphError("sg.to_dot: grads_of is a node of another graph than the outputs")
-    if y.shape != () or y.dtype.kind != "f":
-        raise SymgraphError(
-            f"sg.to_dot: grads_of must be a float scalar node (shape ()), but {y.op} node "
-            f"#{y.id} has shape {y.shape} and dtype {y.dtype}; pass e.g. the loss, or y.sum()"
-        )
-    return y
-
-
-def _scopes(drawn: list[Node]) -> dict[int, str]:
-    """The scope (cluster) each drawn node is drawn in, by id."""
-    memo: dict[int, str] = {}
-    home = _homes(drawn)
-    scopes = {n.id: _effective_scope(n, memo, home) for n in drawn}
-    _place_constants(drawn, scopes)
-    return scopes
-
-
-def _homes(drawn: list[Node]) -> dict[int, str]:
-    """For each unscoped drawn node, the scope of its first (lowest id) scoped consumer of
-    the same order: a weight built outside any scope belongs to the layer that uses it."""
-    home: dict[int, str] = {}
-    for n in drawn:  # in id order, so the first consumer wins
-        if n.scope:
-            for i in n.inputs:
-                if not i.scope and i.order == n.order:
-                    home.setdefault(i.id, n.scope)
-    return home
-
-
-def _effective_scope(n: Node, memo: dict[int, str], home: Mapping[int, str] | None = None
-                     ) -> str:
-    """The node's scope; a derivative node built outside any scope takes the scope of
-    the forward node it differentiates, so a layer's backward pass sits with the layer.
-    When that forward node has no scope either (a weight made outside the layers), the
-    derivative node goes to ``home[forward.id]`` (see :func:`_homes`): the weight's final
-    gradient (the ``+`` adding the weight-decay term) then sits with its layer."""
-    chain = []
-    while n.id not in memo:
-        if n.scope or n.grad_of is None:
-            memo[n.id] = n.scope
-            break
-        chain.append(n)
-        n = n.grad_of
-    if not chain:
-        return memo[n.id]
-    scope = memo[n.id]
-    if not scope and n.grad_of is None and home:
-        scope = home.get(n.id, "")
-    for m in chain:
-        memo[m.id] = scope
-    return scope
-
-
-def _place_constants(drawn: list[Node], scopes: dict[int, str]) -> None:
-    """An unscoped constant whose drawn consumers all sit in one scope joins that scope
-    (constants are interned, so a derivative's ``1`` may be grad_of some far-away node)."""
-    users: dict[int, set[str]] = {}
-    for n in drawn:
-        for i in n.inputs:
-            if i.op == "const" and i.id in scopes and not scopes[i.id]:
-                users.setdefault(i.id, set()).add(scopes[n.id])
-    for cid, where in users.items():
-        if len(where) == 1 and "" not in where:
-            scopes[cid] = where.pop()
-
-
-def _short_formulas(drawn: list[Node]) -> dict[int, str]:
-    """Infix formula (as ``str(node)``) of each drawn node whose formula is at most
-    ``SHORT_FORMULA`` characters. Built bottom-up from the inputs' short formulas, so each
-    node costs a few characters' work even on a 100,000-node chain."""
-    short: dict[int, str] = {}
-    for n in drawn:  # id order: inputs come first
-        args = [short.get(i.id) for i in n.inputs]
-        if any(a is None for a in args):
-            continue  # an input's formula is long (or not drawn), so this one is too
-        text = _render(n, args)
-        if len(text) <= SHORT_FORMULA:
-            short[n.id] = text
-    return short
-
-
-# --- how a node looks ------------------------------------------------------------------------
-
-
-def _esc(text: str) -> str:
-    """Text for an HTML-like label: markup escaped, unprintable characters (which XML
-    forbids, or UTF-8 cannot encode) as Python escapes."""
-    return html.escape(printable(text), quote=False)
-
-
-def _plain(text: str) -> str:
-    """Text for a quoted DOT string (a tooltip): backslashes are DOT escapes there."""
-    return printable(text).replace("\\", "\\\\")
-
-
-def _caption(n: Node, short: str | None) -> tuple[str, str]:
-    """Main text (HTML) and small second-line text of a node."""
-    small = [_shape_text(n.shape)] if n.shape else []
-    if n.op == "var":
-        return f"<b>{_esc(n.name)}</b>", " ".join(small)
-    if n.op == "const":
-        return _esc(const_label(n)), " ".join(small) if n.name else ""
-    if short is not None:  # the formula names the op and its attributes already
-        return _esc(short), "  ".join(small)
-    if n.op == "getitem":
-        from symgraph.ops.shape import format_index
-
-        main = format_index(n.attrs["index"])
-    else:
-        main = _SYMBOLS.get(n.op) or n.opdef.infix or n.opdef.label or n.op
-        attrs = _attr_text(n)[2:]
-        if attrs:
-            small.insert(0, attrs if len(attrs) <= 32 else attrs[:31] + "…")
-    return _esc(main), "  ".join(small)
-
-
-def _label(n: Node, short: str | None, value: str | None, grad_text: str | None,
-           tag: str | None = None) -> str:
-    main, small = _caption(n, short)
-    if tag:
-        small = f"{tag}  {small}" if small else tag
-    rows = [main]
-    if small:
-        rows.append(f'<font point-size="9" color="#444444">{_esc(small)}</font>')
-    if value is not None and not (n.op == "const" and not n.name):
-        # An unnamed constant's label is its value already.
-        rows.append(f'<font point-size="10">= {_esc(value)}</font>')
-    if grad_text is not None:
-        rows.append(f'<font point-size="10" color="{GRAD_COLOUR}">grad {_esc(grad_text)}</font>')
-    return "<" + "<br/>".join(rows) + ">"
-
-
-def _node_attrs(n: Node, is_output: bool, cut: bool = False) -> dict[str, str]:
-    fill, border = order_colours(n.order)
-    attrs = {"fillcolor": fill, "color": border}
-    if n.op == "var":
-        attrs.update(shape="box", style="rounded,filled", penwidth="1.5")
-    elif n.op == "const":
-        attrs.update(shape="box", style="filled", fontsize="10")
-    if is_output:
-        attrs["peripheries"] = "2"
-    tip = f"#{n.id} {n.op} {_shape_text(n.shape)} {n.dtype} order {n.order}"
-    if n.grad_of is not None:
-        tip += f", derivative of #{n.grad_of.id}"
-    if cut:  # a dashed border, not edges from a far-away node: long edges slow dot down
-        attrs["style"] = attrs.get("style", "filled") + ",dashed"
-        tip += ", some inputs not drawn (max_nodes)"
-    attrs["tooltip"] = _plain(tip)
-    return attrs
-
-
-def _edge_attrs(consumer: Node, i: int) -> dict[str, str]:
-    if i in consumer.opdef.shape_only:
-        return {"style": "dotted", "label": "shape"}
-    if len(consumer.inputs) > 1 and consumer.op not in COMMUTATIVE:
-        return {"label": str(i)}
-    return {}
-
-
-# --- the picture ------------------------------------------------------------------------------
 
 
 def to_dot(
@@ -321,7 +79,7 @@ def to_dot(
     """A ``graphviz.Digraph`` of the ancestors of ``outputs`` (a node or a list).
 
     - Nodes are coloured by derivative order (the user's graph, first derivative,
-      second...; see the module docstring for the legend), shared nodes are drawn once
+      second...; see ``symgraph.display.style``), shared nodes are drawn once
       and edges run in argument order, labelled with the position for non-commutative
       ops (``0``, ``1``), dotted for inputs that only lend a shape. A node shows its
       infix formula when that has at most ``SHORT_FORMULA`` (24) characters, else its op
@@ -329,8 +87,8 @@ def to_dot(
       as in ``sg.pprint``.
     - ``feeds``: every node shows its value (``= 0.7311``), from one ``sg.evaluate``.
     - ``grads_of=y`` (a float scalar node; needs ``feeds``): every float node that ``y``
-      depends on also shows ``grad`` dy/d(node), built with ``sg.grad(y, nodes)`` (the
-      gradient nodes are added to the graph but not drawn).
+      depends on also shows ``grad`` dy/d(node), the value of ``sg.grad(y, nodes)``
+      (computed on a scratch copy of y's ancestors: the graph gains no node).
     - Nodes built in ``sg.name_scope`` are drawn in (nested) clusters. A derivative node
       built outside any scope joins the scope of the node it differentiates, or, for a
       weight made outside the layers, the scope of the weight's first user (so the
@@ -364,8 +122,8 @@ def to_dot(
         raise SymgraphError(f"sg.to_dot: title must be a str, got {type(title).__name__}")
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise SymgraphError(f"sg.to_dot: rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
-    drawn, total = _select(outs, max_nodes)
-    values, grads = _annotations(drawn, feeds, grads_of)
+    drawn, total = select(outs, max_nodes)
+    values, grads = annotations(drawn, feeds, grads_of)
     ids = {n.id for n in drawn}
     out_ids = {o.id for o in outs}
     notes = [title] if title else []
@@ -377,7 +135,7 @@ def to_dot(
     if len(drawn) > FAST_LAYOUT:
         graph_attr.update(_FAST)
     if notes:  # an HTML-like label: a title is shown as written, whatever it holds
-        graph_attr.update(label="<" + "<br/>".join(_esc(n) for n in notes) + ">",
+        graph_attr.update(label="<" + "<br/>".join(esc(n) for n in notes) + ">",
                           labelloc="t", fontsize="12")
     dot = graphviz.Digraph(
         "symgraph",
@@ -388,20 +146,20 @@ def to_dot(
                    "color": "#555555"},
     )
     cut = {n.id for n in drawn if any(i.id not in ids for i in n.inputs)}
-    scopes = _scopes(drawn)
+    clusters = scopes(drawn)
     # Big pictures keep the compact op symbols: wide labels on nodes with long edges
     # made dot ~5x slower on a 500-node derivative chain.
-    short = _short_formulas(drawn) if len(drawn) <= FAST_LAYOUT else {}
+    short = short_formulas(drawn) if len(drawn) <= FAST_LAYOUT else {}
     # With several outputs, each is tagged out0, out1... as sg.pprint names them.
     # (Not when collapsed: most outputs are inside boxes there.)
     tags = ({o.id: f"out{k}" for k, o in reversed(list(enumerate(outs)))}
             if len(outs) > 1 and not collapse else {})
-    labels = {n.id: _label(n, short.get(n.id), values.get(n.id), grads.get(n.id),
+    labels = {n.id: label(n, short.get(n.id), values.get(n.id), grads.get(n.id),
                            tags.get(n.id)) for n in drawn}
     if collapse:
-        box = _draw_collapsed(dot, drawn, scopes, labels, out_ids, cut)
+        box = _draw_collapsed(dot, drawn, clusters, labels, out_ids, cut)
     else:
-        _draw_clustered(dot, drawn, scopes, labels, out_ids, cut)
+        _draw_clustered(dot, drawn, clusters, labels, out_ids, cut)
         box = {}
     _draw_edges(dot, drawn, ids, box)
     if provenance_edges:
@@ -440,12 +198,12 @@ def _draw_clustered(dot: graphviz.Digraph, drawn: list[Node], scopes: dict[int, 
             name = path[len(open_path)]
             open_path.append(name)
             dot.body.append(f"\tsubgraph cluster_{clusters} {{\n")
-            dot.body.append(f"\t\tlabel=<<b>{_esc(name)}</b>> style=\"rounded,dashed\" "
+            dot.body.append(f"\t\tlabel=<<b>{esc(name)}</b>> style=\"rounded,dashed\" "
                             "color=\"#777777\" fontsize=10\n")
             clusters += 1
         for n in by_scope[path]:
             dot.node(f"n{n.id}", labels[n.id],
-                     **_node_attrs(n, n.id in out_ids, n.id in cut))
+                     **node_attrs(n, n.id in out_ids, n.id in cut))
     dot.body.extend("\t}\n" for _ in open_path)
 
 
@@ -460,17 +218,17 @@ def _draw_collapsed(dot: graphviz.Digraph, drawn: list[Node], scopes: dict[int, 
             groups.setdefault((scopes[n.id], n.order), []).append(n)
         else:
             dot.node(f"n{n.id}", labels[n.id],
-                     **_node_attrs(n, n.id in out_ids, n.id in cut))
+                     **node_attrs(n, n.id in out_ids, n.id in cut))
     for (scope, order), members in groups.items():
         name = f"s{members[0].id}"
         fill, border = order_colours(order)
         count = f"{len(members)} node{'s' if len(members) > 1 else ''}"
         if order:
             count += f", order {order}"
-        dot.node(name, f"<<b>{_esc(scope)}</b><br/><font point-size=\"9\">{count}</font>>",
+        dot.node(name, f"<<b>{esc(scope)}</b><br/><font point-size=\"9\">{count}</font>>",
                  shape="box3d", fillcolor=fill, color=border,
                  peripheries="2" if any(m.id in out_ids for m in members) else "1",
-                 tooltip=_plain(f"scope {scope}: {count}"))
+                 tooltip=plain(f"scope {scope}: {count}"))
         for m in members:
             box[m.id] = name
     same: dict[str, list[str]] = {}
@@ -493,7 +251,7 @@ def _draw_edges(dot: graphviz.Digraph, drawn: list[Node], ids: set[int],
                 continue
             src, dst = box.get(inp.id), box.get(n.id)
             if src is None and dst is None:
-                dot.edge(f"n{inp.id}", f"n{n.id}", **_edge_attrs(n, i))
+                dot.edge(f"n{inp.id}", f"n{n.id}", **edge_attrs(n, i))
             else:
                 key = (src or f"n{inp.id}", dst or f"n{n.id}")
                 if key[0] != key[1]:
@@ -508,13 +266,13 @@ def _draw_legend(dot: graphviz.Digraph, orders: list[int], grads_of: Node | None
     rows = ['<tr><td border="0"><font point-size="10">legend</font></td></tr>']
     for k in orders:
         fill, border = order_colours(k)
-        rows.append(f'<tr><td bgcolor="{fill}" color="{border}">{_order_name(k)}</td></tr>')
+        rows.append(f'<tr><td bgcolor="{fill}" color="{border}">{order_name(k)}</td></tr>')
     if grads_of is not None:
         text = grads_of.name or str(grads_of)
         if len(text) > _LEGEND_FORMULA:  # the node whose grad is 1 names it in the picture
             text = f"{grads_of.name or grads_of.op} #{grads_of.id} (grad 1)"
         rows.append(f'<tr><td border="0">= value<br/><font color="{GRAD_COLOUR}">'
-                    f'grad = dy / d(node)<br/>y = {_esc(text)}</font></td></tr>')
+                    f'grad = dy / d(node)<br/>y = {esc(text)}</font></td></tr>')
     # In an invisible cluster of its own: measured 5x faster dot on 500-node chains than
     # a free node (clusters are laid out apart from the rest).
     with dot.subgraph(name="cluster_legend") as key:

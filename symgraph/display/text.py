@@ -1,15 +1,15 @@
-"""Text views of graphs: ``pprint``, ``debugprint``, ``latex`` and ``stats``.
+"""Text views of graphs: ``pprint``, ``debugprint``, ``stats`` and ``format_value``.
 
 Owns: the formula with shared subexpressions named once (CasADi's ``@1 = ...``), the
 one-line-per-node listing (PyTensor's ``debugprint``, flat so shared nodes appear once and
-are referred to by id), LaTeX for notebooks, growth counts, and the compact text of a
-value (``format_value``) that the renderer puts on nodes.
+are referred to by id), growth counts, and the compact text of a value (``format_value``)
+and of a shape (``shape_text``) that pictures put on nodes.
 
 Every walk goes through node ids in increasing order (a topological order), never by
 recursion, so a chain of 100,000 nodes is fine.
 
-Imports: ``symgraph.graph``, ``symgraph.ops`` (registry, constant labels, index text),
-``symgraph.formula`` (its per-op infix rendering is reused, not repeated),
+Imports: ``symgraph.graph``, ``symgraph.ops`` (op records, constant labels, index text),
+``symgraph.display.formula`` (its per-op infix rendering is reused, not repeated),
 ``symgraph.engine`` (argument checking only).
 """
 
@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from symgraph.display.formula import attr_text, printable, render
 from symgraph.engine import _outputs
-from symgraph.formula import ATOM, _attr_text, _prec, _render, bottom_up, printable
 from symgraph.graph import Node, SymgraphError, ancestors
-from symgraph.ops.core import OPS, const_label
-from symgraph.ops.shape import format_index
+from symgraph.ops.core import CONST, VAR, const_label
+from symgraph.ops.shape import GETITEM, format_index
 
 Outputs = Node | Sequence[Node]
 
@@ -57,13 +57,13 @@ def _prefix(nodes: list[Node], base: str) -> str:
 def _atom(name: str) -> SimpleNamespace:
     # Stands in for a named subexpression: formula's rules see an input-like atom, so a
     # name is never wrapped in parentheses.
-    return SimpleNamespace(op="var", opdef=OPS["var"], name=name, attrs={}, inputs=())
+    return SimpleNamespace(op=VAR.name, opdef=VAR, name=name, attrs={}, inputs=())
 
 
 def _worth_naming(n: Node) -> bool:
     """Shared nodes get a name, except an indexed input (``w[0]``): its text is as short as
     a name, and naming it would hide the formula's shape."""
-    return bool(n.inputs) and not (n.op == "getitem" and not n.inputs[0].inputs)
+    return bool(n.inputs) and not (n.opdef is GETITEM and not n.inputs[0].inputs)
 
 
 def pprint(outputs: Outputs, width: int = 80) -> str:
@@ -112,7 +112,7 @@ def pprint(outputs: Outputs, width: int = 80) -> str:
             inputs = tuple(_atom(named[i.id]) if i.id in named else i for i in n.inputs)
             shown = SimpleNamespace(op=n.op, opdef=n.opdef, name=n.name, attrs=n.attrs,
                                     inputs=inputs)
-        return _render(shown, args)
+        return render(shown, args)
 
     temps = itertools.count(1)
 
@@ -150,7 +150,7 @@ def pprint(outputs: Outputs, width: int = 80) -> str:
 # --- debugprint --------------------------------------------------------------------------------
 
 
-def _shape_text(shape: tuple) -> str:
+def shape_text(shape: tuple) -> str:
     """A shape as Python writes it, ``?`` for a dimension known only when fed: ``(?, 3)``."""
     dims = ", ".join("?" if d is None else str(d) for d in shape)
     return f"({dims},)" if len(shape) == 1 else f"({dims})"
@@ -179,14 +179,14 @@ def debugprint(outputs: Outputs) -> str:
         marks.setdefault(o.id, []).append("out" if single else f"out{i}")
     rows = []
     for n in ancestors(outs):
-        if n.op == "var":
-            op = f"var {printable(n.name)}"
-        elif n.op == "const":
-            op = f"const {printable(const_label(n))}"
-        elif n.op == "getitem":
-            op = "getitem " + format_index(n.attrs["index"])
+        if n.opdef is VAR:
+            op = f"{n.op} {printable(n.name)}"
+        elif n.opdef is CONST:
+            op = f"{n.op} {printable(const_label(n))}"
+        elif n.opdef is GETITEM:
+            op = f"{n.op} {format_index(n.attrs['index'])}"
         else:
-            op = n.op + _attr_text(n).replace(", ", " ")
+            op = n.op + attr_text(n).replace(", ", " ")
         extra = []
         if n.inputs:
             extra.append(" ".join(f"#{i.id}" for i in n.inputs))
@@ -196,7 +196,7 @@ def debugprint(outputs: Outputs) -> str:
             extra.append(f"scope {printable(n.scope)}")
         if n.id in marks:
             extra.append("<- " + ", ".join(marks[n.id]))
-        rows.append((f"#{n.id}", op, _shape_text(n.shape), str(n.dtype), f"order {n.order}",
+        rows.append((f"#{n.id}", op, shape_text(n.shape), str(n.dtype), f"order {n.order}",
                      "  ".join(extra)))
     widths = [max(len(r[k]) for r in rows) for k in range(5)]
     return "\n".join(
@@ -204,145 +204,6 @@ def debugprint(outputs: Outputs) -> str:
         + ("  " + r[5] if r[5] else "")
         for r in rows
     )
-
-
-# --- latex ---------------------------------------------------------------------------------------
-
-_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota",
-          "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi",
-          "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi",
-          "Psi", "Omega"}
-_FUNCS = {"sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh", "exp": r"\exp",
-          "log": r"\log", "sigmoid": r"\sigma", "max": r"\max"}
-_RELATIONS = {"<": "<", "<=": r"\le", ">": ">", ">=": r"\ge", "!=": r"\ne", "*": r"\cdot",
-              "@": r"\,", "+": "+", "-": "-"}
-_NAME = re.compile(r"([A-Za-z]+)_?(\d+)")
-_NUMBER = re.compile(r"-?[\d.]+(e[+-]?\d+)?")
-
-
-def _latex_name(name: str) -> str:
-    match = _NAME.fullmatch(name)
-    base, sub = (match.group(1), match.group(2)) if match else (name, None)
-    if base in _GREEK:
-        base = "\\" + base
-    elif len(base) > 1 or not base.isalpha():
-        base = r"\mathrm{" + _escape(base) + "}"
-    return base if sub is None else f"{base}_{{{sub}}}"
-
-
-def _latex_wrap(text: str, inner: int, needed: int, strict: bool = False) -> str:
-    if inner < needed or (strict and inner == needed):
-        return rf"\left({text}\right)"
-    return text
-
-
-_NEG = 15  # a leading minus binds looser than a product in math: a \cdot \left(-b\right)
-
-
-def _latex_prec(n: Node) -> int:
-    """Precedence as LaTeX shows it: braces and fractions delimit themselves."""
-    if n.op in ("getitem", "divide", "sqrt", "abs", "square") or _is_plain_transpose(n):
-        return ATOM
-    if n.op == "negative":
-        return _NEG
-    prec = _prec(n)
-    return _NEG if prec == 30 else prec  # a negative constant
-
-
-def _is_plain_transpose(n: Node) -> bool:
-    """``x.T`` (all axes reversed), which math writes as a superscript."""
-    if n.op != "transpose":
-        return False
-    axes = n.attrs.get("axes")
-    return axes is None or tuple(axes) == tuple(range(len(n.shape) - 1, -1, -1))
-
-
-def _base(n: Node, text: str) -> str:
-    """The base of a power: an atom, else parenthesised (a fraction too)."""
-    if _latex_prec(n) < ATOM or n.op in ("divide", "transpose", "power", "square"):
-        text = rf"\left({text}\right)"
-    return _group(text)
-
-
-_SIMPLE = re.compile(r"\\?[A-Za-z]+|\d+")
-
-
-def _group(text: str) -> str:
-    """``text`` ready for a sub- or superscript: braces unless it is one symbol."""
-    return text if _SIMPLE.fullmatch(text) else "{" + text + "}"
-
-
-def _latex_node(n: Node, args: list[str]) -> str:
-    op = n.opdef
-    if n.op == "var":
-        return _latex_name(n.name)
-    if n.op == "const":
-        if n.name:
-            return _latex_name(n.name)
-        label = const_label(n)
-        return label if _NUMBER.fullmatch(label) else r"\mathrm{" + _escape(label) + "}"
-    if n.op == "getitem":
-        base = _latex_wrap(args[0], _latex_prec(n.inputs[0]), ATOM)
-        return f"{_group(base)}_{{{_escape(format_index(n.attrs['index'])[1:-1])}}}"
-    if n.op == "divide":
-        return rf"\frac{{{args[0]}}}{{{args[1]}}}"
-    if n.op == "power":
-        return _base(n.inputs[0], args[0]) + "^{" + args[1] + "}"
-    if n.op == "square":
-        return _base(n.inputs[0], args[0]) + "^{2}"
-    if n.op == "sqrt":
-        return rf"\sqrt{{{args[0]}}}"
-    if n.op == "abs":
-        return rf"\left|{args[0]}\right|"
-    if _is_plain_transpose(n):
-        return _base(n.inputs[0], args[0]) + r"^{\top}"
-    if op.infix and len(args) == 1:
-        return "-" + _latex_wrap(args[0], _latex_prec(n.inputs[0]), _NEG, strict=True)
-    if op.infix and len(args) == 2:
-        a, b = n.inputs
-        left_prec, right_prec = _latex_prec(a), _latex_prec(b)
-        # A minus sign may open a product or sum (-a b, -a + b) but not follow an operator.
-        left = _latex_wrap(args[0], ATOM if left_prec == _NEG else left_prec, op.prec)
-        if right_prec == _NEG:
-            right = rf"\left({args[1]}\right)"
-        else:
-            right = _latex_wrap(args[1], right_prec, op.prec, strict=op.infix in "-@")
-        return f"{left} {_RELATIONS.get(op.infix, op.infix)} {right}"
-    func = _FUNCS.get(n.op) or r"\operatorname{" + _escape(op.label or op.name) + "}"
-    attrs = _escape(_attr_text(n))
-    return rf"{func}\left({', '.join(args)}{attrs}\right)"
-
-
-_TEX_SPECIAL = re.compile(r"[_#$%&{}\\^~]")
-_TEX_ESCAPES = {"\\": r"\backslash{}", "^": r"\hat{}", "~": r"\tilde{}"}
-
-
-def _escape(text: str) -> str:
-    """Characters LaTeX treats specially, escaped (user names and attribute text): no
-    name can run a command (``\\input{x}``) or open a superscript. Unprintable characters
-    are shown as Python escapes first.
-
-    >>> print(_escape("\\\\input{x}"), _escape("a^b~c_1"))
-    \\backslash{}input\\{x\\} a\\hat{}b\\tilde{}c\\_1
-    """
-    return _TEX_SPECIAL.sub(lambda m: _TEX_ESCAPES.get(m[0]) or "\\" + m[0], printable(text))
-
-
-def latex(node: Node, max_depth: int = 40) -> str:
-    """LaTeX math for ``node`` (without ``$``), for notebooks and papers.
-
-    Parts deeper than ``max_depth`` are shown as ``\\ldots``.
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     w, x = sg.var("w", shape=(3,)), sg.var("x", shape=(2,))
-    ...     f = sg.sigmoid(w[0] * x[0] + w[2]) / x[1] ** 2
-    >>> print(sg.latex(f))
-    \\frac{\\sigma\\left(w_{0} \\cdot x_{0} + w_{2}\\right)}{{x_{1}}^{2}}
-    """
-    if not isinstance(node, Node):
-        raise SymgraphError(f"sg.latex needs one symgraph node, got {type(node).__name__}")
-    return bottom_up(node, max_depth, _latex_node, r"\ldots")
 
 
 # --- stats -------------------------------------------------------------------------------------
@@ -377,7 +238,7 @@ def stats(outputs: Outputs) -> dict[str, Any]:
         "edges": sum(len(n.inputs) for n in nodes),
         "by_op": dict(sorted(by_op.items())),
         "by_order": dict(sorted(by_order.items())),
-        "inputs": by_op.get("var", 0),
+        "inputs": by_op.get(VAR.name, 0),
         "depth": max(level[o.id] for o in outs),
     }
 
@@ -405,7 +266,7 @@ def format_value(value: Any, digits: int = 4, small: int = 6) -> str:
     if array.ndim == 0:
         return _number(array[()], digits)
     if array.size == 0:
-        return f"{_shape_text(array.shape)} empty"
+        return f"{shape_text(array.shape)} empty"
     if array.size <= small:
         return np.array2string(
             array, separator=", ", formatter={"all": lambda v: _number(v, digits)}
@@ -416,4 +277,4 @@ def format_value(value: Any, digits: int = 4, small: int = 6) -> str:
             f"{_number(finite.min(), digits)}..{_number(finite.max(), digits)}, nan")
     else:
         rng = f"{_number(array.min(), digits)}..{_number(array.max(), digits)}"
-    return f"{_shape_text(array.shape)} {rng}"
+    return f"{shape_text(array.shape)} {rng}"
