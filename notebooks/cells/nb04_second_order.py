@@ -20,7 +20,7 @@ import numpy as np
 from IPython.display import SVG
 
 import symgraph as sg
-from symgraph.render import order_colours
+from symgraph.display import order_colours
 """),
     (MD, r"""
 The function is written once, on nodes; the same Python function builds it for the point
@@ -191,7 +191,7 @@ SVG(sg.to_svg([f0, f1, f2], feeds={s: 0.5}))
     (MD, r"""
 To plot the curves, evaluate at many points at once: for an elementwise function, the
 gradient of `sum(f(t))` with respect to a vector `t` is the vector of derivatives
-$f'(t_i)$. The plot uses the picture's colours (`symgraph.render.order_colours`).
+$f'(t_i)$. The plot uses the picture's colours (`symgraph.display.order_colours`).
 """),
     (CODE, r"""
 with g:
