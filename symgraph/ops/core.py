@@ -281,19 +281,28 @@ def boolean(inputs: tuple, attrs: dict) -> np.dtype:
     return BOOL
 
 
-def normalize_axes(axis: Any, ndim: int, who: str) -> tuple[int, ...] | None:
-    """``axis`` as a sorted tuple of non-negative ints (``None`` for all axes)."""
+def normalize_axes(axis: Any, ndim: int, who: str | Callable[[], str]) -> tuple[int, ...] | None:
+    """``axis`` as a sorted tuple of non-negative ints (``None`` for all axes).
+
+    ``who`` names the call in errors; a function giving the text is called only when one is
+    raised (a node's formula costs a walk, and reductions are built on grad's hot path).
+    """
     if axis is None:
         return None
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for a in axes:
         if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
-            raise ShapeError(f"{who}: axis {a!r} is out of range for {ndim} dimensions")
+            raise ShapeError(f"{lazy_text(who)}: axis {a!r} is out of range for {ndim} dimensions")
         out.append(int(a) % ndim)
     if len(set(out)) != len(out):
-        raise ShapeError(f"{who}: axis {axis!r} repeats an axis")
+        raise ShapeError(f"{lazy_text(who)}: axis {axis!r} repeats an axis")
     return tuple(sorted(out))
+
+
+def lazy_text(text: str | Callable[[], str]) -> str:
+    """``text``, or what the function ``text`` gives (error text made only when raised)."""
+    return text() if callable(text) else text
 
 
 # --- making nodes -----------------------------------------------------------------------------

@@ -98,7 +98,7 @@ LOG_SOFTMAX = register(Op(
 
 
 def _axes(x: Node, axis: Any, who: str) -> Any:
-    axes = normalize_axes(axis, x.ndim, f"{who} of {describe(x)}")
+    axes = normalize_axes(axis, x.ndim, lambda: f"{who} of {describe(x)}")
     return None if axes is not None and len(axes) == x.ndim else axes
 
 

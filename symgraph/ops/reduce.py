@@ -273,7 +273,7 @@ COUNT = register(Op(
 
 def _reduce(op: Op, x: Any, axis: Axis, keepdims: bool) -> Node:
     (x,) = operands([x], op.name)
-    axes = normalize_axes(axis, x.ndim, f"{op.name} of {describe(x)}")
+    axes = normalize_axes(axis, x.ndim, lambda: f"{op.name} of {describe(x)}")
     if axes is not None and len(axes) == x.ndim:
         axes = None
     if op is MAX and 0 in x.shape:

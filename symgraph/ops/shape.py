@@ -6,6 +6,7 @@ All are linear, so each derivative is another op of this family (``getitem`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from symgraph.ops.core import (
     first_dtype,
     make,
     normalize_axes,
+    lazy_text,
     operands,
     operatorname,
     promote,
@@ -121,7 +123,7 @@ def expand_dims(x: Any, axis: int | tuple) -> Node:
         raise ShapeError(f"expand_dims of {describe(x)}: axis must be an int or a tuple of "
                          f"ints, got {_brief(repr(axis))}")
     axes = normalize_axes(axis, x.ndim + (1 if isinstance(axis, (int, np.integer)) else len(axis)),
-                          f"expand_dims of {describe(x)}")
+                          lambda: f"expand_dims of {describe(x)}")
     return make(EXPAND_DIMS, [x], {"axis": axes})
 
 
@@ -250,21 +252,21 @@ def swap_last_axes(x: Node) -> Node:
 # --- getitem and its adjoint, scatter ----------------------------------------------------------
 
 
-def _canonical_index(index: Any, who: str) -> tuple:
+def _canonical_index(index: Any, who: str | Callable[[], str]) -> tuple:
     """A hashable form of a basic NumPy index: ints, slices, None and Ellipsis."""
     items = index if isinstance(index, tuple) else (index,)
     out = []
     for item in items:
         if isinstance(item, (bool, np.bool_)):
-            raise SymgraphError(f"{who}: boolean indices are not supported; use sg.where")
+            raise SymgraphError(f"{lazy_text(who)}: boolean indices are not supported; use sg.where")
         if isinstance(item, (int, np.integer)):
             out.append(int(item))
         elif isinstance(item, slice):
             parts = (item.start, item.stop, item.step)
             if any(p is not None and not isinstance(p, (int, np.integer)) for p in parts):
-                raise SymgraphError(f"{who}: slice bounds must be ints, got {item!r}")
+                raise SymgraphError(f"{lazy_text(who)}: slice bounds must be ints, got {item!r}")
             if item.step == 0:
-                raise SymgraphError(f"{who}: slice step cannot be zero")
+                raise SymgraphError(f"{lazy_text(who)}: slice step cannot be zero")
             out.append(("slice", *(None if p is None else int(p) for p in parts)))
         elif item is None:
             out.append(None)
@@ -272,7 +274,7 @@ def _canonical_index(index: Any, who: str) -> tuple:
             out.append(...)
         else:
             raise SymgraphError(
-                f"{who}: index {item!r} is not supported; symgraph indexes with ints, "
+                f"{lazy_text(who)}: index {item!r} is not supported; symgraph indexes with ints, "
                 "slices, None and ..."
             )
     return tuple(out)
@@ -363,7 +365,7 @@ def getitem(x: Any, index: Any) -> Node:
             f"indexing {describe(x)} with the node {describe(index)} is not supported; "
             "indices must be static ints or slices (use sg.where for data-dependent choices)"
         )
-    canonical = _canonical_index(index, f"indexing {describe(x)}")
+    canonical = _canonical_index(index, lambda: f"indexing {describe(x)}")
     return make(GETITEM, [x], {"index": canonical})
 
 
