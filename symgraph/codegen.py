@@ -21,6 +21,14 @@ Python statement each, over local variables:
   ``c1 * (c2 * x)`` with constant scalars (maybe broadcast) is ``(c1 * c2) * x`` (or
   ``x``'s own dying buffer when the factor is 1, as for the gradient of a sum).
 
+Every step computes what :func:`symgraph.evaluate` does, NaN, inf and -0.0 included (to
+rounding): the scalar templates follow NumPy's rules (``maximum`` returns its second
+operand on a tie, ``sum(-0.0)`` is 0.0, ``x**0.5`` is ``sqrt``), ``c1 * (c2 * x)`` is
+merged only where both sides overflow and underflow together, and ``b[index] += g`` turns
+-0.0 outside ``index`` into 0.0 as ``0.0 + b`` does. ``assume_finite=True`` lifts these
+(and simplifies with it). Constant steps are folded compactly (a fill with fills gives a
+fill, whatever its size; other results only up to ``_FOLD_MAX_SIZE`` elements).
+
 Security: the source text is built from internal names only (``v12``, ``_c3``,
 ``_np_add``, ``_op2``) and integers derived from the graph's structure; constants,
 impls, indices and shapes reach the code through its globals dict, never as text, and a
@@ -34,8 +42,9 @@ reused once their value is dead, so floats are recycled while still in cache. Th
 function has one parameter per input (no ``*args`` tuple): calls cost what a
 hand-written function's do.
 
-Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.engine``; ``symgraph.rewrite``
-when compiling (late, as it imports much of the package).
+Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.engine``,
+``symgraph.rewrite_rules`` (compact constant folding); ``symgraph.rewrite`` when compiling
+(late, as it imports much of the package).
 """
 
 from __future__ import annotations
@@ -57,7 +66,8 @@ import numpy as np
 from symgraph.engine import _outputs, _plan, _resolve, convert_feed, needed_nodes
 from symgraph.graph import Node, SymgraphError, ancestors
 from symgraph.ops.core import OPS, describe
-from symgraph.ops.shape import numpy_index
+from symgraph.ops.shape import batch_elementwise, numpy_index
+from symgraph.rewrite_rules import exact_product, fill_value, fold_values
 
 __all__ = ["CompiledFunction", "compile"]
 
@@ -85,14 +95,15 @@ _SCALAR = {
     "negative": "-{0}",
     "square": "{0} * {0}",
     "abs": "abs({0})",
-    # NaN in either operand wins, as in NumPy's maximum/minimum loops
-    "maximum": "{0} if {0} >= {1} or {0} != {0} else {1}",
-    "minimum": "{0} if {0} <= {1} or {0} != {0} else {1}",
-    "relu": "{0} if {0} >= 0.0 or {0} != {0} else 0.0",
+    # NaN in either operand wins, and a tie gives the second operand (maximum(0.0, -0.0)
+    # is -0.0), as in NumPy's maximum/minimum loops; relu is maximum(x, 0)
+    "maximum": "{0} if {0} > {1} or {0} != {0} else {1}",
+    "minimum": "{0} if {0} < {1} or {0} != {0} else {1}",
+    "relu": "{0} if {0} > 0.0 or {0} != {0} else 0.0",
     "sign": "1.0 if {0} > 0.0 else -1.0 if {0} < 0.0 else 0.0 if {0} == 0.0 else {0}",
     "stop_gradient": "{0}",
-    "sum": "{0}",
-    "mean": "{0}",
+    "sum": "{0} + 0.0",  # NumPy's sums start at 0.0: the sum of -0.0 is 0.0
+    "mean": "{0} + 0.0",
     "max": "{0}",
 }
 # Python's math: it raises (ValueError, OverflowError) where NumPy returns nan or inf, and
@@ -100,7 +111,9 @@ _SCALAR = {
 _MATH = {
     "exp": "_exp({0})", "log": "_log({0})", "sin": "_sin({0})", "cos": "_cos({0})",
     "tan": "_tan({0})", "tanh": "_tanh({0})", "sqrt": "_sqrt({0})", "log1p": "_log1p({0})",
-    "expm1": "_expm1({0})", "power": "_pow({0}, {1})",
+    # NumPy's power is sqrt at 0.5 (nan at -inf, -0.0 at -0.0: C's pow gives inf, 0.0);
+    # a constant exponent gets the one branch it needs (see _Builder._power)
+    "expm1": "_expm1({0})", "power": "_sqrt({0}) if {1} == 0.5 else _pow({0}, {1})",
     # NumPy's logaddexp(0, x), branch for branch
     "softplus": "_LN2 if {0} == 0.0 else _log1p(_exp({0})) if {0} < 0.0 else "
                 "{0} + _log1p(_exp(-{0})) if {0} > 0.0 else {0}",
@@ -163,7 +176,8 @@ class CompiledFunction(Protocol):
 
 
 def compile(outputs: Node | Sequence[Node], inputs: Any, *, trust_input: bool = False,  # noqa: A001
-            python_scalars: bool = False, use_math: bool = True) -> CompiledFunction:
+            python_scalars: bool = False, use_math: bool = True,
+            assume_finite: bool = False) -> CompiledFunction:
     """A function ``f(*arrays)`` computing ``outputs`` from ``inputs`` (nodes or names, in
     that order); it returns what :func:`evaluate` would (a list for a list of outputs).
 
@@ -178,6 +192,20 @@ def compile(outputs: Node | Sequence[Node], inputs: Any, *, trust_input: bool = 
     - ``python_scalars=True``: float64 scalar outputs are Python floats, not 0-d arrays.
     - ``use_math=False``: scalar functions use NumPy instead of ``math`` (slower; results
       equal :func:`evaluate` to the bit, where ``math`` may differ in the last digit).
+
+    By default ``f`` returns what :func:`evaluate` does on every input, NaN, inf and -0.0
+    included (to rounding). ``assume_finite=True`` promises that every value in the graph
+    is finite: the outputs are simplified with ``sg.simplify(..., assume_finite=True)``
+    (``x*0 -> 0``, ``x - x -> 0``, ``x/x -> 1``, ``exp(log x) -> x``, like terms
+    collected), which may give fewer steps; where an inf or NaN does occur, ``f`` may then
+    differ from :func:`evaluate` (``x*0`` gives 0 at ``x = inf``)::
+
+        >>> import symgraph as sg
+        >>> with sg.Graph():
+        ...     x = sg.var("x")
+        ...     f, g = sg.compile(x * 0 + 1, [x]), sg.compile(x * 0 + 1, [x], assume_finite=True)
+        >>> float(f(float("inf"))), float(g(float("inf")))
+        (nan, 1.0)
 
     >>> import symgraph as sg
     >>> with sg.Graph():
@@ -198,7 +226,7 @@ def compile(outputs: Node | Sequence[Node], inputs: Any, *, trust_input: bool = 
     ins = [_resolve(k, graph, "sg.compile") for k in inputs]
     if len({n.id for n in ins}) != len(ins):
         raise SymgraphError("sg.compile: an input is listed twice; list each input once")
-    options = (bool(trust_input), bool(python_scalars), bool(use_math))
+    options = (bool(trust_input), bool(python_scalars), bool(use_math), bool(assume_finite))
     key = ("codegen", tuple(n.id for n in nodes), single, tuple(n.id for n in ins), options)
     fn = graph.cache.get(key)
     if fn is None:
@@ -208,7 +236,7 @@ def compile(outputs: Node | Sequence[Node], inputs: Any, *, trust_input: bool = 
         collecting = gc.isenabled()
         gc.disable()
         try:
-            computed, needed = _prepare(nodes, ins)
+            computed, needed = _prepare(nodes, ins, bool(assume_finite))
             fn = _Builder(nodes, computed, needed, single, ins, *options).build()
         finally:
             if collecting:
@@ -217,7 +245,8 @@ def compile(outputs: Node | Sequence[Node], inputs: Any, *, trust_input: bool = 
     return fn
 
 
-def _prepare(outputs: list[Node], inputs: list[Node]) -> tuple[list[Node], list[Node]]:
+def _prepare(outputs: list[Node], inputs: list[Node],
+             assume_finite: bool = False) -> tuple[list[Node], list[Node]]:
     """The nodes to compute (the simplified outputs, checked first: evaluate's errors)
     and their ancestors."""
     fed = frozenset(n.id for n in inputs)
@@ -228,7 +257,7 @@ def _prepare(outputs: list[Node], inputs: list[Node]) -> tuple[list[Node], list[
     from symgraph.rewrite import simplify  # imported late: rewrite imports much of symgraph
 
     try:
-        simplified = simplify(list(outputs))
+        simplified = simplify(list(outputs), assume_finite=assume_finite)
     except NotImplementedError:  # rewrites not available: compile the graph as built
         return list(outputs), needed
     # A rewrite may see through an intermediate node listed as an input (feeding it
@@ -244,9 +273,10 @@ class _Builder:
 
     def __init__(self, outputs: list[Node], computed: list[Node], nodes: list[Node],
                  single: bool, inputs: list[Node], trust: bool, python_scalars: bool,
-                 use_math: bool):
+                 use_math: bool, assume_finite: bool = False):
         self.outputs, self.computed, self.single, self.inputs = outputs, computed, single, inputs
         self.trust, self.python_scalars, self.use_math = trust, python_scalars, use_math
+        self.assume_finite = assume_finite
         self.fed = frozenset(n.id for n in inputs)
         self.nodes = nodes  # the ancestors of computed, in id order
         self.slot = {n.id: i for i, n in enumerate(nodes)}
@@ -304,16 +334,15 @@ class _Builder:
             return False
         if not self._builtin(node) or None in node.shape:
             return False
-        if math.prod(node.shape) > _FOLD_MAX_SIZE:
-            return False
-        args = [self.globals[f"_c{i}"] for i in self.args[s]]
-        try:
-            with np.errstate(all="ignore"):
-                value = np.asarray(node.opdef.impl(*[np.asarray(a, dtype=i.dtype) for a, i in
-                                                     zip(args, node.inputs)], **node.attrs))
+        args = [np.asarray(self.globals[f"_c{i}"], dtype=n.dtype)
+                for i, n in zip(self.args[s], node.inputs)]
+        try:  # (an elementwise op of fills is a fill; other large results wait for calls)
+            value = fold_values(lambda *a: node.opdef.impl(*a, **node.attrs), args,
+                                node.shape, node.opdef.batch is batch_elementwise,
+                                limit=_FOLD_MAX_SIZE)
         except Exception:  # noqa: BLE001 - then it fails at call time, as evaluate would
             return False
-        if value.shape != node.shape or value.dtype != node.dtype:
+        if value is None or value.shape != node.shape or value.dtype != node.dtype:
             return False
         if value.flags.writeable:
             value.setflags(write=False)  # shared by every call
@@ -342,7 +371,7 @@ class _Builder:
         if builtin and self.kind[s] == "F" and "A" not in kinds and "B" not in kinds:
             fast = self._scalar_forms.get(name)  # the common case of big scalar graphs
             if fast is not None:
-                return fast
+                return fast if name != "power" else self._power(s, fast)
         if builtin and self.kind[s] == "B":
             return _COMPARE[name], None, False, False, False, False
         if builtin and self.kind[s] == "F":
@@ -353,7 +382,8 @@ class _Builder:
                                         or node.inputs[0].shape == ()):
                     return _SCALAR[name], None, False, False, True, False
                 if self.use_math and name in _MATH:
-                    return _MATH[name], _PRE.get(name), False, False, True, False
+                    form = _MATH[name], _PRE.get(name), False, False, True, False
+                    return form if name != "power" else self._power(s, form)
         if (builtin and name == "where" and node.shape == ()
                 and node.inputs[1].dtype == node.inputs[2].dtype == node.dtype):
             return "{1} if {0} else {2}", None, False, False, False, False
@@ -387,6 +417,13 @@ class _Builder:
         else:
             fname = self._global(impl, ("impl", id(impl)))
         return f"{fname}({args})", None, True, False, False, False
+
+    def _power(self, s: int, form: tuple) -> tuple:
+        """``x**c`` with a constant ``c``: the one branch of the template it needs."""
+        e = self.args[s][1]
+        if self.role[e] != "const":
+            return form
+        return ("_sqrt({0})" if self.globals[f"_c{e}"] == 0.5 else "_pow({0}, {1})", *form[1:])
 
     def _direct_call(self, s: int) -> str | None:
         """``sum``, ``sum_to`` and ``transpose`` of a static-shape array as the NumPy call
@@ -473,7 +510,8 @@ class _Builder:
     def _fuse_scatter_adds(self) -> None:
         """``add(scatter(g), b)`` becomes ``b[index] += g`` where ``b`` is a dying array
         nobody views: the adjoint of ``x[1:]`` and ``x[:-1]`` in one buffer (no zeros,
-        no copy, no third array), as hand-written NumPy does it."""
+        no copy, no third array), as hand-written NumPy does it. (Without assume_finite,
+        ``b`` gets ``+= 0.0`` too, outside ``index``: ``0.0 + -0.0`` is 0.0.)"""
         nodes, role, uses, steps = self.nodes, self.role, self.uses, self.steps
         for t, s in enumerate(steps):
             node = nodes[s]
@@ -494,7 +532,8 @@ class _Builder:
                 continue
             g = self.args[a][0]
             index = numpy_index(scatter.attrs["index"])
-            fname = self._global(functools.partial(_add_at, index=index), ("add_at", s))
+            fname = self._global(functools.partial(
+                _add_at, index=index, signed_zeros=not self.assume_finite), ("add_at", s))
             self.forms[s] = (f"{fname}({{0}}, {{1}})", None, True, False, False, True)
             self.args[s] = [b, g]
             self.skip.add(a)
@@ -515,6 +554,9 @@ class _Builder:
             value = self.globals[f"_c{i}"]
             if node.shape == ():
                 return value
+            first = fill_value(value)  # a fill is read without expanding it
+            if first is not None or value.size > _FOLD_MAX_SIZE:
+                return None if first is None else float(first)
             first = value.flat[0] if value.size else math.nan
             return float(first) if (value == first).all() else None
         if self.role[i] == "step" and node.op == "broadcast_to" and self._builtin(node):
@@ -524,8 +566,9 @@ class _Builder:
     def _fuse_scalings(self) -> None:
         """``c1 * (c2 * x)`` (constant scalars, possibly broadcast, as in the gradient of
         ``lam * sum(w ** 2)``) becomes ``(c1 * c2) * x``: one pass over ``x``, not two.
-        (The result may round differently from evaluate's in the last bit, and differs
-        where ``c2 * x`` alone would overflow: only for ``|x|`` near the float64 limit.)"""
+        (The result may round differently from evaluate's in the last bit.) Only where
+        both sides overflow and underflow together (``exact_product``), unless
+        ``assume_finite``: ``1e300 * (1e-300 * x)`` is not ``1.0 * x`` at ``x = 1e300``."""
         nodes, uses, steps = self.nodes, self.uses, self.steps
         rewritten: set[int] = set()  # (their args are no longer the node's inputs)
         for t, s in enumerate(steps):
@@ -545,6 +588,7 @@ class _Builder:
                     for a, x in (self.args[q], self.args[q][::-1]):
                         c2 = self._factor(a, node.shape)
                         if (c2 is not None and nodes[x].shape == node.shape
+                                and (self.assume_finite or exact_product(c1, c2))
                                 and nodes[x].dtype == _F64 and self.kind[x] == "A"):
                             found = p, q, x, float(c1) * float(c2)
                             break
@@ -849,8 +893,14 @@ def _code(source: str) -> CodeType:
     return code
 
 
-def _add_at(target: np.ndarray, value: Any, *, index: Any) -> np.ndarray:
-    target[index] += value
+def _add_at(target: np.ndarray, value: Any, *, index: Any, signed_zeros: bool) -> np.ndarray:
+    if not signed_zeros:
+        target[index] += value
+        return target
+    # scatter(g) + b, exactly: b + 0.0 outside index (-0.0 becomes 0.0), b + g inside it
+    inside = target[index] + value
+    np.add(target, 0.0, out=target)
+    target[index] = inside
     return target
 
 

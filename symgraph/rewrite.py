@@ -38,16 +38,23 @@ stays ``exp(log1p(x))`` there, while the staged run gives ``1 + x``).
 ``collect-terms`` runs in canonicalize's passes: after the local rules, except on more
 than ``COLLECT_FIRST`` new nodes built over an earlier simplify's result (the grad of a
 simplified node), where it goes first and the local rules see the smaller collected
-graph (W2b: 37 -> 17 ms for eight orders, the same 208 nodes).
+graph (W2b with assume_finite: 37 -> 17 ms for eight orders, the same 208 nodes).
 
-``collect-terms`` is polynomial algebra: it gives up on sums of more than ``MAX_TERMS``
+``collect-terms`` is polynomial algebra: exact for real numbers, not for floats (``x - x``
+is NaN at inf, Horner form overflows elsewhere), so it runs only with ``assume_finite``.
+It gives up on sums of more than ``MAX_TERMS``
 terms or ``MAX_FACTORS`` factors, it does not run on graphs of more than
 ``COLLECT_LIMIT`` nodes (too slow there), and if it leaves the graph larger than it was
 (it can duplicate a subexpression that another consumer still needs), the result of the
 local rules alone is returned instead.
 
-No rule rewrites ``x/x`` to 1 (wrong at ``x = 0``). ``x*0 -> 0`` and ``x - x -> 0`` are
-PyTensor's choice too: exact for finite ``x``; an inf or NaN there no longer shows.
+Exactness. By default only the rules declared exact run (``Rule.exact``): every value is
+kept, NaN, inf and the sign of zero included, up to rounding, so ``sg.compile`` (which
+simplifies) returns what ``sg.evaluate`` does on every input. ``assume_finite=True`` adds
+the algebra of real numbers (``x*0 -> 0``, ``x - x -> 0``, ``x/x -> 1``, ``exp(log x) ->
+x``, like terms collected, overflow-free stabilizations), PyTensor's default: right while
+every value in the graph is finite, wrong (an inf or NaN vanishes, -0.0 becomes 0.0)
+otherwise. The two modes keep separate records of the nodes they returned.
 
 Provenance: a node built to replace node ``n`` gets ``n``'s derivative order, ``grad``
 call, ``grad_of`` and name scope (built inside ``graph.derivative_context(n.order,
@@ -55,7 +62,8 @@ n.grad_call)`` when ``n.order > 0``, else as a user node), so a simplified k-th
 derivative is still of order k and ``grad`` of it is of order k + 1. A replacement that
 already existed keeps its own provenance, as interning always does.
 
-Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.rewrite_rules``.
+Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.rewrite_rules``,
+``symgraph.display.formula`` (a trace's labels).
 """
 
 from __future__ import annotations
@@ -70,7 +78,7 @@ import numpy as np
 
 from symgraph import graph as _graph
 from symgraph import ops
-from symgraph.formula import formula
+from symgraph.display.formula import formula
 from symgraph.graph import Node, SymgraphError, ancestors, derivative_context, user_context
 from symgraph.ops.core import OPS, broadcast_shapes, is_const, make
 from symgraph.rewrite_rules import (RULES, STAGES, Match, Rule, const_numbers, fill,
@@ -88,8 +96,10 @@ MAX_FACTORS = 400  # nor one whose monomials hold more atom factors than this, i
 MAX_POWER = 16  # x**k with a constant integer k <= this is expanded as a product
 COLLECT_FIRST = 64  # more new (not yet simplified) nodes than this: collect terms first
 _SHOWN_STEPS = 200
-# graph.cache key of the ids of nodes that simplify returned (fixpoints of RULES)
+# graph.cache key of the ids of nodes that simplify returned (fixpoints of RULES); the
+# key with _FINITE appended: those that simplify(..., assume_finite=True) returned
 _CLEAN_KEY = "symgraph.rewrite.clean"
+_FINITE = ".assume_finite"
 _FUSED = "all stages"  # the one pseudo-stage of a fused rewriter
 _MERGED = "merge+canonicalize"  # the first pseudo-stage of a staged rewriter
 _ANY = [({}, ())]  # what a rule without a pattern "matched": nothing bound
@@ -124,7 +134,7 @@ class Trace:
     >>> import symgraph as sg
     >>> with sg.Graph():
     ...     x = sg.var("x")
-    ...     y, t = sg.simplify(sg.exp(sg.log(x)) * 1, trace=True)
+    ...     y, t = sg.simplify(sg.exp(sg.log(x)) * 1, trace=True, assume_finite=True)
     >>> y is x, t.counts()
     (True, {'exp-log': 1, 'mul-one': 1})
     >>> print(t)  # doctest: +ELLIPSIS
@@ -178,21 +188,26 @@ def _op_count(outputs: Sequence[Node]) -> int:
 # --- the public function --------------------------------------------------------------------------
 
 
-def simplify(outputs: Any, trace: bool = False) -> Any:
+def simplify(outputs: Any, trace: bool = False, assume_finite: bool = False) -> Any:
     """Equivalent, simplified nodes for ``outputs``, in the same graph.
 
     ``outputs`` is a node, or a list or tuple of nodes; the result has the same structure.
-    Values are unchanged up to rounding (for finite inputs: ``x*0 -> 0`` assumes ``x`` is
-    not inf or NaN), and so are every output's static shape and dtype. With
+    Values are unchanged on every input, NaN, inf and -0.0 included, up to rounding; so
+    are every output's static shape and dtype. ``assume_finite=True`` also applies the
+    algebra of real numbers (``x*0 -> 0``, ``x - x -> 0``, ``x/x -> 1``, ``exp(log x) ->
+    x``, like terms collected, ``log(1 + exp x) -> softplus(x)``): exact only while every
+    value in the graph is finite (``x*0`` is NaN at ``x = inf``, the rewrite gives 0). With
     ``trace=True`` the result is ``(result, trace)``: a :class:`Trace` of every rewrite.
-    The rules, their stages and what each does: ``symgraph.rewrite_rules.rules_table()``.
+    The rules, their stages and which need ``assume_finite``:
+    ``symgraph.rewrite_rules.rules_table()``.
 
     >>> import symgraph as sg
     >>> with sg.Graph():
     ...     x = sg.var("x", shape=(3,), dtype="float32")
-    ...     y = sg.simplify(2 * (3 * x) + x * 0 + sg.log(1 + x))
-    >>> str(y), y.shape, y.dtype.name
-    ('6*x + log1p(x)', (3,), 'float32')
+    ...     e = 2 * (3 * x) + x * 0 + sg.log(1 + sg.exp(-x))
+    ...     y, z = sg.simplify(e), sg.simplify(e, assume_finite=True)
+    >>> str(y), str(z), z.shape, z.dtype.name
+    ('6*x + x*0 + log1p(exp(-x))', '6*x + softplus(-x)', (3,), 'float32')
     """
     nodes, kind = _as_outputs(outputs)
     record = Trace(nodes) if trace else None
@@ -204,7 +219,8 @@ def simplify(outputs: Any, trace: bool = False) -> Any:
              or _size_upto(nodes, COLLECT_LIMIT) <= COLLECT_LIMIT)
     # Every node a rewrite builds stays alive, so collector runs would only cost time.
     with _graph.gc_paused():
-        rewriter = _Rewriter(record, collect=small, fused=not small)
+        rewriter = _Rewriter(record, collect=small, fused=not small,
+                             assume_finite=assume_finite)
         try:
             result = rewriter.run(nodes)
         finally:
@@ -214,7 +230,7 @@ def simplify(outputs: Any, trace: bool = False) -> Any:
             # (a known weakness on wide random DAGs): then keep only the local rules' work.
             if record is not None:
                 record.steps.clear()
-            rewriter = _Rewriter(record, collect=False)
+            rewriter = _Rewriter(record, collect=False, assume_finite=assume_finite)
             try:
                 result = rewriter.run(nodes)
             finally:
@@ -343,7 +359,10 @@ class _Tables:
     built once per rule set and kept (most simplify calls use ``RULES``; building the
     signatures anew each call cost as much as simplifying a small derivative)."""
 
-    def __init__(self, rules: Sequence[Rule], collect: bool, fused: bool):
+    def __init__(self, rules: Sequence[Rule], collect: bool, fused: bool,
+                 assume_finite: bool = False):
+        # without assume_finite, inexact rules are left out and conditional ones checked
+        rules = [r for r in rules if assume_finite or r.exact is not False]
         self.signatures: dict[tuple, list[Rule]] = {}
         # the constants a signature tells apart: the numbers the patterns name
         self.numbers = sorted(const_numbers(rules))
@@ -382,26 +401,30 @@ class _Tables:
 _TABLES: dict[tuple, tuple[Sequence[Rule], _Tables]] = {}
 
 
-def _tables(rules: Sequence[Rule], collect: bool, fused: bool) -> _Tables:
-    key = (tuple(id(r) for r in rules), collect, fused)
+def _tables(rules: Sequence[Rule], collect: bool, fused: bool,
+            assume_finite: bool = False) -> _Tables:
+    key = (tuple(id(r) for r in rules), collect, fused, assume_finite)
     found = _TABLES.get(key)
     # the rules are kept with their tables, so their ids cannot be reused by others
     if found is None or list(found[0]) != list(rules):
         if len(_TABLES) > 64:  # callers passing ever new rule lists: no unbounded growth
             _TABLES.clear()
-        found = _TABLES[key] = (list(rules), _Tables(rules, collect, fused))
+        found = _TABLES[key] = (list(rules), _Tables(rules, collect, fused, assume_finite))
     return found[1]
 
 
 class _Rewriter:
     def __init__(self, record: Trace | None, rules: Sequence[Rule] = RULES,
-                 collect: bool = True, fused: bool = False):
+                 collect: bool = True, fused: bool = False, assume_finite: bool = False):
         self.record = record
         self.provenance = _Provenance()
         self.passes = 0
-        self.default_rules = rules is RULES and collect
+        # (collect-terms is inexact: without assume_finite, collect changes nothing)
+        self.default_rules = rules is RULES and (collect or not assume_finite)
+        self.clean_key = _CLEAN_KEY + (_FINITE if assume_finite else "")
+        self.check_exact = not assume_finite  # a conditionally exact rule asks per match
         self.clean: set[int] = set()
-        tables = _tables(rules, collect, fused)
+        tables = _tables(rules, collect, fused, assume_finite)
         self.signatures, self.numbers = tables.signatures, tables.numbers
         self.by_stage, self.collect, self.stages = tables.by_stage, tables.collect, tables.stages
         self.settled: dict[str, set[int]] = {s: set() for s in self.stages}
@@ -415,7 +438,7 @@ class _Rewriter:
         # Nodes an earlier simplify returned are fixpoints of every rule: they are not looked
         # at again, so simplifying between repeated grads costs only the new nodes.
         if self.default_rules:
-            self.clean = outputs[0].graph.cache.setdefault(_CLEAN_KEY, set())
+            self.clean = outputs[0].graph.cache.setdefault(self.clean_key, set())
         result = self._run(outputs)
         if self.default_rules:
             self.clean.update(n.id for n in ancestors(result, stop=self.clean))
@@ -561,13 +584,24 @@ class _Rewriter:
                     continue
                 replacement = None
                 self.provenance.use(origin)
-                for bound, consts in found:
-                    m = Match(cur, bound, consts, state)
-                    candidate = (rule.replace(m) if callable(rule.replace)
-                                 else instantiate(rule.replace, m))
-                    replacement = _fit(cur, candidate, m, rule)
-                    if replacement is not None:
-                        break
+                exact = rule.exact if self.check_exact and rule.exact is not True else None
+                try:
+                    for bound, consts in found:
+                        m = Match(cur, bound, consts, state)
+                        if exact is not None and not exact(m):
+                            continue  # a value changes here: only with assume_finite
+                        candidate = (rule.replace(m) if callable(rule.replace)
+                                     else instantiate(rule.replace, m))
+                        replacement = _fit(cur, candidate, m, rule)
+                        if replacement is not None:
+                            break
+                except SymgraphError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - MemoryError, a rule's bug: name the node
+                    raise SymgraphError(
+                        f"sg.simplify: rule {rule.name!r} failed on node #{cur.id} "
+                        f"({_label(cur)}): {type(exc).__name__}: {exc}; simplify without "
+                        "this node, or report the rule") from None
                 if replacement is not None:
                     self._note(rule, cur, replacement)
                     cur = replacement

@@ -440,16 +440,24 @@ def test_constant_factors_are_multiplied_once(rng):
         w = sg.var("w", shape=(300, 300))
         y = 1e-4 * sg.square(w).sum() + sg.sin(w).sum()
         d = sg.grad(y, w)
-        fn = sg.compile([y, d], [w])
+        fn = sg.compile([y, d], [w], assume_finite=True)
+        exact = sg.compile([y, d], [w])
         wv = rng.standard_normal((300, 300))
         keep = wv.copy()
         got = fn(wv)
         np.testing.assert_allclose(got[1], 2e-4 * wv + np.cos(wv), rtol=1e-13, atol=1e-15)
         _same(got, sg.evaluate([y, d], {w: wv}))
-    assert (keep == wv).all()
+        # 1e-4 * (2 * w) overflows at w = 1e308 where 2e-4 * w does not: merged only when
+        # assume_finite promises no overflow
+        wv[0, 0] = 1e308
+        assert np.isinf(sg.evaluate(d, {w: wv})[0, 0]) and np.isinf(exact(wv)[1][0, 0])
+        assert fn(wv)[1][0, 0] == pytest.approx(2e304)
     assert fn.source.count("_np_multiply(") == 1 and "_np_broadcast_to" not in fn.source
     assert fn.__globals__[fn.source.split("_np_multiply(")[1].split(",")[0]] == \
         pytest.approx(2e-4, rel=1e-15)
+    assert exact.source.count("_np_multiply(") == 2
+    wv[0, 0] = keep[0, 0]
+    assert (keep == wv).all()
 
 
 def test_compile_leaves_the_garbage_collector_as_it_found_it():
@@ -471,9 +479,9 @@ def test_graphs_up_to_the_threshold_are_simplified_bigger_ones_not(monkeypatch):
     with sg.Graph():
         x = sg.var("x")
         y = sg.log(1 + x) * 1.0 + 0.0 * sg.sin(x)
-        small = sg.compile(y, [x])
+        small = sg.compile(y, [x], assume_finite=True)  # (0*sin(x) is NaN at inf)
         monkeypatch.setattr(codegen, "_SIMPLIFY_MAX_NODES", 3)
-        big = sg.compile(y, [x], python_scalars=True)
+        big = sg.compile(y, [x], python_scalars=True, assume_finite=True)
     assert "_log1p(" in small.source and "_sin(" not in small.source
     assert "_sin(" in big.source
     assert float(small(1e-10)) == pytest.approx(1e-10, rel=1e-9) == big(1e-10)
