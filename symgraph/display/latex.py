@@ -87,7 +87,7 @@ class _Arg:
     """An argument's LaTeX inside a template: ``{0}`` as it is, ``{0:base}`` as the base of
     a superscript, ``{0:atom}`` as the base of a subscript."""
 
-    __slots__ = ("node", "text", "op")
+    __slots__ = ("node", "op", "text")
 
     def __init__(self, node: Node, text: str, op: Op):
         self.node, self.text, self.op = node, text, op
