@@ -389,19 +389,32 @@ def _unrolled_jacobian(y: Node, xs: list[Node]) -> list[Node]:
     return results
 
 
-def hessian(y: Node, x: Node) -> Node:
+def hessian(y: Node, x: Wrt) -> Node | list[list[Node]]:
     """All second derivatives of the scalar ``y``: shape ``x.shape + x.shape``.
+
+    For a list of nodes (weights and biases), a list of lists of blocks ``H[i][j]`` of
+    shape ``xs[i].shape + xs[j].shape``, as ``jax.hessian`` gives for a tuple of arguments.
 
     >>> import symgraph as sg
     >>> with sg.Graph():
-    ...     x = sg.var("x", shape=(2,))
+    ...     x, b = sg.var("x", shape=(2,)), sg.var("b")
     ...     H = sg.hessian(x[0] ** 2 * x[1], x)
+    ...     blocks = sg.hessian(sg.sum(x * x) * b, [x, b])
     >>> sg.evaluate(H, {x: [1.0, 2.0]}).tolist()
     [[4.0, 2.0], [2.0, 0.0]]
+    >>> [[sg.evaluate(h, {x: [1.0, 2.0], b: 3.0}).tolist() for h in row] for row in blocks]
+    [[[[6.0, 0.0], [0.0, 6.0]], [2.0, 4.0]], [[2.0, 4.0], 0.0]]
     """
-    if not isinstance(x, Node):
-        raise SymgraphError("sg.hessian: x must be one node (stack several into one)")
-    return jacobian(grad(y, x), x)
+    xs, single = _as_list(x, "sg.hessian")
+    _check_target(y, xs, "sg.hessian")
+    if y.shape != ():
+        raise SymgraphError(
+            f"sg.hessian needs a scalar y, got {describe(y)}; sum it first (y.sum()) or take "
+            "sg.jacobian of its gradient"
+        )
+    grads = grad(y, xs)
+    rows = [jacobian(g, xs) for g in grads]
+    return rows[0][0] if single else rows
 
 
 def hvp(y: Node, x: Node, v: Any) -> Node:

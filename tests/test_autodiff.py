@@ -340,3 +340,45 @@ def test_jacobian_placeholders_never_clash_with_user_names(graph):
     cotangent = sg.var("cotangent", shape=(2,))
     J = sg.jacobian(cotangent * 3, cotangent)
     assert sg.evaluate(J, {"cotangent": [1.0, 2.0]}).tolist() == [[3, 0], [0, 3]]
+
+
+def test_hessian_of_a_list_gives_blocks_like_jax_hessian():
+    """H[i][j] = d2 y / dxs[i] dxs[j], shapes xs[i].shape + xs[j].shape; equal to the
+    blocks of the Hessian of the same function of one stacked vector."""
+    rng = np.random.default_rng(0)
+    W0, b0 = rng.normal(size=(2, 3)), rng.normal(size=(2,))
+    x0 = rng.normal(size=(3,))
+    with sg.Graph():
+        W, b = sg.var("W", shape=(2, 3)), sg.var("b", shape=(2,))
+        y = sg.sum(sg.tanh(W @ x0 + b) ** 2)
+        blocks = sg.hessian(y, [W, b])
+        n = len(W.graph)
+        assert sg.hessian(y, [W, b]) == blocks and len(W.graph) == n  # nothing new
+        values = [[sg.evaluate(h, {W: W0, b: b0}) for h in row] for row in blocks]
+        theta = sg.var("theta", shape=(8,))
+        flat = sg.sum(sg.tanh(sg.reshape(theta[:6], (2, 3)) @ x0 + theta[6:]) ** 2)
+        full = sg.evaluate(sg.hessian(flat, theta), {theta: np.concatenate([W0.ravel(), b0])})
+    assert [[v.shape for v in row] for row in values] == [
+        [(2, 3, 2, 3), (2, 3, 2)], [(2, 2, 3), (2, 2)]]
+    np.testing.assert_allclose(values[0][0].reshape(6, 6), full[:6, :6], rtol=1e-12)
+    np.testing.assert_allclose(values[0][1].reshape(6, 2), full[:6, 6:], rtol=1e-12)
+    np.testing.assert_allclose(values[1][0].reshape(2, 6), full[6:, :6], rtol=1e-12)
+    np.testing.assert_allclose(values[1][1], full[6:, 6:], rtol=1e-12)
+    np.testing.assert_allclose(values[0][1].reshape(6, 2), values[1][0].reshape(2, 6).T)
+
+
+def test_jacobian_of_a_list_gives_one_block_per_input():
+    with sg.Graph():
+        a, b = sg.var("a", shape=(2,)), sg.var("b")
+        y = sg.stack([a[0] * b, a[1] + b * b, a[0] * a[1]])
+        Ja, Jb = sg.jacobian(y, [a, b])
+        va, vb = sg.evaluate([Ja, Jb], {a: [2.0, 3.0], b: 5.0})
+    np.testing.assert_array_equal(va, [[5.0, 0.0], [0.0, 1.0], [3.0, 2.0]])
+    np.testing.assert_array_equal(vb, [2.0, 10.0, 0.0])
+
+
+def test_hessian_needs_a_scalar():
+    with sg.Graph():
+        x = sg.var("x", shape=(2,))
+        with pytest.raises(sg.SymgraphError, match="scalar y"):
+            sg.hessian(x * x, x)
