@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 import symgraph as sg
-from symgraph.graph import SymgraphError
+from symgraph.errors import SymgraphError
 from symgraph.ops.core import VAR
 from symgraph.parse import MAX_LENGTH, parse_expression
 

@@ -149,7 +149,8 @@ BAD = [
     ("jacobian-unknown-shape", lambda e: sg.jacobian(e.n * 2, e.n), "n"),
     ("jacobian-int", lambda e: sg.jacobian(e.v * 2, e.i), "'i'"),
     ("hessian-vector", lambda e: sg.hessian(e.v * 2, e.v), "jacobian"),
-    ("hessian-list", lambda e: sg.hessian(e.s, [e.M]), "one node"),
+    ("hessian-list-junk", lambda e: sg.hessian(e.s, [e.M, 3]), "3"),  # a list is fine
+    ("hessian-vector-list", lambda e: sg.hessian(e.v * 2, [e.v]), "scalar"),
     ("hvp-direction-shape", lambda e: sg.hvp(e.s, e.M, np.ones(3)), "M"),
     ("hvp-direction-str", lambda e: sg.hvp(e.s, e.M, "abc"), "M"),
     ("hvp-direction-ragged", lambda e: sg.hvp(e.s, e.M, [[1, 2, 3], [1]]), "M"),

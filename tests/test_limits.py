@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import symgraph as sg
-from symgraph.formula import printable
+from symgraph.display.formula import printable
 
 # --- feeds that do not fit the input's dtype ---------------------------------------------------
 

@@ -4,8 +4,8 @@ Owns: ``networkx`` (the networkx view), ``json`` (the file format, save and load
 ``checks`` (what a file may hold: fields, types, bounds), ``rebuild`` (making a file's
 nodes through the ops' public constructors, and what they cost to evaluate).
 
-Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.engine``, NumPy, networkx. Nothing
-in symgraph below this layer imports it.
+Imports: ``symgraph.errors``, ``symgraph.context``, ``symgraph.graph``, ``symgraph.ops``,
+``symgraph.engine``, NumPy, networkx. Nothing in symgraph below this layer imports it.
 """
 
 from symgraph.io.json import load, save

@@ -10,8 +10,9 @@ field, ``symgraph.io.rebuild`` makes every node through its op's public construc
 must come out with the stored shape and dtype) and prices the work the graph asks of
 ``evaluate``, which is bounded here. Nothing is executed and there is no pickle.
 
-Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.engine`` (its check of
-``outputs``), ``symgraph.io.checks``, ``symgraph.io.rebuild``, NumPy.
+Imports: ``symgraph.errors``, ``symgraph.context``, ``symgraph.graph``, ``symgraph.ops``,
+``symgraph.engine`` (its check of ``outputs``), ``symgraph.io.checks``,
+``symgraph.io.rebuild``, NumPy.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from typing import Any
 
 import numpy as np
 
+from symgraph.context import derivative_context, name_scope
 from symgraph.engine import _outputs
-from symgraph.graph import Graph, Node, SymgraphError, derivative_context, name_scope
+from symgraph.errors import SymgraphError
+from symgraph.graph import Graph, Node
 from symgraph.io.checks import (
     DEFAULTS,
     DTYPES,

@@ -3,7 +3,8 @@
 Owns: the networkx view of a graph (one networkx node per symgraph node, keyed by id, with
 its op name, shape, dtype and provenance; one edge per argument).
 
-Imports: ``symgraph.graph``, ``symgraph.engine`` (its check of ``outputs``), networkx.
+Imports: ``symgraph.context``, ``symgraph.graph``, ``symgraph.engine`` (its check of
+``outputs``), networkx.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from collections.abc import Sequence
 
 import networkx as nx
 
+from symgraph.context import gc_paused
 from symgraph.engine import _outputs
-from symgraph.graph import Node, ancestors, gc_paused
+from symgraph.graph import Node, ancestors
 
 
 def to_networkx(outputs: Node | Sequence[Node]) -> nx.MultiDiGraph:

@@ -6,7 +6,7 @@ the constructors refuse (``make`` alone trusts its caller: it would take transpo
 ``(0, 0)`` or an unsorted sum axis); and the element operations a node asks of
 ``evaluate``, which ``load`` bounds.
 
-Imports: ``symgraph.graph``, ``symgraph.ops``, NumPy.
+Imports: ``symgraph.errors``, ``symgraph.graph``, ``symgraph.ops``, NumPy.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from collections.abc import Callable
 import numpy as np
 
 from symgraph import ops
-from symgraph.graph import Graph, Node, SymgraphError
+from symgraph.errors import SymgraphError
+from symgraph.graph import Graph, Node
 from symgraph.ops.core import CONST, VAR, Op, _check_shape, describe, make, normalize_axes
 from symgraph.ops.elementwise import CAST
 from symgraph.ops.linalg import MATMUL
