@@ -14,6 +14,7 @@ the same graph as more nodes; ``sg.evaluate`` computes any of them from numeric 
 
 from symgraph.autodiff import grad, hessian, hvp, jacobian, jvp
 from symgraph.codegen import CompiledFunction, compile
+from symgraph.display import debugprint, formula, latex, pprint, stats, to_dot, to_svg
 from symgraph.engine import evaluate
 from symgraph.graph import (
     Graph,
@@ -77,9 +78,6 @@ from symgraph.ops import (
     zeros_like,
 )
 from symgraph.rewrite import simplify
-# After rewrite, which still imports the old path symgraph.formula: loading that module
-# binds the package attribute sg.formula, which this line then sets back to the function.
-from symgraph.display import debugprint, formula, latex, pprint, stats, to_dot, to_svg
 from symgraph.testing import GradCheck, check_grad
 
 __version__ = "0.1.0"
