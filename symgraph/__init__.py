@@ -80,6 +80,12 @@ from symgraph.ops import (
 from symgraph.rewrite import simplify
 from symgraph.testing import GradCheck, check_grad
 
+from symgraph import graph as _graph
+
+# Nodes show themselves through the display layer, which sits above the graph.
+_graph.DISPLAY.formula = staticmethod(formula)
+_graph.DISPLAY.svg = staticmethod(to_svg)
+
 __version__ = "0.1.0"
 
 __all__ = [

@@ -55,6 +55,20 @@ class _ImmutableError(SymgraphError, AttributeError):
 _OPS: Any = None
 
 
+class DISPLAY:
+    """How a node shows itself (``str``, ``repr``, Jupyter's SVG): set by the top-level
+    ``symgraph`` package to ``symgraph.display``'s functions, which sit above this module;
+    until then a short label."""
+
+    @staticmethod
+    def formula(node: Node) -> str:
+        return _short(node)
+
+    @staticmethod
+    def svg(node: Node) -> str:
+        raise SymgraphError("pictures need the symgraph package: import symgraph")
+
+
 _default_graph: contextvars.ContextVar[Graph | None] = contextvars.ContextVar(
     "symgraph_default_graph", default=None
 )
@@ -260,13 +274,13 @@ class Node(_NodeFields):
 
     # --- display ----------------------------------------------------------------------------
     def __str__(self) -> str:
-        return _OPS.formula(self)
+        return DISPLAY.formula(self)
 
     def __repr__(self) -> str:
-        return _OPS.formula(self)
+        return DISPLAY.formula(self)
 
     def _repr_svg_(self) -> str:
-        return _OPS.render_svg(self)
+        return DISPLAY.svg(self)
 
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)

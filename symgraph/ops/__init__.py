@@ -133,18 +133,6 @@ def _missing(name: str, kind: str) -> Callable[..., Node]:
     return refuse
 
 
-def _formula(node: Node) -> str:
-    from symgraph.display.formula import formula
-
-    return formula(node)
-
-
-def _render_svg(node: Node) -> str:
-    from symgraph.display.dot import to_svg
-
-    return to_svg(node)
-
-
 class _Operators:
     """What ``Node``'s operator methods call (kept here so graph.py imports no ops)."""
 
@@ -165,8 +153,6 @@ class _Operators:
     mean = staticmethod(mean)
     max = staticmethod(max)
     reshape = staticmethod(reshape)
-    formula = staticmethod(_formula)
-    render_svg = staticmethod(_render_svg)
 
 
 _graph._OPS = _Operators
