@@ -42,7 +42,7 @@ bench: setup
 	PYTHON=$(PYTHON) sh benchmarks/setup_peers.sh
 	benchmarks/.venv-peers/bin/python benchmarks/run.py $(BENCH_ARGS)
 
-# The long fuzz run (5000 random graphs per property) and the one-million-node memory figure.
+# The long fuzz run (6000 random graphs per property, 24,000 in all) and the one-million-node memory figure.
 fuzz: setup
 	SYMGRAPH_FUZZ=long $(PY) -m pytest tests/test_fuzz.py -q -p no:cacheprovider
 	SYMGRAPH_BIG=1 $(PY) -m pytest tests/test_memory.py -q -s -p no:cacheprovider

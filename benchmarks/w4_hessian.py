@@ -83,7 +83,7 @@ def small_symgraph(x0: list[float]) -> tuple[float, int, float, list]:
         t_build, H = once(build)
         flat = [h for row in H for h in row]
         try:
-            flat = sg.simplify(flat)
+            flat = sg.simplify(flat, assume_finite=True)
         except NotImplementedError:
             pass
         nodes = sum(1 for n in sg.ancestors(flat) if n.op not in ("var", "const"))
