@@ -77,6 +77,18 @@ from symgraph.ops import (
     where,
     zeros_like,
 )
+from symgraph.ops.conv import *  # noqa: F401,F403 - issue 14, made explicit when done
+from symgraph.ops.contract import *  # noqa: F401,F403 - issue 14, made explicit when done
+from symgraph.ops.explog import *  # noqa: F401,F403 - issue 14, made explicit when done
+from symgraph.ops.factor import *  # noqa: F401,F403 - issue 14, made explicit when done
+from symgraph.ops.gather import *  # noqa: F401,F403 - issue 14, made explicit when done
+from symgraph.ops.layout import *  # noqa: F401,F403 - issue 14, made explicit when done
+from symgraph.ops.rounding import *  # noqa: F401,F403 - issue 14, made explicit when done
+from symgraph.ops.sorting import *  # noqa: F401,F403 - issue 14, made explicit when done
+from symgraph.ops.spectral import *  # noqa: F401,F403 - issue 14, made explicit when done
+from symgraph.ops.statistics import *  # noqa: F401,F403 - issue 14, made explicit when done
+from symgraph.ops.trig import *  # noqa: F401,F403 - issue 14, made explicit when done
+from symgraph import linalg, nn  # noqa: E402 - after the families (sg.linalg is this one)
 from symgraph.rewrite import simplify
 from symgraph.testing import GradCheck, check_grad
 

@@ -40,6 +40,19 @@ from symgraph.ops.nn import log_softmax, logsumexp, softmax
 from symgraph.ops.reduce import broadcast_to, max, mean, sum, sum_to, zeros_like
 from symgraph.ops.shape import batch_elementwise, concatenate, expand_dims, getitem, reshape, stack, transpose
 
+# The families of the wider op surface (issue 14); each lists its constructors in __all__.
+from symgraph.ops.conv import *  # noqa: E402,F401,F403
+from symgraph.ops.contract import *  # noqa: E402,F401,F403
+from symgraph.ops.explog import *  # noqa: E402,F401,F403
+from symgraph.ops.factor import *  # noqa: E402,F401,F403
+from symgraph.ops.gather import *  # noqa: E402,F401,F403
+from symgraph.ops.layout import *  # noqa: E402,F401,F403
+from symgraph.ops.rounding import *  # noqa: E402,F401,F403
+from symgraph.ops.sorting import *  # noqa: E402,F401,F403
+from symgraph.ops.spectral import *  # noqa: E402,F401,F403
+from symgraph.ops.statistics import *  # noqa: E402,F401,F403
+from symgraph.ops.trig import *  # noqa: E402,F401,F403
+
 
 def define_op(
     name: str,

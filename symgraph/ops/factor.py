@@ -1,0 +1,10 @@
+"""Dense linear algebra by factorization: ``inv solve det slogdet cholesky``.
+
+(Being written: issue 14.)
+
+Imports: ``symgraph.graph`` and ``symgraph.ops``' lower modules.
+"""
+
+from __future__ import annotations
+
+__all__: list[str] = []
