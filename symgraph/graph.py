@@ -196,6 +196,9 @@ class Node(_NodeFields):
     def __neg__(self) -> Node:
         return _OPS.negative(self)
 
+    def __abs__(self) -> Node:
+        return _OPS.abs(self)
+
     def __pos__(self) -> Node:
         return self
 
@@ -271,6 +274,14 @@ class Node(_NodeFields):
 
     __int__ = __float__
     __index__ = __float__
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        # np.asarray(node) would otherwise make a 0-d object array holding the symbol
+        raise SymgraphError(
+            f"the node {_short(self)} is a symbol, not an array; "
+            "use sg.evaluate(node, feeds) for its value, or sg.const(array) to put an array "
+            "into the graph"
+        )
 
     # --- display ----------------------------------------------------------------------------
     def __str__(self) -> str:

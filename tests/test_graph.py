@@ -314,3 +314,21 @@ def test_ancestors_of_nodes_of_two_graphs_is_an_error():
     assert sg.ancestors([]) == []
     with pytest.raises(sg.SymgraphError, match="different graphs"):
         sg.ancestors([x, z])
+
+
+def test_python_abs_of_a_node_is_the_abs_op():
+    with sg.Graph():
+        x = sg.var("x", shape=(2,))
+        y = abs(x)
+        assert y is sg.abs(x)
+        np.testing.assert_array_equal(sg.evaluate(y, {x: [-1.5, 2.0]}), [1.5, 2.0])
+
+
+def test_np_asarray_of_a_node_raises_instead_of_making_an_object_array():
+    with sg.Graph():
+        x = sg.var("x")
+        with pytest.raises(sg.SymgraphError, match="symbol, not an array.*sg.evaluate"):
+            np.asarray(x)
+        with pytest.raises(sg.SymgraphError):
+            np.array([x, x])
+        assert str(np.float64(2.0) * x) == "2*x"  # NumPy scalars still defer to the node

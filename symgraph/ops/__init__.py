@@ -156,6 +156,7 @@ class _Operators:
     power = staticmethod(power)
     matmul = staticmethod(matmul)
     negative = staticmethod(negative)
+    abs = staticmethod(abs)
     less = staticmethod(less)
     less_equal = staticmethod(less_equal)
     greater = staticmethod(greater)
