@@ -13,7 +13,7 @@ import pytest
 
 import symgraph as sg
 from chains import nested
-from symgraph.rewrite_rules import RULES
+from symgraph.rewrite import RULES, driver
 
 RNG = np.random.default_rng(0)
 
@@ -121,7 +121,7 @@ def test_default_rules_keep_nan_inf_and_signed_zero(rule, fused, monkeypatch):
     from test_compile_matches_evaluate import SPECIALS, assert_same_values
 
     if fused:
-        monkeypatch.setattr(sg.rewrite, "COLLECT_LIMIT", 0)
+        monkeypatch.setattr(driver, "COLLECT_LIMIT", 0)
     build, shapes, (low, high), *fed = CASES[rule]
     rng = np.random.default_rng(7)
     with sg.Graph():
@@ -388,7 +388,7 @@ def test_second_derivatives_print_with_minus_signs():
 @pytest.mark.parametrize("rule", sorted(CASES))
 def test_fused_sweep_keeps_values_shapes_dtypes(rule, monkeypatch):
     # graphs above COLLECT_LIMIT get one sweep of every stage per node: same guarantees
-    monkeypatch.setattr(sg.rewrite, "COLLECT_LIMIT", 0)
+    monkeypatch.setattr(driver, "COLLECT_LIMIT", 0)
     y, z, trace, before, after = _run(rule, "float64")
     assert (z.shape, z.dtype) == (y.shape, y.dtype)
     np.testing.assert_allclose(after, before, rtol=1e-12, atol=1e-12)
@@ -428,7 +428,7 @@ def test_random_dag_gradient_above_collect_limit_keeps_values():
             pool.append(slots[i])
         y = sum(slots[1:], slots[0])
         grads = sg.grad(y, xs)
-        assert sum(1 for _ in sg.ancestors(grads)) > sg.rewrite.COLLECT_LIMIT
+        assert sum(1 for _ in sg.ancestors(grads)) > driver.COLLECT_LIMIT
         s, trace = sg.simplify(grads, trace=True)
         feeds = {x: v for x, v in zip(xs, rng.uniform(-0.5, 0.5, size=6))}
         before = np.array([float(v) for v in sg.evaluate(grads, feeds)])
@@ -441,7 +441,7 @@ def test_random_dag_gradient_above_collect_limit_keeps_values():
 
 
 def test_compiled_patterns_match_in_either_order_and_bind_once():
-    from symgraph.rewrite_rules import ONE, X, Y, compile_pattern, match
+    from symgraph.rewrite import ONE, X, Y, compile_pattern, match
 
     with sg.Graph():
         x, y = sg.var("x"), sg.var("y")
@@ -458,7 +458,7 @@ def test_compiled_patterns_match_in_either_order_and_bind_once():
 
 
 def test_signatures_tell_pattern_constants_apart():
-    from symgraph.rewrite import _Rewriter
+    from symgraph.rewrite.driver import _Rewriter
 
     with sg.Graph():
         x = sg.var("x")
@@ -506,8 +506,8 @@ def test_w2b_collect_builds_no_node_that_merge_replaces():
 
 
 def test_rule_tables_are_built_once_per_rule_set():
-    from symgraph.rewrite import _tables
-    from symgraph.rewrite_rules import RULES as rules
+    from symgraph.rewrite.driver import _tables
+    from symgraph.rewrite import RULES as rules
 
     assert _tables(rules, True, False) is _tables(rules, True, False)
     assert _tables(rules, True, False) is not _tables(rules, True, True)
@@ -517,7 +517,7 @@ def test_rule_tables_are_built_once_per_rule_set():
 
 
 def test_collect_first_only_on_many_new_nodes_over_an_earlier_result():
-    from symgraph.rewrite import _CLEAN_KEY, _FINITE, COLLECT_FIRST, _fresh_over_clean
+    from symgraph.rewrite.driver import _CLEAN_KEY, _FINITE, COLLECT_FIRST, _fresh_over_clean
 
     with sg.Graph() as g:
         w = sg.var("w")
