@@ -4,7 +4,7 @@ Imports: ``symgraph.graph``, ``symgraph.context``, ``symgraph.errors`` and ``sym
 """
 
 from symgraph.rewrite.driver import Step, Trace, simplify
-from symgraph.rewrite_rules import (C, D, HALF, MINUS_ONE, ONE, RULES, STAGES, TWO, ZERO, Const,
+from symgraph.rewrite.patterns import (C, D, HALF, MINUS_ONE, ONE, RULES, STAGES, TWO, ZERO, Const,
                                     Match, Rule, Var, X, Y, compile_pattern, exact_product,
                                     fill, fill_value, fold_values, match, rules_table)
 

@@ -81,7 +81,7 @@ from symgraph import ops
 from symgraph.display.formula import formula
 from symgraph.graph import Node, SymgraphError, ancestors, derivative_context, user_context
 from symgraph.ops.core import OPS, broadcast_shapes, is_const, make
-from symgraph.rewrite_rules import (RULES, STAGES, Match, Rule, const_numbers, fill,
+from symgraph.rewrite.patterns import (RULES, STAGES, Match, Rule, const_numbers, fill,
                                     instantiate)
 
 __all__ = ["simplify", "Trace", "Step"]
