@@ -135,6 +135,9 @@ MINIMUM = binary(
     cases=lambda build: _binary_cases(build, order=1), parse=True,
 )
 
+# a+b == b+a and a*b == b*a; maximum and minimum too, but for the sign of a zero on a tie
+# (NumPy returns the second operand): a rewrite that swaps them checks that per match
+ADD.commutative = MULTIPLY.commutative = MAXIMUM.commutative = MINIMUM.commutative = True
 
 
 NEGATIVE = register(Op(

@@ -70,6 +70,7 @@ class Op:
 
     - ``array_api``, ``latex``/``latex_atom``, ``parse``: how backends, LaTeX and the
       ``symgraph diff`` language name the op (see the fields below).
+    - ``commutative``: the two inputs may be swapped (see the field below).
 
     Users declare their own ops with :func:`symgraph.define_op`.
     """
@@ -107,6 +108,10 @@ class Op:
     latex_atom: bool = False
     # Whether the expression language of ``symgraph diff`` may call the op by its name.
     parse: bool = False
+    # Whether the two inputs may be swapped (``add``, ``multiply``; ``maximum`` and
+    # ``minimum`` but for the sign of a zero on a tie): rewrite patterns match such ops in
+    # either order and merge ``b + a`` into an existing ``a + b``.
+    commutative: bool = False
     # vjp_rules(n) by n, for the ``vjp`` it was built from (asked once per node that grad
     # walks, so built once per arity; rebuilt if ``vjp`` is replaced).
     _vjp_by_arity: tuple[Any, dict] = field(
