@@ -12,7 +12,8 @@ the same graph as more nodes; ``sg.evaluate`` computes any of them from numeric 
 [-0.1966, -0.3932, 0.1966]
 """
 
-from symgraph.autodiff import grad, hessian, hvp, jacobian, jvp
+from symgraph.autodiff import grad, hessian, hvp, jacobian, jvp, vjp
+from symgraph.batching import vmap
 from symgraph.codegen import CompiledFunction, compile
 from symgraph.display import debugprint, formula, latex, pprint, stats, to_dot, to_svg
 from symgraph.engine import evaluate
@@ -110,5 +111,5 @@ __all__ = [
     "max", "maximum", "mean", "minimum", "multiply", "name_scope", "negative", "power", "relu",
     "reshape", "sigmoid", "sign", "sin", "softmax", "softplus", "sqrt", "square", "stack",
     "stop_gradient", "subtract", "sum", "sum_to", "tan", "tanh", "to_networkx", "transpose",
-    "var", "where", "zeros_like",
+    "var", "vjp", "vmap", "where", "zeros_like",
 ]

@@ -42,6 +42,11 @@ def _as_list(wrt: Any, who: str) -> tuple[list[Node], bool]:
 
 
 def _check_target(y: Any, wrt: list[Node], who: str) -> None:
+    if callable(y) and not isinstance(y, Node):
+        raise SymgraphError(
+            f"{who} differentiates nodes, not Python functions (it is not jax.grad): build "
+            f"y = f(x) from sg.var inputs, then call {who}(y, x)"
+        )
     if not isinstance(y, Node):
         raise SymgraphError(f"{who}: y must be a symgraph node, got {type(y).__name__}")
     for n in wrt:
@@ -142,6 +147,46 @@ def grad(y: Node, wrt: Wrt) -> Node | list[Node]:
             "use sg.jacobian(y, x) for every derivative, or differentiate y.sum()"
         )
     results = _reverse(y, nodes, "sg.grad")
+    return results[0] if single else results
+
+
+def vjp(ys: Node | Sequence[Node], xs: Wrt, cotangents: Any) -> Node | list[Node]:
+    """Reverse mode with a seed: ``sum_i cotangents[i] . d ys[i] / d xs``, as
+    ``tf.gradients(ys, xs, grad_ys=cotangents)`` or the function ``jax.vjp`` returns.
+
+    ``ys`` is a node or a list of nodes of any shapes, ``cotangents`` one array-like or node
+    per ``y`` of its shape; the result has the structure and shapes of ``xs``. Built as the
+    gradient of ``sum(y * cotangent)``: no Jacobian is formed.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x", shape=(2,))
+    ...     g = sg.vjp(x * x, x, [1.0, 10.0])
+    >>> sg.evaluate(g, {x: [3.0, 4.0]}).tolist()
+    [6.0, 80.0]
+    """
+    outs = [ys] if isinstance(ys, Node) else list(ys) if isinstance(ys, (list, tuple)) else None
+    if not outs:
+        raise SymgraphError(f"sg.vjp: ys must be a node or a non-empty list of nodes, got {ys!r}")
+    seeds = [cotangents] if isinstance(ys, Node) else cotangents
+    if not isinstance(seeds, (list, tuple)) or len(seeds) != len(outs):
+        raise SymgraphError(f"sg.vjp: give one cotangent per y ({len(outs)} ys)")
+    nodes, single = _as_list(xs, "sg.vjp")
+    for y in outs:
+        _check_target(y, nodes, "sg.vjp")
+    directions = [_direction(seed, y, "sg.vjp") for y, seed in zip(outs, seeds)]
+    graph = outs[0].graph
+    tx = _Transaction(graph, "sg.vjp")
+    try:
+        # <y, cotangent> belongs to y's order (as jacobian's), so its gradient is of the next
+        with derivative_context(_next_order(ancestors(outs)) - 1, tx.call):
+            total = None
+            for y, v in zip(outs, directions):
+                term = reduce_sum(y * _as_tangent(v, y))
+                total = term if total is None else total + term
+    except Exception as exc:
+        raise tx.fail(exc) from exc
+    results = _reverse(total, nodes, "sg.vjp")
     return results[0] if single else results
 
 

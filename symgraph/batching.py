@@ -1,8 +1,8 @@
 """Vectorizing a graph over a batch axis (symbolic vmap), for Jacobians and Hessians.
 
-Owns: :func:`vectorize`. Given result nodes that depend on a ``placeholder`` node, it
-rebuilds every node between them with each op's ``batch`` rule, as if the placeholder
-had an extra leading axis holding ``batched_value``. A Jacobian is then one reverse pass
+Owns: :func:`vectorize` and the public :func:`vmap`. Given result nodes that depend on
+``placeholder`` nodes, they rebuild every node between them with each op's ``batch`` rule,
+as if each placeholder had an extra leading axis holding its batched value. A Jacobian is then one reverse pass
 for a placeholder cotangent, vectorized over the rows of an identity matrix: its graph
 is O(gradient graph), not one gradient graph per output element.
 
@@ -11,8 +11,12 @@ Imports: ``symgraph.graph`` and ``symgraph.ops``.
 
 from __future__ import annotations
 
-from symgraph.graph import Node, ancestors
-from symgraph.ops import broadcast_to, expand_dims
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from symgraph.graph import Node, SymgraphError, ancestors
+from symgraph.ops import broadcast_to, expand_dims, transpose
+from symgraph.ops.core import describe, operands, placeholder
 
 
 def vectorize(results: list[Node], placeholder: Node, batched_value: Node) -> list[Node] | None:
@@ -22,22 +26,30 @@ def vectorize(results: list[Node], placeholder: Node, batched_value: Node) -> li
     Returns ``None`` when an op on the way has no batch rule (the caller then falls back
     to building one graph per batch entry).
     """
-    size = batched_value.shape[0]
-    new: dict[int, Node] = {placeholder.id: batched_value}
+    outputs, _ = _substitute(results, {placeholder: batched_value})
+    return outputs
+
+
+def _substitute(results: list[Node], batched: dict[Node, Node]
+                ) -> tuple[list[Node] | None, Node | None]:
+    """``results`` with each placeholder replaced by its batched value (all with the same
+    leading axis ``B``); also the first node whose op has no batch rule, if any."""
+    size = next(iter(batched.values())).shape[0]
+    new: dict[int, Node] = {p.id: v for p, v in batched.items()}
     for node in ancestors(results):
-        if node.id == placeholder.id:
+        if node in batched:
             continue
-        batched = tuple(inp.id in new for inp in node.inputs)
-        if not any(batched):
+        flags = tuple(inp.id in new for inp in node.inputs)
+        if not any(flags):
             continue
         rule = node.opdef.batch
-        out = rule(node, [new.get(i.id, i) for i in node.inputs], batched) if rule else None
+        out = rule(node, [new.get(i.id, i) for i in node.inputs], flags) if rule else None
         if out is None:
-            return None
+            return None, node
         if out.shape == node.shape:
             continue  # the rule found the result independent of the batch (e.g. a count)
         if out.shape != (size, *node.shape):
-            return None
+            return None, node
         new[node.id] = out
     outputs = []
     for r in results:
@@ -45,4 +57,83 @@ def vectorize(results: list[Node], placeholder: Node, batched_value: Node) -> li
             outputs.append(new[r.id])
         else:  # does not depend on the placeholder: the same for every batch entry
             outputs.append(broadcast_to(expand_dims(r, 0), (size, *r.shape)))
-    return outputs
+    return outputs, None
+
+
+def vmap(fn: Callable[..., Any], in_axes: int | None | Sequence[int | None] = 0,
+         out_axes: int = 0) -> Callable[..., Any]:
+    """``fn`` mapped over an axis of its arguments, as ``jax.vmap``: a function of nodes that
+    builds the batched graph.
+
+    ``fn`` is called once, on placeholders shaped like one entry of the batch; the graph it
+    builds is then vectorized with each op's batch rule (no Python loop over the batch, no
+    copy of the graph per entry). ``in_axes`` gives the batch axis of each argument (``None``:
+    not batched, the same for every entry); ``fn`` returns a node or a list/tuple of nodes,
+    whose batch axis is put at ``out_axes``.
+
+    >>> import numpy as np, symgraph as sg
+    >>> with sg.Graph():
+    ...     xs, w = sg.var("xs", shape=(4, 3)), sg.var("w", shape=(3,))
+    ...     per_row = sg.vmap(lambda x, w: sg.sum(x * w) ** 2, in_axes=(0, None))(xs, w)
+    >>> per_row.shape
+    (4,)
+    >>> sg.evaluate(per_row, {xs: np.ones((4, 3)), w: [1.0, 2.0, 3.0]}).tolist()
+    [36.0, 36.0, 36.0, 36.0]
+    """
+    if not callable(fn):
+        raise SymgraphError(f"sg.vmap needs a function of nodes, got {type(fn).__name__}")
+
+    def batched(*args: Any) -> Any:
+        axes = [in_axes] * len(args) if not isinstance(in_axes, (list, tuple)) else list(in_axes)
+        if len(axes) != len(args):
+            raise SymgraphError(
+                f"sg.vmap: in_axes has {len(axes)} entries for {len(args)} arguments")
+        nodes = operands(args, "sg.vmap") if args else []
+        moved, size = [], None
+        for k, (x, axis) in enumerate(zip(nodes, axes)):
+            if axis is None:
+                moved.append(None)
+                continue
+            if not x.shape or not isinstance(axis, int) or not -x.ndim <= axis < x.ndim:
+                raise SymgraphError(
+                    f"sg.vmap: argument {k} ({describe(x)}) has no axis {axis!r} to map over")
+            axis %= x.ndim
+            order = (axis, *[a for a in range(x.ndim) if a != axis])
+            front = x if axis == 0 else transpose(x, order)
+            if front.shape[0] is None or (size is not None and front.shape[0] != size):
+                raise SymgraphError(
+                    f"sg.vmap: the mapped axes must have one static size; argument {k} "
+                    f"({describe(x)}) has {front.shape[0]}, another has {size}")
+            size = front.shape[0]
+            moved.append(front)
+        if size is None:
+            raise SymgraphError("sg.vmap: no argument is mapped (every in_axes is None)")
+        graph = next(m for m in moved if m is not None).graph
+        stand_ins = [x if m is None else placeholder(graph, m.shape[1:], m.dtype, "vmap_entry")
+                     for x, m in zip(nodes, moved)]
+        out = fn(*stand_ins)
+        single = isinstance(out, Node)
+        outs = [out] if single else list(out)
+        if not all(isinstance(o, Node) for o in outs):
+            raise SymgraphError("sg.vmap: the function must return a node or a list of nodes")
+        subs = {p: m for p, m in zip(stand_ins, moved) if m is not None}
+        results, culprit = _substitute(outs, subs)
+        if results is None:
+            raise SymgraphError(
+                f"sg.vmap: the op {culprit.op!r} of {describe(culprit)} has no batch rule; "
+                "map with a Python loop and sg.stack instead")
+        if out_axes != 0:
+            results = [moveaxis_front(r, out_axes) for r in results]
+        return results[0] if single else type(out)(results)
+
+    return batched
+
+
+def moveaxis_front(x: Node, axis: int) -> Node:
+    """``x`` with its leading axis moved to ``axis``."""
+    if not -x.ndim <= axis < x.ndim:
+        raise SymgraphError(f"sg.vmap: out_axes {axis} is out of range for {describe(x)}")
+    axis %= x.ndim
+    order = [*range(1, x.ndim)]
+    order.insert(axis, 0)
+    return transpose(x, tuple(order))

@@ -382,3 +382,55 @@ def test_hessian_needs_a_scalar():
         x = sg.var("x", shape=(2,))
         with pytest.raises(sg.SymgraphError, match="scalar y"):
             sg.hessian(x * x, x)
+
+
+def test_vjp_is_the_seeded_reverse_mode():
+    rng = np.random.default_rng(1)
+    a0, ct0, ct1 = rng.normal(size=(3, 2)), rng.normal(size=(2, 2)), rng.normal()
+    with sg.Graph() as g:
+        a = sg.var("a", shape=(3, 2))
+        y0, y1 = sg.tanh(a.T @ a), sg.sum(a * a)
+        va = sg.vjp([y0, y1], a, [ct0, ct1])
+        n = len(g)
+        assert sg.vjp([y0, y1], a, [ct0, ct1]) is va and len(g) == n  # nothing new
+        J0, J1 = sg.jacobian(y0, a), sg.grad(y1, a)
+        got, j0, j1 = sg.evaluate([va, J0, J1], {a: a0})
+        assert va.order == 1
+    np.testing.assert_allclose(got, np.tensordot(ct0, j0, axes=2) + ct1 * j1, rtol=1e-12)
+    with sg.Graph():
+        x = sg.var("x", shape=(2,))
+        with pytest.raises(sg.ShapeError, match="shape"):
+            sg.vjp(x * 2, x, [1.0, 2.0, 3.0])
+        with pytest.raises(sg.SymgraphError, match="one cotangent per y"):
+            sg.vjp([x, x], x, [[1.0, 2.0]])
+
+
+def test_grad_of_a_python_function_points_to_building_the_node():
+    with sg.Graph():
+        x = sg.var("x")
+        with pytest.raises(sg.SymgraphError, match="not Python functions.*sg.grad\\(y, x\\)"):
+            sg.grad(lambda t: t * t, x)
+
+
+def test_vmap_builds_the_batched_graph_once():
+    rng = np.random.default_rng(2)
+    xs0, w0 = rng.normal(size=(5, 3)), rng.normal(size=(3,))
+    with sg.Graph() as g:
+        xs, w = sg.var("xs", shape=(5, 3)), sg.var("w", shape=(3,))
+        calls = []
+
+        def loss(x, w):
+            calls.append(1)
+            return sg.tanh(sg.sum(x * w)) ** 2
+
+        per = sg.vmap(loss, in_axes=(0, None))(xs, w)
+        cols = sg.vmap(lambda c: sg.sum(c * c), in_axes=1)(xs)
+        grads = sg.vmap(lambda x: sg.grad(loss(x, w), x))(xs)  # per-example gradients
+        pv, cv, gv = sg.evaluate([per, cols, grads], {xs: xs0, w: w0})
+        assert calls == [1, 1] and per.shape == (5,) and grads.shape == (5, 3)
+        with pytest.raises(sg.SymgraphError, match="no axis 2"):
+            sg.vmap(loss, in_axes=2)(xs, w)
+    np.testing.assert_allclose(pv, np.tanh(xs0 @ w0) ** 2, rtol=1e-13)
+    np.testing.assert_allclose(cv, (xs0 ** 2).sum(0), rtol=1e-13)
+    t = np.tanh(xs0 @ w0)
+    np.testing.assert_allclose(gv, (2 * t * (1 - t * t))[:, None] * w0, rtol=1e-12)
