@@ -12,7 +12,7 @@ import pytest
 
 import symgraph as sg
 from chains import nested
-from symgraph import codegen
+from symgraph.backends import python as codegen
 from threads import run_while_building
 
 

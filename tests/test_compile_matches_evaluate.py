@@ -103,7 +103,7 @@ def test_compile_equals_evaluate_for_arrays_of_specials():
 def test_scatter_add_in_place_keeps_the_sign_of_zero():
     # the adjoint of x[1:] meeting another gradient b is b[index] += g in b's buffer;
     # evaluate's scatter(g) + b is 0.0 + b outside index, which turns -0.0 into 0.0
-    from symgraph.codegen import _add_at
+    from symgraph.backends.python import _add_at
 
     with sg.Graph():
         x = sg.var("x", shape=(4,))

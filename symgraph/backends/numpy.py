@@ -1,0 +1,138 @@
+"""The ``numpy`` backend: the interpreter. ``sg.evaluate`` runs on it.
+
+Owns: :func:`evaluate`, :func:`run` (one call of a plan: each step calls its op's NumPy
+function on earlier values, then drops the values that died there) and
+:class:`NumpyBackend`, whose compiled function runs the plan with the same argument
+checks as generated code.
+
+An op runs as its array-API function of NumPy when it has one and no attributes
+(``np.tanh``), else as its ``impl``.
+
+Imports: ``symgraph.graph``, ``symgraph.errors``, ``symgraph.ops``, ``symgraph.plan``,
+``symgraph.backends.base``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from symgraph.errors import SymgraphError
+from symgraph.graph import Node
+from symgraph.ops.core import Op, describe
+from symgraph.plan import Outputs, Plan, as_outputs, convert_feed, plan_for, resolve
+
+_F64 = np.dtype("float64")
+
+
+def numpy_function(op: Op, attrs: dict) -> Any:
+    """The NumPy function computing ``op`` with ``attrs``: its array-API function when it
+    takes no attributes (``np.tanh``, ``np.power``), else its ``impl`` (with the attributes
+    bound)."""
+    if op.array_api is not None and not attrs:
+        function = getattr(np, op.array_api, None)
+        if function is not None:
+            return function
+    return functools.partial(op.impl, **attrs) if attrs else op.impl
+
+
+def _program(plan: Plan) -> list[tuple]:
+    """The interpreter's steps of ``plan`` (built once, kept with the plan):
+    (slot, function, input slots, slots that die after it, node)."""
+    program = plan.lowered.get("numpy")
+    if program is None:
+        nodes, args, frees = plan.nodes, plan.args, plan.frees
+        cache: dict[tuple, Any] = {}
+        program = []
+        for t, s in enumerate(plan.steps):
+            node = nodes[s]
+            op, attrs = node.opdef, node.attrs
+            key = (id(op), id(attrs)) if attrs else (id(op),)
+            function = cache.get(key)
+            if function is None:
+                function = cache[key] = numpy_function(op, attrs)
+            program.append((s, function, args[s], frees[t], node))
+        plan.lowered["numpy"] = program
+    return program
+
+
+def run(plan: Plan, fed_values: dict[int, Any], check_finite: bool = False) -> list:
+    """One call of ``plan``: its outputs as arrays, from the values of the fed nodes (by id)."""
+    values: list[Any] = [None] * len(plan.nodes)
+    for s, value in plan.preset:
+        values[s] = value
+    slot = plan.slot
+    for nid, value in fed_values.items():
+        s = slot.get(nid)
+        if s is not None:
+            values[s] = value
+    nodes = plan.nodes
+    if check_finite:
+        for s, value in enumerate(values):
+            if value is not None:
+                _check_finite(nodes[s], value)
+    with np.errstate(all="ignore"):
+        for out, function, ins, frees, node in _program(plan):
+            try:
+                result = function(*[values[i] for i in ins])
+            except Exception as exc:
+                raise _op_error(node, [values[i] for i in ins], exc) from None
+            values[out] = result
+            if check_finite:
+                _check_finite(node, result)
+            for i in frees:
+                values[i] = None
+    return [np.asarray(values[i]) for i in plan.outputs]
+
+
+def _op_error(node: Node, args: list, exc: Exception) -> SymgraphError:
+    shapes = ", ".join(str(np.shape(a)) for a in args)
+    return SymgraphError(
+        f"computing {describe(node)} (op '{node.opdef.name}', node #{node.id}) failed for "
+        f"inputs of shapes ({shapes}): {type(exc).__name__}: {exc}; check the shapes of the "
+        "values fed"
+    )
+
+
+def _check_finite(node: Node, value: Any) -> None:
+    array = np.asarray(value)
+    if array.dtype.kind in "fc" and not np.all(np.isfinite(array)):
+        bad = "nan" if np.any(np.isnan(array)) else "inf"
+        raise SymgraphError(
+            f"{describe(node)} (op '{node.opdef.name}', node #{node.id}) produced {bad}; "
+            "look at this node's inputs (check_finite=True stops at the first such node)"
+        )
+
+
+def evaluate(outputs: Outputs, feeds: Mapping[Any, Any] | None = None,
+             check_finite: bool = False) -> np.ndarray | list[np.ndarray]:
+    """Compute ``outputs`` (a node or a list of nodes) from ``feeds``.
+
+    ``feeds`` maps input nodes (or their names) to array-likes; it may also map an
+    intermediate node, whose value is then used instead of computing it. Only the
+    ancestors of ``outputs`` are computed, so only the inputs they need must be fed.
+    With ``check_finite=True`` the first node whose value is not finite raises.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    ...     y = sg.sin(x) * x
+    ...     dy = sg.grad(y, x)
+    >>> [round(float(v), 4) for v in sg.evaluate([y, dy], {"x": 1.0})]
+    [0.8415, 1.3818]
+    """
+    nodes, single = as_outputs(outputs, "sg.evaluate")
+    if feeds is None:
+        feeds = {}
+    if not isinstance(feeds, Mapping):
+        raise SymgraphError(f"sg.evaluate: feeds must be a dict, got {type(feeds).__name__}")
+    graph = nodes[0].graph
+    values: dict[int, np.ndarray] = {}
+    for key, value in feeds.items():
+        node = resolve(key, graph, "sg.evaluate")
+        values[node.id] = convert_feed(node, value, "sg.evaluate")
+    results = run(plan_for(nodes, frozenset(values)), values, check_finite)
+    return results[0] if single else results

@@ -1,0 +1,313 @@
+"""The plan: what to compute for some outputs when some nodes are fed, for every backend.
+
+Owns: the checks of what ``evaluate``, ``compile`` and the display are given
+(:func:`as_outputs`, :func:`resolve` a feed's key, :func:`convert_feed` its value) and
+:class:`Plan`: the needed nodes (the outputs' ancestors, none past a fed node; an unfed
+input raises :class:`MissingFeedError`), their schedule in id order (which is
+topological), the constants preset before a call (and, for compiled code, the steps of
+constants folded once), and last-use liveness: which steps read each value, so which
+values die after which step. Every backend runs a plan; none works these out again.
+
+A feed may name any node, not only an input: its value replaces the node and the
+node's ancestors are not computed (as TensorFlow 1.x allows).
+
+Imports: ``symgraph.graph``, ``symgraph.errors``, ``symgraph.context``, ``symgraph.ops``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+import symgraph.ops  # noqa: F401 - registers every built-in op before _BUILTIN is taken
+from symgraph.context import gc_paused
+from symgraph.errors import MissingFeedError, ShapeError, SymgraphError
+from symgraph.graph import Node, ancestors
+from symgraph.ops.core import CONST, OPS, VAR, Op, describe, fold
+from symgraph.ops.shape import batch_elementwise
+
+Outputs = Node | Sequence[Node]
+_PLAN_CACHE_SIZE = 256
+# symgraph's own ops: only these are folded at compile time (a user's op may be impure)
+_BUILTIN = frozenset(OPS.values())
+
+
+def builtin(op: Op) -> bool:
+    """Whether ``op`` is one of symgraph's own ops (not declared by a user)."""
+    return op in _BUILTIN
+
+
+def as_outputs(outputs: Any, who: str) -> tuple[list[Node], bool]:
+    """``outputs`` (a node, or a non-empty list or tuple of nodes of one graph) as a list,
+    and whether it was a single node; anything else raises naming ``who``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> as_outputs(x, "sg.evaluate") == ([x], True)
+    True
+    """
+    if isinstance(outputs, Node):
+        return [outputs], True
+    if isinstance(outputs, (list, tuple)) and outputs:
+        for o in outputs:
+            if not isinstance(o, Node):
+                raise SymgraphError(f"{who}: outputs hold {o!r}, which is not a symgraph node")
+        graph = outputs[0].graph
+        if any(o.graph is not graph for o in outputs):
+            raise SymgraphError(f"{who}: the outputs belong to different graphs")
+        return list(outputs), False
+    raise SymgraphError(f"{who}: outputs must be a node or a non-empty list of nodes")
+
+
+def resolve(key: Any, graph: Any, who: str) -> Node:
+    """The node of ``graph`` that a feed's key (a node, or a unique name) stands for."""
+    if isinstance(key, Node):
+        if key.graph is not graph:
+            raise SymgraphError(f"{who}: the feed for {describe(key)} is a node of another graph")
+        return key
+    if isinstance(key, str):
+        found = graph.by_name(key)
+        if not found:
+            raise MissingFeedError(f"{who}: the graph has no node named {key!r} to feed")
+        if len(found) > 1:
+            raise SymgraphError(
+                f"{who}: {len(found)} nodes are named {key!r}; feed by node instead of by name"
+            )
+        return found[0]
+    raise SymgraphError(f"{who}: feeds are keyed by nodes or names, got {key!r}")
+
+
+def needed_nodes(outputs: list[Node], fed: frozenset[int], complaint: str) -> list[Node]:
+    """The ancestors of ``outputs`` (none past a fed node), in id order; an input among
+    them that is not fed raises :class:`MissingFeedError` with ``complaint``, a format
+    string of ``{names}``, ``{is_}`` (is/are) and ``{it}`` (it/them).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x, y = sg.var("x"), sg.var("y")
+    ...     z = x * y
+    >>> [n.op for n in needed_nodes([z], frozenset({x.id, y.id}), "")]
+    ['var', 'var', 'multiply']
+    """
+    nodes = ancestors(outputs, stop=fed)
+    missing = [n for n in nodes if n.opdef is VAR and n.id not in fed]
+    if missing:
+        one = len(missing) == 1
+        raise MissingFeedError(complaint.format(
+            names=", ".join(describe(n) for n in missing), is_="is" if one else "are",
+            it="it" if one else "them"), missing)
+    return nodes
+
+
+FEED_COMPLAINT = "no value was fed for {names}; add {it} to feeds (keyed by the node or its name)"
+
+
+class Plan:
+    """What to compute for ``outputs`` when the nodes whose ids are in ``fed`` are given.
+
+    - ``nodes``: the needed nodes in id order; a value's *slot* is its index there
+      (``slot`` maps node ids to slots); ``outputs`` holds the outputs' slots.
+    - ``preset``: ``(slot, value)`` of the constants, set before a call. With
+      ``fold=True`` a step of symgraph's own ops whose inputs are all preset is computed
+      now (compactly, by :func:`symgraph.ops.core.fold`) and preset too.
+    - ``steps``: the slots computed by a call, in order (step ``t`` computes
+      ``steps[t]``); ``args[s]``: the slots step ``s`` reads (empty for fed and preset
+      slots).
+    - liveness: ``readers[s]`` lists the step numbers reading slot ``s`` (sorted, each
+      once), so ``s`` is dead after ``readers[s][-1]``; ``frees[t]`` lists the slots
+      that die after step ``t`` (outputs never do).
+    - ``lowered``: a backend's own form of this plan (the interpreter's steps), kept
+      with it.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    ...     y = sg.sin(x) * 2.0
+    >>> p = Plan([y], frozenset({x.id}))
+    >>> [n.op for n in p.nodes], p.steps, p.readers, p.frees
+    (['var', 'sin', 'const', 'multiply'], [1, 3], [[0], [1], [1], []], [[0], [1, 2]])
+    """
+
+    __slots__ = ("nodes", "slot", "fed", "outputs", "preset", "steps", "args", "readers",
+                 "_frees", "lowered")
+
+    def __init__(self, outputs: list[Node], fed: frozenset[int], fold: bool = False,
+                 nodes: list[Node] | None = None, complaint: str = FEED_COMPLAINT):
+        if nodes is None:
+            nodes = needed_nodes(outputs, fed, complaint)
+        slot = {n.id: i for i, n in enumerate(nodes)}
+        preset: dict[int, Any] = {}
+        steps: list[int] = []
+        args: list[list[int]] = []
+        for s, node in enumerate(nodes):
+            if node.id in fed:
+                args.append([])
+            elif node.opdef is CONST:
+                preset[s] = node.attrs["value"]
+                args.append([])
+            else:
+                ins = [slot[i.id] for i in node.inputs]
+                if fold and ins and _fold(node, ins, preset, s):
+                    args.append([])
+                else:
+                    steps.append(s)
+                    args.append(ins)
+        readers: list[list[int]] = [[] for _ in nodes]
+        for t, s in enumerate(steps):
+            ins = args[s]
+            if len(ins) == 1:
+                readers[ins[0]].append(t)
+            else:
+                for i in dict.fromkeys(ins):
+                    readers[i].append(t)
+        self.nodes, self.slot, self.fed, self.args = nodes, slot, fed, args
+        self.outputs = [slot[n.id] for n in outputs]
+        self.preset = list(preset.items())
+        self.steps, self.readers = steps, readers
+        self._frees: list[list[int]] | None = None
+        self.lowered: dict[str, Any] = {}
+
+    @property
+    def frees(self) -> list[list[int]]:
+        """Per step, the slots read for the last time there (not outputs)."""
+        if self._frees is None:
+            frees: list[list[int]] = [[] for _ in self.steps]
+            keep = set(self.outputs)
+            for s, r in enumerate(self.readers):
+                if r and s not in keep:
+                    frees[r[-1]].append(s)
+            self._frees = frees
+        return self._frees
+
+
+def _fold(node: Node, ins: list[int], preset: dict[int, Any], s: int) -> bool:
+    """Preset ``node``, an op of preset values only, with its value now (symgraph's own
+    ops only, and only where :func:`fold` gives exactly the node's shape and dtype)."""
+    for i in ins:  # (the cheap test first, as a loop: most steps read a step)
+        if i not in preset:
+            return False
+    op = node.opdef
+    if op not in _BUILTIN or None in node.shape:
+        return False
+    value = fold(op, [preset[i] for i in ins], node.attrs, node.shape,
+                 op.batch is batch_elementwise)
+    if value is None or value.shape != node.shape or value.dtype != node.dtype:
+        return False  # (then it runs at call time, and fails there as evaluate would)
+    if value.flags.writeable:
+        value.setflags(write=False)  # shared by every call
+    preset[s] = value
+    return True
+
+
+def plan_for(outputs: list[Node], fed: frozenset[int]) -> Plan:
+    """The plan of ``outputs`` given ``fed``, kept in the graph's cache (evaluate and the
+    reruns of compiled code ask for the same plans again and again)."""
+    graph = outputs[0].graph
+    key = ("plan", tuple(n.id for n in outputs), fed)
+    plan = graph.cache.get(key)
+    if plan is None:
+        with gc_paused():  # a plan of 10^5 steps allocates as many lists, all kept
+            plan = Plan(outputs, fed)
+        if len(graph.cache) > _PLAN_CACHE_SIZE:
+            graph.cache.clear()
+        graph.cache[key] = plan
+    return plan
+
+
+def convert_feed(node: Node, value: Any, who: str) -> np.ndarray:
+    """``value`` as an array of ``node``'s dtype, checked against its static shape.
+
+    A conversion must keep every value: integers that do not fit (``2**64 - 1`` for an
+    int64 input, ``-1`` for a uint8 one) and finite floats that would become inf raise
+    instead of wrapping round. This is the one check ``sg.evaluate`` and compiled
+    functions share.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     i = sg.var("i", shape=(2,), dtype="uint8")
+    >>> convert_feed(i, [1, 255], "sg.evaluate").tolist()
+    [1, 255]
+    >>> try:
+    ...     convert_feed(i, [1, -1], "sg.evaluate")
+    ... except sg.SymgraphError as e:
+    ...     print(str(e).split("; ")[0])
+    sg.evaluate: the value fed for 'i' (shape (2,)) holds -1, which does not fit uint8 (0 to 255)
+    """
+    if isinstance(value, Node):
+        raise SymgraphError(f"{who}: the feed for {describe(node)} is a node; feed numbers")
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise SymgraphError(
+            f"{who}: the value fed for {describe(node)} is not a rectangular array of numbers "
+            f"({exc})"
+        ) from None
+    if array.dtype.kind not in "biuf":
+        big = _too_big_int(array)
+        if big is not None:
+            raise SymgraphError(
+                f"{who}: the value fed for {describe(node)} holds {big}, which does not fit "
+                f"{node.dtype} (nor any NumPy integer type); feed values in its range"
+            )
+        raise SymgraphError(
+            f"{who}: the value fed for {describe(node)} has dtype {array.dtype}, not numbers; "
+            "feed ints, floats or bools"
+        )
+    expected = node.shape
+    if len(array.shape) != len(expected) or any(
+        e is not None and e != g for e, g in zip(expected, array.shape)
+    ):
+        shown = tuple("?" if e is None else e for e in expected)
+        raise ShapeError(
+            f"{who}: the value fed for {describe(node)} has shape {array.shape}, expected "
+            f"{shown}".replace("'?'", "?")
+        )
+    if array.dtype != node.dtype:
+        # Integer to integer is judged by value below (NumPy refuses int64 -> uint8 by
+        # kind, though [1, 2] fits); other kinds must not change (float -> int rounds).
+        integers = array.dtype.kind in "iu" and node.dtype.kind in "iu"
+        if not integers and not np.can_cast(array.dtype, node.dtype, casting="same_kind"):
+            raise SymgraphError(
+                f"{who}: the value fed for {describe(node)} has dtype {array.dtype}, which "
+                f"cannot become {node.dtype} without losing its kind; convert it first"
+            )
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked below
+            converted = array.astype(node.dtype)
+        if not np.can_cast(array.dtype, node.dtype, casting="safe"):
+            _check_fits(node, array, converted, who)
+        array = converted
+    return array
+
+
+def _too_big_int(array: np.ndarray) -> int | None:
+    """The first Python int of an object array that no NumPy integer type holds."""
+    if array.dtype.kind != "O" or not all(isinstance(v, int) for v in array.flat):
+        return None
+    return next((v for v in array.flat if not -(2**63) <= v < 2**64), None)
+
+
+def _check_fits(node: Node, array: np.ndarray, converted: np.ndarray, who: str) -> None:
+    """A narrowing conversion kept every value: no integer wrapped round (``astype``
+    makes 2**64 - 1 into -1), no finite float became inf."""
+    if array.size == 0:
+        return
+    bad: Any = None
+    if node.dtype.kind in "iu":
+        info = np.iinfo(node.dtype)
+        low, high = array.min(), array.max()
+        bad = low if low < info.min else high if high > info.max else None
+        limits = f"{info.min} to {info.max}"
+    else:
+        overflow = np.isinf(converted) & np.isfinite(array)
+        if overflow.any():
+            bad = array[overflow].flat[0]
+        limits = f"its largest is {np.finfo(node.dtype).max:g}"
+    if bad is not None:
+        raise SymgraphError(
+            f"{who}: the value fed for {describe(node)} holds {bad}, which does not fit "
+            f"{node.dtype} ({limits}); feed values in that range or give the input a "
+            "wider dtype"
+        )
