@@ -1,10 +1,327 @@
 """Piecewise functions: ``clip floor ceil round mod`` and the tests ``isnan isfinite``, with ``nan_to_num``.
 
-(Being written: issue 14.)
+(``sign`` lives with the other unary functions, ``symgraph.ops.functions``.) NumPy's
+functions, values and dtypes. The piecewise-constant ones (``floor ceil round`` and the
+boolean tests) pass no gradient: their rules are declared ``(None,)``, so a derivative
+through them is zero, not an error. ``mod``, ``clip`` and ``nan_to_num`` are piecewise
+linear; their rules are written with symgraph ops (``where`` masks), so they
+differentiate again (to zero, away from the jumps).
 
-Imports: ``symgraph.graph`` and ``symgraph.ops``' lower modules.
+Imports: ``symgraph.graph``, ``symgraph.ops.core``, ``symgraph.ops.elementwise`` and
+``symgraph.ops.arithmetic`` (``minimum``/``maximum`` for a one-sided ``clip``).
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import functools
+import numbers
+from typing import Any
+
+import numpy as np
+
+from symgraph.graph import Node, SymgraphError
+from symgraph.ops.arithmetic import maximum, minimum
+from symgraph.ops.core import (
+    Case,
+    Op,
+    boolean,
+    broadcast_rule,
+    describe,
+    first_dtype,
+    make,
+    operands,
+    operatorname,
+    promote,
+    register,
+    same_shape,
+)
+from symgraph.ops.elementwise import apply, binary, where
+from symgraph.ops.shape import batch_elementwise
+
+__all__ = ["ceil", "clip", "floor", "isfinite", "isnan", "mod", "nan_to_num", "round"]
+
+ArrayLike = Any  # a Node, a Python number or an array
+
+
+def _numpy_dtype(forward: Any) -> Any:
+    """The dtype rule "what NumPy's ``forward`` returns for this input dtype" (``floor``
+    keeps integers in NumPy 2 and ``round(bool)`` is float16), so the declared dtype is
+    always the computed one."""
+    @functools.lru_cache(maxsize=64)
+    def of(dtype: np.dtype) -> np.dtype:
+        return forward(np.zeros(0, dtype)).dtype
+
+    return lambda inputs, attrs: of(inputs[0].dtype)
+
+
+def _flat(name: str, forward: Any, dtype: Any, latex: str | None = None,
+          latex_atom: bool = False, parse: bool = True, attrs: tuple = ()) -> Op:
+    """A piecewise-constant elementwise op: its derivative is zero where it exists (and
+    undefined at the jumps), so no gradient flows."""
+    return register(Op(
+        name=name, impl=forward, shape=same_shape, dtype=dtype,
+        vjp=(None,), jvp=(None,), batch=batch_elementwise,
+        array_api=name if getattr(np, name, None) is forward else None,
+        latex=latex or operatorname(name), latex_atom=latex_atom, parse=parse,
+        show_attrs=attrs,
+    ))
+
+
+# Values with NaN, infinities, signed zeros and halves (NumPy rounds halves to even).
+_EDGES = np.array([[np.nan, np.inf, -np.inf, -0.0, 0.0, 0.5],
+                   [1.5, 2.5, -0.5, -1.5, -2.7, 1e300]])
+
+
+def _flat_cases(build: Any, ref: Any = None) -> list[Case]:
+    # Tuple cases stay clear of the jumps (the fuzzer squashes values into their range).
+    return [Case(build, [((), 1.1, 1.9)], ref, order=0),
+            Case(build, [((2, 3), -1.9, -1.1)], ref, order=0),
+            Case(build, [_EDGES], ref, order=0)]
+
+
+FLOOR = _flat("floor", np.floor, _numpy_dtype(np.floor),
+              latex=r"\left\lfloor {0} \right\rfloor", latex_atom=True)
+CEIL = _flat("ceil", np.ceil, _numpy_dtype(np.ceil),
+             latex=r"\left\lceil {0} \right\rceil", latex_atom=True)
+ROUND = _flat("round", lambda x, *, decimals=0: np.round(x, decimals),
+              _numpy_dtype(np.round), attrs=("decimals",))
+ROUND.defaults = {"decimals": 0}
+ISNAN = _flat("isnan", np.isnan, boolean, parse=False)  # a boolean: no derivative to take
+ISFINITE = _flat("isfinite", np.isfinite, boolean, parse=False)
+FLOOR.cases = _flat_cases(lambda x: floor(x))
+CEIL.cases = _flat_cases(lambda x: ceil(x))
+ROUND.cases = _flat_cases(lambda x: round(x)) + [
+    Case(lambda x: round(x, 1), [_EDGES * 0.1 + 0.01], lambda x: np.round(x, 1), order=0),
+    Case(lambda x: round(x, -2), [_EDGES * 100], lambda x: np.round(x, -2), order=0),
+]
+ISNAN.cases = _flat_cases(lambda x: isnan(x))
+ISFINITE.cases = _flat_cases(lambda x: isfinite(x))
+
+
+# mod(x, y) = x - y floor(x/y): d/dx = 1, d/dy = -floor(x/y), away from the jumps.
+def _mod_d_divisor(t: Node, out: Node) -> Node:
+    x, y = out.inputs
+    return -(t * floor(x / y))
+
+
+def _quiet_mod(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):  # x mod 0 is NaN, as evaluated
+        return np.mod(x, y)
+
+
+MOD = binary(
+    "mod", np.mod, vjp=(lambda g, out: g, _mod_d_divisor),
+    jvp=(lambda t, out: t, _mod_d_divisor), parse=True,
+    # each case keeps x/y between two integers (floor 2, -3, -3, 0): no jump in reach
+    cases=lambda build: [
+        Case(build, [((), 2.2, 2.8), ((), 0.95, 1.05)]),
+        Case(build, [((2, 3), -2.8, -2.2), ((2, 3), 0.95, 1.05)]),
+        Case(build, [((2, 3), 2.2, 2.8), ((3,), -1.05, -0.95)]),
+        Case(build, [((), 0.2, 0.8), ((2, 1), 1.5, 2.0)]),
+        Case(build, [_EDGES, _EDGES[::-1, ::-1]], _quiet_mod, order=0),  # NaN, inf, 0
+    ],
+)
+
+
+# clip(x, lo, hi) is NumPy's minimum(maximum(x, lo), hi); the gradient goes where that
+# composition sends it: to x where lo <= x <= hi (x at a bound included, as in JAX), to lo
+# where x < lo <= hi, to hi where x > hi or the bounds cross (lo > hi: the value is hi).
+def _clip_x(g: Node, out: Node) -> Node:
+    x, lo, hi = out.inputs
+    return where(x >= lo, where(x <= hi, g, 0), 0)
+
+
+def _clip_lo(g: Node, out: Node) -> Node:
+    x, lo, hi = out.inputs
+    return where(x < lo, where(lo <= hi, g, 0), 0)
+
+
+def _clip_hi(g: Node, out: Node) -> Node:
+    x, lo, hi = out.inputs
+    return where(x >= lo, where(x > hi, g, 0), where(lo <= hi, 0, g))
+
+
+_X = np.array([[-3.0, -0.5, 0.2], [0.7, 2.5, 1.2]])  # below, inside and above the bounds
+CLIP = register(Op(
+    name="clip", impl=np.clip, shape=broadcast_rule, dtype=promote,
+    vjp=(_clip_x, _clip_lo, _clip_hi), jvp=(_clip_x, _clip_lo, _clip_hi),
+    batch=batch_elementwise, array_api="clip", latex=operatorname("clip"),
+))
+CLIP.cases = [  # x inside, below and above the bounds (tuple cases never cross them)
+    Case(lambda x, lo, hi: clip(x, lo, hi), [((2, 3), -0.5, 0.5), ((), -2.0, -1.0),
+                                             ((), 1.0, 2.0)]),
+    Case(lambda x, lo, hi: clip(x, lo, hi), [((2, 3), -3.0, -2.5), ((3,), -2.0, -1.0),
+                                             ((2, 1), 1.0, 2.0)]),
+    Case(lambda x, lo, hi: clip(x, lo, hi), [((), 2.5, 3.0), ((), -2.0, -1.0),
+                                             ((2, 3), 1.0, 2.0)]),
+    Case(lambda x, lo, hi: clip(x, lo, hi), [_X, ((3,), -1.5, -1.0), ((2, 1), 1.5, 2.0)]),
+    Case(lambda x: clip(x, -1.0, 1.0), [_X], lambda x: np.clip(x, -1.0, 1.0)),  # constants
+    Case(lambda x, hi: clip(x, 1.0, hi), [_X, ((), -0.5, 0.5)],  # crossed: all hi
+         lambda x, hi: np.clip(x, 1.0, hi)),
+]
+
+
+# nan_to_num: the identity where x is finite, a constant elsewhere.
+NAN_TO_NUM = register(Op(
+    name="nan_to_num",
+    impl=lambda x, *, nan=0.0, posinf=None, neginf=None: np.nan_to_num(
+        x, nan=nan, posinf=posinf, neginf=neginf),
+    shape=same_shape, dtype=first_dtype,
+    vjp=(lambda g, out: where(isfinite(out.inputs[0]), g, 0),),
+    jvp=(lambda t, out: where(isfinite(out.inputs[0]), t, 0),),
+    batch=batch_elementwise, array_api="nan_to_num", latex=operatorname("nan_to_num"),
+    show_attrs=("nan", "posinf", "neginf"), defaults={"nan": 0.0}, parse=True,
+))
+NAN_TO_NUM.cases = [
+    Case(lambda x: nan_to_num(x), [((), -2.0, 2.0)]),
+    Case(lambda x: nan_to_num(x), [((2, 3), -2.0, 2.0)]),
+    Case(lambda x: nan_to_num(x), [_EDGES], order=0),
+    Case(lambda x: nan_to_num(x, nan=-1.0, posinf=9.0, neginf=-9.0), [_EDGES],
+         lambda x: np.nan_to_num(x, nan=-1.0, posinf=9.0, neginf=-9.0), order=0),
+]
+
+
+def _number(value: Any, what: str, x: Node, allow_none: bool) -> float | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        return float(value)
+    raise SymgraphError(
+        f"nan_to_num of {describe(x)}: {what}={value!r} is not a real number; give a float"
+        + (" or None" if allow_none else "")
+    )
+
+
+def floor(x: ArrayLike) -> Node:
+    """Elementwise floor (NumPy's ``floor``: integers stay integers); no gradient flows.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    ...     y = sg.floor(x)
+    >>> float(sg.evaluate(y, {x: -1.5})), float(sg.evaluate(sg.grad(y, x), {x: 0.3}))
+    (-2.0, 0.0)
+    """
+    return apply(FLOOR, x)
+
+
+def ceil(x: ArrayLike) -> Node:
+    """Elementwise ceiling; no gradient flows.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> float(sg.evaluate(sg.ceil(x), {x: -1.5}))
+    -1.0
+    """
+    return apply(CEIL, x)
+
+
+def round(x: ArrayLike, decimals: int = 0) -> Node:
+    """Elementwise rounding to ``decimals`` places (NumPy's ``round``: halves to even,
+    negative ``decimals`` round to tens, hundreds...); no gradient flows.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x", shape=(3,))
+    >>> sg.evaluate(sg.round(x), {x: [0.5, 1.5, 2.5]}).tolist()
+    [0.0, 2.0, 2.0]
+    >>> str(sg.round(x, 2))
+    'round(x, decimals=2)'
+    """
+    (node,) = operands([x], "round")
+    if not isinstance(decimals, (int, np.integer)) or isinstance(decimals, (bool, np.bool_)):
+        raise SymgraphError(
+            f"round of {describe(node)}: decimals={decimals!r} must be an int (places "
+            "after the point; negative for tens, hundreds...)"
+        )
+    return make(ROUND, [node], {"decimals": int(decimals)})
+
+
+def mod(x: ArrayLike, y: ArrayLike) -> Node:
+    """Elementwise remainder of ``x / y`` with the sign of ``y`` (NumPy's ``mod``, Python's
+    ``%``). Away from its jumps its derivative is 1 in ``x`` and ``-floor(x / y)`` in ``y``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x, y = sg.var("x"), sg.var("y")
+    ...     r = sg.mod(x, y)
+    >>> float(sg.evaluate(r, {x: -7.0, y: 3.0}))
+    2.0
+    >>> [float(v) for v in sg.evaluate(sg.grad(r, [x, y]), {x: -7.0, y: 3.0})]
+    [1.0, 3.0]
+    """
+    return apply(MOD, x, y)
+
+
+def clip(x: ArrayLike, a_min: ArrayLike, a_max: ArrayLike) -> Node:
+    """``x`` limited to ``[a_min, a_max]`` (NumPy's ``clip``: ``minimum(maximum(x, a_min),
+    a_max)``, so where ``a_min > a_max`` the result is ``a_max``). The bounds may be
+    numbers, arrays or nodes; ``None`` leaves that side open (the node is then
+    ``maximum(x, a_min)`` or ``minimum(x, a_max)``; both ``None``: ``x`` itself).
+
+    The gradient flows to ``x`` where ``a_min <= x <= a_max`` (also where ``x`` equals a
+    bound, as in JAX), otherwise to the bound that holds the value.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x", shape=(3,))
+    ...     y = sg.clip(x, 0.0, 1.0)
+    >>> sg.evaluate(y, {x: [-1.0, 0.5, 3.0]}).tolist()
+    [0.0, 0.5, 1.0]
+    >>> sg.evaluate(sg.grad(y.sum(), x), {x: [0.0, 0.5, 1.0]}).tolist()   # bounds included
+    [1.0, 1.0, 1.0]
+    """
+    if a_min is None and a_max is None:
+        return operands([x], "clip")[0]
+    if a_min is None:
+        return minimum(x, a_max)
+    if a_max is None:
+        return maximum(x, a_min)
+    return apply(CLIP, x, a_min, a_max)
+
+
+def isnan(x: ArrayLike) -> Node:
+    """Elementwise test for NaN, a boolean node (no gradient flows through it).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x", shape=(3,))
+    >>> sg.evaluate(sg.isnan(x), {x: [1.0, float("nan"), float("inf")]}).tolist()
+    [False, True, False]
+    """
+    return apply(ISNAN, x)
+
+
+def isfinite(x: ArrayLike) -> Node:
+    """Elementwise test for a finite value (not NaN or +-inf), a boolean node.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x", shape=(3,))
+    >>> sg.evaluate(sg.isfinite(x), {x: [1.0, float("nan"), float("-inf")]}).tolist()
+    [True, False, False]
+    """
+    return apply(ISFINITE, x)
+
+
+def nan_to_num(x: ArrayLike, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Node:
+    """``x`` with NaN replaced by ``nan`` and +-inf by ``posinf``/``neginf`` (default: the
+    largest finite numbers of ``x``'s dtype), as NumPy's ``nan_to_num``. The gradient is 1
+    where ``x`` is finite and 0 where it was replaced.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x", shape=(3,))
+    ...     y = sg.nan_to_num(x, posinf=9.0)
+    >>> sg.evaluate(y, {x: [1.0, float("nan"), float("inf")]}).tolist()
+    [1.0, 0.0, 9.0]
+    >>> sg.evaluate(sg.grad(y.sum(), x), {x: [1.0, float("nan"), float("inf")]}).tolist()
+    [1.0, 0.0, 0.0]
+    """
+    (node,) = operands([x], "nan_to_num")
+    attrs = {"nan": _number(nan, "nan", node, False),
+             "posinf": _number(posinf, "posinf", node, True),
+             "neginf": _number(neginf, "neginf", node, True)}
+    return make(NAN_TO_NUM, [node], attrs)
