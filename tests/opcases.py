@@ -1,6 +1,16 @@
-"""Turning an op's declared test cases into graphs and feeds (shared by the test files)."""
+"""Turning an op's declared test cases into graphs and feeds (shared by the test files).
+
+An input spec is ``(shape, low, high)`` (floats drawn uniformly), a NumPy array (a fixed
+value, of its own dtype: an integer array makes an integer input), or
+``(shape, "int", high)`` (integers drawn from ``[0, high)``). Integer inputs have no
+derivative, so :func:`all_cases` turns each case that has them into two: the indices
+fixed as constants (every check, derivatives included, on the float inputs), and the
+indices as integer inputs fed at run time (``order=0``: forward and compile checks).
+"""
 
 from __future__ import annotations
+
+import zlib
 
 import numpy as np
 
@@ -11,20 +21,59 @@ import symgraph as sg
 BUILTIN_OP_NAMES = frozenset(sg.OPS)
 
 
+def _is_int(spec) -> bool:
+    if isinstance(spec, np.ndarray):
+        return spec.dtype.kind in "iu"
+    return len(spec) == 3 and isinstance(spec[1], str) and spec[1] == "int"
+
+
 def case_inputs(case: sg.Case, rng: np.random.Generator) -> tuple[list, list]:
     """Fresh input nodes and sample values for ``case`` (call inside a graph)."""
     nodes, values = [], []
     for k, spec in enumerate(case.inputs):
         if isinstance(spec, np.ndarray):
-            shape, value = spec.shape, spec
+            shape = spec.shape
+            value = spec if _is_int(spec) else np.asarray(spec, dtype=np.float64)
+        elif _is_int(spec):
+            shape, _, high = spec
+            value = rng.integers(0, high, size=shape)
         else:
             shape, low, high = spec
-            value = rng.uniform(low, high, size=shape)
-        nodes.append(sg.var(f"a{k}", shape=shape))
-        values.append(np.asarray(value, dtype=np.float64))
+            value = np.asarray(rng.uniform(low, high, size=shape), dtype=np.float64)
+        nodes.append(sg.var(f"a{k}", shape=shape, dtype=value.dtype))
+        values.append(value)
     return nodes, values
 
 
-def all_cases() -> list[tuple[str, int, sg.Case]]:
-    return [(name, i, case) for name in sorted(BUILTIN_OP_NAMES)
-            for i, case in enumerate(sg.OPS[name].cases)]
+def _split(name: str, i: int, case: sg.Case) -> list[tuple]:
+    """The variants of a case with integer inputs (see the module's docstring)."""
+    rng = np.random.default_rng(zlib.crc32(f"{name}-{i}".encode()))
+    ints = {k: spec if isinstance(spec, np.ndarray) else rng.integers(0, spec[2], size=spec[0])
+            for k, spec in enumerate(case.inputs) if _is_int(spec)}
+    floats = [spec for k, spec in enumerate(case.inputs) if k not in ints]
+    reference = case.ref or sg.OPS[name].impl
+
+    def merged(values: tuple, fixed: dict) -> list:
+        it = iter(values)
+        return [fixed[k] if k in fixed else next(it) for k in range(len(case.inputs))]
+
+    fed = sg.Case(case.build, [ints.get(k, spec) for k, spec in enumerate(case.inputs)],
+                  ref=reference, order=0)
+    variants = [(name, f"{i}-fed", fed)]
+    if floats:
+        baked = sg.Case(
+            lambda *xs: case.build(*merged(xs, {k: sg.const(v) for k, v in ints.items()})),
+            floats, ref=lambda *vs: reference(*merged(vs, ints)), order=case.order)
+        variants.insert(0, (name, i, baked))
+    return variants
+
+
+def all_cases() -> list[tuple[str, int | str, sg.Case]]:
+    out = []
+    for name in sorted(BUILTIN_OP_NAMES):
+        for i, case in enumerate(sg.OPS[name].cases):
+            if any(_is_int(spec) for spec in case.inputs):
+                out += _split(name, i, case)
+            else:
+                out.append((name, i, case))
+    return out

@@ -1,10 +1,453 @@
 """Gathering and scattering by integer index: ``x[idx]``, ``take``, ``take_along_axis``, ``one_hot``.
 
-(Being written: issue 14.)
+``gather`` is NumPy's integer-array ("advanced") indexing, mixed with ints, slices and
+``None`` as NumPy allows; ``take`` and ``x[idx]`` make it. Its derivative is
+``add_at`` (``np.add.at`` on zeros: repeated indices add up), whose derivative is
+``gather`` again, so every order is exact. An index is an input of the node: a constant
+for a NumPy array, or an integer node fed at run time. Each is checked against its axis
+when the node runs, so an out-of-range index raises an error naming the node (NumPy's
+negative indices count from the end).
 
 Imports: ``symgraph.graph`` and ``symgraph.ops``' lower modules.
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import Any
+
+import numpy as np
+
+from symgraph.graph import Graph, Node, ShapeError, SymgraphError, get_default_graph
+from symgraph.ops.core import (
+    FLOAT64, Case, Op, _brief, broadcast_shapes, const, describe, first_dtype, lazy_text, make,
+    normalize_axes, operands, operatorname, register,
+)
+from symgraph.ops.nn import log_softmax
+from symgraph.ops.shape import _ALL, _canonical_index, expand_dims, reshape, transpose
+
+__all__ = ["take", "take_along_axis", "one_hot"]
+
+# A gather index is a tuple with one item per axis of x (plus ``None`` for new axes): an
+# int, ("slice", start, stop, step), None, ("array", k) for the index input k, or
+# ("iota", p, r): arange over that axis, placed at position p of a rank-r index (what
+# take_along_axis pairs with its indices, sized at run time so unknown dims work).
+
+
+def _advanced(item: Any) -> bool:
+    return isinstance(item, int) or (isinstance(item, tuple) and item[0] != "slice")
+
+
+def _adjacent(index: tuple) -> bool:
+    """Whether the advanced items are side by side (NumPy then keeps their place)."""
+    where = [k for k, item in enumerate(index) if _advanced(item)]
+    return where[-1] - where[0] == len(where) - 1
+
+
+def _index_shape(xshape: tuple, index: tuple, idx_shapes: list) -> tuple:
+    """NumPy's result shape of ``x[index]``, computed without arrays (dims may be None)."""
+    bshape: tuple | None = ()
+    out: list = []
+    axis = 0
+    for item in index:
+        if item is None:
+            out.append(1)
+            continue
+        n = xshape[axis]
+        axis += 1
+        if isinstance(item, tuple) and item[0] == "slice":
+            out.append(None if n is None else len(range(*slice(*item[1:]).indices(n))))
+            continue
+        if isinstance(item, tuple):
+            if item[0] == "array":
+                part = idx_shapes[item[1]]
+            else:
+                p, r = item[1:]
+                part = (1,) * p + (n,) + (1,) * (r - p - 1)
+            bshape = broadcast_shapes(bshape, part)
+            if bshape is None:
+                raise ShapeError(f"the index arrays of shapes {tuple(idx_shapes)} do not "
+                                 "broadcast together; give them one shape")
+        if not out or out[-1] is not _HERE:
+            out.append(_HERE)  # where the broadcast index dims go, if the items are adjacent
+    if _adjacent(index):
+        here = out.index(_HERE)
+        return tuple(d for d in out[:here] if d is not _HERE) + bshape + tuple(
+            d for d in out[here:] if d is not _HERE)
+    return bshape + tuple(d for d in out if d is not _HERE)
+
+
+_HERE = object()
+
+
+def _numpy_key(index: tuple, idx: tuple, shape: tuple) -> tuple:
+    """The NumPy index for an array of ``shape``; each index array is range-checked."""
+    key: list = []
+    axis = 0
+    for item in index:
+        if item is None:
+            key.append(None)
+            continue
+        n = shape[axis]
+        if isinstance(item, tuple):
+            if item[0] == "slice":
+                key.append(slice(*item[1:]))
+            elif item[0] == "array":
+                key.append(check_range(idx[item[1]], n, f"axis {axis}"))
+            else:
+                p, r = item[1:]
+                key.append(np.arange(n).reshape((1,) * p + (n,) + (1,) * (r - p - 1)))
+        else:
+            key.append(item)
+        axis += 1
+    return tuple(key)
+
+
+def check_range(a: np.ndarray, n: int, where: str) -> np.ndarray:
+    """``a``, after checking that its indices lie in ``[-n, n)``: an IndexError saying the
+    axis, the index and the valid range otherwise (``np.add.at``'s message names none)."""
+    a = np.asarray(a)
+    if a.dtype.kind not in "iu":
+        raise IndexError(f"the index array has dtype {a.dtype}; indices must be integers")
+    if a.size:
+        low, high = a.min(), a.max()
+        if low < -n or high >= n:
+            bad = high if high >= n else low
+            raise IndexError(f"index {bad} is out of range for {where} of size {n}; indices "
+                             f"must lie in [{-n}, {n})")
+    return a
+
+
+def _rank(index: tuple, idx: tuple) -> int:
+    """How many dims the broadcast index arrays give the result."""
+    ranks = [idx[item[1]].ndim if item[0] == "array" else item[2]
+             for item in index if isinstance(item, tuple) and item[0] != "slice"]
+    return max(ranks, default=0)
+
+
+def _batch_to_front(out: Node, index: tuple, idx: tuple) -> Node:
+    """A batched gather's result with the batch axis first: NumPy puts the index dims
+    first when the advanced items are apart, and the batch axis then follows them."""
+    if _adjacent(index):
+        return out
+    r = _rank(index, idx)
+    return transpose(out, (r, *range(r), *range(r + 1, out.ndim)))
+
+
+# --- gather and add_at ----------------------------------------------------------------------
+
+
+def _gather_impl(x: np.ndarray, *idx: np.ndarray, index: tuple) -> np.ndarray:
+    return x[_numpy_key(index, idx, np.shape(x))]
+
+
+def _batch_gather(node: Node, args: list, batched: tuple) -> Node | None:
+    if any(batched[1:]):
+        return None  # indices that vary along the batch: the unrolled Jacobian does it
+    out = make(GATHER, args, {"index": (_ALL, *node.attrs["index"])})
+    return _batch_to_front(out, node.attrs["index"], node.inputs[1:])
+
+
+GATHER = register(Op(
+    name="gather", latex=operatorname("gather"),
+    impl=_gather_impl, dtype=first_dtype,
+    shape=lambda inputs, attrs: _index_shape(inputs[0].shape, attrs["index"],
+                                             [n.shape for n in inputs[1:]]),
+    # the rules of the indices are None (a tuple shorter than the inputs): integers
+    vjp=(lambda g, out: add_at(g, out.inputs[0], out.inputs[1:], out.attrs["index"]),),
+    jvp=(lambda t, out: make(GATHER, [t, *out.inputs[1:]], out.attrs),),
+    batch=_batch_gather,
+))
+
+
+def _add_at_impl(g: np.ndarray, ref: np.ndarray, *idx: np.ndarray, index: tuple,
+                 shape: tuple) -> np.ndarray:
+    # unknown dims come from ref, right-aligned (a batched node has one more leading axis)
+    ref_shape = np.shape(ref)
+    lead = len(shape) - len(ref_shape)
+    target = tuple(ref_shape[k - lead] if d is None else d for k, d in enumerate(shape))
+    out = np.zeros(target, dtype=g.dtype)
+    np.add.at(out, _numpy_key(index, idx, target), g)
+    return out
+
+
+def _batch_add_at(node: Node, args: list, batched: tuple) -> Node | None:
+    if not batched[0] or any(batched[1:]):
+        return None
+    g, index = args[0], node.attrs["index"]
+    size = g.shape[0]
+    if not _adjacent(index):  # g's index dims come first: the batch axis goes after them
+        r = _rank(index, node.inputs[2:])
+        g = transpose(g, (*range(1, r + 1), 0, *range(r + 1, g.ndim)))
+    return make(ADD_AT, [g, *args[1:]],
+                {"index": (_ALL, *index), "shape": (size, *node.attrs["shape"])})
+
+
+ADD_AT = register(Op(
+    name="add_at", latex=operatorname("add_at"),
+    impl=_add_at_impl, dtype=first_dtype, shape_only=(1,),
+    shape=lambda inputs, attrs: attrs["shape"],
+    vjp=(lambda g, out: make(GATHER, [g, *out.inputs[2:]], {"index": out.attrs["index"]}),),
+    jvp=(lambda t, out: make(ADD_AT, [t, *out.inputs[1:]], out.attrs),),
+    batch=_batch_add_at,
+))
+
+
+def add_at(g: Node, like: Node, idx: Any, index: tuple) -> Node:
+    """Zeros of ``like``'s (runtime) shape with ``g`` added at ``index`` (repeated indices
+    add up): the adjoint of ``gather``. ``like`` only lends its shape."""
+    return make(ADD_AT, [g, like, *idx], {"index": index, "shape": like.shape})
+
+
+def _index_node(value: Any, graph: Graph, who: str) -> Node:
+    """An index as an integer node: a constant for an array (or list), the node itself."""
+    if isinstance(value, Node):
+        if value.dtype.kind not in "iu":
+            raise SymgraphError(
+                f"{who}: the index {describe(value)} has dtype {value.dtype}; index with an "
+                "integer node (sg.var(name, shape, dtype='int64'), or sg.cast(i, 'int64'))")
+        if value.graph is not graph:
+            raise SymgraphError(f"{who}: the index {describe(value)} belongs to another graph")
+        return value
+    array = np.asarray(value)
+    if array.dtype.kind == "b":
+        raise SymgraphError(f"{who}: boolean index arrays are not supported; use sg.where")
+    if array.dtype.kind not in "iu" and not (array.size == 0 and array.dtype.kind == "f"):
+        raise SymgraphError(f"{who}: the index {_brief(repr(value))} is not an integer array")
+    return const(array.astype(np.int64 if array.dtype.kind == "f" else array.dtype),
+                 graph=graph)
+
+
+def gather(x: Any, index: Any) -> Node:
+    """``x[index]`` where ``index`` holds integer arrays or integer nodes (NumPy's advanced
+    indexing, mixed with ints, slices, ``None`` and ``...``); ``x[idx]`` calls this.
+
+    >>> import numpy as np, symgraph as sg
+    >>> with sg.Graph():
+    ...     table = sg.var("table", shape=(4, 2))
+    ...     rows = table[np.array([3, 0, 3])]
+    >>> rows.shape, sg.evaluate(rows, {table: np.arange(8.0).reshape(4, 2)})[:, 0].tolist()
+    ((3, 2), [6.0, 0.0, 6.0])
+    """
+    (x,) = operands([x], "gather")
+    who = f"indexing {describe(x)}"
+    items = list(index) if isinstance(index, tuple) else [index]
+    arrays = [i for i, item in enumerate(items)
+              if isinstance(item, (Node, np.ndarray, list))]
+    nodes = [_index_node(items[i], x.graph, who) for i in arrays]
+    for i in arrays:
+        items[i] = 0  # a stand-in, checked and canonicalised with the rest
+    canonical = list(_canonical_index(tuple(items), who))
+    for k, i in enumerate(arrays):
+        canonical[i] = ("array", k)
+    canonical = _explicit(canonical, x, who)
+    _check_static(canonical, x, nodes, who)
+    return make(GATHER, [x, *nodes], {"index": canonical})
+
+
+def _explicit(items: list, x: Node, who: str) -> tuple:
+    """The index with ``...`` expanded and trailing full slices added: one item per axis."""
+    used = sum(1 for item in items if item is not None and item is not Ellipsis)
+    if used > x.ndim:
+        raise ShapeError(f"{who}: {used} indices for {x.ndim} dimensions")
+    fill = [_ALL] * (x.ndim - used)
+    if Ellipsis in items:
+        at = items.index(Ellipsis)
+        if Ellipsis in items[at + 1:]:
+            raise SymgraphError(f"{who}: an index can only have a single ellipsis ('...')")
+        return tuple(items[:at] + fill + items[at + 1:])
+    return tuple(items + fill)
+
+
+def _check_static(index: tuple, x: Node, nodes: list, who: str) -> None:
+    """Ints and constant index arrays against the axes they index, when both are known."""
+    axis = 0
+    for item in index:
+        if item is None:
+            continue
+        n = x.shape[axis]
+        if n is not None and isinstance(item, (int, tuple)) and not (
+                isinstance(item, tuple) and item[0] == "slice"):
+            if isinstance(item, int):
+                value = np.asarray(item)
+            elif nodes[item[1]].op == "const":
+                value = nodes[item[1]].attrs["value"]
+            else:
+                value = None
+            if value is not None:
+                try:
+                    check_range(value, n, f"axis {axis}")
+                except IndexError as exc:
+                    raise ShapeError(f"{who}: {exc}") from None
+        axis += 1
+
+
+def take(x: Any, indices: Any, axis: int | None = None) -> Node:
+    """Elements of ``x`` at integer ``indices`` along ``axis`` (of the flattened ``x`` by
+    default), as ``numpy.take``; ``indices`` a NumPy array, an int or an integer node.
+
+    >>> import numpy as np, symgraph as sg
+    >>> with sg.Graph():
+    ...     m = sg.var("m", shape=(2, 3))
+    ...     cols = sg.take(m, np.array([2, 2, 0]), axis=1)
+    >>> sg.evaluate(cols, {m: [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]}).tolist()
+    [[3.0, 3.0, 1.0], [6.0, 6.0, 4.0]]
+    """
+    (x,) = operands([x], "take")
+    if axis is None:
+        x, axis = reshape(x, (-1,)), 0
+    (axis,) = normalize_axes(axis, x.ndim, lambda: f"take of {describe(x)}")
+    return x[(slice(None),) * axis + (indices,)]
+
+
+def _take_along_impl(x: np.ndarray, idx: np.ndarray, *, axis: int) -> np.ndarray:
+    return np.take_along_axis(x, check_range(idx, np.shape(x)[axis], f"axis {axis}"), axis)
+
+
+def _take_along_shape(inputs: tuple, attrs: dict) -> tuple:
+    x, idx = inputs
+    axis = attrs["axis"]
+    return _index_shape(x.shape, _along_index(x.ndim, axis), [idx.shape])
+
+
+def _along_index(ndim: int, axis: int) -> tuple:
+    """take_along_axis as a gather index: aranges on the other axes, the indices on ``axis``."""
+    return tuple(("array", 0) if d == axis else ("iota", d, ndim) for d in range(ndim))
+
+
+TAKE_ALONG_AXIS = register(Op(
+    # (no array_api name: jax.numpy's take_along_axis clamps out-of-range indices silently)
+    name="take_along_axis", latex=operatorname("take_along_axis"),
+    impl=_take_along_impl, shape=_take_along_shape, dtype=first_dtype, show_attrs=("axis",),
+    vjp=(lambda g, out: add_at(g, out.inputs[0], out.inputs[1:],
+                               _along_index(out.ndim, out.attrs["axis"])),),
+    jvp=(lambda t, out: make(TAKE_ALONG_AXIS, [t, out.inputs[1]], out.attrs),),
+    batch=lambda node, args, b: None if b[1] else make(
+        TAKE_ALONG_AXIS, [args[0], expand_dims(args[1], 0)], {"axis": node.attrs["axis"] + 1}),
+))
+
+
+def take_along_axis(x: Any, indices: Any, axis: int | None) -> Node:
+    """Pick from ``x`` along ``axis`` at ``indices`` of the same rank (the other axes
+    broadcast), as ``numpy.take_along_axis``: the way to read the log-probability of each
+    example's integer label.
+
+    >>> import numpy as np, symgraph as sg
+    >>> with sg.Graph():
+    ...     logp = sg.var("logp", shape=(2, 3))
+    ...     labels = sg.var("labels", shape=(2, 1), dtype="int64")
+    ...     picked = sg.take_along_axis(logp, labels, axis=1)
+    >>> sg.evaluate(picked, {logp: [[0.1, 0.2, 0.7], [0.5, 0.3, 0.2]],
+    ...                      labels: [[2], [0]]}).tolist()
+    [[0.7], [0.5]]
+    """
+    (x,) = operands([x], "take_along_axis")
+    who = f"take_along_axis of {describe(x)}"
+    idx = _index_node(indices, x.graph, who)
+    if axis is None:
+        if idx.ndim != 1:
+            raise ShapeError(f"{who}: with axis=None the indices must be 1-D, got "
+                             f"{describe(idx)}")
+        x, axis = reshape(x, (-1,)), 0
+    if idx.ndim != x.ndim:
+        raise ShapeError(f"{who}: the indices {describe(idx)} must have as many dimensions "
+                         f"as x ({x.ndim}); add length-1 axes (idx[:, None])")
+    (axis,) = normalize_axes(axis, x.ndim, lambda: who)
+    if idx.op == "const" and x.shape[axis] is not None:
+        try:
+            check_range(idx.attrs["value"], x.shape[axis], f"axis {axis}")
+        except IndexError as exc:
+            raise ShapeError(f"{who}: {exc}") from None
+    return make(TAKE_ALONG_AXIS, [x, idx], {"axis": axis})
+
+
+# --- one_hot ----------------------------------------------------------------------------------
+
+
+def _one_hot_impl(idx: np.ndarray, *, n: int) -> np.ndarray:
+    idx = check_range(idx, n, "one_hot's classes")
+    return (idx[..., None] % n == np.arange(n)).astype(np.float64)
+
+
+ONE_HOT = register(Op(
+    name="one_hot", latex=operatorname("one_hot"),
+    impl=_one_hot_impl, shape=lambda inputs, attrs: (*inputs[0].shape, attrs["n"]),
+    dtype=lambda inputs, attrs: FLOAT64, show_attrs=("n",),
+    vjp=(None,), jvp=(None,),  # piecewise constant in the (integer) indices
+    batch=lambda node, args, b: make(ONE_HOT, args, node.attrs),
+))
+
+
+def one_hot(indices: Any, n: int) -> Node:
+    """Rows of the ``n``-by-``n`` identity at integer ``indices`` (float64, shape
+    ``indices.shape + (n,)``): ``np.eye(n)[indices]``, negative indices included.
+
+    >>> import numpy as np, symgraph as sg
+    >>> with sg.Graph():
+    ...     labels = sg.var("labels", shape=(3,), dtype="int64")
+    ...     y = sg.one_hot(labels, 3)
+    >>> sg.evaluate(y, {labels: [2, 0, -1]}).tolist()
+    [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise SymgraphError(f"one_hot: the number of classes n must be an int >= 1, got {n!r}")
+    graph = indices.graph if isinstance(indices, Node) else get_default_graph()
+    idx = _index_node(indices, graph, "one_hot")
+    if idx.op == "const":
+        try:
+            check_range(idx.attrs["value"], int(n), "one_hot's classes")
+        except IndexError as exc:
+            raise ShapeError(f"one_hot: {exc}") from None
+    return make(ONE_HOT, [idx], {"n": int(n)})
+
+
+# --- test cases (repeated and negative indices on purpose) ------------------------------------
+
+_ROWS, _COLS = np.array([0, 2, 2, -1]), np.array([1, -1, 1, 0])
+GATHER.cases = [
+    Case(lambda x, i: x[i] * x[i], [((3,), -1.0, 1.0), ((5,), "int", 3)], ref=lambda x, i: x[i] ** 2),
+    Case(lambda x, i: x[i], [((4, 3), -1.0, 1.0), np.array([[0, -1], [3, 0]])],
+         ref=lambda x, i: x[i]),
+    Case(lambda x, i: x[:, i], [((3, 4), -1.0, 1.0), _COLS], ref=lambda x, i: x[:, i]),
+    Case(lambda x, r, c: x[r, c], [((3, 4), -1.0, 1.0), _ROWS, _COLS], ref=lambda x, r, c: x[r, c]),
+    # apart (an int counts as an array): NumPy puts the index dims first
+    Case(lambda x, i: x[i, :, 1] * x[0, :, i], [((3, 2, 4), -1.0, 1.0), np.array([[2, 0], [0, 1]])],
+         ref=lambda x, i: x[i, :, 1] * x[0, :, i]),
+    Case(lambda x, i: take(x, i), [((2, 3), -1.0, 1.0), np.array([5, 0, -6, 5])],
+         ref=lambda x, i: np.take(x, i)),
+    Case(lambda x, i: take(x, i, axis=1) ** 2, [((2, 3), -1.0, 1.0), ((2, 2), "int", 3)],
+         ref=lambda x, i: np.take(x, i, axis=1) ** 2),
+]
+ADD_AT.cases = [
+    Case(lambda g, i: add_at(g, const(np.zeros((3, 2))), [i], (("array", 0), _ALL)),
+         [((4, 2), -1.0, 1.0), np.array([2, 0, 2, -1])],
+         ref=lambda g, i: _ref_add_at((3, 2), (i,), g)),
+    Case(lambda g: add_at(g, const(np.zeros((2, 3))), [const(_COLS[:3])],
+                               (_ALL, ("array", 0))) ** 2,
+         [((2, 3), -1.0, 1.0)], ref=lambda g: _ref_add_at((2, 3), (slice(None), _COLS[:3]), g) ** 2),
+]
+TAKE_ALONG_AXIS.cases = [
+    Case(lambda x, i: take_along_axis(x, i, axis=1), [((3, 4), -1.0, 1.0), ((3, 2), "int", 4)],
+         ref=lambda x, i: np.take_along_axis(x, i, 1)),
+    # the other axes broadcast; negative indices
+    Case(lambda x, i: take_along_axis(x, i, axis=0), [((3, 4), -1.0, 1.0),
+                                                      np.array([[2, -1, 0, 0]])],
+         ref=lambda x, i: np.take_along_axis(x, i, 0)),
+    Case(lambda x, i: take_along_axis(x, i, axis=None), [((2, 3), -1.0, 1.0),
+                                                         np.array([5, 1, 1])],
+         ref=lambda x, i: np.take_along_axis(x, i, None)),
+    # the log-likelihood of integer labels, as a classifier's loss reads it
+    Case(lambda z, y: take_along_axis(log_softmax(z), y, axis=-1), [((4, 3), -2.0, 2.0),
+                                                                    ((4, 1), "int", 3)],
+         ref=lambda z, y: np.take_along_axis(z - np.log(np.exp(z).sum(-1, keepdims=True)), y, -1)),
+]
+ONE_HOT.cases = [
+    Case(lambda x, i: x * one_hot(i, 3), [((4, 3), -1.0, 1.0), np.array([0, 2, -1, 2])],
+         ref=lambda x, i: x * np.eye(3)[i]),
+    Case(lambda i: one_hot(i, 4), [((2, 3), "int", 4)], ref=lambda i: np.eye(4)[i], order=0),
+]
+
+
+def _ref_add_at(shape: tuple, key: tuple, g: np.ndarray) -> np.ndarray:
+    out = np.zeros(shape)
+    np.add.at(out, key, g)
+    return out

@@ -351,20 +351,22 @@ SCATTER = register(Op(
 
 
 def getitem(x: Any, index: Any) -> Node:
-    """Basic NumPy indexing: ``x[0]``, ``x[1:3]``, ``x[:, 0]``, ``x[None]``, ``x[..., -1]``.
+    """NumPy indexing: ``x[0]``, ``x[1:3]``, ``x[:, 0]``, ``x[None]``, ``x[..., -1]``; an
+    integer array, list or integer node in the index gathers (``x[idx]``, ``x[:, idx]``,
+    ``x[rows, cols]``: see ``symgraph.ops.gather``).
 
-    >>> import symgraph as sg
+    >>> import numpy as np, symgraph as sg
     >>> with sg.Graph():
     ...     w = sg.var("w", shape=(3,))
-    >>> str(w[0] * 2), w[1:].shape
-    ('w[0]*2', (2,))
+    >>> str(w[0] * 2), w[1:].shape, w[np.array([2, 2])].shape
+    ('w[0]*2', (2,), (2,))
     """
     (x,) = operands([x], "getitem")
-    if isinstance(index, Node):
-        raise SymgraphError(
-            f"indexing {describe(x)} with the node {describe(index)} is not supported; "
-            "indices must be static ints or slices (use sg.where for data-dependent choices)"
-        )
+    items = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(item, (Node, np.ndarray, list)) for item in items):
+        from symgraph.ops.gather import gather  # (gather builds on this module)
+
+        return gather(x, index)
     canonical = _canonical_index(index, lambda: f"indexing {describe(x)}")
     return make(GETITEM, [x], {"index": canonical})
 
