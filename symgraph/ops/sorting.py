@@ -6,11 +6,11 @@ array API's default), so ``sort``'s gradient goes to the tied elements in input 
 
 Three private ops carry the derivatives, each differentiable again by the others:
 
-- ``permute(x, idx, axis, inverse)``: ``take_along_axis(x, idx)`` by a permutation ``idx``
-  (``inverse``: the scatter ``out[idx] = x``); each is the other's adjoint. ``sort``'s
-  derivative is ``permute(g, argsort(x), inverse=True)``.
-- ``shift(x, by, axis, fill)``: ``out[k] = x[k - by]``, the vacated places ``fill``; its
-  adjoint is the opposite shift with fill 0.
+- ``permute(x, idx, axis, inverse)`` (op ``permute_along``): ``take_along_axis(x, idx)``
+  by a permutation ``idx`` (``inverse``: the scatter ``out[idx] = x``); each is the
+  other's adjoint. ``sort``'s derivative is ``permute(g, argsort(x), inverse=True)``.
+- ``shift(x, by, axis, fill)`` (op ``shift_along``): ``out[k] = x[k - by]``, the vacated
+  places ``fill``; its adjoint is the opposite shift with fill 0.
 - ``linear_scan(a, b, axis, reverse)``: the recurrence ``h[k] = a[k] h[k-1] + b[k]``
   (``reverse``: ``h[k] = a[k] h[k+1] + b[k]``; ``a`` of the first element in scan order is
   unused). ``cumprod``'s derivative is one, so it needs no division by ``x`` and is right
@@ -30,12 +30,21 @@ import numpy as np
 
 from symgraph.graph import Node, ShapeError
 from symgraph.ops.core import (
-    Case, Op, describe, first_dtype, make, normalize_axes, operands, operatorname, promote,
-    register, same_shape,
+    Case,
+    Op,
+    describe,
+    first_dtype,
+    make,
+    normalize_axes,
+    operands,
+    operatorname,
+    promote,
+    register,
+    same_shape,
 )
 from symgraph.ops.shape import _batch_all, reshape
 
-__all__ = ["sort", "argsort", "cumsum", "cumprod"]
+__all__ = ["argsort", "cumprod", "cumsum", "sort"]
 
 INT64 = np.dtype("int64")
 
@@ -111,7 +120,7 @@ def shift(x: Node, by: int, axis: int, fill: float = 0.0) -> Node:
 
 
 SHIFT = register(Op(
-    name="shift", latex=operatorname("shift"),
+    name="shift_along", latex=operatorname("shift_along"),
     impl=_shift_impl, shape=same_shape, dtype=first_dtype,
     # linear in x (the fill is a constant): the adjoint moves back, filling zeros
     vjp=(lambda g, out: shift(g, -out.attrs["by"], out.attrs["axis"]),),
@@ -217,7 +226,7 @@ def _permute_impl(x: np.ndarray, idx: np.ndarray, *, axis: int, inverse: bool) -
 def _permute_shape(inputs: tuple, attrs: dict) -> tuple:
     x, idx = inputs
     if x.shape != idx.shape or idx.dtype.kind not in "iu":
-        raise ShapeError(f"permute: {describe(idx)} must be integers of the shape of "
+        raise ShapeError(f"permute_along: {describe(idx)} must be integers of the shape of "
                          f"{describe(x)}")
     return x.shape
 
@@ -230,7 +239,7 @@ def permute(x: Node, idx: Node, axis: int, inverse: bool = False) -> Node:
 
 
 PERMUTE = register(Op(
-    name="permute", latex=operatorname("permute"),
+    name="permute_along", latex=operatorname("permute_along"),
     impl=_permute_impl, shape=_permute_shape, dtype=first_dtype,
     vjp=(lambda g, out: permute(g, out.inputs[1], out.attrs["axis"], not out.attrs["inverse"]),
          None),

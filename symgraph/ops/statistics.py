@@ -26,20 +26,42 @@ import numpy as np
 from symgraph.graph import Node, ShapeError, SymgraphError
 from symgraph.ops.arithmetic import negative
 from symgraph.ops.core import (
-    Case, Op, describe, first_dtype, latex_function, make, normalize_axes, operands, operatorname,
+    Case,
+    Op,
+    describe,
+    first_dtype,
+    latex_function,
+    make,
+    normalize_axes,
+    operands,
+    operatorname,
     register,
 )
 from symgraph.ops.elementwise import NOT_EQUAL, apply, where
 from symgraph.ops.reduce import (
-    FIRST_MAX_MASK, _batch_reduction, _count, _reduced_shape, _reduction_cases, mean,
-    restore_reduced, sum as reduce_sum,
+    FIRST_MAX_MASK,
+    _batch_reduction,
+    _count,
+    _reduced_shape,
+    _reduction_cases,
+    mean,
+    restore_reduced,
+)
+from symgraph.ops.reduce import (
+    sum as reduce_sum,
 )
 from symgraph.ops.shape import reshape
 from symgraph.ops.sorting import (
-    CUMPROD, INT64, _scan, accumulating_dtype, batch_along, one_axis, shift,
+    CUMPROD,
+    INT64,
+    _scan,
+    accumulating_dtype,
+    batch_along,
+    one_axis,
+    shift,
 )
 
-__all__ = ["min", "prod", "variance", "std", "argmax", "argmin"]
+__all__ = ["argmax", "argmin", "min", "prod", "std", "variance"]
 
 Axis = Any  # int, tuple of ints, or None
 
@@ -76,8 +98,8 @@ def _all_axes(out: Node) -> tuple:
 
 
 def _show(name: str, latex: str | None = None) -> dict:
-    return dict(name=name, latex=latex or operatorname(name), shape=_reduced_shape,
-                show_attrs=("axis", "keepdims"), batch=_batch_reduction)
+    return {"name": name, "latex": latex or operatorname(name), "shape": _reduced_shape,
+            "show_attrs": ("axis", "keepdims"), "batch": _batch_reduction}
 
 
 # --- min -------------------------------------------------------------------------------------
@@ -97,7 +119,7 @@ MIN = register(Op(
 MIN.cases = _reduction_cases(lambda x, a, k: min(x, a, k), np.min)
 
 
-def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:  # noqa: A001
+def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:
     """Minimum over ``axis``, as ``numpy.min``; the gradient goes to the first minimal
     element.
 
