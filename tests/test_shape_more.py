@@ -363,10 +363,10 @@ def test_unknown_sizes_that_do_not_fit_raise_at_evaluation(graph):
     """Sizes known only when fed: NumPy's complaint becomes an error naming the node, in
     evaluate and in the compiled function alike."""
     a, b = sg.var("a", shape=(2, None)), sg.var("b", shape=(None, 2))
+    feeds = {a: np.ones((2, 3)), b: np.ones((4, 2))}
     for y in (sg.einsum("ij,jk->ik", a, b), sg.tensordot(a, b, 1)):
-        feeds = {a: np.ones((2, 3)), b: np.ones((4, 2))}
-        for run in (lambda: sg.evaluate(y, feeds),
-                    lambda: sg.compile(y, [a, b])(np.ones((2, 3)), np.ones((4, 2)))):
+        for run in (lambda y=y: sg.evaluate(y, feeds),
+                    lambda y=y: sg.compile(y, [a, b])(np.ones((2, 3)), np.ones((4, 2)))):
             with pytest.raises(sg.SymgraphError) as info:
                 run()
             assert y.op in str(info.value)

@@ -15,20 +15,42 @@ Imports: ``symgraph.graph`` and ``symgraph.ops``' lower modules.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
 from symgraph.graph import Node, ShapeError, SymgraphError
 from symgraph.ops.core import (
-    Case, Op, _brief, describe, first_dtype, lazy_text, make, normalize_axes, operands,
-    operatorname, register,
+    Case,
+    Op,
+    _brief,
+    describe,
+    first_dtype,
+    lazy_text,
+    make,
+    normalize_axes,
+    operands,
+    operatorname,
+    register,
 )
 from symgraph.ops.reduce import sum as reduce_sum
 from symgraph.ops.shape import concatenate, expand_dims, getitem, reshape, transpose
 
-__all__ = ["squeeze", "ravel", "swapaxes", "moveaxis", "repeat", "tile", "split", "pad",
-           "flip", "roll", "vstack", "hstack"]
+__all__ = [
+    "flip",
+    "hstack",
+    "moveaxis",
+    "pad",
+    "ravel",
+    "repeat",
+    "roll",
+    "split",
+    "squeeze",
+    "swapaxes",
+    "tile",
+    "vstack",
+]
 
 
 def _is_int(value: Any) -> bool:
@@ -77,7 +99,7 @@ def squeeze(x: Any, axis: int | tuple | None = None) -> Node:
     (3,)
     """
     (x,) = operands([x], "squeeze")
-    who = lambda: f"squeeze of {describe(x)}"  # noqa: E731
+    who = lambda: f"squeeze of {describe(x)}"
     if axis is None:
         if None in x.shape:
             raise ShapeError(f"{who()}: an axis of unknown size may or may not have length "
@@ -125,7 +147,7 @@ def moveaxis(x: Any, source: int | tuple, destination: int | tuple) -> Node:
     (3, 4, 2)
     """
     (x,) = operands([x], "moveaxis")
-    who = lambda: f"moveaxis of {describe(x)}"  # noqa: E731
+    who = lambda: f"moveaxis of {describe(x)}"
     src, dst = axes_in_order(source, x.ndim, who), axes_in_order(destination, x.ndim, who)
     if len(src) != len(dst):
         raise ShapeError(f"{who()}: source {source!r} and destination {destination!r} must "
@@ -166,7 +188,7 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Node]:
     ([(2,), (2,), (2,)], [(1,), (3,), (2,)])
     """
     (x,) = operands([x], "split")
-    who = lambda: f"split of {describe(x)}"  # noqa: E731
+    who = lambda: f"split of {describe(x)}"
     if x.ndim == 0:
         raise ShapeError(f"{who()}: a 0-d node has no axis to split")
     (ax,) = axes_in_order(axis, x.ndim, who)
@@ -193,7 +215,7 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Node]:
                                 f"of ints, got {_brief(repr(indices_or_sections))}")
         cuts = [int(i) for i in items]
     bounds = [0, *cuts, None]  # Python slicing, as NumPy's split does
-    return [getitem(x, _along(ax, slice(start, stop))) for start, stop in zip(bounds, bounds[1:])]
+    return [getitem(x, _along(ax, slice(start, stop))) for start, stop in pairwise(bounds)]
 
 
 def _join_list(tup: Any, who: str) -> list[Node]:
@@ -318,7 +340,7 @@ def repeat(x: Any, repeats: int | Any, axis: int | None = None) -> Node:
     (x,) = operands([x], "repeat")
     if axis is None:
         x, axis = ravel(x), 0
-    who = lambda: f"repeat of {describe(x)}"  # noqa: E731
+    who = lambda: f"repeat of {describe(x)}"
     if x.ndim == 0:
         raise ShapeError(f"{who()}: a 0-d node has no axis {axis}; leave axis=None")
     (ax,) = axes_in_order(axis, x.ndim, who)
@@ -452,7 +474,7 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0
     [0.0, 5.0, 7.0, 0.0, 0.0]
     """
     (x,) = operands([x], "pad")
-    who = lambda: f"pad of {describe(x)}"  # noqa: E731
+    who = lambda: f"pad of {describe(x)}"
     widths = _pairs(pad_width, x.ndim, who, "pad_width", "iu")
     if any(w < 0 for pair in widths for w in pair):
         raise ShapeError(f"{who()}: pad_width {_brief(repr(pad_width))} has a negative width")
@@ -545,7 +567,7 @@ def roll(x: Any, shift: int | tuple, axis: int | tuple | None = None) -> Node:
     (x,) = operands([x], "roll")
     if axis is None:
         return reshape(roll(ravel(x), shift, 0), x)
-    who = lambda: f"roll of {describe(x)}"  # noqa: E731
+    who = lambda: f"roll of {describe(x)}"
     shifts = (shift,) if _is_int(shift) else shift
     if isinstance(shifts, (str, bytes, Node)) or not hasattr(shifts, "__iter__") \
             or not all(_is_int(s) for s in shifts):
