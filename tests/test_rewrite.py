@@ -10,9 +10,9 @@ import math
 
 import numpy as np
 import pytest
+from chains import nested
 
 import symgraph as sg
-from chains import nested
 from symgraph.rewrite import RULES, driver
 
 RNG = np.random.default_rng(0)
@@ -506,13 +506,13 @@ def test_w2b_collect_builds_no_node_that_merge_replaces():
 
 
 def test_rule_tables_are_built_once_per_rule_set():
-    from symgraph.rewrite.driver import _tables
     from symgraph.rewrite import RULES as rules
+    from symgraph.rewrite.tables import tables
 
-    assert _tables(rules, True, False) is _tables(rules, True, False)
-    assert _tables(rules, True, False) is not _tables(rules, True, True)
+    assert tables(rules, True, False) is tables(rules, True, False)
+    assert tables(rules, True, False) is not tables(rules, True, True)
     fewer = [r for r in rules if r.name != "mul-one"]
-    assert all(r.name != "mul-one" for table in _tables(fewer, True, False).by_stage.values()
+    assert all(r.name != "mul-one" for table in tables(fewer, True, False).by_stage.values()
                for listed in table.values() for r in listed)
 
 
@@ -537,3 +537,80 @@ def test_collect_first_only_on_many_new_nodes_over_an_earlier_result():
         s, trace = sg.simplify(big, trace=True, assume_finite=True)
         assert trace.steps[0].rule == "collect-terms"  # collected before the local rules
         assert math.isclose(float(sg.evaluate(s, {w: 0.5})), _jet(7), rel_tol=1e-10)
+
+
+# --- issue 13: the rewrite package ------------------------------------------------------------
+
+
+def test_patterns_match_in_either_order_where_the_op_is_declared_commutative():
+    """Which ops match with their inputs swapped comes from ``Op.commutative`` (add,
+    multiply, maximum, minimum), not from a list of op names kept by the rewrites: a
+    user's op declared commutative matches either way round, another does not."""
+    from symgraph.rewrite import ONE, X, match
+
+    assert {n for n in ("add", "multiply", "maximum", "minimum", "subtract", "divide", "power")
+            if sg.OPS[n].commutative} == {"add", "multiply", "maximum", "minimum"}
+    merge = next(r for r in RULES if r.name == "merge-commuted")
+    assert merge.roots == ("add", "maximum", "minimum", "multiply")
+    both = sg.define_op("rewrite_test_hypot", np.hypot)
+    sg.OPS["rewrite_test_hypot"].commutative = True  # declared before any pattern names it
+    ordered = sg.define_op("rewrite_test_arctan2", np.arctan2)
+    with sg.Graph():
+        x = sg.var("x")
+        assert [m["X"] for m in match(("rewrite_test_hypot", X, ONE), both(1.0, x))] == [x]
+        assert [m["X"] for m in match(("rewrite_test_hypot", X, ONE), both(x, 1.0))] == [x]
+        assert list(match(("rewrite_test_arctan2", X, ONE), ordered(1.0, x))) == []
+        assert len(list(match(("rewrite_test_arctan2", X, ONE), ordered(x, 1.0)))) == 1
+        assert [m["X"] for m in match(("maximum", X, ONE), sg.maximum(1.0, x))] == [x]
+
+
+def test_lower_runs_compile_only_rules_that_simplify_never_sees():
+    from symgraph.rewrite import Rule, X, lower
+    from symgraph.rewrite.tables import tables
+
+    cube = [Rule("rewrite-test-cube", "lower", ("multiply", X, ("square", X)),
+                 ("power", X, 3), "x*square(x) -> x**3")]
+    assert "lower" not in tables(RULES, True, False).stages  # no rules there: no pass
+    with sg.Graph():
+        x = sg.var("x")
+        y = x * x * x
+        s = sg.simplify(y)
+        assert str(s) == "square(x)*x"  # sg.simplify does not lower
+        low, trace = lower(y, cube, trace=True)
+        assert str(low) == "x**3" and trace.fired("rewrite-test-cube")
+        # each rule set keeps its own record of the nodes it returned
+        assert lower(s, cube) is low and lower(low, cube) is low
+        assert sg.simplify(y) is s
+        for at in (1.7, -0.3, 0.0):
+            assert float(sg.evaluate(low, {x: at})) == pytest.approx(at ** 3, rel=1e-15)
+        undone = [Rule("rewrite-test-undone", "lower", ("square", X), ("multiply", X, X))]
+        with pytest.raises(sg.SymgraphError, match="did not settle"):
+            lower(sg.sin(x) * sg.sin(x), undone)  # mul-self undoes it: never settles
+
+
+def test_rewrite_package_imports_lower_layers_and_names_ops_only_in_rule_files():
+    """The rewrite package imports graph, context, errors and ops only (not autodiff,
+    the plan, backends or display, at module or function level), and only its ``rules*``
+    modules name ops by string: the engine compares op records."""
+    import ast
+    import pathlib
+
+    allowed = ("symgraph.graph", "symgraph.context", "symgraph.errors", "symgraph.ops",
+               "symgraph.rewrite")
+    op_names = set(sg.OPS)
+    paths = sorted((pathlib.Path(sg.__file__).parent / "rewrite").glob("*.py"))
+    assert {"driver.py", "patterns.py", "terms.py", "rules.py"} <= {p.name for p in paths}
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("symgraph"):
+                modules = ([f"symgraph.{a.name}" for a in node.names]
+                           if node.module == "symgraph" else [node.module])
+            elif isinstance(node, ast.Import):
+                modules = [a.name for a in node.names if a.name.startswith("symgraph")]
+            else:
+                modules = []
+                if (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                        and not path.name.startswith("rules")):
+                    assert node.value not in op_names, (path.name, node.value)
+            for m in modules:
+                assert any(m == a or m.startswith(a + ".") for a in allowed), (path.name, m)

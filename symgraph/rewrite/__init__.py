@@ -1,14 +1,80 @@
-"""Graph rewrites: ``sg.simplify`` and the rule machinery (being split out of rewrite.py).
+"""Graph rewrites: ``sg.simplify`` returns equivalent, smaller nodes in the same graph.
 
-Imports: ``symgraph.graph``, ``symgraph.context``, ``symgraph.errors`` and ``symgraph.ops``.
+Owns nothing but the re-exports below. Its modules, each saying what it owns:
+``driver`` (the staged fixpoint engine: :func:`simplify`, :func:`lower`), ``tables``
+(which rules meet which node), ``replace`` (provenance and fitting of replacements),
+``terms`` (``collect-terms``: polynomial algebra in Horner form), ``trace``
+(:class:`Trace`, :class:`Step`), ``patterns`` (:class:`Rule` and the pattern language),
+``folding`` (constant values: fills, compact folding), and the rules as data: ``rules``
+(the table ``RULES``, :func:`rules_table`), ``rules_constants``, ``rules_algebra``,
+``rules_shapes``, ``rules_stability``. Only the ``rules*`` modules name ops by string.
+
+Rules that only compile runs (a backend's lowering) live in a module of their own,
+``symgraph/rewrite/rules_lowering.py``, as a list of :class:`Rule` in any stage (``lower``
+runs after ``specialize``), and are applied with :func:`lower`, which runs them together
+with ``RULES``; ``sg.simplify`` never sees them::
+
+    # symgraph/rewrite/rules_lowering.py
+    from symgraph.rewrite.patterns import Rule, X
+    RULES = [Rule("name", "lower", ("op", X), replacement, "what it does")]
+
+    # the compiler
+    from symgraph.rewrite import lower
+    from symgraph.rewrite.rules_lowering import RULES as LOWERING
+    nodes = lower(outputs, LOWERING, assume_finite=assume_finite)
+
+Imports: ``symgraph.graph``, ``symgraph.context``, ``symgraph.errors`` and ``symgraph.ops``
+(not autodiff, plan, backends or display); within the package, each module names its own.
 """
 
-from symgraph.rewrite.driver import Step, Trace, simplify
-from symgraph.rewrite.patterns import (C, D, HALF, MINUS_ONE, ONE, RULES, STAGES, TWO, ZERO, Const,
-                                    Match, Rule, Var, X, Y, compile_pattern, exact_product,
-                                    fill, fill_value, fold_values, match, rules_table)
+from symgraph.rewrite.driver import lower, simplify
+from symgraph.rewrite.folding import exact_product, fill, fill_value, fold_values
+from symgraph.rewrite.patterns import (
+    HALF,
+    MINUS_ONE,
+    ONE,
+    STAGES,
+    TWO,
+    ZERO,
+    C,
+    Const,
+    D,
+    Match,
+    Rule,
+    Var,
+    X,
+    Y,
+    compile_pattern,
+    match,
+)
+from symgraph.rewrite.rules import RULES, rules_table
+from symgraph.rewrite.trace import Step, Trace
 
-__all__ = ["simplify", "Trace", "Step", "Rule", "Match", "Var", "Const", "X", "Y", "C", "D",
-           "ZERO", "ONE", "TWO", "HALF", "MINUS_ONE", "RULES", "STAGES", "match",
-           "compile_pattern", "rules_table", "fill", "fill_value", "fold_values",
-           "exact_product"]
+__all__ = [
+    "HALF",
+    "MINUS_ONE",
+    "ONE",
+    "RULES",
+    "STAGES",
+    "TWO",
+    "ZERO",
+    "C",
+    "Const",
+    "D",
+    "Match",
+    "Rule",
+    "Step",
+    "Trace",
+    "Var",
+    "X",
+    "Y",
+    "compile_pattern",
+    "exact_product",
+    "fill",
+    "fill_value",
+    "fold_values",
+    "lower",
+    "match",
+    "rules_table",
+    "simplify",
+]

@@ -1,0 +1,398 @@
+"""``collect-terms``: sums of products as polynomials, rebuilt in Horner form.
+
+Owns the polynomial algebra of the rewrites (``{monomial: coefficient}``, a monomial a
+sorted tuple of ``(atom id, power)``), the Horner plans and :func:`collect_pass`, which
+the engine (``symgraph.rewrite.driver``) runs as the region rule ``collect-terms``.
+
+It is polynomial algebra: exact for real numbers, not for floats (``x - x`` is NaN at
+inf, Horner form overflows elsewhere), so the engine runs it only with ``assume_finite``.
+It gives up on sums of more than ``MAX_TERMS`` terms or ``MAX_FACTORS`` factors (an atom
+to its consumers then). Ops are told apart by their records (``n.opdef is POWER``).
+
+Imports: ``symgraph.graph``, ``symgraph.ops`` and the rewrite package's ``folding``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from symgraph import ops
+from symgraph.graph import Node, ancestors
+from symgraph.ops.arithmetic import ADD, DIVIDE, MULTIPLY, NEGATIVE, POWER, SUBTRACT
+from symgraph.ops.core import CONST, make
+from symgraph.ops.functions import SQUARE
+from symgraph.rewrite.folding import fill
+
+MAX_TERMS = 400  # a sum of products larger than this is left as it is (an atom)
+MAX_FACTORS = 400  # nor one whose monomials hold more atom factors than this, in total
+MAX_POWER = 16  # x**k with a constant integer k <= this is expanded as a product
+
+_POLY_OPS = frozenset({ADD, SUBTRACT, NEGATIVE, MULTIPLY, SQUARE, POWER, DIVIDE})
+_ATOM = object()  # the tag of a plan's step that is an atom (a node of the graph)
+# the tasks of a Horner plan's explicit stack
+_BUILD, _TERM, _TOTAL, _SCALE, _FMA = range(5)
+
+
+def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
+                 enter: Callable[[Node], None], rebuild: Callable[[Node, tuple], Node],
+                 replaced: Callable[[Node, Node], None]) -> tuple[list[Node], bool]:
+    """Rebuild each maximal sum of products from its polynomial, where that is smaller.
+
+    A node is *absorbed* when it is a polynomial op of static shape whose inputs share
+    its shape and dtype (or are scalar constants); a *root* is absorbed but needed by
+    something else (an output, a non-polynomial consumer). Each root's polynomial over
+    its atoms (every other node; other roots count as atoms, so shared nodes stay
+    shared) is rebuilt in Horner form if that has fewer nodes than the root's region.
+
+    Regions made only of ``clean`` nodes (an earlier simplify's results) or ``done`` ones
+    (an earlier collect pass's) are settled: only fresh sums of products, and the clean
+    ones they reach down into, are collected; ``done`` gets this pass's results. The
+    callbacks: ``enter(n)`` before building nodes that replace ``n`` (its provenance),
+    ``rebuild(n, inputs)`` (``n`` over new inputs), ``replaced(n, new)`` (a root
+    collected). Returns the new outputs and whether anything changed.
+    """
+    nodes = ancestors(outputs)
+    needed = {o.id for o in outputs}
+    eligible: set[int] = set()
+    reach: set[int] = set()
+    for n in reversed(nodes):
+        if ((n.id not in clean and n.id not in done) or n.id in reach) and _eligible(n):
+            eligible.add(n.id)
+            reach.update(i.id for i in n.inputs)
+    for n in nodes:
+        if n.id not in eligible:
+            needed.update(i.id for i in n.inputs)
+    polys: dict[int, dict] = {}
+    for n in nodes:
+        if n.id not in eligible:
+            continue
+        args = [polys[i.id] if i.id in polys and i.id not in needed else _atom_poly(i)
+                for i in n.inputs]
+        p = _combine(n, args)
+        if p is None:  # too large: n stays as it is, an atom to its consumers
+            needed.update(i.id for i in n.inputs)
+        else:
+            polys[n.id] = p
+    plans: dict[int, _Plan] = {}
+    demanded: set[int] = set()
+    for n in nodes:
+        if n.id in polys and n.id in needed:
+            poly = polys[n.id]
+            # Horner form still adds every term once: a plan costs at least
+            # len(poly) - 1 nodes, so a region no larger is not worth planning
+            size = _region_size(n, polys, needed, len(poly))
+            plan = _Plan(poly) if size >= len(poly) else None
+            if plan is not None and plan.cost < _region_size(n, polys, needed,
+                                                             plan.cost + 1):
+                plans[n.id] = plan
+            else:
+                _mark_region(n, polys, needed, demanded)
+    new: dict[int, Node] = {}
+    changed = False
+    for n in nodes:
+        if n.id in polys and n.id not in needed and n.id not in demanded:
+            continue  # absorbed into a rebuilt root
+        plan = plans.get(n.id)
+        cur = n
+        if plan is not None:
+            enter(n)
+            cur = plan.build(n, new)
+            if cur is not n:
+                replaced(n, cur)
+        elif n.inputs:
+            ins = tuple(new[i.id] for i in n.inputs)
+            if any(a is not b for a, b in zip(ins, n.inputs)):
+                enter(n)
+                cur = rebuild(n, ins)
+        changed = changed or cur is not n
+        new[n.id] = cur
+    result = [new[o.id] for o in outputs]
+    done.update(n.id for n in ancestors(result, stop=done))
+    return result, changed
+
+
+def _scalar_const(node: Node, like: Node) -> bool:
+    """A constant usable as a coefficient of ``like``: one value, same dtype, no new axes."""
+    if node.opdef is not CONST or node.dtype != like.dtype or node.ndim > like.ndim:
+        return False
+    value = node.attrs["value"]
+    return value.size == 1 or (value.size > 0 and not any(value.strides))
+
+
+def _eligible(n: Node) -> bool:
+    if n.opdef not in _POLY_OPS or n.dtype.kind != "f" or None in n.shape:
+        return False
+    for inp in n.inputs:
+        if inp.dtype != n.dtype or (inp.shape != n.shape and not _scalar_const(inp, n)):
+            return False
+    if n.opdef is POWER:
+        e = n.inputs[1]
+        if not _scalar_const(e, n):
+            return False
+        k = float(e.attrs["value"].flat[0])
+        return k.is_integer() and 0 <= k <= MAX_POWER
+    if n.opdef is DIVIDE:
+        d = n.inputs[1]
+        return _scalar_const(d, n) and float(d.attrs["value"].flat[0]) != 0.0
+    return True
+
+
+def _atom_poly(node: Node) -> dict:
+    value = node.attrs.get("value") if node.opdef is CONST else None
+    if value is not None and value.size > 0 and not any(value.strides):
+        c = float(value.flat[0])
+        return {(): c} if c != 0.0 else {}
+    return {((node.id, 1),): 1.0}
+
+
+def _add(p: dict, q: dict, sign: float = 1.0) -> dict:
+    out = dict(p)
+    for m, c in q.items():
+        s = out.get(m, 0.0) + sign * c
+        if s == 0.0:
+            out.pop(m, None)
+        else:
+            out[m] = s
+    return out
+
+
+def _mono_mul(a: tuple, b: tuple) -> tuple:
+    if not a:
+        return b
+    if not b:
+        return a
+    if len(b) == 1:  # the common case: times one atom's power
+        atom, e = b[0]
+        for k, (x, f) in enumerate(a):
+            if x == atom:
+                return (*a[:k], (x, f + e), *a[k + 1:])
+            if x > atom:
+                return (*a[:k], b[0], *a[k:])
+        return (*a, b[0])
+    powers = dict(a)
+    for atom, e in b:
+        powers[atom] = powers.get(atom, 0) + e
+    return tuple(sorted(powers.items()))
+
+
+def _mul(p: dict, q: dict) -> dict | None:
+    if len(p) * len(q) > 4 * MAX_TERMS:
+        return None
+    if len(q) == 1 or len(p) == 1:  # times one term: the products stay distinct
+        one, many = (q, p) if len(q) == 1 else (p, q)
+        ((m2, c2),) = one.items()
+        out = {_mono_mul(m1, m2): c1 * c2 for m1, c1 in many.items()}
+        return {m: c for m, c in out.items() if c != 0.0}
+    out: dict = {}
+    for m1, c1 in p.items():
+        for m2, c2 in q.items():
+            m = _mono_mul(m1, m2)
+            out[m] = out.get(m, 0.0) + c1 * c2
+    return {m: c for m, c in out.items() if c != 0.0}
+
+
+def _scale(p: dict, s: float) -> dict:
+    return {m: c * s for m, c in p.items()} if s != 0.0 else {}
+
+
+def _combine(n: Node, args: list[dict]) -> dict | None:
+    """The polynomial of ``n`` from its inputs' (None when it would be too large)."""
+    op = n.opdef
+    if op is ADD:
+        p = _add(args[0], args[1])
+    elif op is SUBTRACT:
+        p = _add(args[0], args[1], -1.0)
+    elif op is NEGATIVE:
+        p = _scale(args[0], -1.0)
+    elif op is MULTIPLY or op is SQUARE:
+        p = _mul(args[0], args[-1])
+    elif op is DIVIDE:
+        p = _scale(args[0], 1.0 / float(n.inputs[1].attrs["value"].flat[0]))
+    else:  # power with a small integer exponent
+        p = {(): 1.0}
+        for _ in range(int(n.inputs[1].attrs["value"].flat[0])):
+            p = _mul(p, args[0])
+            if p is None:
+                break
+    if p is None or len(p) > MAX_TERMS or sum(map(len, p)) > MAX_FACTORS:
+        return None  # too large to pay off: a long product chain would cost O(n^2)
+    return p
+
+
+def _absorbed(i: Node, polys: dict, needed: set) -> bool:
+    return i.id in polys and i.id not in needed
+
+
+def _region_size(root: Node, polys: dict, needed: set, limit: int) -> int:
+    """How many nodes the root's polynomial stands for (counting stops at ``limit``)."""
+    seen = {root.id}
+    stack = [root]
+    while stack and len(seen) < limit:
+        for i in stack.pop().inputs:
+            if i.id not in seen and _absorbed(i, polys, needed):
+                seen.add(i.id)
+                stack.append(i)
+    return len(seen)
+
+
+def _mark_region(root: Node, polys: dict, needed: set, demanded: set) -> None:
+    """The absorbed nodes under a root that is kept as it is must be kept too."""
+    stack = [root]
+    while stack:
+        for i in stack.pop().inputs:
+            if i.id not in demanded and _absorbed(i, polys, needed):
+                demanded.add(i.id)
+                stack.append(i)
+
+
+class _Plan:
+    """A polynomial as a list of binary steps in Horner form (shared by value).
+
+    ``P = a**k * Q + R`` with ``a`` the atom in most terms; a common coefficient is
+    factored out; signs travel as flags, so ``-`` costs a ``subtract``, not a node. Built
+    with an explicit stack: polynomials of hundreds of terms do not recurse.
+    """
+
+    def __init__(self, poly: dict):
+        self.steps: list[tuple] = []
+        self.index: dict[tuple, int] = {}
+        self.cost = 0
+        self.poly = poly
+        # zero and constant polynomials become filled constants, which cost no node
+        self.top = self._horner(poly) if poly and set(poly) != {()} else None
+
+    def _step(self, *key: Any) -> int:
+        ref = self.index.get(key)
+        if ref is None:
+            ref = self.index[key] = len(self.steps)
+            self.steps.append(key)
+            if key[0] is not _ATOM and key[0] is not CONST:
+                self.cost += 1
+        return ref
+
+    def _power(self, atom: int, e: int) -> int:
+        a = self._step(_ATOM, atom)
+        if e == 1:
+            return a
+        if e == 2:
+            return self._step(SQUARE, a)
+        return self._step(POWER, a, self._step(CONST, float(e)))
+
+    def _monomial(self, m: tuple, c: float) -> tuple[int, bool]:
+        if not m:
+            return self._step(CONST, abs(c)), c < 0
+        ref = self._power(*m[0])
+        for atom, e in m[1:]:
+            ref = self._step(MULTIPLY, ref, self._power(atom, e))
+        if abs(c) != 1.0:
+            ref = self._step(MULTIPLY, self._step(CONST, abs(c)), ref)
+        return ref, c < 0
+
+    def _sum(self, a: tuple[int, bool], b: tuple[int, bool]) -> tuple[int, bool]:
+        (p, neg_p), (q, neg_q) = a, b
+        if neg_p == neg_q:
+            return self._step(ADD, p, q), neg_p
+        if neg_q:
+            return self._step(SUBTRACT, p, q), False
+        return self._step(SUBTRACT, q, p), False
+
+    def _horner(self, poly: dict) -> int:
+        results: list[tuple[int, bool]] = []
+        tasks: list[tuple] = [(_BUILD, poly)]
+        while tasks:
+            task = tasks.pop()
+            if task[0] == _BUILD:
+                self._split(task[1], tasks, results)
+            elif task[0] == _TERM:
+                results.append(self._monomial(task[1], task[2]))
+            elif task[0] == _TOTAL:
+                parts = results[-task[1]:]
+                del results[-task[1]:]
+                total = parts[0]
+                for part in parts[1:]:
+                    total = self._sum(total, part)
+                results.append(total)
+            elif task[0] == _SCALE:
+                ref, neg = results.pop()
+                results.append((self._step(MULTIPLY, self._step(CONST, task[1]), ref), neg))
+            else:  # _FMA: a**k * Q (+ R)
+                rest = results.pop() if task[3] else None
+                ref, neg = results.pop()
+                prod = (self._step(MULTIPLY, self._power(task[1], task[2]), ref), neg)
+                results.append(self._sum(prod, rest) if rest is not None else prod)
+        ref, neg = results.pop()
+        return self._step(NEGATIVE, ref) if neg else ref
+
+    def _split(self, p: dict, tasks: list, results: list) -> None:
+        if len(p) == 1:
+            ((m, c),) = p.items()
+            results.append(self._monomial(m, c))
+            return
+        c0 = abs(next(iter(p.values())))
+        if c0 != 1.0 and all(abs(c) == c0 for c in p.values()):
+            tasks.append((_SCALE, c0))
+            tasks.append((_BUILD, {m: c / c0 for m, c in p.items()}))
+            return
+        counts: dict[int, int] = {}
+        lowest: dict[int, int] = {}  # each atom's lowest power in p
+        for m in p:
+            for atom, e in m:
+                if atom in counts:
+                    counts[atom] += 1
+                    if e < lowest[atom]:
+                        lowest[atom] = e
+                else:
+                    counts[atom] = 1
+                    lowest[atom] = e
+        most = max(counts.values(), default=0)
+        if most < 2:  # no atom shared by two terms: a plain sum
+            items = sorted(p.items())
+            tasks.append((_TOTAL, len(items)))
+            tasks.extend((_TERM, m, c) for m, c in reversed(items))
+            return
+        atom = min(a for a, n in counts.items() if n == most)  # the lowest id on a tie
+        k = lowest[atom]
+        q: dict = {}
+        r: dict = {}
+        for m, c in p.items():
+            for j, (a, e) in enumerate(m):
+                if a == atom:  # m is sorted by atom: lower this one power in place
+                    q[(*m[:j], (a, e - k), *m[j + 1:]) if e > k else (*m[:j], *m[j + 1:])] = c
+                    break
+            else:
+                r[m] = c
+        tasks.append((_FMA, atom, k, bool(r)))
+        if r:
+            tasks.append((_BUILD, r))
+        tasks.append((_BUILD, q))
+
+    def build(self, root: Node, new: dict[int, Node]) -> Node:
+        """The plan as nodes of ``root``'s graph, atoms replaced as ``new`` says."""
+        if self.top is None:
+            return fill(root, self.poly.get((), 0.0))
+        graph, dtype = root.graph, root.dtype
+        built: list[Any] = []
+        for key in self.steps:
+            op = key[0]
+            if op is _ATOM:
+                built.append(new[key[1]])
+            elif op is CONST:
+                built.append(ops.const(key[1], dtype=dtype, graph=graph))
+            else:
+                args = [built[a] for a in key[1:]]
+                # make, not the public op: the inputs share a float dtype and the plan
+                # holds no x*1 or constant-only step, so the op's conversions would be idle
+                node = make(op, args)
+                if op.commutative and args[0] is not args[1]:
+                    # the older of a+b and b+a, as the merge stage would choose: otherwise
+                    # merge replaces it and every stage runs once more
+                    other = graph._lookup((op.name, args[1].id, args[0].id))
+                    if other is not None and other.id < node.id:
+                        node = other
+                built.append(node)
+        out = built[self.top]
+        if out.shape != root.shape:  # a constant polynomial
+            out = fill(root, float(out.attrs["value"])) if out.opdef is CONST else \
+                ops.broadcast_to(out, root.shape)
+        return out
