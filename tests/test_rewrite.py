@@ -517,23 +517,24 @@ def test_rule_tables_are_built_once_per_rule_set():
 
 
 def test_collect_first_only_on_many_new_nodes_over_an_earlier_result():
-    from symgraph.rewrite.driver import _CLEAN_KEY, _FINITE, COLLECT_FIRST, _fresh_over_clean
+    from symgraph.rewrite.driver import _CLEAN_KEY, _FINITE, COLLECT_FIRST
+    from symgraph.rewrite.walks import fresh_over_clean
 
     with sg.Graph() as g:
         w = sg.var("w")
         d = sg.grad(sg.sin(sg.sin(sg.sin(w))), w)
         clean = g.cache.setdefault(_CLEAN_KEY + _FINITE, set())  # collect needs it
-        assert not _fresh_over_clean([d], clean, 0)  # nothing simplified yet
+        assert not fresh_over_clean([d], clean, 0)  # nothing simplified yet
         for _ in range(4):
             d = sg.simplify(sg.grad(d, w), assume_finite=True)
         small = d * 2.0 + 1.0  # 2 new nodes over a clean one
-        assert _fresh_over_clean([small], clean, 1)
-        assert not _fresh_over_clean([small], clean, COLLECT_FIRST)
+        assert fresh_over_clean([small], clean, 1)
+        assert not fresh_over_clean([small], clean, COLLECT_FIRST)
         s, trace = sg.simplify(small * 1.0, trace=True, assume_finite=True)
         assert trace.counts() == {"mul-one": 1}  # local rules first: the trace names them
         big = sg.grad(sg.grad(d, w), w)
         new = sum(1 for n in sg.ancestors([big], stop=clean) if n.id not in clean)
-        assert new > COLLECT_FIRST and _fresh_over_clean([big], clean, COLLECT_FIRST)
+        assert new > COLLECT_FIRST and fresh_over_clean([big], clean, COLLECT_FIRST)
         s, trace = sg.simplify(big, trace=True, assume_finite=True)
         assert trace.steps[0].rule == "collect-terms"  # collected before the local rules
         assert math.isclose(float(sg.evaluate(s, {w: 0.5})), _jet(7), rel_tol=1e-10)

@@ -2,12 +2,13 @@
 
 Owns nothing but the re-exports below. Its modules, each saying what it owns:
 ``driver`` (the staged fixpoint engine: :func:`simplify`, :func:`lower`), ``tables``
-(which rules meet which node), ``replace`` (provenance and fitting of replacements),
-``terms`` (``collect-terms``: polynomial algebra in Horner form), ``trace``
-(:class:`Trace`, :class:`Step`), ``patterns`` (:class:`Rule` and the pattern language),
-``folding`` (constant values: fills, compact folding), and the rules as data: ``rules``
-(the table ``RULES``, :func:`rules_table`), ``rules_constants``, ``rules_algebra``,
-``rules_shapes``, ``rules_stability``. Only the ``rules*`` modules name ops by string.
+(which rules meet which node), ``walks`` (the engine's graph walks), ``replace``
+(provenance and fitting of replacements), ``terms`` (``collect-terms``: polynomial
+algebra in Horner form), ``trace`` (:class:`Trace`, :class:`Step`), ``patterns``
+(:class:`Rule` and the pattern language), ``folding`` (constant values: fills, compact
+folding), and the rules as data: ``rules`` (the table ``RULES``, :func:`rules_table`),
+``rules_constants``, ``rules_algebra``, ``rules_shapes``, ``rules_stability`` (and
+``rules_lowering``, below). Only the ``rules*`` modules name ops by string.
 
 Rules that only compile runs (a backend's lowering) live in a module of their own,
 ``symgraph/rewrite/rules_lowering.py``, as a list of :class:`Rule` in any stage (``lower``

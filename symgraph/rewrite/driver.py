@@ -15,18 +15,14 @@ the replaced node was made (``symgraph.rewrite.replace``). The graph is append-o
 replaced nodes stay in it, unreferenced by the results.
 
 Cost. A node is *settled* in a stage once no rule of the stage fires on it and its inputs
-are settled, so everything under a settled node is too: a pass walks only the unsettled
-nodes, and one over an unchanged graph costs nothing. A replacement with new nodes inside
-(a template's inner nodes) is settled at once, so no later pass rebuilds everything above
-it again. Patterns are compiled to closures once and candidates decided per signature, so
-a rule whose match fails costs only that failed match. Nodes that an earlier ``simplify``
-returned are remembered (in ``graph.cache``) as fixpoints and not looked at again:
-simplifying after each of repeated ``grad`` calls costs about the new nodes only (a
-collect pass, likewise, looks only at sums with a node built since the last one). On
-graphs of more than ``COLLECT_LIMIT`` nodes the stages are *fused* into one sweep and
-terms are not collected (too slow there); a canonical rule then sees its inputs already
-stabilized (``exp(log(1 + x))`` stays ``exp(log1p(x))``, while the staged run gives
-``1 + x``).
+are settled: a pass walks only the unsettled nodes (``symgraph.rewrite.walks``). A
+replacement with new nodes inside is settled at once, so no later pass rebuilds
+everything above it again. A rule whose match fails costs only that failed match. Nodes
+that an earlier ``simplify`` returned are remembered (in ``graph.cache``) as fixpoints and
+not looked at again: simplifying after each of repeated ``grad`` calls costs about the
+new nodes only. On graphs of more than ``COLLECT_LIMIT`` nodes the stages are *fused* into
+one sweep and terms are not collected (too slow there); a canonical rule then sees its
+inputs already stabilized (``exp(log(1 + x))`` stays ``exp(log1p(x))``, not ``1 + x``).
 
 ``collect-terms`` runs in canonicalize's passes, after the local rules, except on more
 than ``COLLECT_FIRST`` new nodes built over an earlier simplify's result (the grad of a
@@ -61,6 +57,7 @@ from symgraph.rewrite.rules import RULES
 from symgraph.rewrite.tables import tables
 from symgraph.rewrite.terms import collect_pass
 from symgraph.rewrite.trace import Step, Trace, label, op_count
+from symgraph.rewrite.walks import fresh_over_clean, size_upto, unsettled
 
 __all__ = ["lower", "simplify"]
 
@@ -132,7 +129,7 @@ def _simplify(outputs: Any, rules: Sequence[Rule], extra: tuple[Rule, ...], trac
     # graphs of many thousand nodes (a known limit), where only the local rules run.
     # the graph's size bounds the outputs' ancestors: most calls need no walk to decide
     small = (len(nodes[0].graph) <= COLLECT_LIMIT
-             or _size_upto(nodes, COLLECT_LIMIT) <= COLLECT_LIMIT)
+             or size_upto(nodes, COLLECT_LIMIT) <= COLLECT_LIMIT)
     key: Any = _CLEAN_KEY + (_FINITE if assume_finite else "")
     if extra:  # fixpoints of these rules too: a record of their own
         key = (key, extra)
@@ -170,39 +167,6 @@ def _rewrite(nodes: list[Node], rules: Sequence[Rule], record: Trace | None, key
         rewriter.provenance.close()
 
 
-def _size_upto(outputs: Sequence[Node], limit: int) -> int:
-    """How many ancestors ``outputs`` have, counting stops past ``limit``."""
-    seen: set[int] = set()
-    stack = list(outputs)
-    while stack and len(seen) <= limit:
-        node = stack.pop()
-        if node.id not in seen:
-            seen.add(node.id)
-            stack.extend(i for i in node.inputs if i.id not in seen)
-    return len(seen)
-
-
-def _fresh_over_clean(outputs: Sequence[Node], clean: set[int], limit: int) -> bool:
-    """Whether ``outputs`` have more than ``limit`` ancestors not in ``clean`` and reach
-    down into ``clean`` (a graph built on what an earlier simplify returned)."""
-    seen: set[int] = set()
-    stack = [o for o in outputs if o.id not in clean]
-    reached = False
-    while stack:
-        node = stack.pop()
-        if node.id in seen:
-            continue
-        seen.add(node.id)
-        if len(seen) > limit and reached:
-            return True
-        for i in node.inputs:
-            if i.id in clean:
-                reached = True
-            elif i.id not in seen:
-                stack.append(i)
-    return reached and len(seen) > limit
-
-
 def _as_outputs(outputs: Any, who: str) -> tuple[list[Node], type]:
     if isinstance(outputs, Node):
         return [outputs], Node
@@ -217,22 +181,6 @@ def _as_outputs(outputs: Any, who: str) -> tuple[list[Node], type]:
         return list(outputs), type(outputs)
     raise SymgraphError(f"{who}: outputs must be a node or a non-empty list of nodes, "
                         f"got {type(outputs).__name__}")
-
-
-def _unsettled(outputs: Sequence[Node], settled: set[int], clean: set[int]) -> list[Node]:
-    """The ancestors of ``outputs`` that are neither settled nor clean, in id order
-    (iterative; the walk stops at settled and clean nodes, whose subtrees are too)."""
-    seen: dict[int, Node] = {}
-    stack = [o for o in outputs if o.id not in settled and o.id not in clean]
-    while stack:
-        node = stack.pop()
-        if node.id in seen:
-            continue
-        seen[node.id] = node
-        for i in node.inputs:
-            if i.id not in seen and i.id not in settled and i.id not in clean:
-                stack.append(i)
-    return [seen[i] for i in sorted(seen)]
 
 
 class _Rewriter:
@@ -276,7 +224,7 @@ class _Rewriter:
         # products would only be redone by collecting). Elsewhere the local rules go
         # first: a small expression's trace names them (x*1 -> x by mul-one), and on wide
         # random DAGs collecting first can leave larger graphs.
-        first = bool(self.collect) and _fresh_over_clean(outputs, self.clean, COLLECT_FIRST)
+        first = bool(self.collect) and fresh_over_clean(outputs, self.clean, COLLECT_FIRST)
         while clean < len(stages):
             if visits >= MAX_STAGE_VISITS:
                 raise SymgraphError("sg.simplify did not settle; a rewrite rule undoes another")
@@ -335,7 +283,7 @@ class _Rewriter:
         settled, clean = self.settled[stage], self.clean
         repl: dict[int, Node] = {}
         changed = False
-        for n in _unsettled(outputs, settled, clean):
+        for n in unsettled(outputs, settled, clean):
             cur = n
             if repl:
                 for i in n.inputs:
