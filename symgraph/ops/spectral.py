@@ -47,41 +47,15 @@ import numpy as np
 
 from symgraph.graph import Node, ShapeError, SymgraphError
 from symgraph.ops.core import (
-    Case,
-    Op,
-    const,
-    describe,
-    inexact,
-    make,
-    normalize_axes,
-    operands,
-    operatorname,
-    register,
+    Case, Op, const, describe, inexact, make, normalize_axes, operands, operatorname, register,
 )
 from symgraph.ops.elementwise import cast, where
 from symgraph.ops.factor import (
-    batch_leading,
-    diagonal_of,
-    eye,
-    fold,
-    from_triangle,
-    lapack,
-    mask,
-    matrix_operand,
-    mT,
-    solve_,
+    batch_leading, diagonal_of, eye, fold, from_triangle, lapack, mask, matrix_operand, mT, solve_,
 )
 from symgraph.ops.functions import abs as absolute
 from symgraph.ops.reduce import (
-    _batch_reduction,
-    _reduced_shape,
-    restore_reduced,
-)
-from symgraph.ops.reduce import (
-    max as reduce_max,
-)
-from symgraph.ops.reduce import (
-    sum as reduce_sum,
+    _batch_reduction, _reduced_shape, max as reduce_max, restore_reduced, sum as reduce_sum,
 )
 from symgraph.ops.shape import expand_dims, transpose
 
@@ -127,7 +101,8 @@ def _factor(name: str, decomposition: Op, cores: Cores, i: int, vjp: Any, jvp: A
         m, n = a.shape[-2:]
         shapes = cores(m, n, attrs)
         start = sum(math.prod(c) for c in shapes[:i])
-        part = packed[..., start:start + math.prod(shapes[i])].reshape(packed.shape[:-1] + shapes[i])
+        part = packed[..., start:start + math.prod(shapes[i])]
+        part = part.reshape(packed.shape[:-1] + shapes[i])
         if not attrs.get("reduced"):
             return part
         rows, cols = core(m, n, attrs)
@@ -159,21 +134,16 @@ def _gaps(w: Node) -> Node:
     return off / (expand_dims(w, -2) - expand_dims(w, -1) + eye(n, w))
 
 
-def _distinct(a: Node) -> Node:
-    """A symmetric matrix with well separated eigenvalues, for the cases."""
-    return a + mT(a) + np.diag(6.0 * np.arange(a.shape[-1]))
-
-
-def _np_distinct(a: np.ndarray) -> np.ndarray:
-    return a + np.swapaxes(a, -1, -2) + np.diag(6.0 * np.arange(a.shape[-1]))
-
-
-# Functions of the factors that do not depend on the signs of the vectors, for the cases
-# (written once for nodes and for NumPy's arrays).
+# For the cases: a symmetric matrix with well separated eigenvalues, and functions of the
+# factors that do not depend on the signs of the vectors (each for nodes and for arrays).
 
 
 def _t(x: Any) -> Any:
     return mT(x) if isinstance(x, Node) else np.swapaxes(x, -1, -2)
+
+
+def _distinct(a: Any) -> Any:
+    return a + _t(a) + np.diag(6.0 * np.arange(a.shape[-1]))
 
 
 def _rebuilt(parts: tuple) -> Any:
@@ -258,14 +228,12 @@ def eigh(a: Any, UPLO: str = "L") -> EighResult:
 
 
 def _eigh_cases(build: Callable[..., Node], ref: Callable[..., Any]) -> list[Case]:
-    return [Case(lambda a: build(_distinct(a)), [((3, 3), -0.5, 0.5)],
-                 ref=lambda a: ref(_np_distinct(a))),
-            Case(lambda a: build(_distinct(a)), [((2, 3, 3), -0.5, 0.5)],
-                 ref=lambda a: ref(_np_distinct(a)))]
+    return [Case(lambda a: build(_distinct(a)), [(shape, -0.5, 0.5)],
+                 ref=lambda a: ref(_distinct(a))) for shape in ((3, 3), (2, 3, 3))]
 
 
 EIGH.cases = [Case(lambda a: eigh(_distinct(a))[0].inputs[1], [((3, 3), -0.5, 0.5)], order=0,
-                   ref=lambda a: _np_packed(np.linalg.eigh(_np_distinct(a))))]
+                   ref=lambda a: _np_packed(np.linalg.eigh(_distinct(a))))]
 EIGH_VALUES.cases = _eigh_cases(lambda a: eigh(a)[0], lambda a: np.linalg.eigh(a)[0]) + [
     # not symmetric: only the triangle UPLO counts
     Case(lambda a: eigh(a + np.diag([0.0, 6.0, 12.0]), "U")[0], [((3, 3), -0.5, 0.5)],
@@ -362,7 +330,8 @@ SVD_S = _factor("svd_s", SVD, _svd_cores, 1, _svd_vjp_s,
                 lambda t, out: diagonal_of(_svd_rotated(t, out)[-1]),
                 r"\sigma\left({0}\right)", ("full_matrices",))
 SVD_VH = _factor("svd_vh", SVD, _svd_cores, 2, _svd_vjp_vh, _svd_jvp_vh,
-                 r"\operatorname{{svd}}_{{V^{{\top}}}}\left({0}\right)", ("full_matrices", "reduced"))
+                 r"\operatorname{{svd}}_{{V^{{\top}}}}\left({0}\right)",
+                 ("full_matrices", "reduced"))
 
 
 class SVDResult(NamedTuple):
@@ -561,10 +530,8 @@ NORM = register(Op(
 
 
 def _euclid(x: Node, axes: tuple | None, keepdims: bool) -> Node:
-    if axes is not None and len(axes) == x.ndim:
-        axes = None
-    return make(NORM, [x], {"axis": axes if axes is None else tuple(sorted(axes)),
-                            "keepdims": bool(keepdims)})
+    axes = None if axes is None or len(axes) == x.ndim else tuple(sorted(axes))
+    return make(NORM, [x], {"axis": axes, "keepdims": bool(keepdims)})
 
 
 def _vector_norm(x: Node, ord: Any, axis: int, keepdims: bool) -> Node:
@@ -596,8 +563,7 @@ def _matrix_norm(x: Node, ord: Any, row: int, col: int, keepdims: bool) -> Node:
     return expand_dims(out, tuple(sorted((row, col)))) if keepdims else out
 
 
-def norm(x: Any, ord: Any = None, axis: Any = None,
-         keepdims: bool = False) -> Node:
+def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Node:
     """Vector and matrix norms, as ``np.linalg.norm``: vector ``ord`` None/2, 1, inf,
     -inf or any other non-zero number; matrix ``ord`` None/"fro", "nuc", 1, -1, 2, -2, inf,
     -inf. The 2-norm's gradient ``x / norm`` is 0 at ``x = 0`` (a subgradient).
@@ -624,12 +590,11 @@ def norm(x: Any, ord: Any = None, axis: Any = None,
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     normalize_axes(axes, x.ndim, who)  # checks range and repeats
     axes = tuple(int(a) % x.ndim for a in axes)
-    text = isinstance(ord, str)
-    number = not text and isinstance(ord, (int, float, np.integer, np.floating))
-    if ord is not None and not text and not number:
+    number = isinstance(ord, (int, float, np.integer, np.floating))
+    if ord is not None and not number and not isinstance(ord, str):
         raise SymgraphError(f"{who()}: ord={ord!r} is not a norm order")
     if len(axes) == 1:
-        if text or ord == 0 or (number and math.isnan(ord)):
+        if not (ord is None or number) or ord == 0 or (number and math.isnan(ord)):
             raise SymgraphError(f"{who()}: ord={ord!r} is not supported for vectors; use None, "
                                 "2, 1, inf, -inf or another non-zero number")
         return _vector_norm(x, ord, axes[0], keepdims)
