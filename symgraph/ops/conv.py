@@ -392,6 +392,8 @@ WINDOW_SUM2D = register(Op(
     cases=[Case(lambda c: window_sum(c, (4, 5), (1, 2)), [((2, 3, 2, 2, 3), -1.0, 1.0)],
                 ref=lambda c: _loop_window_sum(c, (4, 5), (1, 2)))],
 ))
+# a stride equal to the kernel size (the default) is not printed
+_POOL_DEFAULTS = {"stride": lambda node: node.attrs["kernel"]}
 MAX_POOL2D = register(Op(
     name="max_pool2d", latex=operatorname("max_pool2d"),
     impl=lambda x, *, kernel, stride: np.max(_windows(x, kernel, stride), axis=(-2, -1)),
@@ -400,7 +402,7 @@ MAX_POOL2D = register(Op(
     vjp=(lambda g, out: window_sum(_max_mask(out) * _spread(g, out),
                                    out.inputs[0].shape[-2:], out.attrs["stride"]),),
     jvp=(lambda t, out: reduce_sum(_max_mask(out) * windows(t, _pool_attrs(out)), (-2, -1)),),
-    show_attrs=("kernel", "stride"), batch=_same_op,
+    show_attrs=("kernel", "stride"), defaults=_POOL_DEFAULTS, batch=_same_op,
     cases=[Case(lambda x: max_pool2d(x, 2), [((1, 2, 4, 5), -1.0, 1.0)],
                 ref=lambda x: _loop_windows(x, (2, 2), (2, 2)).max(axis=(-2, -1))),
            # overlapping windows: an element may be the maximum of several
@@ -414,7 +416,7 @@ AVG_POOL2D = register(Op(
     vjp=(lambda g, out: window_sum(_spread(g, out) / float(np.prod(out.attrs["kernel"])),
                                    out.inputs[0].shape[-2:], out.attrs["stride"]),),
     jvp=(lambda t, out: make(AVG_POOL2D, [t], out.attrs),),
-    show_attrs=("kernel", "stride"), batch=_same_op,
+    show_attrs=("kernel", "stride"), defaults=_POOL_DEFAULTS, batch=_same_op,
     cases=[Case(lambda x: avg_pool2d(x, 2) ** 2, [((1, 2, 4, 5), -1.0, 1.0)],
                 ref=lambda x: _loop_windows(x, (2, 2), (2, 2)).mean(axis=(-2, -1)) ** 2),
            Case(lambda x: avg_pool2d(x, (3, 2), stride=(1, 2)), [((2, 4, 4), -1.0, 1.0)],
