@@ -318,3 +318,23 @@ def test_derivatives_that_do_not_exist_raise_naming_the_op(graph):
     W = np.array([[1.0, 2.0, 3.0], [0.0, 1.0, 4.0]])
     q, r = sg.evaluate(list(L.qr(wide)), {wide: W})
     np.testing.assert_allclose(q @ r, W, atol=1e-12)
+
+
+def test_save_load_and_vmap_keep_the_linalg_ops(graph, rng, tmp_path):
+    a, b = sg.var("a", shape=(3, 3)), sg.var("b", shape=(3,))
+    w, _ = L.eigh(a)
+    u, _, _ = L.svd(a[:, :2], full_matrices=False)
+    y = (sg.sum(L.solve(a, b)) + sg.sum(w) + sg.sum(u * u) + sg.sum(L.norm(a, axis=0))
+         + L.slogdet(a).logabsdet + sg.sum(L.qr(a).Q ** 2) + sg.sum(L.cholesky(a)))
+    d = sg.grad(y, a)
+    A, B = spd(rng, 3, 3), rng.normal(size=3)
+    expected = sg.evaluate([y, d], {a: A, b: B})
+    sg.save([y, d], tmp_path / "linalg.json")
+    for e, got in zip(expected, sg.evaluate(sg.load(tmp_path / "linalg.json"), {"a": A, "b": B})):
+        np.testing.assert_allclose(got, e, rtol=1e-12)
+    bs, stack = sg.var("bs", shape=(4, 3)), sg.var("stack", shape=(2, 3, 3))
+    X = sg.vmap(lambda v: L.solve(a, v))(bs)  # b batched alone: still vectors, not a matrix
+    W = sg.vmap(lambda m: L.eigh(m).eigenvalues)(stack)
+    Bs, S = rng.normal(size=(4, 3)), spd(rng, 2, 3, 3)
+    np.testing.assert_allclose(sg.evaluate(X, {a: A, bs: Bs}), np.linalg.solve(A, Bs.T).T)
+    np.testing.assert_allclose(sg.evaluate(W, {stack: S}), np.linalg.eigh(S)[0], rtol=1e-12)

@@ -12,9 +12,9 @@ rule only cuts its factor out of the pack. So
 - LAPACK runs once per evaluation, however many results and derivatives use it (interning
   makes ``eigh(a)`` one node, and every rule asks for its siblings by the same inputs);
 - each result has its own derivative rules, all for input ``a``; none flows to the pack
-  (its rule is ``None``). Reverse mode adds the results' shares, so the gradient of the
-  eigenvalues alone never meets the ``1/(λj - λi)`` of the eigenvectors' rule, and stays
-  finite at repeated eigenvalues.
+  (its rule is ``None``). Reverse mode adds the results' shares, so the first derivative
+  of the eigenvalues alone never meets the ``1/(λj - λi)`` of the eigenvectors' rule, and
+  stays finite at repeated eigenvalues (higher ones go through the eigenvectors).
 
 Derivatives (Giles 2008; Townsend 2016 for the SVD; Walter and Lehmann 2018, Liao et al.
 2019 for QR), written with symgraph ops so they differentiate again, with ``F_ij =
