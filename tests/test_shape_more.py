@@ -284,6 +284,11 @@ def test_unknown_dimensions(graph, rng):
                                    err_msg=name)
         inputs = [n for n in (x, s, c, k) if n in ancestors([y])]
         assert sg.check_grad(y, inputs, feeds, order=2) < 1e-5, name
+    ys = [y for y, _ in outputs.values()]
+    every = ys + sg.grad(sum(sg.sum(y * y) for y in ys), [x, s, c, k])
+    compiled = sg.compile(every, [x, s, c, k])(xv, sv, cv, feeds[k])
+    for got, expected in zip(compiled, sg.evaluate(every, feeds)):
+        np.testing.assert_array_equal(got, expected)
 
 
 # --- NaN and inf ------------------------------------------------------------------------------
