@@ -96,6 +96,18 @@ def test_dtypes_follow_numpy(name, dtype):
     np.testing.assert_allclose(got, expected, rtol=1e-6)
 
 
+@pytest.mark.parametrize("build", [sg.min, sg.prod, sg.std, sg.variance,
+                                   lambda v: sg.sum(sg.sort(v) * v), lambda v: sg.sum(sg.cumprod(v)),
+                                   lambda v: sg.sum(sg.cumsum(v) * v)])
+def test_float32_gradients_stay_float32(build):
+    with sg.Graph():
+        x = sg.var("x", shape=(3,), dtype="float32")
+        g = sg.grad(build(x), x)
+        h = sg.hessian(build(x), x)
+        values = sg.evaluate([g, h], {x: np.array([1.0, 0.0, 2.0], dtype=np.float32)})
+    assert g.dtype == h.dtype == np.float32 and all(v.dtype == np.float32 for v in values)
+
+
 # --- min ----------------------------------------------------------------------------------------
 
 
