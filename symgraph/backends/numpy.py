@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from symgraph.backends.base import Backend, Request
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.core import Op, describe
@@ -136,3 +137,52 @@ def evaluate(outputs: Outputs, feeds: Mapping[Any, Any] | None = None,
         values[node.id] = convert_feed(node, value, "sg.evaluate")
     results = run(plan_for(nodes, frozenset(values)), values, check_finite)
     return results[0] if single else results
+
+
+class NumpyBackend(Backend):
+    """The interpreter as a compiled function: the plan run step by step, with the same
+    argument checks as generated code. Options: ``trust_input``, ``python_scalars``,
+    ``assume_finite`` (see :func:`symgraph.compile`)."""
+
+    name = "numpy"
+    options = {"trust_input": False, "python_scalars": False, "assume_finite": False}
+
+    def compile(self, request: Request, **options: Any) -> Interpreted:
+        return Interpreted(request, options["trust_input"], options["python_scalars"])
+
+
+class Interpreted:
+    """A compiled function of the ``numpy`` backend (see :class:`CompiledFunction`);
+    ``source`` lists its steps, one per line, ``v3 = sin(v1)``."""
+
+    def __init__(self, request: Request, trust: bool, python_scalars: bool):
+        self.inputs = tuple(request.inputs)
+        self.outputs = tuple(request.outputs)
+        self.computed = tuple(request.computed)
+        self.plan, self.single, self.trust = request.plan, request.single, trust
+        self.floats = [python_scalars and n.shape == () and n.dtype == _F64
+                       for n in request.computed]
+        self.ids = [n.id for n in self.inputs]
+        _program(self.plan)  # built now, not at the first call
+
+    @property
+    def source(self) -> str:
+        plan = self.plan
+        lines = [f"v{s} = {plan.nodes[s].opdef.name}({', '.join(f'v{i}' for i in plan.args[s])})"
+                 for s in plan.steps]
+        return "\n".join([*lines, f"return {', '.join(f'v{s}' for s in plan.outputs)}"]) + "\n"
+
+    def __call__(self, *arrays: Any) -> Any:
+        if len(arrays) != len(self.inputs):
+            names = ", ".join(describe(n) for n in self.inputs) or "none"
+            raise SymgraphError(
+                f"this compiled function takes {len(self.inputs)} arrays (inputs: {names}), "
+                f"got {len(arrays)}; pass one array per input, in the order given to sg.compile")
+        if self.trust:
+            fed = dict(zip(self.ids, arrays))
+        else:
+            fed = {n.id: convert_feed(n, v, "compiled function")
+                   for n, v in zip(self.inputs, arrays)}
+        results = run(self.plan, fed)
+        results = [float(r) if f else r for r, f in zip(results, self.floats)]
+        return results[0] if self.single else results

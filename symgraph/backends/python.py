@@ -1,50 +1,43 @@
-"""Code generation: :func:`compile` turns the needed subgraph into straight-line Python.
+"""The ``python`` backend (the default): a plan becomes straight-line Python source.
 
-Owns: ``sg.compile`` and the generated functions. The outputs are first simplified
-(``sg.simplify``); their ancestors (in id order, which is topological) then become one
-Python statement each, over local variables:
+Owns: :class:`PythonBackend` and the generated functions. Each step of the plan (see
+``symgraph.plan``; its steps are the rewritten outputs' ancestors in id order, constant
+steps already folded) becomes one Python statement over local variables:
 
 - *scalar* float64 nodes (shape ``()``) are plain Python floats in locals ``r0, r1...``
   reused once their value is dead (``r1 = x0 * x1``, ``r1 = _sin(r1)`` with
   ``math.sin``; outputs keep names like ``v12``). Where Python raises and NumPy would
-  not (``log(-1)``, ``exp(1000)``, ``1/0``), the call is run again by the interpreter of
-  :mod:`symgraph.engine` with the ops' own NumPy rules, so NaN and inf come out as
-  :func:`symgraph.evaluate` gives them (the same rerun names the node of a real error);
+  not (``log(-1)``, ``exp(1000)``, ``1/0``), the call is run again by the ``numpy``
+  backend's interpreter, so NaN and inf come out as :func:`symgraph.evaluate` gives
+  them (the same rerun names the node of a real error);
 - *tensor* nodes call NumPy (``v5 = _np_add(v3, v4)``); a dead array made by an earlier
   ufunc, of the same shape and dtype and never viewed by another op, receives the result
-  (``out=``); other arrays are deleted after their last use;
+  (``out=``); other arrays are deleted after their last use; ``scatter_add`` (made by
+  compile's lowering rules) adds into its first operand's buffer where that dies;
 - any other op (a user's op) is called generically, ``op.impl(*args, **attrs)``;
-- steps whose inputs are all constants are computed once, at compile time; a scalar used
-  once is written into its reader (``v7 = _exp(-(v5 * v5))``);
-- two peepholes that hand-written NumPy does: ``add(scatter(g), b)`` (the adjoint of
-  ``x[1:]`` meeting another gradient) is ``b[index] += g`` in ``b``'s dying buffer, and
-  ``c1 * (c2 * x)`` with constant scalars (maybe broadcast) is ``(c1 * c2) * x`` (or
-  ``x``'s own dying buffer when the factor is 1, as for the gradient of a sum).
+- a scalar used once is written into its reader (``v7 = _exp(-(v5 * v5))``).
 
-Every step computes what :func:`symgraph.evaluate` does, NaN, inf and -0.0 included (to
-rounding): the scalar templates follow NumPy's rules (``maximum`` returns its second
-operand on a tie, ``sum(-0.0)`` is 0.0, ``x**0.5`` is ``sqrt``), ``c1 * (c2 * x)`` is
-merged only where both sides overflow and underflow together, and ``b[index] += g`` turns
--0.0 outside ``index`` into 0.0 as ``0.0 + b`` does. ``assume_finite=True`` lifts these
-(and simplifies with it). Constant steps are folded compactly (a fill with fills gives a
-fill, whatever its size; other results only up to ``_FOLD_MAX_SIZE`` elements).
+Which statement an op gets is chosen in ``symgraph.backends.python_forms`` (tables keyed
+by the op record). Every step computes what :func:`symgraph.evaluate` does, NaN, inf and
+-0.0 included (to rounding): the scalar templates follow NumPy's rules (``maximum``
+returns its second operand on a tie, ``sum(-0.0)`` is 0.0, ``x**0.5`` is ``sqrt``).
+
+Liveness is the plan's: a value's readers (``plan.readers``) decide when its register or
+list slot is reused, when an array is deleted, and which array may take a result.
 
 Security: the source text is built from internal names only (``v12``, ``_c3``,
 ``_np_add``, ``_op2``) and integers derived from the graph's structure; constants,
 impls, indices and shapes reach the code through its globals dict, never as text, and a
 node's name is never written. So equal structures give equal source, and the compiled
-code object is shared between them. One function holds up to ``_CHUNK`` statements:
-CPython 3.11 compiles and runs one function of 4*10^5 statements faster than a thousand
-small ones (W5 at 10^5 ops: compile 4.4 s instead of 4.9 s, a call 86 instead of ~140
-ns per op, less memory), because values stay in fast locals. Beyond that, functions of
-``_CHUNK`` statements pass live values through a per-call list ``R``, whose indices are
-reused once their value is dead, so floats are recycled while still in cache. The entry
-function has one parameter per input (no ``*args`` tuple): calls cost what a
-hand-written function's do.
+code object is shared between them. One function holds up to ``_CHUNK`` statements
+(CPython compiles and runs one long function faster than many small ones: values stay in
+fast locals); beyond that, functions of ``_CHUNK`` statements pass live values through a
+per-call list ``R``, whose indices are reused once their value is dead, so floats are
+recycled while still in cache. The entry function has one parameter per input (no
+``*args`` tuple): calls cost what a hand-written function's do.
 
-Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.engine``,
-``symgraph.rewrite_rules`` (compact constant folding); ``symgraph.rewrite`` when compiling
-(late, as it imports much of the package).
+Imports: ``symgraph.graph``, ``symgraph.errors``, ``symgraph.ops``, ``symgraph.plan``,
+``symgraph.backends.base``, ``symgraph.backends.numpy``, ``symgraph.backends.python_forms``.
 """
 
 from __future__ import annotations
@@ -52,428 +45,103 @@ from __future__ import annotations
 import bisect
 import builtins
 import functools
-import gc
-import math
 import re
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
 from types import CodeType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
+from symgraph.backends.base import Backend, Request
 from symgraph.backends.numpy import run
-from symgraph.plan import as_outputs as _outputs, convert_feed, needed_nodes, plan_for, resolve as _resolve
-from symgraph.graph import Node, SymgraphError, ancestors
-from symgraph.ops.core import OPS, describe
-from symgraph.ops.shape import batch_elementwise, numpy_index
-from symgraph.rewrite_rules import exact_product, fill_value, fold_values
-
-__all__ = ["CompiledFunction", "compile"]
+from symgraph.backends.python_forms import COMPARE, GLOBALS, MATH, SCALAR, TENSOR_ATTR, Forms
+from symgraph.errors import SymgraphError
+from symgraph.graph import Node
+from symgraph.ops.core import describe
+from symgraph.plan import convert_feed, plan_for
 
 _CHUNK = 1 << 21  # statements per generated function (chunks only past 2 million)
 _OPERAND = re.compile(r"\{(\d+)\}")
 _CODE_CACHE_SIZE = 256  # code objects shared by graphs of the same structure
 _CODE_CACHE_MAX_CHARS = 1 << 20
-_FOLD_MAX_SIZE = 1 << 16  # constant steps are computed at compile time up to this size
 _INLINE_DEPTH = 12  # nesting of scalar expressions (CPython's parser has limits)
-# sg.simplify costs about 15 µs per node on W5's random DAG (0.6 s for 4.2e4 nodes, 11%
-# fewer nodes) and less on chains (W2a depth 1e4, 3e4 nodes: whole compile 0.5 s).
-# Bigger graphs are compiled as built: W5 at 1e5 ops (4.2e5 nodes) would spend 6 s in it,
-# beyond its 5 s compile target (measured 2026-11-23).
-_SIMPLIFY_MAX_NODES = 50_000
 _F64 = np.dtype("float64")
 _BOOL = np.dtype("bool")
-_BUILTIN = dict(OPS)  # symgraph's own ops (users' ops are registered after this import)
-
-# Scalar float64 statements; {0}, {1}... are operands. IEEE arithmetic equals NumPy's.
-_SCALAR = {
-    "add": "{0} + {1}",
-    "subtract": "{0} - {1}",
-    "multiply": "{0} * {1}",
-    "divide": "{0} / {1}",  # x/0 raises ZeroDivisionError: the rerun gives NumPy's inf/nan
-    "negative": "-{0}",
-    "square": "{0} * {0}",
-    "abs": "abs({0})",
-    # NaN in either operand wins, and a tie gives the second operand (maximum(0.0, -0.0)
-    # is -0.0), as in NumPy's maximum/minimum loops; relu is maximum(x, 0)
-    "maximum": "{0} if {0} > {1} or {0} != {0} else {1}",
-    "minimum": "{0} if {0} < {1} or {0} != {0} else {1}",
-    "relu": "{0} if {0} > 0.0 or {0} != {0} else 0.0",
-    "sign": "1.0 if {0} > 0.0 else -1.0 if {0} < 0.0 else 0.0 if {0} == 0.0 else {0}",
-    "stop_gradient": "{0}",
-    "sum": "{0} + 0.0",  # NumPy's sums start at 0.0: the sum of -0.0 is 0.0
-    "mean": "{0} + 0.0",
-    "max": "{0}",
-}
-# Python's math: it raises (ValueError, OverflowError) where NumPy returns nan or inf, and
-# the rerun then gives NumPy's value. Off with use_math=False.
-_MATH = {
-    "exp": "_exp({0})", "log": "_log({0})", "sin": "_sin({0})", "cos": "_cos({0})",
-    "tan": "_tan({0})", "tanh": "_tanh({0})", "sqrt": "_sqrt({0})", "log1p": "_log1p({0})",
-    # NumPy's power is sqrt at 0.5 (nan at -inf, -0.0 at -0.0: C's pow gives inf, 0.0);
-    # a constant exponent gets the one branch it needs (see _Builder._power)
-    "expm1": "_expm1({0})", "power": "_sqrt({0}) if {1} == 0.5 else _pow({0}, {1})",
-    # NumPy's logaddexp(0, x), branch for branch
-    "softplus": "_LN2 if {0} == 0.0 else _log1p(_exp({0})) if {0} < 0.0 else "
-                "{0} + _log1p(_exp(-{0})) if {0} > 0.0 else {0}",
-    # as hand-written code: exp(-x) overflows (OverflowError) only for x < -709, where
-    # the rerun gives NumPy's value; elsewhere it is within an ulp of NumPy's rule
-    "sigmoid": "1.0 / (1.0 + _exp(-{0}))",
-}
-_PRE: dict[str, str] = {}  # a statement some templates need first (none at present)
-_COMPARE = {"less": "{0} < {1}", "less_equal": "{0} <= {1}", "greater": "{0} > {1}",
-            "greater_equal": "{0} >= {1}", "not_equal": "{0} != {1}"}
-# Tensor statements for ops whose impl is a lambda; their results are new arrays.
-_TENSOR = {"power": "_np_power({0}, {1})", "relu": "_np_maximum({0}, 0.0)",
-           "softplus": "_np_logaddexp(0.0, {0})"}
-# Ops with static attributes written as a call; {k} is the attribute (a global).
-_TENSOR_ATTR = {"getitem": ("{0}[{k}]", lambda a: numpy_index(a["index"])),
-                "transpose": ("_np_transpose({0}, {k})", lambda a: a["axes"]),
-                "expand_dims": ("_np_expand_dims({0}, {k})", lambda a: a["axis"]),
-                "reshape": ("_np_reshape({0}, {k})", lambda a: a["shape"]),
-                "broadcast_to": ("_np_broadcast_to({0}, {k})", lambda a: a["shape"])}
-# Ops whose result never shares memory with an input (besides ufuncs), so an input that
-# dies at them may later be overwritten with out=.
-_NO_ALIAS = {"sum", "mean", "max", "where", "sigmoid", "softmax", "log_softmax", "logsumexp",
-             "power", "relu", "softplus", "cast", "concatenate", "stack", "scatter",
-             "first_max_mask"}
-_GLOBALS = {
-    "_exp": math.exp, "_log": math.log, "_sin": math.sin, "_cos": math.cos, "_tan": math.tan,
-    "_tanh": math.tanh, "_sqrt": math.sqrt, "_log1p": math.log1p, "_expm1": math.expm1,
-    "_pow": math.pow, "_LN2": math.log(2.0), "_asarray": np.asarray, "_f64": np.float64,
-    "_np_bool": np.bool_, "_errstate": np.errstate, "_np_power": np.power,
-    "_np_maximum": np.maximum, "_np_logaddexp": np.logaddexp,
-    "_np_transpose": np.transpose, "_np_expand_dims": np.expand_dims,
-    "_np_reshape": np.reshape, "_np_broadcast_to": np.broadcast_to,
-    "_np_add_reduce": np.add.reduce,
-    "__builtins__": builtins,
-}
-_MISSING = _GLOBALS["_M"] = object()  # the default of every parameter: not passed
+_MISSING = GLOBALS["_M"] = object()  # the default of every parameter: not passed
 _code_cache: OrderedDict[str, CodeType] = OrderedDict()
 _code_lock = threading.Lock()
 
 
-@runtime_checkable
-class CompiledFunction(Protocol):
-    """What :func:`compile` returns: a plain Python function ``f(*arrays)`` with
-    ``f.source`` (the generated code), ``f.inputs`` and ``f.outputs`` (the nodes asked
-    for; ``f.computed`` holds the simplified nodes the code computes).
+class PythonBackend(Backend):
+    """Generated Python/NumPy source, specialised on static shapes and dtypes.
 
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    ...     f = sg.compile(sg.sin(x) * x, [x])
-    >>> isinstance(f, sg.CompiledFunction), f.inputs == (x,)
-    (True, True)
-    """
+    Options: ``trust_input`` (arrays used as given, unchecked), ``python_scalars``
+    (float64 scalar outputs as Python floats), ``use_math`` (scalar functions from
+    ``math``; False: NumPy's, equal to evaluate to the bit), ``assume_finite`` (see
+    :func:`symgraph.compile`)."""
 
-    source: str
-    inputs: tuple
-    outputs: tuple
+    name = "python"
+    options = {"trust_input": False, "python_scalars": False, "use_math": True,
+               "assume_finite": False}
 
-    def __call__(self, *arrays: Any) -> Any: ...
+    def compile(self, request: Request, **options: Any) -> Any:
+        return _Builder(request, **options).build()
 
 
-def compile(outputs: Node | Sequence[Node], inputs: Any, *, trust_input: bool = False,  # noqa: A001
-            python_scalars: bool = False, use_math: bool = True,
-            assume_finite: bool = False) -> CompiledFunction:
-    """A function ``f(*arrays)`` computing ``outputs`` from ``inputs`` (nodes or names, in
-    that order); it returns what :func:`evaluate` would (a list for a list of outputs).
+class _Builder(Forms):
+    """Names and emits the code of one compiled function, from its plan."""
 
-    The outputs are simplified first (``sg.simplify``). The function is generated Python
-    source, specialised on static shapes and dtypes (see ``f.source``), and cached:
-    compiling the same outputs and inputs again returns the same function, and graphs of
-    the same structure share one code object. Calls are thread-safe. For the fastest
-    calls:
-
-    - ``trust_input=True``: the arrays are used as given, unchecked (the caller promises
-      the inputs' dtypes and shapes; Python floats for float64 scalars).
-    - ``python_scalars=True``: float64 scalar outputs are Python floats, not 0-d arrays.
-    - ``use_math=False``: scalar functions use NumPy instead of ``math`` (slower; results
-      equal :func:`evaluate` to the bit, where ``math`` may differ in the last digit).
-
-    By default ``f`` returns what :func:`evaluate` does on every input, NaN, inf and -0.0
-    included (to rounding). ``assume_finite=True`` promises that every value in the graph
-    is finite: the outputs are simplified with ``sg.simplify(..., assume_finite=True)``
-    (``x*0 -> 0``, ``x - x -> 0``, ``x/x -> 1``, ``exp(log x) -> x``, like terms
-    collected), which may give fewer steps; where an inf or NaN does occur, ``f`` may then
-    differ from :func:`evaluate` (``x*0`` gives 0 at ``x = inf``)::
-
-        >>> import symgraph as sg
-        >>> with sg.Graph():
-        ...     x = sg.var("x")
-        ...     f, g = sg.compile(x * 0 + 1, [x]), sg.compile(x * 0 + 1, [x], assume_finite=True)
-        >>> float(f(float("inf"))), float(g(float("inf")))
-        (nan, 1.0)
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x = sg.var("x")
-    ...     y = x * x
-    ...     f = sg.compile([y, sg.grad(y, x)], [x])
-    >>> [float(v) for v in f(3.0)]
-    [9.0, 6.0]
-    >>> print(f.source.splitlines()[-1].strip())
-    return [_asarray(v1), _asarray(v3)]
-    """
-    nodes, single = _outputs(outputs, "sg.compile")
-    graph = nodes[0].graph
-    if isinstance(inputs, (Node, str)):
-        inputs = [inputs]
-    if not isinstance(inputs, (list, tuple)):
-        raise SymgraphError("sg.compile: inputs must be a list of nodes (or of their names)")
-    ins = [_resolve(k, graph, "sg.compile") for k in inputs]
-    if len({n.id for n in ins}) != len(ins):
-        raise SymgraphError("sg.compile: an input is listed twice; list each input once")
-    options = (bool(trust_input), bool(python_scalars), bool(use_math), bool(assume_finite))
-    key = ("codegen", tuple(n.id for n in nodes), single, tuple(n.id for n in ins), options)
-    fn = graph.cache.get(key)
-    if fn is None:
-        # The cyclic GC would walk the whole graph again and again while the builder
-        # allocates its lists (40% of the compile time at 4e5 nodes); any cycles made
-        # here are collected by the next collection after it.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            computed, needed = _prepare(nodes, ins, bool(assume_finite))
-            fn = _Builder(nodes, computed, needed, single, ins, *options).build()
-        finally:
-            if collecting:
-                gc.enable()
-        graph.cache[key] = fn
-    return fn
-
-
-def _prepare(outputs: list[Node], inputs: list[Node],
-             assume_finite: bool = False) -> tuple[list[Node], list[Node]]:
-    """The nodes to compute (the simplified outputs, checked first: evaluate's errors)
-    and their ancestors."""
-    fed = frozenset(n.id for n in inputs)
-    needed = needed_nodes(outputs, fed, "sg.compile: {names} {is_} needed but not among the "
-                          "inputs; add {it} to inputs")
-    if len(needed) > _SIMPLIFY_MAX_NODES:
-        return list(outputs), needed  # see _SIMPLIFY_MAX_NODES
-    from symgraph.rewrite import simplify  # imported late: rewrite imports much of symgraph
-
-    try:
-        simplified = simplify(list(outputs), assume_finite=assume_finite)
-    except NotImplementedError:  # rewrites not available: compile the graph as built
-        return list(outputs), needed
-    # A rewrite may see through an intermediate node listed as an input (feeding it
-    # replaces its ancestors): then the simplified graph would need unfed inputs.
-    after = ancestors(simplified, stop=fed)
-    if any(n.op == "var" and n.id not in fed for n in after):
-        return list(outputs), needed
-    return list(simplified), after
-
-
-class _Builder:
-    """Plans, names and emits the code of one compiled function."""
-
-    def __init__(self, outputs: list[Node], computed: list[Node], nodes: list[Node],
-                 single: bool, inputs: list[Node], trust: bool, python_scalars: bool,
-                 use_math: bool, assume_finite: bool = False):
-        self.outputs, self.computed, self.single, self.inputs = outputs, computed, single, inputs
-        self.trust, self.python_scalars, self.use_math = trust, python_scalars, use_math
+    def __init__(self, request: Request, trust_input: bool, python_scalars: bool,
+                 use_math: bool, assume_finite: bool):
+        plan = request.plan
+        self.outputs, self.computed = request.outputs, request.computed
+        self.single, self.inputs = request.single, request.inputs
+        self.trust, self.python_scalars, self.use_math = trust_input, python_scalars, use_math
         self.assume_finite = assume_finite
-        self.fed = frozenset(n.id for n in inputs)
-        self.nodes = nodes  # the ancestors of computed, in id order
-        self.slot = {n.id: i for i, n in enumerate(nodes)}
-        self.input_pos = {self.slot[n.id]: k for k, n in enumerate(inputs) if n.id in self.slot}
-        self.globals: dict[str, Any] = dict(_GLOBALS)
+        self.fed = plan.fed
+        self.nodes, self.slot, self.args, self.steps = plan.nodes, plan.slot, plan.args, plan.steps
+        self.uses = plan.readers  # step numbers reading each slot: the plan's liveness
+        self.is_out = set(plan.outputs)
+        self.input_pos = {self.slot[n.id]: k for k, n in enumerate(self.inputs)
+                          if n.id in self.slot}
+        self.globals: dict[str, Any] = dict(GLOBALS)
         self._named: dict[Any, str] = {}
+        self._scalar_forms = {op: (t, None, False, False, True, False)
+                              for op, t in SCALAR.items()}
+        if use_math:
+            self._scalar_forms.update((op, (t, None, False, False, True, False))
+                                      for op, t in MATH.items())
         self.kind: list[str] = []  # F: Python float, B: Python bool, A: NumPy value
         self.role: list[str] = []  # in, const, step
-        self.steps: list[int] = []  # slots of computed nodes, in order
-        self.folded: list[np.ndarray] = []
-        self._scalar_forms = {name: (t, None, False, False, True, False)
-                              for name, t in _SCALAR.items()}
-        if use_math:
-            self._scalar_forms.update((name, (t, _PRE.get(name), False, False, True, False))
-                                      for name, t in _MATH.items())
-        slot = self.slot
-        # the operands' slots of every node (read by every pass below)
-        self.args = [[] if node.id in self.fed else [slot[i.id] for i in node.inputs]
-                     for node in nodes]
-        for s, node in enumerate(nodes):
-            self._classify(s, node)
-
-    # --- planning ---------------------------------------------------------------------------
-    def _classify(self, s: int, node: Node) -> None:
-        dtype = node.dtype  # (float64 is one dtype object: "is" saves NumPy's __eq__)
-        scalar_f64 = node.shape == () and (dtype is _F64 or dtype == _F64)
-        kind = "F" if scalar_f64 else "A"
-        if node.id in self.fed:
-            self.role.append("in")
-        elif node.op == "const" or self._fold(s, node):
-            self.role.append("const")
-            value = node.attrs["value"] if node.op == "const" else self.folded.pop()
-            if node.shape == () and node.dtype == _BOOL:
-                kind = "B"
-            self.globals[f"_c{s}"] = float(value) if kind == "F" else (
-                bool(value) if kind == "B" else value)
-        else:
-            self.role.append("step")
-            self.steps.append(s)
-            if (node.op in _COMPARE and node.shape == () and node.dtype == _BOOL
-                    and self._builtin(node)
-                    and all(self.kind[i] == "F" for i in self.args[s])):
-                kind = "B"
-        self.kind.append(kind)
-
-    def _fold(self, s: int, node: Node) -> bool:
-        """Compute a step of constants now (symgraph's own ops only: a user's may be
-        impure), keeping its value in ``self.folded``."""
-        role = self.role
-        # (the cheap test first, as a loop: most steps read a step)
-        for i in self.args[s]:
-            if role[i] != "const":
-                return False
-        if not node.inputs:
-            return False
-        if not self._builtin(node) or None in node.shape:
-            return False
-        args = [np.asarray(self.globals[f"_c{i}"], dtype=n.dtype)
-                for i, n in zip(self.args[s], node.inputs)]
-        try:  # (an elementwise op of fills is a fill; other large results wait for calls)
-            value = fold_values(lambda *a: node.opdef.impl(*a, **node.attrs), args,
-                                node.shape, node.opdef.batch is batch_elementwise,
-                                limit=_FOLD_MAX_SIZE)
-        except Exception:  # noqa: BLE001 - then it fails at call time, as evaluate would
-            return False
-        if value is None or value.shape != node.shape or value.dtype != node.dtype:
-            return False
-        if value.flags.writeable:
-            value.setflags(write=False)  # shared by every call
-        self.folded.append(value)
-        return True
-
-    @staticmethod
-    def _builtin(node: Node) -> bool:
-        return _BUILTIN.get(node.op) is node.opdef
-
-    def _global(self, obj: Any, key: Any) -> str:
-        """The name under which the code sees ``obj`` (one name per ``key``)."""
-        name = self._named.get(key)
-        if name is None:
-            name = self._named[key] = f"_op{len(self._named)}"
-            self.globals[name] = obj
-        return name
-
-    def _form(self, s: int) -> tuple[str, str | None, bool, bool, bool, bool]:
-        """How step ``s`` is written: (template, pre-statement, calls NumPy?, accepts
-        out=?, takes Python floats as they are (NumPy) or makes ints floats (Python)?,
-        result is a new array?)."""
-        node = self.nodes[s]
-        name, builtin = node.op, self._builtin(node)
-        kinds = [self.kind[i] for i in self.args[s]]
-        if builtin and self.kind[s] == "F" and "A" not in kinds and "B" not in kinds:
-            fast = self._scalar_forms.get(name)  # the common case of big scalar graphs
-            if fast is not None:
-                return fast if name != "power" else self._power(s, fast)
-        if builtin and self.kind[s] == "B":
-            return _COMPARE[name], None, False, False, False, False
-        if builtin and self.kind[s] == "F":
-            # integer and boolean scalars join as floats, as NumPy converts them
-            if all(k == "F" or (i.shape == () and i.dtype.kind in "biu")
-                   for k, i in zip(kinds, node.inputs)):
-                if name in _SCALAR and (name not in ("sum", "mean", "max")
-                                        or node.inputs[0].shape == ()):
-                    return _SCALAR[name], None, False, False, True, False
-                if self.use_math and name in _MATH:
-                    form = _MATH[name], _PRE.get(name), False, False, True, False
-                    return form if name != "power" else self._power(s, form)
-        if (builtin and name == "where" and node.shape == ()
-                and node.inputs[1].dtype == node.inputs[2].dtype == node.dtype):
-            return "{1} if {0} else {2}", None, False, False, False, False
-        impl = node.opdef.impl
-        args = ", ".join(f"{{{j}}}" for j in range(len(node.inputs)))
-        all_f64 = all(i.dtype == _F64 for i in node.inputs)
-        if builtin and name in _TENSOR:
-            return _TENSOR[name], None, True, True, all_f64, True
-        if builtin and name in ("sum", "sum_to", "transpose") and len(node.inputs) == 1:
-            direct = self._direct_call(s)
-            if direct is not None:
-                return direct, None, True, False, False, name != "transpose"
-        if builtin and name in _TENSOR_ATTR and len(node.inputs) == 1:
-            template, attr = _TENSOR_ATTR[name]
-            self.globals[f"_k{s}"] = attr(node.attrs)
-            return template.replace("{k}", f"_k{s}"), None, True, False, False, False
-        if isinstance(impl, np.ufunc) and not node.attrs:
-            np_name = getattr(impl, "__name__", "")
-            if builtin and np_name.isidentifier() and getattr(np, np_name, None) is impl:
-                fname = f"_np_{np_name}"
-                self.globals[fname] = impl
+        preset = dict(plan.preset)
+        fed, kind, role, args = self.fed, self.kind, self.role, self.args
+        for s, node in enumerate(self.nodes):
+            dtype = node.dtype  # (float64 is one dtype object: "is" saves NumPy's __eq__)
+            k = "F" if node.shape == () and (dtype is _F64 or dtype == _F64) else "A"
+            if node.id in fed:
+                role.append("in")
+            elif s in preset:
+                role.append("const")
+                value = preset[s]
+                if node.shape == () and dtype == _BOOL:
+                    k = "B"
+                self.globals[f"_c{s}"] = float(value) if k == "F" else (
+                    bool(value) if k == "B" else value)
             else:
-                fname = self._global(impl, ("ufunc", id(impl)))
-            elementwise = impl.signature is None
-            return f"{fname}({args})", None, True, elementwise, all_f64, builtin
-        if builtin and name == "scatter" and len(node.inputs) == 1:  # zeros, then g in them
-            fname = self._global(functools.partial(impl, **node.attrs), ("attrs", s))
-            return f"{fname}({args})", None, True, False, False, True
-        if node.attrs:
-            fname = self._global(functools.partial(impl, **node.attrs), ("attrs", s))
-        else:
-            fname = self._global(impl, ("impl", id(impl)))
-        return f"{fname}({args})", None, True, False, False, False
-
-    def _power(self, s: int, form: tuple) -> tuple:
-        """``x**c`` with a constant ``c``: the one branch of the template it needs."""
-        e = self.args[s][1]
-        if self.role[e] != "const":
-            return form
-        return ("_sqrt({0})" if self.globals[f"_c{e}"] == 0.5 else "_pow({0}, {1})", *form[1:])
-
-    def _direct_call(self, s: int) -> str | None:
-        """``sum``, ``sum_to`` and ``transpose`` of a static-shape array as the NumPy call
-        their impl ends in (what ``np.sum`` calls after a few microseconds of checks):
-        these are most of the small steps of a layer's backward pass."""
-        node = self.nodes[s]
-        x = node.inputs[0]
-        if not x.shape or None in x.shape or None in node.shape:
-            return None  # a 0-d value may be a Python float; unknown sizes: the impl decides
-        if node.op == "transpose":
-            self.globals[f"_k{s}"] = node.attrs["axes"]
-            return f"{{0}}.transpose(_k{s})"
-        if x.dtype.kind not in "fc":
-            return None  # np.sum's promotion of integers and booleans stays with the impl
-        if node.op == "sum":
-            self.globals[f"_k{s}"] = node.attrs["axis"]
-            return f"_np_add_reduce({{0}}, _k{s}, keepdims={bool(node.attrs['keepdims'])})"
-        target = node.shape  # sum_to: the summed axes follow from the two static shapes
-        lead = x.ndim - len(target)
-        axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(target)
-                                          if d == 1 and x.shape[lead + i] != 1)
-        if not axes:
-            return None
-        self.globals[f"_k{s}"] = axes
-        if axes == tuple(range(lead)):
-            return f"_np_add_reduce({{0}}, _k{s})"
-        self.globals[f"_s{s}"] = target
-        return f"_np_add_reduce({{0}}, _k{s}, keepdims=True).reshape(_s{s})"
-
-    def _no_alias(self, s: int) -> bool:
-        """Whether step ``s``'s result never shares memory with its inputs."""
-        node = self.nodes[s]
-        if not self._builtin(node):
-            return False
-        return node.op in _NO_ALIAS or isinstance(node.opdef.impl, np.ufunc)
+                role.append("step")
+                if (node.opdef in COMPARE and node.shape == () and dtype == _BOOL
+                        and all(kind[i] == "F" for i in args[s])):
+                    k = "B"
+            kind.append(k)
 
     # --- emitting -------------------------------------------------------------------------
-    def build(self) -> CompiledFunction:
+    def build(self) -> Any:
         nodes, steps = self.nodes, self.steps
-        self.forms = {s: self._form(s) for s in steps}
-        self.is_out = {self.slot[n.id] for n in self.computed}
-        self.uses: list[list[int]] = [[] for _ in nodes]  # step numbers reading each slot
-        for t, s in enumerate(steps):
-            for i in dict.fromkeys(self.args[s]):
-                self.uses[i].append(t)
-        self.skip: set[int] = set()  # steps written into their reader
-        self._fuse_scatter_adds()
-        self._fuse_scalings()
-        self.numpy = any(f[2] and self.nodes[s].op not in _TENSOR_ATTR
+        self.forms: dict[int, tuple] = {}
+        for s in steps:  # (in order: a form may look at its operands' forms)
+            self.forms[s] = self._form(s)
+        self.numpy = any(f[2] and self.nodes[s].opdef not in TENSOR_ATTR
                          for s, f in self.forms.items())
         chunks = [steps[k:k + _CHUNK] for k in range(0, len(steps), _CHUNK)]
         self.multi = len(chunks) > 1
@@ -507,125 +175,6 @@ class _Builder:
         fn.outputs = tuple(self.outputs)
         fn.computed = tuple(self.computed)
         return fn
-
-    def _fuse_scatter_adds(self) -> None:
-        """``add(scatter(g), b)`` becomes ``b[index] += g`` where ``b`` is a dying array
-        nobody views: the adjoint of ``x[1:]`` and ``x[:-1]`` in one buffer (no zeros,
-        no copy, no third array), as hand-written NumPy does it. (Without assume_finite,
-        ``b`` gets ``+= 0.0`` too, outside ``index``: ``0.0 + -0.0`` is 0.0.)"""
-        nodes, role, uses, steps = self.nodes, self.role, self.uses, self.steps
-        for t, s in enumerate(steps):
-            node = nodes[s]
-            if (node.op != "add" or not self._builtin(node) or self.kind[s] != "A"
-                    or node.dtype.kind != "f" or None in node.shape):
-                continue
-            for a, b in (self.args[s], self.args[s][::-1]):
-                scatter, other = nodes[a], nodes[b]
-                if (a != b and role[a] == role[b] == "step" and scatter.op == "scatter"
-                        and self._builtin(scatter) and len(scatter.inputs) == 1
-                        and uses[a] == [t] and a not in self.is_out and b not in self.is_out
-                        and scatter.shape == other.shape == node.shape
-                        and scatter.dtype == other.dtype == node.dtype
-                        and self.forms[b][5] and uses[b][-1] == t and self.args[a][0] != b
-                        and all(self._no_alias(steps[u]) for u in uses[b])):
-                    break
-            else:
-                continue
-            g = self.args[a][0]
-            index = numpy_index(scatter.attrs["index"])
-            fname = self._global(functools.partial(
-                _add_at, index=index, signed_zeros=not self.assume_finite), ("add_at", s))
-            self.forms[s] = (f"{fname}({{0}}, {{1}})", None, True, False, False, True)
-            self.args[s] = [b, g]
-            self.skip.add(a)
-            t_a = steps.index(a, 0, t)
-            uses[g].remove(t_a)
-            bisect.insort(uses[g], t)
-            uses[g][:] = list(dict.fromkeys(uses[g]))  # g may already be read by the add
-            uses[a].clear()
-
-    def _factor(self, i: int, shape: tuple) -> float | None:
-        """The value of operand ``i`` if it is a float64 constant scalar, or one broadcast
-        to an array no bigger than ``shape``."""
-        node = self.nodes[i]
-        if node.dtype != _F64 or None in node.shape or len(node.shape) > len(shape) or any(
-                d not in (1, e) for d, e in zip(node.shape[::-1], shape[::-1])):
-            return None
-        if self.role[i] == "const":  # a scalar, or an array of one value (folded ones)
-            value = self.globals[f"_c{i}"]
-            if node.shape == ():
-                return value
-            first = fill_value(value)  # a fill is read without expanding it
-            if first is not None or value.size > _FOLD_MAX_SIZE:
-                return None if first is None else float(first)
-            first = value.flat[0] if value.size else math.nan
-            return float(first) if (value == first).all() else None
-        if self.role[i] == "step" and node.op == "broadcast_to" and self._builtin(node):
-            return self._factor(self.args[i][0], ())
-        return None
-
-    def _fuse_scalings(self) -> None:
-        """``c1 * (c2 * x)`` (constant scalars, possibly broadcast, as in the gradient of
-        ``lam * sum(w ** 2)``) becomes ``(c1 * c2) * x``: one pass over ``x``, not two.
-        (The result may round differently from evaluate's in the last bit.) Only where
-        both sides overflow and underflow together (``exact_product``), unless
-        ``assume_finite``: ``1e300 * (1e-300 * x)`` is not ``1.0 * x`` at ``x = 1e300``."""
-        nodes, uses, steps = self.nodes, self.uses, self.steps
-        rewritten: set[int] = set()  # (their args are no longer the node's inputs)
-        for t, s in enumerate(steps):
-            node = nodes[s]
-            if (node.op != "multiply" or not self._builtin(node) or self.kind[s] != "A"
-                    or node.dtype != _F64 or None in node.shape or s in self.skip):
-                continue
-            found = None
-            for p, q in (self.args[s], self.args[s][::-1]):
-                c1 = self._factor(p, node.shape)
-                inner = nodes[q]
-                if (c1 is None or q in self.skip or inner.shape != node.shape
-                        or inner.dtype != _F64 or self.kind[q] != "A"):
-                    continue
-                if (self.role[q] == "step" and inner.op == "multiply" and self._builtin(inner)
-                        and q not in self.is_out and uses[q] == [t] and q not in rewritten):
-                    for a, x in (self.args[q], self.args[q][::-1]):
-                        c2 = self._factor(a, node.shape)
-                        if (c2 is not None and nodes[x].shape == node.shape
-                                and (self.assume_finite or exact_product(c1, c2))
-                                and nodes[x].dtype == _F64 and self.kind[x] == "A"):
-                            found = p, q, x, float(c1) * float(c2)
-                            break
-                if found is None and self.role[p] == "step":  # a broadcast scalar
-                    found = p, None, q, float(c1)
-                if found:
-                    break
-            if found is None:
-                continue
-            p, q, x, factor = found
-            t_q = steps.index(q, 0, t) if q is not None else None
-            for i in dict.fromkeys(self.args[s]):
-                uses[i].remove(t)
-            if q is not None:
-                for i in dict.fromkeys(self.args[q]):
-                    uses[i].remove(t_q)
-                self.skip.add(q)
-            self.args[s] = [x]
-            rewritten.add(s)
-            bisect.insort(uses[x], t)
-            if factor == 1.0 and self._exclusive(x, t):  # its buffer is the result
-                self.forms[s] = ("{0}", None, True, False, False, True)
-            else:
-                self.globals[f"_k{s}"] = factor
-                self.forms[s] = (f"_np_multiply(_k{s}, {{0}})", None, True, True, True, True)
-                self.globals["_np_multiply"] = np.multiply
-            for i in (p, *(self.args[q] if q is not None else ())):
-                if not uses[i] and self.role[i] == "step" and i not in self.is_out:
-                    self.skip.add(i)  # a broadcast_to nobody reads any more
-
-    def _exclusive(self, i: int, t: int) -> bool:
-        """Whether step ``i``'s array is new, not an output, never viewed, and read for
-        the last time by step number ``t``: its reader may keep it as its own."""
-        return (self.role[i] == "step" and self.forms[i][5] and i not in self.is_out
-                and self.uses[i][-1] == t
-                and all(self._no_alias(self.steps[u]) for u in self.uses[i]))
 
     def _allocate_r(self, chunks: list[list[int]]) -> None:
         """An index of the per-call list R for each value read by a later chunk (inputs
@@ -680,13 +229,8 @@ class _Builder:
         nodes, kind, lines, names, uses = self.nodes, self.kind, [], self.names, self.uses
         last = first + len(chunk) - 1
         defined = set(chunk)
-        readers: dict[int, int] = {}
-        skip, multi, role, arrays = self.skip, self.multi, self.role, self.arrays
+        multi, role, arrays = self.multi, self.role, self.arrays
         once = self.once
-        for s in chunk:
-            if s not in skip:
-                for i in dict.fromkeys(self.args[s]):
-                    readers[i] = readers.get(i, 0) + 1
         local: dict[int, str] = {}  # scalar slot -> its register
         free: list[str] = []
         count = 0
@@ -699,9 +243,10 @@ class _Builder:
         def last_use(i: int) -> int:
             return uses[i][bisect.bisect_right(uses[i], last) - 1]
 
+        def read_once(i: int) -> bool:  # by one step of this chunk
+            return bisect.bisect_right(uses[i], last) - bisect.bisect_left(uses[i], first) == 1
+
         for t, s in enumerate(chunk, first):
-            if s in skip:
-                continue
             node = nodes[s]
             template, pre, numpy, out_ok, raw_ok, _ = self.forms[s]
             ins = self.args[s]
@@ -721,7 +266,7 @@ class _Builder:
                     if kind[i] == "A":
                         imported[i] = None
                         expr = names[i]
-                    elif readers[i] == 1 and pre is None and once[template].get(j):
+                    elif pre is None and once[template].get(j) and read_once(i):
                         expr = f"R[{self.rindex[i]}]"
                     else:  # read into a register just before its first reader
                         if free:
@@ -894,15 +439,6 @@ def _code(source: str) -> CodeType:
     return code
 
 
-def _add_at(target: np.ndarray, value: Any, *, index: Any, signed_zeros: bool) -> np.ndarray:
-    if not signed_zeros:
-        target[index] += value
-        return target
-    # scatter(g) + b, exactly: b + 0.0 outside index (-0.0 becomes 0.0), b + g inside it
-    inside = target[index] + value
-    np.add(target, 0.0, out=target)
-    target[index] = inside
-    return target
 
 
 def _feed(node: Node, value: Any) -> np.ndarray:

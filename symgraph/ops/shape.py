@@ -377,6 +377,56 @@ def scatter(g: Node, index: tuple, like: Node) -> Node:
     return make(SCATTER, [g, *ref], {"index": index, "shape": like.shape})
 
 
+# scatter_add(b, g) is scatter(g) + b in one pass; compile's lowering makes it (see
+# symgraph.rewrite.rules_lowering), and generated code adds g into b's buffer where b dies.
+def _scatter_add_impl(b: np.ndarray, g: np.ndarray, *, index: tuple) -> np.ndarray:
+    where = numpy_index(index)
+    inside = b[where] + g  # g + b, as scatter(g) + b adds there
+    out = np.add(b, 0.0)  # 0.0 + b elsewhere: -0.0 becomes 0.0, as in scatter(g) + b
+    out[where] = inside
+    return out
+
+
+def _scatter_add_shape(inputs: tuple, attrs: dict) -> tuple:
+    b, g = inputs
+    part = _unprobe(_probe(b.shape)[numpy_index(attrs["index"])].shape)
+    if len(g.shape) > len(part) or any(
+            d not in (1, e) and None not in (d, e) for d, e in zip(g.shape[::-1], part[::-1])):
+        raise ShapeError(f"scatter_add: {describe(g)} does not fit {describe(b)}"
+                         f"{format_index(attrs['index'])} (shape {part})")
+    return b.shape
+
+
+SCATTER_ADD = register(Op(
+    name="scatter_add", latex=operatorname("scatter_add"),
+    impl=_scatter_add_impl, shape=_scatter_add_shape, dtype=promote, show_attrs=("index",),
+    vjp=(lambda g, out: g, lambda g, out: make(GETITEM, [g], {"index": out.attrs["index"]})),
+    jvp=(lambda t, out: t, lambda t, out: scatter(t, out.attrs["index"], out)),
+    batch=lambda node, args, b: make(SCATTER_ADD, _batch_all(args, b), {
+        "index": (_ALL, *node.attrs["index"])}),
+    cases=[Case(lambda b, g: scatter_add(b, g, _canonical_index(slice(1, None), "")),
+                [((4,), -1.0, 1.0), ((3,), -1.0, 1.0)],
+                ref=lambda b, g: b + np.concatenate([[0.0], g])),
+           Case(lambda b, g: scatter_add(b, g, _canonical_index((slice(None), 0), "")),
+                [((2, 3), -1.0, 1.0), ((2,), -1.0, 1.0)],
+                ref=lambda b, g: b + np.stack([g, 0 * g, 0 * g], axis=1))],
+))
+
+
+def scatter_add(b: Node, g: Node, index: tuple) -> Node:
+    """``b`` with ``g`` added at ``index`` (a canonical index, as ``getitem`` keeps it):
+    the value of ``scatter(g, index, b) + b``, NaN, inf and -0.0 included.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     b, g = sg.var("b", shape=(3,)), sg.var("g", shape=(2,))
+    ...     y = scatter_add(b, g, b[1:].attrs["index"])
+    >>> sg.evaluate(y, {b: [1.0, 2.0, 3.0], g: [10.0, 20.0]}).tolist()
+    [1.0, 12.0, 23.0]
+    """
+    return make(SCATTER_ADD, [b, g], {"index": index})
+
+
 # --- concatenate and stack --------------------------------------------------------------------
 
 
