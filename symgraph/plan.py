@@ -131,8 +131,8 @@ class Plan:
     (['var', 'sin', 'const', 'multiply'], [1, 3], [[0], [1], [1], []], [[0], [1, 2]])
     """
 
-    __slots__ = ("nodes", "slot", "fed", "outputs", "preset", "steps", "args", "readers",
-                 "_frees", "lowered")
+    __slots__ = ("_frees", "args", "fed", "lowered", "nodes", "outputs", "preset", "readers",
+                 "slot", "steps")
 
     def __init__(self, outputs: list[Node], fed: frozenset[int], fold: bool = False,
                  nodes: list[Node] | None = None, complaint: str = FEED_COMPLAINT):

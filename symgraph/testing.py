@@ -6,7 +6,8 @@ contracted with random directions, is a scalar function F of the inputs; its sym
 gradient dotted with a random direction d must equal the central difference
 ``(F(x + h d) - F(x - h d)) / 2h``. A wrong rule fails with probability one.
 
-Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.autodiff``, ``symgraph.engine``.
+Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.autodiff``, ``symgraph.plan`` (feeds)
+and ``symgraph.backends.numpy`` (evaluate).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from typing import Any
 import numpy as np
 
 from symgraph.autodiff import grad
-from symgraph.engine import _resolve, convert_feed, evaluate
+from symgraph.backends.numpy import evaluate
 from symgraph.graph import Node, SymgraphError, ancestors
 from symgraph.ops import const, multiply
 from symgraph.ops.core import describe
 from symgraph.ops.reduce import sum as reduce_sum
+from symgraph.plan import convert_feed, resolve
 
 
 class GradCheck(float):
@@ -86,7 +88,7 @@ def check_grad(
     base: dict[int, np.ndarray] = {}
     node_of: dict[int, Node] = {}
     for key, value in feeds.items():
-        node = _resolve(key, graph, "sg.check_grad")
+        node = resolve(key, graph, "sg.check_grad")
         base[node.id] = convert_feed(node, value, "sg.check_grad")
         node_of[node.id] = node
     given = dict(base)  # the user's feeds; intermediate wrt nodes are added one at a time

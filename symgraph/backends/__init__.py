@@ -59,7 +59,7 @@ def backends() -> dict[str, bool]:
     return {name: b.available() for name, b in BACKENDS.items()}
 
 
-def compile(outputs: Node | Sequence[Node], inputs: Any, *,  # noqa: A001
+def compile(outputs: Node | Sequence[Node], inputs: Any, *,
             backend: str = "python", **options: Any) -> CompiledFunction:
     """A function ``f(*arrays)`` computing ``outputs`` from ``inputs`` (nodes or names, in
     that order); it returns what :func:`evaluate` would (a list for a list of outputs).

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node, ancestors
@@ -49,7 +49,7 @@ class Backend:
 
     name: str = ""
     extra: str | None = None
-    options: dict[str, Any] = {}
+    options: ClassVar[dict[str, Any]] = {}
 
     def available(self) -> bool:
         """Whether this backend can run here (its optional dependency imports)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -79,7 +79,7 @@ def run(plan: Plan, fed_values: dict[int, Any], check_finite: bool = False) -> l
         for out, function, ins, frees, node in _program(plan):
             try:
                 result = function(*[values[i] for i in ins])
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure names its node
                 raise _op_error(node, [values[i] for i in ins], exc) from None
             values[out] = result
             if check_finite:
@@ -145,7 +145,8 @@ class NumpyBackend(Backend):
     ``assume_finite`` (see :func:`symgraph.compile`)."""
 
     name = "numpy"
-    options = {"trust_input": False, "python_scalars": False, "assume_finite": False}
+    options: ClassVar[dict[str, Any]] = {"trust_input": False, "python_scalars": False,
+                                         "assume_finite": False}
 
     def compile(self, request: Request, **options: Any) -> Interpreted:
         return Interpreted(request, options["trust_input"], options["python_scalars"])

@@ -49,7 +49,7 @@ import re
 import threading
 from collections import Counter, OrderedDict
 from types import CodeType
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -82,8 +82,8 @@ class PythonBackend(Backend):
     :func:`symgraph.compile`)."""
 
     name = "python"
-    options = {"trust_input": False, "python_scalars": False, "use_math": True,
-               "assume_finite": False}
+    options: ClassVar[dict[str, Any]] = {"trust_input": False, "python_scalars": False,
+                                         "use_math": True, "assume_finite": False}
 
     def compile(self, request: Request, **options: Any) -> Any:
         return _Builder(request, **options).build()

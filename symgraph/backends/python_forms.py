@@ -25,16 +25,56 @@ from typing import Any
 import numpy as np
 
 from symgraph.graph import Node
-from symgraph.ops.arithmetic import (ADD, DIVIDE, MAXIMUM, MINIMUM, MULTIPLY, NEGATIVE, POWER,
-                                     SUBTRACT)
-from symgraph.ops.elementwise import (CAST, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL, NOT_EQUAL,
-                                      WHERE)
-from symgraph.ops.functions import (ABS, COS, EXP, EXPM1, LOG, LOG1P, RELU, SIGMOID, SIGN, SIN,
-                                    SOFTPLUS, SQRT, SQUARE, STOP_GRADIENT, TAN, TANH)
+from symgraph.ops.arithmetic import (
+    ADD,
+    DIVIDE,
+    MAXIMUM,
+    MINIMUM,
+    MULTIPLY,
+    NEGATIVE,
+    POWER,
+    SUBTRACT,
+)
+from symgraph.ops.elementwise import (
+    CAST,
+    GREATER,
+    GREATER_EQUAL,
+    LESS,
+    LESS_EQUAL,
+    NOT_EQUAL,
+    WHERE,
+)
+from symgraph.ops.functions import (
+    ABS,
+    COS,
+    EXP,
+    EXPM1,
+    LOG,
+    LOG1P,
+    RELU,
+    SIGMOID,
+    SIGN,
+    SIN,
+    SOFTPLUS,
+    SQRT,
+    SQUARE,
+    STOP_GRADIENT,
+    TAN,
+    TANH,
+)
 from symgraph.ops.nn import LOG_SOFTMAX, LOGSUMEXP, SOFTMAX
 from symgraph.ops.reduce import BROADCAST_TO, FIRST_MAX_MASK, MAX, MEAN, SUM, SUM_TO
-from symgraph.ops.shape import (CONCATENATE, EXPAND_DIMS, GETITEM, RESHAPE, SCATTER,
-                                SCATTER_ADD, STACK, TRANSPOSE, numpy_index)
+from symgraph.ops.shape import (
+    CONCATENATE,
+    EXPAND_DIMS,
+    GETITEM,
+    RESHAPE,
+    SCATTER,
+    SCATTER_ADD,
+    STACK,
+    TRANSPOSE,
+    numpy_index,
+)
 from symgraph.plan import builtin
 
 _F64 = np.dtype("float64")
@@ -148,15 +188,14 @@ class Forms:
                 return fast if op is not POWER else self._power(s, fast)
         if self.kind[s] == "B":
             return COMPARE[op], None, False, False, False, False
-        if self.kind[s] == "F":
-            # integer and boolean scalars join as floats, as NumPy converts them
-            if all(k == "F" or (i.shape == () and i.dtype.kind in "biu")
-                   for k, i in zip(kinds, node.inputs)):
-                if op in SCALAR and (op not in _REDUCTIONS or node.inputs[0].shape == ()):
-                    return SCALAR[op], None, False, False, True, False
-                if self.use_math and op in MATH:
-                    form = MATH[op], None, False, False, True, False
-                    return form if op is not POWER else self._power(s, form)
+        # integer and boolean scalars join as floats, as NumPy converts them
+        if self.kind[s] == "F" and all(k == "F" or (i.shape == () and i.dtype.kind in "biu")
+                                       for k, i in zip(kinds, node.inputs)):
+            if op in SCALAR and (op not in _REDUCTIONS or node.inputs[0].shape == ()):
+                return SCALAR[op], None, False, False, True, False
+            if self.use_math and op in MATH:
+                form = MATH[op], None, False, False, True, False
+                return form if op is not POWER else self._power(s, form)
         if (op is WHERE and node.shape == ()
                 and node.inputs[1].dtype == node.inputs[2].dtype == node.dtype):
             return "{1} if {0} else {2}", None, False, False, False, False

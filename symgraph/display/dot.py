@@ -42,7 +42,7 @@ from symgraph.display.style import (
     order_name,
     plain,
 )
-from symgraph.engine import _outputs
+from symgraph.plan import as_outputs as _outputs
 from symgraph.graph import Node, SymgraphError
 
 Outputs = Node | Sequence[Node]

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.display.formula import attr_text, printable, render
-from symgraph.engine import _outputs
+from symgraph.plan import as_outputs as _outputs
 from symgraph.graph import Node, SymgraphError, ancestors
 from symgraph.ops.core import CONST, VAR, const_label
 from symgraph.ops.shape import GETITEM, format_index

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.context import derivative_context, name_scope
-from symgraph.engine import _outputs
+from symgraph.plan import as_outputs as _outputs
 from symgraph.errors import SymgraphError
 from symgraph.graph import Graph, Node
 from symgraph.io.checks import (

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import networkx as nx
 
 from symgraph.context import gc_paused
-from symgraph.engine import _outputs
+from symgraph.plan import as_outputs as _outputs
 from symgraph.graph import Node, ancestors
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from symgraph.graph import BUILD_CONTEXT, Node, SymgraphError
 from symgraph.ops.core import (
     FLOAT64,
+    FOLD_LIMIT,
     Case,
     Op,
     _check_dtype,
@@ -35,6 +36,7 @@ from symgraph.ops.core import (
     broadcast_rule,
     const,
     describe,
+    fold,
     inexact,
     is_const,
     make,
@@ -70,13 +72,15 @@ def _simplified(op: Op, inputs: Sequence[Node]) -> Node:
         return shortcut
     if _all_small_consts(inputs):
         node = make(op, inputs)
-        return const(_fold(op, inputs), dtype=node.dtype, graph=node.graph)
+        # (not compactly: a small fill folds to an array, printed [2, 2] as before)
+        value = fold(op, [n.attrs["value"] for n in inputs], {}, node.shape, elementwise=False)
+        return node if value is None else const(value, dtype=node.dtype, graph=node.graph)
     return make(op, inputs)
 
 
 def _all_small_consts(inputs: Sequence[Node]) -> bool:
     for n in inputs:  # a plain loop: this runs for every derivative node
-        if n.op != "const" or n.attrs["value"].size > 256:
+        if n.op != "const" or n.attrs["value"].size > FOLD_LIMIT:
             return False
     return True
 
@@ -108,11 +112,6 @@ def float_inputs(op: Op, inputs: list[Node]) -> list[Node]:
             "for numbers"
         )
     return inputs
-
-
-def _fold(op: Op, inputs: Sequence[Node]) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        return op.impl(*[n.attrs["value"] for n in inputs])
 
 
 def _identity(name: str, inputs: Sequence[Node]) -> Node | None:
