@@ -352,3 +352,19 @@ def test_nn_namespace():
     assert set(sg.nn.__all__) == names
     assert all(getattr(sg.nn, n) is getattr(sg, n) for n in names - {"conv2d", "max_pool2d",
                                                                        "avg_pool2d"})
+
+
+def test_dtypes_follow_the_inputs(graph, rng):
+    x = sg.var("x", shape=(2, 1, 4, 4), dtype="float32")
+    w = sg.var("w", shape=(3, 1, 2, 2), dtype="float32")
+    y = sg.nn.avg_pool2d(sg.nn.conv2d(x, w), k=3)
+    grads = sg.grad(sg.sum(y * y), [x, w])
+    values = sg.evaluate([y, *grads], {x: rng.standard_normal((2, 1, 4, 4)),
+                                       w: rng.standard_normal((3, 1, 2, 2))})
+    assert y.dtype == np.float32 and all(v.dtype == np.float32 for v in values)
+    counts = sg.var("counts", shape=(2, 4), dtype="int64")
+    mean = sg.nn.avg_pool2d(counts, 2)  # the mean of integers is float64, as in NumPy
+    assert mean.dtype == np.float64 and sg.nn.max_pool2d(counts, k=2).dtype == np.int64
+    assert sg.evaluate(mean, {counts: np.arange(8).reshape(2, 4)}).tolist() == [[2.5, 4.5]]
+    table = sg.var("table", shape=(3,), dtype="int32")
+    assert table[np.array([2, 0])].dtype == np.int32

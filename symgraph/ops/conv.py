@@ -175,15 +175,16 @@ def _merge(a: Node, axis: int) -> Node | None:
     perm = list(range(1, a.ndim))
     perm.insert(axis, 0)
     shape = [-1 if d is None else d for d in a.shape[1:]]
-    shape[axis] = -1 if shape[axis] == -1 else a.shape[0] * shape[axis]
+    size = a.shape[0]
+    shape[axis] = -1 if shape[axis] == -1 or size is None else size * shape[axis]
     return None if shape.count(-1) > 1 else reshape(transpose(a, tuple(perm)), tuple(shape))
 
 
-def _split(y: Node, axis: int, size: int, width: int | None) -> Node | None:
+def _split(y: Node, axis: int, size: int | None, width: int | None) -> Node | None:
     """The inverse of ``_merge`` on a result: its axis ``axis`` (``size * width`` long)
     split in two, the batch part moved to the front."""
     shape = [-1 if d is None else d for d in y.shape]
-    shape[axis: axis + 1] = [size, -1 if width is None else width]
+    shape[axis: axis + 1] = [-1 if size is None else size, -1 if width is None else width]
     if shape.count(-1) > 1:
         return None
     perm = list(range(y.ndim + 1))
@@ -412,7 +413,7 @@ MAX_POOL2D = register(Op(
 AVG_POOL2D = register(Op(
     name="avg_pool2d", latex=operatorname("avg_pool2d"),
     impl=lambda x, *, kernel, stride: np.mean(_windows(x, kernel, stride), axis=(-2, -1)),
-    shape=_pool_shape, dtype=lambda inputs, attrs: inputs[0].dtype,
+    shape=_pool_shape, dtype=inexact,
     vjp=(lambda g, out: window_sum(_spread(g, out) / float(np.prod(out.attrs["kernel"])),
                                    out.inputs[0].shape[-2:], out.attrs["stride"]),),
     jvp=(lambda t, out: make(AVG_POOL2D, [t], out.attrs),),
@@ -428,7 +429,7 @@ def _pool(op: Op, x: Any, kernel: int | Pair, stride: int | Pair | None) -> Node
     who = op.name
     (x,) = operands([x], who)
     if op is AVG_POOL2D:
-        (x,) = float_inputs(op, [x]) if x.dtype.kind not in "fc" else (x,)
+        (x,) = float_inputs(op, [x])  # (the mean of integers is float64, as in NumPy)
     if x.ndim < 2 or None in x.shape[-2:]:
         raise ShapeError(f"{who}: {describe(x)} must have static height and width as its last "
                          "two axes (N, C, H, W or C, H, W)")
@@ -439,9 +440,9 @@ def _pool(op: Op, x: Any, kernel: int | Pair, stride: int | Pair | None) -> Node
     return make(op, [x], attrs)
 
 
-def max_pool2d(x: Any, kernel_size: int | Pair, stride: int | Pair | None = None) -> Node:
-    """The maximum of each ``kernel_size`` window of the last two axes (N, C, H, W or
-    C, H, W), windows ``stride`` apart (``kernel_size`` by default, as PyTorch), without
+def max_pool2d(x: Any, k: int | Pair, stride: int | Pair | None = None) -> Node:
+    """The maximum of each ``k`` by ``k`` window (or ``k = (kh, kw)``) of the last two axes
+    (N, C, H, W or C, H, W), windows ``stride`` apart (``k`` by default, as PyTorch), without
     padding; rows and columns that fill no window are left out. The gradient goes to the
     first maximum of each window (row-major), as ``sg.max`` does.
 
@@ -454,12 +455,13 @@ def max_pool2d(x: Any, kernel_size: int | Pair, stride: int | Pair | None = None
     >>> sg.evaluate(y, {x: image}).tolist(), sg.evaluate(dx, {x: image})[0, 0].tolist()
     ([[[[2.0, 5.0]]]], [[0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
     """
-    return _pool(MAX_POOL2D, x, kernel_size, stride)
+    return _pool(MAX_POOL2D, x, k, stride)
 
 
-def avg_pool2d(x: Any, kernel_size: int | Pair, stride: int | Pair | None = None) -> Node:
-    """The mean of each ``kernel_size`` window of the last two axes, windows ``stride``
-    apart (``kernel_size`` by default), without padding, as PyTorch's ``F.avg_pool2d``.
+def avg_pool2d(x: Any, k: int | Pair, stride: int | Pair | None = None) -> Node:
+    """The mean of each ``k`` by ``k`` window (or ``k = (kh, kw)``) of the last two axes,
+    windows ``stride`` apart (``k`` by default), without padding, as PyTorch's
+    ``F.avg_pool2d``.
 
     >>> import numpy as np, symgraph as sg
     >>> with sg.Graph():
@@ -467,4 +469,4 @@ def avg_pool2d(x: Any, kernel_size: int | Pair, stride: int | Pair | None = None
     >>> sg.evaluate(sg.nn.avg_pool2d(x, 2), {x: np.arange(8.0).reshape(1, 2, 4)}).tolist()
     [[[2.5, 4.5]]]
     """
-    return _pool(AVG_POOL2D, x, kernel_size, stride)
+    return _pool(AVG_POOL2D, x, k, stride)
