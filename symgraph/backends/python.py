@@ -113,7 +113,7 @@ class _Builder(Forms):
             self._scalar_forms.update((op, (t, None, False, False, True, False))
                                       for op, t in MATH.items())
         self.kind: list[str] = []  # F: Python float, B: Python bool, A: NumPy value
-        self.role: list[str] = []  # in, const, step
+        self.role: list[str] = []  # in (fed), preset (a constant, maybe folded), step
         preset = dict(plan.preset)
         fed, kind, role, args = self.fed, self.kind, self.role, self.args
         for s, node in enumerate(self.nodes):
@@ -122,7 +122,7 @@ class _Builder(Forms):
             if node.id in fed:
                 role.append("in")
             elif s in preset:
-                role.append("const")
+                role.append("preset")
                 value = preset[s]
                 if node.shape == () and dtype == _BOOL:
                     k = "B"
@@ -210,7 +210,7 @@ class _Builder(Forms):
         self.rsize = size
 
     def _name(self, i: int) -> str:
-        if self.role[i] == "const":
+        if self.role[i] == "preset":
             return f"_c{i}"
         if self.role[i] == "in" and not self.multi:
             return f"x{self.input_pos[i]}"
@@ -262,7 +262,7 @@ class _Builder(Forms):
                 elif i in local:
                     expr = local[i]
                     reads.append(expr)
-                elif multi and i not in defined and role[i] != "const":
+                elif multi and i not in defined and role[i] != "preset":
                     if kind[i] == "A":
                         imported[i] = None
                         expr = names[i]
@@ -334,7 +334,7 @@ class _Builder(Forms):
                 # inputs stay: the rerun after an exception needs them
                 if (kind[i] == "A" and nodes[i].shape and (multi or (
                         role[i] == "step" and i not in self.is_out))
-                        and role[i] != "const"):
+                        and role[i] != "preset"):
                     lines.append(f"del {self._name(i)}")
         return lines
 
@@ -412,7 +412,7 @@ class _Builder(Forms):
         results = []
         for node in self.computed:
             i = self.slot[node.id]
-            value = f"R[{self.rindex[i]}]" if self.multi and self.role[i] != "const" \
+            value = f"R[{self.rindex[i]}]" if self.multi and self.role[i] != "preset" \
                 else self._name(i)
             if not (self.python_scalars and self.kind[i] == "F"):
                 value = f"_asarray({value})"

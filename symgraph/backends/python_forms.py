@@ -238,7 +238,7 @@ class Forms:
     def _power(self, s: int, form: tuple) -> tuple:
         """``x**c`` with a constant ``c``: the one branch of the template it needs."""
         e = self.args[s][1]
-        if self.role[e] != "const":
+        if self.role[e] != "preset":
             return form
         return ("_sqrt({0})" if self.globals[f"_c{e}"] == 0.5 else "_pow({0}, {1})", *form[1:])
 
@@ -281,7 +281,7 @@ class Forms:
         if (b != g and self.kind[s] == "A" and node.dtype.kind == "f" and None not in node.shape
                 and self._exclusive(b, t)):
             fname = self._global(functools.partial(
-                add_at, index=index, signed_zeros=not self.assume_finite), ("add_at", s))
+                add_at, index=index, signed_zeros=not self.assume_finite), ("in place", s))
         else:
             fname = self._global(functools.partial(node.opdef.impl, **node.attrs), ("attrs", s))
         return f"{fname}({{0}}, {{1}})", None, True, False, False, True
