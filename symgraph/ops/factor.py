@@ -25,11 +25,18 @@ symmetric entries (``fold``). A matrix holding NaN or inf gives NaN for that mat
 batch, never what LAPACK makes of it (``eigh`` of a NaN matrix returns finite eigenvalues,
 ``svd`` raises).
 
+The helpers at the top (transposes, triangles, the NaN guard ``lapack``, operand checks) and
+the machinery of decompositions with several results (``decomposition``, ``result_op``) serve
+``spectral.py`` too.
+
 Imports: ``symgraph.graph`` and ``symgraph.ops``' lower modules.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+import operator
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -50,8 +57,10 @@ from symgraph.ops.core import (
     register,
 )
 from symgraph.ops.elementwise import cast
-from symgraph.ops.reduce import sum as reduce_sum
-from symgraph.ops.shape import batched_to_rank, expand_dims, swap_last_axes
+from symgraph.ops.reduce import broadcast_to, sum as reduce_sum
+from symgraph.ops.shape import (
+    batched_to_rank, concatenate, expand_dims, reshape, swap_last_axes,
+)
 
 __all__: list[str] = []  # exported as sg.linalg.* by symgraph/linalg.py
 
@@ -170,6 +179,109 @@ def _spd(a: np.ndarray) -> np.ndarray:
 
 def spd(a: Node) -> Node:
     return a @ mT(a) + 3 * np.eye(a.shape[-1])
+
+
+# --- decompositions with several results (eigh, svd, qr: see spectral.py's docstring) ---------
+
+Cores = Callable[[int, int, dict], list[tuple]]  # (m, n, attrs) -> each factor's matrix shape
+
+
+def decomposition(name: str, factors: Callable[..., tuple], cores: Cores) -> Op:
+    """The hidden op whose value is every factor of ``a``, each flattened, side by side."""
+    def impl(a: np.ndarray, **attrs: Any) -> np.ndarray:
+        def packed(m: np.ndarray) -> np.ndarray:
+            batch = m.shape[:-2]
+            return np.concatenate([np.reshape(f, (*batch, -1)) for f in factors(m, **attrs)], -1)
+        return lapack(packed, a, (1,))
+
+    def shape(inputs: tuple, attrs: dict) -> tuple:
+        a = inputs[0]
+        size = sum(math.prod(c) for c in cores(*a.shape[-2:], attrs))
+        return (*a.shape[:-2], size)
+
+    def pieces(out: Node) -> list[tuple[Node, slice, Op]]:
+        """Each factor's node, where it lies in the pack, and its op."""
+        parts, start = [], 0
+        for op in FACTORS[name]:
+            node = make(op, [out.inputs[0], out], out.attrs)
+            size = math.prod(node.shape[out.ndim - 1:])
+            parts.append((node, slice(start, start + size), op))
+            start += size
+        return parts
+
+    def vjp(g: Node, out: Node) -> Node:  # each factor's share of g, through its own rule
+        shares = [op.vjp[0](reshape(g[..., at], node), node) for node, at, op in pieces(out)]
+        return functools.reduce(operator.add, shares)
+
+    def jvp(t: Node, out: Node) -> Node:
+        """The factors' tangents, packed as the factors are. Forward mode makes the tangent of
+        every node on the way, used or not, so an undefined one (the extra vectors of a full
+        SVD) is NaN here rather than an error; the results' own rules raise if it is used."""
+        parts = []
+        for node, at, op in pieces(out):
+            try:
+                part = op.jvp[0](t, node)
+            except SymgraphError:
+                part = broadcast_to(const(np.nan, dtype=node.dtype, graph=node.graph), node)
+            size = at.stop - at.start
+            parts.append(reshape(part, out[..., at] if None in out.shape else
+                                 (*out.shape[:-1], size)))
+        return concatenate(parts, axis=-1)
+
+    FACTORS[name] = []
+    return register(Op(name=name, impl=impl, shape=shape, dtype=inexact, batch=batch_leading,
+                       vjp=(vjp,), jvp=(jvp,), latex=operatorname(name), cases=[]))
+
+
+# The result ops of each decomposition, in order: the pack differentiates through their rules
+# (it is the value of all of them), while their own rules for the pack input are None.
+FACTORS: dict[str, list[Op]] = {}
+
+
+def result_op(name: str, pack: Op, cores: Cores, i: int, vjp: Any, jvp: Any,
+              latex: str, show: tuple = ()) -> Op:
+    """Result ``i`` of the decomposition ``pack``: an op of ``(a, packed)``, rules for ``a``.
+
+    The attribute ``reduced=True`` (used by the SVD's rules) keeps only the first
+    ``min(m, n)`` columns (result 0) or rows (otherwise) of a factor stored full.
+    """
+    def core(m: int, n: int, attrs: dict) -> tuple:
+        shape = cores(m, n, attrs)[i]
+        if not attrs.get("reduced"):
+            return shape
+        k = min(m, n)
+        return (shape[0], k) if i == 0 else (k, shape[1])
+
+    def impl(a: np.ndarray, packed: np.ndarray, **attrs: Any) -> np.ndarray:
+        m, n = a.shape[-2:]
+        shapes = cores(m, n, attrs)
+        start = sum(math.prod(c) for c in shapes[:i])
+        part = packed[..., start:start + math.prod(shapes[i])]
+        part = part.reshape(packed.shape[:-1] + shapes[i])
+        if not attrs.get("reduced"):
+            return part
+        rows, cols = core(m, n, attrs)
+        return part[..., :rows, :cols]
+
+    def batch(node: Node, args: list, batched: tuple) -> Node:
+        packed = make(pack, args[:1], pack_attrs(node.attrs))
+        return make(node.opdef, [args[0], packed], node.attrs)
+
+    op = register(Op(
+        name=name, impl=impl, dtype=inexact, vjp=(vjp, None), jvp=(jvp, None), batch=batch,
+        shape=lambda inputs, attrs: inputs[0].shape[:-2] + core(*inputs[0].shape[-2:], attrs),
+        latex=latex, show_attrs=show))
+    FACTORS[pack.name].append(op)
+    return op
+
+
+def pack_attrs(attrs: dict) -> dict:
+    return {k: v for k, v in attrs.items() if k != "reduced"}
+
+
+def siblings(out: Node, *ops: Op) -> list[Node]:
+    """The sibling results of ``out`` (the same nodes, by interning)."""
+    return [make(op, out.inputs, out.attrs) for op in ops]
 
 
 # --- inv ---------------------------------------------------------------------------------------

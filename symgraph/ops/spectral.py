@@ -7,12 +7,14 @@ Users reach these names as ``sg.linalg.*`` (symgraph/linalg.py), so ``__all__`` 
 ``svd``, ``qr``) whose value is every factor, flattened and packed along one last axis; each
 result is an op of its own (``eigh_values``, ``eigh_vectors``, ``svd_u``, ``svd_s``,
 ``svd_vh``, ``qr_q``, ``qr_r``) with two inputs, ``a`` and that packed node, whose forward
-rule only cuts its factor out of the pack. So
+rule only cuts its factor out of the pack (``decomposition`` and ``result_op`` in
+factor.py). So
 
 - LAPACK runs once per evaluation, however many results and derivatives use it (interning
   makes ``eigh(a)`` one node, and every rule asks for its siblings by the same inputs);
 - each result has its own derivative rules, all for input ``a``; none flows to the pack
-  (its rule is ``None``). Reverse mode adds the results' shares, so the first derivative
+  (its rule is ``None``; the pack's own rules, for whoever differentiates it directly, run
+  each result's rule on its part). Reverse mode adds the results' shares, so the first derivative
   of the eigenvalues alone never meets the ``1/(λj - λi)`` of the eigenvectors' rule, and
   stays finite at repeated eigenvalues (higher ones go through the eigenvectors).
 
@@ -51,7 +53,8 @@ from symgraph.ops.core import (
 )
 from symgraph.ops.elementwise import cast, where
 from symgraph.ops.factor import (
-    batch_leading, diagonal_of, eye, fold, from_triangle, lapack, mask, matrix_operand, mT, solve_,
+    decomposition, diagonal_of, eye, fold, from_triangle, mask, matrix_operand, mT, pack_attrs,
+    result_op, siblings, solve_,
 )
 from symgraph.ops.functions import abs as absolute
 from symgraph.ops.reduce import (
@@ -60,72 +63,6 @@ from symgraph.ops.reduce import (
 from symgraph.ops.shape import expand_dims, transpose
 
 __all__: list[str] = []  # exported as sg.linalg.* by symgraph/linalg.py
-
-# --- packing several factors in one value --------------------------------------------------
-
-Cores = Callable[[int, int, dict], list[tuple]]  # (m, n, attrs) -> each factor's matrix shape
-
-
-def _decomposition(name: str, factors: Callable[..., tuple], cores: Cores) -> Op:
-    """The hidden op whose value is every factor of ``a``, each flattened, side by side."""
-    def impl(a: np.ndarray, **attrs: Any) -> np.ndarray:
-        def packed(m: np.ndarray) -> np.ndarray:
-            batch = m.shape[:-2]
-            return np.concatenate([np.reshape(f, (*batch, -1)) for f in factors(m, **attrs)], -1)
-        return lapack(packed, a, (1,))
-
-    def shape(inputs: tuple, attrs: dict) -> tuple:
-        a = inputs[0]
-        size = sum(math.prod(c) for c in cores(*a.shape[-2:], attrs))
-        return (*a.shape[:-2], size)
-
-    return register(Op(name=name, impl=impl, shape=shape, dtype=inexact, batch=batch_leading,
-                       latex=operatorname(name), cases=[]))
-
-
-def _factor(name: str, decomposition: Op, cores: Cores, i: int, vjp: Any, jvp: Any,
-            latex: str, show: tuple = ()) -> Op:
-    """Result ``i`` of ``decomposition``: an op of ``(a, packed)`` whose rules are for ``a``.
-
-    The attribute ``reduced=True`` (used by the SVD's rules) keeps only the first
-    ``min(m, n)`` columns (result 0) or rows (otherwise) of a factor stored full.
-    """
-    def core(m: int, n: int, attrs: dict) -> tuple:
-        shape = cores(m, n, attrs)[i]
-        if not attrs.get("reduced"):
-            return shape
-        k = min(m, n)
-        return (shape[0], k) if i == 0 else (k, shape[1])
-
-    def impl(a: np.ndarray, packed: np.ndarray, **attrs: Any) -> np.ndarray:
-        m, n = a.shape[-2:]
-        shapes = cores(m, n, attrs)
-        start = sum(math.prod(c) for c in shapes[:i])
-        part = packed[..., start:start + math.prod(shapes[i])]
-        part = part.reshape(packed.shape[:-1] + shapes[i])
-        if not attrs.get("reduced"):
-            return part
-        rows, cols = core(m, n, attrs)
-        return part[..., :rows, :cols]
-
-    def batch(node: Node, args: list, batched: tuple) -> Node:
-        packed = make(decomposition, args[:1], _pack_attrs(node.attrs))
-        return make(node.opdef, [args[0], packed], node.attrs)
-
-    return register(Op(
-        name=name, impl=impl, dtype=inexact, vjp=(vjp, None), jvp=(jvp, None), batch=batch,
-        shape=lambda inputs, attrs: inputs[0].shape[:-2] + core(*inputs[0].shape[-2:], attrs),
-        latex=latex, show_attrs=show))
-
-
-def _pack_attrs(attrs: dict) -> dict:
-    return {k: v for k, v in attrs.items() if k != "reduced"}
-
-
-def _results(out: Node, *ops: Op) -> list[Node]:
-    """The sibling results of ``out`` (the same nodes, by interning)."""
-    return [make(op, out.inputs, out.attrs) for op in ops]
-
 
 def _gaps(w: Node) -> Node:
     """``F``: ``1/(w_j - w_i)`` off the diagonal, 0 on it (no division by zero there)."""
@@ -173,29 +110,29 @@ def _eigh_cores(m: int, n: int, attrs: dict) -> list[tuple]:
 
 
 def _eigh_vjp_w(g: Node, out: Node) -> Node:
-    (v,) = _results(out, EIGH_VECTORS)
+    (v,) = siblings(out, EIGH_VECTORS)
     return fold((v * expand_dims(g, -2)) @ mT(v), out.attrs["UPLO"])  # V diag(g) V^T
 
 
 def _eigh_vjp_v(g: Node, out: Node) -> Node:
-    w, v = _results(out, EIGH_VALUES, EIGH_VECTORS)
+    w, v = siblings(out, EIGH_VALUES, EIGH_VECTORS)
     return fold(v @ (_gaps(w) * (mT(v) @ g)) @ mT(v), out.attrs["UPLO"])
 
 
 def _eigh_rotated(t: Node, out: Node) -> Node:
     """``V^T dS V``, ``dS`` the symmetric tangent the triangle of ``t`` stands for."""
-    (v,) = _results(out, EIGH_VECTORS)
+    (v,) = siblings(out, EIGH_VECTORS)
     return mT(v) @ from_triangle(t, out.attrs["UPLO"]) @ v
 
 
-EIGH = _decomposition("eigh", lambda m, UPLO: np.linalg.eigh(m, UPLO), _eigh_cores)
-EIGH_VALUES = _factor("eigh_values", EIGH, _eigh_cores, 0, _eigh_vjp_w,
-                      lambda t, out: diagonal_of(_eigh_rotated(t, out)),
-                      r"\lambda\left({0}\right)")
-EIGH_VECTORS = _factor(
+EIGH = decomposition("eigh", lambda m, UPLO: np.linalg.eigh(m, UPLO), _eigh_cores)
+EIGH_VALUES = result_op("eigh_values", EIGH, _eigh_cores, 0, _eigh_vjp_w,
+                        lambda t, out: diagonal_of(_eigh_rotated(t, out)),
+                        r"\lambda\left({0}\right)")
+EIGH_VECTORS = result_op(
     "eigh_vectors", EIGH, _eigh_cores, 1, _eigh_vjp_v,
-    lambda t, out: _results(out, EIGH_VECTORS)[0] @ (
-        _gaps(_results(out, EIGH_VALUES)[0]) * _eigh_rotated(t, out)),
+    lambda t, out: siblings(out, EIGH_VECTORS)[0] @ (
+        _gaps(siblings(out, EIGH_VALUES)[0]) * _eigh_rotated(t, out)),
     r"\operatorname{{eigvecs}}\left({0}\right)")
 
 
@@ -232,7 +169,7 @@ def _eigh_cases(build: Callable[..., Node], ref: Callable[..., Any]) -> list[Cas
                  ref=lambda a: ref(_distinct(a))) for shape in ((3, 3), (2, 3, 3))]
 
 
-EIGH.cases = [Case(lambda a: eigh(_distinct(a))[0].inputs[1], [((3, 3), -0.5, 0.5)], order=0,
+EIGH.cases = [Case(lambda a: eigh(_distinct(a))[0].inputs[1], [((3, 3), -0.5, 0.5)],
                    ref=lambda a: _np_packed(np.linalg.eigh(_distinct(a))))]
 EIGH_VALUES.cases = _eigh_cases(lambda a: eigh(a)[0], lambda a: np.linalg.eigh(a)[0]) + [
     # not symmetric: only the triangle UPLO counts
@@ -267,7 +204,7 @@ def _svd_parts(out: Node, who: str | None = None) -> tuple[Node, Node, Node, int
             f"sg.linalg.svd(full_matrices=True) of {describe(a)}: the extra singular vectors "
             f"in {who} of a non-square matrix are not unique, so they have no derivative; use "
             "full_matrices=False")
-    plain = _pack_attrs(out.attrs)
+    plain = pack_attrs(out.attrs)
     view = {**plain, "reduced": True} if plain["full_matrices"] else plain
     u, vh = make(SVD_U, [a, packed], view), make(SVD_VH, [a, packed], view)
     return u, make(SVD_S, [a, packed], plain), vh, m, n
@@ -322,16 +259,16 @@ def _svd_jvp_vh(t: Node, out: Node) -> Node:
     return dvh
 
 
-SVD = _decomposition("svd", lambda m, full_matrices: np.linalg.svd(m, full_matrices),
+SVD = decomposition("svd", lambda m, full_matrices: np.linalg.svd(m, full_matrices),
                      _svd_cores)
-SVD_U = _factor("svd_u", SVD, _svd_cores, 0, _svd_vjp_u, _svd_jvp_u,
-                r"\operatorname{{svd}}_{{U}}\left({0}\right)", ("full_matrices", "reduced"))
-SVD_S = _factor("svd_s", SVD, _svd_cores, 1, _svd_vjp_s,
-                lambda t, out: diagonal_of(_svd_rotated(t, out)[-1]),
-                r"\sigma\left({0}\right)", ("full_matrices",))
-SVD_VH = _factor("svd_vh", SVD, _svd_cores, 2, _svd_vjp_vh, _svd_jvp_vh,
-                 r"\operatorname{{svd}}_{{V^{{\top}}}}\left({0}\right)",
-                 ("full_matrices", "reduced"))
+SVD_U = result_op("svd_u", SVD, _svd_cores, 0, _svd_vjp_u, _svd_jvp_u,
+                  r"\operatorname{{svd}}_{{U}}\left({0}\right)", ("full_matrices", "reduced"))
+SVD_S = result_op("svd_s", SVD, _svd_cores, 1, _svd_vjp_s,
+                  lambda t, out: diagonal_of(_svd_rotated(t, out)[-1]),
+                  r"\sigma\left({0}\right)", ("full_matrices",))
+SVD_VH = result_op("svd_vh", SVD, _svd_cores, 2, _svd_vjp_vh, _svd_jvp_vh,
+                   r"\operatorname{{svd}}_{{V^{{\top}}}}\left({0}\right)",
+                   ("full_matrices", "reduced"))
 
 
 class SVDResult(NamedTuple):
@@ -380,7 +317,7 @@ def _np_svd(a: np.ndarray, full: bool = False) -> Any:
     return np.linalg.svd(a, full_matrices=full)
 
 
-SVD.cases = [Case(lambda a: svd(a + _TALL, False)[0].inputs[1], [((3, 2), -0.5, 0.5)], order=0,
+SVD.cases = [Case(lambda a: svd(a + _TALL, False)[0].inputs[1], [((3, 2), -0.5, 0.5)],
                   ref=lambda a: _np_packed(_np_svd(a + _TALL)))]
 SVD_S.cases = [
     _svd_case(lambda a: svd(a, compute_uv=False), lambda a: _np_svd(a)[1], (3, 2), _TALL),
@@ -414,7 +351,7 @@ def _qr_parts(out: Node) -> list[Node]:
         raise SymgraphError(f"sg.linalg.qr of {describe(out.inputs[0])}: the derivative of qr "
                             "is implemented for square and tall matrices (m >= n) only; "
                             "differentiate the qr of the transpose, or split the columns")
-    return _results(out, QR_Q, QR_R)
+    return siblings(out, QR_Q, QR_R)
 
 
 def _times_r_inverse_t(x: Node, r: Node) -> Node:
@@ -440,7 +377,9 @@ def _qr_tangent(t: Node, out: Node) -> tuple[Node, Node, Node, Node, Node]:
     return q, r, x, c, low - mT(low)
 
 
-QR = _decomposition("qr", lambda m: tuple(np.linalg.qr(m)), _qr_cores)
+QR = decomposition("qr", lambda m: tuple(np.linalg.qr(m)), _qr_cores)
+
+
 def _qr_jvp_q(t: Node, out: Node) -> Node:
     q, _, x, c, omega = _qr_tangent(t, out)
     return q @ (omega - c) + x  # dQ = Q (Ω - C) + X
@@ -451,10 +390,10 @@ def _qr_jvp_r(t: Node, out: Node) -> Node:
     return (c - omega) @ r  # dR = (C - Ω) R
 
 
-QR_Q = _factor("qr_q", QR, _qr_cores, 0, _qr_vjp_q, _qr_jvp_q,
-               r"\operatorname{{qr}}_{{Q}}\left({0}\right)")
-QR_R = _factor("qr_r", QR, _qr_cores, 1, _qr_vjp_r, _qr_jvp_r,
-               r"\operatorname{{qr}}_{{R}}\left({0}\right)")
+QR_Q = result_op("qr_q", QR, _qr_cores, 0, _qr_vjp_q, _qr_jvp_q,
+                 r"\operatorname{{qr}}_{{Q}}\left({0}\right)")
+QR_R = result_op("qr_r", QR, _qr_cores, 1, _qr_vjp_r, _qr_jvp_r,
+                 r"\operatorname{{qr}}_{{R}}\left({0}\right)")
 
 
 class QRResult(NamedTuple):
@@ -489,7 +428,7 @@ def qr(a: Any, mode: str = "reduced") -> QRResult | Node:
 
 
 _QR_SHIFT = np.array([[2.0, 0.0], [0.0, 2.0], [0.0, 0.0]])  # full rank, R's diagonal away from 0
-QR.cases = [Case(lambda a: qr(a + _QR_SHIFT).Q.inputs[1], [((3, 2), -0.5, 0.5)], order=0,
+QR.cases = [Case(lambda a: qr(a + _QR_SHIFT).Q.inputs[1], [((3, 2), -0.5, 0.5)],
                  ref=lambda a: _np_packed(np.linalg.qr(a + _QR_SHIFT)))]
 QR_Q.cases = [Case(lambda a: qr(a + _QR_SHIFT).Q, [((3, 2), -0.5, 0.5)],
                    ref=lambda a: np.linalg.qr(a + _QR_SHIFT).Q),
