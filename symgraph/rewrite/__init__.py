@@ -5,8 +5,8 @@ Owns nothing but the re-exports below. Its modules, each saying what it owns:
 (which rules meet which node), ``walks`` (the engine's graph walks), ``replace``
 (provenance and fitting of replacements), ``terms`` (``collect-terms``: polynomial
 algebra in Horner form), ``trace`` (:class:`Trace`, :class:`Step`), ``patterns``
-(:class:`Rule` and the pattern language), ``folding`` (constant values: fills, compact
-folding), and the rules as data: ``rules`` (the table ``RULES``, :func:`rules_table`),
+(:class:`Rule` and the pattern language), ``folding`` (constant values: fills, folds of
+two constants), and the rules as data: ``rules`` (the table ``RULES``, :func:`rules_table`),
 ``rules_constants``, ``rules_algebra``, ``rules_shapes``, ``rules_stability`` (and
 ``rules_lowering``, below). Only the ``rules*`` modules name ops by string.
 
@@ -29,7 +29,7 @@ Imports: ``symgraph.graph``, ``symgraph.context``, ``symgraph.errors`` and ``sym
 """
 
 from symgraph.rewrite.driver import lower, simplify
-from symgraph.rewrite.folding import exact_product, fill, fill_value, fold_values
+from symgraph.rewrite.folding import exact_product, fill
 from symgraph.rewrite.patterns import (
     HALF,
     MINUS_ONE,
@@ -72,8 +72,6 @@ __all__ = [
     "compile_pattern",
     "exact_product",
     "fill",
-    "fill_value",
-    "fold_values",
     "lower",
     "match",
     "rules_table",

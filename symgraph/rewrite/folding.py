@@ -2,28 +2,25 @@
 constants reassociates exactly.
 
 Owns :func:`fill` (a constant of a node's shape that costs no memory), :func:`fold_binary`,
-:func:`small_values` and :func:`exact_product` (re-exported by ``symgraph.rewrite``). The
-folding rule itself (``fold``, ``fill_value``, ``FOLD_LIMIT``) is ``symgraph.ops.core``'s,
-the one the derivative builders and the plan use. :func:`fold_values` (its form for a
-function) stays only while the committed ``backends/python.py`` imports it.
+:func:`small_values` and :func:`exact_product` (re-exported by
+``symgraph.rewrite``). The folding rule itself (``fold``, ``fill_value``,
+``FOLD_LIMIT``) is ``symgraph.ops.core``'s, the one the derivative builders and the plan
+use.
 
 Imports: ``symgraph.graph`` and ``symgraph.ops``.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from symgraph import ops
 from symgraph.graph import Node
-from symgraph.ops.core import FOLD_INPUT_LIMIT, FOLD_LIMIT, Op, fill_value, fold
+from symgraph.ops.core import FOLD_LIMIT, Op, fill_value, fold
 
-__all__ = ["FOLD_LIMIT", "exact_product", "fill", "fill_value", "fold_binary", "fold_values",
-           "small_values"]
+__all__ = ["exact_product", "fill", "fold_binary", "small_values"]
 
 
 def fill(node: Node, number: float) -> Node:
@@ -33,26 +30,6 @@ def fill(node: Node, number: float) -> Node:
         return ops.broadcast_to(ops.const(number, dtype=node.dtype, graph=node.graph), node)
     value = np.broadcast_to(np.asarray(number, dtype=node.dtype), node.shape)
     return ops.const(value, graph=node.graph)
-
-
-def fold_values(fn: Callable[..., Any], values: list[np.ndarray], shape: tuple,
-                elementwise: bool = True, limit: int = FOLD_LIMIT) -> np.ndarray | None:
-    """``fn`` of constant arrays, computed compactly as :func:`symgraph.ops.core.fold`
-    does (an elementwise ``fn`` of fills is a fill, whatever its size; otherwise results
-    of at most ``limit`` elements), but ``fn``'s errors propagate.
-
-    >>> v = fold_values(np.add, [np.broadcast_to(1.0, (1 << 20, 1 << 20)), np.asarray(2.0)],
-    ...                 (1 << 20, 1 << 20))
-    >>> float(v[5, 7]), v.strides
-    (3.0, (0, 0))
-    """
-    firsts = [fill_value(v) for v in values] if elementwise else [None]
-    with np.errstate(all="ignore"):
-        if None not in firsts:
-            return np.broadcast_to(np.asarray(fn(*firsts)), shape)
-        if math.prod(shape) > limit or any(v.size > FOLD_INPUT_LIMIT for v in values):
-            return None
-        return np.asarray(fn(*values))
 
 
 def fold_binary(op: Op, a: Node, b: Node) -> Node | None:
