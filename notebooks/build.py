@@ -34,6 +34,8 @@ NOTEBOOKS = {
     "02_symbol_to_symbol.ipynb": "nb02_symbol_to_symbol",
     "03_mlp_backprop.ipynb": "nb03_mlp_backprop",
     "04_second_order.ipynb": "nb04_second_order",
+    "05_gaussian_process.ipynb": "nb05_gaussian_process",
+    "06_cnn_digits.ipynb": "nb06_cnn_digits",
 }
 
 
