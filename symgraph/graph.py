@@ -33,8 +33,6 @@ from symgraph.context import (  # noqa: F401 - re-exported: the build context of
 )
 from symgraph.errors import MissingFeedError, ShapeError, SymgraphError
 
-_scope = SCOPE  # TODO(issue 13): rewrite.py still reads graph._scope; remove with it
-
 __all__ = [
     "SymgraphError",
     "ShapeError",
