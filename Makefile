@@ -3,15 +3,26 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+CORE := $(VENV)/.installed-core
 STAMP := $(VENV)/.installed-dev
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
 .PHONY: test demo notebooks bench fuzz setup dot clean
 
 setup: $(STAMP) dot
 
-$(STAMP): pyproject.toml
+# What the demo needs: the package and its three runtime dependencies.
+$(CORE): pyproject.toml
+	@echo "Creating $(VENV) and installing symgraph with numpy, networkx and graphviz..."
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,notebooks]'
+	$(PIP) -e .
+	touch $@
+
+# What the tests need besides: pytest, the notebooks' kernel and libraries, and every
+# backend's engine (numba, jax, dask + distributed), so CI tests each backend.
+$(STAMP): $(CORE)
+	@echo "Installing the test, notebook and backend extras (pytest, Jupyter, numba, jax, dask)..."
+	$(PIP) -e '.[dev,notebooks,all]'
 	touch $@
 
 dot:
@@ -30,7 +41,7 @@ dot:
 test: setup
 	$(PY) -m pytest
 
-demo: setup
+demo: $(CORE) dot
 	$(VENV)/bin/symgraph demo --out demo-output
 
 # Re-execute the tutorials and store them with their outputs (edit notebooks/cells/*.py).
