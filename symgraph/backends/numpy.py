@@ -29,14 +29,20 @@ from symgraph.plan import Outputs, Plan, as_outputs, convert_feed, plan_for, res
 _F64 = np.dtype("float64")
 
 
+def array_function(op: Op, attrs: dict) -> Any:
+    """NumPy's array-API function of ``op`` (``np.tanh``, ``np.power``) where it is called
+    with the arrays alone (no attributes, no shape-only inputs), else None."""
+    if op.array_api is None or attrs or op.shape_only:
+        return None
+    return getattr(np, op.array_api, None)
+
+
 def numpy_function(op: Op, attrs: dict) -> Any:
-    """The NumPy function computing ``op`` with ``attrs``: its array-API function when it
-    takes no attributes (``np.tanh``, ``np.power``), else its ``impl`` (with the attributes
-    bound)."""
-    if op.array_api is not None and not attrs:
-        function = getattr(np, op.array_api, None)
-        if function is not None:
-            return function
+    """The NumPy function computing ``op`` with ``attrs``: its array-API function, else its
+    ``impl`` (with the attributes bound)."""
+    function = array_function(op, attrs)
+    if function is not None:
+        return function
     return functools.partial(op.impl, **attrs) if attrs else op.impl
 
 

@@ -11,7 +11,7 @@ A form is ``(template, pre-statement, calls NumPy?, accepts out=?, takes Python 
 as they are (NumPy) or makes ints floats (Python)?, result is a new array?)``; ``{0}``,
 ``{1}``... in a template are the operands.
 
-Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.plan``.
+Imports: ``symgraph.ops``, ``symgraph.plan``, ``symgraph.backends.numpy`` (array_function).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.graph import Node
+from symgraph.backends.numpy import array_function
 from symgraph.ops.arithmetic import (
     ADD,
     DIVIDE,
@@ -144,15 +144,6 @@ GLOBALS = {
 }
 
 
-def array_function(node: Node) -> Any:
-    """The NumPy function of ``node``'s op when it is called with the arrays alone: its
-    array-API function (no attributes, no shape-only inputs), else None."""
-    op = node.opdef
-    if op.array_api is None or node.attrs or op.shape_only:
-        return None
-    return getattr(np, op.array_api, None)
-
-
 def add_at(target: np.ndarray, value: Any, *, index: Any, signed_zeros: bool) -> np.ndarray:
     """``scatter_add`` in ``target``'s own buffer (``target`` dies here)."""
     if not signed_zeros:
@@ -213,7 +204,7 @@ class Forms:
             return template.replace("{k}", f"_k{s}"), None, True, False, False, False
         if op is SCATTER_ADD:
             return self._scatter_add(s)
-        function = array_function(node)
+        function = array_function(op, node.attrs)
         mine = builtin(op)
         if function is None:
             function = node.opdef.impl
