@@ -1,2 +1,3 @@
-"""Old path of symgraph.backends (issue 13): a shim until symgraph/__init__.py imports the new path."""
-from symgraph.backends import CompiledFunction, compile  # noqa: F401, A004
+"""Old path of ``sg.compile`` (issue 13): a shim while symgraph/__init__.py imports it; the
+registry is ``symgraph.backends``, the code generator ``symgraph.backends.python``."""
+from symgraph.backends import CompiledFunction, compile  # noqa: F401

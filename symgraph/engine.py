@@ -1,3 +1,3 @@
-"""Old path of symgraph.plan and symgraph.backends.numpy (issue 13): a shim until every importer moves."""
+"""Old path of ``sg.evaluate`` (issue 13): a shim while symgraph/__init__.py and
+display/scene.py import it; the evaluator is ``symgraph.backends.numpy``."""
 from symgraph.backends.numpy import evaluate  # noqa: F401
-from symgraph.plan import as_outputs as _outputs, convert_feed, needed_nodes, resolve as _resolve  # noqa: F401
