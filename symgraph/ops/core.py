@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,9 +23,9 @@ from symgraph.graph import (
     Node,
     ShapeError,
     SymgraphError,
-    build_context,
     get_default_graph,
 )
+from symgraph.ops.tex import latex_function, operatorname, tex_escape  # noqa: F401 - op tools
 
 Shape = tuple  # of int | None
 
@@ -40,8 +38,8 @@ Rule = Callable[..., "Node | None"]
 class Case:
     """A test case for an op: how to build it from fresh inputs and where to sample them.
 
-    ``inputs`` is a list of ``(shape, low, high)`` (or ``(shape, "int")`` / a NumPy array
-    for a fixed value); ``build`` maps the input nodes to the node under test; ``ref`` maps
+    ``inputs`` is a list of ``(shape, low, high)`` (or ``(shape, "int", high)`` for integer
+    indices below ``high``, or a NumPy array for a fixed value); ``build`` maps the input nodes to the node under test; ``ref`` maps
     the NumPy inputs to the expected value (by default the op's own forward rule).
     ``order`` is how many derivatives the gradient check takes (2 unless the op is not
     twice differentiable on the domain).
@@ -157,35 +155,6 @@ def _rule(rules: Any, i: int) -> Rule | None:
 
 def _variadic(rule: Rule, i: int, cot: Node, out: Node) -> Node | None:
     return rule(cot, out, i)
-
-
-def tex_escape(text: str) -> str:
-    """``text`` with the characters TeX treats specially escaped for math mode, so that a
-    name or an attribute's text prints as itself and can run no command (``\\input``).
-
-    >>> print(tex_escape("\\\\input{x}"), tex_escape("a^b~c_1"))
-    \\backslash{}input\\{x\\} a\\hat{}b\\tilde{}c\\_1
-    """
-    return _TEX_SPECIAL.sub(lambda m: _TEX_ESCAPES.get(m[0]) or "\\" + m[0], text)
-
-
-_TEX_SPECIAL = re.compile(r"[_#$%&{}\\^~]")
-_TEX_ESCAPES = {"\\": r"\backslash{}", "^": r"\hat{}", "~": r"\tilde{}"}
-
-
-def latex_function(command: str) -> str:
-    """The LaTeX template of an op written as a function call, ``\\sin\\left(x\\right)``."""
-    return command + r"\left({args}{attrs}\right)"
-
-
-def operatorname(label: str) -> str:
-    """The LaTeX template of an op written as a named function: ``\\operatorname{sum}(x)``.
-
-    >>> print(operatorname("sum").format(args="x", attrs=", axis=0"))
-    \\operatorname{sum}\\left(x, axis=0\\right)
-    """
-    text = tex_escape(label).replace("{", "{{").replace("}", "}}")
-    return latex_function(r"\operatorname{{" + text + "}}")
 
 
 OPS: dict[str, Op] = {}
@@ -358,10 +327,6 @@ def make(op: Op, inputs: Sequence[Node], attrs: dict | None = None) -> Node:
     shape = op.shape(inputs, attrs)
     dtype = op.dtype(inputs, attrs)
     return graph._add(key, op, inputs, attrs, shape, dtype)
-
-
-def is_scalar_value(value: Any) -> bool:
-    return isinstance(value, (numbers.Number, np.generic)) and not isinstance(value, Node)
 
 
 def as_node(value: Any, like: Node | None = None, graph: Graph | None = None) -> Node:
@@ -624,8 +589,3 @@ def fold(op: Op, values: Sequence[np.ndarray], attrs: dict, shape: Shape,
             return np.asarray(op.impl(*values, **attrs))
     except Exception:  # noqa: BLE001 - an op failing on these constants waits for run time
         return None
-
-
-def in_derivative() -> bool:
-    """True while a derivative builder makes nodes (it skips trivial identities)."""
-    return build_context().simplify
