@@ -55,7 +55,7 @@ SHAPES = [(), (3,), (2, 3)]
 PAIR_KINKS = {"maximum", "minimum", "less", "less_equal", "greater", "greater_equal",
               "not_equal"}
 ZERO_KINKS = {"relu", "abs", "sign"}
-SPREAD_KINKS = {"max", "first_max_mask"}
+SPREAD_KINKS = {"max", "first_max_mask", "min", "sort", "argsort", "argmax", "argmin", "max_pool2d"}
 KINK_GAP = 2e-3  # finite-difference steps move kink arguments by far less than this
 MAX_VALUE = 1e4
 NO_FD = {"stop_gradient"}  # its symbolic derivative differs from finite differences by design
