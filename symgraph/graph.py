@@ -237,6 +237,56 @@ class Node(_NodeFields):
         """Maximum over ``axis``; its gradient goes to the first maximal element."""
         return _OPS.max(self, axis=axis, keepdims=keepdims)
 
+    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Node:
+        """Minimum over ``axis``; its gradient goes to the first minimal element."""
+        return _OPS.min(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Node:
+        """Product over ``axis``, as ``numpy.prod`` (its gradient is right with zeros)."""
+        return _OPS.prod(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
+            ddof: float = 0) -> Node:
+        """Variance over ``axis``, as ``numpy.var`` (the function is ``sg.variance``)."""
+        return _OPS.variance(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def std(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
+            ddof: float = 0) -> Node:
+        """Standard deviation over ``axis``, as ``numpy.std``."""
+        return _OPS.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Node:
+        """Index of the first maximum (int64), as ``numpy.argmax``."""
+        return _OPS.argmax(self, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Node:
+        """Index of the first minimum (int64), as ``numpy.argmin``."""
+        return _OPS.argmin(self, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, axis: int | None = None) -> Node:
+        """Cumulative sum, as ``numpy.cumsum`` (``axis=None`` flattens)."""
+        return _OPS.cumsum(self, axis=axis)
+
+    def cumprod(self, axis: int | None = None) -> Node:
+        """Cumulative product, as ``numpy.cumprod`` (``axis=None`` flattens)."""
+        return _OPS.cumprod(self, axis=axis)
+
+    def ravel(self) -> Node:
+        """The flattened node, as ``numpy.ravel``."""
+        return _OPS.ravel(self)
+
+    def squeeze(self, axis: int | Sequence[int] | None = None) -> Node:
+        """Length-1 axes removed, as ``numpy.squeeze``."""
+        return _OPS.squeeze(self, axis=axis)
+
+    def clip(self, a_min: Any = None, a_max: Any = None) -> Node:
+        """Values limited to ``[a_min, a_max]``, as ``numpy.clip``."""
+        return _OPS.clip(self, a_min, a_max)
+
+    def astype(self, dtype: Any) -> Node:
+        """The node converted to ``dtype`` (``sg.cast``; no gradient through integer casts)."""
+        return _OPS.cast(self, dtype)
+
     def reshape(self, *shape: Any) -> Node:
         """Reshape (one dimension may be -1), as ``numpy.reshape``."""
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):

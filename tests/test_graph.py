@@ -332,3 +332,22 @@ def test_np_asarray_of_a_node_raises_instead_of_making_an_object_array():
         with pytest.raises(sg.SymgraphError):
             np.array([x, x])
         assert str(np.float64(2.0) * x) == "2*x"  # NumPy scalars still defer to the node
+
+
+def test_node_methods_are_numpys():
+    a = np.array([[3.0, -1.0, 2.0], [0.5, 4.0, -2.0]])
+    with sg.Graph():
+        x = sg.var("x", shape=(2, 3))
+        methods = {
+            "min": (x.min(axis=1), a.min(axis=1)), "prod": (x.prod(), a.prod()),
+            "var": (x.var(axis=0, ddof=1), a.var(axis=0, ddof=1)), "std": (x.std(), a.std()),
+            "argmax": (x.argmax(axis=1), a.argmax(axis=1)), "argmin": (x.argmin(), a.argmin()),
+            "cumsum": (x.cumsum(axis=0), a.cumsum(axis=0)), "cumprod": (x.cumprod(), a.cumprod()),
+            "ravel": (x.ravel(), a.ravel()), "squeeze": (x[:1].squeeze(), a[:1].squeeze()),
+            "clip": (x.clip(0.0, 2.5), a.clip(0.0, 2.5)),
+            "astype": (x.astype("int64"), a.astype("int64")),
+        }
+        values = sg.evaluate([m for m, _ in methods.values()], {x: a})
+    for (name, (node, expected)), got in zip(methods.items(), values):
+        assert got.dtype == expected.dtype and got.shape == expected.shape, name
+        np.testing.assert_allclose(got, expected, rtol=1e-14, err_msg=name)

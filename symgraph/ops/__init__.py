@@ -13,6 +13,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from symgraph import graph as _graph
+from symgraph.ops import layout as _layout
+from symgraph.ops import rounding as _rounding
+from symgraph.ops import sorting as _sorting
+from symgraph.ops import statistics as _statistics
 from symgraph.graph import Node, SymgraphError
 from symgraph.ops.core import (
     OPS,
@@ -167,6 +171,19 @@ class _Operators:
     mean = staticmethod(mean)
     max = staticmethod(max)
     reshape = staticmethod(reshape)
+    # the NumPy methods users reach for (x.min(), x.std(), x.astype(...)), issue 14/18
+    min = staticmethod(_statistics.min)
+    prod = staticmethod(_statistics.prod)
+    variance = staticmethod(_statistics.variance)
+    std = staticmethod(_statistics.std)
+    argmax = staticmethod(_statistics.argmax)
+    argmin = staticmethod(_statistics.argmin)
+    cumsum = staticmethod(_sorting.cumsum)
+    cumprod = staticmethod(_sorting.cumprod)
+    ravel = staticmethod(_layout.ravel)
+    squeeze = staticmethod(_layout.squeeze)
+    clip = staticmethod(_rounding.clip)
+    cast = staticmethod(cast)
 
 
 _graph._OPS = _Operators
