@@ -78,18 +78,22 @@ from symgraph.ops import (
     where,
     zeros_like,
 )
-from symgraph.ops.conv import *  # noqa: F401,F403 - issue 14, made explicit when done
-from symgraph.ops.contract import *  # noqa: F401,F403 - issue 14, made explicit when done
-from symgraph.ops.explog import *  # noqa: F401,F403 - issue 14, made explicit when done
-from symgraph.ops.factor import *  # noqa: F401,F403 - issue 14, made explicit when done
-from symgraph.ops.gather import *  # noqa: F401,F403 - issue 14, made explicit when done
-from symgraph.ops.layout import *  # noqa: F401,F403 - issue 14, made explicit when done
-from symgraph.ops.rounding import *  # noqa: F401,F403 - issue 14, made explicit when done
-from symgraph.ops.sorting import *  # noqa: F401,F403 - issue 14, made explicit when done
-from symgraph.ops.spectral import *  # noqa: F401,F403 - issue 14, made explicit when done
-from symgraph.ops.statistics import *  # noqa: F401,F403 - issue 14, made explicit when done
-from symgraph.ops.trig import *  # noqa: F401,F403 - issue 14, made explicit when done
-from symgraph import linalg, nn  # noqa: E402 - after the families (sg.linalg is this one)
+from symgraph.ops.contract import (
+    diag, diagonal, einsum, inner, kron, outer, tensordot, trace, tril, triu,
+)
+from symgraph.ops.conv import avg_pool2d, conv2d, max_pool2d
+from symgraph.ops.explog import exp2, log10, log2, logaddexp
+from symgraph.ops.gather import one_hot, take, take_along_axis
+from symgraph.ops.layout import (
+    flip, hstack, moveaxis, pad, ravel, repeat, roll, split, squeeze, swapaxes, tile, vstack,
+)
+from symgraph.ops.rounding import ceil, clip, floor, isfinite, isnan, mod, nan_to_num, round
+from symgraph.ops.sorting import argsort, cumprod, cumsum, sort
+from symgraph.ops.statistics import argmax, argmin, min, prod, std, variance
+from symgraph.ops.trig import (
+    arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cosh, hypot, sinh,
+)
+from symgraph import linalg, nn
 from symgraph.rewrite import simplify
 from symgraph.testing import GradCheck, check_grad
 
@@ -102,14 +106,21 @@ _graph.DISPLAY.svg = staticmethod(to_svg)
 __version__ = "0.1.0"
 
 __all__ = [
-    "debugprint", "latex", "load", "pprint", "save", "simplify", "stats", "to_dot", "to_svg",
-    "OPS", "Case", "CompiledFunction", "GradCheck", "Graph", "MissingFeedError", "Node", "Op",
-    "ShapeError", "SymgraphError", "abs", "add", "ancestors", "broadcast_to", "cast",
-    "check_grad", "compile", "concatenate", "const", "cos", "define_op", "divide", "dot",
-    "evaluate", "exp", "expand_dims", "expm1", "formula", "get_default_graph", "grad",
-    "hessian", "hvp", "jacobian", "jvp", "log", "log1p", "log_softmax", "logsumexp", "matmul",
-    "max", "maximum", "mean", "minimum", "multiply", "name_scope", "negative", "power", "relu",
-    "reshape", "sigmoid", "sign", "sin", "softmax", "softplus", "sqrt", "square", "stack",
-    "stop_gradient", "subtract", "sum", "sum_to", "tan", "tanh", "to_networkx", "transpose",
-    "var", "vjp", "vmap", "where", "zeros_like",
+    "Case", "CompiledFunction", "GradCheck", "Graph", "MissingFeedError", "Node", "Op", "OPS",
+    "ShapeError", "SymgraphError", "abs", "add", "ancestors", "arccos", "arccosh", "arcsin",
+    "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort", "avg_pool2d",
+    "broadcast_to", "cast", "ceil", "check_grad", "clip", "compile", "concatenate", "const",
+    "conv2d", "cos", "cosh", "cumprod", "cumsum", "debugprint", "define_op", "diag", "diagonal",
+    "divide", "dot", "einsum", "evaluate", "exp", "exp2", "expand_dims", "expm1", "flip",
+    "floor", "formula", "get_default_graph", "grad", "hessian", "hstack", "hvp", "hypot",
+    "inner", "isfinite", "isnan", "jacobian", "jvp", "kron", "latex", "linalg", "load", "log",
+    "log10", "log1p", "log2", "log_softmax", "logaddexp", "logsumexp", "matmul", "max",
+    "max_pool2d", "maximum", "mean", "min", "minimum", "mod", "moveaxis", "multiply",
+    "name_scope", "nan_to_num", "negative", "nn", "one_hot", "outer", "pad", "power", "pprint",
+    "prod", "ravel", "relu", "repeat", "reshape", "roll", "round", "save", "sigmoid", "sign",
+    "simplify", "sin", "sinh", "softmax", "softplus", "sort", "split", "sqrt", "square",
+    "squeeze", "stack", "stats", "std", "stop_gradient", "subtract", "sum", "sum_to",
+    "swapaxes", "take", "take_along_axis", "tan", "tanh", "tensordot", "tile", "to_dot",
+    "to_networkx", "to_svg", "trace", "transpose", "tril", "triu", "var", "variance", "vjp",
+    "vmap", "vstack", "where", "zeros_like",
 ]

@@ -44,18 +44,25 @@ from symgraph.ops.nn import log_softmax, logsumexp, softmax
 from symgraph.ops.reduce import broadcast_to, max, mean, sum, sum_to, zeros_like
 from symgraph.ops.shape import batch_elementwise, concatenate, expand_dims, getitem, reshape, stack, transpose
 
-# The families of the wider op surface (issue 14); each lists its constructors in __all__.
-from symgraph.ops.conv import *  # noqa: E402,F401,F403
-from symgraph.ops.contract import *  # noqa: E402,F401,F403
-from symgraph.ops.explog import *  # noqa: E402,F401,F403
-from symgraph.ops.factor import *  # noqa: E402,F401,F403
-from symgraph.ops.gather import *  # noqa: E402,F401,F403
-from symgraph.ops.layout import *  # noqa: E402,F401,F403
-from symgraph.ops.rounding import *  # noqa: E402,F401,F403
-from symgraph.ops.sorting import *  # noqa: E402,F401,F403
-from symgraph.ops.spectral import *  # noqa: E402,F401,F403
-from symgraph.ops.statistics import *  # noqa: E402,F401,F403
-from symgraph.ops.trig import *  # noqa: E402,F401,F403
+# The families of the wider op surface (issue 14).
+from symgraph.ops.contract import (
+    diag, diagonal, einsum, inner, kron, outer, tensordot, trace, tril, triu,
+)
+from symgraph.ops.conv import avg_pool2d, conv2d, max_pool2d
+from symgraph.ops.explog import exp2, log10, log2, logaddexp
+from symgraph.ops.gather import one_hot, take, take_along_axis
+from symgraph.ops.layout import (
+    flip, hstack, moveaxis, pad, ravel, repeat, roll, split, squeeze, swapaxes, tile, vstack,
+)
+from symgraph.ops.rounding import ceil, clip, floor, isfinite, isnan, mod, nan_to_num, round
+from symgraph.ops.sorting import argsort, cumprod, cumsum, sort
+from symgraph.ops.statistics import argmax, argmin, min, prod, std, variance
+from symgraph.ops.trig import (
+    arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cosh, hypot, sinh,
+)
+# factor and spectral are registered here and public under sg.linalg only.
+from symgraph.ops import factor as _factor  # noqa: F401
+from symgraph.ops import spectral as _spectral  # noqa: F401
 
 
 def define_op(
