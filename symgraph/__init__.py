@@ -14,9 +14,9 @@ the same graph as more nodes; ``sg.evaluate`` computes any of them from numeric 
 
 from symgraph.autodiff import grad, hessian, hvp, jacobian, jvp, vjp
 from symgraph.batching import vmap
-from symgraph.codegen import CompiledFunction, compile
+from symgraph.backends import CompiledFunction, backends, compile
 from symgraph.display import debugprint, formula, latex, pprint, stats, to_dot, to_svg
-from symgraph.engine import evaluate
+from symgraph.backends.numpy import evaluate
 from symgraph.graph import (
     Graph,
     MissingFeedError,
@@ -108,7 +108,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Case", "CompiledFunction", "GradCheck", "Graph", "MissingFeedError", "Node", "Op", "OPS",
     "ShapeError", "SymgraphError", "abs", "add", "ancestors", "arccos", "arccosh", "arcsin",
-    "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort", "avg_pool2d",
+    "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort", "avg_pool2d", "backends",
     "broadcast_to", "cast", "ceil", "check_grad", "clip", "compile", "concatenate", "const",
     "conv2d", "cos", "cosh", "cumprod", "cumsum", "debugprint", "define_op", "diag", "diagonal",
     "divide", "dot", "einsum", "evaluate", "exp", "exp2", "expand_dims", "expm1", "flip",

@@ -5,7 +5,7 @@ Owns: ``networkx`` (the networkx view), ``json`` (the file format, save and load
 nodes through the ops' public constructors, and what they cost to evaluate).
 
 Imports: ``symgraph.errors``, ``symgraph.context``, ``symgraph.graph``, ``symgraph.ops``,
-``symgraph.engine``, NumPy, networkx. Nothing in symgraph below this layer imports it.
+``symgraph.plan``, NumPy, networkx. Nothing in symgraph below this layer imports it.
 """
 
 from symgraph.io.json import load, save

@@ -11,7 +11,7 @@ must come out with the stored shape and dtype) and prices the work the graph ask
 ``evaluate``, which is bounded here. Nothing is executed and there is no pickle.
 
 Imports: ``symgraph.errors``, ``symgraph.context``, ``symgraph.graph``, ``symgraph.ops``,
-``symgraph.engine`` (its check of ``outputs``), ``symgraph.io.checks``,
+``symgraph.plan`` (its check of ``outputs``), ``symgraph.io.checks``,
 ``symgraph.io.rebuild``, NumPy.
 """
 

@@ -3,7 +3,7 @@
 Owns: the networkx view of a graph (one networkx node per symgraph node, keyed by id, with
 its op name, shape, dtype and provenance; one edge per argument).
 
-Imports: ``symgraph.context``, ``symgraph.graph``, ``symgraph.engine`` (its check of
+Imports: ``symgraph.context``, ``symgraph.graph``, ``symgraph.plan`` (its check of
 ``outputs``), networkx.
 """
 

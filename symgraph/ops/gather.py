@@ -208,7 +208,11 @@ def _index_node(value: Any, graph: Graph, who: str) -> Node:
         if value.graph is not graph:
             raise SymgraphError(f"{who}: the index {describe(value)} belongs to another graph")
         return value
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError, OverflowError) as exc:  # ragged lists, not numbers
+        raise SymgraphError(f"{who}: the index {_brief(repr(value))} is not a rectangular "
+                            f"integer array ({exc})") from None
     if array.dtype.kind == "b":
         raise SymgraphError(f"{who}: boolean index arrays are not supported; use sg.where")
     if array.dtype.kind not in "iu" and not (array.size == 0 and array.dtype.kind == "f"):

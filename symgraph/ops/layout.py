@@ -347,7 +347,10 @@ def repeat(x: Any, repeats: int | Any, axis: int | None = None) -> Node:
     if isinstance(repeats, Node):
         raise SymgraphError(f"{who()}: repeats must be static ints, not the node "
                             f"{describe(repeats)}")
-    reps = np.asarray(repeats)
+    try:
+        reps = np.asarray(repeats)
+    except (ValueError, TypeError, OverflowError):  # ragged or not numbers
+        reps = np.asarray(0.5)  # refused just below, with the message naming the argument
     if reps.size == 0:
         reps = reps.astype(np.int64)  # [] is float64 to NumPy
     if reps.dtype.kind not in "iu" or reps.ndim > 1 or (reps < 0).any():
