@@ -2,7 +2,12 @@
 
 Owns: ``str``/``repr`` of nodes (``sg.formula``), minimal parentheses from each op's
 ``prec``, the text of shown attributes (``attr_text``), ``printable`` (how every view shows a
-name) and ``bottom_up`` (the bounded walk the text views share). Shared subexpressions are
+name), ``bottom_up`` (the bounded walk the text views share), and how constants read
+(``const_text``: ``eye(2)``, ``ones(3)``). Printing stays faithful but hides what derivative
+builders leave behind: a product with a broadcast one of the same shape
+(``broadcast_to(1, shape=(3,))*v``) prints as ``v``, and a minus moves to the front of a
+product or becomes a subtraction (``x*-sin(x)`` is ``-x*sin(x)``, ``a + -b`` is ``a - b``;
+IEEE negation is exact, so the text computes the same numbers). Shared subexpressions are
 printed where they are used (``sg.pprint`` names them once instead). Iterative and bounded:
 a node deeper than ``max_depth`` prints as ``…``, so the text of a node at the end of a
 100,000-node chain is short and instant.
@@ -13,9 +18,14 @@ Imports: ``symgraph.graph`` and ``symgraph.ops`` (op records, constant labels, i
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
+
+import numpy as np
 
 from symgraph.graph import Node, SymgraphError
+from symgraph.ops.arithmetic import MULTIPLY
 from symgraph.ops.core import CONST, VAR, const_label
+from symgraph.ops.reduce import BROADCAST_TO
 from symgraph.ops.shape import GETITEM, format_index
 
 ATOM = 100
@@ -64,10 +74,80 @@ def _escaped(c: str) -> str:
         f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
 
 
+def const_text(node: Node) -> str:
+    """How a constant reads: its name, its value (``2``, ``[1, 0]``, ``[[1, 0], [0, -1]]``
+    up to four numbers), ``ones(3)``/``zeros(2, 2)`` for a broadcast fill, ``eye(2)`` for an identity
+    (the rows ``sg.jacobian`` seeds with), else ``const(shape)``.
+
+    >>> import numpy as np, symgraph as sg
+    >>> with sg.Graph():
+    ...     print(const_text(sg.const(np.eye(3))), const_text(sg.const(np.ones(9))),
+    ...           const_text(sg.const([[1.0, 0.0], [0.0, -1.0]])))
+    eye(3) ones(9) [[1, 0], [0, -1]]
+    """
+    if node.name:
+        return node.name
+    value = node.attrs["value"]
+    if value.ndim and any(value.strides) and 1 < value.size <= 65536 and (
+            value.dtype.kind in "iuf" and (value == value.flat[0]).all()):
+        return const_label(SimpleNamespace(name=None, attrs={"value": np.broadcast_to(
+            value.flat[0], value.shape)}))  # as a fill: ones(9), zeros(3, 3)
+    if value.ndim >= 2 and any(value.strides) and 0 < value.size <= 65536:
+        n = value.shape[0]
+        if value.size == n * n and np.array_equal(value.reshape(n, n), np.eye(n)):
+            rest = value.shape if value.ndim > 2 else None
+            return f"eye({n})" + ("" if rest is None else f".reshape{rest}")
+        if value.size <= 4 and value.dtype.kind in "iuf":
+            return _nested(value.tolist())
+    return const_label(node)
+
+
+def _nested(value: list | float) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_nested(v) for v in value) + "]"
+    if value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    return str(int(value)) if value == int(value) else f"{value:.6g}"  # int(-0.0) is 0
+
+
+def fill_value(node: Node) -> float | None:
+    """The number a constant or a ``broadcast_to`` of an unnamed scalar constant repeats
+    (a ones/zeros array a derivative builder made), else None."""
+    if node.opdef is BROADCAST_TO and len(node.inputs) == 1:
+        node = node.inputs[0]
+        if node.opdef is not CONST or node.name or node.attrs["value"].ndim:
+            return None
+    if node.opdef is not CONST or node.name:
+        return None
+    value = node.attrs["value"]
+    if value.size and (value.ndim == 0 or not any(value.strides)):
+        return value.flat[0]
+    return None
+
+
+def unit_operand(node: Node) -> int | None:
+    """For ``v*ones`` (a product with a broadcast one that changes neither shape nor
+    dtype: a seed left by ``grad``), the index of ``v``; else None. ``v*1`` is ``v``
+    exactly, NaN, inf and -0 included."""
+    if node.opdef is not MULTIPLY or len(node.inputs) != 2:
+        return None
+    for k in (0, 1):
+        one, kept = node.inputs[1 - k], node.inputs[k]
+        if (getattr(one, "opdef", None) in (CONST, BROADCAST_TO) and one.shape
+                and fill_value(one) == 1 and getattr(kept, "shape", None) == node.shape
+                and getattr(kept, "dtype", None) == node.dtype):
+            return k
+    return None
+
+
 def prec(node: Node) -> int:
     """How tightly ``node``'s text binds: its op's ``prec`` (``ATOM`` for calls and inputs)."""
     if node.opdef is CONST and not node.name and node.attrs["value"].ndim == 0:
         return PREFIX if node.attrs["value"][()] < 0 else ATOM  # -3 binds like unary minus
+    if node.opdef is MULTIPLY:
+        kept = unit_operand(node)
+        if kept is not None:  # printed as that operand alone
+            return prec(node.inputs[kept])
     return node.opdef.prec
 
 
@@ -81,18 +161,29 @@ def render(node: Node, args: list[str]) -> str:
     if op is VAR:
         return printable(node.name)
     if op is CONST:
-        return printable(const_label(node))  # a named constant shows its name
+        return printable(const_text(node))  # a named constant shows its name
+    if op is BROADCAST_TO and fill_value(node) is not None:  # ones(3), not broadcast_to(1, ...)
+        return const_label(SimpleNamespace(name=None, attrs={"value": np.broadcast_to(
+            node.inputs[0].attrs["value"], node.shape)}))
     if op is GETITEM:
         return _wrap(args[0], prec(node.inputs[0]), op.prec) + format_index(node.attrs["index"])
     if op.infix and len(args) == 1:  # prefix minus
         return op.infix + _wrap(args[0], prec(node.inputs[0]), op.prec, strict=True)
     if op.infix and len(args) == 2:
+        kept = unit_operand(node)
+        if kept is not None:
+            return args[kept]
         a, b = node.inputs
         right_assoc = op.infix == "**"
         left = _wrap(args[0], prec(a), op.prec, strict=right_assoc)
         right = _wrap(args[1], prec(b), op.prec, strict=not right_assoc and op.infix in "-/@")
         # Tight products (w[0]*x[0]) and spaced sums, as in the CS231n notes.
         sep = op.infix if op.infix in ("*", "/", "**") else f" {op.infix} "
+        if right.startswith("-"):  # an unwrapped right operand that is a negation
+            if op.infix in ("*", "/", "@"):  # a*-b = -a*b: the minus opens the product
+                left, right = (left[1:] if left.startswith("-") else "-" + left), right[1:]
+            elif op.infix in ("+", "-"):  # a + -b = a - b, a - -b = a + b
+                sep, right = (" - " if op.infix == "+" else " + "), right[1:]
         return left + sep + right
     label = op.label or op.name
     return f"{label}({', '.join(args)}{attr_text(node)})"

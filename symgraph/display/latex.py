@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import re
 
-from symgraph.display.formula import ATOM, PREFIX, attr_text, bottom_up, prec, printable
+from symgraph.display.formula import (ATOM, PREFIX, attr_text, bottom_up, const_text, prec,
+                                      printable, unit_operand)
 from symgraph.graph import Node, SymgraphError
-from symgraph.ops.core import CONST, VAR, Op, const_label, operatorname, tex_escape
+from symgraph.ops.core import CONST, VAR, Op, operatorname, tex_escape
 
 _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota",
           "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi",
@@ -134,8 +135,11 @@ def _latex_node(n: Node, args: list[str]) -> str:
     if op is CONST:
         if n.name:
             return _latex_name(n.name)
-        label = const_label(n)
+        label = const_text(n)
         return label if _NUMBER.fullmatch(label) else r"\mathrm{" + _escape(label) + "}"
+    kept = unit_operand(n)
+    if kept is not None:  # v times a broadcast one (a grad seed) is v
+        return args[kept]
     template = _template(n)
     if template is not None:
         return _fill(n, template, args)

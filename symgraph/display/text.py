@@ -24,10 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.display.formula import attr_text, printable, render
+from symgraph.display.formula import (attr_text, const_text, fill_value, printable, render,
+                                      unit_operand)
 from symgraph.plan import as_outputs as _outputs
 from symgraph.graph import Node, SymgraphError, ancestors
-from symgraph.ops.core import CONST, VAR, const_label
+from symgraph.ops.core import CONST, VAR
 from symgraph.ops.shape import GETITEM, format_index
 
 Outputs = Node | Sequence[Node]
@@ -54,16 +55,22 @@ def _prefix(nodes: list[Node], base: str) -> str:
     return prefix
 
 
-def _atom(name: str) -> SimpleNamespace:
+def _atom(name: str, n: Node) -> SimpleNamespace:
     # Stands in for a named subexpression: formula's rules see an input-like atom, so a
     # name is never wrapped in parentheses.
-    return SimpleNamespace(op=VAR.name, opdef=VAR, name=name, attrs={}, inputs=())
+    return SimpleNamespace(op=VAR.name, opdef=VAR, name=name, attrs={}, inputs=(),
+                           shape=n.shape, dtype=n.dtype)
 
 
 def _worth_naming(n: Node) -> bool:
-    """Shared nodes get a name, except an indexed input (``w[0]``): its text is as short as
-    a name, and naming it would hide the formula's shape."""
-    return bool(n.inputs) and not (n.opdef is GETITEM and not n.inputs[0].inputs)
+    """Shared nodes get a name, except an indexed input (``w[0]``) or a fill (``ones(3)``):
+    their text is as short as a name, and naming it would hide the formula's shape. A
+    product with a broadcast one prints as its other operand, so is named as that is."""
+    kept = unit_operand(n)
+    if kept is not None:
+        return _worth_naming(n.inputs[kept])
+    return (bool(n.inputs) and not (n.opdef is GETITEM and not n.inputs[0].inputs)
+            and fill_value(n) is None)
 
 
 def pprint(outputs: Outputs, width: int = 80) -> str:
@@ -109,9 +116,9 @@ def pprint(outputs: Outputs, width: int = 80) -> str:
         args = [named.get(i.id) or text[i.id] for i in n.inputs]
         shown: Any = n
         if any(i.id in named for i in n.inputs):
-            inputs = tuple(_atom(named[i.id]) if i.id in named else i for i in n.inputs)
+            inputs = tuple(_atom(named[i.id], i) if i.id in named else i for i in n.inputs)
             shown = SimpleNamespace(op=n.op, opdef=n.opdef, name=n.name, attrs=n.attrs,
-                                    inputs=inputs)
+                                    inputs=inputs, shape=n.shape, dtype=n.dtype)
         return render(shown, args)
 
     temps = itertools.count(1)
@@ -121,6 +128,10 @@ def pprint(outputs: Outputs, width: int = 80) -> str:
         lines.append(f"{named[n.id]} = {line}")
 
     for n in nodes:
+        kept = unit_operand(n)
+        if kept is not None and n.inputs[kept].id in named and n.id not in out_names:
+            named[n.id] = named[n.inputs[kept].id]  # v*ones prints as v: no line of its own
+            continue
         line = body(n)
         while len(line) > width:  # split off the longest inline argument
             inline = [i for i in n.inputs if i.id in text and _worth_naming(i)]
@@ -182,7 +193,7 @@ def debugprint(outputs: Outputs) -> str:
         if n.opdef is VAR:
             op = f"{n.op} {printable(n.name)}"
         elif n.opdef is CONST:
-            op = f"{n.op} {printable(const_label(n))}"
+            op = f"{n.op} {printable(const_text(n))}"
         elif n.opdef is GETITEM:
             op = f"{n.op} {format_index(n.attrs['index'])}"
         else:
@@ -251,7 +262,8 @@ def _number(v: Any, digits: int) -> str:
         return str(bool(v))
     if isinstance(v, (int, np.integer)):
         return str(int(v))
-    return f"{float(v):.{digits}g}"
+    f = float(v)
+    return "0" if f == 0 else f"{f:.{digits}g}"  # -0.0 too: a picture shows no "-0"
 
 
 def format_value(value: Any, digits: int = 4, small: int = 6) -> str:
