@@ -37,6 +37,18 @@ dot:
 	    exit 1; \
 	  fi; \
 	fi
+	@# Pictures name the font DejaVu Sans: Graphviz sizes each box with the font it finds,
+	@# so the same font must be there for the text to fit (Helvetica is often missing).
+	@if ! fc-list 2>/dev/null | grep -q "DejaVu Sans"; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing the DejaVu fonts that pictures use (fonts-dejavu-core) with apt-get..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core fontconfig >/dev/null; \
+	  else \
+	    echo "warning: the DejaVu Sans font is missing; text in pictures may not fit its boxes:"; \
+	    echo "    sudo apt-get install fonts-dejavu-core   (Debian/Ubuntu)"; \
+	    echo "    brew install --cask font-dejavu         (macOS)"; \
+	  fi; \
+	fi
 
 test: setup
 	$(PY) -m pytest

@@ -448,7 +448,7 @@ def _chain(out: str) -> tuple[str, str]:
         dz = sg.grad(z, w)
         d2z = sg.grad(dz, w)
         path = os.path.join(out, "chain_fig6_10.svg")
-        _draw([z, dz, d2z], path)
+        _draw([z, dz, d2z], path, labels=["z", None, None])  # then dz/dw, d²z/dw², derived
     return path, "Fig. 6.10: z = sin(sin(sin(w))), dz/dw and d2z/dw2, coloured by order"
 
 
@@ -465,7 +465,7 @@ def _neuron(out: str) -> tuple[str, str]:
         for label, value in zip(("f", "df/dw", "df/dx"), values):
             print(f"  {label} = {np.array2string(np.asarray(value), precision=4)}")
         path = os.path.join(out, "neuron_cs231n.svg")
-        _draw(f, path, feeds=feeds, grads_of=f)
+        _draw(f, path, feeds=feeds, grads_of=f, labels=["f"])
     return path, "the CS231n neuron with values and gradients"
 
 

@@ -79,12 +79,16 @@ def test_fig610_svg_nodes_coloured_by_order_and_shared_nodes_drawn_once():
     # formulas name the node, longer ones fall back to the op.
     x = w.graph.nodes[w.id + 1]
     assert texts(drawn[f"n{x.id}"]) == ["render_f(w)"] and x.inputs == (w,)
-    assert texts(drawn[f"n{z.id}"]) == ["render_f", "out0"]  # 31 characters: the op
+    # An output shows its formula however long (issue 18): wrapped, and its name.
+    assert texts(drawn[f"n{z.id}"]) == ["render_f(render_f(render_f(", "w)))", "f"]
+    assert texts(drawn[f"n{dz.id}"])[-1] == "df/dw"
+    assert texts(drawn[f"n{d2.id}"])[-1] == "d²f/dw²"
+    assert "".join(texts(drawn[f"n{dz.id}"])[:-1]) == str(dz)
     ops = [n.op for n in wanted]
     assert ops.count("render_f") == 3 and ops.count("render_fp") == 3
     assert "render_fpp" in ops
     for n in wanted:
-        if n.op not in ("var", "const"):
+        if n.op not in ("var", "const") and n not in (z, dz, d2):
             text = str(n)
             assert texts(drawn[f"n{n.id}"])[0] == (text if len(text) <= 24 else
                                                    n.opdef.infix or n.op), n
@@ -170,7 +174,8 @@ def test_cs231n_circuit_shows_values_and_gradients_from_symgraph_grad():
     shown = {k: texts(nodes[k]) for k in drawn}
     assert shown[f"n{w.id}"][-2:] == ["= [2, -3, -3]", "grad [-0.1966, -0.3932, 0.1966]"]
     assert shown[f"n{x.id}"][-2:] == ["= [-1, -2]", "grad [0.3932, -0.5898]"]
-    assert shown[f"n{y.id}"] == ["sigmoid", "= 0.7311", "grad 1"]
+    assert shown[f"n{y.id}"] == ["sigmoid(w[0]*x[0] + w[1]*x[1]", "+ w[2])", "= 0.7311",
+                                 "grad 1"]  # an output's formula, wrapped
     s = y.inputs[0]  # the sum before the sigmoid: sigmoid'(1) = 0.1966
     assert shown[f"n{s.id}"][-2:] == ["= 1", "grad 0.1966"]
     w0x0 = s.inputs[0].inputs[0]
@@ -284,7 +289,7 @@ def test_max_nodes_caps_the_picture_and_says_so():
     assert f"30 of {total} nodes drawn (max_nodes=30)" in src
     assert f"… {total - 30} more nodes not drawn" in src
     assert f"\tn{y.id} [" in src and f"\tn{dy.id} [" in src  # nearest the outputs kept
-    cut = re.findall(r"\tn(\d+) \[[^\n]*style=\"[^\"]*dashed\"", src)
+    cut = re.findall(r"\tn(\d+) \[label=<… ", src)  # marked, as the note says
     assert cut and all(any(f"\tn{i.id} [" not in src
                            for i in next(n for n in sg.ancestors([y, dy])
                                          if n.id == int(c)).inputs) for c in cut)
@@ -393,16 +398,24 @@ def test_small_nodes_show_their_formula_and_big_pictures_the_op():
 
 
 def test_several_outputs_are_tagged_as_sg_pprint_names_them():
+    # Outputs that are no derivative of one another keep pprint's tags; derivatives are
+    # named (issue 18; tests/test_pictures.py has the naming rules).
     with sg.Graph():
         w0, x0 = sg.var("w0"), sg.var("x0")
         f = sg.sigmoid(w0 * x0)
+        outs = [f, sg.exp(w0)]
         grads = sg.grad(f, [w0, x0])
-    nodes = svg_nodes(sg.to_svg(grads, feeds={w0: 2.0, x0: -1.0}))
-    printed = sg.pprint(grads)
-    for k, node in enumerate(grads):
+    feeds = {w0: 2.0, x0: -1.0}
+    nodes = svg_nodes(sg.to_svg(outs, feeds=feeds))
+    printed = sg.pprint(outs)
+    for k, node in enumerate(outs):
         shown = texts(nodes[f"n{node.id}"])
         assert shown[1] == f"out{k}" and f"out{k} = " in printed
-        assert shown[2] == f"= {format_value(sg.evaluate(node, {w0: 2.0, x0: -1.0}))}"
+        assert shown[2] == f"= {format_value(sg.evaluate(node, feeds))}"
+    nodes = svg_nodes(sg.to_svg(grads, feeds=feeds))
+    for name, node in zip(("df/dw0", "df/dx0"), grads):
+        shown = texts(nodes[f"n{node.id}"])
+        assert shown[-2:] == [name, f"= {format_value(sg.evaluate(node, feeds))}"]
     assert "out0" not in sg.to_dot(f).source  # a single output needs no tag
     assert "out0" not in sg.to_dot(mlp(), collapse=True).source  # boxes hide outputs
 

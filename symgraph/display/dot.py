@@ -8,16 +8,19 @@ settings above ``FAST_LAYOUT`` nodes, and running Graphviz's ``dot``. How a node
 
 Inputs are rounded boxes, constants plain boxes (their label is their value), operations
 ellipses showing their formula while it is short (``w0*x0``, ``cos(sin(w))``) and their op
-symbol otherwise; outputs have a double border and, when there are several, the tag
-``out0``, ``out1``... that ``sg.pprint`` gives them. Edges carry their argument position
-for non-commutative ops; inputs that only lend a shape are dotted; optional dashed
-provenance edges go from a derivative node to the forward node it differentiates.
+symbol otherwise; outputs have a double border, their formula (wrapped, or cut with an
+ellipsis) and a name: the user's (``labels=``), a derivative's (``df/dx``, see
+``symgraph.display.names``) or the tag ``out0``, ``out1``... that ``sg.pprint`` gives them.
+Edges carry their argument position for non-commutative ops; inputs that only lend a shape
+are dotted; optional dashed provenance edges go from a derivative node to the forward node
+it differentiates. ``clean=True`` draws ``sg.simplify`` of the outputs (made on a scratch
+copy). ``Picture`` wraps a picture for Jupyter (``_repr_svg_``, ``_repr_mimebundle_``).
 
 DOT node names are ``n<id>``, so the same graph gives byte-identical DOT. Big graphs are
 capped (``max_nodes``), because Graphviz's layout time grows about quadratically on
 derivative graphs; the picture says when the cap was hit.
 
-Imports: ``symgraph.graph``, ``symgraph.engine`` (output checks), ``symgraph.display``'s
+Imports: ``symgraph.graph``, ``symgraph.plan`` (output checks), ``symgraph.display``'s
 other modules, graphviz.
 """
 
@@ -31,19 +34,28 @@ from typing import Any
 
 import graphviz
 
-from symgraph.display.scene import annotations, scopes, select, short_formulas
+from symgraph.display.formula import formula
+from symgraph.display.names import output_names
+from symgraph.display.scene import annotations, clean_view, scopes, select, short_formulas
 from symgraph.display.style import (
+    CUT_MARK,
+    FONT,
+    FORMULA_WIDTH,
     GRAD_COLOUR,
     edge_attrs,
     esc,
     label,
+    legend_cell,
     node_attrs,
+    order_border,
     order_colours,
     order_name,
     plain,
+    wrap_formula,
 )
 from symgraph.plan import as_outputs as _outputs
-from symgraph.graph import Node, SymgraphError
+from symgraph.graph import Graph, Node, SymgraphError
+from symgraph.ops.core import CONST, VAR
 
 Outputs = Node | Sequence[Node]
 
@@ -75,6 +87,8 @@ def to_dot(
     rankdir: str = "LR",
     legend: bool = True,
     title: str | None = None,
+    labels: Sequence[str | None] | Mapping[Any, str] | None = None,
+    clean: bool = False,
 ) -> graphviz.Digraph:
     """A ``graphviz.Digraph`` of the ancestors of ``outputs`` (a node or a list).
 
@@ -83,8 +97,19 @@ def to_dot(
       and edges run in argument order, labelled with the position for non-commutative
       ops (``0``, ``1``), dotted for inputs that only lend a shape. A node shows its
       infix formula when that has at most ``SHORT_FORMULA`` (24) characters, else its op
-      (pictures over 150 nodes show ops only); several outputs are tagged ``out0``...
-      as in ``sg.pprint``.
+      (pictures over 150 nodes show ops only); an output shows its formula however long
+      (wrapped on up to three lines, then cut with ``…``).
+    - Outputs are named: ``labels`` (a list with one str or None per output, or a dict
+      keyed by output node or position; ``""`` shows no name) first; then an output that
+      is ``sg.grad``, ``sg.jacobian`` or ``sg.hessian`` of another output (or of the node
+      its derivative nodes point back to) with respect to a named input is called
+      ``df/dx``, ``d²f/dx²``, ``d²f/dy dx``, the others ``f``, ``g``...; with no such
+      relation, several outputs are tagged ``out0``... as in ``sg.pprint``. Each relation
+      is checked by rebuilding the derivative on a scratch copy, never guessed.
+    - ``clean=True`` draws ``sg.simplify`` of the outputs (value-preserving; computed on a
+      scratch copy, so the graph gains no node): no seeds (``broadcast_to(1)``), batching
+      remnants folded where simplify can, identity and ones constants shown by value
+      (``eye(2)``, ``ones(3)``). Nodes are then numbered in the copy.
     - ``feeds``: every node shows its value (``= 0.7311``), from one ``sg.evaluate``.
     - ``grads_of=y`` (a float scalar node; needs ``feeds``): every float node that ``y``
       depends on also shows ``grad`` dy/d(node), the value of ``sg.grad(y, nodes)``
@@ -122,44 +147,54 @@ def to_dot(
         raise SymgraphError(f"sg.to_dot: title must be a str, got {type(title).__name__}")
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise SymgraphError(f"sg.to_dot: rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
+    names = output_names(outs, labels)  # of the user's nodes, before any clean copy
+    if clean:
+        outs, feeds, grads_of = clean_view(outs, feeds, grads_of)
     drawn, total = select(outs, max_nodes)
     values, grads = annotations(drawn, feeds, grads_of)
     ids = {n.id for n in drawn}
-    out_ids = {o.id for o in outs}
     notes = [title] if title else []
     if len(drawn) < total:
         notes.append(f"{len(drawn)} of {total} nodes drawn (max_nodes={max_nodes}): "
                      "those nearest the outputs")
-    graph_attr = {"rankdir": rankdir, "fontname": "Helvetica", "nodesep": "0.25",
+    graph_attr = {"rankdir": rankdir, "fontname": FONT, "nodesep": "0.25",
                   "ranksep": "0.35"}
     if len(drawn) > FAST_LAYOUT:
         graph_attr.update(_FAST)
     if notes:  # an HTML-like label: a title is shown as written, whatever it holds
         graph_attr.update(label="<" + "<br/>".join(esc(n) for n in notes) + ">",
                           labelloc="t", fontsize="12")
+    # A wide side margin: Graphviz sizes text by hinted font metrics, up to ~5% narrower
+    # than the text is drawn (DejaVu Sans at 10 points), and the excess runs out on the right.
     dot = graphviz.Digraph(
         "symgraph",
         graph_attr=graph_attr,
-        node_attr={"fontname": "Helvetica", "fontsize": "11", "style": "filled",
-                   "margin": "0.06,0.03", "height": "0.3"},
-        edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.6",
+        node_attr={"fontname": FONT, "fontsize": "11", "style": "filled",
+                   "margin": "0.11,0.03", "height": "0.3"},
+        edge_attr={"fontname": FONT, "fontsize": "9", "arrowsize": "0.6",
                    "color": "#555555"},
     )
     cut = {n.id for n in drawn if any(i.id not in ids for i in n.inputs)}
     clusters = scopes(drawn)
     # Big pictures keep the compact op symbols: wide labels on nodes with long edges
     # made dot ~5x slower on a 500-node derivative chain.
-    short = short_formulas(drawn) if len(drawn) <= FAST_LAYOUT else {}
-    # With several outputs, each is tagged out0, out1... as sg.pprint names them.
-    # (Not when collapsed: most outputs are inside boxes there.)
-    tags = ({o.id: f"out{k}" for k, o in reversed(list(enumerate(outs)))}
-            if len(outs) > 1 and not collapse else {})
-    labels = {n.id: label(n, short.get(n.id), values.get(n.id), grads.get(n.id),
-                           tags.get(n.id)) for n in drawn}
+    short: dict[int, Any] = short_formulas(drawn) if len(drawn) <= FAST_LAYOUT else {}
+    for o in outs:  # an output shows its formula however long: wrapped, or on one line
+        if o.id not in short and o.inputs:
+            text = formula(o, max_depth=12, max_chars=400)
+            short[o.id] = (wrap_formula(text) if len(drawn) <= FAST_LAYOUT else
+                           wrap_formula(text, FORMULA_WIDTH, 1))
+    # The first name given to a node wins (an output listed twice). (Not when collapsed:
+    # most outputs are inside boxes there.)
+    tags = {} if collapse else {outs[k].id: names[k] for k in reversed(range(len(outs)))}
+    texts = {n.id: label(n, short.get(n.id), values.get(n.id), grads.get(n.id),
+                         tags.get(n.id), n.id in cut) for n in drawn}
+    note = ", simplified copy (clean=True)" if clean else ""
+    out_ids = {o.id for o in outs}
     if collapse:
-        box = _draw_collapsed(dot, drawn, clusters, labels, out_ids, cut)
+        box = _draw_collapsed(dot, drawn, clusters, texts, out_ids, cut, note)
     else:
-        _draw_clustered(dot, drawn, clusters, labels, out_ids, cut)
+        _draw_clustered(dot, drawn, clusters, texts, out_ids, cut, note)
         box = {}
     _draw_edges(dot, drawn, ids, box)
     if provenance_edges:
@@ -172,7 +207,8 @@ def to_dot(
                          arrowhead="empty")
     if len(drawn) < total:
         dot.node("more", f"… {total - len(drawn)} more nodes not drawn\\n"
-                 "dashed border: some inputs not drawn\\n(raise max_nodes to draw them)",
+                 f"{CUT_MARK} before a label: some inputs not drawn\\n"
+                 "(raise max_nodes to draw them)",
                  shape="note", style="dashed", color="#777777", fontsize="10")
     if legend:
         _draw_legend(dot, sorted({n.order for n in drawn}), grads_of if grads else None)
@@ -180,7 +216,8 @@ def to_dot(
 
 
 def _draw_clustered(dot: graphviz.Digraph, drawn: list[Node], scopes: dict[int, str],
-                    labels: dict[int, str], out_ids: set[int], cut: set[int]) -> None:
+                    labels: dict[int, str], out_ids: set[int], cut: set[int],
+                    note: str) -> None:
     by_scope: dict[tuple[str, ...], list[Node]] = {}
     for n in drawn:
         path = tuple(scopes[n.id].split("/")) if scopes[n.id] else ()
@@ -203,13 +240,13 @@ def _draw_clustered(dot: graphviz.Digraph, drawn: list[Node], scopes: dict[int, 
             clusters += 1
         for n in by_scope[path]:
             dot.node(f"n{n.id}", labels[n.id],
-                     **node_attrs(n, n.id in out_ids, n.id in cut))
+                     **node_attrs(n, n.id in out_ids, n.id in cut, note))
     dot.body.extend("\t}\n" for _ in open_path)
 
 
 def _draw_collapsed(dot: graphviz.Digraph, drawn: list[Node], scopes: dict[int, str],
                     labels: dict[int, str], out_ids: set[int],
-                    cut: set[int]) -> dict[int, str]:
+                    cut: set[int], note: str) -> dict[int, str]:
     """One box per (scope, order); unscoped nodes drawn as usual. Returns node -> box."""
     groups: dict[tuple[str, int], list[Node]] = {}
     box: dict[int, str] = {}
@@ -218,15 +255,17 @@ def _draw_collapsed(dot: graphviz.Digraph, drawn: list[Node], scopes: dict[int, 
             groups.setdefault((scopes[n.id], n.order), []).append(n)
         else:
             dot.node(f"n{n.id}", labels[n.id],
-                     **node_attrs(n, n.id in out_ids, n.id in cut))
+                     **node_attrs(n, n.id in out_ids, n.id in cut, note))
     for (scope, order), members in groups.items():
         name = f"s{members[0].id}"
         fill, border = order_colours(order)
+        line, width = order_border(order)
         count = f"{len(members)} node{'s' if len(members) > 1 else ''}"
         if order:
             count += f", order {order}"
         dot.node(name, f"<<b>{esc(scope)}</b><br/><font point-size=\"9\">{count}</font>>",
-                 shape="box3d", fillcolor=fill, color=border,
+                 shape="box3d", fillcolor=fill, color=border, penwidth=f"{width:g}",
+                 style="filled" if line == "solid" else f"filled,{line}",
                  peripheries="2" if any(m.id in out_ids for m in members) else "1",
                  tooltip=plain(f"scope {scope}: {count}"))
         for m in members:
@@ -264,9 +303,7 @@ def _draw_legend(dot: graphviz.Digraph, orders: list[int], grads_of: Node | None
     """One HTML-table node, so its rows read order 0, 1, 2... whatever the rankdir (the
     nodes of a cluster would be reordered by the layout)."""
     rows = ['<tr><td border="0"><font point-size="10">legend</font></td></tr>']
-    for k in orders:
-        fill, border = order_colours(k)
-        rows.append(f'<tr><td bgcolor="{fill}" color="{border}">{order_name(k)}</td></tr>')
+    rows.extend(legend_cell(k, order_name(k)) for k in orders)
     if grads_of is not None:
         text = grads_of.name or str(grads_of)
         if len(text) > _LEGEND_FORMULA:  # the node whose grad is 1 names it in the picture
@@ -328,9 +365,107 @@ def to_svg(
     nodes = sum(1 for line in dot.body if _NODE_LINE.match(line))
     svg = _run_dot(dot.source, "svg", timeout, nodes).decode("utf-8")
     if path is not None:
-        try:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(svg)
-        except OSError as exc:
-            raise SymgraphError(f"sg.to_svg could not write {os.fspath(path)!r}: {exc}") from None
+        _write(path, svg)
     return svg
+
+
+def _write(path: str | os.PathLike, svg: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(svg)
+    except OSError as exc:
+        raise SymgraphError(f"sg.to_svg could not write {os.fspath(path)!r}: {exc}") from None
+
+
+# --- Jupyter -------------------------------------------------------------------------------------
+
+# A Graph's picture draws at most this many nodes (a notebook's default graph grows cell by cell).
+GRAPH_NODES = 150
+
+
+def graph_outputs(graph: Graph) -> list[Node]:
+    """The nodes of ``graph`` that no other node uses (a Graph's picture draws their
+    ancestors). Left out: the internal placeholders that derivative builders substitute
+    away, and unnamed constants nothing uses (a ``grad`` seed that was multiplied away)."""
+    nodes = graph.nodes
+    used = {i.id for n in nodes for i in n.inputs}
+    return [n for n in nodes if n.id not in used
+            and not (n.opdef is VAR and n not in graph.by_name(n.name))
+            and not (n.opdef is CONST and not n.name)]
+
+
+class Picture:
+    """A picture that shows itself in Jupyter: ``sg.Picture([f, df], feeds={x: 1.0})`` as
+    the last line of a cell, with the options of :func:`to_dot` and ``timeout`` of
+    :func:`to_svg`. ``outputs`` may also be a ``sg.Graph``: its nodes are drawn (those no
+    other node uses are the outputs; at most ``GRAPH_NODES`` nodes unless ``max_nodes``).
+
+    The DOT source is made (and every option checked) at once; Graphviz runs when the
+    picture is first shown. ``.dot`` is the ``graphviz.Digraph``, ``.svg()`` the SVG text,
+    ``.save(path)`` writes it.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph() as g:
+    ...     x = sg.var("x")
+    ...     f = sg.sin(x) * x
+    ...     df = sg.grad(f, x)
+    >>> p = sg.display.Picture([f, df])
+    >>> p
+    <symgraph.Picture of 2 outputs, 6 nodes>
+    >>> "df/dx" in p.dot.source, sorted(p._repr_mimebundle_())
+    (True, ['image/svg+xml', 'text/plain'])
+    >>> sg.display.Picture(g).dot.source.count("peripheries=2")  # f, df
+    2
+    """
+
+    def __init__(self, outputs: Outputs | Graph, feeds: Mapping[Any, Any] | None = None,
+                 **options: Any):
+        if isinstance(outputs, Graph):
+            sinks = graph_outputs(outputs)
+            if not sinks:
+                raise SymgraphError(f"sg.Picture: {outputs!r} has no nodes to draw")
+            options.setdefault("max_nodes", GRAPH_NODES)
+            options.setdefault("labels", [""] * len(sinks))  # no out0...out41 tags
+            outputs = sinks
+        self._timeout = options.pop("timeout", 60.0)
+        self.dot = to_dot(outputs, feeds, **options)
+        self._outputs = 1 if isinstance(outputs, Node) else len(outputs)
+        self._nodes = sum(1 for line in self.dot.body if _NODE_LINE.match(line))
+        self._svg: str | None = None
+
+    def svg(self) -> str:
+        """The SVG text (Graphviz runs once, on first use)."""
+        if self._svg is None:
+            self._svg = _run_dot(self.dot.source, "svg", self._timeout, self._nodes).decode(
+                "utf-8")
+        return self._svg
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the SVG to ``path``."""
+        _write(path, self.svg())
+
+    def __repr__(self) -> str:
+        s = "s" if self._outputs > 1 else ""
+        return f"<symgraph.Picture of {self._outputs} output{s}, {self._nodes} nodes>"
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
+    def _repr_html_(self) -> str:
+        return self.svg()  # inline SVG is HTML too
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """What Jupyter shows: the SVG, or, without Graphviz, the text saying how to get it
+        (a notebook should still show the cell's other output)."""
+        try:
+            return {"image/svg+xml": self.svg(), "text/plain": repr(self)}
+        except SymgraphError as exc:
+            return {"text/plain": f"{self!r}: {exc}"}
+
+
+def graph_bundle(graph: Graph, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    """``Graph._repr_mimebundle_``: the picture of the graph's nodes (an empty graph: its
+    repr)."""
+    if not graph_outputs(graph):
+        return {"text/plain": repr(graph)}
+    return Picture(graph)._repr_mimebundle_(include, exclude)

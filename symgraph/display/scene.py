@@ -4,11 +4,14 @@ Owns: the choice of drawn nodes under ``max_nodes`` (those nearest the outputs),
 cluster each node is drawn in (name scopes, with derivative nodes and constants placed
 beside what they belong to), the short formulas nodes may show, and the numbers on nodes:
 values from one ``evaluate`` of the user's graph, gradients (``grads_of``) from ``grad`` on
-a scratch copy of ``y``'s ancestors, so drawing never adds a node to the user's graph.
+a scratch copy of ``y``'s ancestors, so drawing never adds a node to the user's graph. Also
+the scratch copies themselves (``scratch_copy``: same ops, orders, scopes, provenance) and
+the clean view (``clean_view``: ``sg.simplify`` run on such a copy).
 
-Imports: ``symgraph.graph``, ``symgraph.ops.core`` (op records, node copies),
-``symgraph.autodiff`` (grad), ``symgraph.engine`` (evaluate), ``symgraph.display``'s
-formula and text modules.
+Imports: ``symgraph.graph``, ``symgraph.context`` (build context, to copy provenance),
+``symgraph.ops.core`` (op records, node copies), ``symgraph.autodiff`` (grad),
+``symgraph.rewrite`` (simplify), ``symgraph.plan`` (feed keys), ``symgraph.backends.numpy``
+(evaluate), ``symgraph.display``'s formula and text modules.
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ from typing import Any
 import numpy as np
 
 from symgraph.autodiff import grad
+from symgraph.backends.numpy import evaluate
+from symgraph.context import BUILD_CONTEXT, SCOPE, USER_CONTEXT, _BuildContext
 from symgraph.display.formula import render
 from symgraph.display.text import format_value
-from symgraph.backends.numpy import evaluate
 from symgraph.graph import Graph, Node, SymgraphError, ancestors
 from symgraph.ops.core import CONST, VAR, const, make, placeholder
+from symgraph.plan import resolve
+from symgraph.rewrite import simplify
 
 # A node whose infix formula is at most this long shows it (``w0*x0``, ``cos(sin(w))``)
 # instead of its op symbol: a learner sees which subexpression each node computes.
@@ -71,29 +77,81 @@ def annotations(drawn: list[Node], feeds: Any, grads_of: Any) -> tuple[dict, dic
     return shown, {n.id: format_value(v) for n, v in zip(forward, grads)}
 
 
+def scratch_copy(roots: list[Node], copy: dict[int, Node] | None = None) -> dict[int, Node]:
+    """A copy of the ancestors of ``roots`` in a new graph, by original id (``copy``, if
+    given, is extended in its graph). Each node is rebuilt from its op record, inputs and
+    attributes, with its derivative order, ``grad`` call, scope and ``grad_of`` (when that
+    is copied too), so the copy computes what the original does, ``grad`` and
+    ``sg.simplify`` there apply the same rules, and interning there gives back a copied
+    node exactly when the original graph held that node."""
+    copy = {} if copy is None else copy
+    scratch = next(iter(copy.values())).graph if copy else Graph()
+    with scratch:  # an op without inputs is made in the default graph
+        for n in ancestors(roots):
+            if n.id in copy:
+                continue
+            ctx = USER_CONTEXT
+            if n.order:
+                ctx = _BuildContext(n.order, n.grad_call)
+                ctx.grad_of = None if n.grad_of is None else copy.get(n.grad_of.id)
+            tokens = BUILD_CONTEXT.set(ctx), SCOPE.set(n.scope)
+            try:
+                if n.opdef is VAR:  # fed by node, so its name need not be findable
+                    copy[n.id] = placeholder(scratch, n.shape, n.dtype, n.name)
+                elif n.opdef is CONST:
+                    copy[n.id] = const(n.attrs["value"], name=n.name, graph=scratch)
+                else:
+                    copy[n.id] = make(n.opdef, [copy[i.id] for i in n.inputs], n.attrs)
+            finally:
+                SCOPE.reset(tokens[1])
+                BUILD_CONTEXT.reset(tokens[0])
+    return copy
+
+
+def _copied_feeds(feeds: Mapping[Any, Any], graph: Graph, copy: dict[int, Node]) -> dict:
+    """``feeds`` keyed by the copies of the nodes they feed (a feed the copy does not need
+    is left out)."""
+    fed = {}
+    for key, value in feeds.items():
+        node = resolve(key, graph, "sg.to_dot")
+        if node.id in copy:
+            fed[copy[node.id]] = value
+    return fed
+
+
 def gradients(y: Node, wrt: list[Node], feeds: Mapping[Any, Any]) -> list[np.ndarray]:
     """The values of ``sg.grad(y, wrt)`` at ``feeds`` (keyed as ``sg.evaluate`` takes them,
     already checked), computed on a scratch copy of ``y``'s ancestors: the user's graph
-    gains no node. Each node is rebuilt from its op record, inputs and attributes, so the
-    copy computes what the original does, and ``grad`` there applies the same rules."""
-    graph = y.graph
-    copy: dict[int, Node] = {}
-    scratch = Graph()
-    with scratch:  # an op without inputs is made in the default graph
-        for n in ancestors([y]):
-            if n.opdef is VAR:  # fed by node below, so its name need not be findable
-                copy[n.id] = placeholder(scratch, n.shape, n.dtype, n.name)
-            elif n.opdef is CONST:
-                copy[n.id] = const(n.attrs["value"], name=n.name, graph=scratch)
-            else:
-                copy[n.id] = make(n.opdef, [copy[i.id] for i in n.inputs], n.attrs)
-        grads = grad(copy[y.id], [copy[n.id] for n in wrt])
-    fed = {}
-    for key, value in feeds.items():
-        node = key if isinstance(key, Node) else graph.by_name(key)[0]
-        if node.id in copy:  # a feed y does not depend on is not needed here
-            fed[copy[node.id]] = value
-    return evaluate(grads, fed)
+    gains no node."""
+    copy = scratch_copy([y])
+    grads = grad(copy[y.id], [copy[n.id] for n in wrt])
+    return evaluate(grads, _copied_feeds(feeds, y.graph, copy))
+
+
+def clean_view(outs: list[Node], feeds: Any, grads_of: Any) -> tuple[list[Node], Any, Any]:
+    """The outputs, feeds and ``grads_of`` of the clean view: ``sg.simplify`` of the outputs
+    (and of ``grads_of``, so their shared nodes stay shared), run on a scratch copy because
+    simplify appends its nodes to the graph it works on. ``simplify`` is value-preserving,
+    so the numbers drawn are those of the user's graph."""
+    graph = outs[0].graph
+    y = check_grads_of(grads_of, graph) if grads_of is not None else None
+    roots = outs + ([y] if y is not None else [])
+    # The nodes derivative nodes point back to are copied too: they place them in clusters.
+    every = ancestors(roots)
+    copy = scratch_copy([*{n.grad_of.id: n.grad_of for n in every
+                           if n.grad_of is not None}.values(),
+                         *roots])
+    simple = simplify([copy[n.id] for n in roots])
+    if feeds is not None and isinstance(feeds, Mapping):
+        kept = {n.id for n in ancestors(simple)}
+        feeds = _copied_feeds(feeds, graph, copy)
+        for node in feeds:
+            if node.opdef is not VAR and node.id not in kept:
+                raise SymgraphError(
+                    f"sg.to_dot: clean=True simplified away the fed node {node.op} (#{node.id} "
+                    "of the copy); feed inputs only, or draw without clean=True"
+                )
+    return simple[:len(outs)], feeds, (simple[-1] if y is not None else None)
 
 
 def check_grads_of(y: Any, graph: Any) -> Node:
