@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from symgraph.backends.base import Backend, Request, check_supported, prepare
+from symgraph.backends.numba_tape import AutoBackend, NumbaBackend
 from symgraph.backends.numpy import NumpyBackend
 from symgraph.backends.python import PythonBackend
 from symgraph.errors import SymgraphError
@@ -27,6 +28,8 @@ from symgraph.plan import Plan, as_outputs, resolve
 __all__ = ["BACKENDS", "Backend", "CompiledFunction", "backends", "compile"]
 
 BACKENDS: dict[str, Backend] = {b.name: b for b in (PythonBackend(), NumpyBackend())}
+BACKENDS[NumbaBackend.name] = NumbaBackend()
+BACKENDS[AutoBackend.name] = AutoBackend()
 
 
 @runtime_checkable

@@ -1,0 +1,311 @@
+"""The ``numba`` backend: a plan lowered to a tape that one compiled interpreter runs.
+
+Owns the opcodes, :func:`lower` (plan -> :class:`Tape`), :class:`NumbaBackend`,
+:class:`TapeFunction` (its compiled functions) and :class:`AutoBackend` (``backend="auto"``).
+
+CasADi's ``SXFunction`` design: each step of the plan becomes one row ``(opcode, out, a,
+b, c)`` of an ``int32`` array over a ``float64`` work vector; a slot is reused once its
+value is dead (the plan's liveness, ``plan.frees``), so the work vector holds only the
+values live at once (tens of slots for a chain of 10^5 steps). Inputs and constants are
+preset in the work vector (one copy of a template per call); booleans are 0.0/1.0. The
+tape runs in :func:`symgraph.backends.numba_vm.run`, compiled by Numba once per
+installation: no graph is compiled natively, so lowering costs about a microsecond per step.
+
+What runs on the tape: graphs whose every needed node is a scalar of a real dtype, whose
+steps are float64, or boolean (comparisons, ``isnan``, ``isfinite``, ``where``, casts,
+``maximum``...) or integer selections (``where``, ``maximum``, ``minimum``, ``max``,
+``min``, ``stop_gradient``: integer arithmetic could differ from NumPy's), with float64 or
+boolean outputs. The tape's ops: ``add`` ``subtract`` ``multiply`` ``divide`` ``negative``
+``square`` ``sqrt`` ``power`` ``exp`` ``expm1`` ``exp2`` ``log`` ``log1p`` ``log2``
+``log10`` ``logaddexp`` ``sin`` ``cos`` ``tan`` ``arcsin`` ``arccos`` ``arctan``
+``arctan2`` ``hypot`` ``sinh`` ``cosh`` ``tanh`` ``arcsinh`` ``arccosh`` ``arctanh``
+``sigmoid`` ``relu`` ``softplus`` ``abs`` ``sign`` ``floor`` ``ceil`` ``mod`` ``clip``
+``maximum`` ``minimum`` ``where`` ``less`` ``less_equal`` ``greater`` ``greater_equal``
+``not_equal`` ``isnan`` ``isfinite`` ``cast`` ``stop_gradient``, and of a scalar ``sum``
+``mean`` ``max`` ``min`` ``first_max_mask``. Any other graph
+(array nodes, other dtypes) is compiled whole by the ``python`` backend instead, as the
+contract allows ("numba may run array ops through NumPy outside its native tape"); the
+compiled function's ``backend`` says which ran it (``"numba"`` or ``"python"``). An op
+declared by a user (``sg.define_op``) has no Numba form: compiling it raises at compile
+time, naming the op.
+
+Imports: ``numpy``, ``symgraph.errors``, ``symgraph.graph``, ``symgraph.ops``,
+``symgraph.plan``, ``symgraph.backends.base``, ``symgraph.backends.python``; Numba only
+through ``symgraph.backends.numba_vm``, imported when a tape is compiled.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from symgraph.backends.base import Backend, Request
+from symgraph.backends.python import PythonBackend
+from symgraph.errors import SymgraphError
+from symgraph.ops import arithmetic as ar
+from symgraph.ops import elementwise as el
+from symgraph.ops import explog as ex
+from symgraph.ops import functions as fn
+from symgraph.ops import reduce as rd
+from symgraph.ops import rounding as ro
+from symgraph.ops import statistics as st
+from symgraph.ops import trig as tr
+from symgraph.ops.core import Op, describe
+from symgraph.plan import Plan, builtin, convert_feed
+
+# The opcodes (numba_vm.run tests them in this order of frequency).
+(ADD, MUL, SUB, NEG, DIV, SQUARE, SIN, COS, EXP, LOG, TANH, SQRT, COPY, ADD0, POW, WHERE,
+ MAX2, MIN2, RELU, SIGMOID, SOFTPLUS, ABS, SIGN, LT, LE, GT, GE, NE, TOBOOL, ISNAN, ISFINITE,
+ EQ_ONE, TAN, LOG1P, EXPM1, ASIN, ACOS, ATAN, SINH, COSH, ASINH, ACOSH, ATANH, LOG2, LOG10,
+ EXP2, ATAN2, HYPOT, LOGADDEXP, FLOOR, CEIL, MOD, CLIP) = range(53)
+
+# float64 steps: op -> opcode. Reductions of a scalar are the scalar (sum and mean add
+# 0.0: NumPy's sums start there, so the sum of -0.0 is 0.0); the mask of max's gradient
+# of a scalar is 1.
+FLOAT: dict[Op, int] = {
+    ar.ADD: ADD, ar.MULTIPLY: MUL, ar.SUBTRACT: SUB, ar.NEGATIVE: NEG, ar.DIVIDE: DIV,
+    fn.SQUARE: SQUARE, fn.SIN: SIN, fn.COS: COS, fn.EXP: EXP, fn.LOG: LOG, fn.TANH: TANH,
+    fn.SQRT: SQRT, fn.STOP_GRADIENT: COPY, el.CAST: COPY, rd.MAX: COPY, st.MIN: COPY,
+    rd.SUM: ADD0, rd.MEAN: ADD0, ar.POWER: POW, el.WHERE: WHERE, ar.MAXIMUM: MAX2,
+    ar.MINIMUM: MIN2, fn.RELU: RELU, fn.SIGMOID: SIGMOID, fn.SOFTPLUS: SOFTPLUS, fn.ABS: ABS,
+    fn.SIGN: SIGN, rd.FIRST_MAX_MASK: EQ_ONE, fn.TAN: TAN, fn.LOG1P: LOG1P, fn.EXPM1: EXPM1,
+    tr.ARCSIN: ASIN, tr.ARCCOS: ACOS, tr.ARCTAN: ATAN, tr.SINH: SINH, tr.COSH: COSH,
+    tr.ARCSINH: ASINH, tr.ARCCOSH: ACOSH, tr.ARCTANH: ATANH, ex.LOG2: LOG2, ex.LOG10: LOG10,
+    ex.EXP2: EXP2, tr.ARCTAN2: ATAN2, tr.HYPOT: HYPOT, ex.LOGADDEXP: LOGADDEXP,
+    ro.FLOOR: FLOOR, ro.CEIL: CEIL, ro.MOD: MOD, ro.CLIP: CLIP,
+}
+_COMPARE = {el.LESS: LT, el.LESS_EQUAL: LE, el.GREATER: GT, el.GREATER_EQUAL: GE,
+            el.NOT_EQUAL: NE}
+# boolean steps: comparisons, tests, casts, and selections of 0/1 values
+_BOOLEAN = {**_COMPARE, ro.ISNAN: ISNAN, ro.ISFINITE: ISFINITE, el.CAST: TOBOOL,
+            el.WHERE: WHERE, fn.STOP_GRADIENT: COPY, ar.MAXIMUM: MAX2, ar.MINIMUM: MIN2,
+            rd.MAX: COPY, st.MIN: COPY}
+# integer steps: only selections, which keep a value as NumPy would convert it to float64
+_INTEGER = {el.WHERE: WHERE, fn.STOP_GRADIENT: COPY, ar.MAXIMUM: MAX2, ar.MINIMUM: MIN2,
+            rd.MAX: COPY, st.MIN: COPY}
+SUPPORTED: frozenset[Op] = frozenset(FLOAT) | frozenset(_BOOLEAN)
+_F64 = np.dtype("float64")
+_BOOL = np.dtype("bool")
+_REAL = frozenset("biuf")
+
+
+@dataclass
+class Tape:
+    """A lowered plan: ``code`` (rows ``(opcode, out, a, b, c)``), ``template`` (the
+    work vector before a call: constants set), ``inputs`` (per argument, its work slot or
+    -1 when no output needs it), ``outputs`` (work slots) and ``booleans`` (per output,
+    whether it is a boolean)."""
+
+    code: np.ndarray
+    template: np.ndarray
+    inputs: list[int]
+    outputs: list[int]
+    booleans: list[bool]
+    constants: int
+
+
+def _other_opcode(node: Any) -> int | None:
+    """The opcode of a boolean or integer scalar step, or None."""
+    dtype = node.dtype
+    if dtype == _BOOL:
+        code = _BOOLEAN.get(node.opdef)
+        # a comparison of two integers is exact in NumPy, not after conversion to float64
+        if code is not None and node.opdef in _COMPARE and np.result_type(
+                *[i.dtype for i in node.inputs]) not in (_F64, _BOOL):
+            return None
+        return code
+    return _INTEGER.get(node.opdef) if dtype.kind in "iu" else None
+
+
+def lower(plan: Plan, inputs: list[Any]) -> Tape | None:
+    """The tape of ``plan`` (inputs in the function's argument order), or None when a node
+    is not a scalar the tape can hold (see the module's docstring)."""
+    nodes, args, frees = plan.nodes, plan.args, plan.frees
+    slot_of = [0] * len(nodes)
+    template: list[float] = []
+    for s, value in plan.preset:
+        node = nodes[s]
+        if node.shape != () or node.dtype.kind not in _REAL:
+            return None
+        slot_of[s] = len(template)
+        template.append(float(value))
+    in_slots = []
+    for node in inputs:
+        s = plan.slot.get(node.id)
+        if s is None:
+            in_slots.append(-1)
+            continue
+        if node.shape != () or node.dtype.kind not in _REAL:
+            return None
+        slot_of[s] = len(template)
+        in_slots.append(len(template))
+        template.append(0.0)
+    free: list[int] = []
+    size = len(template)
+    rows: list[int] = []
+    table = FLOAT
+    for t, s in enumerate(plan.steps):
+        node = nodes[s]
+        if node.shape:
+            return None
+        dtype = node.dtype
+        code = table.get(node.opdef) if dtype is _F64 or dtype == _F64 else _other_opcode(node)
+        if code is None:
+            return None
+        ins = args[s]
+        n = len(ins)
+        # dead values free their slots before the result takes one: a row reads its
+        # operands before it writes (CasADi's live-variable reuse)
+        for i in frees[t]:
+            free.append(slot_of[i])
+        if free:
+            out = free.pop()
+        else:
+            out, size = size, size + 1
+        slot_of[s] = out
+        rows += (code, out, slot_of[ins[0]] if n else 0, slot_of[ins[1]] if n > 1 else 0,
+                 slot_of[ins[2]] if n > 2 else 0)
+    booleans = []
+    for s in plan.outputs:
+        dtype = nodes[s].dtype
+        if nodes[s].shape != () or dtype not in (_F64, _BOOL):
+            return None
+        booleans.append(dtype == _BOOL)
+    work = np.zeros(size)
+    work[:len(template)] = template
+    return Tape(np.array(rows, dtype=np.int32).reshape(-1, 5), work, in_slots,
+                [slot_of[s] for s in plan.outputs], booleans, len(plan.preset))
+
+
+_numba: dict[str, bool] = {}
+
+
+class NumbaBackend(Backend):
+    """Scalar float64 graphs on a tape run by one Numba-compiled interpreter; other graphs
+    by the ``python`` backend (see the module's docstring). Options: ``trust_input``,
+    ``python_scalars``, ``assume_finite`` (see :func:`symgraph.compile`)."""
+
+    name = "numba"
+    extra = "numba"
+    options: ClassVar[dict[str, Any]] = {"trust_input": False, "python_scalars": False,
+                                         "assume_finite": False}
+
+    def available(self) -> bool:
+        if "ok" not in _numba:
+            try:
+                importlib.import_module("numba")
+                _numba["ok"] = True
+            except Exception:  # noqa: BLE001 - a broken install is an absent one
+                _numba["ok"] = False
+        return _numba["ok"]
+
+    def supports(self, op: Op) -> bool:
+        # a user's op brings no Numba form (the contract: raise at compile time)
+        return builtin(op)
+
+    def compile(self, request: Request, **options: Any) -> Any:
+        tape = lower(request.plan, request.inputs)
+        if tape is None:
+            return _python(request, options)
+        return TapeFunction(request, tape, options["trust_input"], options["python_scalars"])
+
+
+class AutoBackend(Backend):
+    """``backend="auto"``: the numba tape for scalar graphs of at least
+    :data:`AUTO_MIN_STEPS` steps when Numba is installed, the ``python`` backend otherwise;
+    the compiled function's ``backend`` names the choice. Options: the ``python``
+    backend's (``use_math`` applies only when it is chosen)."""
+
+    name = "auto"
+    options: ClassVar[dict[str, Any]] = PythonBackend.options
+
+    def compile(self, request: Request, **options: Any) -> Any:
+        if len(request.plan.steps) >= AUTO_MIN_STEPS and NumbaBackend().available():
+            tape = lower(request.plan, request.inputs)
+            if tape is not None:
+                return TapeFunction(request, tape, options["trust_input"],
+                                    options["python_scalars"])
+        return _python(request, options)
+
+
+# Below this many steps the python backend's call is as fast as the tape's (measured: see
+# the report of issue 16 in benchmarks/README.md) and needs no Numba import.
+AUTO_MIN_STEPS = 200
+
+
+def _python(request: Request, options: dict[str, Any]) -> Any:
+    """The python backend's function for ``request``, marked as such."""
+    python = PythonBackend()
+    function = python.compile(request, **python.normalize(options))
+    function.backend = "python"
+    return function
+
+
+class TapeFunction:
+    """A compiled function of the ``numba`` backend (see
+    :class:`symgraph.CompiledFunction`): ``f(*arrays)`` copies the template, sets the
+    inputs, runs the tape and returns the outputs as 0-d arrays (``python_scalars``:
+    float64 ones as floats). ``tape`` is the instruction array, ``work_size`` the length of
+    the work vector, ``backend`` is ``"numba"``; ``source`` lists the instructions."""
+
+    backend = "numba"
+
+    def __init__(self, request: Request, tape: Tape, trust: bool, python_scalars: bool):
+        from symgraph.backends.numba_vm import run  # imports Numba, compiled or cached
+
+        self._run = run
+        self.inputs = tuple(request.inputs)
+        self.outputs = tuple(request.outputs)
+        self.computed = tuple(request.computed)
+        self.tape, self._template = tape.code, tape.template
+        self.work_size = len(tape.template)
+        self._plan, self._tape_info, self._single, self._trust = request.plan, tape, \
+            request.single, trust
+        self._feeds = [(k, s, node, node.dtype == _F64)
+                       for k, (s, node) in enumerate(zip(tape.inputs, self.inputs))]
+        self._set = [(k, s) for k, s in enumerate(tape.inputs) if s >= 0]
+        self._outs = np.array(tape.outputs, dtype=np.intp)
+        self._floats = python_scalars and not any(tape.booleans)
+        self._kinds = [(b, python_scalars and not b) for b in tape.booleans]
+        run(tape.code[:0], tape.template.copy())  # load the machine code now, not at a call
+
+    def __call__(self, *arrays: Any) -> Any:
+        if len(arrays) != len(self.inputs):
+            names = ", ".join(describe(n) for n in self.inputs) or "none"
+            raise SymgraphError(
+                f"this compiled function takes {len(self.inputs)} arrays (inputs: {names}), "
+                f"got {len(arrays)}; pass one array per input, in the order given to sg.compile")
+        work = self._template.copy()
+        if self._trust:
+            for k, s in self._set:
+                work[s] = arrays[k]
+        else:
+            for k, s, node, f64 in self._feeds:
+                value = arrays[k]
+                if not (f64 and type(value) is float):
+                    value = convert_feed(node, value, "compiled function")
+                if s >= 0:
+                    work[s] = value
+        self._run(self.tape, work)
+        values = work[self._outs].tolist()
+        if self._floats:
+            return values[0] if self._single else values
+        results = [np.asarray(v != 0.0) if b else v if f else np.asarray(v)
+                   for v, (b, f) in zip(values, self._kinds)]
+        return results[0] if self._single else results
+
+    @property
+    def source(self) -> str:
+        """The tape, one instruction a line (``w3 = sin(w1)``), after the preset slots."""
+        plan, info = self._plan, self._tape_info
+        lines = [f"w{s} = input {describe(n)}" for s, n in zip(info.inputs, self.inputs)
+                 if s >= 0]
+        lines += [f"w{k} = {v!r}" for k, v in enumerate(info.template[:info.constants].tolist())]
+        for (_, out, a, b, c), s in zip(self.tape.tolist(), plan.steps):
+            node = plan.nodes[s]
+            operands = ", ".join(f"w{i}" for i in (a, b, c)[:len(node.inputs)])
+            lines.append(f"w{out} = {node.opdef.name}({operands})")
+        return "\n".join([*lines, f"return {', '.join(f'w{s}' for s in info.outputs)}"]) + "\n"
