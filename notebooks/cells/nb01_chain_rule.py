@@ -43,8 +43,8 @@ print(f)
 ## Forward and backward pass in one picture
 
 `sg.to_svg(f, feeds=..., grads_of=f)` evaluates every node (black: its value) and the
-gradient of `f` with respect to every node (red: $\partial f / \partial\,\text{node}$), the
-picture CS231n draws by hand. Read the red numbers from right to left: that is
+gradient of `f` with respect to every node (`grad`: $\partial f / \partial\,\text{node}$),
+the picture CS231n draws by hand. Read the `grad` numbers from right to left: that is
 backpropagation.
 """),
     (CODE, r"""
@@ -76,61 +76,55 @@ assert np.isclose(values[0], 0.7311, atol=5e-5) and np.isclose(values[1], -0.196
     (MD, r"""
 The derivative is more graph. `sg.pprint` prints it with shared subexpressions named once:
 the sigmoid's output `t1` is reused, not recomputed, and `out2` (the gradient at `s`) is
-shared by all five derivatives. In the picture, the derivative nodes (order 1) are red.
+shared by all five derivatives.
 """),
     (CODE, r"""
 print(sg.pprint(grads))
-SVG(sg.to_svg(grads, feeds=feeds))
 """),
     (MD, r"""
 ## Question 1: why does `dw2` carry a `1 *`?
 
 The CS231n code ends with `dw = [x[0]*ddot, x[1]*ddot, 1.0*ddot]`. The `1.0` is the local
 gradient of the add node: $\partial (a + b)/\partial b = 1$, so an add node passes the
-gradient it receives to each input unchanged. `sg.grad` accepts any node, not only inputs,
-so we can ask for the gradient at the add node `s` directly: it is *the same node* as the
-gradient of `w2` (symgraph multiplies by 1 only in your head).
+gradient it receives to each input unchanged. This is the add op's backward rule as
+symgraph declares it (`g` is the gradient arriving at the node, one rule per input):
+"""),
+    (CODE, r"""
+import inspect
+
+add_rule_b = sg.OPS["add"].vjp[1]                 # the rule for the second input
+print(inspect.getsource(add_rule_b).strip())
+with sg.Graph():
+    g_in = sg.var("g")
+    assert add_rule_b(g_in, None) is g_in           # g itself goes back: no `1 *`
+"""),
+    (MD, r"""
+So there is no multiply by 1 in the graph. In the picture of the five derivatives (the
+nodes `sg.grad` appended, order 1 in the legend, labelled `dw0 ... dx1`), `dw2` *is* the gradient arriving
+at the add node `s`, $(1 - f) f$, and the four multiply nodes read it: each multiply sends
+its input the gradient times the *other* input. `sg.grad` accepts any node, not only inputs,
+so we can ask for the gradient at `s` directly: it is the same node as `dw2`.
 """),
     (CODE, r"""
 with g:
     df_ds = sg.grad(f, s)
-    df_dw2 = sg.grad(f, w2)
 print("df/ds  =", df_ds)
-print("df/dw2 =", df_dw2)
-print("the same node:", df_ds is df_dw2)
+print("df/dw2 =", grads[2])
+print("the same node:", df_ds is grads[2])
 
-assert df_ds is df_dw2
+assert df_ds is grads[2] and df_ds.op == "multiply"
 assert np.isclose(sg.evaluate(df_ds, feeds), ds)
+SVG(sg.to_svg(grads, feeds=feeds, labels=["dw0", "dw1", "dw2", "dx0", "dx1"]))
 """),
     (MD, r"""
-## Question 2: why is the sigmoid's local gradient $(1 - f)\,f$ and not $f$?
-
-For $e^s$ the derivative is the function itself, and it is tempting to think the same of
-$\sigma$. But
-$$\frac{d\sigma}{ds} = \frac{e^{-s}}{(1 + e^{-s})^2}
- = \frac{1 + e^{-s} - 1}{1 + e^{-s}} \cdot \frac{1}{1 + e^{-s}} = (1 - \sigma(s))\,\sigma(s).$$
-The graph says the same: the derivative node multiplies the forward node `f` (the very same
-node, reused) by `1 - f`. At $s = 1$ that is $0.1966$, not $0.7311$; finite differences
-(`sg.check_grad`, differentiating at the intermediate node `s`) agree.
-"""),
-    (CODE, r"""
-print("df/ds is", df_ds, " op:", df_ds.op)
-print("its first input is f itself:", df_ds.inputs[0] is f)
-fs, local = sg.evaluate([f, df_ds], feeds)
-print(f"f = {fs:.4f}, (1 - f) f = {local:.4f}")
-
-assert df_ds.op == "multiply" and df_ds.inputs[0] is f
-assert np.isclose(local, (1 - fs) * fs) and not np.isclose(local, fs)
-assert sg.check_grad(f, s, feeds) < 1e-6      # finite differences at the node s
-SVG(sg.to_svg(df_ds, feeds=feeds))
-"""),
-    (MD, r"""
-## Question 3: the precedence trap `1 / 1 + exp(-x)`
+## Question 2: the precedence trap `1 / 1 + exp(-s)`
 
 Division binds tighter than addition, so `1 / 1 + exp(-s)` is $(1/1) + e^{-s}$, not the
 sigmoid. Python has already computed `1 / 1` before symgraph sees the expression; `str`
-shows what was built. Parentheses fix it, and the written-out sigmoid then agrees with
-`sg.sigmoid` in value and gradient.
+and the picture show what was built. Drawn side by side (each output labelled with what
+was typed), the wrong one stops at the add node, $1 + e^{-1} = 1.368$; the right one divides
+1 by it. Parentheses fix it, and the written-out sigmoid then agrees with `sg.sigmoid` in
+value and gradient.
 """),
     (CODE, r"""
 with g:
@@ -143,8 +137,82 @@ vw, vr, dw_, dr_ = sg.evaluate([wrong, right, d_wrong, d_right], feeds)
 print(f"values:    wrong {vw:.4f}   right {vr:.4f}   sg.sigmoid {fv:.4f}")
 print(f"gradients: wrong {dw_:.4f}  right {dr_:.4f}   (1 - f) f  {ds:.4f}")
 
+assert wrong.op == "add" and right.op == "divide" and right.inputs[1] is wrong
 assert np.isclose(vw, 1 + np.exp(-1.0)) and np.isclose(dw_, -np.exp(-1.0))
 assert np.isclose(vr, fv) and np.isclose(dr_, ds)
+SVG(sg.to_svg([wrong, right], feeds=feeds, labels=["1 / 1 + exp(-s)", "1 / (1 + exp(-s))"]))
+"""),
+    (MD, r"""
+## Question 3: why is the sigmoid's local gradient $(1 - f)\,f$ and not $f$?
+
+For $e^s$ the derivative is the function itself, and it is tempting to think the same of
+$\sigma$. CS231n answers with the sigmoid written gate by gate (`*-1`, `exp`, `+1`, `1/x`)
+and the gradient pushed back through each gate. The written-out sigmoid `right` above is
+that circuit; `grads_of=right` draws CS231n's figure: $-1/d^2 = -0.5344$ arrives at
+$d = 1 + e^{-s}$, passes the `+1` gate unchanged, is multiplied by $e^{-s} = 0.3679$ at
+the `exp` gate ($-0.1966$ at $-s$) and by $-1$ at the negation: $0.1966$ at $s$.
+
+(The constant `1` is one node used by two gates, so its gradient is the sum of both uses;
+see question 4.)
+"""),
+    (CODE, r"""
+with g:
+    neg = -s                  # the gates' inputs, written again: symgraph gives back the
+    e = sg.exp(neg)           # nodes of `right` (equal expressions are one node)
+    d = 1 + e
+    at_gates = sg.evaluate(sg.grad(right, [d, e, neg, s]), feeds)
+print("gradients at 1 + exp(-s), exp(-s), -s, s:", np.round(at_gates, 4))
+
+assert right.inputs[1] is d
+
+assert np.allclose(at_gates, [-0.5344, -0.5344, -0.1966, 0.1966], atol=5e-5)
+SVG(sg.to_svg(right, feeds=feeds, grads_of=right))
+"""),
+    (MD, r"""
+Multiplied out, the four local gradients collapse:
+$$\frac{df}{ds} = -\frac{1}{d^2}\cdot 1 \cdot e^{-s} \cdot (-1) = \frac{e^{-s}}{(1 + e^{-s})^2}
+ = \frac{1 + e^{-s} - 1}{1 + e^{-s}} \cdot \frac{1}{1 + e^{-s}} = (1 - f)\,f.$$
+`sg.sigmoid` is one op whose backward rule is that collapsed form, so its derivative is a
+single `f * (1 - f)` built on the forward node `f` (the very same node, reused). On a
+scalar `s`, the two derivative graphs side by side: the chain of four gates (top)
+and the one rule (bottom), both $0.1966$ at $s = 1$, not $f = 0.7311$. Finite
+differences (`sg.check_grad`) agree with both.
+"""),
+    (CODE, r"""
+with sg.Graph():
+    s1 = sg.var("s")
+    by_gates = sg.grad(1 / (1 + sg.exp(-s1)), s1)
+    sig = sg.sigmoid(s1)
+    one_rule = sg.grad(sig, s1)
+print("gate by gate:", by_gates)
+print("sg.sigmoid:  ", one_rule)
+v_gates, v_rule, v_sig = sg.evaluate([by_gates, one_rule, sig], {s1: 1.0})
+print(f"{v_gates:.4f} = {v_rule:.4f} = (1 - f) f with f = {v_sig:.4f}")
+
+assert sig in one_rule.inputs and np.isclose(v_rule, (1 - v_sig) * v_sig)
+assert np.isclose(v_gates, v_rule) and not np.isclose(v_rule, v_sig)
+assert sg.check_grad(sig, s1, {s1: 1.0}) < 1e-6
+SVG(sg.to_svg([by_gates, one_rule], feeds={s1: 1.0}, labels=["gate by gate", "sg.sigmoid"]))
+"""),
+    (MD, r"""
+## Question 4: a node used twice
+
+When a node feeds several others, each use sends a gradient back, and the node's gradient
+is their **sum** (the multivariate chain rule). Take $y = a \cdot a + a$ at $a = 3$: the
+two edges into the multiply bring back $a = 3$ each, the edge into the add brings $1$, so
+$dy/da = 3 + 3 + 1 = 7 = 2a + 1$. The picture with `grads_of=y` shows the `a` node with
+its three outgoing edges and `grad 7`; `sg.grad` writes the sum as graph, `1 + a + a`.
+"""),
+    (CODE, r"""
+with sg.Graph():
+    a = sg.var("a")
+    y = a * a + a
+    dy_da = sg.grad(y, a)
+print("dy/da =", dy_da, "=", sg.evaluate(dy_da, {a: 3.0}))
+
+assert sg.evaluate(dy_da, {a: 3.0}) == 7.0
+assert sg.check_grad(y, a, {a: 3.0}) < 1e-6
+SVG(sg.to_svg(y, feeds={a: 3.0}, grads_of=y))
 """),
     (MD, r"""
 ## Checking against finite differences
