@@ -15,7 +15,8 @@ graph, it can be differentiated again.
 
 The book's example is a chain $x = f(w)$, $y = f(x)$, $z = f(y)$, so that
 $$\frac{dz}{dw} = f'(y)\, f'(x)\, f'(w).$$
-We take $f = \sin$, so $f' = \cos$.
+We take $f = \sin$, so $f' = \cos$. Only `w` is an input; `x`, `y` and `z` are the Python
+names of the nodes `sin(w)`, `sin(sin(w))` and `sin(sin(sin(w)))`.
 """),
     (CODE, r"""
 import matplotlib.pyplot as plt
@@ -37,9 +38,9 @@ SVG(sg.to_svg(z))
     (MD, r"""
 ## `grad` appends nodes
 
-`sg.grad(z, w)` returns one new node. The nodes it appended are coloured by derivative
-order (red: first derivative): the three `cos` nodes read the **existing** nodes `w`, `x`
-and `y`, exactly as in Fig. 6.10. Nothing of the forward pass is copied.
+`sg.grad(z, w)` returns one new node. The nodes it appended have derivative order 1
+(see the legend of the picture below): the three `cos` nodes read the **existing** nodes
+`w`, `x` and `y`, exactly as in Fig. 6.10. Nothing of the forward pass is copied.
 """),
     (CODE, r"""
 before = len(g)
@@ -51,12 +52,34 @@ print(sg.debugprint(dz_dw))
 
 cos_reads = {n.inputs[0] for n in sg.ancestors([dz_dw]) if n.op == "cos"}
 assert cos_reads == {w, x, y}          # f'(w), f'(x), f'(y) reuse the forward nodes
-SVG(sg.to_svg([z, dz_dw]))
 """),
     (MD, r"""
 (`debugprint` shows the ancestors of the derivative only. `grad` also appended the seed
 $dz/dz = 1$, the constant that the chain rule multiplies away.)
 
+## Fig. 6.10, with the book's names
+
+The book's figure also names the partial products: $dz/dy = f'(y)$, then
+$dz/dx = dz/dy \cdot f'(x)$, then $dz/dw = dz/dx \cdot f'(w)$. Asking `sg.grad` for
+$dz/dy$ and $dz/dx$ adds no node: they are the nodes already inside $dz/dw$. The picture
+draws the figure bottom to top as the book does, with the values at $w = 0.5$; every
+output is labelled with the book's name under its formula (symgraph cannot name an
+intermediate node, so the formulas spell out $x = \sin(w)$ and $y = \sin(\sin(w))$).
+"""),
+    (CODE, r"""
+size = len(g)
+with g:
+    dz_dy, dz_dx = sg.grad(z, y), sg.grad(z, x)
+print("dz/dy =", dz_dy)
+print("dz/dx =", dz_dx)
+
+assert len(g) == size                                  # no new node
+assert dz_dx.inputs[0] is dz_dy and dz_dw.inputs[0] is dz_dx
+assert [n.inputs[0] for n in (dz_dy, dz_dx.inputs[1], dz_dw.inputs[1])] == [y, x, w]
+SVG(sg.to_svg([x, y, z, dz_dy, dz_dx, dz_dw], feeds={w: 0.5}, rankdir="BT",
+              labels=["x", "y", "z", "dz/dy", "dz/dx", "dz/dw"]))
+"""),
+    (MD, r"""
 ## Evaluating subgraphs with different feeds
 
 The evaluator computes only the ancestors of the nodes you ask for, so each question needs
@@ -73,11 +96,7 @@ print(f"z = {zv:.6f}, dz/dw = {dv:.6f}   (NumPy: {np.sin(y0):.6f}, {expected:.6f
 assert np.isclose(zv, np.sin(y0)) and np.isclose(dv, expected)
 
 # Only the factor f'(y) = cos(y): feeding y is enough, w is not needed.
-with g:
-    dz_dy = sg.grad(z, y)
 print(f"dz/dy at y = 0.3: {sg.evaluate(dz_dy, {y: 0.3}):.6f}")
-print("dz/dy is the cos(y) node already inside dz/dw:",
-      any(n is dz_dy for n in sg.ancestors([dz_dw])))
 assert np.isclose(sg.evaluate(dz_dy, {y: 0.3}), np.cos(0.3))
 
 # Override y: what would dz/dw be if y were 0 (with w still 0.5 for the other factors)?
@@ -133,8 +152,8 @@ Markdown("\n".join(table))
 Each `grad` differentiates *all* of the previous derivative's graph, so without
 simplification the graph grows by a factor of about 2.5 per order; after `sg.simplify` it
 grows much more slowly. The picture of the second derivative shows the three layers of
-nodes: the forward chain (blue), the first derivative (red) and the nodes of the second
-`grad` (green), which read both.
+nodes, told apart by fill and border as the legend says: the forward chain (order 0), the
+first derivative (order 1) and the nodes of the second `grad` (order 2), which read both.
 """),
     (CODE, r"""
 orders = [r[0] for r in rows]
