@@ -1,0 +1,219 @@
+"""The ``jax`` backend: the plan lowered to ``jax.numpy``/``jax.lax`` calls, run by ``jax.jit``.
+
+Owns :class:`JaxBackend` and :class:`JaxFunction`. The compiled function traces the plan
+once per input shapes/dtypes (``jax.jit`` caches the traces): each step calls its op's JAX
+function (``symgraph.backends.jax_ops``), constants are the plan's presets. Derivatives
+are symgraph's own nodes (``sg.grad`` made them), never ``jax.grad``, so the values are
+``sg.evaluate``'s to rounding and higher orders stay symbolic.
+
+- dtypes: JAX's 64-bit mode is switched on only inside symgraph's trace and call (the
+  thread-local ``jax.enable_x64`` context), never globally, so a float64 graph stays
+  float64 and the caller's ``jax.config.jax_enable_x64`` is left as it was. Matrix
+  products ask for ``Precision.HIGHEST`` (a GPU's float32 default is TF32).
+- inputs: NumPy arrays (checked and converted as ``sg.evaluate`` does) or JAX arrays
+  (converted to the input's declared dtype, kept where they are: a ``NamedSharding``
+  input runs sharded); outputs are JAX arrays.
+- ``shardings={node or name: PartitionSpec or Sharding}`` for inputs and outputs: a
+  ``PartitionSpec`` is placed on ``mesh`` (default: every device of ``jax.devices()`` on
+  one axis named ``"batch"``); ``jit``'s ``in_shardings``/``out_shardings``.
+- fed integer indices out of range: JAX cannot raise inside ``jit``; each gather carries a
+  flag, and the call raises after computing, naming the node, as evaluate does.
+- scalar graphs: XLA's compile time grows fast with the number of tiny ops (a chain of
+  10^4 scalar steps: 21 s); more than ``MAX_SCALAR_STEPS`` scalar steps raise, naming the
+  ``python`` and ``numba`` backends.
+- ops without a JAX lowering (``UNSUPPORTED``: eigh/svd/qr and the factorizations of
+  ``sg.linalg``, whose singular-matrix errors and NaN guards evaluate gives) raise at
+  compile time, naming the op.
+
+Imports: ``symgraph.backends.base``, ``symgraph.plan``; jax only when used.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, ClassVar
+
+import numpy as np
+
+from symgraph.backends.base import Backend, Request
+from symgraph.errors import SymgraphError
+from symgraph.graph import Node
+from symgraph.ops.core import Op, describe
+from symgraph.plan import convert_feed
+
+# More scalar steps than this and XLA's compile time passes seconds (measured here: a chain
+# of 2000 scalar steps compiles in ~2 s, 10^4 in 21 s); such graphs belong to "python"
+# (or "numba"), which start at once.
+MAX_SCALAR_STEPS = 2000
+
+
+@functools.cache
+def _jax_modules() -> tuple[Any, Any] | None:
+    try:
+        import jax
+
+        from symgraph.backends import jax_ops
+    except ImportError:
+        return None
+    return jax, jax_ops
+
+
+def _modules() -> tuple[Any, Any]:
+    found = _jax_modules()
+    if found is None:
+        raise SymgraphError('the jax backend needs jax; run: pip install "symgraph[jax]"')
+    return found
+
+
+class JaxBackend(Backend):
+    """``backend="jax"``: XLA through ``jax.jit`` (CPU, GPU, TPU, sharded arrays). Options:
+    ``shardings`` (a dict of input/output nodes or names to ``PartitionSpec`` or
+    ``jax.sharding.Sharding``), ``mesh`` (the ``jax.sharding.Mesh`` a ``PartitionSpec`` is
+    placed on) and ``assume_finite`` (see :func:`symgraph.compile`)."""
+
+    name = "jax"
+    extra = "jax"
+    options: ClassVar[dict[str, Any]] = {"shardings": None, "mesh": None, "assume_finite": False}
+
+    def available(self) -> bool:
+        return _jax_modules() is not None
+
+    def supports(self, op: Op) -> bool:
+        return _modules()[1].lowering(op) is not None
+
+    def normalize(self, options: dict[str, Any]) -> dict[str, Any]:
+        shardings = options.get("shardings") or {}
+        if not isinstance(shardings, dict):
+            raise SymgraphError("sg.compile: shardings must be a dict of input or output nodes "
+                                "(or names) to PartitionSpec or Sharding objects")
+        # hashable (the compile cache's key): nodes by id, names as given
+        pairs = tuple(sorted(((k.id if isinstance(k, Node) else k, v)
+                              for k, v in shardings.items()), key=lambda p: repr(p[0])))
+        return {"shardings": pairs or None, "mesh": options.get("mesh"),
+                "assume_finite": bool(options.get("assume_finite", False))}
+
+    def compile(self, request: Request, **options: Any) -> JaxFunction:
+        return JaxFunction(request, options["shardings"] or (), options["mesh"])
+
+
+def _scalar_steps(request: Request) -> int:
+    nodes = request.plan.nodes
+    return sum(1 for s in request.plan.steps if nodes[s].shape == ())
+
+
+class JaxFunction:
+    """A compiled function of the ``jax`` backend (see :class:`symgraph.CompiledFunction`):
+    ``f(*arrays)`` returns JAX arrays; ``f.source`` is the lowered program's text,
+    ``f.jitted`` the ``jax.jit`` function of JAX arrays (outputs, range flags)."""
+
+    def __init__(self, request: Request, shardings: tuple, mesh: Any):
+        jax, ops = _modules()
+        scalars = _scalar_steps(request)
+        if scalars > MAX_SCALAR_STEPS:
+            raise SymgraphError(
+                f"sg.compile: the graph has {scalars} scalar steps, more than the jax backend "
+                f"takes ({MAX_SCALAR_STEPS}: XLA's compile time grows to tens of seconds); "
+                'compile it with backend="python" or backend="numba"')
+        self.inputs = tuple(request.inputs)
+        self.outputs = tuple(request.outputs)
+        self.computed = tuple(request.computed)
+        self.single = request.single
+        plan = self.plan = request.plan
+        self._program = [(s, ops.lowering(plan.nodes[s].opdef), plan.args[s], plan.nodes[s])
+                         for s in plan.steps]
+        in_sh, out_sh = self._shardings(jax, dict(shardings), mesh)
+        self.jitted = jax.jit(self._trace, in_shardings=in_sh,
+                              out_shardings=None if out_sh is None else (out_sh, None))
+
+    def _shardings(self, jax: Any, asked: dict, mesh: Any) -> tuple[Any, Any]:
+        """``jit``'s in/out shardings from ``asked`` (keys: node ids or names)."""
+        if not asked:
+            return None, None
+        from jax.sharding import Mesh, NamedSharding, PartitionSpec, Sharding
+        if mesh is None:
+            mesh = Mesh(np.array(jax.devices()), ("batch",))
+
+        def place(spec: Any, where: Node) -> Any:
+            if isinstance(spec, Sharding):
+                return spec
+            if isinstance(spec, PartitionSpec):
+                return NamedSharding(mesh, spec)
+            raise SymgraphError(f"sg.compile: the sharding for {describe(where)} is {spec!r}; "
+                                "give a jax.sharding.PartitionSpec or Sharding")
+
+        def lookup(node: Node) -> Any:
+            for key in (node.id, node.name):
+                if key in asked:
+                    return place(asked.pop(key), node)
+            return None
+        ins = tuple(lookup(n) for n in self.inputs)
+        outs = tuple(lookup(n) for n in self.outputs)
+        if asked:
+            raise SymgraphError(f"sg.compile: shardings names {next(iter(asked))!r}, which is "
+                                "neither an input nor an output of this function")
+        return ins, outs
+
+    @property
+    def source(self) -> str:
+        nodes = self.plan.nodes
+        lines = [f"v{s} = {nodes[s].opdef.name}({', '.join(f'v{i}' for i in args)})"
+                 for s, _, args, _ in self._program]
+        return "\n".join([*lines, f"return {', '.join(f'v{s}' for s in self.plan.outputs)}"]) + "\n"
+
+    def _trace(self, *arrays: Any) -> tuple:
+        """The plan in JAX, traced once per input shapes/dtypes (under x64)."""
+        import jax.numpy as jnp
+        plan = self.plan
+        values: list[Any] = [None] * len(plan.nodes)
+        for s, value in plan.preset:
+            values[s] = jnp.asarray(value, dtype=plan.nodes[s].dtype)
+        for node, array in zip(self.inputs, arrays):
+            s = plan.slot.get(node.id)
+            if s is not None:
+                values[s] = array
+        checks: list = []
+        for s, function, args, node in self._program:
+            try:
+                out = function(node, checks, *[values[i] for i in args])
+            except Exception as exc:  # noqa: BLE001 - any failure names its node
+                raise SymgraphError(
+                    f"the jax backend could not lower {describe(node)} (op "
+                    f"'{node.opdef.name}', node #{node.id}): {type(exc).__name__}: {exc}"
+                ) from None
+            # jnp's promotion may differ from the node's declared dtype (NumPy's)
+            values[s] = out if out.dtype == node.dtype else out.astype(node.dtype)
+        outputs = tuple(values[s] for s in plan.outputs)
+        flags = jnp.stack([flag for _, flag, _ in checks]) if checks else None
+        self._checks = [(node, where) for node, _, where in checks]
+        return outputs, flags
+
+    def _feed(self, node: Node, value: Any, jax: Any) -> Any:
+        if isinstance(value, jax.Array):
+            shape = node.shape
+            if len(value.shape) != len(shape) or any(
+                    e is not None and e != g for e, g in zip(shape, value.shape)):
+                return convert_feed(node, np.asarray(value), "compiled function")  # raises
+            if value.dtype != node.dtype:
+                if np.dtype(value.dtype).kind != node.dtype.kind:
+                    return convert_feed(node, np.asarray(value), "compiled function")
+                value = value.astype(node.dtype)
+            return value
+        return convert_feed(node, value, "compiled function")
+
+    def __call__(self, *arrays: Any) -> Any:
+        jax = _modules()[0]
+        if len(arrays) != len(self.inputs):
+            names = ", ".join(describe(n) for n in self.inputs) or "none"
+            raise SymgraphError(
+                f"this compiled function takes {len(self.inputs)} arrays (inputs: {names}), "
+                f"got {len(arrays)}; pass one array per input, in the order given to sg.compile")
+        with jax.enable_x64(True), jax.default_matmul_precision("highest"):
+            fed = [self._feed(n, v, jax) for n, v in zip(self.inputs, arrays)]
+            outputs, flags = self.jitted(*fed)
+        if flags is not None and bool(np.any(np.asarray(flags))):
+            bad = int(np.argmax(np.asarray(flags)))
+            node, where = self._checks[bad]
+            raise SymgraphError(
+                f"computing {describe(node)} (op '{node.opdef.name}', node #{node.id}) failed: "
+                f"an index is out of range for {where}; check the indices fed")
+        return outputs[0] if self.single else list(outputs)
