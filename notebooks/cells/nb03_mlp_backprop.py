@@ -75,11 +75,18 @@ print("J =", J)
 ## Algorithm 6.4, written by `sg.grad`
 
 One call appends the backward pass for all parameters. Drawn with `collapse=True`, each
-scope becomes one box per derivative order: blue boxes are Algorithm 6.3, red boxes
-Algorithm 6.4. The red `loss` box starts the backward pass; the red `layer2` box needs the
-forward `layer1` activations (the edges from blue to red are the values backpropagation
-must keep from the forward pass), and the red `weight_decay` box adds
+scope becomes one box per derivative order: the order-0 boxes are Algorithm 6.3, the
+order-1 boxes (dashed, `order 1` in their text) Algorithm 6.4, each beside the forward box
+of its scope. The backward `loss` box starts the backward pass; the backward `layer2` box
+needs the forward `layer1` activations (the edges from order 0 to order 1 are the values
+backpropagation must keep from the forward pass), and the backward `weight_decay` box adds
 $2\lambda W^{(k)}$ to each layer's weight gradient.
+
+An arrow between two boxes stands for every edge between the nodes inside them; `×2` (or
+`×5`) says how many. For instance the `×2` from the backward `loss` box to the backward
+`layer2` box: the gradient on the logits is read by two nodes of layer 2's backward pass,
+one summing it over the batch (the gradient of `b2`) and one passing it on towards `W2` and
+layer 1. The cell checks that count on the graph itself.
 """),
     (CODE, r"""
 with g:
@@ -88,6 +95,15 @@ for p, gp in zip(params, grads):
     print(f"dJ/d{p.name}: shape {gp.shape}, scope {p.scope}")
 counts = sg.stats([J] + grads)["by_order"]
 print("nodes per derivative order:", counts)
+
+size = len(g)
+with g:  # both already inside the backward pass: no new node
+    g_logits = sg.grad(J, logits)
+    g_h1W2 = sg.grad(J, logits.inputs[0])  # logits = h1 @ W2 + b2
+readers = [n for n in sg.ancestors(grads) if any(i is g_logits for i in n.inputs)]
+print("the gradient on the logits is read by:",
+      ["dJ/db2" if n is grads[3] else "dJ/d(h1 @ W2)" if n is g_h1W2 else n.op for n in readers])
+assert len(g) == size and len(readers) == 2 and {grads[3], g_h1W2} == set(readers)
 SVG(sg.to_svg([J] + grads, collapse=True, rankdir="TB"))
 """),
     (MD, r"""
@@ -109,6 +125,42 @@ print({name: f"{e:.1e}" for name, e in check.per_input.items()})
 check2 = sg.check_grad(J, params, small, order=2)
 print(f"order 2: worst relative error {check2:.1e}")
 assert check < 1e-6 and check2 < 1e-5
+"""),
+    (MD, r"""
+## Algorithm 6.4 by hand, and the same numbers
+
+To see that `sg.grad` wrote Algorithm 6.4 and nothing else, write the backward pass by
+hand in NumPy, as the book does, and compare on the same five examples. With $N$ examples
+and the mean cross-entropy, the gradient on the logits is
+$$g = \nabla_{z} J = \frac{\operatorname{softmax}(z) - Y}{N}$$
+(the derivative of $-\sum_j Y_j \log\operatorname{softmax}(z)_j$ is
+$\operatorname{softmax}(z)\sum_j Y_j - Y$, and each row of a one-hot $Y$ sums to 1). Then,
+layer by layer from the top: $\nabla_{W} J = h^\top g + 2\lambda W$,
+$\nabla_{b} J = \sum_\text{batch} g$, and the gradient passed down is
+$g \leftarrow (g\,W^\top) \odot f'(a)$ with $f'(a) = 1 - \tanh^2(a) = 1 - h^2$.
+"""),
+    (CODE, r"""
+def backprop_by_hand(Xb, Yb, W1v, b1v, W2v, b2v):
+    n = len(Xb)
+    h1 = np.tanh(Xb @ W1v + b1v)                        # Algorithm 6.3
+    z = h1 @ W2v + b2v
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)                   # softmax(z)
+    g = g_top = (p - Yb) / n                            # Algorithm 6.4: the logits' gradient
+    dW2, db2 = h1.T @ g + 2 * weight_decay * W2v, g.sum(axis=0)
+    g = (g @ W2v.T) * (1 - h1 ** 2)                     # down through layer 2 and tanh
+    dW1, db1 = Xb.T @ g + 2 * weight_decay * W1v, g.sum(axis=0)
+    return g_top, [dW1, db1, dW2, db2]
+
+by_hand_logits, by_hand = backprop_by_hand(X_train[:5], Y_train[:5], *theta)
+symbolic_logits, *symbolic = sg.evaluate([g_logits] + grads, small)
+for p, h, s in zip(params, by_hand, symbolic):
+    print(f"dJ/d{p.name}: largest difference {np.abs(h - s).max():.1e}")
+print(f"logits' gradient (softmax - Y)/N: largest difference "
+      f"{np.abs(by_hand_logits - symbolic_logits).max():.1e}")
+
+assert all(np.allclose(h, s, rtol=1e-10, atol=1e-14) for h, s in zip(by_hand, symbolic))
+assert np.allclose(symbolic_logits, by_hand_logits, rtol=1e-10, atol=1e-14)
 """),
     (MD, r"""
 ## Training with plain SGD
