@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from symgraph.backends.base import Backend, Request, check_supported, prepare
+from symgraph.backends.dask import DaskBackend
 from symgraph.backends.jax import JaxBackend
 from symgraph.backends.numba_tape import AutoBackend, NumbaBackend
 from symgraph.backends.numpy import NumpyBackend
@@ -29,6 +30,7 @@ from symgraph.plan import Plan, as_outputs, resolve
 __all__ = ["BACKENDS", "Backend", "CompiledFunction", "backends", "compile"]
 
 BACKENDS: dict[str, Backend] = {b.name: b for b in (PythonBackend(), NumpyBackend())}
+BACKENDS[DaskBackend.name] = DaskBackend()
 BACKENDS[JaxBackend.name] = JaxBackend()
 BACKENDS[NumbaBackend.name] = NumbaBackend()
 BACKENDS[AutoBackend.name] = AutoBackend()
