@@ -17,7 +17,7 @@ whose minimum $(1, 1)$ lies at the bottom of a long curved valley.
     (CODE, r"""
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import SVG
+from IPython.display import SVG, Markdown
 
 import symgraph as sg
 from symgraph.display import order_colours
@@ -75,6 +75,75 @@ assert np.allclose(newton[-1], 1.0, atol=1e-12) and len(newton) - 1 <= 10
 assert np.linalg.norm(descent[-1] - 1.0) <= 1e-3 and len(descent) > 100 * len(newton)
 """),
     (MD, r"""
+## Why Newton's second step goes uphill
+
+Newton's method does not promise a smaller $f$ at each step. The table follows its path:
+$f$ goes $24.2 \to 4.73 \to 1411.8$ before it settles. The Hessian is positive definite
+at every point of the path (both eigenvalues $> 0$), so each Newton step points downhill
+($\nabla f \cdot p < 0$) and lands on the minimum of the local quadratic model
+$f + \nabla f \cdot p + \tfrac12 p^\top H p$. At the second point the model's minimum is
+0.52, but the smallest eigenvalue of $H$ is only 0.34: along the valley the model is
+nearly flat, and Newton divides the gradient's component along that direction by 0.34, a
+step of length 4.9. So far away the quartic term $100\,(x_1 - x_0^2)^2$ that the model
+ignores dominates, and $f$ is 1411.8. From there the model is good again, apart from one
+more, smaller overshoot ($0.056 \to 0.31$, again where $\lambda_\min$ is small). A line
+search or a trust region (*damped* Newton) would shorten such steps.
+"""),
+    (CODE, r"""
+rows = ["| step | $x$ | $f(x)$ | eigenvalues of $H$ | $\\nabla f \\cdot p$ "
+        "| the model's $f(x + p)$ | step length $\\lvert p \\rvert$ |",
+        "|---:|:---|---:|:---|---:|---:|---:|"]
+for k, (xk, xn) in enumerate(zip(newton, newton[1:])):
+    fk, gk, Hk = value_grad_hess(xk)
+    pk = xn - xk
+    model = fk + gk @ pk + 0.5 * pk @ Hk @ pk
+    lam = np.linalg.eigvalsh(Hk)
+    rows.append(f"| {k} | ({xk[0]:.3f}, {xk[1]:.3f}) | {fk:.4g} | {lam[0]:.3g}, {lam[1]:.4g} "
+                f"| {gk @ pk:.3g} | {model:.3g} | {np.linalg.norm(pk):.3g} |")
+    assert lam[0] > 0 and gk @ pk < 0                   # positive definite, downhill direction
+f_path = [value_grad_hess(xk)[0] for xk in newton]
+assert np.allclose(f_path[:3], [24.2, 4.7319, 1411.85], rtol=1e-4) and f_path[2] > f_path[1]
+Markdown("\n".join(rows))
+"""),
+    (MD, r"""
+## The step size of gradient descent and $2/\lambda_\max$
+
+Near a point, gradient descent on the quadratic model multiplies the error along each
+eigenvector $u_i$ of $H$ by $1 - \epsilon\lambda_i$ per step. It converges only if
+$|1 - \epsilon\lambda_i| < 1$ for every $i$, that is $\epsilon < 2/\lambda_\max$; the
+largest eigenvalue (across the valley) caps the step, and the smallest (along it) sets the
+speed, a factor $1 - \epsilon\lambda_\min$ per step. At the minimum $(1, 1)$,
+$\lambda_\max = 1001.6$ and $\lambda_\min = 0.40$: with $\epsilon = 10^{-3}$ (below
+$2/\lambda_\max$ everywhere on the descent path) the error along the valley shrinks by
+only $1 - 0.0004$ per step, hence the thousands of steps. Started 0.001 from the minimum
+across the valley, descent with $\epsilon = 0.9 \cdot 2/\lambda_\max$ closes in (the error
+changes sign and shrinks by $|1 - 1.8| = 0.8$ per step), while with
+$1.1 \cdot 2/\lambda_\max$ it grows by $1.2$ per step until it bounces across the valley
+far from the minimum. Newton's step is the same update with a step size $1/\lambda_i$ for
+each eigenvector at once.
+"""),
+    (CODE, r"""
+(lam_min, lam_max), eigenvectors = np.linalg.eigh(value_grad_hess(np.ones(2))[2])
+print(f"at the minimum: lambda_min = {lam_min:.3f}, lambda_max = {lam_max:.1f}, "
+      f"2/lambda_max = {2 / lam_max:.3g}")
+largest = max(np.linalg.eigvalsh(value_grad_hess(p)[2])[-1] for p in descent[::50])
+print(f"largest lambda_max on the descent path: {largest:.1f}, so 2/lambda_max >= {2 / largest:.3g}"
+      f" > lr = {lr}")
+
+def distance_after(step_size, steps=200):
+    p = 1.0 + 1e-3 * eigenvectors[:, 1]       # 0.001 from the minimum, across the valley
+    for _ in range(steps):
+        p = p - step_size * value_grad(p)[1]
+    return np.linalg.norm(p - 1.0)
+
+for factor in (0.9, 1.1):
+    print(f"lr = {factor} * 2/lambda_max: distance to (1, 1) after 200 steps "
+          f"{distance_after(factor * 2 / lam_max):.2g} (started at 0.001)")
+assert np.isclose(lam_max, 1001.6, atol=0.1) and np.isclose(lam_min, 0.3994, atol=1e-3)
+assert lr < 2 / largest
+assert distance_after(0.9 * 2 / lam_max) < 1e-5 and distance_after(1.1 * 2 / lam_max) > 0.05
+"""),
+    (MD, r"""
 The contours come from the same `rosenbrock` function applied to two grid nodes of shape
 `(None, None)`: nodes broadcast like NumPy arrays.
 """),
@@ -104,8 +173,12 @@ plt.show()
 Forming $H$ means $n^2$ numbers and the work of $n$ gradients; in a network with millions of
 parameters that is out of the question. The Newton system $H p = -\nabla f$ can still be
 solved by the conjugate gradient method (8.6.2), which touches $H$ only through products
-$Hv$. `sg.hvp(f, x, v)` builds that product as graph (forward mode over the reverse-mode
-gradient), with `v` an input like any other; compiled, it is a plain function `(x, v) -> Hv`.
+$Hv$. The book (6.5.10) writes the product as one more gradient,
+$$Hv = \nabla_x\left[(\nabla_x f(x))^\top v\right],$$
+which symgraph writes as it reads: `sg.grad(sg.sum(grad_f * v), x)`. `sg.hvp(f, x, v)`
+builds the same product as graph by forward mode over the reverse-mode gradient, with `v`
+an input like any other; compiled, either is a plain function `(x, v) -> Hv`, and the cell
+checks that they agree.
 
 We take the $n$-dimensional Rosenbrock function
 $\sum_{i} 100\,(z_{i+1} - z_i^2)^2 + (1 - z_i)^2$ with $n = 200$, solve the Newton system at
@@ -133,11 +206,17 @@ with g:
     F = sg.sum(rosenbrock(z[:-1], z[1:]))
     grad_F = sg.grad(F, z)
     Hv_F = sg.hvp(F, z, v)
+    Hv_book = sg.grad(sg.sum(grad_F * v), z)    # Hv = grad_z[(grad_z F) . v], as in the book
 hvp = sg.compile(Hv_F, [z, v])
-sizes = sg.stats(grad_F)["nodes"], sg.stats(Hv_F)["nodes"]
-print(f"nodes: gradient {sizes[0]}, Hessian-vector product {sizes[1]}")
+hvp_book = sg.compile(Hv_book, [z, v])
+sizes = [sg.stats(node)["nodes"] for node in (grad_F, Hv_F, Hv_book)]
+print(f"nodes: gradient {sizes[0]}, sg.hvp {sizes[1]}, the book's grad of (grad F) . v {sizes[2]}")
 
 z0 = np.random.default_rng(0).uniform(-1.2, -0.6, n)
+d0 = np.random.default_rng(1).normal(size=n)
+print(f"sg.hvp and the book's formula: largest difference "
+      f"{np.abs(hvp(z0, d0) - hvp_book(z0, d0)).max():.1e}")
+assert np.allclose(hvp(z0, d0), hvp_book(z0, d0), rtol=1e-12, atol=1e-9)
 rhs = -sg.evaluate(grad_F, {z: z0})
 step, calls = conjugate_gradient(lambda d: hvp(z0, d), rhs)
 
@@ -175,17 +254,42 @@ assert len(path) == len(newton) and np.allclose(path, newton, atol=1e-8)
 ## $f$, $f'$ and $f''$, coloured by derivative order
 
 With $f = \tanh$: $f' = 1 - \tanh^2$ and $f'' = -2 \tanh\,(1 - \tanh^2)$. Two `grad` calls
-build both, and the picture colours each node by the `grad` call that made it: blue for
-$f$, red for the first derivative, green for the second, which reuses nodes of both.
+build both, and the picture marks each node with the order of the `grad` call that made it
+(fill, border and the legend): order 0 for $f$, 1 for the first derivative (the constant
+`1` of $1 - \tanh^2$ included), 2 for the second, which reuses nodes of both.
+
+The orders of the op nodes do not depend on what was built before: the cell builds the
+same three in `g`, after all the Hessians above, and checks that they come out the same.
+A constant, though, is one node per value in a graph, and a node keeps the lowest order
+of all its uses: in `g` the `1` was first the user's, in Rosenbrock's $(1 - x_0)$, so
+there it counts as order 0. The picture is drawn from a graph of its own, where the `1`
+belongs to the first derivative.
 """),
     (CODE, r"""
-with g:
+def tanh_and_two_derivatives():
     s = sg.var("s")
     f0 = sg.tanh(s)
     f1 = sg.grad(f0, s)
-    f2 = sg.grad(f1, s)
+    return s, f0, f1, sg.grad(f1, s)
+
+def orders(outputs, constants=True):
+    return sorted((n.op, str(n), n.order) for n in sg.ancestors(outputs)
+                  if constants or n.op != "const")
+
+with sg.Graph():
+    s, f0, f1, f2 = tanh_and_two_derivatives()
+with g:
+    _, *in_g = tanh_and_two_derivatives()
 print("f'  =", f1)
 print("f'' =", f2, "   simplified:", sg.simplify(f2))
+for op, text, order in sorted(orders([f0, f1, f2]), key=lambda row: row[2]):
+    print(f"  order {order}: {text}")
+
+assert orders([f0, f1, f2]) == [
+    ("const", "-2", 2), ("const", "1", 1), ("multiply", "-2*tanh(s)", 2),
+    ("multiply", "-2*tanh(s)*(1 - square(tanh(s)))", 2), ("square", "square(tanh(s))", 1),
+    ("subtract", "1 - square(tanh(s))", 1), ("tanh", "tanh(s)", 0), ("var", "s", 0)]
+assert orders(in_g, constants=False) == orders([f0, f1, f2], constants=False)
 SVG(sg.to_svg([f0, f1, f2], feeds={s: 0.5}))
 """),
     (MD, r"""
