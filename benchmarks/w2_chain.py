@@ -119,6 +119,24 @@ def symgraph_chain(depth: int, compile_too: bool = False) -> dict:
     return out
 
 
+def numba_chain(depth: int) -> dict:
+    """symgraph's numba backend (issue 16): compile dz/dw to the tape, first call, eval."""
+    import symgraph as sg
+
+    with sg.Graph():
+        w = sg.var("w")
+        dz = sg.grad(sin_chain(sg.sin, w, depth), w)
+
+        def compile_and_call() -> Any:
+            fn = sg.compile(dz, [w], backend="numba", trust_input=True, python_scalars=True)
+            fn(W0)
+            return fn
+
+        t_first, fn = once(compile_and_call)
+        return {"status": "ok", "first": t_first, "backend": fn.backend,
+                "ceval": timeit(lambda: fn(W0), budget=0.3, repeat=3), "cvalue": fn(W0)}
+
+
 def sympy_chain(depth: int) -> dict:
     """SymPy: diff of the nested expression, count_ops (tree) and DAG nodes, evalf."""
     sp = peer("sympy")
@@ -321,6 +339,7 @@ def run_2a(quick: bool) -> list[Row]:
         # symgraph compiles at D = 1e4 (a target); the deepest cases run in a child process
         res = _case("symgraph_chain", depth, depth >= 10000, depth == 10000, timeout=180.0)
         rows += _rows_2a(case, "symgraph", res, want, ref["eval"], depth)
+        rows += _numba_rows_2a(case, depth, want, ref["eval"])
         if depth > 10000:
             continue  # only symgraph goes to 1e5
         for system, module, fn_name in PEERS_2A:
@@ -330,6 +349,21 @@ def run_2a(quick: bool) -> list[Row]:
             res = _case(fn_name, depth, risky=depth >= 1000)
             rows += _rows_2a(case, system, res, want, ref["eval"], depth)
     return rows
+
+
+def _numba_rows_2a(case: str, depth: int, want: float, hand_eval: float) -> list[Row]:
+    """The numba backend's W2a rows: compiled eval beside the hand loop (target at 1e4)."""
+    if peer("numba") is None:
+        return [Row(W, case, "symgraph numba", "compiled eval dz/dw", status="not installed")]
+    res = _case("numba_chain", depth, depth >= 10000, timeout=180.0)
+    if res.get("status") != "ok":
+        return [Row(W, case, "symgraph numba", "compiled eval dz/dw", status=res["status"])]
+    r = Row(W, case, "symgraph numba", "compiled eval dz/dw", res["ceval"],
+            ratio=res["ceval"] / hand_eval, ref="hand", status=check(res["cvalue"], want,
+                                                                     rtol=1e-9))
+    if depth == 10000:
+        r.target, r.met = "<= 0.3x hand", r.ratio <= 0.3 and r.status == "ok"
+    return [r, Row(W, case, "symgraph numba", "compile + first call", res["first"])]
 
 
 def _rows_2a(case: str, system: str, res: dict, want: float, hand_eval: float,

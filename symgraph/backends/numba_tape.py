@@ -37,6 +37,7 @@ through ``symgraph.backends.numba_vm``, imported when a tape is compiled.
 from __future__ import annotations
 
 import importlib
+import itertools
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -60,7 +61,16 @@ from symgraph.plan import Plan, builtin, convert_feed
 (ADD, MUL, SUB, NEG, DIV, SQUARE, SIN, COS, EXP, LOG, TANH, SQRT, COPY, ADD0, POW, WHERE,
  MAX2, MIN2, RELU, SIGMOID, SOFTPLUS, ABS, SIGN, LT, LE, GT, GE, NE, TOBOOL, ISNAN, ISFINITE,
  EQ_ONE, TAN, LOG1P, EXPM1, ASIN, ACOS, ATAN, SINH, COSH, ASINH, ACOSH, ATANH, LOG2, LOG10,
- EXP2, ATAN2, HYPOT, LOGADDEXP, FLOOR, CEIL, MOD, CLIP) = range(53)
+ EXP2, ATAN2, HYPOT, LOGADDEXP, FLOOR, CEIL, MOD, CLIP,
+ # fused pairs (a step read only by the next one, written into it): each computes exactly
+ # what its two rows would (no fused multiply-add: Numba does not contract without fastmath)
+ MUL_ADD, NEG_MUL, MUL_NEG, SQ_SUB, COS_MUL, MUL_MUL, SIN_MUL) = range(60)
+# (producer, consumer) -> fused opcode; the producer's operands come first in the row
+_FUSE = {(MUL, ADD): MUL_ADD, (NEG, MUL): NEG_MUL, (MUL, NEG): MUL_NEG, (SQUARE, SUB): SQ_SUB,
+         (COS, MUL): COS_MUL, (MUL, MUL): MUL_MUL, (SIN, MUL): SIN_MUL}
+_FUSED = np.full((CLIP + 1, CLIP + 1), -1, dtype=np.int32)  # the same as a table
+for (_p, _c), _f in _FUSE.items():
+    _FUSED[_p, _c] = _f
 
 # float64 steps: op -> opcode. Reductions of a scalar are the scalar (sum and mean add
 # 0.0: NumPy's sums start there, so the sum of -0.0 is 0.0); the mask of max's gradient
@@ -96,8 +106,8 @@ _REAL = frozenset("biuf")
 class Tape:
     """A lowered plan: ``code`` (rows ``(opcode, out, a, b, c)``), ``template`` (the
     work vector before a call: constants set), ``inputs`` (per argument, its work slot or
-    -1 when no output needs it), ``outputs`` (work slots) and ``booleans`` (per output,
-    whether it is a boolean)."""
+    -1 when no output needs it), ``outputs`` (work slots), ``booleans`` (per output,
+    whether it is a boolean) and ``merged`` (the step numbers fused into the row before)."""
 
     code: np.ndarray
     template: np.ndarray
@@ -105,6 +115,7 @@ class Tape:
     outputs: list[int]
     booleans: list[bool]
     constants: int
+    merged: list[int]
 
 
 def _other_opcode(node: Any) -> int | None:
@@ -120,11 +131,19 @@ def _other_opcode(node: Any) -> int | None:
     return _INTEGER.get(node.opdef) if dtype.kind in "iu" else None
 
 
+def _opcode(node: Any) -> int | None:
+    """The opcode of a step that is not a float64 scalar, or None."""
+    return _other_opcode(node) if node.shape == () else None
+
+
 def lower(plan: Plan, inputs: list[Any]) -> Tape | None:
     """The tape of ``plan`` (inputs in the function's argument order), or None when a node
-    is not a scalar the tape can hold (see the module's docstring)."""
-    nodes, args, frees = plan.nodes, plan.args, plan.frees
-    slot_of = [0] * len(nodes)
+    is not a scalar the tape can hold (see the module's docstring).
+
+    Bulk work: Python lists each step's opcode and operands once; the slot allocation and
+    the fusion of pairs run natively (``numba_vm.allocate``) over those arrays."""
+    nodes, steps = plan.nodes, plan.steps
+    slot_of = np.full(len(nodes), -1, dtype=np.int32)
     template: list[float] = []
     for s, value in plan.preset:
         node = nodes[s]
@@ -143,41 +162,35 @@ def lower(plan: Plan, inputs: list[Any]) -> Tape | None:
         slot_of[s] = len(template)
         in_slots.append(len(template))
         template.append(0.0)
-    free: list[int] = []
-    size = len(template)
-    rows: list[int] = []
-    table = FLOAT
-    for t, s in enumerate(plan.steps):
-        node = nodes[s]
-        if node.shape:
-            return None
-        dtype = node.dtype
-        code = table.get(node.opdef) if dtype is _F64 or dtype == _F64 else _other_opcode(node)
-        if code is None:
-            return None
-        ins = args[s]
-        n = len(ins)
-        # dead values free their slots before the result takes one: a row reads its
-        # operands before it writes (CasADi's live-variable reuse)
-        for i in frees[t]:
-            free.append(slot_of[i])
-        if free:
-            out = free.pop()
-        else:
-            out, size = size, size + 1
-        slot_of[s] = out
-        rows += (code, out, slot_of[ins[0]] if n else 0, slot_of[ins[1]] if n > 1 else 0,
-                 slot_of[ins[2]] if n > 2 else 0)
     booleans = []
     for s in plan.outputs:
         dtype = nodes[s].dtype
         if nodes[s].shape != () or dtype not in (_F64, _BOOL):
             return None
         booleans.append(dtype == _BOOL)
+    table, f64 = FLOAT, _F64
+    step_nodes = [nodes[s] for s in steps]
+    codes = [table.get(n.opdef) if n.dtype is f64 and n.shape == () else _opcode(n)
+             for n in step_nodes]
+    if None in codes:
+        return None
+    from symgraph.backends.numba_vm import allocate  # the graph runs on the tape: Numba now
+
+    args, readers = plan.args, plan.readers
+    step_args = [args[s] for s in steps]
+    lens = np.fromiter(map(len, step_args), np.int32, len(steps))
+    flat = np.fromiter(itertools.chain.from_iterable(step_args), np.int32, int(lens.sum()))
+    # the plan's liveness: the step reading each value last (outputs never die)
+    last = np.fromiter([r[-1] if r else -1 for r in readers], np.int32, len(nodes))
+    last[plan.outputs] = -1
+    count = np.fromiter(map(len, readers), np.int32, len(nodes))
+    code, size, merged = allocate(np.array(codes, dtype=np.int32), lens, flat,
+                                  np.array(steps, dtype=np.int32), slot_of, last, count,
+                                  len(template), _FUSED)
     work = np.zeros(size)
     work[:len(template)] = template
-    return Tape(np.array(rows, dtype=np.int32).reshape(-1, 5), work, in_slots,
-                [slot_of[s] for s in plan.outputs], booleans, len(plan.preset))
+    return Tape(code, work, in_slots, slot_of[plan.outputs].tolist(), booleans,
+                len(plan.preset), np.flatnonzero(merged).tolist())
 
 
 _numba: dict[str, bool] = {}
@@ -304,8 +317,20 @@ class TapeFunction:
         lines = [f"w{s} = input {describe(n)}" for s, n in zip(info.inputs, self.inputs)
                  if s >= 0]
         lines += [f"w{k} = {v!r}" for k, v in enumerate(info.template[:info.constants].tolist())]
-        for (_, out, a, b, c), s in zip(self.tape.tolist(), plan.steps):
+        merged = set(info.merged)
+        rows = iter(self.tape.tolist())
+        for t, s in enumerate(plan.steps):
+            if t + 1 in merged:
+                continue  # written inside the next step's row
+            _, out, *operands = next(rows)
             node = plan.nodes[s]
-            operands = ", ".join(f"w{i}" for i in (a, b, c)[:len(node.inputs)])
-            lines.append(f"w{out} = {node.opdef.name}({operands})")
+            if t in merged:  # the previous step's text, then this step's other operand
+                inner = plan.nodes[plan.steps[t - 1]]
+                k = len(inner.inputs)
+                text = f"{inner.opdef.name}({', '.join(f'w{i}' for i in operands[:k])})"
+                rest = [f"w{i}" for i in operands[k:k + len(node.inputs) - 1]]
+                args = [text, *rest] if node.inputs[0].id == inner.id else [*rest, text]
+            else:
+                args = [f"w{i}" for i in operands[:len(node.inputs)]]
+            lines.append(f"w{out} = {node.opdef.name}({', '.join(args)})")
         return "\n".join([*lines, f"return {', '.join(f'w{s}' for s in info.outputs)}"]) + "\n"

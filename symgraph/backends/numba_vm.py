@@ -44,6 +44,7 @@ from symgraph.backends.numba_tape import (
     CLIP,
     COPY,
     COS,
+    COS_MUL,
     COSH,
     DIV,
     EQ_ONE,
@@ -67,15 +68,21 @@ from symgraph.backends.numba_tape import (
     MIN2,
     MOD,
     MUL,
+    MUL_ADD,
+    MUL_MUL,
+    MUL_NEG,
     NE,
     NEG,
+    NEG_MUL,
     POW,
     RELU,
     SIGMOID,
     SIGN,
     SIN,
+    SIN_MUL,
     SINH,
     SOFTPLUS,
+    SQ_SUB,
     SQRT,
     SQUARE,
     SUB,
@@ -115,6 +122,83 @@ def _mod(a: float, b: float) -> float:
     return m
 
 
+@njit("Tuple((int32[:, ::1], int64, boolean[::1]))(int32[::1], int32[::1], int32[::1], "
+      "int32[::1], int32[::1], int32[::1], int32[::1], int64, int32[:, ::1])",
+      cache=True, nogil=True)
+def allocate(codes: np.ndarray, lens: np.ndarray, flat: np.ndarray, steps: np.ndarray,
+             slot_of: np.ndarray, last: np.ndarray, count: np.ndarray, size: int,
+             fused: np.ndarray) -> tuple:  # pragma: no cover - runs natively
+    """The tape's rows from the steps' opcodes and operands (``flat``, ``lens`` per step,
+    as plan slots): each value takes a work slot freed by a value read for the last time
+    (``last``) at or before its step (CasADi's live-variable reuse), so the work vector
+    holds only what is live at once; ``slot_of`` (plan slot -> work slot, inputs and
+    constants preset) is filled in. A step read only by the next one (``count``) and not
+    kept is fused into it where ``fused[producer, consumer]`` has an opcode. Returns the
+    rows, the work vector's length and which steps were fused into the row before."""
+    n = codes.shape[0]
+    start = np.zeros(n + 1, np.int64)  # the values dying at each step, bucketed
+    for i in range(last.shape[0]):
+        if last[i] >= 0:
+            start[last[i] + 1] += 1
+    for t in range(n):
+        start[t + 1] += start[t]
+    dying = np.empty(start[n], np.int32)
+    fill = start[:n].copy()
+    for i in range(last.shape[0]):
+        if last[i] >= 0:
+            dying[fill[last[i]]] = i
+            fill[last[i]] += 1
+    free = np.empty(slot_of.shape[0] + 1, np.int32)
+    top = 0
+    rows = np.zeros((n, 5), np.int32)
+    merged = np.zeros(n, np.bool_)
+    r = 0
+    k = 0  # where step t's operands start in flat
+    prev = -1  # the previous row's opcode while it may take this step in
+    for t in range(n):
+        for j in range(start[t], start[t + 1]):
+            free[top] = slot_of[dying[j]]
+            top += 1
+        if top > 0:
+            top -= 1
+            out = free[top]
+        else:
+            out = size
+            size += 1
+        slot_of[steps[t]] = out
+        code = codes[t]
+        m = lens[t]
+        if prev >= 0 and fused[prev, code] >= 0:
+            p = steps[t - 1]
+            first = flat[k] == p
+            uses = 0
+            for j in range(k, k + m):
+                if flat[j] == p:
+                    uses += 1
+            if count[p] == 1 and last[p] >= 0 and uses == 1 and not (code == SUB and first):
+                other = 0
+                if m > 1:
+                    other = slot_of[flat[k + 1]] if first else slot_of[flat[k]]
+                rows[r - 1, 0] = fused[prev, code]
+                rows[r - 1, 1] = out
+                if prev == MUL:  # a binary producer: its two operands, then the other
+                    rows[r - 1, 4] = other
+                else:
+                    rows[r - 1, 3] = other
+                merged[t] = True
+                prev = -1
+                k += m
+                continue
+        rows[r, 0] = code
+        rows[r, 1] = out
+        for j in range(m):
+            rows[r, 2 + j] = slot_of[flat[k + j]]
+        r += 1
+        prev = code
+        k += m
+    return rows[:r].copy(), size, merged
+
+
 @njit("void(int32[:, ::1], float64[::1])", cache=True, error_model="numpy", nogil=True)
 def run(code: np.ndarray, w: np.ndarray) -> None:  # pragma: no cover - runs natively
     """Execute the tape ``code`` on the work vector ``w`` (inputs and constants preset)."""
@@ -127,8 +211,22 @@ def run(code: np.ndarray, w: np.ndarray) -> None:  # pragma: no cover - runs nat
             r = x + y
         elif op == MUL:
             r = x * y
+        elif op == MUL_ADD:
+            r = x * y + w[code[t, 4]]
         elif op == SUB:
             r = x - y
+        elif op == NEG_MUL:
+            r = -x * y
+        elif op == MUL_NEG:
+            r = -(x * y)
+        elif op == MUL_MUL:
+            r = x * y * w[code[t, 4]]
+        elif op == SQ_SUB:
+            r = y - x * x
+        elif op == COS_MUL:
+            r = math.cos(x) * y
+        elif op == SIN_MUL:
+            r = math.sin(x) * y
         elif op == NEG:
             r = -x
         elif op == DIV:
