@@ -90,12 +90,12 @@ more, smaller overshoot ($0.056 \to 0.31$, again where $\lambda_\min$ is small).
 search or a trust region (*damped* Newton) would shorten such steps.
 """),
     (CODE, r"""
-rows = ["| step | $x$ | $f(x)$ | eigenvalues of $H$ | $\\nabla f \\cdot p$ "
-        "| the model's $f(x + p)$ | step length $\\lvert p \\rvert$ |",
+rows = [("| step | $x$ | $f(x)$ | eigenvalues of $H$ | $\\nabla f \\cdot p$ "
+         "| the model's $f(x + p)$ | step length $\\lvert p \\rvert$ |"),
         "|---:|:---|---:|:---|---:|---:|---:|"]
-for k, (xk, xn) in enumerate(zip(newton, newton[1:])):
+for k, xk in enumerate(newton[:-1]):
     fk, gk, Hk = value_grad_hess(xk)
-    pk = xn - xk
+    pk = newton[k + 1] - xk                            # the Newton step taken
     model = fk + gk @ pk + 0.5 * pk @ Hk @ pk
     lam = np.linalg.eigvalsh(Hk)
     rows.append(f"| {k} | ({xk[0]:.3f}, {xk[1]:.3f}) | {fk:.4g} | {lam[0]:.3g}, {lam[1]:.4g} "
@@ -273,8 +273,7 @@ def tanh_and_two_derivatives():
     return s, f0, f1, sg.grad(f1, s)
 
 def orders(outputs, constants=True):
-    return sorted((n.op, str(n), n.order) for n in sg.ancestors(outputs)
-                  if constants or n.op != "const")
+    return sorted((n.order, n.op) for n in sg.ancestors(outputs) if constants or n.op != "const")
 
 with sg.Graph():
     s, f0, f1, f2 = tanh_and_two_derivatives()
@@ -282,13 +281,11 @@ with g:
     _, *in_g = tanh_and_two_derivatives()
 print("f'  =", f1)
 print("f'' =", f2, "   simplified:", sg.simplify(f2))
-for op, text, order in sorted(orders([f0, f1, f2]), key=lambda row: row[2]):
-    print(f"  order {order}: {text}")
+for node in sorted(sg.ancestors([f0, f1, f2]), key=lambda n: n.order):
+    print(f"  order {node.order}: {node}")
 
-assert orders([f0, f1, f2]) == [
-    ("const", "-2", 2), ("const", "1", 1), ("multiply", "-2*tanh(s)", 2),
-    ("multiply", "-2*tanh(s)*(1 - square(tanh(s)))", 2), ("square", "square(tanh(s))", 1),
-    ("subtract", "1 - square(tanh(s))", 1), ("tanh", "tanh(s)", 0), ("var", "s", 0)]
+assert orders([f0, f1, f2]) == [(0, "tanh"), (0, "var"), (1, "const"), (1, "square"),
+                                (1, "subtract"), (2, "const"), (2, "multiply"), (2, "multiply")]
 assert orders(in_g, constants=False) == orders([f0, f1, f2], constants=False)
 SVG(sg.to_svg([f0, f1, f2], feeds={s: 0.5}))
 """),
