@@ -90,7 +90,7 @@ def test_the_simulation_reproduces_the_issues_finding():
 
 @needs_dot
 def test_order_fills_stay_apart_under_deuteranopia_and_protanopia():
-    g, _, outs = four_orders()
+    _, _, outs = four_orders()
     nodes = sg.ancestors(outs)
     assert {n.order for n in nodes} == {0, 1, 2, 3}
     svg = svg_nodes(sg.to_svg(outs))
@@ -187,7 +187,7 @@ def test_labels_given_by_the_user():
 
 @needs_dot
 def test_the_svg_shows_names_and_the_whole_formula_of_each_output():
-    _, x, (f, d1, d2, _) = four_orders()
+    _, _, (f, d1, d2, _) = four_orders()
     nodes = svg_nodes(sg.to_svg([f, d1, d2]))
     shown = {o: texts(nodes[f"n{o.id}"]) for o in (f, d1, d2)}
     assert shown[f] == ["sin(x)*x", "f"]
@@ -324,7 +324,7 @@ def test_text_fits_its_boxes_in_the_demo_pictures(tmp_path):
     for path in svgs:
         svg = path.read_text(encoding="utf-8")
         assert text_overflows(svg) == [], path.name
-    g, x, f, H = hessian_case()
+    _, x, f, H = hessian_case()
     for options in ({}, {"clean": True}):
         assert text_overflows(sg.to_svg([f, H], feeds={x: [1.0, 2.0]}, **options)) == []
 
@@ -397,7 +397,7 @@ def test_without_graphviz_a_picture_says_how_to_get_it(monkeypatch, tmp_path):
 def run_text(text: str, **values):
     """Evaluate a printed formula with NumPy (test-only: our own output)."""
     namespace = {"__builtins__": {}, "sin": np.sin, "cos": np.cos, **values}
-    return eval(text, namespace)  # noqa: S307 - the formula symgraph printed
+    return eval(text, namespace)  # the formula symgraph printed, never a user's text
 
 
 @pytest.mark.parametrize("build, text", [

@@ -53,9 +53,9 @@ from symgraph.display.style import (
     plain,
     wrap_formula,
 )
-from symgraph.plan import as_outputs as _outputs
 from symgraph.graph import Graph, Node, SymgraphError
 from symgraph.ops.core import CONST, VAR
+from symgraph.plan import as_outputs as _outputs
 
 Outputs = Node | Sequence[Node]
 
@@ -325,7 +325,7 @@ def _draw_legend(dot: graphviz.Digraph, orders: list[int], grads_of: Node | None
 def _run_dot(source: str, fmt: str, timeout: float, nodes: int) -> bytes:
     try:
         proc = subprocess.run(["dot", f"-T{fmt}"], input=source.encode("utf-8"),
-                              capture_output=True, timeout=timeout)
+                              capture_output=True, timeout=timeout, check=False)
     except FileNotFoundError:
         raise SymgraphError(_INSTALL) from None
     except subprocess.TimeoutExpired:

@@ -17,6 +17,7 @@ Imports: ``symgraph.graph`` and ``symgraph.ops`` (op records, constant labels, i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from types import SimpleNamespace
 
@@ -105,7 +106,7 @@ def const_text(node: Node) -> str:
 def _nested(value: list | float) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_nested(v) for v in value) + "]"
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):  # int(nan) would raise
         return str(value)
     return str(int(value)) if value == int(value) else f"{value:.6g}"  # int(-0.0) is 0
 

@@ -18,8 +18,16 @@ from __future__ import annotations
 
 import re
 
-from symgraph.display.formula import (ATOM, PREFIX, attr_text, bottom_up, const_text, prec,
-                                      printable, unit_operand)
+from symgraph.display.formula import (
+    ATOM,
+    PREFIX,
+    attr_text,
+    bottom_up,
+    const_text,
+    prec,
+    printable,
+    unit_operand,
+)
 from symgraph.graph import Node, SymgraphError
 from symgraph.ops.core import CONST, VAR, Op, operatorname, tex_escape
 

@@ -24,12 +24,18 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.display.formula import (attr_text, const_text, fill_value, printable, render,
-                                      unit_operand)
-from symgraph.plan import as_outputs as _outputs
+from symgraph.display.formula import (
+    attr_text,
+    const_text,
+    fill_value,
+    printable,
+    render,
+    unit_operand,
+)
 from symgraph.graph import Node, SymgraphError, ancestors
 from symgraph.ops.core import CONST, VAR
 from symgraph.ops.shape import GETITEM, format_index
+from symgraph.plan import as_outputs as _outputs
 
 Outputs = Node | Sequence[Node]
 
