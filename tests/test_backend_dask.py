@@ -15,8 +15,7 @@ import pytest
 from opcases import all_cases, case_inputs
 
 import symgraph as sg
-from symgraph.backends import BACKENDS
-from symgraph.backends import dask as dask_backend
+from symgraph.backends import BACKENDS, dask_ops
 
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
@@ -85,7 +84,7 @@ def test_every_op_runs_and_the_one_task_ops_are_the_documented_ones():
     backend = BACKENDS["dask"]
     ops = {name: op for name, op in sg.OPS.items() if name not in ("var", "const")}
     assert {n for n, op in ops.items() if not backend.supports(op)} == set()
-    blocked = set(dask_backend.OVERRIDES) | set(dask_backend.DISPATCH)
+    blocked = set(dask_ops.OVERRIDES) | set(dask_ops.DISPATCH)
     one_task = {n for n, op in ops.items()
                 if op.batch is not sg.ops.shape.batch_elementwise and op not in blocked}
     assert one_task == ONE_TASK, f"undocumented: {one_task ^ ONE_TASK}"

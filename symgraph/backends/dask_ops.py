@@ -1,0 +1,261 @@
+"""How the ``dask`` backend runs one step: the choice of a step's function of dask arrays
+(:func:`lower`), the chunk-aware overrides keyed by the op record (``OVERRIDES``), the ops
+whose NumPy function stays lazy on dask arrays (``DISPATCH``), block-by-block elementwise
+ops and the one-task fallback. See ``symgraph.backends.dask``.
+
+Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.backends.numpy``; ``dask`` only
+inside functions.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from symgraph.backends.numpy import array_function
+from symgraph.graph import Node
+from symgraph.ops.contract import TENSORDOT
+from symgraph.ops.conv import AVG_POOL2D, CONV2D_WEIGHT_GRAD, MAX_POOL2D, WINDOWS2D
+from symgraph.ops.core import Op
+from symgraph.ops.diagonals import DIAGONAL, TRACE, TRIL, TRIU
+from symgraph.ops.layout import PAD, ROLL, TILE
+from symgraph.ops.linalg import MATMUL
+from symgraph.ops.nn import LOG_SOFTMAX, LOGSUMEXP, SOFTMAX
+from symgraph.ops.reduce import BROADCAST_TO, COUNT, FIRST_MAX_MASK, MAX, MEAN, SUM, SUM_TO
+from symgraph.ops.shape import (
+    CONCATENATE,
+    EXPAND_DIMS,
+    GETITEM,
+    RESHAPE,
+    SCATTER,
+    SCATTER_ADD,
+    STACK,
+    TRANSPOSE,
+    batch_elementwise,
+    numpy_index,
+)
+from symgraph.ops.sorting import CUMPROD, CUMSUM
+from symgraph.ops.spectral import (
+    EIGH_VALUES,
+    EIGH_VECTORS,
+    NORM,
+    QR_Q,
+    QR_R,
+    SVD_S,
+    SVD_U,
+    SVD_VH,
+)
+from symgraph.ops.statistics import MIN, PROD, STD, VARIANCE
+
+# This backend's key in a user op's ``impls``.
+NAME = "dask"
+
+
+@functools.cache
+def array_module() -> Any:
+    """``dask.array``, imported on first use (None when dask is not installed)."""
+    try:
+        import dask.array as da
+    except ImportError:
+        return None
+    return da
+
+
+def user_impl(op: Op) -> Any:
+    """A user op's own dask implementation (``define_op(..., impls={"dask": fn})``)."""
+    impls = getattr(op, "impls", None)
+    return impls.get(NAME) if isinstance(impls, dict) else None
+
+
+def chunk_limit() -> int:
+    """The largest block in bytes that this backend makes (dask's ``array.chunk-size``)."""
+    import dask
+    from dask.utils import parse_bytes
+    return parse_bytes(dask.config.get("array.chunk-size"))
+
+
+# --- how a step runs -------------------------------------------------------------------------
+
+
+def lower(node: Node) -> Any:
+    """The function of dask arrays computing ``node`` (see the module's docstring)."""
+    op, attrs = node.opdef, node.attrs
+    override = OVERRIDES.get(op)
+    if override is not None:
+        return functools.partial(override, node)
+    own = user_impl(op)
+    if own is not None:
+        return own
+    function = _numpy_function(op, attrs)
+    if op.batch is batch_elementwise:
+        return functools.partial(_blockwise, functools.partial(_quiet, function), node.dtype)
+    if op in DISPATCH:
+        return functools.partial(_dispatch, function, node)
+    return functools.partial(_one_block, functools.partial(_quiet, function), node)
+
+
+def _numpy_function(op: Op, attrs: dict) -> Any:
+    function = array_function(op, attrs)
+    if function is not None:
+        return function
+    return functools.partial(op.impl, **attrs) if attrs else op.impl
+
+
+def _quiet(function: Any, *args: Any) -> Any:
+    """``function`` of NumPy blocks with floating-point warnings silenced, as evaluate does."""
+    with np.errstate(all="ignore"):
+        return function(*args)
+
+
+def _blockwise(function: Any, dtype: np.dtype, *args: Any) -> Any:
+    """An elementwise op, block by block (dask aligns the chunks and broadcasts, as its
+    ``elemwise`` does; the result's type is given, so the op is never called on empty
+    probe arrays: a user's forward runs once per block)."""
+    da = array_module()
+    arrays = [da.asarray(a) for a in args]
+    ndim = max(a.ndim for a in arrays)
+    index = tuple(range(ndim))[::-1]
+    pairs = [p for a in arrays for p in (a, index[ndim - a.ndim:])]
+    return da.blockwise(function, index, *pairs, dtype=dtype,
+                        meta=np.empty((0,) * ndim, dtype=dtype))
+
+
+def _dispatch(function: Any, node: Node, *args: Any) -> Any:
+    """An op whose NumPy function dask implements lazily (``np.sum`` on a dask array is
+    ``da.sum``); a shape-only input lends its shape as a zero-stride NumPy stand-in."""
+    da = array_module()
+    args = _shapes_only(node, args)
+    with np.errstate(all="ignore"):
+        result = function(*args)
+    return result if isinstance(result, da.Array) else da.asarray(result)
+
+
+def _shapes_only(node: Node, args: tuple) -> tuple:
+    """The arguments, each shape-only input replaced by a NumPy array of its shape and dtype
+    taking no memory: the op reads only its shape, and must not wait for its values."""
+    shape_only = node.opdef.shape_only
+    if not shape_only:
+        return args
+    return tuple(np.broadcast_to(np.zeros((), dtype=a.dtype), a.shape) if i in shape_only
+                 else a for i, a in enumerate(args))
+
+
+def _one_block(function: Any, node: Node, *args: Any) -> Any:
+    """``node``'s NumPy forward on its whole inputs, as one task (ops without a blocked form:
+    sorting, decompositions, gathers)."""
+    import dask
+    da = array_module()
+    shape = tuple(np.nan if d is None else d for d in node.shape)
+    task = dask.delayed(function, pure=True)(*_shapes_only(node, args))
+    return da.from_delayed(task, shape, dtype=node.dtype)
+
+
+# --- chunk-aware overrides, keyed by the op record -------------------------------------------
+
+
+def broadcast(x: Any, shape: tuple, like: Any = None) -> Any:
+    """``x`` broadcast to ``shape``, the new and stretched axes split into blocks of at most
+    dask's chunk size, or as the array ``like`` is split (``da.broadcast_to`` alone makes
+    each new axis one block: a scalar broadcast to a large shape would be one block as
+    large as the result)."""
+    from dask.array.core import normalize_chunks
+    da = array_module()
+    x = da.asarray(x)
+    lead = len(shape) - x.ndim
+    spec = tuple(x.chunks[k - lead] if k >= lead and x.shape[k - lead] == d
+                 else like.chunks[k] if like is not None and like.shape[k] == d else "auto"
+                 for k, d in enumerate(shape))
+    chunks = normalize_chunks(spec, shape, dtype=x.dtype, limit=chunk_limit())
+    return da.broadcast_to(x, shape, chunks=chunks)
+
+
+def _broadcast_to(node: Node, x: Any, ref: Any = None) -> Any:
+    # split as the array whose shape it takes, so that the ops joining the two need no
+    # rechunking (ref lends its shape and chunks only: nothing waits for its values)
+    if ref is not None:
+        return broadcast(x, tuple(ref.shape), ref)
+    return broadcast(x, node.attrs["shape"])
+
+
+def _reshape(node: Node, x: Any, ref: Any = None) -> Any:
+    da = array_module()
+    shape = tuple(ref.shape) if ref is not None else node.attrs["shape"]
+    limit = chunk_limit()
+    try:
+        return da.reshape(x, shape, limit=limit)
+    except NotImplementedError:
+        # dask reshapes only by merging or evenly splitting axes: (2, 3) -> (3, 2) goes
+        # through one axis (a merge, then a split)
+        return da.reshape(da.reshape(x, (-1,), limit=limit), shape, limit=limit)
+
+
+def _assign(out: Any, where: tuple, value: Any) -> Any:
+    """``out[where] = value`` as NumPy does it: ``value`` broadcast to the part (leading
+    unit axes dropped), and new axes (``None``) in ``where`` left out (dask's item
+    assignment does neither)."""
+    part = out[where].shape
+    while value.ndim > len(part) and value.shape[0] == 1:
+        value = value[0]
+    if value.shape != part:
+        value = broadcast(value, part)
+    if any(k is None for k in where):
+        consumed = sum(k is not None and k is not Ellipsis for k in where)
+        dim, drop = 0, []  # the part's axes that the Nones made
+        for k in where:
+            if k is None:
+                drop.append(dim)
+            dim += out.ndim - consumed if k is Ellipsis else not isinstance(k, (int, np.integer))
+        value = value.reshape(tuple(d for i, d in enumerate(value.shape) if i not in drop))
+        where = tuple(k for k in where if k is not None)
+    out[where] = value
+    return out
+
+
+def _scatter(node: Node, g: Any, ref: Any = None) -> Any:
+    shape = tuple(ref.shape) if ref is not None else node.attrs["shape"]
+    out = array_module().zeros(shape, dtype=g.dtype, chunks="auto")
+    return _assign(out, numpy_index(node.attrs["index"]), g)
+
+
+def _scatter_add(node: Node, b: Any, g: Any) -> Any:
+    # as the op's impl: b + g inside the index, b + 0.0 elsewhere (-0.0 becomes 0.0)
+    where = numpy_index(node.attrs["index"])
+    return _assign(np.add(b, 0.0), where, b[where] + g)
+
+
+def _first_max_mask(node: Node, x: Any) -> Any:
+    """1 at the first maximal element (NumPy's argmax: a NaN is maximal) of each reduced
+    slice: the smallest C-order position, over the reduced axes, where ``x`` equals the
+    slice's max, found by a min over those positions, all block by block."""
+    da = array_module()
+    axes = tuple(range(x.ndim)) if node.attrs["axis"] is None else node.attrs["axis"]
+    top = da.max(x, axis=axes, keepdims=True)
+    hit = (x == top) | (x != x)  # noqa: PLR0124 - where the max is NaN, the NaNs are maximal
+    position = da.zeros((), dtype=np.int64)
+    stride = 1
+    for a in reversed(axes):
+        step = da.arange(x.shape[a], chunks=(x.chunks[a],), dtype=np.int64) * stride
+        position = position + step.reshape((-1,) + (1,) * (x.ndim - 1 - a))
+        stride *= x.shape[a]
+    marked = da.where(hit, position, stride)
+    first = da.min(marked, axis=axes, keepdims=True)
+    return (marked == first).astype(x.dtype)
+
+
+OVERRIDES: dict[Op, Any] = {
+    BROADCAST_TO: _broadcast_to, RESHAPE: _reshape, SCATTER: _scatter,
+    SCATTER_ADD: _scatter_add, FIRST_MAX_MASK: _first_max_mask,
+}
+# symgraph ops whose NumPy function stays lazy on dask arrays (NumPy dispatches it to dask);
+# tests/test_backend_dask.py builds every case of these over dask arrays with computing
+# forbidden. The other non-elementwise ops run as one task (see _one_block).
+DISPATCH: frozenset[Op] = frozenset({
+    SUM, MEAN, MAX, MIN, PROD, COUNT, STD, VARIANCE, SUM_TO, CUMSUM, CUMPROD, LOGSUMEXP, SOFTMAX,
+    LOG_SOFTMAX, NORM, MATMUL, TENSORDOT, TRANSPOSE, EXPAND_DIMS, GETITEM, CONCATENATE, STACK,
+    PAD, ROLL, TILE, DIAGONAL, TRACE, TRIL, TRIU, WINDOWS2D, AVG_POOL2D, MAX_POOL2D,
+    CONV2D_WEIGHT_GRAD,
+    # the factors' parts: slices of the one packed result (the decomposition is one task)
+    EIGH_VALUES, EIGH_VECTORS, SVD_S, SVD_U, SVD_VH, QR_Q, QR_R,
+})
