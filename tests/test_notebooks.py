@@ -4,6 +4,7 @@ the numbers), and the stored copies are the generator's cells with their outputs
 from __future__ import annotations
 
 import doctest
+import html
 import importlib.util
 import shutil
 from pathlib import Path
@@ -60,6 +61,37 @@ def test_stored_notebook_is_the_built_one_with_outputs(name):
     assert "image/svg+xml" in kinds  # every tutorial draws a graph
     if not name.startswith("01"):
         assert "image/png" in kinds  # ...and the others plot with matplotlib
+
+
+# What a teacher must see in the stored outputs (issue 18): each seed confusion of 01 drawn
+# (derivatives labelled dw0..dx1, the add rule quoted, the precedence trap labelled, CS231n's
+# gate gradients, a node used twice), Fig. 6.10's names in 02, Algorithm 6.4 by hand in 03,
+# Newton's uphill step, 2/lambda_max and the book's Hv in 04.
+SEEN = {
+    "01_chain_rule_sigmoid_neuron.ipynb": [
+        ">dw0<", ">dw2<", ">dx1<", "vjp=(lambda g, out: g, lambda g, out: g)",
+        ">1 / 1 + exp(-s)<", ">1 / (1 + exp(-s))<", "grad -0.5344", "grad -0.1966",
+        ">gate by gate<", ">sg.sigmoid<", "grad 7"],
+    "02_symbol_to_symbol.ipynb": [">x<", ">y<", ">z<", ">dz/dy<", ">dz/dx<", ">dz/dw<"],
+    "03_mlp_backprop.ipynb": ["×2", "read by: ['dJ/d(h1 @ W2)', 'dJ/db2']",
+                              "logits' gradient (softmax - Y)/N: largest difference"],
+    "04_second_order.ipynb": ["| 24.2 |", "| 4.732 |", "| 1412 |", "2/lambda_max = 0.002",
+                              "sg.hvp and the book's formula: largest difference",
+                              "order 1: 1\n"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEEN))
+def test_stored_outputs_show_what_the_text_explains(name):
+    stored = nbformat.read(NOTEBOOKS_DIR / name, as_version=4)
+    shown = []
+    for cell in stored.cells:
+        for out in cell.get("outputs", []):
+            shown.append(out.get("text", ""))
+            shown += [html.unescape(str(out.get("data", {}).get(kind, "")))
+                      for kind in ("image/svg+xml", "text/markdown")]
+    text = "\n".join(shown)
+    assert [s for s in SEEN[name] if s not in text] == []
 
 
 def test_a_wrong_number_fails_the_run():
