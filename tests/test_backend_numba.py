@@ -124,6 +124,31 @@ def test_the_tape_follows_numpy_where_math_differs():
                 assert_same_values(got, want, what=f"output {k} at {a, b}")
 
 
+def test_fused_rows_equal_the_two_steps_they_replace(graph):
+    # a step read only by the next one is written into its row (either operand order);
+    # one read twice, kept as an output, or on the left of a subtraction is not
+    patterns = [lambda a, b, c: c + a * b, lambda a, b, c: b * -a, lambda a, b, c: -(a * c),
+                lambda a, b, c: c - sg.square(b), lambda a, b, c: sg.square(b) - c,
+                lambda a, b, c: c * (b * a), lambda a, b, c: sg.cos(a) * b,
+                lambda a, b, c: b * sg.sin(c), lambda a, b, c: (a * b) + (a * b) * c]
+    xs, outs = [], []
+    for k, pattern in enumerate(patterns):
+        a, b, c = sg.var(f"a{k}"), sg.var(f"b{k}"), sg.var(f"c{k}")
+        xs += [a, b, c]
+        outs.append(pattern(a, b, c))
+    kept = xs[0] * xs[2]
+    outs += [-kept, kept]
+    f = sg.compile(outs, xs, backend="numba")
+    assert f.backend == "numba"
+    fused = [line for line in f.source.splitlines() if line.count("(") == 2 and "input" not in line]
+    assert len(fused) >= 6 and f.tape.shape[0] == len(f._plan.steps) - len(fused)
+    values = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.5, -2.0]
+    for point in itertools.product(values, repeat=3):
+        want = sg.evaluate(outs, dict(zip(xs, point * len(patterns))))
+        for k, (got, w) in enumerate(zip(f(*(point * len(patterns))), want)):
+            assert_same_values(got, w, what=f"output {k} at {point}")
+
+
 def _random_dag(n_ops: int, seed: int = 0) -> tuple[list, sg.Node]:
     """A W5-like DAG of scalar ops over 10 inputs (the benchmark's kinds)."""
     rng = random.Random(seed)
@@ -176,6 +201,8 @@ def test_deep_chain_runs_without_recursion_in_a_few_slots():
         assert f(0.5) == pytest.approx(v, rel=1e-12)
         dz = sg.grad(z, w)
         h = sg.compile(dz, [w], backend="numba", python_scalars=True)
+        # each level's cos(w_k) * g is one fused row: 2 rows a level, not 3
+        assert h.tape.shape[0] <= 2 * depth and h.work_size <= depth + 3
         d, v = 1.0, 0.5
         for _ in range(depth):
             d *= math.cos(v)
