@@ -70,12 +70,48 @@ def _simplified(op: Op, inputs: Sequence[Node]) -> Node:
     shortcut = _identity(op.name, inputs)
     if shortcut is not None:
         return shortcut
+    if op.name == "multiply":
+        scaled = _scale_scaled(op, inputs)
+        if scaled is not None:
+            return scaled
     if _all_small_consts(inputs):
         node = make(op, inputs)
         # (not compactly: a small fill folds to an array, printed [2, 2] as before)
         value = fold(op, [n.attrs["value"] for n in inputs], {}, node.shape, elementwise=False)
         return node if value is None else const(value, dtype=node.dtype, graph=node.graph)
     return make(op, inputs)
+
+
+def _scale_scaled(op: Op, inputs: Sequence[Node]) -> Node | None:
+    """``c*(d*x) -> (c*d)*x`` (either order of either product), so the derivative of
+    ``x**3`` twice is ``6*x``, not ``3*(2*x)``: only where reassociating is exact (integers
+    wrap alike; floats as ``symgraph.rewrite.exact_product`` says) and the result keeps
+    the product's shape and dtype."""
+    a, b = inputs
+    c, inner = (a, b) if a.op == "const" else (b, a)
+    if c.op != "const" or inner.op != "multiply" or c.attrs["value"].size > FOLD_LIMIT:
+        return None
+    d, x = inner.inputs
+    if x.op == "const":
+        d, x = x, d
+    if d.op != "const" or x.op == "const" or d.attrs["value"].size > FOLD_LIMIT:
+        return None
+    cv, dv = c.attrs["value"], d.attrs["value"]
+    kind = np.result_type(cv, dv).kind
+    if kind not in "iuf":
+        return None
+    if kind == "f":
+        # (rewrite imports ops: imported here, on this rare path, not at module load)
+        from symgraph.rewrite.folding import exact_product
+        if not exact_product(cv, dv):
+            return None
+    cd = _simplified(op, [c, d])
+    if cd.op != "const":
+        return None
+    node = make(op, [cd, x])
+    if node.shape != broadcast_rule((a, b), {}) or node.dtype != promote((a, b), {}):
+        return None
+    return node
 
 
 def _all_small_consts(inputs: Sequence[Node]) -> bool:

@@ -29,6 +29,8 @@ than ``COLLECT_FIRST`` new nodes built over an earlier simplify's result (the gr
 simplified node): there it goes first and the local rules see the smaller collected
 graph. If it leaves the graph larger than it was (it can duplicate a subexpression that
 another consumer still needs), the result of the local rules alone is returned instead.
+The polynomial pass runs only with ``assume_finite``; its exact half, ``collect-like-terms``
+(like terms of one sum, ``symgraph.rewrite.like_terms``), runs after it in every mode.
 
 Exactness. By default only the rules declared exact run (``Rule.exact``): every value is
 kept, NaN, inf and the sign of zero included, up to rounding, so ``sg.compile`` (which
@@ -54,6 +56,7 @@ from symgraph.ops.core import CONST, is_const, make
 from symgraph.rewrite.patterns import Match, Rule, instantiate
 from symgraph.rewrite.replace import Provenance, fit
 from symgraph.rewrite.rules import RULES
+from symgraph.rewrite.rules_algebra import LIKE_TERMS
 from symgraph.rewrite.tables import tables
 from symgraph.rewrite.terms import collect_pass
 from symgraph.rewrite.trace import Step, Trace, label, op_count
@@ -204,7 +207,7 @@ class _Rewriter:
         self.collected = False  # whether collect-terms replaced anything
         # ids of the nodes a collect pass of this run returned: fixpoints of collect-terms,
         # so a later collect pass looks only at what local rules built since
-        self.collect_done: set[int] = set()
+        self.collect_done: dict[str, set[int]] = {}
 
     def run(self, outputs: list[Node]) -> list[Node]:
         # Nodes an earlier simplify returned are fixpoints of every rule: they are not looked
@@ -388,12 +391,21 @@ class _Rewriter:
                 return cur, True
         return cur, False
 
-    def _collect_pass(self, outputs: list[Node], rule: Rule) -> tuple[list[Node], bool]:
-        """A pass of the region rule ``collect-terms`` (see ``symgraph.rewrite.terms``)."""
+    def _collect_pass(self, outputs: list[Node], rules: tuple[Rule, ...]
+                      ) -> tuple[list[Node], bool]:
+        """A pass of each region rule, ``collect-terms`` and ``collect-like-terms`` (see
+        ``symgraph.rewrite.terms``)."""
         self.passes += 1
-
-        def replaced(before: Node, after: Node) -> None:
-            self._note(rule, before, after)
-            self.collected = True
-        return collect_pass(outputs, self.clean, self.collect_done, self.provenance.use,
-                            self._rebuild, replaced)
+        changed = False
+        # the polynomial pass only with assume_finite; the exact like-terms pass always
+        passes = [(r, False) for r in rules if not self.check_exact or r.exact is not False]
+        for rule, linear in [*passes, (LIKE_TERMS, True)]:
+            def replaced(before: Node, after: Node, rule: Rule = rule) -> None:
+                self._note(rule, before, after)
+                self.collected = True
+            outputs, did = collect_pass(
+                outputs, self.clean, self.collect_done.setdefault(rule.name, set()),
+                self.provenance.use, self._rebuild, replaced, linear=linear,
+                exact=self.check_exact)
+            changed = changed or did
+        return outputs, changed

@@ -210,7 +210,15 @@ RULES: list[Rule] = [
     # Polynomial algebra: exact for real numbers, not for floats (x - x is NaN at inf,
     # Horner form overflows elsewhere). The engine runs it over whole regions.
     Rule("collect-terms", "canonicalize", None, None,
-         "sums of products -> a polynomial in Horner form, like terms collected",
+         "sums of products -> a polynomial in Horner form, like terms collected "
+         "(without assume_finite: collect-like-terms, where exact)",
          roots=("add", "subtract", "negative", "multiply", "square", "power", "divide"),
          region=True, exact=False),
 ]
+
+# The exact half of collect-terms (symgraph.rewrite.like_terms): like terms of one sum,
+# collected where that keeps every value, so it runs without assume_finite too (after the
+# polynomial pass with it). Not in RULES: the engine runs it wherever collect-terms is.
+LIKE_TERMS = Rule("collect-like-terms", "canonicalize", None, None,
+                  "like terms of a sum collected where exact: a + b + a -> 2*a + b",
+                  roots=("add", "subtract"), region=True)

@@ -25,24 +25,25 @@ MERGED = "merge+canonicalize"  # the first pseudo-stage of a staged rewriter
 
 
 class Tables:
-    """The rules of each stage by root op (``by_stage``), the region rule of each stage
-    (``collect``), the stages in the order they take turns (``stages``), the numbers a
+    """The rules of each stage by root op (``by_stage``), the region rules of each stage
+    (``collect``, in order), the stages in the order they take turns (``stages``), the numbers a
     signature tells apart (``numbers``) and the candidates per signature (``signatures``,
     filled in by the engine)."""
 
     def __init__(self, rules: Sequence[Rule], collect: bool, fused: bool,
                  assume_finite: bool = False):
         # without assume_finite, inexact rules are left out and conditional ones checked
-        rules = [r for r in rules if assume_finite or r.exact is not False]
+        # (a region rule stays: without assume_finite the engine runs its exact half)
+        rules = [r for r in rules if assume_finite or r.exact is not False or r.region]
         self.signatures: dict[tuple, list[Rule]] = {}
         # the constants a signature tells apart: the numbers the patterns name
         self.numbers = sorted(const_numbers(rules))
         self.by_stage: dict[str, dict[str, list[Rule]]] = {s: {} for s in STAGES}
-        self.collect: dict[str, Rule] = {}
+        self.collect: dict[str, tuple[Rule, ...]] = {}
         for rule in rules:
             if rule.region:
                 if collect:
-                    self.collect[rule.stage] = rule
+                    self.collect[rule.stage] = (*self.collect.get(rule.stage, ()), rule)
                 continue
             for root in rule.roots:
                 self.by_stage[rule.stage].setdefault(root, []).append(rule)
@@ -64,9 +65,9 @@ class Tables:
         ops_seen = {op for s in stages for op in self.by_stage[s]}
         self.by_stage[name] = {op: [r for s in stages for r in self.by_stage[s].get(
             op, self.by_stage[s].get(ANY_OP, []))] for op in ops_seen}
-        collect = [self.collect.pop(s) for s in stages if s in self.collect]
+        collect = [r for s in stages for r in self.collect.pop(s, ())]
         if collect:
-            self.collect[name] = collect[0]
+            self.collect[name] = tuple(collect)
         return (name,)
 
 

@@ -22,6 +22,7 @@ from symgraph.graph import Node, ancestors
 from symgraph.ops.arithmetic import ADD, DIVIDE, MULTIPLY, NEGATIVE, POWER, SUBTRACT
 from symgraph.ops.core import CONST, make
 from symgraph.ops.functions import SQUARE
+from symgraph.rewrite import like_terms
 from symgraph.rewrite.folding import fill
 
 MAX_TERMS = 400  # a sum of products larger than this is left as it is (an atom)
@@ -36,7 +37,8 @@ _BUILD, _TERM, _TOTAL, _SCALE, _FMA = range(5)
 
 def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
                  enter: Callable[[Node], None], rebuild: Callable[[Node, tuple], Node],
-                 replaced: Callable[[Node, Node], None]) -> tuple[list[Node], bool]:
+                 replaced: Callable[[Node, Node], None],
+                 linear: bool = False, exact: bool = True) -> tuple[list[Node], bool]:
     """Rebuild each maximal sum of products from its polynomial, where that is smaller.
 
     A node is *absorbed* when it is a polynomial op of static shape whose inputs share
@@ -51,13 +53,18 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
     callbacks: ``enter(n)`` before building nodes that replace ``n`` (its provenance),
     ``rebuild(n, inputs)`` (``n`` over new inputs), ``replaced(n, new)`` (a root
     collected). Returns the new outputs and whether anything changed.
+
+    ``linear=True`` is ``collect-like-terms`` (``symgraph.rewrite.like_terms``): only
+    sums and scalings are absorbed, products are atoms, and a root is rebuilt only where
+    collecting its like terms is exact (or, ``exact=False``, assume_finite's).
     """
+    is_eligible = like_terms.eligible if linear else _eligible
     nodes = ancestors(outputs)
     needed = {o.id for o in outputs}
     eligible: set[int] = set()
     reach: set[int] = set()
     for n in reversed(nodes):
-        if ((n.id not in clean and n.id not in done) or n.id in reach) and _eligible(n):
+        if ((n.id not in clean and n.id not in done) or n.id in reach) and is_eligible(n):
             eligible.add(n.id)
             reach.update(i.id for i in n.inputs)
     for n in nodes:
@@ -74,10 +81,17 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
             needed.update(i.id for i in n.inputs)
         else:
             polys[n.id] = p
-    plans: dict[int, _Plan] = {}
+    plans: dict[int, Any] = {}
     demanded: set[int] = set()
     for n in nodes:
-        if n.id in polys and n.id in needed:
+        if linear and n.id in polys and n.id in needed:
+            inside = _region(n, polys, needed)
+            found = like_terms.linear_plan(n, inside, len(inside), exact)
+            if found is not None:
+                plans[n.id] = found
+            else:
+                _mark_region(n, polys, needed, demanded)
+        elif n.id in polys and n.id in needed:
             poly = polys[n.id]
             # Horner form still adds every term once: a plan costs at least
             # len(poly) - 1 nodes, so a region no larger is not worth planning
@@ -236,6 +250,18 @@ def _region_size(root: Node, polys: dict, needed: set, limit: int) -> int:
     return len(seen)
 
 
+def _region(root: Node, polys: dict, needed: set) -> set[int]:
+    """The ids of the root and the absorbed nodes under it."""
+    seen = {root.id}
+    stack = [root]
+    while stack:
+        for i in stack.pop().inputs:
+            if i.id not in seen and _absorbed(i, polys, needed):
+                seen.add(i.id)
+                stack.append(i)
+    return seen
+
+
 def _mark_region(root: Node, polys: dict, needed: set, demanded: set) -> None:
     """The absorbed nodes under a root that is kept as it is must be kept too."""
     stack = [root]
@@ -340,8 +366,7 @@ class _Plan:
             for atom, e in m:
                 if atom in counts:
                     counts[atom] += 1
-                    if e < lowest[atom]:
-                        lowest[atom] = e
+                    lowest[atom] = min(lowest[atom], e)
                 else:
                     counts[atom] = 1
                     lowest[atom] = e
