@@ -62,8 +62,12 @@ def as_outputs(outputs: Any, who: str) -> tuple[list[Node], bool]:
     raise SymgraphError(f"{who}: outputs must be a node or a non-empty list of nodes")
 
 
-def resolve(key: Any, graph: Any, who: str) -> Node:
-    """The node of ``graph`` that a feed's key (a node, or a unique name) stands for."""
+def resolve(key: Any, graph: Any, who: str, outputs: Sequence[Node] | None = None) -> Node:
+    """The node of ``graph`` that a feed's key (a node, or a name) stands for.
+
+    A name several inputs carry (a notebook cell making ``sg.var("x")`` run again) stands
+    for the newest of them; given ``outputs``, only if they use it (an output built on an
+    older one would otherwise miss its feed): else the name is ambiguous and raises."""
     if isinstance(key, Node):
         if key.graph is not graph:
             raise SymgraphError(f"{who}: the feed for {describe(key)} is a node of another graph")
@@ -73,11 +77,106 @@ def resolve(key: Any, graph: Any, who: str) -> Node:
         if not found:
             raise MissingFeedError(f"{who}: the graph has no node named {key!r} to feed")
         if len(found) > 1:
-            raise SymgraphError(
-                f"{who}: {len(found)} nodes are named {key!r}; feed by node instead of by name"
-            )
+            # Re-running a notebook cell makes sg.var("x") again: the newest input of the
+            # name wins, so feeding by name keeps working (other named nodes never do)
+            newest = max((n for n in found if n.opdef is VAR), key=lambda n: n.id,
+                         default=None)
+            if newest is None or (outputs is not None and newest.id not in {
+                    n.id for n in ancestors(list(outputs))}):
+                raise SymgraphError(
+                    f"{who}: {len(found)} nodes are named {key!r}"
+                    + ("" if newest is None else " and the outputs do not use the newest")
+                    + "; feed by node instead of by name")
+            return newest
         return found[0]
     raise SymgraphError(f"{who}: feeds are keyed by nodes or names, got {key!r}")
+
+
+_NOT_GIVEN = object()
+
+
+def by_name(inputs: Sequence[Node], args: Sequence[Any], names: dict[str, Any],
+            who: str = "compiled function") -> list[Any]:
+    """A compiled function's arguments in the order of ``inputs``: ``args`` first, then
+    ``names`` (keyword arguments, keyed by the inputs' names).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x, w = sg.var("x"), sg.var("w")
+    >>> by_name([x, w], [1.0], {"w": 2.0})
+    [1.0, 2.0]
+    """
+    if len(args) > len(inputs):
+        raise SymgraphError(f"{who}: takes {len(inputs)} arrays (inputs: "
+                            f"{_listed(inputs)}), got {len(args)} positional ones")
+    out = [*args, *[_NOT_GIVEN] * (len(inputs) - len(args))]
+    for key, value in names.items():
+        at = [k for k, n in enumerate(inputs) if n.name == key]
+        if len(at) != 1:
+            raise SymgraphError(
+                f"{who}: {'no input is' if not at else 'several inputs are'} named {key!r} "
+                f"(inputs: {_listed(inputs)}); pass it by position, in sg.compile's order")
+        if out[at[0]] is not _NOT_GIVEN:
+            raise SymgraphError(f"{who}: {key!r} is given twice, by position and by name")
+        out[at[0]] = value
+    missing = [n for n, v in zip(inputs, out) if v is _NOT_GIVEN]
+    if missing:
+        raise SymgraphError(f"{who}: no value for {_listed(missing)}; pass one array per "
+                            f"input (inputs: {_listed(inputs)}), by position or by name")
+    return out
+
+
+def _listed(nodes: Sequence[Node]) -> str:
+    return ", ".join(describe(n) for n in nodes) or "none"
+
+
+class Recipe:
+    """How to make a compiled function again: what was compiled (outputs, inputs, whether
+    one output, the backend and its options). Pickling a compiled function pickles this:
+    the graph as ``symgraph.io``'s JSON (never code), compiled again when unpickled; the
+    function itself is its attribute ``_entry``."""
+
+    def __init__(self, outputs: Sequence[Node], inputs: Sequence[Node], single: bool,
+                 backend: str, options: dict[str, Any]):
+        self.outputs, self.inputs, self.single = tuple(outputs), tuple(inputs), single
+        self.backend, self.options = backend, dict(options)
+        self._entry: Any = None
+
+    def __reduce__(self) -> tuple:
+        import os
+        import tempfile
+
+        from symgraph.io.json import save  # (io imports this module)
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "graph.json")
+            save([*self.outputs, *self.inputs], path)
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        return (_recompiled, (text, len(self.outputs), self.single, self.backend, self.options))
+
+
+def _recompiled(text: str, n_outputs: int, single: bool, backend: str,
+                options: dict[str, Any]) -> Recipe:
+    """The :class:`Recipe` of the function compiled again from a pickled graph."""
+    import os
+    import tempfile
+
+    from symgraph.backends import compile as compile_
+    from symgraph.io.json import load
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "graph.json")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        nodes = load(path)
+    outputs, inputs = nodes[:n_outputs], nodes[n_outputs:]
+    fn = compile_(outputs[0] if single else outputs, inputs, backend=backend, **options)
+    recipe = getattr(fn, "recipe", None)
+    if recipe is None:
+        recipe = Recipe(outputs, inputs, single, backend, options)
+        recipe._entry = fn
+    return recipe
 
 
 def needed_nodes(outputs: list[Node], fed: frozenset[int], complaint: str) -> list[Node]:
@@ -311,3 +410,24 @@ def _check_fits(node: Node, array: np.ndarray, converted: np.ndarray, who: str) 
             f"{node.dtype} ({limits}); feed values in that range or give the input a "
             "wider dtype"
         )
+
+
+class ResultShapeError(ShapeError):
+    """A user's op returned another shape than its shape rule declares (the interpreter
+    passes it on as it is: the message already names the op and the node)."""
+
+
+def check_shape(node: Node, value: Any) -> Any:
+    """``value``, the result of a user's op at ``node``, if it has the node's declared
+    shape; else a SymgraphError naming the op (a two-input op declared without a shape
+    rule is assumed to broadcast, which its forward may not do). Backends call this after
+    user ops only: symgraph's own ops are tested against their shape rules."""
+    got, want = np.shape(value), node.shape
+    if len(got) != len(want) or any(w is not None and w != g for w, g in zip(want, got)):
+        shown = tuple("?" if d is None else d for d in want)
+        raise ResultShapeError(
+            f"the op '{node.opdef.name}' ({describe(node)}, node #{node.id}) returned shape "
+            f"{got}, but its shape rule declares {shown}; give sg.define_op"
+            f"({node.opdef.name!r}, ..., shape=rule) a rule saying what forward returns"
+            .replace("'?'", "?"))
+    return value

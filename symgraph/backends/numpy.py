@@ -24,7 +24,19 @@ from symgraph.backends.base import Backend, Request
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.core import Op, describe
-from symgraph.plan import Outputs, Plan, as_outputs, convert_feed, plan_for, resolve
+from symgraph.plan import (
+    Outputs,
+    Plan,
+    Recipe,
+    ResultShapeError,
+    as_outputs,
+    builtin,
+    by_name,
+    check_shape,
+    convert_feed,
+    plan_for,
+    resolve,
+)
 
 _F64 = np.dtype("float64")
 
@@ -61,6 +73,8 @@ def _program(plan: Plan) -> list[tuple]:
             function = cache.get(key)
             if function is None:
                 function = cache[key] = numpy_function(op, attrs)
+            if not builtin(op):  # a user's op: its result is checked against its shape
+                function = functools.partial(_checked, function, node)
             program.append((s, function, args[s], frees[t], node))
         plan.lowered["numpy"] = program
     return program
@@ -85,6 +99,8 @@ def run(plan: Plan, fed_values: dict[int, Any], check_finite: bool = False) -> l
         for out, function, ins, frees, node in _program(plan):
             try:
                 result = function(*[values[i] for i in ins])
+            except ResultShapeError:
+                raise
             except Exception as exc:  # noqa: BLE001 - any failure names its node
                 raise _op_error(node, [values[i] for i in ins], exc) from None
             values[out] = result
@@ -93,6 +109,10 @@ def run(plan: Plan, fed_values: dict[int, Any], check_finite: bool = False) -> l
             for i in frees:
                 values[i] = None
     return [np.asarray(values[i]) for i in plan.outputs]
+
+
+def _checked(function: Any, node: Node, *args: Any) -> Any:
+    return check_shape(node, function(*args))
 
 
 def _op_error(node: Node, args: list, exc: Exception) -> SymgraphError:
@@ -123,6 +143,16 @@ def evaluate(outputs: Outputs, feeds: Mapping[Any, Any] | None = None,
     ancestors of ``outputs`` are computed, so only the inputs they need must be fed.
     With ``check_finite=True`` the first node whose value is not finite raises.
 
+    Names: where several inputs share a name (a notebook cell making ``sg.var("x")`` run
+    again), a feed by that name goes to the newest of them, if the outputs use it (else
+    the name is ambiguous and raises: feed by node). Dtypes: a value is converted
+    to its input's dtype when that keeps its kind: float64 fed to a float32 input is
+    rounded to float32 (a finite value too large for float32 raises, it would become
+    inf), ints and bools go into float inputs, ints into other ints where every value
+    fits; a float fed to an integer input, or any value fed to a bool input that is not
+    bool, raises (convert it first). A user's op (``sg.define_op``) whose forward returns
+    another shape than its shape rule declares raises, naming the op.
+
     >>> import symgraph as sg
     >>> with sg.Graph():
     ...     x = sg.var("x")
@@ -139,7 +169,7 @@ def evaluate(outputs: Outputs, feeds: Mapping[Any, Any] | None = None,
     graph = nodes[0].graph
     values: dict[int, np.ndarray] = {}
     for key, value in feeds.items():
-        node = resolve(key, graph, "sg.evaluate")
+        node = resolve(key, graph, "sg.evaluate", nodes)
         values[node.id] = convert_feed(node, value, "sg.evaluate")
     results = run(plan_for(nodes, frozenset(values)), values, check_finite)
     return results[0] if single else results
@@ -155,7 +185,10 @@ class NumpyBackend(Backend):
                                          "assume_finite": False}
 
     def compile(self, request: Request, **options: Any) -> Interpreted:
-        return Interpreted(request, options["trust_input"], options["python_scalars"])
+        fn = Interpreted(request, options["trust_input"], options["python_scalars"])
+        fn.recipe = Recipe(request.outputs, request.inputs, request.single, self.name, options)
+        fn.recipe._entry = fn
+        return fn
 
 
 class Interpreted:
@@ -179,7 +212,13 @@ class Interpreted:
                  for s in plan.steps]
         return "\n".join([*lines, f"return {', '.join(f'v{s}' for s in plan.outputs)}"]) + "\n"
 
-    def __call__(self, *arrays: Any) -> Any:
+    def __reduce__(self) -> tuple:
+        # the graph's JSON, compiled again when unpickled (see symgraph.plan.Recipe)
+        return (getattr, (self.recipe, "_entry"))
+
+    def __call__(self, *arrays: Any, **names: Any) -> Any:
+        if names:
+            arrays = tuple(by_name(self.inputs, arrays, names))
         if len(arrays) != len(self.inputs):
             names = ", ".join(describe(n) for n in self.inputs) or "none"
             raise SymgraphError(

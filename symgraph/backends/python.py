@@ -47,6 +47,7 @@ import builtins
 import functools
 import re
 import threading
+import types
 from collections import Counter, OrderedDict
 from types import CodeType
 from typing import Any, ClassVar
@@ -59,7 +60,7 @@ from symgraph.backends.python_forms import COMPARE, GLOBALS, MATH, SCALAR, TENSO
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.core import describe
-from symgraph.plan import convert_feed, plan_for
+from symgraph.plan import Recipe, builtin, by_name, check_shape, convert_feed, plan_for
 
 _CHUNK = 1 << 21  # statements per generated function (chunks only past 2 million)
 _OPERAND = re.compile(r"\{(\d+)\}")
@@ -136,6 +137,16 @@ class _Builder(Forms):
             kind.append(k)
 
     # --- emitting -------------------------------------------------------------------------
+    def _form(self, s: int) -> tuple:
+        """A user's op is called generically, ``f(args)``: its result is checked against
+        its declared shape (symgraph's own ops are tested against theirs)."""
+        form = super()._form(s)
+        node = self.nodes[s]
+        if builtin(node.opdef):
+            return form
+        self.globals[f"_shape{s}"] = functools.partial(check_shape, node)
+        return (f"_shape{s}({form[0]})", *form[1:])
+
     def build(self) -> Any:
         nodes, steps = self.nodes, self.steps
         self.forms: dict[int, tuple] = {}
@@ -162,18 +173,25 @@ class _Builder(Forms):
         self.globals["_slow"] = functools.partial(
             _rerun, tuple(self.computed), self.fed, tuple(self.inputs), self.single,
             self.python_scalars)
-        self.globals["_arity"] = functools.partial(_bad_arity, tuple(self.inputs))
+        recipe = Recipe(self.outputs, self.inputs, self.single, "python", {
+            "trust_input": self.trust, "python_scalars": self.python_scalars,
+            "use_math": self.use_math, "assume_finite": self.assume_finite})
+        self.globals["_arity"] = functools.partial(_arity, tuple(self.inputs), recipe)
         for k, node in enumerate(self.inputs):
             self.globals[f"_in{k}"] = functools.partial(
                 _scalar_feed if node.shape == () and node.dtype == _F64 else _feed, node)
         exec(_code(source), self.globals)  # noqa: S102 - our own source, see the docstring
-        fn = self.globals["_entry"]
-        fn.__doc__ = (f"symgraph compiled function: {len(self.inputs)} inputs, "
-                      f"{len(self.outputs)} outputs, {len(steps)} steps (see .source)")
-        fn.source = source
-        fn.inputs = tuple(self.inputs)
-        fn.outputs = tuple(self.outputs)
-        fn.computed = tuple(self.computed)
+        entry = self.globals["_entry"]
+        entry.__doc__ = (f"symgraph compiled function: {len(self.inputs)} inputs, "
+                         f"{len(self.outputs)} outputs, {len(steps)} steps (see .source)")
+        entry.source = source
+        entry.inputs = tuple(self.inputs)
+        entry.outputs = tuple(self.outputs)
+        entry.computed = tuple(self.computed)
+        entry.recipe = recipe
+        # A method of its Recipe (attributes read through to the function): it pickles as
+        # the Recipe, i.e. the graph's JSON, and costs one bound call more than a function
+        fn = recipe._entry = types.MethodType(entry, recipe)
         return fn
 
     def _allocate_r(self, chunks: list[list[int]]) -> None:
@@ -382,12 +400,14 @@ class _Builder(Forms):
         xs = [f"x{k}" for k in range(n)]
         # Named parameters (no *args tuple to unpack): a missing argument is the sentinel
         # _M in the last one, extra ones land in _e; both cost two checks per call.
+        # _s: the Recipe this function is bound to (pickling); _k: arguments by name
         if n:
-            lines = [f"def _entry({'=_M, '.join(xs)}=_M, /, *_e):",
-                     f"    if _e or x{n - 1} is _M:",
-                     f"        return _arity(({', '.join(xs)},) + _e)"]
+            lines = [f"def _entry(_s, {'=_M, '.join(xs)}=_M, /, *_e, **_k):",
+                     f"    if _e or _k or x{n - 1} is _M:",
+                     f"        return _arity(({', '.join(xs)},) + _e, _k)"]
         else:
-            lines = ["def _entry(*_e):", "    if _e:", "        return _arity(_e)"]
+            lines = ["def _entry(_s, /, *_e, **_k):", "    if _e or _k:",
+                     "        return _arity(_e, _k)"]
         if not self.trust:
             for k, node in enumerate(self.inputs):
                 if node.shape == () and node.dtype == _F64:
@@ -461,9 +481,13 @@ def _rerun(outputs: tuple, fed: frozenset, inputs: tuple, single: bool,
     return results[0] if single else results
 
 
-def _bad_arity(inputs: tuple, args: tuple) -> None:
+def _arity(inputs: tuple, recipe: Recipe, args: tuple, names: dict) -> Any:
+    """A call with arguments by name (``f(x=1.0)``) or of the wrong number."""
     args = tuple(a for a in args if a is not _MISSING)
-    names = ", ".join(describe(n) for n in inputs) or "none"
+    if names:
+        return recipe._entry(*by_name(inputs, args, names))
+    listed = ", ".join(describe(n) for n in inputs) or "none"
     raise SymgraphError(
-        f"this compiled function takes {len(inputs)} arrays (inputs: {names}), got "
-        f"{len(args)}; pass one array per input, in the order given to sg.compile")
+        f"this compiled function takes {len(inputs)} arrays (inputs: {listed}), got "
+        f"{len(args)}; pass one array per input, in the order given to sg.compile, or "
+        "by name")
