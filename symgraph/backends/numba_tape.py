@@ -5,8 +5,10 @@ Owns the opcodes, :func:`lower` (plan -> :class:`Tape`), :class:`NumbaBackend`,
 
 CasADi's ``SXFunction`` design: each step of the plan becomes one row ``(opcode, out, a,
 b, c)`` of an ``int32`` array over a ``float64`` work vector; a slot is reused once its
-value is dead (the plan's liveness, ``plan.frees``), so the work vector holds only the
-values live at once (tens of slots for a chain of 10^5 steps). Inputs and constants are
+value is dead (the plan's liveness, ``plan.readers``), so the work vector holds only the
+values live at once (3 slots for a chain of 10^5 sines). A step read only by the next
+one is fused into its row where a fused opcode exists (``c + a*b``, ``-a * b``,
+``cos(a) * b``...: the same roundings, one dispatch less). Inputs and constants are
 preset in the work vector (one copy of a template per call); booleans are 0.0/1.0. The
 tape runs in :func:`symgraph.backends.numba_vm.run`, compiled by Numba once per
 installation: no graph is compiled natively, so lowering costs about a microsecond per step.
