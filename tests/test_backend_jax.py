@@ -20,12 +20,10 @@ from symgraph.backends import jax as jax_backend
 jax = pytest.importorskip("jax")
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-# The ops without a JAX lowering: sg.linalg's factorizations (their singular-matrix errors
-# and per-matrix NaN guards are evaluate's; see symgraph/backends/jax.py).
-LACKING = {"cholesky", "det", "inv", "solve", "slogdet_logabsdet", "slogdet_sign", "eigh",
-           "eigh_values", "eigh_vectors", "svd", "svd_s", "svd_u", "svd_vh", "qr", "qr_q",
-           "qr_r", "norm"}
+# The built-in ops without a JAX lowering (see symgraph/backends/jax.py): none.
+LACKING: set[str] = set()
 CASES = all_cases()
+_HALVE = sg.define_op("jax_test_halve", lambda v: v / 2)  # a user op: no JAX lowering
 
 
 def _supported(node: sg.Node) -> str | None:
@@ -97,11 +95,32 @@ def test_the_ops_it_lacks_are_the_documented_ones():
     assert lacking == LACKING, f"undocumented: {lacking ^ LACKING}"
 
 
-def test_an_unsupported_op_raises_at_compile_time_naming_it(graph):
-    a = sg.var("a", shape=(3, 3))
-    with pytest.raises(sg.SymgraphError, match=r"backend 'jax' cannot run the op 'inv'.*"
-                                               r"another backend"):
-        sg.compile(sg.linalg.inv(a), [a], backend="jax")
+def test_an_op_without_a_lowering_raises_at_compile_time_naming_it(graph):
+    a = sg.var("a", shape=(3,))
+    with pytest.raises(sg.SymgraphError, match=r"backend 'jax' cannot run the op "
+                                               r"'jax_test_halve'.*another backend"):
+        sg.compile(_HALVE(a), [a], backend="jax")
+    np.testing.assert_allclose(sg.compile(_HALVE(a), [a])(np.ones(3)), 0.5)
+
+
+def test_singular_and_not_positive_definite_matrices_raise_naming_the_node(graph):
+    a, b = sg.var("a", shape=(2, 2, 2)), sg.var("b", shape=(2, 2))
+    f = sg.compile([sg.linalg.inv(a), sg.linalg.solve(a, b)], [a, b], backend="jax")
+    good = np.array([[[2.0, 1.0], [1.0, 3.0]], [[1.0, 0.0], [0.0, 4.0]]])
+    np.testing.assert_allclose(f(good, np.ones((2, 2)))[0], np.linalg.inv(good), rtol=1e-14)
+    singular = good.copy()
+    singular[1] = [[1.0, 2.0], [2.0, 4.0]]
+    for fn in (f, sg.compile(sg.linalg.solve(a, b), [a, b], backend="numpy")):
+        with pytest.raises(sg.SymgraphError, match=r"op '(inv|solve)'.*singular"):
+            fn(singular, np.ones((2, 2)))
+    # a NaN matrix is NaN for its own batch entry, not an error (evaluate's guard)
+    spoiled = good.copy()
+    spoiled[0, 0, 0] = np.nan
+    got = f(spoiled, np.ones((2, 2)))
+    assert np.isnan(got[0][0]).all() and np.isfinite(got[0][1]).all()
+    c = sg.compile(sg.linalg.cholesky(b), [b], backend="jax")
+    with pytest.raises(sg.SymgraphError, match=r"op 'cholesky'.*not positive definite"):
+        c(np.array([[1.0, 2.0], [2.0, 1.0]]))
 
 
 def test_x64_is_on_only_inside_the_call_and_float32_stays_float32(graph):

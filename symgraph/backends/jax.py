@@ -16,13 +16,14 @@ are symgraph's own nodes (``sg.grad`` made them), never ``jax.grad``, so the val
 - ``shardings={node or name: PartitionSpec or Sharding}`` for inputs and outputs: a
   ``PartitionSpec`` is placed on ``mesh`` (default: every device of ``jax.devices()`` on
   one axis named ``"batch"``); ``jit``'s ``in_shardings``/``out_shardings``.
-- fed integer indices out of range: JAX cannot raise inside ``jit``; each gather carries a
-  flag, and the call raises after computing, naming the node, as evaluate does.
+- run-time errors: JAX cannot raise inside ``jit``; each gather of fed indices, each
+  ``inv``/``solve`` and ``cholesky`` carries a flag (an index out of range, a singular or
+  not positive-definite matrix), and the call raises after computing, naming the node, as
+  evaluate does (reading the flags waits for the result: only graphs with such ops).
 - scalar graphs: XLA's compile time grows fast with the number of tiny ops (a chain of
-  10^4 scalar steps: 21 s); more than ``MAX_SCALAR_STEPS`` scalar steps raise, naming the
-  ``python`` and ``numba`` backends.
-- ops without a JAX lowering (``UNSUPPORTED``: eigh/svd/qr and the factorizations of
-  ``sg.linalg``, whose singular-matrix errors and NaN guards evaluate gives) raise at
+  10^4 scalar steps: 21 s); more than ``MAX_SCALAR_STEPS`` (1000) scalar steps raise,
+  naming the ``python`` and ``numba`` backends (``backend="auto"`` never picks jax).
+- ops without a JAX lowering (none of symgraph's own; a user's op without one) raise at
   compile time, naming the op.
 
 Imports: ``symgraph.backends.base``, ``symgraph.plan``; jax only when used.
@@ -41,10 +42,10 @@ from symgraph.graph import Node
 from symgraph.ops.core import Op, describe
 from symgraph.plan import convert_feed
 
-# More scalar steps than this and XLA's compile time passes seconds (measured here: a chain
-# of 2000 scalar steps compiles in ~2 s, 10^4 in 21 s); such graphs belong to "python"
-# (or "numba"), which start at once.
-MAX_SCALAR_STEPS = 2000
+# More scalar steps than this and XLA's compile passes a second (measured here, compile and
+# first call of a chain of scalar steps: 1000 steps 1.0 s, 2000 3.4 s, 4000 8.1 s; W2a's
+# 10^4: 21 s); such graphs belong to "python" or "numba", which start at once.
+MAX_SCALAR_STEPS = 1000
 
 
 @functools.cache
@@ -211,9 +212,7 @@ class JaxFunction:
             fed = [self._feed(n, v, jax) for n, v in zip(self.inputs, arrays)]
             outputs, flags = self.jitted(*fed)
         if flags is not None and bool(np.any(np.asarray(flags))):
-            bad = int(np.argmax(np.asarray(flags)))
-            node, where = self._checks[bad]
-            raise SymgraphError(
-                f"computing {describe(node)} (op '{node.opdef.name}', node #{node.id}) failed: "
-                f"an index is out of range for {where}; check the indices fed")
+            node, why = self._checks[int(np.argmax(np.asarray(flags)))]
+            raise SymgraphError(f"computing {describe(node)} (op '{node.opdef.name}', node "
+                                f"#{node.id}) failed: {why}")
         return outputs[0] if self.single else list(outputs)

@@ -31,6 +31,7 @@ from symgraph.ops import (
     contract,
     conv,
     diagonals,
+    factor,
     gather,
     layout,
     linalg,
@@ -39,6 +40,7 @@ from symgraph.ops import (
     rounding,
     shape,
     sorting,
+    spectral,
 )
 from symgraph.ops import elementwise as ew
 from symgraph.ops import functions as fn
@@ -49,6 +51,10 @@ Lowered = Callable[..., Any]
 _HIGHEST = lax.Precision.HIGHEST  # (the float32 matmuls of a GPU default to TF32 otherwise)
 # (out-of-range indices raise after the call: see the module docstring)
 _CLIP = lax.GatherScatterMode.CLIP
+
+
+def _out_of_range(where: str, n: int) -> str:
+    return f"an index is out of range for {where} of size {n}; indices must lie in [{-n}, {n})"
 
 
 def _range_flag(a: Any, n: int) -> Any:
@@ -70,7 +76,7 @@ def _key(node: Node, checks: list, index: tuple, idx: tuple, shape: tuple) -> tu
                 key.append(slice(*item[1:]))
             elif item[0] == "array":
                 a = idx[item[1]]
-                checks.append((node, _range_flag(a, n), f"axis {axis} of size {n}"))
+                checks.append((node, _range_flag(a, n), _out_of_range(f"axis {axis}", n)))
                 key.append(a)
             else:
                 p, r = item[1:]
@@ -106,13 +112,14 @@ def _scatter_add(node: Node, checks: list, b: Any, g: Any) -> Any:
 
 def _take_along(node: Node, checks: list, x: Any, idx: Any) -> Any:
     axis = node.attrs["axis"]
-    checks.append((node, _range_flag(idx, x.shape[axis]), f"axis {axis}"))
+    checks.append((node, _range_flag(idx, x.shape[axis]),
+                   _out_of_range(f"axis {axis}", x.shape[axis])))
     return jnp.take_along_axis(x, idx, axis=axis, mode=_CLIP)
 
 
 def _one_hot(node: Node, checks: list, idx: Any) -> Any:
     n = node.attrs["n"]
-    checks.append((node, _range_flag(idx, n), "one_hot's classes"))
+    checks.append((node, _range_flag(idx, n), _out_of_range("one_hot's classes", n)))
     # (the barrier: see _first_max_mask)
     return lax.optimization_barrier((idx[..., None] % n == jnp.arange(n)).astype(node.dtype))
 
@@ -298,26 +305,74 @@ def _pool(reduce_: Callable) -> Lowered:
     return run
 
 
+def _guarded(f: Callable, a: Any) -> tuple[Any, Any]:
+    """``f(a)`` with each matrix of the batch holding NaN or inf replaced by the identity
+    (then spoiled to NaN by :func:`_spoil`), as evaluate's LAPACK guard; and the mask of
+    the finite matrices."""
+    ok = jnp.all(jnp.isfinite(a), axis=(-2, -1))
+    return f(jnp.where(ok[..., None, None], a, jnp.eye(*a.shape[-2:], dtype=a.dtype))), ok
+
+
+def _spoil(r: Any, ok: Any, core: int) -> Any:
+    return jnp.where(ok[(..., *[None] * core)], r, jnp.nan)
+
+
 def _pack(factors: Callable[..., tuple]) -> Lowered:
-    """A decomposition's hidden op: every factor flattened, side by side (as the NumPy
-    impl packs them; the result ops slice the pack with their own impl). A matrix holding
-    NaN or inf gives NaN, as evaluate's guard does."""
+    """A decomposition's hidden op: every factor flattened, side by side, as the NumPy
+    impl packs them (the result ops slice the pack with their own impl)."""
     def run(node: Node, checks: list, a: Any) -> Any:
         batch = a.shape[:-2]
-        parts = factors(a, **node.attrs)
-        packed = jnp.concatenate([jnp.reshape(f, (*batch, -1)) for f in parts], -1)
-        bad = ~jnp.all(jnp.isfinite(a), axis=(-2, -1))
-        return jnp.where(bad[..., None], jnp.nan, packed)
+        parts, ok = _guarded(lambda m: factors(m, **node.attrs), a)
+        return _spoil(jnp.concatenate([jnp.reshape(f, (*batch, -1)) for f in parts], -1), ok, 1)
+    return run
+
+
+_SINGULAR = "the matrix is singular, so it has no inverse; give an invertible matrix"
+_NOT_PD = ("the matrix is not positive definite; cholesky needs a symmetric positive-definite "
+           "matrix")
+
+
+def _invertible(f: Callable) -> Lowered:
+    """inv or solve: a finite matrix whose result is not finite was singular (LU met a zero
+    pivot), where evaluate raises: the call raises after computing."""
+    def run(node: Node, checks: list, a: Any, *rest: Any) -> Any:
+        core = 1 if node.attrs.get("vector") else 2
+        r, ok = _guarded(lambda m: f(node, m, *rest), a)
+        fine = jnp.isfinite(r) | ~jnp.isfinite(_spread(rest, r))
+        fine = jnp.all(fine, axis=tuple(range(-core, 0)))
+        checks.append((node, jnp.any(ok & ~fine), _SINGULAR))
+        return _spoil(r, ok, core)
+    return run
+
+
+def _spread(rest: tuple, r: Any) -> Any:
+    """``b`` (solve) broadcast like the result, or zeros (inv): a non-finite ``b`` makes a
+    non-finite result without a singular matrix."""
+    return jnp.broadcast_to(rest[0], r.shape) if rest else jnp.zeros_like(r)
+
+
+def _solve(node: Node, a: Any, b: Any) -> Any:
+    if node.attrs["vector"]:
+        return jnp.linalg.solve(a, b[..., None])[..., 0]
+    return jnp.linalg.solve(a, b)
+
+
+def _cholesky(node: Node, checks: list, a: Any) -> Any:
+    low, ok = _guarded(lambda m: jnp.linalg.cholesky(m, symmetrize_input=False), a)
+    checks.append((node, jnp.any(ok & jnp.any(jnp.isnan(low), axis=(-2, -1))), _NOT_PD))
+    return _spoil(low, ok, 2)
+
+
+def _det(f: Callable) -> Lowered:
+    def run(node: Node, checks: list, a: Any) -> Any:
+        r, ok = _guarded(f, a)
+        return _spoil(r, ok, 0)
     return run
 
 
 def _slice_impl(op: Op) -> Lowered:
     """A result op of a decomposition: its impl only slices and reshapes its pack."""
     return lambda node, checks, *arrays: op.impl(*arrays, **node.attrs)
-
-
-def _attrs_call(f: Callable) -> Lowered:
-    return lambda node, checks, *arrays: f(*arrays, **node.attrs)
 
 
 _SHAPE_OF = {  # op -> jnp function of (x, shape) for the ops with a shape-only input
@@ -363,6 +418,19 @@ OVERRIDES: dict[Op, Lowered] = {
                                                            node.attrs["stride"]),
     conv.MAX_POOL2D: _pool(jnp.max), conv.AVG_POOL2D: _pool(jnp.mean),
     layout.REPEAT: _repeat,
+    factor.INV: _invertible(lambda node, m: jnp.linalg.inv(m)),
+    factor.SOLVE: _invertible(_solve), factor.CHOLESKY: _cholesky,
+    factor.DET: _det(jnp.linalg.det),
+    factor.SLOGDET_SIGN: _det(lambda m: jnp.linalg.slogdet(m)[0]),
+    factor.SLOGDET_LOGABSDET: _det(lambda m: jnp.linalg.slogdet(m)[1]),
+    spectral.EIGH: _pack(lambda m, UPLO: jnp.linalg.eigh(m, UPLO, symmetrize_input=False)),
+    spectral.SVD: _pack(lambda m, full_matrices: jnp.linalg.svd(m, full_matrices)),
+    spectral.QR: _pack(lambda m: tuple(jnp.linalg.qr(m))),
+    spectral.NORM: lambda node, checks, x: jnp.sqrt(jnp.sum(x * x, axis=node.attrs["axis"],
+                                                            keepdims=node.attrs["keepdims"])),
+    **{op: _slice_impl(op) for op in (spectral.EIGH_VALUES, spectral.EIGH_VECTORS,
+                                      spectral.SVD_U, spectral.SVD_S, spectral.SVD_VH,
+                                      spectral.QR_Q, spectral.QR_R)},
     linalg.MATMUL: lambda node, checks, a, b: jnp.matmul(a, b, precision=_HIGHEST),
     contract.TENSORDOT: lambda node, checks, a, b: jnp.tensordot(a, b, node.attrs["axes"],
                                                                  precision=_HIGHEST),
