@@ -86,9 +86,11 @@ def _bound(node: Node, depth: int = 0) -> float:
     return math.inf
 
 
-def _terms(root: Node, inside: set[int], exact: bool) -> list[tuple[Node, float]] | None:
+def _terms(root: Node, inside: set[int], exact: bool,
+           scales: list[tuple[float, float]]) -> list[tuple[Node, float]] | None:
     """The terms of the sum at ``root`` as ``(node, coefficient)``, walking the nodes in
-    ``inside``; None where ``exact`` forbids (a sum negated or scaled, an inexact scale)."""
+    ``inside``; None where ``exact`` forbids (a sum negated or scaled). ``scales`` gets
+    the products of constants made, to be checked (costly) only if terms are collected."""
     out: list[tuple[Node, float]] = []
     stack: list[tuple[Node, float]] = [(root, 1.0)]
     while stack:
@@ -107,9 +109,10 @@ def _terms(root: Node, inside: set[int], exact: bool) -> list[tuple[Node, float]
         else:  # a product with one scalar constant
             c, x = node.inputs if node.inputs[0].opdef is CONST else node.inputs[::-1]
             value = _scalar(c, node)
-            if value is None or (exact and abs(scale) != 1.0
-                                 and not exact_product(scale, value)):
+            if value is None:
                 return None
+            if exact and abs(scale) != 1.0:
+                scales.append((scale, value))
             if exact and x.id in inside and x.opdef in (ADD, SUBTRACT):
                 return None  # c*(a - b) is not c*a - c*b at -0.0
             stack.append((x, scale * value))
@@ -152,7 +155,8 @@ def linear_plan(root: Node, inside: set[int], region_size: int,
     the nodes that make up the sum), or None when nothing is collected, it would not be
     smaller, or (``exact``) it would not be exact (see the module's docstring); without
     ``exact`` (assume_finite) only terms cancelling to zero are left to collect-terms."""
-    terms = _terms(root, inside, exact)
+    scales: list[tuple[float, float]] = []
+    terms = _terms(root, inside, exact, scales)
     if terms is None:
         return None
     groups: dict[int | None, list] = {}
@@ -176,7 +180,8 @@ def linear_plan(root: Node, inside: set[int], region_size: int,
         else:
             total += sum(abs(c) for c in cs) * (1.0 if key is None else bound)
         kept.append((node, s if key is not None else s / float(node.attrs["value"].flat[0])))
-    if exact and (unbounded > 1 or total > BOUND_LIMIT):
+    if exact and (unbounded > 1 or total > BOUND_LIMIT
+                  or not all(exact_product(c, d) for c, d in scales)):
         return None
     plan = LinearPlan(kept)
     # fewer terms at no more nodes: 2*cos(s) - s*sin(s) for cos(s) - s*sin(s) + cos(s)

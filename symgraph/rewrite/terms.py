@@ -59,7 +59,10 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
     collecting its like terms is exact (or, ``exact=False``, assume_finite's).
     """
     is_eligible = like_terms.eligible if linear else _eligible
-    nodes = ancestors(outputs)
+    # like terms of fresh sums only: the walk stops at settled nodes (atoms to it), so a
+    # pass costs the new nodes, not the graph (it runs in every simplify)
+    settled = _Either(clean, done) if linear else frozenset()
+    nodes = ancestors(outputs, stop=settled)
     needed = {o.id for o in outputs}
     eligible: set[int] = set()
     reach: set[int] = set()
@@ -73,6 +76,9 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
     polys: dict[int, dict] = {}
     for n in nodes:
         if n.id not in eligible:
+            continue
+        if linear:  # a sum's terms are read off its nodes (like_terms): no polynomial
+            polys[n.id] = {}
             continue
         args = [polys[i.id] if i.id in polys and i.id not in needed else _atom_poly(i)
                 for i in n.inputs]
@@ -115,15 +121,30 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
             if cur is not n:
                 replaced(n, cur)
         elif n.inputs:
-            ins = tuple(new[i.id] for i in n.inputs)
+            ins = tuple(new.get(i.id, i) for i in n.inputs)
             if any(a is not b for a, b in zip(ins, n.inputs)):
                 enter(n)
                 cur = rebuild(n, ins)
         changed = changed or cur is not n
         new[n.id] = cur
     result = [new[o.id] for o in outputs]
-    done.update(n.id for n in ancestors(result, stop=done))
+    done.update(n.id for n in ancestors(result, stop=settled or done))
     return result, changed
+
+
+class _Either:
+    """Membership in either of two sets (without building their union)."""
+
+    __slots__ = ("a", "b")
+
+    def __init__(self, a: set[int], b: set[int]):
+        self.a, self.b = a, b
+
+    def __contains__(self, key: int) -> bool:
+        return key in self.a or key in self.b
+
+    def __bool__(self) -> bool:
+        return True
 
 
 def _scalar_const(node: Node, like: Node) -> bool:
