@@ -15,7 +15,9 @@ the same graph as more nodes; ``sg.evaluate`` computes any of them from numeric 
 from symgraph.autodiff import grad, hessian, hvp, jacobian, jvp, vjp
 from symgraph.batching import vmap
 from symgraph.backends import CompiledFunction, backends, compile
-from symgraph.display import debugprint, formula, latex, pprint, stats, to_dot, to_svg
+from symgraph.display import (
+    Picture, debugprint, formula, graph_bundle, latex, pprint, stats, to_dot, to_svg,
+)
 from symgraph.backends.numpy import evaluate
 from symgraph.graph import (
     Graph,
@@ -102,11 +104,13 @@ from symgraph import graph as _graph
 # Nodes show themselves through the display layer, which sits above the graph.
 _graph.DISPLAY.formula = staticmethod(formula)
 _graph.DISPLAY.svg = staticmethod(to_svg)
+_graph.DISPLAY.graph_bundle = staticmethod(graph_bundle)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Case", "CompiledFunction", "GradCheck", "Graph", "MissingFeedError", "Node", "Op", "OPS",
+    "Picture",
     "ShapeError", "SymgraphError", "abs", "add", "ancestors", "arccos", "arccosh", "arcsin",
     "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort", "avg_pool2d", "backends",
     "broadcast_to", "cast", "ceil", "check_grad", "clip", "compile", "concatenate", "const",

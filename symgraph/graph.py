@@ -66,6 +66,10 @@ class DISPLAY:
     def svg(node: Node) -> str:
         raise SymgraphError("pictures need the symgraph package: import symgraph")
 
+    @staticmethod
+    def graph_bundle(graph: Graph, include: Any = None, exclude: Any = None) -> dict:
+        return {"text/plain": repr(graph)}
+
 
 _default_graph: contextvars.ContextVar[Graph | None] = contextvars.ContextVar(
     "symgraph_default_graph", default=None
@@ -418,6 +422,10 @@ class Graph:
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
         return f"<symgraph.Graph{label} with {len(self._nodes)} nodes>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        """What Jupyter shows for a graph: a picture of its nodes (capped)."""
+        return DISPLAY.graph_bundle(self, include, exclude)
 
     # --- construction (used by the op constructors; not public) ----------------------------
     def _new_grad_call(self) -> int:

@@ -206,7 +206,7 @@ def test_svg_is_written_with_values(capsys, tmp_path):
     root = ET.parse(path).getroot()
     assert root.tag.endswith("svg")
     texts = {t.text for t in root.iter() if t.tag.endswith("text")}
-    assert "= 0.7311" in texts and "sigmoid" in texts
+    assert "= 0.7311" in texts and "sigmoid(w0*x0 + w1*x1 + w2)" in texts and "df/dw0" in texts
 
 
 def test_expression_from_a_file_and_from_stdin(capsys, tmp_path, monkeypatch):
