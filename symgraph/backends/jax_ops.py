@@ -99,12 +99,40 @@ def _add_at(node: Node, checks: list, g: Any, ref: Any, *idx: Any) -> Any:
     return jnp.zeros(target, g.dtype).at[key].add(g)
 
 
+def _pad_widths(index: tuple, shape: tuple) -> list | None:
+    """``index`` (canonical) as the widths of a zero padding of ``shape``, where it holds
+    only unit-step slices: then scatter is a pad, which XLA fuses with its neighbours
+    (a scatter, a dynamic-update-slice, makes a pass of its own)."""
+    where = numpy_index(index)
+    if len(where) > len(shape) or not all(isinstance(i, slice) for i in where):
+        return None
+    widths = []
+    for k, n in enumerate(shape):
+        start, stop, step = (where[k] if k < len(where) else slice(None)).indices(n)
+        if step != 1:
+            return None
+        stop = max(stop, start)
+        widths.append((start, n - stop))
+    return widths
+
+
+def _pad_into(g: Any, widths: list, target: tuple) -> Any:
+    inner = tuple(n - lo - hi for n, (lo, hi) in zip(target, widths))
+    return jnp.pad(jnp.broadcast_to(g, inner), widths)
+
+
 def _scatter(node: Node, checks: list, g: Any, ref: Any = None) -> Any:
     target = node.attrs["shape"] if ref is None else ref.shape
+    widths = _pad_widths(node.attrs["index"], target)
+    if widths is not None:
+        return _pad_into(g, widths, target)
     return jnp.zeros(target, g.dtype).at[numpy_index(node.attrs["index"])].set(g)
 
 
 def _scatter_add(node: Node, checks: list, b: Any, g: Any) -> Any:
+    widths = _pad_widths(node.attrs["index"], b.shape)
+    if widths is not None:  # b + g inside, b + 0.0 outside: exactly b + pad(g)
+        return b + _pad_into(g, widths, b.shape)
     where = numpy_index(node.attrs["index"])
     # as scatter(g) + b: b + g inside, b + 0.0 outside (-0.0 becomes 0.0)
     return (b + 0.0).at[where].set(b[where] + g)
