@@ -47,7 +47,6 @@ import builtins
 import functools
 import re
 import threading
-import types
 from collections import Counter, OrderedDict
 from types import CodeType
 from typing import Any, ClassVar
@@ -188,10 +187,8 @@ class _Builder(Forms):
         entry.inputs = tuple(self.inputs)
         entry.outputs = tuple(self.outputs)
         entry.computed = tuple(self.computed)
-        entry.recipe = recipe
-        # A method of its Recipe (attributes read through to the function): it pickles as
-        # the Recipe, i.e. the graph's JSON, and costs one bound call more than a function
-        fn = recipe._entry = types.MethodType(entry, recipe)
+        fn = recipe._entry = Compiled(entry)
+        fn.recipe = recipe
         return fn
 
     def _allocate_r(self, chunks: list[list[int]]) -> None:
@@ -400,13 +397,13 @@ class _Builder(Forms):
         xs = [f"x{k}" for k in range(n)]
         # Named parameters (no *args tuple to unpack): a missing argument is the sentinel
         # _M in the last one, extra ones land in _e; both cost two checks per call.
-        # _s: the Recipe this function is bound to (pickling); _k: arguments by name
+        # (_k: arguments by name, f(x=1.0))
         if n:
-            lines = [f"def _entry(_s, {'=_M, '.join(xs)}=_M, /, *_e, **_k):",
+            lines = [f"def _entry({'=_M, '.join(xs)}=_M, /, *_e, **_k):",
                      f"    if _e or _k or x{n - 1} is _M:",
                      f"        return _arity(({', '.join(xs)},) + _e, _k)"]
         else:
-            lines = ["def _entry(_s, /, *_e, **_k):", "    if _e or _k:",
+            lines = ["def _entry(*_e, **_k):", "    if _e or _k:",
                      "        return _arity(_e, _k)"]
         if not self.trust:
             for k, node in enumerate(self.inputs):
@@ -440,6 +437,19 @@ class _Builder(Forms):
         lines.append(f"    return {results[0]}" if self.single
                      else f"    return [{', '.join(results)}]")
         return "\n".join(lines)
+
+
+class Compiled(functools.partial):
+    """A generated function as ``sg.compile`` returns it: called as the function itself
+    (a C-level partial, no Python frame more), its attributes (``source``, ``inputs``,
+    ``__code__``...) read through to it, pickled as its :class:`symgraph.plan.Recipe`
+    (the graph's JSON, compiled again when loaded; never code)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.func, name)
+
+    def __reduce__(self) -> tuple:
+        return (getattr, (self.recipe, "_entry"))
 
 
 def _code(source: str) -> CodeType:
