@@ -149,6 +149,19 @@ def test_inputs_convert_to_the_declared_dtype_and_are_checked(graph):
         f()
 
 
+def test_jitted_once_per_input_shapes_and_dtypes(graph):
+    x = sg.var("x", shape=(None, 3))
+    f = sg.compile([sg.tanh(x), sg.grad(sg.sum(sg.tanh(x)), x)], [x], backend="jax")
+    for rows in (2, 2, 5, 2):
+        got = f(np.full((rows, 3), 0.5))
+        np.testing.assert_allclose(got[1], 1 - np.tanh(0.5) ** 2, rtol=1e-15)
+    assert f.jitted._cache_size() == 2
+    with pytest.raises(sg.SymgraphError, match="does not fit float32"):
+        g = sg.compile(sg.var("h", shape=(1,), dtype="float32") * 2, ["h"], backend="jax")
+        with jax.enable_x64(True):
+            g(jax.numpy.asarray([1e300]))
+
+
 def test_an_index_out_of_range_raises_naming_the_node(graph):
     x = sg.var("x", shape=(4,))
     i = sg.var("i", shape=(2,), dtype="int64")

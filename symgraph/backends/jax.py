@@ -195,7 +195,8 @@ class JaxFunction:
                     e is not None and e != g for e, g in zip(shape, value.shape)):
                 return convert_feed(node, np.asarray(value), "compiled function")  # raises
             if value.dtype != node.dtype:
-                if np.dtype(value.dtype).kind != node.dtype.kind:
+                if not np.can_cast(value.dtype, node.dtype, casting="safe"):
+                    # (a narrowing or a change of kind: checked value by value, on the host)
                     return convert_feed(node, np.asarray(value), "compiled function")
                 value = value.astype(node.dtype)
             return value
