@@ -10,6 +10,7 @@ inside functions.
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import numpy as np
@@ -147,9 +148,39 @@ def _one_block(function: Any, node: Node, *args: Any) -> Any:
     sorting, decompositions, gathers)."""
     import dask
     da = array_module()
-    shape = tuple(np.nan if d is None else d for d in node.shape)
+    shape = node.shape if None not in node.shape else _runtime_shape(node, args)
     task = dask.delayed(function, pure=True)(*_shapes_only(node, args))
-    return da.from_delayed(task, shape, dtype=node.dtype)
+    return da.from_delayed(task, tuple(np.nan if d is None else d for d in shape),
+                           dtype=node.dtype)
+
+
+class _Sized:
+    """A node seen with the shape its value has in this call (for the op's shape rule)."""
+
+    __slots__ = ("_node", "shape")
+
+    def __init__(self, node: Node, shape: tuple):
+        self._node, self.shape = node, shape
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._node, name)
+
+
+def _runtime_shape(node: Node, args: tuple) -> tuple:
+    """``node``'s shape given its inputs' shapes in this call, by the op's own shape rule
+    (a dimension it leaves unknown stays unknown: dask then treats it as such)."""
+    sized = tuple(_Sized(i, tuple(None if math.isnan(d) else int(d) for d in a.shape))
+                  for i, a in zip(node.inputs, args))
+    try:
+        shape = tuple(node.opdef.shape(sized, node.attrs))
+    except Exception:  # noqa: BLE001 - a rule that needs more than shapes: unknown it stays
+        shape = node.shape
+    for i in node.opdef.shape_only:  # the dims a shape-only input lends (right-aligned)
+        ref = sized[i].shape if i < len(sized) else ()
+        lead = len(shape) - len(ref)
+        shape = tuple(ref[k - lead] if d is None and k >= lead else d
+                      for k, d in enumerate(shape))
+    return shape
 
 
 # --- chunk-aware overrides, keyed by the op record -------------------------------------------
