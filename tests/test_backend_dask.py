@@ -187,6 +187,17 @@ def test_every_intermediate_block_stays_below_the_chunk_size(graph):
     assert _largest_block(naive) == 192_000_000  # what the override avoids
 
 
+def test_a_constant_fill_stays_compact_in_the_graph_sent_to_workers(graph):
+    cloudpickle = pytest.importorskip("cloudpickle")
+    X = sg.var("X", shape=(4000, 6000))
+    y = sg.tanh(X) + sg.const(np.broadcast_to(np.float64(2.0), (4000, 6000)))  # 192 MB of 2.0
+    f = sg.compile(y, [X], backend="dask")
+    out = f(da.zeros((4000, 6000), chunks=(500, 6000)))
+    assert len(cloudpickle.dumps(dict(out.__dask_graph__()))) < 100_000  # not 192 MB
+    assert _largest_block(out) <= dask_ops.chunk_limit()
+    np.testing.assert_array_equal(out[::1000, ::3000].compute(scheduler="sync"), 2.0)
+
+
 def test_first_max_mask_takes_the_first_maximum_across_blocks(graph):
     x = sg.var("x", shape=(3, 4, 5))
     y = sg.sum(sg.max(x, axis=(0, 2)) * np.arange(1.0, 5.0))
