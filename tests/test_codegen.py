@@ -174,7 +174,7 @@ def test_source_is_inspectable_and_reuses_buffers(rng):
         xv = rng.standard_normal(50)
         _same(f(xv), sg.evaluate([sg.sum(y), sg.grad(sg.sum(y), x)], {x: xv}))
     src = f.source
-    assert src.startswith("def _entry(x0=_M, /, *_e):")
+    assert src.startswith("def _entry(x0=_M, /, *_e, **_k):")
     assert "_np_tanh(" in src and "out=" in src and "del v" in src
     assert f.inputs == (x,) and len(f.outputs) == 2
     compile(src, "<check>", "exec")  # the text is the code that runs
@@ -359,7 +359,7 @@ def test_entry_takes_one_parameter_per_input_and_still_checks_arity():
         a, b = sg.var("a"), sg.var("b")
         f = sg.compile(a * b + sg.sigmoid(a), [a, b], trust_input=True, python_scalars=True)
         g = sg.compile(sg.const(2.0) * 3.0, [])
-    assert f.source.startswith("def _entry(x0=_M, x1=_M, /, *_e):")
+    assert f.source.startswith("def _entry(x0=_M, x1=_M, /, *_e, **_k):")
     assert f(2.0, 3.0) == pytest.approx(6.0 + 1.0 / (1.0 + math.exp(-2.0)), rel=1e-15)
     for args in [(), (1.0,), (1.0, 2.0, 3.0)]:
         with pytest.raises(sg.SymgraphError, match=f"takes 2 arrays .*got {len(args)}"):
