@@ -290,12 +290,14 @@ class TapeFunction:
         self._kinds = [(b, python_scalars and not b) for b in tape.booleans]
         run(tape.code[:0], tape.template.copy())  # load the machine code now, not at a call
 
-    def __call__(self, *arrays: Any) -> Any:
-        if len(arrays) != len(self.inputs):
+    def __call__(self, *arrays: Any, **named: Any) -> Any:
+        if len(arrays) != len(self.inputs) or named:
             names = ", ".join(describe(n) for n in self.inputs) or "none"
+            given = f"{len(arrays)}" + (f" and keywords {', '.join(named)}" if named else "")
             raise SymgraphError(
                 f"this compiled function takes {len(self.inputs)} arrays (inputs: {names}), "
-                f"got {len(arrays)}; pass one array per input, in the order given to sg.compile")
+                f"got {given}; pass one array per input, positionally, in the order given "
+                "to sg.compile")
         work = self._template.copy()
         if self._trust:
             for k, s in self._set:
