@@ -20,8 +20,9 @@ from symgraph.backends import jax as jax_backend
 jax = pytest.importorskip("jax")
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-# The built-in ops without a JAX lowering (see symgraph/backends/jax.py): none.
-LACKING: set[str] = set()
+# The built-in ops without a JAX lowering (see symgraph/backends/jax.py): the loops (not
+# yet lowered to lax.scan / lax.cond), which raise at compile time naming the op.
+LACKING = {"scan", "cond", "while_loop", "loop_part", "loop_place"}
 CASES = all_cases()
 _HALVE = sg.define_op("jax_test_halve", lambda v: v / 2)  # a user op: no JAX lowering
 
@@ -90,7 +91,8 @@ def test_every_op_case_equals_evaluate_value_and_gradient(name, i, case, rng):
 
 
 def test_the_ops_it_lacks_are_the_documented_ones():
-    lacking = {name for name in BUILTIN_OP_NAMES
+    import symgraph.loops  # noqa: F401 - registers the loop ops (if symgraph did not yet)
+    lacking = {name for name in BUILTIN_OP_NAMES | LACKING
                if name not in ("var", "const") and not BACKENDS["jax"].supports(sg.OPS[name])}
     assert lacking == LACKING, f"undocumented: {lacking ^ LACKING}"
 
@@ -101,6 +103,16 @@ def test_an_op_without_a_lowering_raises_at_compile_time_naming_it(graph):
                                                r"'jax_test_halve'.*another backend"):
         sg.compile(_HALVE(a), [a], backend="jax")
     np.testing.assert_allclose(sg.compile(_HALVE(a), [a])(np.ones(3)), 0.5)
+
+
+def test_a_loop_raises_at_compile_time_naming_its_op(graph):
+    from symgraph.loops import fori_loop  # (sg.fori_loop once symgraph exports it)
+    x = sg.var("x")
+    y = fori_loop(0, 3, lambda i, c: c * x, 1.0)
+    with pytest.raises(sg.SymgraphError, match=r"backend 'jax' cannot run the op "
+                                               r"'(scan|loop_part)'"):
+        sg.compile(y, [x], backend="jax")
+    assert float(sg.compile(y, [x])(2.0)) == 8.0
 
 
 def test_singular_and_not_positive_definite_matrices_raise_naming_the_node(graph):

@@ -23,8 +23,9 @@ are symgraph's own nodes (``sg.grad`` made them), never ``jax.grad``, so the val
 - scalar graphs: XLA's compile time grows fast with the number of tiny ops (a chain of
   10^4 scalar steps: 21 s); more than ``MAX_SCALAR_STEPS`` (1000) scalar steps raise,
   naming the ``python`` and ``numba`` backends (``backend="auto"`` never picks jax).
-- ops without a JAX lowering (none of symgraph's own; a user's op without one) raise at
-  compile time, naming the op.
+- ops without a JAX lowering raise at compile time, naming the op: the loops (``scan``,
+  ``fori_loop``, ``cond``, ``while_loop``: not yet lowered to ``lax.scan``/``lax.cond``)
+  and a user's op.
 
 Imports: ``symgraph.backends.base``, ``symgraph.plan``; jax only when used.
 """
