@@ -11,7 +11,6 @@ Imports: ``symgraph.graph`` and NumPy.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +23,13 @@ from symgraph.graph import (
     ShapeError,
     SymgraphError,
     get_default_graph,
+)
+from symgraph.ops.folding import (  # noqa: F401 - the one folding rule, with the op tools
+    FOLD_INPUT_LIMIT,
+    FOLD_LIMIT,
+    exact_product,
+    fill_value,
+    fold,
 )
 from symgraph.ops.tex import latex_function, operatorname, tex_escape  # noqa: F401 - op tools
 
@@ -541,51 +547,3 @@ def is_const(node: Node, number: float | None = None) -> bool:
     if value.ndim == 0 or not any(value.strides):
         return bool(value.flat[0] == number)
     return value.size <= 256 and bool(np.all(value == number))
-
-
-# --- constant folding ------------------------------------------------------------------------
-# The one folding rule, used by the derivative builders (ops.elementwise.apply), the
-# rewrite rules and the plan of compiled code: results of at most FOLD_LIMIT elements
-# (a larger constant would bloat the graph or the compiled function), computed from
-# inputs of at most FOLD_INPUT_LIMIT (a sum over a huge fill would take hours); an
-# elementwise op of fills (zero-stride arrays) is a fill of any size, computed once.
-FOLD_LIMIT = 256
-FOLD_INPUT_LIMIT = 1 << 16
-
-
-def fill_value(value: np.ndarray) -> np.ndarray | None:
-    """The one element of a constant stored as a fill (0-d, or zero strides) as a 0-d
-    array, or None for any other array (read without expanding the fill)."""
-    if value.ndim == 0:
-        return value
-    if value.size and not any(value.strides):
-        return np.asarray(value[(0,) * value.ndim])
-    return None
-
-
-def fold(op: Op, values: Sequence[np.ndarray], attrs: dict, shape: Shape,
-         elementwise: bool) -> np.ndarray | None:
-    """``op`` of constant arrays ``values``, computed now and compactly; None where it is
-    not folded: a result of more than ``FOLD_LIMIT`` elements or an input of more than
-    ``FOLD_INPUT_LIMIT`` (unless ``elementwise`` and every input is a fill: then the
-    result is a fill, whatever its size), or an op that raises (it then fails at run
-    time, where evaluate reports it). Floating-point warnings are silenced, as evaluate
-    silences them.
-
-    >>> import symgraph as sg
-    >>> v = fold(sg.OPS["add"], [np.broadcast_to(1.0, (1 << 20, 1 << 20)), np.asarray(2.0)],
-    ...          {}, (1 << 20, 1 << 20), elementwise=True)
-    >>> float(v[5, 7]), v.strides
-    (3.0, (0, 0))
-    """
-    firsts = [fill_value(v) for v in values] if elementwise else [None]
-    try:
-        with np.errstate(all="ignore"):
-            if None not in firsts:
-                return np.broadcast_to(np.asarray(op.impl(*firsts, **attrs)), shape)
-            if (None in shape or math.prod(shape) > FOLD_LIMIT
-                    or any(v.size > FOLD_INPUT_LIMIT for v in values)):
-                return None
-            return np.asarray(op.impl(*values, **attrs))
-    except Exception:  # noqa: BLE001 - an op failing on these constants waits for run time
-        return None

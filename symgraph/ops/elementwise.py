@@ -36,6 +36,7 @@ from symgraph.ops.core import (
     broadcast_rule,
     const,
     describe,
+    exact_product,
     fold,
     inexact,
     is_const,
@@ -85,7 +86,7 @@ def _simplified(op: Op, inputs: Sequence[Node]) -> Node:
 def _scale_scaled(op: Op, inputs: Sequence[Node]) -> Node | None:
     """``c*(d*x) -> (c*d)*x`` (either order of either product), so the derivative of
     ``x**3`` twice is ``6*x``, not ``3*(2*x)``: only where reassociating is exact (integers
-    wrap alike; floats as ``symgraph.rewrite.exact_product`` says) and the result keeps
+    wrap alike; floats as ``ops.folding.exact_product`` says) and the result keeps
     the product's shape and dtype."""
     a, b = inputs
     c, inner = (a, b) if a.op == "const" else (b, a)
@@ -101,8 +102,6 @@ def _scale_scaled(op: Op, inputs: Sequence[Node]) -> Node | None:
     if kind not in "iuf":
         return None
     if kind == "f":
-        # (rewrite imports ops: imported here, on this rare path, not at module load)
-        from symgraph.rewrite.folding import exact_product
         if not exact_product(cv, dv):
             return None
     cd = _simplified(op, [c, d])

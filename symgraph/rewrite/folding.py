@@ -1,24 +1,22 @@
 """Constant values for the rewrites: fills, folds of two constants, and when a product of
 constants reassociates exactly.
 
-Owns :func:`fill` (a constant of a node's shape that costs no memory), :func:`fold_binary`,
-:func:`small_values` and :func:`exact_product` (re-exported by
-``symgraph.rewrite``). The folding rule itself (``fold``, ``fill_value``,
-``FOLD_LIMIT``) is ``symgraph.ops.core``'s, the one the derivative builders and the plan
-use.
+Owns :func:`fill` (a constant of a node's shape that costs no memory), :func:`fold_binary`
+and :func:`small_values`. The folding rule itself (``fold``, ``fill_value``,
+``FOLD_LIMIT``) and ``exact_product`` are ``symgraph.ops.folding``'s, the ones the
+derivative builders and the plan use (re-exported here and by ``symgraph.rewrite``).
 
 Imports: ``symgraph.graph`` and ``symgraph.ops``.
 """
 
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 
 from symgraph import ops
 from symgraph.graph import Node
-from symgraph.ops.core import FOLD_LIMIT, Op, fill_value, fold
+from symgraph.ops.core import FOLD_LIMIT, Op, exact_product, fill_value, fold  # noqa: F401
 
 __all__ = ["exact_product", "fill", "fold_binary", "small_values"]
 
@@ -51,20 +49,3 @@ def small_values(values: list[np.ndarray]) -> list[np.ndarray] | None:
     """Constants' values, a fill as its one element; None if one is large."""
     values = [v if fill_value(v) is None else fill_value(v) for v in values]
     return None if any(v.size > FOLD_LIMIT for v in values) else values
-
-
-def exact_product(c: Any, d: Any) -> bool:
-    """Whether ``c*(d*x) == (c*d)*x`` for every ``x`` (NaN, inf, -0.0 included, up to
-    rounding): both factors of magnitude >= 1 with a finite product (the two sides then
-    overflow together), or both <= 1 with a normal product (they underflow together).
-    ``1e-200*(1e-200*x)`` against ``0*x``, or ``1e300*(1e-300*x)``, show why not others.
-
-    >>> exact_product(2.0, 3.0), exact_product(0.5, 0.25), exact_product(4.0, 0.5)
-    (True, True, False)
-    """
-    c, d = np.abs(np.asarray(c, dtype=np.float64)), np.abs(np.asarray(d, dtype=np.float64))
-    with np.errstate(all="ignore"):
-        p = c * d
-        return bool((np.all(c >= 1) and np.all(d >= 1) and np.all(np.isfinite(p)))
-                    or (np.all(c <= 1) and np.all(d <= 1)
-                        and np.all(p >= np.finfo(np.float64).tiny)))
