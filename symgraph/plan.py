@@ -130,55 +130,6 @@ def _listed(nodes: Sequence[Node]) -> str:
     return ", ".join(describe(n) for n in nodes) or "none"
 
 
-class Recipe:
-    """How to make a compiled function again: what was compiled (outputs, inputs, whether
-    one output, the backend and its options). Pickling a compiled function pickles this:
-    the graph as ``symgraph.io``'s JSON (never code), compiled again when unpickled; the
-    function itself is its attribute ``_entry``."""
-
-    def __init__(self, outputs: Sequence[Node], inputs: Sequence[Node], single: bool,
-                 backend: str, options: dict[str, Any]):
-        self.outputs, self.inputs, self.single = tuple(outputs), tuple(inputs), single
-        self.backend, self.options = backend, dict(options)
-        self._entry: Any = None
-
-    def __reduce__(self) -> tuple:
-        import os
-        import tempfile
-
-        from symgraph.io.json import save  # (io imports this module)
-
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "graph.json")
-            save([*self.outputs, *self.inputs], path)
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-        return (_recompiled, (text, len(self.outputs), self.single, self.backend, self.options))
-
-
-def _recompiled(text: str, n_outputs: int, single: bool, backend: str,
-                options: dict[str, Any]) -> Recipe:
-    """The :class:`Recipe` of the function compiled again from a pickled graph."""
-    import os
-    import tempfile
-
-    from symgraph.backends import compile as compile_
-    from symgraph.io.json import load
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "graph.json")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
-        nodes = load(path)
-    outputs, inputs = nodes[:n_outputs], nodes[n_outputs:]
-    fn = compile_(outputs[0] if single else outputs, inputs, backend=backend, **options)
-    recipe = getattr(fn, "recipe", None)
-    if recipe is None:
-        recipe = Recipe(outputs, inputs, single, backend, options)
-        recipe._entry = fn
-    return recipe
-
-
 def needed_nodes(outputs: list[Node], fed: frozenset[int], complaint: str) -> list[Node]:
     """The ancestors of ``outputs`` (none past a fed node), in id order; an input among
     them that is not fed raises :class:`MissingFeedError` with ``complaint``, a format

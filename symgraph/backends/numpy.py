@@ -21,13 +21,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from symgraph.backends.base import Backend, Request
+from symgraph.backends.recipe import Recipe
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.core import Op, describe
 from symgraph.plan import (
     Outputs,
     Plan,
-    Recipe,
     ResultShapeError,
     as_outputs,
     builtin,
@@ -213,7 +213,7 @@ class Interpreted:
         return "\n".join([*lines, f"return {', '.join(f'v{s}' for s in plan.outputs)}"]) + "\n"
 
     def __reduce__(self) -> tuple:
-        # the graph's JSON, compiled again when unpickled (see symgraph.plan.Recipe)
+        # the graph's JSON, compiled again when unpickled (see symgraph.backends.recipe.Recipe)
         return (getattr, (self.recipe, "_entry"))
 
     def __call__(self, *arrays: Any, **names: Any) -> Any:

@@ -56,10 +56,11 @@ import numpy as np
 from symgraph.backends.base import Backend, Request
 from symgraph.backends.numpy import run
 from symgraph.backends.python_forms import COMPARE, GLOBALS, MATH, SCALAR, TENSOR_ATTR, Forms
+from symgraph.backends.recipe import Recipe
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.core import describe
-from symgraph.plan import Recipe, builtin, by_name, check_shape, convert_feed, plan_for
+from symgraph.plan import builtin, by_name, check_shape, convert_feed, plan_for
 
 _CHUNK = 1 << 21  # statements per generated function (chunks only past 2 million)
 _OPERAND = re.compile(r"\{(\d+)\}")
@@ -442,7 +443,7 @@ class _Builder(Forms):
 class Compiled(functools.partial):
     """A generated function as ``sg.compile`` returns it: called as the function itself
     (a C-level partial, no Python frame more), its attributes (``source``, ``inputs``,
-    ``__code__``...) read through to it, pickled as its :class:`symgraph.plan.Recipe`
+    ``__code__``...) read through to it, pickled as its :class:`symgraph.backends.recipe.Recipe`
     (the graph's JSON, compiled again when loaded; never code)."""
 
     def __getattr__(self, name: str) -> Any:
