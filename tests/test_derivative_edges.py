@@ -271,3 +271,26 @@ def test_builtin_ops_without_gradient_still_give_zero(graph):
         y = flat * x
         d, t = sg.evaluate([sg.grad(sg.sum(y), x), sg.jvp(y, x, np.ones(3))], {x: xv})
         assert d.tolist() == expected.tolist() == t.tolist(), str(y)
+
+
+def test_define_op_takes_an_implementation_per_backend():
+    """The contract's impls= (a user op's own jax/numba/dask function) is kept on the op and
+    checked when declared; the dask backend runs it (tests/test_backend_dask.py too)."""
+    dask_array = pytest.importorskip("dask.array")
+    calls = []
+
+    def blocked(x):
+        calls.append(1)
+        return 3 * x
+
+    op = sg.define_op("triple_impls_example", lambda x: 3 * x,
+                      vjp=[lambda g, out: 3 * g], impls={"dask": blocked})
+    assert op.op.impls == {"dask": blocked}
+    with pytest.raises(sg.SymgraphError, match="impls must map backend names to functions"):
+        sg.define_op("bad_impls_example", lambda x: x, impls={"jax": 3})
+    with sg.Graph():
+        x = sg.var("x", shape=(4,))
+        f = sg.compile(op(x), [x], backend="dask")
+        out = f(dask_array.from_array(np.arange(4.0), chunks=2)).compute()
+    np.testing.assert_array_equal(out, [0.0, 3.0, 6.0, 9.0])
+    assert calls

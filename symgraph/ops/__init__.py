@@ -73,6 +73,7 @@ def define_op(
     shape: Callable[[tuple, dict], tuple] | None = None,
     dtype: Callable[[tuple, dict], Any] | None = None,
     cases: list[Case] | None = None,
+    impls: dict[str, Callable[..., Any]] | None = None,
 ) -> Callable[..., Node]:
     """Declare a new op in one place and get its constructor.
 
@@ -87,6 +88,12 @@ def define_op(
     all: ``sg.grad`` (or ``sg.jvp``, ``sg.hvp``) through it raises
     :class:`SymgraphError` naming the op and the input, rather than giving a silent
     zero. The lists must have one entry per input the op is called with.
+
+    ``impls`` gives the op's implementation for a backend, by name: ``{"jax": fn}`` (a
+    function of JAX arrays), ``{"numba": fn}`` (an ``@njit``-able function), ``{"dask":
+    fn}`` (a function of dask arrays). Without one, ``python`` and ``numpy`` use
+    ``forward``, ``dask`` runs ``forward`` block by block when the op is elementwise, and
+    ``jax``/``numba`` refuse the op at compile time, naming it.
 
     >>> import numpy as np, symgraph as sg
     >>> cube = sg.define_op(
@@ -104,6 +111,10 @@ def define_op(
     if not callable(forward):
         raise SymgraphError(f"sg.define_op({name!r}): forward must be a function of arrays")
     vjp_rules, jvp_rules = _rule_list(name, "vjp", vjp), _rule_list(name, "jvp", jvp)
+    if impls is not None and (not isinstance(impls, dict) or not all(
+            isinstance(k, str) and callable(f) for k, f in impls.items())):
+        raise SymgraphError(f"sg.define_op({name!r}): impls must map backend names to "
+                            f"functions, e.g. {{'jax': fn}}; got {impls!r}")
     op = register(Op(
         name=name,
         impl=forward,
@@ -115,6 +126,7 @@ def define_op(
         jvp=_missing(name, "jvp") if jvp_rules is None else jvp_rules,
         cases=list(cases or []),
         batch=batch_elementwise if shape is None else None,
+        impls=dict(impls or {}),
     ))
 
     def constructor(*args: Any) -> Node:

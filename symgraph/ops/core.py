@@ -113,6 +113,8 @@ class Op:
     latex_atom: bool = False
     # Whether the expression language of ``symgraph diff`` may call the op by its name.
     parse: bool = False
+    # A user op's own implementation per backend (``define_op(..., impls={"jax": fn})``).
+    impls: dict[str, Callable[..., Any]] = field(default_factory=dict)
     # Whether the two inputs may be swapped (``add``, ``multiply``; ``maximum`` and
     # ``minimum`` but for the sign of a zero on a tie): rewrite patterns match such ops in
     # either order and merge ``b + a`` into an existing ``a + b``.
