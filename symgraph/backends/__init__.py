@@ -74,7 +74,15 @@ def compile(outputs: Node | Sequence[Node], inputs: Any, *,
     The outputs are simplified first (``sg.simplify``'s rules, and compile's own lowering
     rules). ``backend`` chooses what runs them (``sg.backends()`` lists the names):
     ``"python"``, the default, generates Python source specialised on static shapes and
-    dtypes (see ``f.source``); ``"numpy"`` interprets the plan as :func:`evaluate` does.
+    dtypes (see ``f.source``); ``"numpy"`` interprets the plan as :func:`evaluate` does;
+    ``"numba"`` runs scalar float64 graphs on a tape machine compiled once (other graphs go
+    to ``"python"``; ``f.backend`` says which ran); ``"auto"`` picks ``"numba"`` for scalar
+    graphs of at least ``numba_tape.AUTO_MIN_STEPS`` steps when Numba is installed,
+    ``"python"`` otherwise; ``"jax"`` traces the plan with ``jax.numpy`` under ``jax.jit``
+    (CPU, GPU, TPU; ``shardings={node: PartitionSpec(...)}``); ``"dask"`` returns lazy
+    dask arrays (``chunks="auto"`` splits NumPy inputs, or an int, a tuple, or a dict by
+    input). The engines of ``numba``, ``jax`` and ``dask`` are optional extras
+    (``pip install "symgraph[jax]"``...), imported only when used.
     The function is cached: compiling the same outputs and inputs again returns the same
     function, and graphs of the same structure share one code object. Calls are
     thread-safe. Options (each backend names those it takes):
