@@ -253,5 +253,5 @@ def test_a_batch_sharded_mlp_step_equals_the_unsharded_one_on_four_devices():
 def test_import_symgraph_does_not_import_jax():
     code = "import sys, symgraph; print('jax' in sys.modules or 'jaxlib' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
-                          timeout=120)
-    assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr
+                          timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "False", done.stdout + done.stderr
