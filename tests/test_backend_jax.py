@@ -25,6 +25,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 LACKING = {"scan", "cond", "while_loop", "loop_part", "loop_place"}
 CASES = all_cases()
 _HALVE = sg.define_op("jax_test_halve", lambda v: v / 2)  # a user op: no JAX lowering
+_TRACED: list = []
+_THIRD = sg.define_op("jax_test_third", lambda v: v / 3,
+                      impls={"jax": lambda v: _TRACED.append(v.shape) or v / 3})
 
 
 def _supported(node: sg.Node) -> str | None:
@@ -97,12 +100,16 @@ def test_the_ops_it_lacks_are_the_documented_ones():
     assert lacking == LACKING, f"undocumented: {lacking ^ LACKING}"
 
 
-def test_an_op_without_a_lowering_raises_at_compile_time_naming_it(graph):
+def test_a_user_op_runs_its_jax_function_or_raises_at_compile_time_naming_it(graph):
     a = sg.var("a", shape=(3,))
     with pytest.raises(sg.SymgraphError, match=r"backend 'jax' cannot run the op "
                                                r"'jax_test_halve'.*another backend"):
         sg.compile(_HALVE(a), [a], backend="jax")
     np.testing.assert_allclose(sg.compile(_HALVE(a), [a])(np.ones(3)), 0.5)
+    # a user op that brings its own JAX function runs it
+    got = sg.compile(_THIRD(a), [a], backend="jax")(np.full(3, 3.0))
+    assert isinstance(got, jax.Array) and np.asarray(got).tolist() == [1.0] * 3
+    assert _TRACED == [(3,)]  # its JAX function, traced once
 
 
 def test_a_loop_raises_at_compile_time_naming_its_op(graph):

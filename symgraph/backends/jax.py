@@ -25,7 +25,7 @@ are symgraph's own nodes (``sg.grad`` made them), never ``jax.grad``, so the val
   naming the ``python`` and ``numba`` backends (``backend="auto"`` never picks jax).
 - ops without a JAX lowering raise at compile time, naming the op: the loops (``scan``,
   ``fori_loop``, ``cond``, ``while_loop``: not yet lowered to ``lax.scan``/``lax.cond``)
-  and a user's op.
+  and a user's op without its own ``impls={"jax": fn}`` (with one, that function runs).
 
 Imports: ``symgraph.backends.base``, ``symgraph.plan``; jax only when used.
 """

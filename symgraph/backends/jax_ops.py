@@ -470,6 +470,9 @@ def lowering(op: Op) -> Lowered | None:
     found = OVERRIDES.get(op)
     if found is not None:
         return found
+    own = op.impls.get("jax")  # a user op's own function of JAX arrays (define_op's impls)
+    if own is not None:
+        return lambda node, checks, *arrays: own(*arrays, **node.attrs)
     if op.array_api is None or op.shape_only:
         return None
     function = getattr(jnp, op.array_api, None)
