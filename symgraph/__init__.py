@@ -30,6 +30,7 @@ from symgraph.graph import (
     name_scope,
 )
 from symgraph.io import load, save, to_networkx
+from symgraph.loops import cond, fori_loop, scan, while_loop
 from symgraph.ops import (
     OPS,
     Case,
@@ -113,17 +114,18 @@ __all__ = [
     "Picture", "ShapeError", "SymgraphError", "abs", "add", "ancestors", "arccos", "arccosh",
     "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort",
     "avg_pool2d", "backends", "broadcast_to", "cast", "ceil", "check_grad", "clip", "compile",
-    "concatenate", "const", "conv2d", "cos", "cosh", "cumprod", "cumsum", "debugprint",
+    "concatenate", "cond", "const", "conv2d", "cos", "cosh", "cumprod", "cumsum", "debugprint",
     "define_op", "diag", "diagonal", "divide", "dot", "einsum", "evaluate", "exp", "exp2",
-    "expand_dims", "expm1", "flip", "floor", "formula", "get_default_graph", "grad", "hessian",
-    "hstack", "hvp", "hypot", "inner", "isfinite", "isnan", "jacobian", "jvp", "kron", "latex",
-    "linalg", "load", "log", "log10", "log1p", "log2", "log_softmax", "logaddexp", "logsumexp",
-    "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mod", "moveaxis",
-    "multiply", "name_scope", "nan_to_num", "negative", "nn", "one_hot", "outer", "pad",
-    "power", "pprint", "prod", "ravel", "relu", "repeat", "reshape", "roll", "round", "save",
-    "sigmoid", "sign", "simplify", "sin", "sinh", "softmax", "softplus", "sort", "split",
-    "sqrt", "square", "squeeze", "stack", "stats", "std", "stop_gradient", "subtract", "sum",
-    "sum_to", "swapaxes", "take", "take_along_axis", "tan", "tanh", "tensordot", "tile",
-    "to_dot", "to_networkx", "to_svg", "trace", "transpose", "tril", "triu", "var", "variance",
-    "vjp", "vmap", "vstack", "where", "zeros_like",
+    "expand_dims", "expm1", "flip", "floor", "fori_loop", "formula", "get_default_graph",
+    "grad", "hessian", "hstack", "hvp", "hypot", "inner", "isfinite", "isnan", "jacobian",
+    "jvp", "kron", "latex", "linalg", "load", "log", "log10", "log1p", "log2", "log_softmax",
+    "logaddexp", "logsumexp", "matmul", "max", "max_pool2d", "maximum", "mean", "min",
+    "minimum", "mod", "moveaxis", "multiply", "name_scope", "nan_to_num", "negative", "nn",
+    "one_hot", "outer", "pad", "power", "pprint", "prod", "ravel", "relu", "repeat", "reshape",
+    "roll", "round", "save", "scan", "sigmoid", "sign", "simplify", "sin", "sinh", "softmax",
+    "softplus", "sort", "split", "sqrt", "square", "squeeze", "stack", "stats", "std",
+    "stop_gradient", "subtract", "sum", "sum_to", "swapaxes", "take", "take_along_axis", "tan",
+    "tanh", "tensordot", "tile", "to_dot", "to_networkx", "to_svg", "trace", "transpose",
+    "tril", "triu", "var", "variance", "vjp", "vmap", "vstack", "where", "while_loop",
+    "zeros_like",
 ]

@@ -27,7 +27,7 @@ from symgraph.graph import Node, SymgraphError, get_default_graph
 from symgraph.loops.body import Body, Layout, as_scalar_input, flatten, is_float, trace, unflatten
 from symgraph.loops.pack import part, split
 from symgraph.ops import zeros_like
-from symgraph.ops.core import Op, describe, make, placeholder, register
+from symgraph.ops.core import Op, describe, make, operatorname, placeholder, register
 
 
 def _traced(fns: list[Callable[..., Any]], examples: list[Node], structure: Any,
@@ -118,7 +118,8 @@ def _cond_jvp(t: Node, out: Node, i: int) -> Node | None:
 
 
 COND = register(Op(
-    name="cond", impl=_cond_impl,
+    name="cond", latex=operatorname("cond"),
+    impl=_cond_impl,
     shape=lambda inputs, attrs: (_layout(attrs["true"]).total,),
     dtype=lambda inputs, attrs: _layout(attrs["true"]).dtype,
     vjp=_cond_vjp, jvp=_cond_jvp, doc="a branch: only the chosen body runs",
@@ -182,7 +183,8 @@ def _no_derivative(*args: Any) -> None:
 
 
 WHILE = register(Op(
-    name="while_loop", impl=_while_impl,
+    name="while_loop", latex=operatorname("while_loop"),
+    impl=_while_impl,
     shape=lambda inputs, attrs: (_layout(attrs["body"]).total,),
     dtype=lambda inputs, attrs: _layout(attrs["body"]).dtype,
     vjp=_no_derivative, jvp=_no_derivative, doc="a loop run while its test holds",

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from symgraph.graph import Node
-from symgraph.ops.core import Op, is_const, make, register
+from symgraph.ops.arithmetic import ADD
+from symgraph.ops.core import Op, is_const, make, operatorname, register
 from symgraph.ops.shape import reshape
 
 
@@ -45,7 +46,7 @@ def place(g: Node, start: int, total: int, dtype: Any) -> Node:
 
 
 PART = register(Op(
-    name="loop_part", impl=_part_impl,
+    name="loop_part", impl=_part_impl, latex=operatorname("loop_part"),
     shape=lambda inputs, attrs: attrs["shape"],
     dtype=lambda inputs, attrs: np.dtype(attrs["dtype"]),
     vjp=(lambda g, out: place(g, out.attrs["start"], out.inputs[0].shape[0],
@@ -55,7 +56,7 @@ PART = register(Op(
 ))
 
 PLACE = register(Op(
-    name="loop_place", impl=_place_impl,
+    name="loop_place", impl=_place_impl, latex=operatorname("loop_place"),
     shape=lambda inputs, attrs: (attrs["total"],),
     dtype=lambda inputs, attrs: np.dtype(attrs["dtype"]),
     vjp=(lambda g, out: part(g, out.attrs["start"], out.inputs[0].shape,
@@ -72,7 +73,7 @@ def split(g: Node, starts: list[int], parts: list[tuple[tuple, np.dtype]]) -> li
     terms, stack = [], [g]
     while stack:
         n = stack.pop()
-        if n.op == "add" and all(i.shape == n.shape for i in n.inputs):
+        if n.opdef is ADD and all(i.shape == n.shape for i in n.inputs):
             stack.extend(n.inputs)
         else:
             terms.append(n)

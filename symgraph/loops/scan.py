@@ -44,7 +44,7 @@ from symgraph.loops.body import (
 )
 from symgraph.loops.pack import part, split
 from symgraph.ops import concatenate, ravel, reshape, zeros_like
-from symgraph.ops.core import Op, const, describe, full, make, register
+from symgraph.ops.core import Op, const, describe, full, make, operatorname, register
 
 
 def layout(body: Body, length: int, save: bool) -> Layout:
@@ -175,7 +175,8 @@ def _jvp(t: Node, out: Node, i: int) -> Node | None:
 
 
 SCAN = register(Op(
-    name="scan", impl=_impl, shape=_shape, dtype=_dtype, vjp=_vjp, jvp=_jvp,
+    name="scan", latex=operatorname("scan"),
+    impl=_impl, shape=_shape, dtype=_dtype, vjp=_vjp, jvp=_jvp,
     show_attrs=("length", "reverse"), doc="a loop: the body graph run once per step",
 ))
 
