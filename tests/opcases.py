@@ -77,3 +77,25 @@ def all_cases() -> list[tuple[str, int | str, sg.Case]]:
             else:
                 out.append((name, i, case))
     return out
+
+
+def case_outputs(case: sg.Case, nodes: list) -> list:
+    """What a backend's registry test compiles for ``case``: its result(s), and for a
+    differentiable case the gradient of their squared sum with respect to the float inputs."""
+    y = case.build(*nodes)
+    outs = list(y) if isinstance(y, (list, tuple)) else [y]
+    floats = [n for n in nodes if n.dtype.kind == "f"]
+    if case.order >= 1 and floats and all(o.dtype.kind == "f" for o in outs):
+        outs += sg.grad(sum(sg.sum(o * o) for o in outs), floats)
+    return outs
+
+
+def with_specials(values: list) -> list:
+    """The values with NaN, inf and -inf put into each float input of at least 3 entries."""
+    out = []
+    for v in values:
+        v = np.array(v)
+        if v.dtype.kind == "f" and v.size >= 3:
+            v.flat[0], v.flat[1], v.flat[-1] = np.nan, np.inf, -np.inf
+        out.append(v)
+    return out

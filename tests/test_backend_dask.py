@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 import pytest
-from opcases import BUILTIN_OP_NAMES, all_cases, case_inputs
+from opcases import BUILTIN_OP_NAMES, all_cases, case_inputs, case_outputs, with_specials
 
 import symgraph as sg
 from symgraph.backends import BACKENDS, dask_ops
@@ -40,32 +40,13 @@ class NoCompute(Callback):
         raise AssertionError("something computed a dask array while the graph was built")
 
 
-def _outputs(case: sg.Case, nodes: list) -> list:
-    y = case.build(*nodes)
-    outs = list(y) if isinstance(y, (list, tuple)) else [y]
-    floats = [n for n in nodes if n.dtype.kind == "f"]
-    if case.order >= 1 and floats and all(o.dtype.kind == "f" for o in outs):
-        outs += sg.grad(sum(sg.sum(o * o) for o in outs), floats)
-    return outs
-
-
-def _specials(values: list) -> list:
-    out = []
-    for v in values:
-        v = np.array(v)
-        if v.dtype.kind == "f" and v.size >= 3:
-            v.flat[0], v.flat[1], v.flat[-1] = np.nan, np.inf, -np.inf
-        out.append(v)
-    return out
-
-
 @pytest.mark.parametrize(("name", "i", "case"), CASES, ids=[f"{n}-{i}" for n, i, _ in CASES])
 def test_every_op_case_equals_evaluate_value_and_gradient(name, i, case, rng):
     with sg.Graph():
         nodes, values = case_inputs(case, rng)
-        outs = _outputs(case, nodes)
+        outs = case_outputs(case, nodes)
         f = sg.compile(outs, nodes, backend="dask", chunks=2)  # many blocks, even when tiny
-        for feed in (values, _specials(values)):
+        for feed in (values, with_specials(values)):
             try:
                 want = sg.evaluate(outs, dict(zip(nodes, feed)))
             except sg.SymgraphError:

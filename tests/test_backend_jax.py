@@ -11,7 +11,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from opcases import BUILTIN_OP_NAMES, all_cases, case_inputs
+from opcases import BUILTIN_OP_NAMES, all_cases, case_inputs, case_outputs, with_specials
 
 import symgraph as sg
 from symgraph.backends import BACKENDS
@@ -44,32 +44,11 @@ def _supported(node: sg.Node) -> str | None:
     return None
 
 
-def _outputs(case: sg.Case, nodes: list) -> tuple[list, list]:
-    y = case.build(*nodes)
-    outs = list(y) if isinstance(y, (list, tuple)) else [y]
-    floats = [n for n in nodes if n.dtype.kind == "f"]
-    if case.order >= 1 and floats and all(o.dtype.kind == "f" for o in outs):
-        loss = sum(sg.sum(o * o) for o in outs)
-        outs += sg.grad(loss, floats)
-    return outs, floats
-
-
-def _specials(values: list) -> list:
-    """The values with NaN, inf and -inf put into each float input of at least 3 entries."""
-    out = []
-    for v in values:
-        v = np.array(v)
-        if v.dtype.kind == "f" and v.size >= 3:
-            v.flat[0], v.flat[1], v.flat[-1] = np.nan, np.inf, -np.inf
-        out.append(v)
-    return out
-
-
 @pytest.mark.parametrize(("name", "i", "case"), CASES, ids=[f"{n}-{i}" for n, i, _ in CASES])
 def test_every_op_case_equals_evaluate_value_and_gradient(name, i, case, rng):
     with sg.Graph():
         nodes, values = case_inputs(case, rng)
-        outs, _ = _outputs(case, nodes)
+        outs = case_outputs(case, nodes)
         lacking = next((m for m in map(_supported, outs) if m), None)
         if lacking is not None:
             assert lacking in LACKING, f"the jax backend lacks {lacking!r}, not documented"
@@ -79,7 +58,7 @@ def test_every_op_case_equals_evaluate_value_and_gradient(name, i, case, rng):
                 sg.compile(outs, nodes, backend="jax")
             return
         f = sg.compile(outs, nodes, backend="jax")
-        for feed in (values, _specials(values)):
+        for feed in (values, with_specials(values)):
             try:
                 want = sg.evaluate(outs, dict(zip(nodes, feed)))
             except sg.SymgraphError:
