@@ -295,3 +295,17 @@ def tangent_body(body: Body, where: str, k: int) -> Body:
 def _zero(like: Node) -> Node:
     from symgraph.ops import zeros_like
     return zeros_like(like)
+
+
+def check_carries(body: Body, who: str) -> None:
+    """Raise unless ``body`` returns as many carries as it takes, each of the same shape
+    and dtype (a loop's carry keeps its type from step to step)."""
+    if len(body.carry_out) != len(body.carries):
+        raise SymgraphError(f"{who}: the body returns {len(body.carry_out)} carries for "
+                            f"{len(body.carries)} in init; return the carry's structure")
+    for k, (c, o) in enumerate(zip(body.carries, body.carry_out)):
+        if c.shape != o.shape or c.dtype != o.dtype:
+            raise SymgraphError(
+                f"{who}: carry {k} enters the body with shape {c.shape} and dtype {c.dtype} "
+                f"but the body returns {describe(o)} of dtype {o.dtype}; a carry keeps its "
+                "shape and dtype (cast or broadcast it in the body)")

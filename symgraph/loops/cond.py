@@ -24,7 +24,16 @@ import numpy as np
 from symgraph.autodiff import jvp as sg_jvp
 from symgraph.autodiff import vjp as sg_vjp
 from symgraph.graph import Node, SymgraphError, get_default_graph
-from symgraph.loops.body import Body, Layout, as_scalar_input, flatten, is_float, trace, unflatten
+from symgraph.loops.body import (
+    Body,
+    Layout,
+    as_scalar_input,
+    check_carries,
+    flatten,
+    is_float,
+    trace,
+    unflatten,
+)
 from symgraph.loops.pack import part, split
 from symgraph.ops import zeros_like
 from symgraph.ops.core import Op, describe, make, operatorname, placeholder, register
@@ -210,14 +219,6 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
     (test, body), closures, _ = _traced([cond_fun, body_fun], nodes, structure, False, who)
     if len(test.carry_out) != 1 or test.carry_out[0].shape != ():
         raise SymgraphError(f"{who}: cond_fun must return one boolean scalar node")
-    if len(body.carry_out) != len(nodes):
-        raise SymgraphError(f"{who}: body_fun returns {len(body.carry_out)} carries for "
-                            f"{len(nodes)} in init; return the carry's structure")
-    for k, (c, o) in enumerate(zip(body.carries, body.carry_out)):
-        if c.shape != o.shape or c.dtype != o.dtype:
-            raise SymgraphError(
-                f"{who}: body_fun returns {describe(o)} of dtype {o.dtype} for carry {k} of "
-                f"shape {c.shape} and dtype {c.dtype}; return the carry's structure, shapes "
-                "and dtypes")
+    check_carries(body, who)
     node = make(WHILE, [*nodes, *closures], {"test": test, "body": body})
     return unflatten(_results(node, body), structure)

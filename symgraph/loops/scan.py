@@ -35,6 +35,7 @@ from symgraph.loops.body import (
     Body,
     Layout,
     as_scalar_input,
+    check_carries,
     flatten,
     gradient_body,
     is_float,
@@ -246,7 +247,7 @@ def scan(f: Callable[..., Any], init: Any, xs: Any = None, length: int | None = 
     groups = [(carries, cstruct), (slices, xstruct if xs is not None else ())]
     body, closures, _, ystruct = trace(
         lambda c, x: f(c, None if xs is None else x), graph, groups, split_result, who)
-    _check_carries(body, who)
+    check_carries(body, who)
     node = make(SCAN, [*carries, *xs_nodes, *closures],
                 {"body": body, "length": int(T), "reverse": False, "save": True})
     res = results(node)
@@ -285,18 +286,6 @@ class _Slice:
 
     def __init__(self, n: Node):
         self.shape, self.dtype = n.shape[1:], n.dtype
-
-
-def _check_carries(body: Body, who: str) -> None:
-    if len(body.carry_out) != len(body.carries):
-        raise SymgraphError(f"{who}: the body returns {len(body.carry_out)} carries for "
-                            f"{len(body.carries)} in init; return the carry's structure")
-    for k, (c, o) in enumerate(zip(body.carries, body.carry_out)):
-        if c.shape != o.shape or c.dtype != o.dtype:
-            raise SymgraphError(
-                f"{who}: carry {k} enters the body with shape {c.shape} and dtype {c.dtype} "
-                f"but the body returns {describe(o)} of dtype {o.dtype}; a carry keeps its "
-                "shape and dtype (cast or broadcast it in the body)")
 
 
 def fori_loop(lower: int, upper: int, body: Callable[[Node, Any], Any], init: Any,
