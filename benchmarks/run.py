@@ -18,6 +18,7 @@ import platform
 import sys
 import time
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 TUNABLES = "glibc.malloc.trim_threshold=1073741824:glibc.malloc.mmap_threshold=33554432"
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -32,14 +33,21 @@ PEER_MODULES = [("JAX", "jax"), ("jaxlib", "jaxlib"), ("PyTensor", "pytensor"),
                 ("NumPy", "numpy")]
 
 
-def _setup_environment(threads: int) -> None:
-    """Re-exec with the allocator setting and thread counts fixed before any import."""
-    want = {"GLIBC_TUNABLES": TUNABLES, "OMP_NUM_THREADS": str(threads),
-            "OPENBLAS_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
-            "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-            if threads == 1 else os.environ.get("XLA_FLAGS", ""),
-            "PYTHONWARNINGS": "ignore"}
-    if any(os.environ.get(k) != v for k, v in want.items()):
+def _setup_environment(threads: int | None) -> None:
+    """Re-exec with the allocator setting (and, when asked, thread counts) fixed before any
+    import. ``threads=None`` keeps the machine's default BLAS/XLA thread counts: the
+    guide measures there, and a thread-count variable the caller exported is dropped."""
+    want = {"GLIBC_TUNABLES": TUNABLES, "PYTHONWARNINGS": "ignore"}
+    if threads is not None:
+        want.update({"OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads),
+                     "MKL_NUM_THREADS": str(threads)})
+        if threads == 1:
+            want["XLA_FLAGS"] = ("--xla_cpu_multi_thread_eigen=false "
+                                 "intra_op_parallelism_threads=1")
+    drop = [k for k in THREAD_VARIABLES if threads is None and k in os.environ]
+    if drop or any(os.environ.get(k) != v for k, v in want.items()):
+        for k in drop:
+            del os.environ[k]
         os.environ.update(want)
         os.execv(sys.executable, [sys.executable, *sys.argv])
 
@@ -87,8 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip the slowest peer cases (D = 1e4, N = 1e5, high orders)")
     parser.add_argument("--only", action="append", choices=sorted(WORKLOADS),
                         help="run only this workload (repeatable)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS/XLA threads (default 1: the machine is shared)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS/XLA threads (default: the machine's own default)")
     parser.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     args = parser.parse_args(argv)
     _setup_environment(args.threads)
@@ -115,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Run on {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} "
         f"({'quick' if args.quick else 'full'} run, {time.time() - start:.0f} s), "
         f"{platform.machine()} with {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"load average at the end {load[0]:.1f}, {args.threads} BLAS/XLA thread(s), "
+        f"load average at the end {load[0]:.1f}, "
+        f"{args.threads or f'default ({os.cpu_count()})'} BLAS/XLA thread(s), "
         f"GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '')}.",
         "",
         "Versions: " + ", ".join(versions()) + ".",
