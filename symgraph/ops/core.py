@@ -100,6 +100,11 @@ class Op:
     # in ``batched`` carry an extra leading axis; the result carries it too (a vmap rule,
     # used for Jacobians and Hessians without one subgraph per row). None: no rule.
     batch: Callable[..., Node | None] | None = None
+    # rewrite_inner(node, rewrite, key) -> Node | None: for an op holding graphs of its own
+    # in its attributes (a loop's body), the node with those graphs rewritten by
+    # ``rewrite(nodes) -> nodes`` (``key`` names the rule set, for caches); the same shape
+    # and dtype as ``node``. None (or a None result): nothing inside to rewrite.
+    rewrite_inner: Callable[..., Node | None] | None = None
     doc: str = ""
     # The op's name in the array API / NumPy (``"tanh"``): backends call that function of
     # their array module (numpy, jax.numpy, dask.array). None: the op has no such function.
