@@ -105,6 +105,14 @@ class Op:
     # ``rewrite(nodes) -> nodes`` (``key`` names the rule set, for caches); the same shape
     # and dtype as ``node``. None (or a None result): nothing inside to rewrite.
     rewrite_inner: Callable[..., Node | None] | None = None
+    # For an op holding graphs in its attributes (a loop's traced bodies), those graphs as
+    # plain data for the layers below the op's package (save/load, to_networkx, pictures):
+    # ``encode_attrs(attrs) -> (plain, bodies)``, ``plain`` the other attributes and
+    # ``bodies`` ``{attr: (inputs, outputs, meta)}`` (lists of nodes; ``meta`` a dict of
+    # JSON values: how the inputs and outputs group); ``decode_attrs(plain, bodies) ->
+    # attrs`` its inverse. None: every attribute is a plain value.
+    encode_attrs: Callable[[dict], tuple[dict, dict]] | None = None
+    decode_attrs: Callable[[dict, dict], dict] | None = None
     doc: str = ""
     # The op's name in the array API / NumPy (``"tanh"``): backends call that function of
     # their array module (numpy, jax.numpy, dask.array). None: the op has no such function.
