@@ -34,7 +34,7 @@ from symgraph.loops.body import (
     trace,
     unflatten,
 )
-from symgraph.loops.pack import part, split
+from symgraph.loops.pack import body_codec, part, split
 from symgraph.ops import zeros_like
 from symgraph.ops.core import Op, describe, make, operatorname, placeholder, register
 
@@ -126,12 +126,15 @@ def _cond_jvp(t: Node, out: Node, i: int) -> Node | None:
                 {"true": bodies[0], "false": bodies[1]})
 
 
+_encode_cond, _decode_cond = body_codec("true", "false")  # save/load, to_networkx, pictures
+
 COND = register(Op(
     name="cond", latex=operatorname("cond"),
     impl=_cond_impl,
     shape=lambda inputs, attrs: (_layout(attrs["true"]).total,),
     dtype=lambda inputs, attrs: _layout(attrs["true"]).dtype,
     vjp=_cond_vjp, jvp=_cond_jvp, doc="a branch: only the chosen body runs",
+    encode_attrs=_encode_cond, decode_attrs=_decode_cond,
 ))
 
 
@@ -191,12 +194,15 @@ def _no_derivative(*args: Any) -> None:
         "for a gradient write the loop with sg.scan or sg.fori_loop (static length)")
 
 
+_encode_while, _decode_while = body_codec("test", "body")  # save/load, to_networkx, pictures
+
 WHILE = register(Op(
     name="while_loop", latex=operatorname("while_loop"),
     impl=_while_impl,
     shape=lambda inputs, attrs: (_layout(attrs["body"]).total,),
     dtype=lambda inputs, attrs: _layout(attrs["body"]).dtype,
     vjp=_no_derivative, jvp=_no_derivative, doc="a loop run while its test holds",
+    encode_attrs=_encode_while, decode_attrs=_decode_while,
 ))
 
 

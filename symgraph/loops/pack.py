@@ -8,17 +8,24 @@ loop's vjp rule takes its cotangent apart again (:func:`split`) and, where it is
 ``loop_place`` nodes, uses their inputs directly: results that receive no cotangent
 cost nothing in the reverse sweep.
 
-Imports: ``symgraph.graph``, ``symgraph.ops``.
+Also owns a loop's bodies as plain data (:func:`body_codec`): the ``encode_attrs`` and
+``decode_attrs`` hooks of the loop ops, through which ``sg.save``/``sg.load``,
+``sg.to_networkx`` and pictures (layers that may not import this package) read and
+rebuild the :class:`~symgraph.loops.body.Body` a loop node holds.
+
+Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.loops.body``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from symgraph.graph import Node
+from symgraph.graph import Node, SymgraphError
+from symgraph.loops.body import Body
 from symgraph.ops.arithmetic import ADD
 from symgraph.ops.core import Op, is_const, make, operatorname, register
 from symgraph.ops.shape import reshape
@@ -96,3 +103,43 @@ def split(g: Node, starts: list[int], parts: list[tuple[tuple, np.dtype]]) -> li
 
 def reshape_to(x: Node, shape: tuple) -> Node:
     return x if x.shape == shape else reshape(x, shape)
+
+
+# --- a loop's bodies as plain data ----------------------------------------------------------
+
+GROUPS_IN = ("carries", "xs", "closures")
+GROUPS_OUT = ("carry_out", "ys")
+
+
+def body_codec(*names: str) -> tuple[Callable[[dict], tuple[dict, dict]],
+                                     Callable[[dict, dict], dict]]:
+    """The ``encode_attrs`` and ``decode_attrs`` of a loop op whose attributes ``names``
+    hold bodies: each body as ``(inputs, outputs, meta)``, ``meta`` its label and how many
+    of its inputs are carries, xs and closures and of its outputs carries and ys."""
+    def encode(attrs: dict) -> tuple[dict, dict]:
+        plain = {k: v for k, v in attrs.items() if k not in names}
+        bodies = {}
+        for name in names:
+            b = attrs[name]
+            meta = {"label": b.label, **{g: len(getattr(b, g)) for g in GROUPS_IN + GROUPS_OUT}}
+            bodies[name] = (b.inputs, b.outputs, meta)
+        return plain, bodies
+
+    def decode(plain: dict, bodies: dict) -> dict:
+        attrs = dict(plain)
+        for name in names:
+            if name not in bodies:
+                raise SymgraphError(f"the loop has no body {name!r}")
+            inputs, outputs, meta = bodies[name]
+            counts = [meta.get(g) for g in GROUPS_IN + GROUPS_OUT]
+            if not all(type(c) is int and c >= 0 for c in counts) or \
+                    sum(counts[:3]) != len(inputs) or sum(counts[3:]) != len(outputs) or \
+                    not isinstance(meta.get("label"), str):
+                raise SymgraphError(f"body {name!r}: its label and group sizes {counts} do "
+                                    f"not fit its {len(inputs)} inputs and {len(outputs)} "
+                                    "outputs")
+            m, p, _, r, _ = counts
+            attrs[name] = Body(list(inputs[:m]), list(inputs[m:m + p]), list(inputs[m + p:]),
+                               list(outputs[:r]), list(outputs[r:]), meta["label"])
+        return attrs
+    return encode, decode

@@ -43,7 +43,7 @@ from symgraph.loops.body import (
     trace,
     unflatten,
 )
-from symgraph.loops.pack import part, split
+from symgraph.loops.pack import body_codec, part, split
 from symgraph.ops import concatenate, ravel, reshape, zeros_like
 from symgraph.ops.core import Op, const, describe, full, make, operatorname, register
 
@@ -175,10 +175,13 @@ def _jvp(t: Node, out: Node, i: int) -> Node | None:
     return packed
 
 
+_encode, _decode = body_codec("body")  # save/load, to_networkx, pictures
+
 SCAN = register(Op(
     name="scan", latex=operatorname("scan"),
     impl=_impl, shape=_shape, dtype=_dtype, vjp=_vjp, jvp=_jvp,
     show_attrs=("length", "reverse"), doc="a loop: the body graph run once per step",
+    encode_attrs=_encode, decode_attrs=_decode,
 ))
 
 
