@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.ops.core import OPS
+from symgraph.ops.core import OPS, VAR
 
 FORMAT = "symgraph"
 VERSION = 1
@@ -35,6 +35,7 @@ TOTAL_WORK = 2**36
 MAX_ORDER = 1000
 MAX_STRING = 10_000
 MAX_ATTR_DEPTH = 8
+MAX_BODY_DEPTH = 8  # loops within loop bodies (a derivative's body holds the loop's)
 DTYPES = frozenset(
     ["bool", "float16", "float32", "float64"]
     + [f"{sign}int{bits}" for sign in ("", "u") for bits in (8, 16, 32, 64)]
@@ -132,9 +133,10 @@ def check_document(doc: Any) -> tuple[list, list[int]]:
 
 
 
-def check_record(raw: Any, i: int) -> dict[str, Any]:
-    """One node record, checked field by field (``i`` is its position), with its fields'
-    defaults filled in and its op record as ``"opdef"``."""
+def check_record(raw: Any, i: int, level: int = 0) -> dict[str, Any]:
+    """One node record, checked field by field (``i`` is its position; ``level`` how deep
+    in bodies it is), with its fields' defaults filled in and its op record as
+    ``"opdef"``; an attribute holding a body becomes a :class:`BodyRecord`."""
     where = f"node {i}"
     if not isinstance(raw, dict):
         raise BadFile(f"{where} is {kind(raw)}, not an object")
@@ -163,7 +165,9 @@ def check_record(raw: Any, i: int) -> dict[str, Any]:
     attrs = raw["attrs"]
     if not isinstance(attrs, dict):
         raise BadFile(f"{where}: \"attrs\" is {kind(attrs)}, not an object")
-    decoded = {k: _decode(v, f"{where}: attribute {brief(repr(k), 30)}", 0)
+    decoded = {k: check_body(v, f"{where}: attribute {brief(repr(k), 30)}", level)
+               if isinstance(v, dict) and v.get("$") == "graph"
+               else _decode(v, f"{where}: attribute {brief(repr(k), 30)}", 0)
                for k, v in attrs.items()}
     return {
         "op": op, "opdef": OPS[op], "inputs": inputs, "attrs": decoded,
@@ -177,6 +181,51 @@ def check_record(raw: Any, i: int) -> dict[str, Any]:
         "grad_of": None if raw["grad_of"] is None
         else _bounded_int(raw["grad_of"], 0, i - 1, f"{where}: \"grad_of\" (an earlier node)"),
     }
+
+
+class BodyRecord:
+    """A graph held in an attribute (a loop's body), checked: ``meta`` (JSON values),
+    ``records`` (checked node records, positions local to them), ``inputs`` and
+    ``outputs`` (positions)."""
+
+    def __init__(self, meta: dict, records: list, inputs: list[int], outputs: list[int]):
+        self.meta, self.records, self.inputs, self.outputs = meta, records, inputs, outputs
+
+
+def check_body(v: dict, where: str, level: int) -> BodyRecord:
+    """A ``{"$": "graph", ...}`` attribute: a nested node list whose inputs are ``var``
+    records (the body's placeholders) and whose other records are no ``var``."""
+    if level >= MAX_BODY_DEPTH:
+        raise BadFile(f"{where}: bodies are nested more than {MAX_BODY_DEPTH} levels deep")
+    if set(v) != {"$", "meta", "nodes", "inputs", "outputs"}:
+        raise BadFile(f"{where}: a body has the fields \"$\", \"meta\", \"nodes\", "
+                      "\"inputs\" and \"outputs\"")
+    meta, nodes = v["meta"], v["nodes"]
+    if not isinstance(meta, dict) or len(meta) > MAX_NDIM or not all(
+            isinstance(x, str) and len(x) <= MAX_STRING or is_int(x) and 0 <= x <= MAX_NODES
+            for x in meta.values()):
+        raise BadFile(f"{where}: a body's \"meta\" is an object of short strings and "
+                      "counts")
+    if not isinstance(nodes, list) or len(nodes) > MAX_NODES:
+        raise BadFile(f"{where}: a body's \"nodes\" must be an array of at most "
+                      f"{MAX_NODES} nodes")
+    ends = []
+    for field in ("inputs", "outputs"):
+        got = v[field]
+        if not isinstance(got, list) or not all(is_int(j) and 0 <= j < len(nodes) for j in got):
+            raise BadFile(f"{where}: a body's \"{field}\" must be an array of its node "
+                          f"positions (0 to {len(nodes) - 1})")
+        ends.append(got)
+    inputs, outputs = ends
+    if len(set(inputs)) != len(inputs):
+        raise BadFile(f"{where}: a body's \"inputs\" repeats a node")
+    records = [check_record(raw, j, level + 1) for j, raw in enumerate(nodes)]
+    held = set(inputs)
+    for j, rec in enumerate(records):
+        if (rec["opdef"] is VAR) != (j in held):
+            raise BadFile(f"{where}: body node {j} ({rec['op']}): a body's inputs, and only "
+                          f"they, are {VAR.name} records")
+    return BodyRecord(dict(meta), records, inputs, outputs)
 
 
 def _string(v: Any, where: str) -> str:

@@ -3,7 +3,10 @@
 Owns: the JSON format (``"format": "symgraph"``, ``"version": 1``): the saved nodes in id
 order, each with its op name, the positions of its inputs, its attributes, name, shape,
 dtype and provenance (order, scope, grad_call, grad_of; fields holding their default are
-left out), then the positions of the outputs (the README documents it); writing it, and
+left out), then the positions of the outputs (the README documents it). A graph an op
+holds in an attribute (a loop's body, read through the op's ``encode_attrs`` hook) is a
+nested node list of the same records, ``{"$": "graph", "meta", "nodes", "inputs",
+"outputs"}``, rebuilt through the op's ``decode_attrs``: no code is stored. Writing it, and
 loading it into a fresh ``Graph`` that is only returned when the whole file checks out.
 Loading trusts nothing in the file: ``symgraph.io.checks`` type-checks and bounds every
 field, ``symgraph.io.rebuild`` makes every node through its op's public constructor (it
@@ -31,7 +34,7 @@ import numpy as np
 from symgraph.context import derivative_context, name_scope
 from symgraph.plan import as_outputs as _outputs
 from symgraph.errors import SymgraphError
-from symgraph.graph import Graph, Node
+from symgraph.graph import Graph, Node, ancestors
 from symgraph.io.checks import (
     DEFAULTS,
     DTYPES,
@@ -40,6 +43,7 @@ from symgraph.io.checks import (
     TOTAL_WORK,
     VERSION,
     BadFile,
+    BodyRecord,
     brief,
     check_document,
     check_record,
@@ -47,7 +51,7 @@ from symgraph.io.checks import (
     read_json,
 )
 from symgraph.io.rebuild import make_node, work
-from symgraph.ops.core import describe
+from symgraph.ops.core import describe, placeholder
 
 
 def save(outputs: Node | Sequence[Node], path: str | os.PathLike) -> None:
@@ -102,14 +106,34 @@ def _saved_nodes(outputs: list[Node]) -> list[Node]:
 
 def _node_record(n: Node, index: dict[int, int]) -> dict[str, Any]:
     where = f"node #{n.id} ({n.op}{' ' + repr(n.name) if n.name else ''})"
+    attrs, bodies = (n.attrs, {}) if n.opdef.encode_attrs is None else \
+        n.opdef.encode_attrs(n.attrs)
+    encoded = {k: _encode(v, f"attribute {k!r} of {where}") for k, v in attrs.items()}
+    for k, (inputs, outputs, meta) in bodies.items():
+        encoded[k] = _body_record(inputs, outputs, meta)
     full = {
         "op": n.op, "inputs": [index[i.id] for i in n.inputs],
-        "attrs": {k: _encode(v, f"attribute {k!r} of {where}") for k, v in n.attrs.items()},
+        "attrs": encoded,
         "name": n.name, "shape": list(n.shape), "dtype": _dtype_name(n.dtype, where),
         "order": n.order, "scope": n.scope, "grad_call": n.grad_call,
-        "grad_of": None if n.grad_of is None else index[n.grad_of.id],
+        # (in a body, the node it differentiates may lie outside the body: then none)
+        "grad_of": None if n.grad_of is None else index.get(n.grad_of.id),
     }
     return {k: v for k, v in full.items() if k not in DEFAULTS or v != DEFAULTS[k]}
+
+
+def _body_record(inputs: list[Node], outputs: list[Node], meta: dict) -> dict[str, Any]:
+    """A graph an op holds in an attribute (a loop's body) as a nested node list:
+    ``{"$": "graph", "meta": ..., "nodes": [...], "inputs": [...], "outputs": [...]}``,
+    positions local to its list. Its nodes are its outputs' ancestors down to its
+    inputs (placeholders, saved as ``var`` records); constants it shares with the outer
+    graph are saved again, and interned into one node when loaded."""
+    stop = {n.id for n in inputs}
+    nodes = {n.id: n for n in [*ancestors(outputs, stop), *inputs]}
+    ordered = [nodes[i] for i in sorted(nodes)]
+    index = {n.id: i for i, n in enumerate(ordered)}
+    return {"$": "graph", "meta": meta, "nodes": [_node_record(n, index) for n in ordered],
+            "inputs": [index[n.id] for n in inputs], "outputs": [index[n.id] for n in outputs]}
 
 
 def _dtype_name(dtype: np.dtype, where: str) -> str:
@@ -226,70 +250,127 @@ def load(path: str | os.PathLike, *, max_elements: int = NODE_ELEMENTS,
 def _rebuild(records: list, max_elements: int, max_work: int) -> list[Node]:
     """Every record rebuilt, in order, into a fresh Graph (discarded on any error)."""
     graph = Graph()
-    built: list[Node] = []
-    sizes: list[int] = []  # static elements of each built node
-    total = 0
-    current: tuple | None = None
-    ctx: Any = None
-    contexts = contextlib.ExitStack()
-    try:
-        with graph:
+    builder = _Builder(graph, max_elements, max_work)
+    with graph:
+        built, _ = builder.nodes(records, "")
+    if builder.calls:
+        # Later sg.grad calls on the loaded graph must get fresh numbers.
+        graph._grad_calls = itertools.count(max(builder.calls) + 1)
+    return built
+
+
+class _Builder:
+    """Rebuilds checked node records into one graph, the bodies loops hold included, and
+    prices the work they ask of ``evaluate``: a loop costs its own node plus, per step,
+    the work of its bodies (a ``while_loop`` counts one step: its count is known only
+    when it runs)."""
+
+    def __init__(self, graph: Graph, max_elements: int, max_work: int):
+        self.graph, self.max_elements, self.max_work = graph, max_elements, max_work
+        self.total = 0  # work of the top-level nodes so far
+        self.calls: list[int] = []
+
+    def nodes(self, records: list, where: str, held: Sequence[int] = ()) -> tuple[list[Node], int]:
+        """``records`` rebuilt (top-level ones checked here, a body's already are; the
+        positions ``held`` are a body's placeholders), and the sum of their work."""
+        built: list[Node] = []
+        sizes: list[int] = []  # static elements of each built node
+        spent = 0
+        held = set(held)
+        current: tuple | None = None
+        ctx: Any = None
+        contexts = contextlib.ExitStack()
+        try:
             for i, raw in enumerate(records):
-                rec = check_record(raw, i)
+                rec = raw if where else check_record(raw, i)
+                here = f"{where}node {i} ({rec['op']})"
                 # Consecutive nodes mostly share scope and provenance: switch contexts rarely.
                 key = (rec["scope"], rec["order"], rec["grad_call"])
                 if key != current:
                     contexts.close()
                     contexts = contextlib.ExitStack()
-                    ctx = _enter(contexts, rec, i)
+                    ctx = _enter(contexts, rec, here)
                     current = key
                 ctx.grad_of = None if rec["grad_of"] is None else built[rec["grad_of"]]
-                node = _make_node(rec, [built[j] for j in rec["inputs"]], graph, i)
+                inner = 0
+                if i in held:
+                    node = placeholder(self.graph, rec["shape"], rec["dtype"],
+                                       rec["name"] or "input")
+                else:
+                    attrs, inner = self._attrs(rec, here)
+                    node = _make_node(rec, attrs, [built[j] for j in rec["inputs"]],
+                                      self.graph, here)
                 if node.shape != rec["shape"] or node.dtype != np.dtype(rec["dtype"]):
                     raise BadFile(
-                        f"node {i} ({rec['op']}): the file says shape {rec['shape']} and dtype "
+                        f"{here}: the file says shape {rec['shape']} and dtype "
                         f"{rec['dtype']}, but rebuilding it gives shape {node.shape} and dtype "
                         f"{node.dtype}; the file is corrupt or from an incompatible version"
                     )
                 size = math.prod(d for d in node.shape if d is not None)
-                total += work(node, size, [sizes[j] for j in rec["inputs"]])
+                cost = work(node, size, [sizes[j] for j in rec["inputs"]]) + inner
+                spent += cost
+                if not where:
+                    self.total += cost
                 for limit, value, most, what in (
-                        ("max_elements", size, max_elements, "elements"),
-                        ("max_work", total, max_work, "element operations up to it")):
+                        ("max_elements", size, self.max_elements, "elements"),
+                        ("max_work", spent if where else self.total, self.max_work,
+                         "element operations up to it")):
                     if value > most:  # the file asks for hours of work (or all memory)
-                        raise BadFile(f"node {i} ({describe(node)}): {value} {what}, more "
+                        raise BadFile(f"{here}: {describe(node)}: {value} {what}, more "
                                       f"than {limit}={most}; if you trust this file, load it "
                                       f"with sg.load(path, {limit}={value})")
                 built.append(node)
                 sizes.append(size)
-    finally:
-        contexts.close()
-    calls = [n.grad_call for n in built if n.grad_call is not None]
-    if calls:
-        # Later sg.grad calls on the loaded graph must get fresh numbers.
-        graph._grad_calls = itertools.count(max(calls) + 1)
-    return built
+                if node.grad_call is not None:
+                    self.calls.append(node.grad_call)
+        finally:
+            contexts.close()
+        return built, spent
+
+    def _attrs(self, rec: dict, here: str) -> tuple[dict, int]:
+        """The record's attributes with its bodies rebuilt (through its op's
+        ``decode_attrs``), and the work of its bodies times its steps."""
+        attrs = rec["attrs"]
+        held = {k: v for k, v in attrs.items() if isinstance(v, BodyRecord)}
+        if not held:
+            return attrs, 0
+        op = rec["opdef"]
+        if op.decode_attrs is None:
+            raise BadFile(f"{here}: attribute {brief(repr(next(iter(held))), 30)} holds a "
+                          "graph, which this op does not take")
+        bodies, inner = {}, 0
+        for k, b in held.items():
+            nodes, spent = self.nodes(b.records, f"{here}, body {brief(repr(k), 30)}: ", b.inputs)
+            bodies[k] = ([nodes[j] for j in b.inputs], [nodes[j] for j in b.outputs], b.meta)
+            inner += spent
+        plain = {k: v for k, v in attrs.items() if k not in held}
+        steps = plain.get("length")
+        try:
+            decoded = op.decode_attrs(plain, bodies)
+        except Exception as exc:  # a hand-made body that does not fit its loop
+            raise BadFile(f"{here}: its bodies do not fit the op ({brief(str(exc))})") from None
+        return decoded, inner * (steps if is_int(steps) and steps > 1 else 1)
 
 
-def _enter(stack: contextlib.ExitStack, rec: dict, i: int) -> Any:
+def _enter(stack: contextlib.ExitStack, rec: dict, here: str) -> Any:
     scope = rec["scope"]
     try:
         for part in scope.split("/") if scope else ():
             stack.enter_context(name_scope(part))
     except SymgraphError:
-        raise BadFile(f"node {i}: scope {brief(repr(scope), 60)} is not a '/'-separated "
+        raise BadFile(f"{here}: scope {brief(repr(scope), 60)} is not a '/'-separated "
                       "path of non-empty names") from None
     return stack.enter_context(derivative_context(rec["order"], rec["grad_call"]))
 
 
-def _make_node(rec: dict, inputs: list[Node], graph: Graph, i: int) -> Node:
+def _make_node(rec: dict, attrs: dict, inputs: list[Node], graph: Graph, here: str) -> Node:
     """The record's node, as its public constructor makes it (see ``symgraph.io.rebuild``)."""
     try:
-        return make_node(rec["opdef"], inputs, rec["attrs"], rec["name"], shape=rec["shape"],
+        return make_node(rec["opdef"], inputs, attrs, rec["name"], shape=rec["shape"],
                          dtype=rec["dtype"], order=rec["order"], grad_call=rec["grad_call"],
                          graph=graph)
     except SymgraphError as exc:
-        raise BadFile(f"node {i} ({rec['op']}): {exc}") from None
+        raise BadFile(f"{here}: {exc}") from None
     except Exception as exc:  # an op's shape rule choking on attributes it never expected
-        raise BadFile(f"node {i} ({rec['op']}): its attributes do not fit the op "
+        raise BadFile(f"{here}: its attributes do not fit the op "
                       f"({type(exc).__name__}: {brief(str(exc))})") from None
