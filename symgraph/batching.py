@@ -1,10 +1,12 @@
 """Vectorizing a graph over a batch axis (symbolic vmap), for Jacobians and Hessians.
 
-Owns: :func:`vectorize` and the public :func:`vmap`. Given result nodes that depend on
-``placeholder`` nodes, they rebuild every node between them with each op's ``batch`` rule,
-as if each placeholder had an extra leading axis holding its batched value. A Jacobian is then one reverse pass
-for a placeholder cotangent, vectorized over the rows of an identity matrix: its graph
-is O(gradient graph), not one gradient graph per output element.
+Owns: :func:`vectorize`, :func:`substitute` and the public :func:`vmap`. Given result
+nodes that depend on ``placeholder`` nodes, they rebuild every node between them with
+each op's ``batch`` rule, as if each placeholder had an extra leading axis holding its
+batched value. A Jacobian is then one reverse pass for a placeholder cotangent,
+vectorized over the rows of an identity matrix: its graph is O(gradient graph), not one
+gradient graph per output element. (The loops' batch rules, ``symgraph.loops.rewrite``,
+vmap a loop's body with :func:`substitute`.)
 
 Imports: ``symgraph.graph`` and ``symgraph.ops``.
 """
@@ -26,14 +28,24 @@ def vectorize(results: list[Node], placeholder: Node, batched_value: Node) -> li
     Returns ``None`` when an op on the way has no batch rule (the caller then falls back
     to building one graph per batch entry).
     """
-    outputs, _ = _substitute(results, {placeholder: batched_value})
+    outputs, _ = substitute(results, {placeholder: batched_value})
     return outputs
 
 
-def _substitute(results: list[Node], batched: dict[Node, Node]
-                ) -> tuple[list[Node] | None, Node | None]:
+def substitute(results: list[Node], batched: dict[Node, Node]
+               ) -> tuple[list[Node] | None, Node | None]:
     """``results`` with each placeholder replaced by its batched value (all with the same
-    leading axis ``B``); also the first node whose op has no batch rule, if any."""
+    leading axis ``B``); also the first node whose op has no batch rule, if any. The
+    loops' batch rules vmap a body with it.
+
+    >>> import symgraph as sg
+    >>> from symgraph.ops.core import placeholder
+    >>> with sg.Graph() as g:
+    ...     p = placeholder(g, (), "float64", "entry")
+    ...     (y,), culprit = substitute([sg.sin(p) * 2], {p: sg.const([0.0, 1.0])})
+    >>> y.shape, culprit
+    ((2,), None)
+    """
     size = next(iter(batched.values())).shape[0]
     new: dict[int, Node] = {p.id: v for p, v in batched.items()}
     for node in ancestors(results):
@@ -117,7 +129,7 @@ def vmap(fn: Callable[..., Any], in_axes: int | None | Sequence[int | None] = 0,
         if not all(isinstance(o, Node) for o in outs):
             raise SymgraphError("sg.vmap: the function must return a node or a list of nodes")
         subs = {p: m for p, m in zip(stand_ins, moved) if m is not None}
-        results, culprit = _substitute(outs, subs)
+        results, culprit = substitute(outs, subs)
         if results is None:
             raise SymgraphError(
                 f"sg.vmap: the op {culprit.op!r} of {describe(culprit)} has no batch rule; "

@@ -75,8 +75,9 @@ class Body:
                                                   python_scalars=True)
         return self._runner
 
-    def derived(self, key: Any, build: Callable[[], Body]) -> Body:
-        """The derived body ``key`` (a gradient or tangent body), built once."""
+    def derived(self, key: Any, build: Callable[[], Any]) -> Any:
+        """The derived body ``key`` (a gradient or tangent body, or the body rewritten),
+        built once."""
         found = self._derived.get(key)
         if found is None:
             with self._lock:
@@ -162,19 +163,22 @@ def trace(fn: Callable[..., Any], graph: Graph, args: list[tuple[list[Node], Any
     return body, list(closures), struct1, struct2
 
 
-def close_over(inputs: list[Node], outputs: list[Node]) -> tuple[dict[Node, Node], list[Node]]:
+def close_over(inputs: list[Node], outputs: list[Node], keep: Sequence[Node] = ()
+               ) -> tuple[dict[Node, Node], list[Node]]:
     """The outer nodes ``outputs`` read without depending on ``inputs`` (constants aside),
-    each mapped to a new placeholder, and ``outputs`` rebuilt on those placeholders."""
+    each mapped to a new placeholder (the nodes of ``keep`` to themselves: placeholders
+    already), and ``outputs`` rebuilt on those placeholders."""
     graph = outputs[0].graph if outputs else None
     if graph is None:
         return {}, []
     stop = {n.id for n in inputs}
     dependent: set[int] = set(stop)
     closures: dict[Node, Node] = {}
+    kept = set(keep)
 
     def hold(n: Node) -> None:
         if n.opdef is not CONST and n not in closures:
-            closures[n] = placeholder(graph, n.shape, n.dtype, "closure")
+            closures[n] = n if n in kept else placeholder(graph, n.shape, n.dtype, "closure")
 
     for node in ancestors(outputs, stop=stop):
         if node.id in dependent or not any(i.id in dependent for i in node.inputs):
@@ -188,7 +192,7 @@ def close_over(inputs: list[Node], outputs: list[Node]) -> tuple[dict[Node, Node
             hold(o)
     if not closures:
         return closures, list(outputs)
-    new: dict[int, Node] = {n.id: p for n, p in closures.items()}
+    new: dict[int, Node] = {n.id: p for n, p in closures.items() if p is not n}
     for node in ancestors(outputs, stop=stop | set(new)):
         if node.id in new or node.id not in dependent or node.id in stop:
             continue

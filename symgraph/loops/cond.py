@@ -10,8 +10,8 @@ is the chosen branch's gradient.
 derivative (its number of steps is not known when the graph is built): ``grad`` through
 it raises a SymgraphError pointing to ``scan``/``fori_loop``, when ``grad`` is called.
 
-Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.autodiff``, ``symgraph.loops``' body
-and pack modules.
+Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.autodiff``, ``symgraph.loops``' body,
+pack and rewrite modules.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from symgraph.loops.body import (
     unflatten,
 )
 from symgraph.loops.pack import body_codec, part, split
+from symgraph.loops.rewrite import batch_cond, rewrite_cond, rewrite_while
 from symgraph.ops import zeros_like
 from symgraph.ops.core import Op, describe, make, operatorname, placeholder, register
 
@@ -134,6 +135,7 @@ COND = register(Op(
     shape=lambda inputs, attrs: (_layout(attrs["true"]).total,),
     dtype=lambda inputs, attrs: _layout(attrs["true"]).dtype,
     vjp=_cond_vjp, jvp=_cond_jvp, doc="a branch: only the chosen body runs",
+    rewrite_inner=rewrite_cond, batch=batch_cond,  # loops/rewrite.py
     encode_attrs=_encode_cond, decode_attrs=_decode_cond,
 ))
 
@@ -202,6 +204,7 @@ WHILE = register(Op(
     shape=lambda inputs, attrs: (_layout(attrs["body"]).total,),
     dtype=lambda inputs, attrs: _layout(attrs["body"]).dtype,
     vjp=_no_derivative, jvp=_no_derivative, doc="a loop run while its test holds",
+    rewrite_inner=rewrite_while,  # loops/rewrite.py
     encode_attrs=_encode_while, decode_attrs=_decode_while,
 ))
 

@@ -27,8 +27,9 @@ import numpy as np
 from symgraph.graph import Node, SymgraphError
 from symgraph.loops.body import Body
 from symgraph.ops.arithmetic import ADD
-from symgraph.ops.core import Op, is_const, make, operatorname, register
-from symgraph.ops.shape import reshape
+from symgraph.ops.core import Op, full, is_const, make, operatorname, register
+from symgraph.ops.elementwise import cast
+from symgraph.ops.shape import concatenate, reshape
 
 
 def _part_impl(pack: np.ndarray, *, start: int, shape: tuple, dtype: str) -> np.ndarray:
@@ -52,6 +53,23 @@ def place(g: Node, start: int, total: int, dtype: Any) -> Node:
     return make(PLACE, [g], {"start": start, "total": total, "dtype": np.dtype(dtype).str})
 
 
+def _part_batch(rows: Node, *, start: int, shape: tuple, dtype: str) -> Node:
+    """vmap of ``part``: the result read out of each row ``(B, total)`` of packs."""
+    size = math.prod(shape)
+    piece = reshape(rows[:, start:start + size], (rows.shape[0], *shape))
+    return piece if piece.dtype == np.dtype(dtype) else cast(piece, dtype)
+
+
+def _place_batch(g: Node, *, start: int, total: int, dtype: str) -> Node:
+    """vmap of ``place``: each row ``g[b]`` placed in a pack of zeros, ``(B, total)``."""
+    rows, size = g.shape[0], math.prod(g.shape[1:])
+    flat = reshape(g, (rows, size))
+    flat = flat if flat.dtype == np.dtype(dtype) else cast(flat, dtype)
+    pieces = [full((rows, start), 0, dtype, g.graph), flat,
+              full((rows, total - start - size), 0, dtype, g.graph)]
+    return concatenate([p for p in pieces if p.shape[1]], axis=1)
+
+
 PART = register(Op(
     name="loop_part", impl=_part_impl, latex=operatorname("loop_part"),
     shape=lambda inputs, attrs: attrs["shape"],
@@ -59,6 +77,7 @@ PART = register(Op(
     vjp=(lambda g, out: place(g, out.attrs["start"], out.inputs[0].shape[0],
                               out.inputs[0].dtype),),
     jvp=(lambda t, out: make(PART, [t], out.attrs),),
+    batch=lambda node, args, flags: _part_batch(args[0], **node.attrs),
     show_attrs=("start",), doc="one result of a loop or branch node (read from its pack)",
 ))
 
@@ -69,6 +88,7 @@ PLACE = register(Op(
     vjp=(lambda g, out: part(g, out.attrs["start"], out.inputs[0].shape,
                              out.inputs[0].dtype),),
     jvp=(lambda t, out: make(PLACE, [t], out.attrs),),
+    batch=lambda node, args, flags: _place_batch(args[0], **node.attrs),
     show_attrs=("start",), doc="a result's cotangent placed in a loop's pack of zeros",
 ))
 

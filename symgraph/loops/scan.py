@@ -19,7 +19,8 @@ Derivatives (symbol to symbol, so they differentiate again):
 - jvp: a forward scan carrying ``(c, ċ)`` (:func:`~symgraph.loops.body.tangent_body`), one
   per input that has a tangent (the driver asks per input; tangents add up).
 
-Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.loops.body``, ``symgraph.loops.pack``.
+Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.loops.body``, ``symgraph.loops.pack``,
+``symgraph.loops.rewrite``.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from symgraph.loops.body import (
     unflatten,
 )
 from symgraph.loops.pack import body_codec, part, split
+from symgraph.loops.rewrite import batch_scan, rewrite_scan
 from symgraph.ops import concatenate, ravel, reshape, zeros_like
 from symgraph.ops.core import Op, const, describe, full, make, operatorname, register
 
@@ -182,6 +184,7 @@ SCAN = register(Op(
     impl=_impl, shape=_shape, dtype=_dtype, vjp=_vjp, jvp=_jvp,
     show_attrs=("length", "reverse"), doc="a loop: the body graph run once per step",
     encode_attrs=_encode, decode_attrs=_decode,
+    rewrite_inner=rewrite_scan, batch=batch_scan,  # loops/rewrite.py
 ))
 
 

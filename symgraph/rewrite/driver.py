@@ -32,6 +32,11 @@ another consumer still needs), the result of the local rules alone is returned i
 The polynomial pass runs only with ``assume_finite``; its exact half, ``collect-like-terms``
 (like terms of one sum, ``symgraph.rewrite.like_terms``), runs after it in every mode.
 
+Graphs inside nodes. An op that holds graphs of its own in its attributes (a loop's
+body) declares ``Op.rewrite_inner``; a pass hands it the node and a function applying
+this run's rules, mode and record to a list of nodes, and the hook builds the new node
+(``symgraph.loops.rewrite`` does it for the loops: the rewrite package knows no loop).
+
 Exactness. By default only the rules declared exact run (``Rule.exact``): every value is
 kept, NaN, inf and the sign of zero included, up to rounding, so ``sg.compile`` (which
 simplifies) returns what ``sg.evaluate`` does on every input. ``assume_finite=True`` adds
@@ -136,15 +141,21 @@ def _simplify(outputs: Any, rules: Sequence[Rule], extra: tuple[Rule, ...], trac
     key: Any = _CLEAN_KEY + (_FINITE if assume_finite else "")
     if extra:  # fixpoints of these rules too: a record of their own
         key = (key, extra)
+
+    def inner(body_nodes: list[Node]) -> list[Node]:
+        # the graphs an op holds (loop bodies) get the same rules, mode and record
+        return _simplify(body_nodes, rules, extra, False, assume_finite, who)
+
     # Every node a rewrite builds stays alive, so collector runs would only cost time.
     with gc_paused():
-        result, rewriter = _rewrite(nodes, rules, record, key, small, assume_finite)
+        result, rewriter = _rewrite(nodes, rules, record, key, small, assume_finite, inner)
         if rewriter.collected and op_count(result) > op_count(nodes):
             # Collecting terms can duplicate subexpressions that other consumers still need
             # (a known weakness on wide random DAGs): then keep only the local rules' work.
             if record is not None:
                 record.steps.clear()
-            result, rewriter = _rewrite(nodes, rules, record, key, None, assume_finite)
+            result, rewriter = _rewrite(nodes, rules, record, key, None, assume_finite,
+                                        inner)
     if record is not None:
         record.after = list(result)
         record.passes = rewriter.passes
@@ -155,15 +166,18 @@ def _simplify(outputs: Any, rules: Sequence[Rule], extra: tuple[Rule, ...], trac
 
 
 def _rewrite(nodes: list[Node], rules: Sequence[Rule], record: Trace | None, key: Any,
-             small: bool | None, assume_finite: bool) -> tuple[list[Node], _Rewriter]:
+             small: bool | None, assume_finite: bool, inner: Any = None
+             ) -> tuple[list[Node], _Rewriter]:
     """One run: staged with collect-terms (``small``), fused without it (not ``small``),
-    or staged without it (``None``: the fallback)."""
+    or staged without it (``None``: the fallback). ``inner`` rewrites the graphs that
+    nodes hold (``Op.rewrite_inner``), ``key`` naming the rule set for their caches."""
     collect = bool(small)
     # (collect-terms is inexact: without assume_finite, collect changes nothing; with it,
     # a run without collect-terms returns no fixpoint of the whole rule set)
     remember = key if collect or not assume_finite else None
     rewriter = _Rewriter(record, rules, collect=collect, fused=small is False,
                          assume_finite=assume_finite, clean_key=remember)
+    rewriter.inner_rewrite, rewriter.inner_key = inner, key
     try:
         return rewriter.run(nodes), rewriter
     finally:
@@ -208,6 +222,11 @@ class _Rewriter:
         # ids of the nodes a collect pass of this run returned: fixpoints of collect-terms,
         # so a later collect pass looks only at what local rules built since
         self.collect_done: dict[str, set[int]] = {}
+        # Op.rewrite_inner: how the graphs a node holds are rewritten (None: they are not),
+        # and each such node's result, asked once per run
+        self.inner_rewrite: Any = None
+        self.inner_key: Any = None
+        self.inner: dict[int, Node] = {}
 
     def run(self, outputs: list[Node]) -> list[Node]:
         # Nodes an earlier simplify returned are fixpoints of every rule: they are not looked
@@ -298,6 +317,8 @@ class _Rewriter:
                     repl[n.id] = cur
                     changed = True
                     continue
+            if cur.opdef.rewrite_inner is not None and self.inner_rewrite is not None:
+                cur = self._rewrite_inner(cur)
             done = True
             if self._candidates(cur, stage, rules, anywhere):
                 cur, done = self._fire(cur, n if origin is None else origin, rules, anywhere,
@@ -312,6 +333,29 @@ class _Rewriter:
                 repl[n.id] = cur
                 changed = True
         return [repl.get(o.id, o) for o in outputs], changed
+
+    def _rewrite_inner(self, node: Node) -> Node:
+        """``node`` with the graphs it holds rewritten (a loop's body: see
+        ``Op.rewrite_inner``), once per run; the op's hook builds the new node."""
+        found = self.inner.get(node.id)
+        if found is None:
+            try:
+                found = node.opdef.rewrite_inner(node, self.inner_rewrite, self.inner_key)
+            except SymgraphError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a hook's bug: name the node
+                raise SymgraphError(
+                    f"sg.simplify: rewriting inside node #{node.id} ({label(node)}) failed: "
+                    f"{type(exc).__name__}: {exc}; please report it") from exc
+            if found is None:
+                found = node
+            elif found.shape != node.shape or found.dtype != node.dtype:
+                raise SymgraphError(
+                    f"sg.simplify: rewriting inside node #{node.id} ({node.op}) changed its "
+                    f"shape or dtype from {node.shape} {node.dtype} to {found.shape} "
+                    f"{found.dtype}; the op's rewrite_inner is wrong (please report it)")
+            self.inner[node.id] = self.inner[found.id] = found
+        return found
 
     def _candidates(self, node: Node, stage: str, rules: dict, anywhere: list) -> list[Rule]:
         """The stage's rules whose pattern can match ``node``, by the ops of its inputs and

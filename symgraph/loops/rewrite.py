@@ -1,0 +1,281 @@
+"""Rewrites inside loop bodies, hoisting of loop-invariant work, and vmap of loops.
+
+Owns the two hooks that the loop ops declare in their op records (``scan.py``,
+``cond.py``): ``rewrite_inner`` (``Op.rewrite_inner``: ``sg.simplify`` and compile's
+rewrites reach a loop's body) and ``batch`` (``Op.batch``: ``sg.vmap``, and so
+``sg.jacobian``/``sg.hessian``, go through a loop as one batched loop, as JAX does).
+
+Rewriting a body. The driver hands the hook a function applying its rules (same mode,
+same record of fixpoints) to a list of nodes. The body's results are rewritten (constant
+folding, CSE, the exact algebra; with ``assume_finite`` the rest); per-step inputs and
+closures the new body no longer reads are dropped from the node; for a scan of at least
+one step, work that depends on the closures only (not on a carry or a per-step input)
+is *hoisted*: it becomes an outer node, computed once, that the body reads as a new
+closure (``body.close_over`` finds it, as for the user's own closures). Branches of a
+``cond`` and the body of a ``while_loop`` hoist nothing: their bodies may never run, and
+hoisted work would then run unasked. A carry, a per-step output and the packed layout stay
+(the loop's readers, ``loop_part`` nodes, index the pack by position). The new body is
+built once per body and rule set (kept on the body), so repeated ``simplify`` and
+``compile`` calls cost a look-up; gradient and tangent bodies are bodies of loop nodes
+like any other and are simplified where they appear.
+
+Batching a loop. A scan whose inputs carry a batch axis becomes a scan whose body is the
+vmapped body (``symgraph.batching.substitute``): a carry is batched if its initial value
+is, or if its update reads something batched (to a fixpoint, as JAX's ``scan`` batching
+rule); batched per-step inputs are scanned along their second axis. A ``cond`` with an
+unbatched predicate becomes a ``cond`` of the two vmapped branches; with a batched
+predicate there is no rule (``sg.jacobian`` then builds one row at a time).
+
+Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.batching``, ``symgraph.loops``'
+body and pack modules (and, when called, ``scan``'s and ``cond``'s layouts: those modules
+name these hooks in their op records).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from symgraph.batching import substitute
+from symgraph.graph import Node, ancestors
+from symgraph.loops.body import Body, Layout, close_over
+from symgraph.loops.pack import part
+from symgraph.ops import broadcast_to, cast, concatenate, expand_dims, reshape, transpose
+from symgraph.ops.core import make, placeholder
+
+Rewrite = Callable[[list[Node]], list[Node]]
+
+
+def rebuild(outputs: Sequence[Node], mapping: dict[Node, Node]) -> list[Node]:
+    """``outputs`` with each key of ``mapping`` replaced by its value (nodes rebuilt with
+    the same ops and attributes, so interned: nothing is built twice)."""
+    if not mapping:
+        return list(outputs)
+    new: dict[int, Node] = {k.id: v for k, v in mapping.items()}
+    stop = set(new)
+    for node in ancestors(list(outputs), stop=stop):
+        if node.id in new or not node.inputs:
+            continue
+        args = [new.get(i.id, i) for i in node.inputs]
+        if any(a is not i for a, i in zip(args, node.inputs)):
+            new[node.id] = make(node.opdef, args, node.attrs)
+    return [new.get(o.id, o) for o in outputs]
+
+
+def _reads(outputs: Sequence[Node], inputs: Sequence[Node]) -> list[bool]:
+    """Which of ``inputs`` (placeholders) ``outputs`` read."""
+    seen = {n.id for n in ancestors(list(outputs))} if outputs else set()
+    return [n.id in seen for n in inputs]
+
+
+# --- rewriting inside --------------------------------------------------------------------
+
+
+class _Rewritten:
+    """A body rewritten: the new body, which per-step inputs it keeps (by position), and
+    its closures as expressions of the old body's closure placeholders (the recipe each
+    loop node fills in with its own closure inputs)."""
+
+    def __init__(self, body: Body, keep_xs: list[int], recipe: list[Node]):
+        self.body, self.keep_xs, self.recipe = body, keep_xs, recipe
+
+
+def _rewrite_body(body: Body, rewrite: Rewrite, key: Any, hoist: bool) -> _Rewritten | None:
+    """``body`` with its results rewritten, unread inputs dropped and (``hoist``) its
+    closure-only work moved out; ``None`` when nothing changes. Built once per key."""
+    def build() -> _Rewritten | None:
+        outs = body.outputs
+        if not outs:
+            return None
+        new = rewrite(outs)
+        keep_xs = [k for k, used in enumerate(_reads(new, body.xs)) if used]
+        xs = [body.xs[k] for k in keep_xs]
+        if hoist:  # the old closures stay their own placeholders: only new work moves
+            held, new = close_over([*body.carries, *xs], new, keep=body.closures)
+            recipe, closures = list(held), list(held.values())
+        else:
+            used = _reads(new, body.closures)
+            recipe = closures = [w for w, u in zip(body.closures, used) if u]
+        if (all(a is b for a, b in zip(new, outs)) and len(xs) == len(body.xs)
+                and closures == body.closures):
+            return None
+        m = len(body.carries)
+        return _Rewritten(Body(list(body.carries), xs, closures, new[:m], new[m:], body.label),
+                          keep_xs, recipe)
+    return body.derived(("rewrite", key, hoist), build)
+
+
+def rewrite_scan(node: Node, rewrite: Rewrite, key: Any) -> Node | None:
+    """``Op.rewrite_inner`` of ``scan``: the node running its body rewritten (see the
+    module docstring), or ``None`` when the body is already a fixpoint.
+
+    >>> import symgraph as sg
+    >>> from symgraph.loops import fori_loop
+    >>> with sg.Graph():
+    ...     w = sg.var("w")
+    ...     y = fori_loop(0, 3, lambda i, c: c + sg.sin(w) * 1, sg.const(0.0))
+    ...     s = sg.simplify(y)
+    >>> [str(n) for n in s.inputs[0].inputs]   # the index is unread; sin(w) runs once
+    ['0', 'sin(w)']
+    """
+    body, attrs = node.attrs["body"], node.attrs
+    found = _rewrite_body(body, rewrite, key, hoist=attrs["length"] >= 1)
+    if found is None:
+        return None
+    m, p = len(body.carries), len(body.xs)
+    init, xs, ws = node.inputs[:m], node.inputs[m:m + p], node.inputs[m + p:]
+    closures = rebuild(found.recipe, dict(zip(body.closures, ws)))
+    return make(node.opdef, [*init, *[xs[k] for k in found.keep_xs], *closures],
+                {**attrs, "body": found.body})
+
+
+def _rewrite_pair(bodies: tuple[Body, Body], rewrite: Rewrite, key: Any
+                  ) -> tuple[Body, Body, list[int]] | None:
+    """Two bodies sharing one list of closures (a cond's branches, a while loop's test and
+    body) rewritten, no hoisting; the closures either still reads (by position)."""
+    first, second = bodies
+
+    def build() -> tuple[Body, Body, list[int]] | None:
+        news = [rewrite(b.carry_out) if b.carry_out else [] for b in bodies]
+        used = [a or b for a, b in zip(_reads(news[0], first.closures),
+                                       _reads(news[1], second.closures))]
+        keep = [k for k, u in enumerate(used) if u]
+        if len(keep) == len(used) and all(
+                a is b for new, body in zip(news, bodies) for a, b in zip(new, body.carry_out)):
+            return None
+        made = [Body(list(b.carries), [], [b.closures[k] for k in keep], new, [], b.label)
+                for b, new in zip(bodies, news)]
+        return made[0], made[1], keep
+    return first.derived(("rewrite-pair", key, second), build)
+
+
+def rewrite_cond(node: Node, rewrite: Rewrite, key: Any) -> Node | None:
+    """``Op.rewrite_inner`` of ``cond``: both branches rewritten, closures neither reads
+    dropped (nothing is hoisted: a branch that is not chosen must not run)."""
+    true, false = node.attrs["true"], node.attrs["false"]
+    found = _rewrite_pair((true, false), rewrite, key)
+    if found is None:
+        return None
+    t, f, keep = found
+    n_ops = len(true.carries)
+    ws = node.inputs[1 + n_ops:]
+    return make(node.opdef, [*node.inputs[:1 + n_ops], *[ws[k] for k in keep]],
+                {"true": t, "false": f})
+
+
+def rewrite_while(node: Node, rewrite: Rewrite, key: Any) -> Node | None:
+    """``Op.rewrite_inner`` of ``while_loop``: its test and body rewritten, closures
+    neither reads dropped (nothing hoisted: the body may run no step)."""
+    test, body = node.attrs["test"], node.attrs["body"]
+    found = _rewrite_pair((test, body), rewrite, key)
+    if found is None:
+        return None
+    t, b, keep = found
+    m = len(body.carries)
+    ws = node.inputs[m:]
+    return make(node.opdef, [*node.inputs[:m], *[ws[k] for k in keep]], {"test": t, "body": b})
+
+
+# --- batching (vmap) ---------------------------------------------------------------------------
+
+
+def _reaching(outputs: Sequence[Node], batched: set[int]) -> list[bool]:
+    """Which of ``outputs`` depend on a node whose id is in ``batched``."""
+    dependent = set(batched)
+    for n in ancestors(list(outputs)) if outputs else []:
+        if n.id not in dependent and any(i.id in dependent for i in n.inputs):
+            dependent.add(n.id)
+    return [o.id in dependent for o in outputs]
+
+
+def _entry(ph: Node, size: int) -> Node:
+    return placeholder(ph.graph, (size, *ph.shape), ph.dtype, "vmap_entry")
+
+
+def _spread(x: Node, size: int) -> Node:
+    """``x`` the same for each of ``size`` batch entries."""
+    return broadcast_to(expand_dims(x, 0), (size, *x.shape))
+
+
+def _to_rows(piece: Node, batched: bool, size: int, time_first: bool, dtype: Any) -> Node:
+    """A result of the batched loop as ``(size, n)`` rows of the unbatched pack:
+    ``time_first`` pieces are ``(T, size, ...)`` (stacked per step) when batched."""
+    if not batched:
+        piece = _spread(piece, size)
+    elif time_first:
+        piece = transpose(piece, (1, 0, *range(2, piece.ndim)))
+    flat = piece if piece.ndim == 2 else reshape(piece, (size, math.prod(piece.shape[1:])))
+    return cast(flat, dtype) if flat.dtype != dtype else flat
+
+
+def _vmapped(body: Body, flags: list[bool], size: int) -> tuple[list[Node], list[Node]] | None:
+    """The body's inputs with the flagged ones replaced by batched placeholders, and its
+    results vmapped over them (each with the leading batch axis), or ``None``."""
+    new_inputs = [_entry(ph, size) if f else ph for ph, f in zip(body.inputs, flags)]
+    subs = {ph: e for ph, e, f in zip(body.inputs, new_inputs, flags) if f}
+    if not subs:
+        return None
+    outs, _ = substitute(body.outputs, subs)
+    return None if outs is None else (new_inputs, outs)
+
+
+def batch_scan(node: Node, args: list[Node], flags: tuple[bool, ...]) -> Node | None:
+    """``Op.batch`` of ``scan``: a scan of the vmapped body (see the module docstring);
+    the result is the ``(B, pack)`` rows of the packs each batch entry would give."""
+    from symgraph.loops.scan import layout, results
+
+    body, T, save = node.attrs["body"], node.attrs["length"], node.attrs["save"]
+    m, p = len(body.carries), len(body.xs)
+    size = next(a.shape[0] for a, f in zip(args, flags) if f)
+    carry_flags = list(flags[:m])
+    while True:  # a carry is batched once its update reads anything batched
+        marks = [*carry_flags, *flags[m:]]
+        reach = _reaching(body.carry_out, {ph.id for ph, f in zip(body.inputs, marks) if f})
+        grown = [a or b for a, b in zip(carry_flags, reach)]
+        if grown == carry_flags:
+            break
+        carry_flags = grown
+    marks = [*carry_flags, *flags[m:]]
+    found = _vmapped(body, marks, size)
+    if found is None:
+        return None
+    new_inputs, outs = found
+    carry_out = [o if f else c for o, c, f in zip(outs[:m], body.carry_out, carry_flags)]
+    new_body = Body(new_inputs[:m], new_inputs[m:m + p], new_inputs[m + p:], carry_out,
+                    outs[m:], body.label + "_vmap")
+    init = [a if f else (_spread(a, size) if c else a)
+            for a, f, c in zip(args[:m], flags[:m], carry_flags)]
+    xs = [transpose(a, (1, 0, *range(2, a.ndim))) if f else a
+          for a, f in zip(args[m:m + p], flags[m:m + p])]
+    loop = make(node.opdef, [*init, *xs, *args[m + p:]], {**node.attrs, "body": new_body})
+    pieces = results(loop)
+    dtype = layout(body, T, save).dtype
+    kinds = [*[(f, False) for f in carry_flags], *[(True, True)] * len(body.ys),
+             *([(f, True) for f in carry_flags] if save else [])]
+    rows = [_to_rows(piece, f, size, time_first, dtype)
+            for piece, (f, time_first) in zip(pieces, kinds)]
+    return concatenate(rows, axis=1) if len(rows) > 1 else rows[0]
+
+
+def batch_cond(node: Node, args: list[Node], flags: tuple[bool, ...]) -> Node | None:
+    """``Op.batch`` of ``cond``: with an unbatched predicate, a ``cond`` of the vmapped
+    branches; a batched predicate has no rule (``None``)."""
+    if flags[0]:
+        return None
+    size = next(a.shape[0] for a, f in zip(args, flags) if f)
+    made = []
+    for branch in (node.attrs["true"], node.attrs["false"]):
+        found = _vmapped(branch, list(flags[1:]), size)
+        if found is None:
+            return None
+        ins, outs = found
+        n_ops = len(branch.carries)
+        made.append(Body(ins[:n_ops], [], ins[n_ops:], outs, [], branch.label + "_vmap"))
+    new = make(node.opdef, args, {"true": made[0], "false": made[1]})
+    true = node.attrs["true"]
+    dtype = Layout([(o.shape, o.dtype) for o in true.carry_out], true.label).dtype
+    lay = Layout([(o.shape, o.dtype) for o in made[0].carry_out], true.label)
+    pieces = [part(new, s, sh, d) for s, (sh, d) in zip(lay.starts, lay.parts)]
+    rows = [_to_rows(piece, True, size, False, dtype) for piece in pieces]
+    return concatenate(rows, axis=1) if len(rows) > 1 else rows[0]
