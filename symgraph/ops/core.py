@@ -128,6 +128,11 @@ class Op:
     parse: bool = False
     # A user op's own implementation per backend (``define_op(..., impls={"jax": fn})``).
     impls: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    # A built-in op's lowering per backend, made once per node when that backend compiles
+    # it: ``lowerings={"jax": make}``, ``make(node)`` returns the backend's step function
+    # (each backend's module docstring says its form). Ops that hold graphs (the loops)
+    # declare theirs here, beside the op, so that no backend keeps a table of them.
+    lowerings: dict[str, Callable[..., Any]] = field(default_factory=dict)
     # Whether the two inputs may be swapped (``add``, ``multiply``; ``maximum`` and
     # ``minimum`` but for the sign of a zero on a tie): rewrite patterns match such ops in
     # either order and merge ``b + a`` into an existing ``a + b``.
