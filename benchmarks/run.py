@@ -27,6 +27,7 @@ WORKLOADS = {"W1": "w1_neuron", "W2": "w2_chain", "W3": "w3_mlp", "W4": "w4_hess
              "W5": "w5_dag"}
 WORKLOADS["W3-dask"] = "w3_dask"  # the dask backend's rows (issue 17)
 WORKLOADS["jax"] = "w_jax"  # the jax backend's rows beside hand-written JAX (issue 17)
+WORKLOADS["W6"] = "w6_loops"  # loops: RK4 pendulum beside lax.scan and PyTensor scan (issue 15)
 PEER_MODULES = [("JAX", "jax"), ("jaxlib", "jaxlib"), ("PyTensor", "pytensor"),
                 ("Numba", "numba"), ("CasADi", "casadi"), ("SymPy", "sympy"),
                 ("SymEngine", "symengine"), ("autograd", "autograd"), ("PyTorch", "torch"),
