@@ -34,6 +34,7 @@ from typing import Any
 
 import graphviz
 
+from symgraph.display.bodies import draw_bodies
 from symgraph.display.formula import formula
 from symgraph.display.names import output_names
 from symgraph.display.scene import annotations, clean_view, scopes, select, short_formulas
@@ -66,7 +67,7 @@ MAX_NODES = 500
 # network-simplex passes, straight edges.
 FAST_LAYOUT = 150
 _FAST = {"mclimit": "0.05", "nslimit": "0.02", "nslimit1": "0.02", "splines": "line"}
-_NODE_LINE = re.compile(r"\t+[ns]\d+ \[")
+_NODE_LINE = re.compile(r"\t+[ns]\d+(?:b\d+_n\d+)* \[")  # (body nodes: n12b0_n5)
 # The legend names grads_of's y by its formula up to this length, else by op and id.
 _LEGEND_FORMULA = 40
 _INSTALL = (
@@ -89,6 +90,7 @@ def to_dot(
     title: str | None = None,
     labels: Sequence[str | None] | Mapping[Any, str] | None = None,
     clean: bool = False,
+    bodies: bool = False,
 ) -> graphviz.Digraph:
     """A ``graphviz.Digraph`` of the ancestors of ``outputs`` (a node or a list).
 
@@ -125,6 +127,14 @@ def to_dot(
       picture then says how many of how many and gives the nodes whose inputs were cut a
       dashed border. Above 150 drawn nodes, cheaper Graphviz settings (straight edges,
       fewer layout passes) keep ``dot`` to seconds.
+    - A loop or branch node (``scan``, ``cond``, ``while_loop``) is one 3-D box, coloured
+      by its derivative order like any node (``grad`` of a scan is an order-1 scan).
+      ``bodies=True`` also draws the graphs it holds, each a cluster titled ``scan body
+      (40 steps)``, ``cond true branch``...: its placeholders are labelled by role
+      (``carry 0``, ``x 0``, ``closure 0``), its results by what they become (``carry0'``,
+      ``y0``), dashed edges run from the loop's inputs to the placeholders and from the
+      results to the loop node, and loops inside a body (a derivative's body holds the
+      loop's) are nested clusters, up to 4 levels. At most ``max_nodes`` body nodes in all.
     - ``provenance_edges=True`` adds dashed edges from each derivative node to the node it
       is the derivative of (``node.grad_of``). ``rankdir`` is Graphviz's layout direction
       (``"LR"`` or ``"TB"``); ``legend=False`` leaves out the colour legend; ``title``
@@ -197,6 +207,11 @@ def to_dot(
         _draw_clustered(dot, drawn, clusters, texts, out_ids, cut, note)
         box = {}
     _draw_edges(dot, drawn, ids, box)
+    orders = {n.order for n in drawn}
+    if bodies:
+        loops = [n for n in drawn if n.opdef.encode_attrs is not None and n.id not in box]
+        orders |= draw_bodies(dot, loops, lambda m: f"n{m.id}" if m.id in ids and
+                              m.id not in box else None, max_nodes)
     if provenance_edges:
         for n in drawn:
             src, dst = box.get(n.id, f"n{n.id}"), None
@@ -211,7 +226,7 @@ def to_dot(
                  "(raise max_nodes to draw them)",
                  shape="note", style="dashed", color="#777777", fontsize="10")
     if legend:
-        _draw_legend(dot, sorted({n.order for n in drawn}), grads_of if grads else None)
+        _draw_legend(dot, sorted(orders), grads_of if grads else None)
     return dot
 
 

@@ -194,6 +194,8 @@ def node_attrs(n: Node, is_output: bool, cut: bool = False, note: str = ""
         styles.insert(0, "rounded")
     elif n.opdef is CONST:
         attrs.update(shape="box", fontsize="10")
+    elif n.opdef.encode_attrs is not None:  # a loop or branch: one box holding graphs
+        attrs.update(shape="box3d")
     attrs["style"] = ",".join(styles)
     if is_output:
         attrs["peripheries"] = "2"
