@@ -6,6 +6,11 @@ them would compute them) and the constants (fills stay ``da.full``). A call turn
 step of the plan into a dask array; nothing is computed (``dask.compute`` or a
 ``distributed.Client`` does that later). How one step runs (``symgraph.backends.dask_ops``):
 
+- an op's own lowering (``Op.lowerings["dask"]``, ``make(node)`` returning a function of
+  dask arrays): the loops and branches (``symgraph.loops.lower``); each runs as one task
+  on whole arrays, its body by the python backend (only the chosen branch of a ``cond``
+  runs, a ``while_loop`` runs as many steps as it needs), and their results are lazy
+  slices of the loop's packed value;
 - an override keyed by the op record, for the ops that create shapes or whose NumPy
   forward would make one big block (``broadcast_to``, ``reshape``, ``scatter``,
   ``scatter_add``, ``first_max_mask``);
@@ -53,7 +58,8 @@ class DaskBackend(Backend):
     def supports(self, op: Op) -> bool:
         # symgraph's own ops all run (blocked or as one task); a user's op needs its
         # dask function, or must be elementwise so that its forward runs per block
-        return builtin(op) or user_impl(op) is not None or op.batch is batch_elementwise
+        return (builtin(op) or NAME in op.lowerings or user_impl(op) is not None
+                or op.batch is batch_elementwise)
 
     def normalize(self, options: dict[str, Any]) -> dict[str, Any]:
         chunks = options.get("chunks", "auto")

@@ -83,6 +83,9 @@ def chunk_limit() -> int:
 def lower(node: Node) -> Any:
     """The function of dask arrays computing ``node`` (see the module's docstring)."""
     op, attrs = node.opdef, node.attrs
+    make = op.lowerings.get(NAME)  # an op's own lowering (the loops: symgraph.loops.lower)
+    if make is not None:
+        return make(node)
     override = OVERRIDES.get(op)
     if override is not None:
         return functools.partial(override, node)
@@ -141,6 +144,12 @@ def _shapes_only(node: Node, args: tuple) -> tuple:
         return args
     return tuple(np.broadcast_to(np.zeros((), dtype=a.dtype), a.shape) if i in shape_only
                  else a for i, a in enumerate(args))
+
+
+def one_task(node: Node, function: Any) -> Any:
+    """The function of dask arrays that runs ``function`` (of NumPy arrays, giving
+    ``node``'s value) on the whole arrays as one task, floating-point warnings silenced."""
+    return functools.partial(_one_block, functools.partial(_quiet, function), node)
 
 
 def _one_block(function: Any, node: Node, *args: Any) -> Any:

@@ -23,9 +23,14 @@ are symgraph's own nodes (``sg.grad`` made them), never ``jax.grad``, so the val
 - scalar graphs: XLA's compile time grows fast with the number of tiny ops (a chain of
   10^4 scalar steps: 21 s); more than ``MAX_SCALAR_STEPS`` (1000) scalar steps raise,
   naming the ``python`` and ``numba`` backends (``backend="auto"`` never picks jax).
-- ops without a JAX lowering raise at compile time, naming the op: the loops (``scan``,
-  ``fori_loop``, ``cond``, ``while_loop``: not yet lowered to ``lax.scan``/``lax.cond``)
-  and a user's op without its own ``impls={"jax": fn}`` (with one, that function runs).
+- loops and branches: each declares its lowering with its op (``Op.lowerings["jax"]``,
+  ``make(node)`` returning a step function ``fn(node, checks, *arrays)``, see
+  ``symgraph.loops.lower``): ``lax.scan``, ``lax.cond``, ``lax.while_loop``, whose body
+  is this backend's own lowering of the body graph (:func:`traceable`, a plain function of
+  JAX arrays, no ``jit``). A body's scalar steps count once toward ``MAX_SCALAR_STEPS``
+  (XLA compiles a loop's body once, whatever its number of steps).
+- a user's op without its own ``impls={"jax": fn}`` raises at compile time, naming the op
+  (with one, that function runs).
 
 Imports: ``symgraph.backends.base``, ``symgraph.plan``; jax only when used.
 """
@@ -37,11 +42,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from symgraph.backends.base import Backend, Request
+from symgraph.backends.base import Backend, Request, check_supported, prepare
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.core import Op, describe
-from symgraph.plan import convert_feed
+from symgraph.plan import Plan, convert_feed
 
 # More scalar steps than this and XLA's compile passes a second (measured here, compile and
 # first call of a chain of scalar steps: 1000 steps 1.0 s, 2000 3.4 s, 4000 8.1 s; W2a's
@@ -81,7 +86,7 @@ class JaxBackend(Backend):
         return _jax_modules() is not None
 
     def supports(self, op: Op) -> bool:
-        return _modules()[1].lowering(op) is not None
+        return "jax" in op.lowerings or _modules()[1].lowering(op) is not None
 
     def normalize(self, options: dict[str, Any]) -> dict[str, Any]:
         shardings = options.get("shardings") or {}
@@ -98,9 +103,67 @@ class JaxBackend(Backend):
         return JaxFunction(request, options["shardings"] or (), options["mesh"])
 
 
-def _scalar_steps(request: Request) -> int:
-    nodes = request.plan.nodes
-    return sum(1 for s in request.plan.steps if nodes[s].shape == ())
+class Program:
+    """A plan as a plain, traceable function of JAX arrays (no ``jit``):
+    ``program(checks, *arrays)`` returns the list of the outputs' values, one array per
+    input of ``inputs``; each run-time check appends ``(node, flag, why)`` to ``checks``.
+    ``scalar_steps``: its scalar steps, those of the loops' bodies in it counted once."""
+
+    def __init__(self, plan: Plan, inputs: tuple):
+        ops = _modules()[1]
+        self.plan, self.inputs = plan, inputs
+        self.steps = [(s, ops.lowering_of(plan.nodes[s]), plan.args[s], plan.nodes[s])
+                      for s in plan.steps]
+        self.scalar_steps = sum(1 for s, *_ in self.steps if plan.nodes[s].shape == ()) + sum(
+            getattr(f, "scalar_steps", 0) for _, f, _, _ in self.steps)
+
+    def __call__(self, checks: list, *arrays: Any) -> list:
+        import jax.numpy as jnp
+        plan = self.plan
+        values: list[Any] = [None] * len(plan.nodes)
+        for s, value in plan.preset:
+            values[s] = jnp.asarray(value, dtype=plan.nodes[s].dtype)
+        for node, array in zip(self.inputs, arrays):
+            s = plan.slot.get(node.id)
+            if s is not None:
+                values[s] = array
+        for s, function, args, node in self.steps:
+            try:
+                out = function(node, checks, *[values[i] for i in args])
+            except SymgraphError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any failure names its node
+                raise SymgraphError(
+                    f"the jax backend could not lower {describe(node)} (op "
+                    f"'{node.opdef.name}', node #{node.id}): {type(exc).__name__}: {exc}"
+                ) from None
+            # jnp's promotion may differ from the node's declared dtype (NumPy's)
+            values[s] = out if out.dtype == node.dtype else out.astype(node.dtype)
+        return [values[s] for s in plan.outputs]
+
+
+def traceable(outputs: list[Node], inputs: list[Node]) -> Program:
+    """``outputs`` as a function of ``inputs`` lowered as this backend lowers a plan (the
+    same rewriting, planning and op functions), for a loop's body: call it inside a JAX
+    trace (``lax.scan``'s step). Built once per outputs and inputs (kept in the graph's
+    cache); an op the backend cannot run raises here, at compile time.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    ...     program = traceable([x * 2.0], [x])
+    >>> [float(v) for v in program([], 3.0)]
+    [6.0]
+    """
+    graph = (outputs or inputs)[0].graph
+    key = ("jax-traceable", tuple(n.id for n in outputs), tuple(n.id for n in inputs))
+    found = graph.cache.get(key)
+    if found is None:
+        computed, needed = prepare(list(outputs), list(inputs), False)
+        plan = Plan(computed, frozenset(n.id for n in inputs), fold=True, nodes=needed)
+        check_supported(JaxBackend(), plan)
+        found = graph.cache[key] = Program(plan, tuple(inputs))
+    return found
 
 
 class JaxFunction:
@@ -109,8 +172,10 @@ class JaxFunction:
     ``f.jitted`` the ``jax.jit`` function of JAX arrays (outputs, range flags)."""
 
     def __init__(self, request: Request, shardings: tuple, mesh: Any):
-        jax, ops = _modules()
-        scalars = _scalar_steps(request)
+        jax, _ = _modules()
+        plan = self.plan = request.plan
+        self.program = Program(plan, tuple(request.inputs))
+        scalars = self.program.scalar_steps
         if scalars > MAX_SCALAR_STEPS:
             raise SymgraphError(
                 f"sg.compile: the graph has {scalars} scalar steps, more than the jax backend "
@@ -120,9 +185,6 @@ class JaxFunction:
         self.outputs = tuple(request.outputs)
         self.computed = tuple(request.computed)
         self.single = request.single
-        plan = self.plan = request.plan
-        self._program = [(s, ops.lowering(plan.nodes[s].opdef), plan.args[s], plan.nodes[s])
-                         for s in plan.steps]
         in_sh, out_sh = self._shardings(jax, dict(shardings), mesh)
         self.jitted = jax.jit(self._trace, in_shardings=in_sh,
                               out_shardings=None if out_sh is None else (out_sh, None))
@@ -159,32 +221,14 @@ class JaxFunction:
     def source(self) -> str:
         nodes = self.plan.nodes
         lines = [f"v{s} = {nodes[s].opdef.name}({', '.join(f'v{i}' for i in args)})"
-                 for s, _, args, _ in self._program]
+                 for s, _, args, _ in self.program.steps]
         return "\n".join([*lines, f"return {', '.join(f'v{s}' for s in self.plan.outputs)}"]) + "\n"
 
     def _trace(self, *arrays: Any) -> tuple:
         """The plan in JAX, traced once per input shapes/dtypes (under x64)."""
         import jax.numpy as jnp
-        plan = self.plan
-        values: list[Any] = [None] * len(plan.nodes)
-        for s, value in plan.preset:
-            values[s] = jnp.asarray(value, dtype=plan.nodes[s].dtype)
-        for node, array in zip(self.inputs, arrays):
-            s = plan.slot.get(node.id)
-            if s is not None:
-                values[s] = array
         checks: list = []
-        for s, function, args, node in self._program:
-            try:
-                out = function(node, checks, *[values[i] for i in args])
-            except Exception as exc:  # noqa: BLE001 - any failure names its node
-                raise SymgraphError(
-                    f"the jax backend could not lower {describe(node)} (op "
-                    f"'{node.opdef.name}', node #{node.id}): {type(exc).__name__}: {exc}"
-                ) from None
-            # jnp's promotion may differ from the node's declared dtype (NumPy's)
-            values[s] = out if out.dtype == node.dtype else out.astype(node.dtype)
-        outputs = tuple(values[s] for s in plan.outputs)
+        outputs = tuple(self.program(checks, *arrays))
         flags = jnp.stack([flag for _, flag, _ in checks]) if checks else None
         self._checks = [(node, where) for node, _, where in checks]
         return outputs, flags

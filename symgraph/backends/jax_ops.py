@@ -1,6 +1,7 @@
 """How the ``jax`` backend computes each op: ``jax.numpy``/``jax.lax`` functions.
 
-Owns :func:`lowering` (the function of JAX arrays that computes a node) and the table
+Owns :func:`lowering` and :func:`lowering_of` (the function of JAX arrays that computes a
+node; an op's own ``Op.lowerings["jax"]`` first) and the table
 ``OVERRIDES``, keyed by the op record (never by an op's name), for the ops whose NumPy
 array-API function is not enough: shape-only inputs, scatters and gathers, the private
 derivative ops, softmax and friends, windows and convolutions. Every other op with an
@@ -463,6 +464,14 @@ OVERRIDES: dict[Op, Lowered] = {
     contract.TENSORDOT: lambda node, checks, a, b: jnp.tensordot(a, b, node.attrs["axes"],
                                                                  precision=_HIGHEST),
 }
+
+
+def lowering_of(node: Node) -> Lowered | None:
+    """The function ``fn(node, checks, *arrays)`` computing ``node``: its op's own lowering
+    made for it (``Op.lowerings["jax"]``: the loops, see ``symgraph.loops.lower``), else
+    :func:`lowering`."""
+    make = node.opdef.lowerings.get("jax")
+    return make(node) if make is not None else lowering(node.opdef)
 
 
 def lowering(op: Op) -> Lowered | None:

@@ -24,6 +24,7 @@ import numpy as np
 from symgraph.autodiff import jvp as sg_jvp
 from symgraph.autodiff import vjp as sg_vjp
 from symgraph.graph import Node, SymgraphError, get_default_graph
+from symgraph.loops import lower
 from symgraph.loops.body import (
     Body,
     Layout,
@@ -137,6 +138,7 @@ COND = register(Op(
     vjp=_cond_vjp, jvp=_cond_jvp, doc="a branch: only the chosen body runs",
     rewrite_inner=rewrite_cond, batch=batch_cond,  # loops/rewrite.py
     encode_attrs=_encode_cond, decode_attrs=_decode_cond,
+    lowerings={"jax": lower.jax_cond, "dask": lower.dask_whole},  # loops/lower.py
 ))
 
 
@@ -206,6 +208,7 @@ WHILE = register(Op(
     vjp=_no_derivative, jvp=_no_derivative, doc="a loop run while its test holds",
     rewrite_inner=rewrite_while,  # loops/rewrite.py
     encode_attrs=_encode_while, decode_attrs=_decode_while,
+    lowerings={"jax": lower.jax_while, "dask": lower.dask_whole},  # loops/lower.py
 ))
 
 

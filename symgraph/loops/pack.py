@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.graph import Node, SymgraphError
+from symgraph.loops import lower
 from symgraph.loops.body import Body
 from symgraph.ops.arithmetic import ADD
 from symgraph.ops.core import Op, full, is_const, make, operatorname, register
@@ -79,6 +80,7 @@ PART = register(Op(
     jvp=(lambda t, out: make(PART, [t], out.attrs),),
     batch=lambda node, args, flags: _part_batch(args[0], **node.attrs),
     show_attrs=("start",), doc="one result of a loop or branch node (read from its pack)",
+    lowerings={"jax": lower.jax_part, "dask": lower.dask_part},  # loops/lower.py
 ))
 
 PLACE = register(Op(
@@ -90,6 +92,7 @@ PLACE = register(Op(
     jvp=(lambda t, out: make(PLACE, [t], out.attrs),),
     batch=lambda node, args, flags: _place_batch(args[0], **node.attrs),
     show_attrs=("start",), doc="a result's cotangent placed in a loop's pack of zeros",
+    lowerings={"jax": lower.jax_place, "dask": lower.dask_place},  # loops/lower.py
 ))
 
 

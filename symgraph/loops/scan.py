@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.graph import Node, SymgraphError, get_default_graph
+from symgraph.loops import lower
 from symgraph.loops.body import (
     Body,
     Layout,
@@ -185,6 +186,7 @@ SCAN = register(Op(
     show_attrs=("length", "reverse"), doc="a loop: the body graph run once per step",
     encode_attrs=_encode, decode_attrs=_decode,
     rewrite_inner=rewrite_scan, batch=batch_scan,  # loops/rewrite.py
+    lowerings={"jax": lower.jax_scan, "dask": lower.dask_whole},  # loops/lower.py
 ))
 
 
