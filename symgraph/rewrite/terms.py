@@ -6,6 +6,8 @@ the engine (``symgraph.rewrite.driver``) runs as the region rule ``collect-terms
 
 It is polynomial algebra: exact for real numbers, not for floats (``x - x`` is NaN at
 inf, Horner form overflows elsewhere), so the engine runs it only with ``assume_finite``.
+Where ``sin(x)`` and ``cos(x)`` are both atoms of a polynomial, ``sin(x)**2 + cos(x)**2 = 1``
+gives it a normal form with fewer terms (the chain rule's towers of sines and cosines).
 It gives up on sums of more than ``MAX_TERMS`` terms or ``MAX_FACTORS`` factors (an atom
 to its consumers then). Ops are told apart by their records (``n.opdef is POWER``).
 
@@ -21,7 +23,7 @@ from symgraph import ops
 from symgraph.graph import Node, ancestors
 from symgraph.ops.arithmetic import ADD, DIVIDE, MULTIPLY, NEGATIVE, POWER, SUBTRACT
 from symgraph.ops.core import CONST, make
-from symgraph.ops.functions import SQUARE
+from symgraph.ops.functions import COS, SIN, SQUARE
 from symgraph.rewrite import like_terms
 from symgraph.rewrite.folding import fill
 
@@ -74,8 +76,11 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
         if n.id not in eligible:
             needed.update(i.id for i in n.inputs)
     polys: dict[int, dict] = {}
+    trig: dict[int, tuple] = {}  # sin(x), cos(x): (x's id, whether sin) for the normal form
     for n in nodes:
         if n.id not in eligible:
+            if not linear and (n.opdef is SIN or n.opdef is COS):
+                trig[n.id] = (n.inputs[0].id, n.opdef is SIN)
             continue
         if linear:  # a sum's terms are read off its nodes (like_terms): no polynomial
             polys[n.id] = {}
@@ -99,10 +104,13 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
                 _mark_region(n, polys, needed, demanded)
         elif n.id in polys and n.id in needed:
             poly = polys[n.id]
+            plan = None
+            if trig:  # sin(x)**2 + cos(x)**2 = 1: the smaller of the two normal forms
+                poly, plan = _trig_normal(poly, trig)
             # Horner form still adds every term once: a plan costs at least
             # len(poly) - 1 nodes, so a region no larger is not worth planning
             size = _region_size(n, polys, needed, len(poly))
-            plan = _Plan(poly) if size >= len(poly) else None
+            plan = (plan or _Plan(poly)) if size >= len(poly) else None
             if plan is not None and plan.cost < _region_size(n, polys, needed,
                                                              plan.cost + 1):
                 plans[n.id] = plan
@@ -255,6 +263,60 @@ def _combine(n: Node, args: list[dict]) -> dict | None:
     return p
 
 
+def _trig_normal(poly: dict, trig: dict[int, tuple]) -> tuple[dict, _Plan | None]:
+    """``poly`` with ``sin(x)**2 = 1 - cos(x)**2`` (or ``cos(x)**2 = 1 - sin(x)**2``)
+    wherever both ``sin(x)`` and ``cos(x)`` are atoms of it, in the form with the fewest
+    terms (a reduced one on a tie), and its Horner plan (None: no pair, or the plain one).
+
+    Real algebra only (like the rest of this module): exact for finite ``x``, and NaN in
+    NaN out, but the rounding is the absolute one of the terms (``1 - cos(x)**2`` at a
+    tiny ``x`` is 0, not ``x**2``), so it runs with ``assume_finite`` alone."""
+    sides: dict[int, dict[bool, int]] = {}
+    for m in poly:
+        for atom, _ in m:
+            found = trig.get(atom)
+            if found is not None:
+                sides.setdefault(found[0], {})[found[1]] = atom
+    pairs = [(s[True], s[False]) for s in sides.values() if len(s) == 2]
+    if not pairs:
+        return poly, None
+    best = poly
+    for drop_sin in (True, False):
+        reduced: dict | None = poly
+        for sin, cos in pairs:
+            reduced = _pythagoras(reduced, *((sin, cos) if drop_sin else (cos, sin)))
+            if reduced is None:
+                break
+        # fewer terms, not a cheaper plan, decides (a plan costs as much as the reduction)
+        if reduced is not None and len(reduced) <= len(best) and reduced != poly:
+            best = reduced
+    return (poly, None) if best is poly else (best, _Plan(best))
+
+
+def _pythagoras(poly: dict, a: int, b: int) -> dict | None:
+    """``poly`` with every ``a**e`` (``e >= 2``) lowered to ``a**(e % 2)`` by
+    ``a**2 = 1 - b**2`` (None when that grows past ``MAX_TERMS``)."""
+    out: dict = {}
+    work = list(poly.items())
+    while work:
+        m, c = work.pop()
+        for j, (atom, e) in enumerate(m):
+            if atom == a and e >= 2:
+                rest = (*m[:j], (a, e - 2), *m[j + 1:]) if e > 2 else (*m[:j], *m[j + 1:])
+                work.append((rest, c))
+                work.append((_mono_mul(rest, ((b, 2),)), -c))
+                break
+        else:
+            s = out.get(m, 0.0) + c
+            if s == 0.0:
+                out.pop(m, None)
+            else:
+                out[m] = s
+        if len(out) + len(work) > 4 * MAX_TERMS:
+            return None
+    return out
+
+
 def _absorbed(i: Node, polys: dict, needed: set) -> bool:
     return i.id in polys and i.id not in needed
 
@@ -383,6 +445,7 @@ class _Plan:
             return
         counts: dict[int, int] = {}
         lowest: dict[int, int] = {}  # each atom's lowest power in p
+        powered: set[int] = set()  # atoms with a power above 1 in p
         for m in p:
             for atom, e in m:
                 if atom in counts:
@@ -391,13 +454,18 @@ class _Plan:
                 else:
                     counts[atom] = 1
                     lowest[atom] = e
+                if e > 1:
+                    powered.add(atom)
         most = max(counts.values(), default=0)
         if most < 2:  # no atom shared by two terms: a plain sum
             items = sorted(p.items())
             tasks.append((_TOTAL, len(items)))
             tasks.extend((_TERM, m, c) for m, c in reversed(items))
             return
-        atom = min(a for a, n in counts.items() if n == most)  # the lowest id on a tie
+        # the atom in most terms, of those of degree one if one is in two terms: factoring
+        # a power's lowest first splits the other powers' terms over every branch
+        linear = [(-n, a) for a, n in counts.items() if n >= 2 and a not in powered]
+        atom = min(linear)[1] if linear else min(a for a, n in counts.items() if n == most)
         k = lowest[atom]
         q: dict = {}
         r: dict = {}
