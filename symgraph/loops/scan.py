@@ -47,6 +47,7 @@ from symgraph.loops.body import (
 )
 from symgraph.loops.pack import body_codec, part, split
 from symgraph.loops.rewrite import batch_scan, rewrite_scan
+from symgraph.loops.steps import run_steps
 from symgraph.ops import concatenate, ravel, reshape, zeros_like
 from symgraph.ops.core import Op, const, describe, full, make, operatorname, register
 
@@ -61,20 +62,13 @@ def layout(body: Body, length: int, save: bool) -> Layout:
 
 def _impl(*arrays: Any, body: Body, length: int, reverse: bool, save: bool) -> np.ndarray:
     m, p = len(body.carries), len(body.xs)
-    run = body.runner()
     carries = [as_scalar_input(a, ph) for a, ph in zip(arrays[:m], body.carries)]
-    xs = arrays[m:m + p]
     ws = [as_scalar_input(a, ph) for a, ph in zip(arrays[m + p:], body.closures)]
-    ys = [np.empty((length, *y.shape), y.dtype) for y in body.ys]
-    saved = [np.empty((length, *c.shape), c.dtype) for c in body.carries] if save else []
-    for t in (range(length - 1, -1, -1) if reverse else range(length)):
-        for k, c in enumerate(carries) if save else ():
-            saved[k][t] = c
-        out = run(*carries, *[x[t] for x in xs], *ws)
-        carries = out[:m]
-        for k, y in enumerate(out[m:]):
-            ys[k][t] = y
-    return layout(body, length, save).pack([*carries, *ys, *saved])
+    final, ys, saved = run_steps(
+        body.runner(), length, carries, arrays[m:m + p], ws,
+        [(x.shape, x.dtype) for x in body.xs], [(y.shape, y.dtype) for y in body.ys],
+        [(c.shape, c.dtype) for c in body.carries], reverse, save)
+    return layout(body, length, save).pack([*final, *ys, *saved])
 
 
 def _shape(inputs: tuple, attrs: dict) -> tuple:
