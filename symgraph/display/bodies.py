@@ -1,12 +1,11 @@
 """Loop bodies in pictures and text: what ``to_dot(..., bodies=True)``, ``sg.pprint`` and
 ``sg.debugprint`` show of the graphs a loop node holds.
 
-Owns: the title of a body (``scan body (40 steps)``, ``cond true branch``), the short
-names of its placeholders in text (``carry0``, ``x0``, ``closure0``; results ``carry0'``,
-``y0``), and drawing a body as a Graphviz cluster beside its loop node: placeholders
+Owns: drawing a body as a Graphviz cluster beside its loop node: placeholders
 labelled by role, inner nodes coloured by their own derivative order, results marked,
 dashed edges from the loop's inputs to the placeholders and from the results back to the
-loop node, nested loops as nested clusters. Nodes are read through
+loop node, nested loops as nested clusters (titles and role names as
+``symgraph.display.text`` writes them). Nodes are read through
 ``symgraph.io.bodies`` (the op's ``encode_attrs`` hook); nothing is added to the graph.
 
 DOT names: a body node is ``<loop's DOT name>b<k>_n<id>`` (``n12b0_n5``), so a body
@@ -33,31 +32,13 @@ from symgraph.display.style import (
     order_border,
     order_colours,
 )
-from symgraph.display.text import shape_text
+from symgraph.display.text import body_title, role_name, shape_text
 from symgraph.graph import Node
 from symgraph.io.bodies import HeldBody, bodies_of
 
 # Loops inside bodies inside loops...: drawn this many levels deep.
 BODY_DEPTH = 4
 _LINK = {"style": "dashed", "color": "#888888", "arrowhead": "empty", "arrowsize": "0.5"}
-
-
-def body_title(loop: Node, body: HeldBody) -> str:
-    """``scan body (40 steps)`` (``, reversed`` for a reverse sweep), ``cond true
-    branch``, ``while_loop test``."""
-    what = {"true": "true branch", "false": "false branch"}.get(body.attr, body.attr)
-    steps = loop.attrs.get("length")
-    if not isinstance(steps, int):
-        return f"{loop.op} {what}"
-    return f"{loop.op} {what} ({steps} steps{', reversed' if loop.attrs.get('reverse') else ''})"
-
-
-def role_name(role: str, result: bool = False) -> str:
-    """A role as text names it: ``carry 0`` -> ``carry0``; a result ``carry out 0`` ->
-    ``carry0'``, ``y 0`` -> ``y0``."""
-    if result and role.startswith("carry out "):
-        return "carry" + role[len("carry out "):] + "'"
-    return role.replace(" ", "")
 
 
 def short_texts(body: HeldBody) -> dict[int, str]:

@@ -3,14 +3,17 @@
 Owns: the formula with shared subexpressions named once (CasADi's ``@1 = ...``), the
 one-line-per-node listing (PyTensor's ``debugprint``, flat so shared nodes appear once and
 are referred to by id), growth counts, and the compact text of a value (``format_value``)
-and of a shape (``shape_text``) that pictures put on nodes.
+and of a shape (``shape_text``) that pictures put on nodes. Loop bodies in text: pprint
+and debugprint show a loop's bodies beneath it, indented; ``body_title`` and ``role_name``
+are the words pictures use for them too.
 
 Every walk goes through node ids in increasing order (a topological order), never by
-recursion, so a chain of 100,000 nodes is fine.
+recursion, so a chain of 100,000 nodes is fine (only bodies inside loops recurse, one
+level per nesting of loops).
 
 Imports: ``symgraph.graph``, ``symgraph.ops`` (op records, constant labels, index text),
 ``symgraph.display.formula`` (its per-op infix rendering is reused, not repeated),
-``symgraph.plan`` (argument checking only).
+``symgraph.plan`` (argument checking only), ``symgraph.io.bodies`` (a loop's bodies).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from symgraph.display.formula import (
     unit_operand,
 )
 from symgraph.graph import Node, SymgraphError, ancestors
+from symgraph.io.bodies import bodies_of
 from symgraph.ops.core import CONST, VAR
 from symgraph.ops.shape import GETITEM, format_index
 from symgraph.plan import as_outputs as _outputs
@@ -87,7 +91,10 @@ def pprint(outputs: Outputs, width: int = 80) -> str:
     characters its longest argument gets a name of its own, so lines stay short however
     deep the graph
     and a derivative graph stays readable. Indexed inputs such as ``w[0]`` are never
-    named. The outputs are ``out`` (one node) or ``out0, out1, ...`` (a list) and come
+    named. A loop node (``scan``, ``cond``...) is always named and its bodies follow its
+    line, indented, with the placeholders called by role (``carry0``, ``x0``,
+    ``closure0``) and the results by what they become (``carry0'``, ``y0``). The outputs
+    are ``out`` (one node) or ``out0, out1, ...`` (a list) and come
     last, in the order given, unless a later line uses one (then it is defined where
     needed and referred to by name). Names are deterministic: the same graph always
     prints the same text.
@@ -107,16 +114,25 @@ def pprint(outputs: Outputs, width: int = 80) -> str:
     if not isinstance(width, int) or isinstance(width, bool) or width < 1:
         raise SymgraphError(f"sg.pprint: width must be a positive int, got {width!r}")
     nodes = ancestors(outs)
-    uses = _uses(nodes)
     base = _prefix(nodes, "out")
+    labels = [base if single else f"{base}{i}" for i in range(len(outs))]
+    lines = _lines(nodes, outs, labels, {}, _prefix(nodes, "t"), itertools.count(1), width, "")
+    return "\n".join(lines)
+
+
+def _lines(nodes: list[Node], outs: list[Node], labels: list[str], preset: dict[int, str],
+           prefix: str, temps: Any, width: int, indent: str) -> list[str]:
+    """pprint's lines for ``nodes`` (a topological list ending in ``outs``, which are
+    called ``labels``); ``preset`` names nodes given by name (a body's placeholders). A
+    loop node is always named, and its bodies follow its line, indented."""
+    uses = _uses(nodes)
     out_names: dict[int, str] = {}
-    for i, o in enumerate(outs):
-        out_names.setdefault(o.id, base if single else f"{base}{i}")
-    prefix = _prefix(nodes, "t")
+    for o, text_ in zip(outs, labels):
+        out_names.setdefault(o.id, text_)
     text: dict[int, str] = {}  # inline text of the nodes not given a name
     named: dict[int, str] = {}
     lines: list[str] = []
-    last: dict[int, str] = {}  # outputs no other node uses: printed at the end
+    last: dict[int, list[str]] = {}  # outputs no other node uses: printed at the end
 
     def body(n: Node) -> str:
         args = [named.get(i.id) or text[i.id] for i in n.inputs]
@@ -127,13 +143,16 @@ def pprint(outputs: Outputs, width: int = 80) -> str:
                                     inputs=inputs, shape=n.shape, dtype=n.dtype)
         return render(shown, args)
 
-    temps = itertools.count(1)
-
     def name(n: Node, line: str) -> None:
         named[n.id] = f"{prefix}{next(temps)}"
-        lines.append(f"{named[n.id]} = {line}")
+        lines.append(f"{indent}{named[n.id]} = {line}")
 
     for n in nodes:
+        if n.id in preset:
+            named[n.id] = preset[n.id]
+            if n.id in out_names:
+                last[n.id] = [f"{indent}{out_names[n.id]} = {preset[n.id]}"]
+            continue
         kept = unit_operand(n)
         if kept is not None and n.inputs[kept].id in named and n.id not in out_names:
             named[n.id] = named[n.inputs[kept].id]  # v*ones prints as v: no line of its own
@@ -146,22 +165,57 @@ def pprint(outputs: Outputs, width: int = 80) -> str:
             longest = max(inline, key=lambda i: len(text[i.id]))
             name(longest, text.pop(longest.id))
             line = body(n)
+        held = bodies_of(n)
         if n.id in out_names:
             named[n.id] = out_names[n.id]
+            shown = [f"{indent}{named[n.id]} = {line}"]
+            shown += _body_lines(n, held, named[n.id], prefix, temps, width, indent)
             if uses[n.id]:
-                lines.append(f"{named[n.id]} = {line}")
+                lines.extend(shown)
             else:
-                last[n.id] = f"{named[n.id]} = {line}"
-        elif _worth_naming(n) and uses[n.id] > 1:
+                last[n.id] = shown
+        elif (_worth_naming(n) and uses[n.id] > 1) or held:
             name(n, line)
+            lines.extend(_body_lines(n, held, named[n.id], prefix, temps, width, indent))
         else:
             text[n.id] = line
-    for i, o in enumerate(outs):
+    for o, label in zip(outs, labels):
         if o.id in last:
-            lines.append(last.pop(o.id))
-        elif not single and out_names[o.id] != f"{base}{i}":
-            lines.append(f"{base}{i} = {out_names[o.id]}")  # an output listed twice
-    return "\n".join(lines)
+            lines.extend(last.pop(o.id))
+        elif out_names[o.id] != label:
+            lines.append(f"{indent}{label} = {out_names[o.id]}")  # an output listed twice
+    return lines
+
+
+def _body_lines(loop: Node, held: list, loop_name: str, prefix: str, temps: Any, width: int,
+                indent: str) -> list[str]:
+    """The bodies of ``loop`` (named ``loop_name``) as pprint shows them, indented."""
+    lines = []
+    inner = indent + "    "
+    for body in held:
+        lines.append(f"{indent}  {body_title(loop, body)} of {loop_name}:")
+        preset = {n.id: role_name(r) for n, r in zip(body.inputs, body.roles)}
+        labels = [role_name(r, result=True) for r in body.out_roles]
+        lines += _lines(body.nodes, body.outputs, labels, preset, prefix, temps, width, inner)
+    return lines
+
+
+def body_title(loop: Node, body: Any) -> str:
+    """``scan body (40 steps)`` (``, reversed`` for a reverse sweep), ``cond true
+    branch``, ``while_loop test``: how pictures and text title a loop's body."""
+    what = {"true": "true branch", "false": "false branch"}.get(body.attr, body.attr)
+    steps = loop.attrs.get("length")
+    if not isinstance(steps, int):
+        return f"{loop.op} {what}"
+    return f"{loop.op} {what} ({steps} steps{', reversed' if loop.attrs.get('reverse') else ''})"
+
+
+def role_name(role: str, result: bool = False) -> str:
+    """A body placeholder's role as text names it: ``carry 0`` -> ``carry0``; a result
+    ``carry out 0`` -> ``carry0'``, ``y 0`` -> ``y0``."""
+    if result and role.startswith("carry out "):
+        return "carry" + role[len("carry out "):] + "'"
+    return role.replace(" ", "")
 
 
 # --- debugprint --------------------------------------------------------------------------------
@@ -180,6 +234,9 @@ def debugprint(outputs: Outputs) -> str:
     dtype, derivative order, the ids of the inputs (one per argument, so a shared node
     is printed once and referred to by id), then for derivative nodes ``grad_of #k`` (the
     forward node whose rule built it), the scope if any, and ``<- out0`` on outputs.
+    A loop node's bodies follow it, indented under a title (``scan body (40 steps) of
+    #11:``): their placeholders say their role (``carry 0``), their results what they
+    become (``<- carry0'``, ``<- y0``).
 
     >>> import symgraph as sg
     >>> with sg.Graph():
@@ -194,8 +251,23 @@ def debugprint(outputs: Outputs) -> str:
     marks: dict[int, list[str]] = {}
     for i, o in enumerate(outs):
         marks.setdefault(o.id, []).append("out" if single else f"out{i}")
-    rows = []
-    for n in ancestors(outs):
+    rows: list[tuple | str] = []
+    _rows(ancestors(outs), marks, {}, "", rows)
+    cells = [r for r in rows if isinstance(r, tuple)]
+    widths = [max(len(r[k]) for r in cells) for k in range(5)]
+    return "\n".join(
+        r if isinstance(r, str) else
+        "  ".join(cell.ljust(w) for cell, w in zip(r[:5], widths)).rstrip()
+        + ("  " + r[5] if r[5] else "")
+        for r in rows
+    )
+
+
+def _rows(nodes: list[Node], marks: dict[int, list[str]], roles: dict[int, str], indent: str,
+          rows: list) -> None:
+    """debugprint's rows (a tuple of cells per node, a str per body title); a loop's
+    bodies follow its row, indented, placeholders marked with their role."""
+    for n in nodes:
         if n.opdef is VAR:
             op = f"{n.op} {printable(n.name)}"
         elif n.opdef is CONST:
@@ -205,6 +277,8 @@ def debugprint(outputs: Outputs) -> str:
         else:
             op = n.op + attr_text(n).replace(", ", " ")
         extra = []
+        if n.id in roles:
+            extra.append(roles[n.id])
         if n.inputs:
             extra.append(" ".join(f"#{i.id}" for i in n.inputs))
         if n.grad_of is not None:
@@ -213,14 +287,15 @@ def debugprint(outputs: Outputs) -> str:
             extra.append(f"scope {printable(n.scope)}")
         if n.id in marks:
             extra.append("<- " + ", ".join(marks[n.id]))
-        rows.append((f"#{n.id}", op, shape_text(n.shape), str(n.dtype), f"order {n.order}",
-                     "  ".join(extra)))
-    widths = [max(len(r[k]) for r in rows) for k in range(5)]
-    return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(r[:5], widths)).rstrip()
-        + ("  " + r[5] if r[5] else "")
-        for r in rows
-    )
+        rows.append((f"{indent}#{n.id}", op, shape_text(n.shape), str(n.dtype),
+                     f"order {n.order}", "  ".join(extra)))
+        for body in bodies_of(n):
+            rows.append(f"{indent}  {body_title(n, body)} of #{n.id}:")
+            inner: dict[int, list[str]] = {}
+            for o, r in zip(body.outputs, body.out_roles):
+                inner.setdefault(o.id, []).append(role_name(r, result=True))
+            _rows(body.nodes, inner, dict(zip((p.id for p in body.inputs), body.roles)),
+                  indent + "    ", rows)
 
 
 # --- stats -------------------------------------------------------------------------------------
