@@ -42,7 +42,7 @@ from symgraph.graph import Node, ancestors
 from symgraph.loops.body import Body, Layout, close_over
 from symgraph.loops.pack import part
 from symgraph.ops import broadcast_to, cast, concatenate, expand_dims, reshape, transpose
-from symgraph.ops.core import make, placeholder
+from symgraph.ops.core import CONST, full, make, placeholder
 
 Rewrite = Callable[[list[Node]], list[Node]]
 
@@ -106,6 +106,34 @@ def _rewrite_body(body: Body, rewrite: Rewrite, key: Any, hoist: bool) -> _Rewri
     return body.derived(("rewrite", key, hoist), build)
 
 
+def _bind_constants(node: Node, body: Body, first: int, offset: int = 0) -> Body:
+    """``body`` with its inputs from position ``first`` on that the node feeds constants
+    (a closure that is a constant, a per-step input that is one number throughout, as
+    the cotangent ``1`` of a loss often is) replaced by those constants in its results:
+    the rewrite then folds them, and drops the placeholders, now unread. Input ``k`` of
+    the body is input ``k + offset`` of the node (a cond's first input is its predicate)."""
+    m, p = len(body.carries), len(body.xs)
+    bound: list[tuple[int, Node]] = []
+    for k in range(first, len(body.inputs)):
+        given, ph = node.inputs[k + offset], body.inputs[k]
+        if given.opdef is not CONST:
+            continue
+        value = given.attrs["value"]
+        if k >= m + p:
+            bound.append((k, given))
+        elif k >= m and value.size and not any(value.strides):  # the same at every step
+            bound.append((k, full(ph.shape, value.flat[0], ph.dtype, ph.graph)))
+    if not bound:
+        return body
+
+    def build() -> Body:
+        outs = rebuild(body.outputs, {body.inputs[k]: c for k, c in bound})
+        n = len(body.carry_out)
+        return Body(list(body.carries), list(body.xs), list(body.closures), outs[:n],
+                    outs[n:], body.label)
+    return body.derived(("bind", tuple(bound)), build)
+
+
 def rewrite_scan(node: Node, rewrite: Rewrite, key: Any) -> Node | None:
     """``Op.rewrite_inner`` of ``scan``: the node running its body rewritten (see the
     module docstring), or ``None`` when the body is already a fixpoint.
@@ -120,6 +148,7 @@ def rewrite_scan(node: Node, rewrite: Rewrite, key: Any) -> Node | None:
     ['0', 'sin(w)']
     """
     body, attrs = node.attrs["body"], node.attrs
+    body = _bind_constants(node, body, len(body.carries))
     found = _rewrite_body(body, rewrite, key, hoist=attrs["length"] >= 1)
     if found is None:
         return None
@@ -154,11 +183,12 @@ def rewrite_cond(node: Node, rewrite: Rewrite, key: Any) -> Node | None:
     """``Op.rewrite_inner`` of ``cond``: both branches rewritten, closures neither reads
     dropped (nothing is hoisted: a branch that is not chosen must not run)."""
     true, false = node.attrs["true"], node.attrs["false"]
+    n_ops = len(true.carries)
+    true, false = (_bind_constants(node, b, n_ops, offset=1) for b in (true, false))
     found = _rewrite_pair((true, false), rewrite, key)
     if found is None:
         return None
     t, f, keep = found
-    n_ops = len(true.carries)
     ws = node.inputs[1 + n_ops:]
     return make(node.opdef, [*node.inputs[:1 + n_ops], *[ws[k] for k in keep]],
                 {"true": t, "false": f})
@@ -168,6 +198,7 @@ def rewrite_while(node: Node, rewrite: Rewrite, key: Any) -> Node | None:
     """``Op.rewrite_inner`` of ``while_loop``: its test and body rewritten, closures
     neither reads dropped (nothing hoisted: the body may run no step)."""
     test, body = node.attrs["test"], node.attrs["body"]
+    test, body = (_bind_constants(node, b, len(b.carries)) for b in (test, body))
     found = _rewrite_pair((test, body), rewrite, key)
     if found is None:
         return None
