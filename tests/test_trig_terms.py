@@ -1,0 +1,123 @@
+"""W2b (issue 18): collect-terms' normal form of sines and cosines (``sin(x)**2 + cos(x)**2
+= 1``, assume_finite only) and the Horner plan that takes degree-one atoms first keep the
+derivative tower of sin(sin(sin(w))) small, after each grad or once at the end; values are
+checked against Taylor-series arithmetic and closed forms, never against another system."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import symgraph as sg
+from symgraph.rewrite.terms import _Plan, _pythagoras
+
+# op nodes of the k-th derivative, simplified with assume_finite after each grad
+# (k = 1..8; 208 at k = 8 before the normal form, SymPy's expanded polynomial: 407 ops)
+TOWER = [7, 16, 25, 39, 50, 67, 85, 114]
+
+
+def _jet(k: int, w0: float) -> float:
+    """The k-th derivative of sin(sin(sin(w))) at w0, by Taylor-series arithmetic."""
+    u = [w0, 1.0] + [0.0] * (k - 1)
+    for _ in range(3):
+        s, c = [math.sin(u[0])] + [0.0] * k, [math.cos(u[0])] + [0.0] * k
+        for n in range(1, k + 1):
+            s[n] = sum(j * u[j] * c[n - j] for j in range(1, n + 1)) / n
+            c[n] = -sum(j * u[j] * s[n - j] for j in range(1, n + 1)) / n
+        u = s
+    return u[k] * math.factorial(k)
+
+
+def _ops(node: sg.Node) -> int:
+    return sum(1 for n in sg.ancestors([node]) if n.op not in ("var", "const"))
+
+
+def _close(got: float, want: float, k: int) -> bool:
+    # the terms' coefficients reach ~3e4 at k = 8: rounding is absolute, of their size
+    return math.isclose(got, want, rel_tol=1e-10, abs_tol=1e-12 * 10.0 ** k)
+
+
+def test_jet_reference_matches_closed_forms():
+    # the reference itself, against hand-derived first and second derivatives
+    for w0 in (0.5, -1.3, 2.9):
+        s1, c1 = math.sin(w0), math.cos(w0)
+        s2, c2 = math.sin(s1), math.cos(s1)
+        s3, c3 = math.sin(s2), math.cos(s2)
+        assert math.isclose(_jet(1, w0), c3 * c2 * c1, rel_tol=1e-14)
+        d2 = -s3 * (c2 * c1) ** 2 + c3 * (-s2 * c1 * c1 - c2 * s1)
+        assert math.isclose(_jet(2, w0), d2, rel_tol=1e-13)
+
+
+def test_w2b_tower_after_each_grad():
+    with sg.Graph():
+        w = sg.var("w")
+        d = sg.sin(sg.sin(sg.sin(w)))
+        counts = []
+        for k in range(1, 9):
+            d = sg.simplify(sg.grad(d, w), assume_finite=True)
+            counts.append(_ops(d))
+            for w0 in (0.5, -1.3, 2.9):
+                assert _close(float(sg.evaluate(d, {w: w0})), _jet(k, w0), k), (k, w0)
+    assert counts == TOWER
+
+
+def test_w2b_tower_once_at_the_end_is_as_small():
+    with sg.Graph():
+        w = sg.var("w")
+        d = sg.sin(sg.sin(sg.sin(w)))
+        for k in range(1, 9):
+            d = sg.grad(d, w)
+        assert _ops(d) > 3000  # the raw 8th derivative: the collect limit must let it in
+        s = sg.simplify(d, assume_finite=True)
+        assert _ops(s) <= TOWER[-1]
+        for w0 in (0.5, -1.3, 2.9):
+            assert _close(float(sg.evaluate(s, {w: w0})), _jet(8, w0), 8), w0
+
+
+def test_pythagoras_only_with_assume_finite():
+    with sg.Graph():
+        x = sg.var("x")
+        e = 3 * sg.sin(x) ** 2 + 3 * sg.cos(x) ** 2 - 2
+        z = sg.simplify(e, assume_finite=True)
+        assert _ops(z) == 0 and float(sg.evaluate(z, {x: 0.7})) == 1.0
+        y = sg.simplify(e)  # the default keeps every value: sin(inf)**2 + ... is NaN
+        assert _ops(y) >= 4
+        assert math.isnan(float(sg.evaluate(y, {x: math.inf})))
+        assert math.isclose(float(sg.evaluate(y, {x: 0.7})), 1.0, rel_tol=1e-15)
+
+
+def test_trig_normal_form_keeps_values():
+    rng = np.random.default_rng(18)
+    with sg.Graph():
+        x, y = sg.var("x"), sg.var("y")
+        sx, cx, sy, cy = sg.sin(x), sg.cos(x), sg.sin(y), sg.cos(y)
+        e = (5 * sx ** 2 * cy ** 3 - 2 * sx * cx ** 3 * sy + 7 * cx ** 2 * sy ** 2 * cy
+             + sx ** 4 - 3 * cy ** 2 * sx ** 2 + cx * cy)
+        z, trace = sg.simplify(e, trace=True, assume_finite=True)
+        assert trace.fired("collect-terms") and _ops(z) < _ops(e)
+        for _ in range(20):
+            feeds = {x: rng.uniform(-4, 4), y: rng.uniform(-4, 4)}
+            a, b = float(sg.evaluate(z, feeds)), float(sg.evaluate(e, feeds))
+            assert math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-13), (feeds, a, b)
+
+
+def test_pythagoras_lowers_every_power():
+    # atoms 1 = sin(x), 2 = cos(x): s**5*c + 2*s**2 -> s*c*(1 - c**2)**2 + 2*(1 - c**2)
+    poly = {((1, 5), (2, 1)): 1.0, ((1, 2),): 2.0}
+    got = _pythagoras(poly, 1, 2)
+    assert got == {((1, 1), (2, 1)): 1.0, ((1, 1), (2, 3)): -2.0, ((1, 1), (2, 5)): 1.0,
+                   (): 2.0, ((2, 2),): -2.0}
+    for s in (0.3, -0.8):  # the same polynomial where s**2 + c**2 = 1
+        c = math.sqrt(1 - s * s)
+        want = s ** 5 * c + 2 * s ** 2
+        assert math.isclose(s * c - 2 * s * c ** 3 + s * c ** 5 + 2 - 2 * c * c, want,
+                            rel_tol=1e-14)
+
+
+def test_horner_takes_degree_one_atoms_first():
+    # s*(a**2 + a**4 + a**6) + a**2 + a**4 + 1: s first, then one Horner form in a**2 per
+    # branch (7 nodes); a first (in most terms) splits s's terms at every power (8)
+    poly = {((1, 1), (2, 2)): 1.0, ((1, 1), (2, 4)): 1.0, ((1, 1), (2, 6)): 1.0,
+            ((2, 2),): 1.0, ((2, 4),): 1.0, (): 1.0}
+    assert _Plan(poly).cost == 7
