@@ -133,11 +133,12 @@ def check_document(doc: Any) -> tuple[list, list[int]]:
 
 
 
-def check_record(raw: Any, i: int, level: int = 0) -> dict[str, Any]:
+def check_record(raw: Any, i: int, level: int = 0, within: str = "") -> dict[str, Any]:
     """One node record, checked field by field (``i`` is its position; ``level`` how deep
     in bodies it is), with its fields' defaults filled in and its op record as
-    ``"opdef"``; an attribute holding a body becomes a :class:`BodyRecord`."""
-    where = f"node {i}"
+    ``"opdef"``; an attribute holding a body becomes a :class:`BodyRecord`. ``within``
+    prefixes messages (where the body is)."""
+    where = f"{within}node {i}"
     if not isinstance(raw, dict):
         raise BadFile(f"{where} is {kind(raw)}, not an object")
     missing = [f for f in REQUIRED if f not in raw]
@@ -153,7 +154,7 @@ def check_record(raw: Any, i: int, level: int = 0) -> dict[str, Any]:
     if op not in OPS:
         raise BadFile(f"{where}: unknown op {brief(repr(op), 40)}; if it is your own op, declare "
                       "it with sg.define_op before loading")
-    where = f"node {i} ({op})"
+    where = f"{within}node {i} ({op})"
     inputs = raw["inputs"]
     if not isinstance(inputs, list):
         raise BadFile(f"{where}: \"inputs\" is {kind(inputs)}, not an array")
@@ -219,7 +220,7 @@ def check_body(v: dict, where: str, level: int) -> BodyRecord:
     inputs, outputs = ends
     if len(set(inputs)) != len(inputs):
         raise BadFile(f"{where}: a body's \"inputs\" repeats a node")
-    records = [check_record(raw, j, level + 1) for j, raw in enumerate(nodes)]
+    records = [check_record(raw, j, level + 1, f"{where}, body ") for j, raw in enumerate(nodes)]
     held = set(inputs)
     for j, rec in enumerate(records):
         if (rec["opdef"] is VAR) != (j in held):
