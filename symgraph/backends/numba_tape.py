@@ -27,8 +27,9 @@ boolean outputs. The tape's ops: ``add`` ``subtract`` ``multiply`` ``divide`` ``
 ``mean`` ``max`` ``min`` ``first_max_mask``. Any other graph
 (array nodes, other dtypes) is compiled whole by the ``python`` backend instead, as the
 contract allows ("numba may run array ops through NumPy outside its native tape"); the
-compiled function's ``backend`` says which ran it (``"numba"`` or ``"python"``). An op
-declared by a user (``sg.define_op``) has no Numba form: compiling it raises at compile
+compiled function's ``backend`` says which ran it (``"numba"`` or ``"python"``); so do
+graphs of the loop ops (``scan``, ``cond``, ``while_loop``, their packs), symgraph's
+own ops declared above the plan (:func:`own`). An op declared by a user (``sg.define_op``) has no Numba form: compiling it raises at compile
 time, naming the op.
 
 Imports: ``numpy``, ``symgraph.errors``, ``symgraph.graph``, ``symgraph.ops``,
@@ -198,6 +199,13 @@ def lower(plan: Plan, inputs: list[Any]) -> Tape | None:
 _numba: dict[str, bool] = {}
 
 
+def own(op: Op) -> bool:
+    """Whether ``op`` is declared by symgraph itself: its forward lives in the package (the
+    loop ops register in ``symgraph.loops``, after the plan took the set of built-in ops;
+    a user's ``define_op`` brings a forward of its own module)."""
+    return getattr(op.impl, "__module__", "").startswith("symgraph.")
+
+
 class NumbaBackend(Backend):
     """Scalar float64 graphs on a tape run by one Numba-compiled interpreter; other graphs
     by the ``python`` backend (see the module's docstring). Options: ``trust_input``,
@@ -218,8 +226,9 @@ class NumbaBackend(Backend):
         return _numba["ok"]
 
     def supports(self, op: Op) -> bool:
-        # a user's op brings no Numba form (the contract: raise at compile time)
-        return builtin(op)
+        # a user's op brings no Numba form (the contract: raise at compile time); the
+        # loop ops are symgraph's own, registered above the plan (so not ``builtin``)
+        return builtin(op) or own(op)
 
     def compile(self, request: Request, **options: Any) -> Any:
         tape = lower(request.plan, request.inputs)
