@@ -285,3 +285,22 @@ def test_hostile_bodies_are_refused(tmp_path):
     with pytest.raises(sg.SymgraphError, match="max_work"):
         sg.load(tmp_path / "long.json", max_work=10**7)
     assert sg.load(tmp_path / "long.json", max_work=10**9)[0].shape == (1000,)
+
+
+def test_gradients_on_a_loop_picture_add_no_node():
+    """grads_of computes grad on a scratch copy: the loop's bodies are copied too, so the
+    reverse scan's body is built there, not in the user's graph."""
+    with sg.Graph() as graph:
+        a, xs = sg.var("a"), sg.var("xs", shape=(3,))
+        total, _ = scan(lambda c, x: (c * sg.sin(a) + x, c), sg.const(0.0), xs)
+        loss = total * total
+        feeds = {a: 0.5, xs: np.array([1.0, 2.0, 3.0])}
+        before = len(graph)
+        src = sg.to_dot(loss, feeds, grads_of=loss, bodies=True).source
+        assert len(graph) == before
+        want = sg.evaluate(sg.grad(loss, a), feeds)
+    # c_3 = x1 s^2 + x2 s + x3 with s = sin(a): dloss/da = 2 c_3 (2 x1 s + x2) cos(a)
+    s = np.sin(0.5)
+    c3 = s * s + 2 * s + 3
+    np.testing.assert_allclose(want, 2 * c3 * (2 * s + 2) * np.cos(0.5), rtol=1e-13)
+    assert f"grad {sg.display.format_value(want)}" in src

@@ -11,7 +11,8 @@ the clean view (``clean_view``: ``sg.simplify`` run on such a copy).
 Imports: ``symgraph.graph``, ``symgraph.context`` (build context, to copy provenance),
 ``symgraph.ops.core`` (op records, node copies), ``symgraph.autodiff`` (grad),
 ``symgraph.rewrite`` (simplify), ``symgraph.plan`` (feed keys), ``symgraph.backends.numpy``
-(evaluate), ``symgraph.display``'s formula and text modules.
+(evaluate), ``symgraph.display``'s formula and text modules. A loop's bodies are copied through its
+op's ``encode_attrs``/``decode_attrs`` hooks.
 """
 
 from __future__ import annotations
@@ -100,12 +101,26 @@ def scratch_copy(roots: list[Node], copy: dict[int, Node] | None = None) -> dict
                     copy[n.id] = placeholder(scratch, n.shape, n.dtype, n.name)
                 elif n.opdef is CONST:
                     copy[n.id] = const(n.attrs["value"], name=n.name, graph=scratch)
+                elif n.opdef.encode_attrs is not None:  # a loop: its bodies are copied too
+                    copy[n.id] = make(n.opdef, [copy[i.id] for i in n.inputs],
+                                      _copied_bodies(n, copy))
                 else:
                     copy[n.id] = make(n.opdef, [copy[i.id] for i in n.inputs], n.attrs)
             finally:
                 SCOPE.reset(tokens[1])
                 BUILD_CONTEXT.reset(tokens[0])
     return copy
+
+
+def _copied_bodies(n: Node, copy: dict[int, Node]) -> dict:
+    """The attributes of the loop ``n`` with its bodies copied into ``copy``'s graph (a
+    ``grad`` there builds the derivative bodies there, not in the user's graph)."""
+    plain, bodies = n.opdef.encode_attrs(n.attrs)
+    moved = {}
+    for key, (inputs, outputs, meta) in bodies.items():
+        scratch_copy([*inputs, *outputs], copy)
+        moved[key] = ([copy[i.id] for i in inputs], [copy[o.id] for o in outputs], meta)
+    return n.opdef.decode_attrs(plain, moved)
 
 
 def _copied_feeds(feeds: Mapping[Any, Any], graph: Graph, copy: dict[int, Node]) -> dict:
