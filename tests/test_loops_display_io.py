@@ -304,3 +304,23 @@ def test_gradients_on_a_loop_picture_add_no_node():
     c3 = s * s + 2 * s + 3
     np.testing.assert_allclose(want, 2 * c3 * (2 * s + 2) * np.cos(0.5), rtol=1e-13)
     assert f"grad {sg.display.format_value(want)}" in src
+
+
+def test_a_body_whose_carry_changes_shape_is_refused(tmp_path):
+    with sg.Graph():
+        h0, W = sg.var("h0", shape=(2,)), sg.var("W", shape=(2, 2))
+        h, _ = scan(lambda c, _: (sg.tanh(W @ c), None), h0, length=3)
+        sg.save(h, tmp_path / "ok.json")
+    doc = json.loads((tmp_path / "ok.json").read_text())
+    rec = next(r for r in doc["nodes"] if "body" in r.get("attrs", {}))
+    out = rec["attrs"]["body"]["outputs"][0]
+    # the body now returns its carry's first element: a scalar for a (2,) carry
+    nodes = rec["attrs"]["body"]["nodes"]
+    nodes.append({"op": "getitem", "inputs": [out], "attrs": {"index": [0]}, "shape": [],
+                  "dtype": "float64"})
+    rec["attrs"]["body"]["outputs"][0] = len(nodes) - 1
+    (tmp_path / "bad.json").write_text(json.dumps(doc))
+    with pytest.raises(sg.SymgraphError, match="carry 0 enters the body with shape"):
+        sg.load(tmp_path / "bad.json")
+    (h2,) = sg.load(tmp_path / "ok.json")
+    assert h2.shape == (2,)

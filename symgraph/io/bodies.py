@@ -4,8 +4,8 @@ import the loops package see them.
 Owns: :func:`bodies_of` (each body of a node: the attribute holding it, its placeholder
 inputs with their roles, its outputs and its nodes), read through the op's
 ``encode_attrs`` hook (``symgraph.ops.core.Op``), and the role names of the placeholders
-(``carry 0``, ``x 0``, ``closure 0``). ``to_networkx`` and the pictures and text views
-use it.
+(``carry 0``, ``x 0``, ``closure 0``; a branch's ``operand 0``). ``to_networkx`` and the
+pictures and text views use it.
 
 Imports: ``symgraph.graph``.
 """
@@ -38,7 +38,10 @@ class HeldBody:
 
 
 def _roles(groups: tuple, meta: dict, count: int) -> list[str]:
-    roles = [f"{name} {k}" for key, name in groups for k in range(meta.get(key, 0))]
+    """Each input's (output's) role: its group's name (or the ``<group>_role`` the op's
+    meta gives, a branch's ``operand``) and its position in the group."""
+    roles = [f"{meta.get(key + '_role', name)} {k}" for key, name in groups
+             for k in range(meta.get(key, 0))]
     return roles if len(roles) == count else [f"input {k}" for k in range(count)]
 
 

@@ -128,7 +128,9 @@ def _cond_jvp(t: Node, out: Node, i: int) -> Node | None:
                 {"true": bodies[0], "false": bodies[1]})
 
 
-_encode_cond, _decode_cond = body_codec("true", "false")  # save/load, to_networkx, pictures
+_BRANCH = {"carries": "operand", "carry_out": "result"}
+_encode_cond, _decode_cond = body_codec(  # save/load, to_networkx, pictures
+    "true", "false", roles={"true": _BRANCH, "false": _BRANCH}, carried=())
 
 COND = register(Op(
     name="cond", latex=operatorname("cond"),
@@ -198,7 +200,8 @@ def _no_derivative(*args: Any) -> None:
         "for a gradient write the loop with sg.scan or sg.fori_loop (static length)")
 
 
-_encode_while, _decode_while = body_codec("test", "body")  # save/load, to_networkx, pictures
+_encode_while, _decode_while = body_codec(  # save/load, to_networkx, pictures
+    "test", "body", roles={"test": {"carry_out": "test"}})
 
 WHILE = register(Op(
     name="while_loop", latex=operatorname("while_loop"),

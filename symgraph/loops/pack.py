@@ -26,7 +26,7 @@ import numpy as np
 
 from symgraph.graph import Node, SymgraphError
 from symgraph.loops import lower
-from symgraph.loops.body import Body
+from symgraph.loops.body import Body, check_carries
 from symgraph.ops.arithmetic import ADD
 from symgraph.ops.core import Op, full, is_const, make, operatorname, register
 from symgraph.ops.elementwise import cast
@@ -134,17 +134,21 @@ GROUPS_IN = ("carries", "xs", "closures")
 GROUPS_OUT = ("carry_out", "ys")
 
 
-def body_codec(*names: str) -> tuple[Callable[[dict], tuple[dict, dict]],
-                                     Callable[[dict, dict], dict]]:
+def body_codec(*names: str, roles: dict[str, dict[str, str]] | None = None,
+               carried: tuple[str, ...] = ("body",)) -> tuple[Callable[[dict], tuple[dict, dict]], Callable[[dict, dict], dict]]:
     """The ``encode_attrs`` and ``decode_attrs`` of a loop op whose attributes ``names``
     hold bodies: each body as ``(inputs, outputs, meta)``, ``meta`` its label and how many
-    of its inputs are carries, xs and closures and of its outputs carries and ys."""
+    of its inputs are carries, xs and closures and of its outputs carries and ys, and
+    (``roles``, per attribute) what pictures call a group (``{"carries": "operand"}``
+    saves ``"carries_role": "operand"``). Decoding checks that the bodies ``carried``
+    (a loop's step, ``body``) return their carries' shapes and dtypes."""
     def encode(attrs: dict) -> tuple[dict, dict]:
         plain = {k: v for k, v in attrs.items() if k not in names}
         bodies = {}
         for name in names:
             b = attrs[name]
             meta = {"label": b.label, **{g: len(getattr(b, g)) for g in GROUPS_IN + GROUPS_OUT}}
+            meta.update({f"{g}_role": r for g, r in (roles or {}).get(name, {}).items()})
             bodies[name] = (b.inputs, b.outputs, meta)
         return plain, bodies
 
@@ -162,7 +166,10 @@ def body_codec(*names: str) -> tuple[Callable[[dict], tuple[dict, dict]],
                                     f"not fit its {len(inputs)} inputs and {len(outputs)} "
                                     "outputs")
             m, p, _, r, _ = counts
-            attrs[name] = Body(list(inputs[:m]), list(inputs[m:m + p]), list(inputs[m + p:]),
-                               list(outputs[:r]), list(outputs[r:]), meta["label"])
+            body = Body(list(inputs[:m]), list(inputs[m:m + p]), list(inputs[m + p:]),
+                        list(outputs[:r]), list(outputs[r:]), meta["label"])
+            if name in carried:  # (a file's body must keep its carries' shapes, as traced)
+                check_carries(body, f"the loop's {name}")
+            attrs[name] = body
         return attrs
     return encode, decode
