@@ -47,7 +47,7 @@ from symgraph.loops.body import (
 )
 from symgraph.loops.pack import body_codec, part, split
 from symgraph.loops.rewrite import batch_scan, rewrite_scan
-from symgraph.loops.steps import run_steps
+from symgraph.loops.steps import fill, packed_stores, run_steps
 from symgraph.ops import concatenate, ravel, reshape, zeros_like
 from symgraph.ops.core import Op, const, describe, full, make, operatorname, register
 
@@ -64,11 +64,12 @@ def _impl(*arrays: Any, body: Body, length: int, reverse: bool, save: bool) -> n
     m, p = len(body.carries), len(body.xs)
     carries = [as_scalar_input(a, ph) for a, ph in zip(arrays[:m], body.carries)]
     ws = [as_scalar_input(a, ph) for a, ph in zip(arrays[m + p:], body.closures)]
-    final, ys, saved = run_steps(
-        body.runner(), length, carries, arrays[m:m + p], ws,
-        [(x.shape, x.dtype) for x in body.xs], [(y.shape, y.dtype) for y in body.ys],
-        [(c.shape, c.dtype) for c in body.carries], reverse, save)
-    return layout(body, length, save).pack([*final, *ys, *saved])
+    lay = layout(body, length, save)
+    out, stores = packed_stores(lay, m)  # ys and saved carries written in place
+    r = len(body.ys)
+    final = run_steps(body.runner(), length, carries, arrays[m:m + p], ws,
+                      [(x.shape, x.dtype) for x in body.xs], stores[:r], stores[r:], reverse)
+    return fill(out, lay, [*final, *stores])
 
 
 def _shape(inputs: tuple, attrs: dict) -> tuple:

@@ -4,12 +4,12 @@ A scan of T steps spends, besides the body itself, a few Python operations per s
 bookkeeping (pick the step's slices, store the saved carries and the outputs, split the
 body's results). :func:`run_steps` keeps that lean: one generated loop per arity (number
 of carries, scanned inputs, closures, outputs; direction; whether carries are saved),
-the body's results unpacked into locals, and float64 scalars kept as Python floats in
-preallocated lists (scanned inputs read once with ``tolist``; saved carries and outputs
-stacked into arrays at the end), since indexing or storing into a NumPy array costs more
-than the arithmetic of a small body. The values are the body's, bit for bit: only the
-containers change. The loop's source is built here from counts alone, never from user
-text.
+the body's results unpacked into locals, the steps of a float64 vector read as Python
+floats through a memoryview (a NumPy scalar would slow the body's arithmetic down), saved
+carries and outputs written into preallocated arrays (8 bytes per float64: the reverse
+sweep's memory is one carry per step, no more). The values are the body's, bit for bit:
+only the bookkeeping changes. The loop's source is built here from counts alone, never
+from user text.
 
 Imports: ``numpy`` only (the body is compiled by ``body.py``).
 """
@@ -53,46 +53,51 @@ def _loop(m: int, p: int, q: int, r: int, save: bool, reverse: bool) -> Callable
     return namespace["drive"]
 
 
-def _store(length: int, shape: tuple, dtype: np.dtype) -> Any:
-    """Where a per-step value of ``shape`` goes: a list for float64 scalars, else an array."""
-    if shape == () and dtype == _F64:
-        return [0.0] * length
-    return np.empty((length, *shape), dtype)
-
-
-def _stacked(store: Any, length: int, shape: tuple, dtype: np.dtype) -> np.ndarray:
-    if isinstance(store, list):
-        return np.array(store, dtype=dtype).reshape((length, *shape))
-    return store
-
-
 def _per_step(x: Any, shape: tuple, dtype: np.dtype) -> Any:
-    """The steps' slices of a scanned input: Python floats for a float64 vector."""
+    """The steps' slices of a scanned input: a float64 vector as a memoryview, whose items
+    are Python floats (``x[t]`` would be a NumPy scalar, slower in the body's arithmetic)
+    and which copies nothing."""
     if shape == () and dtype == _F64 and isinstance(x, np.ndarray) and x.ndim == 1 \
             and x.dtype == _F64:
-        return x.tolist()
+        return memoryview(x)
     return x
 
 
 def run_steps(run: Callable[..., Sequence[Any]], length: int, carries: list[Any],
               xs: Sequence[Any], ws: list[Any], x_types: list[tuple[tuple, np.dtype]],
-              y_types: list[tuple[tuple, np.dtype]], c_types: list[tuple[tuple, np.dtype]],
-              reverse: bool, save: bool) -> tuple[list[Any], list[np.ndarray], list[np.ndarray]]:
-    """Run ``length`` steps of ``run(*carries, *x_t, *ws) -> [*carries, *ys]``; return the
-    final carries, the stacked outputs and (when ``save``) the stacked carries each step
-    started from (``*_types``: the per-step shape and dtype of each x, y and carry).
+              ys: list[Any], saved: list[Any], reverse: bool) -> list[Any]:
+    """Run ``length`` steps of ``run(*carries, *x_t, *ws) -> [*carries, *y_t]``, writing
+    ``y_t`` into ``ys[k][t]`` and (when ``saved`` holds one store per carry) the carries
+    each step started from into ``saved[k][t]``; return the final carries. ``x_types``:
+    the per-step shape and dtype of each x.
 
-    >>> final, ys, saved = run_steps(lambda c, x: [c + x, c], 3, [0.0], [np.ones(3)], [],
-    ...                              [((), np.dtype("f8"))], [((), np.dtype("f8"))],
-    ...                              [((), np.dtype("f8"))], reverse=False, save=True)
+    >>> ys, saved = [np.empty(3)], [np.empty(3)]
+    >>> final = run_steps(lambda c, x: [c + x, c], 3, [0.0], [np.ones(3)], [],
+    ...                   [((), np.dtype("f8"))], ys, saved, reverse=False)
     >>> final, ys[0].tolist(), saved[0].tolist()
     ([3.0], [0.0, 1.0, 2.0], [0.0, 1.0, 2.0])
     """
-    m, r = len(carries), len(y_types)
-    drive = _loop(m, len(xs), len(ws), r, save, reverse)
+    drive = _loop(len(carries), len(xs), len(ws), len(ys), bool(saved), reverse)
     seqs = [_per_step(x, s, d) for x, (s, d) in zip(xs, x_types)]
-    ys = [_store(length, s, d) for s, d in y_types]
-    saved = [_store(length, s, d) for s, d in c_types] if save else []
-    final = drive(run, length, carries, seqs, ws, ys, saved)
-    return (final, [_stacked(y, length, s, d) for y, (s, d) in zip(ys, y_types)],
-            [_stacked(c, length, s, d) for c, (s, d) in zip(saved, c_types)])
+    return drive(run, length, carries, seqs, ws, ys, saved)
+
+
+def packed_stores(layout: Any, first: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """A loop's packed value, uninitialised, and a store for each of its parts from
+    ``first`` on (shaped ``(T, ...)``): a view of the packed value where the part has the
+    pack's dtype, so steps write their results in place (no stacking copy, no second
+    copy in memory), else an array of its own to copy in with :func:`fill`."""
+    out = np.empty(layout.total, layout.dtype)
+    stores = [out[start:start + size].reshape(shape) if dtype == layout.dtype
+              else np.empty(shape, dtype)
+              for start, size, (shape, dtype) in list(zip(layout.starts, layout.sizes,
+                                                          layout.parts))[first:]]
+    return out, stores
+
+
+def fill(out: np.ndarray, layout: Any, values: list[Any], first: int = 0) -> np.ndarray:
+    """Copy ``values`` (parts ``first``...) into the packed ``out``, skipping views of it."""
+    for value, start, size in zip(values, layout.starts[first:], layout.sizes[first:]):
+        if not (isinstance(value, np.ndarray) and value.base is out):
+            out[start:start + size] = np.ravel(value)
+    return out
