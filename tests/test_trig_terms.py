@@ -10,7 +10,8 @@ import math
 import numpy as np
 
 import symgraph as sg
-from symgraph.rewrite.terms import _Plan, _pythagoras
+from symgraph.rewrite.terms import _Plan
+from symgraph.rewrite.trig_terms import pythagoras
 
 # op nodes of the k-th derivative, simplified with assume_finite after each grad
 # (k = 1..8; 208 at k = 8 before the normal form, SymPy's expanded polynomial: 407 ops)
@@ -105,7 +106,7 @@ def test_trig_normal_form_keeps_values():
 def test_pythagoras_lowers_every_power():
     # atoms 1 = sin(x), 2 = cos(x): s**5*c + 2*s**2 -> s*c*(1 - c**2)**2 + 2*(1 - c**2)
     poly = {((1, 5), (2, 1)): 1.0, ((1, 2),): 2.0}
-    got = _pythagoras(poly, 1, 2)
+    got = pythagoras(poly, 1, 2, 100)
     assert got == {((1, 1), (2, 1)): 1.0, ((1, 1), (2, 3)): -2.0, ((1, 1), (2, 5)): 1.0,
                    (): 2.0, ((2, 2),): -2.0}
     for s in (0.3, -0.8):  # the same polynomial where s**2 + c**2 = 1

@@ -7,11 +7,12 @@ the engine (``symgraph.rewrite.driver``) runs as the region rule ``collect-terms
 It is polynomial algebra: exact for real numbers, not for floats (``x - x`` is NaN at
 inf, Horner form overflows elsewhere), so the engine runs it only with ``assume_finite``.
 Where ``sin(x)`` and ``cos(x)`` are both atoms of a polynomial, ``sin(x)**2 + cos(x)**2 = 1``
-gives it a normal form with fewer terms (the chain rule's towers of sines and cosines).
+gives it a normal form with fewer terms (``symgraph.rewrite.trig_terms``).
 It gives up on sums of more than ``MAX_TERMS`` terms or ``MAX_FACTORS`` factors (an atom
 to its consumers then). Ops are told apart by their records (``n.opdef is POWER``).
 
-Imports: ``symgraph.graph``, ``symgraph.ops`` and the rewrite package's ``folding``.
+Imports: ``symgraph.graph``, ``symgraph.ops`` and the rewrite package's ``folding``,
+``like_terms`` and ``trig_terms``.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from symgraph import ops
 from symgraph.graph import Node, ancestors
 from symgraph.ops.arithmetic import ADD, DIVIDE, MULTIPLY, NEGATIVE, POWER, SUBTRACT
 from symgraph.ops.core import CONST, make
-from symgraph.ops.functions import COS, SIN, SQUARE
-from symgraph.rewrite import like_terms
+from symgraph.ops.functions import SQUARE
+from symgraph.rewrite import like_terms, trig_terms
 from symgraph.rewrite.folding import fill
 
 MAX_TERMS = 400  # a sum of products larger than this is left as it is (an atom)
@@ -79,8 +80,9 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
     trig: dict[int, tuple] = {}  # sin(x), cos(x): (x's id, whether sin) for the normal form
     for n in nodes:
         if n.id not in eligible:
-            if not linear and (n.opdef is SIN or n.opdef is COS):
-                trig[n.id] = (n.inputs[0].id, n.opdef is SIN)
+            where = None if linear else trig_terms.side(n)
+            if where is not None:
+                trig[n.id] = where
             continue
         if linear:  # a sum's terms are read off its nodes (like_terms): no polynomial
             polys[n.id] = {}
@@ -105,8 +107,10 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
         elif n.id in polys and n.id in needed:
             poly = polys[n.id]
             plan = None
-            if trig:  # sin(x)**2 + cos(x)**2 = 1: the smaller of the two normal forms
-                poly, plan = _trig_normal(poly, trig)
+            if trig:  # sin(x)**2 + cos(x)**2 = 1: the normal form with fewer terms
+                reduced = trig_terms.normal_form(poly, trig, MAX_TERMS)
+                if reduced is not poly:
+                    poly, plan = reduced, _Plan(reduced)
             # Horner form still adds every term once: a plan costs at least
             # len(poly) - 1 nodes, so a region no larger is not worth planning
             size = _region_size(n, polys, needed, len(poly))
@@ -261,60 +265,6 @@ def _combine(n: Node, args: list[dict]) -> dict | None:
     if p is None or len(p) > MAX_TERMS or sum(map(len, p)) > MAX_FACTORS:
         return None  # too large to pay off: a long product chain would cost O(n^2)
     return p
-
-
-def _trig_normal(poly: dict, trig: dict[int, tuple]) -> tuple[dict, _Plan | None]:
-    """``poly`` with ``sin(x)**2 = 1 - cos(x)**2`` (or ``cos(x)**2 = 1 - sin(x)**2``)
-    wherever both ``sin(x)`` and ``cos(x)`` are atoms of it, in the form with the fewest
-    terms (a reduced one on a tie), and its Horner plan (None: no pair, or the plain one).
-
-    Real algebra only (like the rest of this module): exact for finite ``x``, and NaN in
-    NaN out, but the rounding is the absolute one of the terms (``1 - cos(x)**2`` at a
-    tiny ``x`` is 0, not ``x**2``), so it runs with ``assume_finite`` alone."""
-    sides: dict[int, dict[bool, int]] = {}
-    for m in poly:
-        for atom, _ in m:
-            found = trig.get(atom)
-            if found is not None:
-                sides.setdefault(found[0], {})[found[1]] = atom
-    pairs = [(s[True], s[False]) for s in sides.values() if len(s) == 2]
-    if not pairs:
-        return poly, None
-    best = poly
-    for drop_sin in (True, False):
-        reduced: dict | None = poly
-        for sin, cos in pairs:
-            reduced = _pythagoras(reduced, *((sin, cos) if drop_sin else (cos, sin)))
-            if reduced is None:
-                break
-        # fewer terms, not a cheaper plan, decides (a plan costs as much as the reduction)
-        if reduced is not None and len(reduced) <= len(best) and reduced != poly:
-            best = reduced
-    return (poly, None) if best is poly else (best, _Plan(best))
-
-
-def _pythagoras(poly: dict, a: int, b: int) -> dict | None:
-    """``poly`` with every ``a**e`` (``e >= 2``) lowered to ``a**(e % 2)`` by
-    ``a**2 = 1 - b**2`` (None when that grows past ``MAX_TERMS``)."""
-    out: dict = {}
-    work = list(poly.items())
-    while work:
-        m, c = work.pop()
-        for j, (atom, e) in enumerate(m):
-            if atom == a and e >= 2:
-                rest = (*m[:j], (a, e - 2), *m[j + 1:]) if e > 2 else (*m[:j], *m[j + 1:])
-                work.append((rest, c))
-                work.append((_mono_mul(rest, ((b, 2),)), -c))
-                break
-        else:
-            s = out.get(m, 0.0) + c
-            if s == 0.0:
-                out.pop(m, None)
-            else:
-                out[m] = s
-        if len(out) + len(work) > 4 * MAX_TERMS:
-            return None
-    return out
 
 
 def _absorbed(i: Node, polys: dict, needed: set) -> bool:
