@@ -60,8 +60,9 @@ def test_simplify_hoists_closure_work_and_folds_the_body(rng):
         w, xs, total, ys = hoist_problem()
         feeds = {w: 0.7, xs: rng.normal(size=5)}
         before = body_ops(total)
-        exact = sg.simplify(total)
-        finite = sg.simplify(total, assume_finite=True)
+        # (simplified with ys, which it would drop when unread: see the pruning test)
+        exact, _ = sg.simplify([total, ys])
+        finite, _ = sg.simplify([total, ys], assume_finite=True)
         node = loop_node(finite)
         # with 0*x folded (only where values are assumed finite: 0*inf is NaN), sin(w) is
         # computed once, outside: an input of the loop, no sin left in the body
@@ -301,3 +302,60 @@ def test_vmap_of_cond(rng):
         y = sg.stack([cond(x[k] > 0, sg.exp, lambda u: u * u, x[k]) for k in range(2)])
         J = sg.evaluate(sg.jacobian(y, x), {x: np.array([1.0, -2.0, 0, 0, 0])})
         np.testing.assert_allclose(J[:, :2], np.diag([np.e, -4.0]), rtol=1e-14)
+
+
+def scans_of(outputs) -> list[sg.Node]:
+    return [n for n in sg.ancestors(outputs) if n.op == "scan"]
+
+
+def test_results_nobody_reads_are_dropped(rng):
+    with sg.Graph():
+        a, xs = sg.var("a"), sg.var("xs", shape=(4,))
+
+        def step(c, x):
+            p, q, r = c
+            return (p * a + x, q + p, r * 2), (p * x, q)
+        (p, q, r), (y0, y1) = scan(step, (sg.const(1.0), sg.const(0.0), sg.const(3.0)), xs)
+        feeds = {a: 1.3, xs: rng.normal(size=4)}
+        (node,) = scans_of([q])
+        assert node.attrs["save"] and node.shape == (3 + 2 * 4 + 3 * 4,)
+        # q needs p (its update reads p), not r; no per-step output, no saved carry
+        s = sg.simplify(q)
+        (new,) = scans_of([s])
+        body = new.attrs["body"]
+        assert (len(body.carries), len(body.ys), new.attrs["save"]) == (2, 0, False)
+        assert new.shape == (2,) and sg.const(3.0) not in new.inputs
+        two = sg.simplify([sg.sum(y0), r])
+        (new,) = scans_of(two)
+        body = new.attrs["body"]
+        assert (len(body.carries), len(body.ys), new.shape) == (2, 1, (6,))  # p, r; y0
+        for got, want in ((s, q), (two[0], sg.sum(y0)), (two[1], r)):
+            np.testing.assert_allclose(sg.evaluate(got, feeds), sg.evaluate(want, feeds),
+                                       rtol=1e-14)
+        # compile prunes too, and the gradient of a pruned loop (which saves nothing) is
+        # the gradient of the loop
+        f = sg.compile([q, sg.grad(q, a)], [a, xs])
+        q_dq = sg.evaluate([q, sg.grad(q, a)], feeds)
+        np.testing.assert_allclose(f(1.3, feeds[xs]), q_dq, rtol=1e-13)
+        for got, want in zip(sg.evaluate(sg.grad(s, [a, xs]), feeds),
+                             sg.evaluate(sg.grad(q, [a, xs]), feeds)):
+            np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+        # the reverse sweep does not carry the cotangent of r, which nothing needs
+        gs = sg.simplify(sg.grad(q, a))
+        back = [n for n in scans_of([gs]) if n.attrs["body"].label.endswith("_grad")]
+        before = [n for n in scans_of([sg.grad(q, a)])
+                  if n.attrs["body"].label.endswith("_grad")]
+        assert back[0].shape[0] < before[0].shape[0]
+        np.testing.assert_allclose(sg.evaluate(gs, feeds), q_dq[1], rtol=1e-13)
+
+
+def test_cond_results_nobody_reads_are_dropped():
+    with sg.Graph():
+        x, w = sg.var("x"), sg.var("w")
+        first, second = cond(x > 0, lambda v: (sg.sqrt(v), sg.exp(v * w)),
+                             lambda v: (-v, v * w), x)
+        s = sg.simplify(first * 2)
+        node = loop_node(s.inputs[0])
+        assert node.shape == (1,) and w not in node.inputs  # w was read by `second` only
+        for v in (4.0, -3.0):
+            assert sg.evaluate(s, {x: v, w: 0.5}) == sg.evaluate(first * 2, {x: v, w: 0.5})

@@ -37,10 +37,12 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from symgraph.batching import substitute
 from symgraph.graph import Node, ancestors
 from symgraph.loops.body import Body, Layout, close_over
-from symgraph.loops.pack import part
+from symgraph.loops.pack import PART, part
 from symgraph.ops import broadcast_to, cast, concatenate, expand_dims, reshape, transpose
 from symgraph.ops.core import CONST, full, make, placeholder
 
@@ -134,9 +136,82 @@ def _bind_constants(node: Node, body: Body, first: int, offset: int = 0) -> Body
     return body.derived(("bind", tuple(bound)), build)
 
 
-def rewrite_scan(node: Node, rewrite: Rewrite, key: Any) -> Node | None:
+def _read_results(readers: Sequence[Node] | None, lay: Layout) -> set[int] | None:
+    """Which results of a pack of layout ``lay`` its ``readers`` read (by position), or
+    ``None`` unless every reader is a ``loop_part`` reading one whole result."""
+    if not readers or len(set(lay.starts)) != len(lay.starts):
+        return None  # (zero-size results share a start: positions are ambiguous)
+    at = {s: k for k, s in enumerate(lay.starts)}
+    wanted = set()
+    for r in readers:
+        k = at.get(r.attrs.get("start")) if r.opdef is PART else None
+        if k is None or tuple(r.attrs["shape"]) != lay.parts[k][0] or \
+                np.dtype(r.attrs["dtype"]) != lay.parts[k][1]:
+            return None
+        wanted.add(k)
+    return wanted
+
+
+def _prune_scan(node: Node, readers: Sequence[Node] | None) -> tuple[Node, list] | None:
+    """The scan ``node`` without the results its readers do not read: per-step outputs
+    dropped, the saved carries not kept (``save`` off), carries dropped that neither a
+    reader nor a kept result needs; and where each old result went (``None``: dropped)."""
+    from symgraph.loops.scan import layout
+
+    body, T, save = node.attrs["body"], node.attrs["length"], node.attrs["save"]
+    wanted = _read_results(readers, layout(body, T, save))
+    if wanted is None:
+        return None
+    m, r = len(body.carries), len(body.ys)
+    keep_y = [m + j in wanted for j in range(r)]
+    read_saved = [save and m + r + k in wanted for k in range(m)]
+    keep_c = [k in wanted or read_saved[k] for k in range(m)]
+    while True:  # a carry that a kept result reads stays
+        outs = [*[o for o, k in zip(body.carry_out, keep_c) if k],
+                *[y for y, k in zip(body.ys, keep_y) if k]]
+        grown = [a or b for a, b in zip(keep_c, _reads(outs, body.carries))]
+        if grown == keep_c:
+            break
+        keep_c = grown
+    new_save = any(read_saved)
+    if all(keep_c) and all(keep_y) and new_save == save:
+        return None
+    kc = [k for k in range(m) if keep_c[k]]
+    ky = [j for j in range(r) if keep_y[j]]
+
+    def build() -> Body:
+        return Body([body.carries[k] for k in kc], list(body.xs), list(body.closures),
+                    [body.carry_out[k] for k in kc], [body.ys[j] for j in ky], body.label)
+    pruned = body.derived(("prune", tuple(kc), tuple(ky)), build)
+    new = make(node.opdef, [*[node.inputs[k] for k in kc], *node.inputs[m:]],
+               {**node.attrs, "body": pruned, "save": new_save})
+    mc, mr = len(kc), len(ky)
+    where: list[int | None] = [kc.index(k) if keep_c[k] else None for k in range(m)]
+    where += [mc + ky.index(j) if keep_y[j] else None for j in range(r)]
+    if save:
+        where += [mc + mr + kc.index(k) if new_save and keep_c[k] else None for k in range(m)]
+    return new, where
+
+
+def _moved_readers(node: Node, new: Node, readers: Sequence[Node], where: list,
+                   lay: Layout, new_lay: Layout) -> dict[Node, Node]:
+    """``{node: new}`` and each reader (a ``loop_part`` of ``node``) as the same result
+    read out of ``new`` (whose results are ``where`` the old ones went)."""
+    at = {s: k for k, s in enumerate(lay.starts)}
+    moved: dict[Node, Node] = {node: new}
+    for r in readers:
+        k = where[at[r.attrs["start"]]]
+        shape, dtype = new_lay.parts[k]
+        moved[r] = part(new, new_lay.starts[k], shape, dtype)
+    return moved
+
+
+def rewrite_scan(node: Node, rewrite: Rewrite, key: Any,
+                 readers: Sequence[Node] | None = None) -> Node | dict[Node, Node] | None:
     """``Op.rewrite_inner`` of ``scan``: the node running its body rewritten (see the
-    module docstring), or ``None`` when the body is already a fixpoint.
+    module docstring), or ``None`` when the body is already a fixpoint. Given the
+    node's ``readers``, results none of them reads are dropped first: then the new node
+    and each reader's replacement, as a dict.
 
     >>> import symgraph as sg
     >>> from symgraph.loops import fori_loop
@@ -147,6 +222,22 @@ def rewrite_scan(node: Node, rewrite: Rewrite, key: Any) -> Node | None:
     >>> [str(n) for n in s.inputs[0].inputs]   # the index is unread; sin(w) runs once
     ['0', 'sin(w)']
     """
+    pruned = _prune_scan(node, readers)
+    if pruned is None:
+        return _rewrite_scan(node, rewrite, key)
+    from symgraph.loops.scan import layout
+
+    new, where = pruned
+    again = _rewrite_scan(new, rewrite, key)
+    new = new if again is None else again
+    attrs = node.attrs
+    return _moved_readers(node, new, readers or [], where,
+                          layout(attrs["body"], attrs["length"], attrs["save"]),
+                          layout(new.attrs["body"], new.attrs["length"], new.attrs["save"]))
+
+
+def _rewrite_scan(node: Node, rewrite: Rewrite, key: Any) -> Node | None:
+    """The scan ``node`` with its body rewritten, the same results in the same layout."""
     body, attrs = node.attrs["body"], node.attrs
     body = _bind_constants(node, body, len(body.carries))
     found = _rewrite_body(body, rewrite, key, hoist=attrs["length"] >= 1)
@@ -179,9 +270,38 @@ def _rewrite_pair(bodies: tuple[Body, Body], rewrite: Rewrite, key: Any
     return first.derived(("rewrite-pair", key, second), build)
 
 
-def rewrite_cond(node: Node, rewrite: Rewrite, key: Any) -> Node | None:
+def _cond_layout(body: Body) -> Layout:
+    return Layout([(o.shape, o.dtype) for o in body.carry_out], f"{body.label} results")
+
+
+def rewrite_cond(node: Node, rewrite: Rewrite, key: Any,
+                 readers: Sequence[Node] | None = None) -> Node | dict[Node, Node] | None:
     """``Op.rewrite_inner`` of ``cond``: both branches rewritten, closures neither reads
-    dropped (nothing is hoisted: a branch that is not chosen must not run)."""
+    dropped (nothing is hoisted: a branch that is not chosen must not run). Given the
+    node's ``readers``, results none of them reads are dropped first (then a dict of
+    the new node and each reader's replacement)."""
+    true = node.attrs["true"]
+    lay = _cond_layout(true)
+    wanted = _read_results(readers, lay)
+    if wanted is None or len(wanted) == len(lay.parts):
+        return _rewrite_cond(node, rewrite, key)
+    keep = sorted(wanted)
+
+    def pruned(b: Body) -> Body:
+        return b.derived(("prune", tuple(keep)), lambda: Body(
+            list(b.carries), [], list(b.closures), [b.carry_out[k] for k in keep], [],
+            b.label))
+    new = make(node.opdef, node.inputs, {"true": pruned(true),
+                                         "false": pruned(node.attrs["false"])})
+    again = _rewrite_cond(new, rewrite, key)
+    new = new if again is None else again
+    where = [keep.index(k) if k in wanted else None for k in range(len(lay.parts))]
+    return _moved_readers(node, new, readers or [], where, lay,
+                          _cond_layout(new.attrs["true"]))
+
+
+def _rewrite_cond(node: Node, rewrite: Rewrite, key: Any) -> Node | None:
+    """The cond ``node`` with its branches rewritten, the same results."""
     true, false = node.attrs["true"], node.attrs["false"]
     n_ops = len(true.carries)
     true, false = (_bind_constants(node, b, n_ops, offset=1) for b in (true, false))
@@ -194,7 +314,8 @@ def rewrite_cond(node: Node, rewrite: Rewrite, key: Any) -> Node | None:
                 {"true": t, "false": f})
 
 
-def rewrite_while(node: Node, rewrite: Rewrite, key: Any) -> Node | None:
+def rewrite_while(node: Node, rewrite: Rewrite, key: Any,
+                  readers: Sequence[Node] | None = None) -> Node | None:
     """``Op.rewrite_inner`` of ``while_loop``: its test and body rewritten, closures
     neither reads dropped (nothing hoisted: the body may run no step)."""
     test, body = node.attrs["test"], node.attrs["body"]

@@ -100,10 +100,13 @@ class Op:
     # in ``batched`` carry an extra leading axis; the result carries it too (a vmap rule,
     # used for Jacobians and Hessians without one subgraph per row). None: no rule.
     batch: Callable[..., Node | None] | None = None
-    # rewrite_inner(node, rewrite, key) -> Node | None: for an op holding graphs of its own
-    # in its attributes (a loop's body), the node with those graphs rewritten by
-    # ``rewrite(nodes) -> nodes`` (``key`` names the rule set, for caches); the same shape
-    # and dtype as ``node``. None (or a None result): nothing inside to rewrite.
+    # rewrite_inner(node, rewrite, key, readers) -> Node | dict | None: for an op holding
+    # graphs of its own in its attributes (a loop's body), the node with those graphs
+    # rewritten by ``rewrite(nodes) -> nodes`` (``key`` names the rule set, for caches), of
+    # the same shape and dtype as ``node``. ``readers``: every node the rewrite's outputs
+    # stand on that reads ``node`` (None: unknown); given them, the hook may return a dict
+    # {node: new node, reader: replacement for each reader}, the new node then computing
+    # something else (a loop that drops results nobody reads). None: nothing to rewrite.
     rewrite_inner: Callable[..., Node | None] | None = None
     # For an op holding graphs in its attributes (a loop's traced bodies), those graphs as
     # plain data for the layers below the op's package (save/load, to_networkx, pictures):

@@ -186,6 +186,15 @@ def _rewrite(nodes: list[Node], rules: Sequence[Rule], record: Trace | None, key
         rewriter.provenance.close()
 
 
+def _consumers(outputs: list[Node]) -> dict[int, list[Node]]:
+    """The nodes reading each node (by id), among the ancestors of ``outputs``."""
+    found: dict[int, list[Node]] = {}
+    for node in ancestors(outputs):
+        for i in set(node.inputs):
+            found.setdefault(i.id, []).append(node)
+    return found
+
+
 def _as_outputs(outputs: Any, who: str) -> tuple[list[Node], type]:
     if isinstance(outputs, Node):
         return [outputs], Node
@@ -307,9 +316,15 @@ class _Rewriter:
         settled, clean = self.settled[stage], self.clean
         repl: dict[int, Node] = {}
         changed = False
+        # readers of a node with graphs inside that its hook replaced (it may change the
+        # node's layout then): taken as they are, not rebuilt
+        forced: dict[int, Node] = {}
+        consumers: dict[int, list[Node]] | None = None
         for n in unsettled(outputs, settled, clean):
             cur = n
-            if repl:
+            if n.id in forced:
+                cur = forced[n.id]
+            elif repl:
                 for i in n.inputs:
                     if i.id in repl:
                         self.provenance.use(n if origin is None else origin)
@@ -320,7 +335,14 @@ class _Rewriter:
                     changed = True
                     continue
             if cur.opdef.rewrite_inner is not None and self.inner_rewrite is not None:
-                cur = self._rewrite_inner(cur)
+                readers = None  # known only in a whole pass, for a node that is no output
+                if origin is None and cur.id not in self.inner and all(
+                        o.id != n.id for o in outputs):
+                    if consumers is None:
+                        consumers = _consumers(outputs)
+                    readers = consumers.get(n.id, [])
+                cur, moved = self._rewrite_inner(cur, readers)
+                forced.update(moved)
             done = True
             if self._candidates(cur, stage, rules, anywhere):
                 cur, done = self._fire(cur, n if origin is None else origin, rules, anywhere,
@@ -336,28 +358,45 @@ class _Rewriter:
                 changed = True
         return [repl.get(o.id, o) for o in outputs], changed
 
-    def _rewrite_inner(self, node: Node) -> Node:
+    def _rewrite_inner(self, node: Node, readers: list[Node] | None
+                       ) -> tuple[Node, dict[int, Node]]:
         """``node`` with the graphs it holds rewritten (a loop's body: see
-        ``Op.rewrite_inner``), once per run; the op's hook builds the new node."""
+        ``Op.rewrite_inner``), once per run, and the replacements of its ``readers`` (by
+        id) when the hook changed what the node computes; the op's hook builds them."""
         found = self.inner.get(node.id)
-        if found is None:
-            try:
-                found = node.opdef.rewrite_inner(node, self.inner_rewrite, self.inner_key)
-            except SymgraphError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a hook's bug: name the node
+        if found is not None:
+            return found, {}
+        try:
+            result = node.opdef.rewrite_inner(node, self.inner_rewrite, self.inner_key, readers)
+        except SymgraphError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a hook's bug: name the node
+            raise SymgraphError(
+                f"sg.simplify: rewriting inside node #{node.id} ({label(node)}) failed: "
+                f"{type(exc).__name__}: {exc}; please report it") from exc
+        moved: dict[int, Node] = {}
+        if isinstance(result, dict):
+            found = result.get(node, node)
+            moved = {r.id: result[r] for r in readers or () if r in result}
+            # either every reader is replaced (the node may compute something else) or
+            # none (it computes the same)
+            whole = readers is not None and len(moved) == len(readers)
+            bad = [r for r in readers or () if r in result and (
+                result[r].shape != r.shape or result[r].dtype != r.dtype)]
+            if bad or not (whole or not moved):
                 raise SymgraphError(
-                    f"sg.simplify: rewriting inside node #{node.id} ({label(node)}) failed: "
-                    f"{type(exc).__name__}: {exc}; please report it") from exc
-            if found is None:
-                found = node
-            elif found.shape != node.shape or found.dtype != node.dtype:
-                raise SymgraphError(
-                    f"sg.simplify: rewriting inside node #{node.id} ({node.op}) changed its "
-                    f"shape or dtype from {node.shape} {node.dtype} to {found.shape} "
-                    f"{found.dtype}; the op's rewrite_inner is wrong (please report it)")
-            self.inner[node.id] = self.inner[found.id] = found
-        return found
+                    f"sg.simplify: rewriting inside node #{node.id} ({node.op}) replaced "
+                    "some of its readers, or changed their shape or dtype; the op's "
+                    "rewrite_inner is wrong (please report it)")
+        else:
+            found = node if result is None else result
+        if not moved and (found.shape != node.shape or found.dtype != node.dtype):
+            raise SymgraphError(
+                f"sg.simplify: rewriting inside node #{node.id} ({node.op}) changed its "
+                f"shape or dtype from {node.shape} {node.dtype} to {found.shape} "
+                f"{found.dtype}; the op's rewrite_inner is wrong (please report it)")
+        self.inner[node.id] = self.inner[found.id] = found
+        return found, moved
 
     def _candidates(self, node: Node, stage: str, rules: dict, anywhere: list) -> list[Rule]:
         """The stage's rules whose pattern can match ``node``, by the ops of its inputs and
