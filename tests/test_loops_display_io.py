@@ -324,3 +324,15 @@ def test_a_body_whose_carry_changes_shape_is_refused(tmp_path):
         sg.load(tmp_path / "bad.json")
     (h2,) = sg.load(tmp_path / "ok.json")
     assert h2.shape == (2,)
+
+
+def test_a_graphs_picture_leaves_out_body_nodes_and_tracing_leftovers():
+    with sg.Graph() as graph:
+        a, xs = sg.var("a"), sg.var("xs", shape=(3,))
+        total, _ = scan(lambda c, x: (c * sg.sin(a) + x, c), sg.const(0.0), xs)
+        sg.grad(total, a)
+        src = sg.Picture(graph).dot.source
+        with_bodies = sg.Picture(graph, bodies=True).dot.source
+    # the traced placeholders (named sg.scan_in...) appear only inside body clusters
+    assert "sg.scan_in" not in src and "carry_cotangent" not in src
+    assert "<b>carry 0</b>" in with_bodies and "sg.scan_in" not in with_bodies

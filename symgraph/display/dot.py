@@ -55,6 +55,7 @@ from symgraph.display.style import (
     wrap_formula,
 )
 from symgraph.graph import Graph, Node, SymgraphError
+from symgraph.io.bodies import bodies_of
 from symgraph.ops.core import CONST, VAR
 from symgraph.plan import as_outputs as _outputs
 
@@ -401,9 +402,18 @@ GRAPH_NODES = 150
 def graph_outputs(graph: Graph) -> list[Node]:
     """The nodes of ``graph`` that no other node uses (a Graph's picture draws their
     ancestors). Left out: the internal placeholders that derivative builders substitute
-    away, and unnamed constants nothing uses (a ``grad`` seed that was multiplied away)."""
+    away, unnamed constants nothing uses (a ``grad`` seed that was multiplied away), and
+    every node computed from a loop body's placeholders: the body's own (its loop node
+    stands for them; ``bodies=True`` draws them) and what tracing and differentiating
+    bodies left behind (no outer node can use a placeholder: it is never fed)."""
     nodes = graph.nodes
     used = {i.id for n in nodes for i in n.inputs}
+    inside = {p.id for n in nodes if n.opdef.encode_attrs is not None
+              for body in bodies_of(n) for p in body.inputs}
+    for n in nodes:  # id order: inputs first
+        if n.id not in inside and any(i.id in inside for i in n.inputs):
+            inside.add(n.id)
+    used |= inside
     return [n for n in nodes if n.id not in used
             and not (n.opdef is VAR and n not in graph.by_name(n.name))
             and not (n.opdef is CONST and not n.name)]
