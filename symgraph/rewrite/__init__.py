@@ -5,8 +5,9 @@ Owns nothing but the re-exports below. Its modules, each saying what it owns:
 (which rules meet which node), ``walks`` (the engine's graph walks), ``replace``
 (provenance and fitting of replacements), ``terms`` (``collect-terms``: polynomial
 algebra in Horner form; ``trig_terms``, its normal form of sines and cosines),
-``like_terms`` (its exact half, ``collect-like-terms``, which runs by default), ``trace`` (:class:`Trace`, :class:`Step`), ``patterns``
-(:class:`Rule` and the pattern language), ``folding`` (constant values: fills, folds of
+``like_terms`` (its exact half, ``collect-like-terms``, which runs by default),
+``trace`` (:class:`Trace`, :class:`Step`), ``patterns`` (:class:`Rule` and the pattern
+language), ``folding`` (constant values: fills, folds of
 two constants), and the rules as data: ``rules`` (the table ``RULES``, :func:`rules_table`),
 ``rules_constants``, ``rules_algebra``, ``rules_shapes``, ``rules_stability`` (and
 ``rules_lowering``, below). Only the ``rules*`` modules name ops by string.
