@@ -11,7 +11,7 @@ derivative (its number of steps is not known when the graph is built): ``grad`` 
 it raises a SymgraphError pointing to ``scan``/``fori_loop``, when ``grad`` is called.
 
 Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.autodiff``, ``symgraph.loops``' body,
-pack and rewrite modules.
+pack, rewrite and batch modules.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ from symgraph.loops.body import (
     unflatten,
 )
 from symgraph.loops.pack import body_codec, part, split
-from symgraph.loops.rewrite import batch_cond, rewrite_cond, rewrite_while
+from symgraph.loops.batch import batch_cond
+from symgraph.loops.rewrite import rewrite_cond, rewrite_while
 from symgraph.ops import zeros_like
 from symgraph.ops.core import Op, describe, make, operatorname, placeholder, register
 
@@ -138,7 +139,7 @@ COND = register(Op(
     shape=lambda inputs, attrs: (_layout(attrs["true"]).total,),
     dtype=lambda inputs, attrs: _layout(attrs["true"]).dtype,
     vjp=_cond_vjp, jvp=_cond_jvp, doc="a branch: only the chosen body runs",
-    rewrite_inner=rewrite_cond, batch=batch_cond,  # loops/rewrite.py
+    rewrite_inner=rewrite_cond, batch=batch_cond,  # loops/rewrite.py, loops/batch.py
     encode_attrs=_encode_cond, decode_attrs=_decode_cond,
     lowerings={"jax": lower.jax_cond, "dask": lower.dask_whole},  # loops/lower.py
 ))

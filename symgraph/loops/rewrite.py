@@ -1,50 +1,48 @@
-"""Rewrites inside loop bodies, hoisting of loop-invariant work, and vmap of loops.
+"""Rewrites inside loop bodies: folding, CSE, hoisting, dropping what nobody reads.
 
-Owns the two hooks that the loop ops declare in their op records (``scan.py``,
-``cond.py``): ``rewrite_inner`` (``Op.rewrite_inner``: ``sg.simplify`` and compile's
-rewrites reach a loop's body) and ``batch`` (``Op.batch``: ``sg.vmap``, and so
-``sg.jacobian``/``sg.hessian``, go through a loop as one batched loop, as JAX does).
+Owns ``rewrite_scan``, ``rewrite_cond`` and ``rewrite_while``, the ``Op.rewrite_inner``
+hooks the loop ops declare in their op records (``scan.py``, ``cond.py``): through them
+``sg.simplify`` and compile's rewrites reach a loop's body. (The loops' batch rules are in
+``batch.py``.)
 
-Rewriting a body. The driver hands the hook a function applying its rules (same mode,
-same record of fixpoints) to a list of nodes. The body's results are rewritten (constant
-folding, CSE, the exact algebra; with ``assume_finite`` the rest); per-step inputs and
-closures the new body no longer reads are dropped from the node; for a scan of at least
-one step, work that depends on the closures only (not on a carry or a per-step input)
-is *hoisted*: it becomes an outer node, computed once, that the body reads as a new
-closure (``body.close_over`` finds it, as for the user's own closures). Branches of a
-``cond`` and the body of a ``while_loop`` hoist nothing: their bodies may never run, and
-hoisted work would then run unasked. A carry, a per-step output and the packed layout stay
-(the loop's readers, ``loop_part`` nodes, index the pack by position). The new body is
-built once per body and rule set (kept on the body), so repeated ``simplify`` and
-``compile`` calls cost a look-up; gradient and tangent bodies are bodies of loop nodes
-like any other and are simplified where they appear.
+What a hook does with a loop node, given a function applying the driver's rules (same
+mode, same record of fixpoints) to a list of nodes:
 
-Batching a loop. A scan whose inputs carry a batch axis becomes a scan whose body is the
-vmapped body (``symgraph.batching.substitute``): a carry is batched if its initial value
-is, or if its update reads something batched (to a fixpoint, as JAX's ``scan`` batching
-rule); batched per-step inputs are scanned along their second axis. A ``cond`` with an
-unbatched predicate becomes a ``cond`` of the two vmapped branches; with a batched
-predicate there is no rule (``sg.jacobian`` then builds one row at a time).
+- results nobody reads are dropped, when the driver passes the node's readers (every
+  ``loop_part`` of it under the outputs): a scan's unread per-step outputs, its saved
+  carries (``save`` off: a forward-only loop keeps no history) and carries that no kept
+  result needs; a cond's unread results. The hook then returns the new node and each
+  reader's replacement (the pack's layout changes);
+- constants the node feeds (a closure that folded to a constant; a per-step input that
+  is one number throughout, as a loss's cotangent ``1`` often is) are bound into the
+  body;
+- the body's results are rewritten (constant folding, CSE, the exact algebra; with
+  ``assume_finite`` the rest); per-step inputs and closures no longer read are dropped;
+- for a scan of at least one step, work that depends on the closures only (not on a
+  carry or a per-step input) is *hoisted*: an outer node, computed once, read by the body
+  as a new closure (``body.close_over`` finds it, as it finds the user's closures when a
+  body is traced). A cond's branches and a while loop's body hoist nothing: they may not
+  run, and hoisted work would then run unasked.
 
-Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.batching``, ``symgraph.loops``'
-body and pack modules (and, when called, ``scan``'s and ``cond``'s layouts: those modules
-name these hooks in their op records).
+Each rewritten body is built once per body and rule set (kept on the body), so repeated
+``simplify`` and ``compile`` calls cost a look-up; gradient and tangent bodies are bodies
+of loop nodes like any other and are rewritten where they appear.
+
+Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.loops``' body and pack modules
+(and, when called, ``scan``'s layout: ``scan.py`` names these hooks in its op record).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from symgraph.batching import substitute
 from symgraph.graph import Node, ancestors
 from symgraph.loops.body import Body, Layout, close_over
 from symgraph.loops.pack import PART, part
-from symgraph.ops import broadcast_to, cast, concatenate, expand_dims, reshape, transpose
-from symgraph.ops.core import CONST, full, make, placeholder
+from symgraph.ops.core import CONST, full, make
 
 Rewrite = Callable[[list[Node]], list[Node]]
 
@@ -327,107 +325,3 @@ def rewrite_while(node: Node, rewrite: Rewrite, key: Any,
     m = len(body.carries)
     ws = node.inputs[m:]
     return make(node.opdef, [*node.inputs[:m], *[ws[k] for k in keep]], {"test": t, "body": b})
-
-
-# --- batching (vmap) ---------------------------------------------------------------------------
-
-
-def _reaching(outputs: Sequence[Node], batched: set[int]) -> list[bool]:
-    """Which of ``outputs`` depend on a node whose id is in ``batched``."""
-    dependent = set(batched)
-    for n in ancestors(list(outputs)) if outputs else []:
-        if n.id not in dependent and any(i.id in dependent for i in n.inputs):
-            dependent.add(n.id)
-    return [o.id in dependent for o in outputs]
-
-
-def _entry(ph: Node, size: int) -> Node:
-    return placeholder(ph.graph, (size, *ph.shape), ph.dtype, "vmap_entry")
-
-
-def _spread(x: Node, size: int) -> Node:
-    """``x`` the same for each of ``size`` batch entries."""
-    return broadcast_to(expand_dims(x, 0), (size, *x.shape))
-
-
-def _to_rows(piece: Node, batched: bool, size: int, time_first: bool, dtype: Any) -> Node:
-    """A result of the batched loop as ``(size, n)`` rows of the unbatched pack:
-    ``time_first`` pieces are ``(T, size, ...)`` (stacked per step) when batched."""
-    if not batched:
-        piece = _spread(piece, size)
-    elif time_first:
-        piece = transpose(piece, (1, 0, *range(2, piece.ndim)))
-    flat = piece if piece.ndim == 2 else reshape(piece, (size, math.prod(piece.shape[1:])))
-    return cast(flat, dtype) if flat.dtype != dtype else flat
-
-
-def _vmapped(body: Body, flags: list[bool], size: int) -> tuple[list[Node], list[Node]] | None:
-    """The body's inputs with the flagged ones replaced by batched placeholders, and its
-    results vmapped over them (each with the leading batch axis), or ``None``."""
-    new_inputs = [_entry(ph, size) if f else ph for ph, f in zip(body.inputs, flags)]
-    subs = {ph: e for ph, e, f in zip(body.inputs, new_inputs, flags) if f}
-    if not subs:
-        return None
-    outs, _ = substitute(body.outputs, subs)
-    return None if outs is None else (new_inputs, outs)
-
-
-def batch_scan(node: Node, args: list[Node], flags: tuple[bool, ...]) -> Node | None:
-    """``Op.batch`` of ``scan``: a scan of the vmapped body (see the module docstring);
-    the result is the ``(B, pack)`` rows of the packs each batch entry would give."""
-    from symgraph.loops.scan import layout, results
-
-    body, T, save = node.attrs["body"], node.attrs["length"], node.attrs["save"]
-    m, p = len(body.carries), len(body.xs)
-    size = next(a.shape[0] for a, f in zip(args, flags) if f)
-    carry_flags = list(flags[:m])
-    while True:  # a carry is batched once its update reads anything batched
-        marks = [*carry_flags, *flags[m:]]
-        reach = _reaching(body.carry_out, {ph.id for ph, f in zip(body.inputs, marks) if f})
-        grown = [a or b for a, b in zip(carry_flags, reach)]
-        if grown == carry_flags:
-            break
-        carry_flags = grown
-    marks = [*carry_flags, *flags[m:]]
-    found = _vmapped(body, marks, size)
-    if found is None:
-        return None
-    new_inputs, outs = found
-    carry_out = [o if f else c for o, c, f in zip(outs[:m], body.carry_out, carry_flags)]
-    new_body = Body(new_inputs[:m], new_inputs[m:m + p], new_inputs[m + p:], carry_out,
-                    outs[m:], body.label + "_vmap")
-    init = [a if f else (_spread(a, size) if c else a)
-            for a, f, c in zip(args[:m], flags[:m], carry_flags)]
-    xs = [transpose(a, (1, 0, *range(2, a.ndim))) if f else a
-          for a, f in zip(args[m:m + p], flags[m:m + p])]
-    loop = make(node.opdef, [*init, *xs, *args[m + p:]], {**node.attrs, "body": new_body})
-    pieces = results(loop)
-    dtype = layout(body, T, save).dtype
-    kinds = [*[(f, False) for f in carry_flags], *[(True, True)] * len(body.ys),
-             *([(f, True) for f in carry_flags] if save else [])]
-    rows = [_to_rows(piece, f, size, time_first, dtype)
-            for piece, (f, time_first) in zip(pieces, kinds)]
-    return concatenate(rows, axis=1) if len(rows) > 1 else rows[0]
-
-
-def batch_cond(node: Node, args: list[Node], flags: tuple[bool, ...]) -> Node | None:
-    """``Op.batch`` of ``cond``: with an unbatched predicate, a ``cond`` of the vmapped
-    branches; a batched predicate has no rule (``None``)."""
-    if flags[0]:
-        return None
-    size = next(a.shape[0] for a, f in zip(args, flags) if f)
-    made = []
-    for branch in (node.attrs["true"], node.attrs["false"]):
-        found = _vmapped(branch, list(flags[1:]), size)
-        if found is None:
-            return None
-        ins, outs = found
-        n_ops = len(branch.carries)
-        made.append(Body(ins[:n_ops], [], ins[n_ops:], outs, [], branch.label + "_vmap"))
-    new = make(node.opdef, args, {"true": made[0], "false": made[1]})
-    true = node.attrs["true"]
-    dtype = Layout([(o.shape, o.dtype) for o in true.carry_out], true.label).dtype
-    lay = Layout([(o.shape, o.dtype) for o in made[0].carry_out], true.label)
-    pieces = [part(new, s, sh, d) for s, (sh, d) in zip(lay.starts, lay.parts)]
-    rows = [_to_rows(piece, True, size, False, dtype) for piece in pieces]
-    return concatenate(rows, axis=1) if len(rows) > 1 else rows[0]

@@ -20,7 +20,7 @@ Derivatives (symbol to symbol, so they differentiate again):
   per input that has a tangent (the driver asks per input; tangents add up).
 
 Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.loops.body``, ``symgraph.loops.pack``,
-``symgraph.loops.rewrite``.
+``symgraph.loops.rewrite``, ``symgraph.loops.batch``.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ from symgraph.loops.body import (
     unflatten,
 )
 from symgraph.loops.pack import body_codec, part, split
-from symgraph.loops.rewrite import batch_scan, rewrite_scan
+from symgraph.loops.batch import batch_scan
+from symgraph.loops.rewrite import rewrite_scan
 from symgraph.loops.steps import fill, packed_stores, run_steps
 from symgraph.ops import concatenate, ravel, reshape, zeros_like
 from symgraph.ops.core import Op, const, describe, full, make, operatorname, register
@@ -180,7 +181,7 @@ SCAN = register(Op(
     impl=_impl, shape=_shape, dtype=_dtype, vjp=_vjp, jvp=_jvp,
     show_attrs=("length", "reverse"), doc="a loop: the body graph run once per step",
     encode_attrs=_encode, decode_attrs=_decode,
-    rewrite_inner=rewrite_scan, batch=batch_scan,  # loops/rewrite.py
+    rewrite_inner=rewrite_scan, batch=batch_scan,  # loops/rewrite.py, loops/batch.py
     lowerings={"jax": lower.jax_scan, "dask": lower.dask_whole},  # loops/lower.py
 ))
 
