@@ -58,8 +58,10 @@ def save(outputs: Node | Sequence[Node], path: str | os.PathLike) -> None:
     """Write ``outputs`` and everything they depend on to ``path`` as versioned JSON.
 
     Saved are the outputs' ancestors plus the forward nodes their derivative nodes are
-    the derivative of (``grad_of``), so provenance survives. :func:`load` reads it back.
-    The file is replaced atomically.
+    the derivative of (``grad_of``), so provenance survives. A loop's bodies (``scan``,
+    ``cond``, ``while_loop``) are saved with it as nested node lists, its derivative
+    loops' bodies too: no code. :func:`load` reads it back. The file is replaced
+    atomically.
 
     >>> import os, tempfile, symgraph as sg
     >>> with sg.Graph():
@@ -221,7 +223,8 @@ def load(path: str | os.PathLike, *, max_elements: int = NODE_ELEMENTS,
     A few hundred bytes can declare a sum over a 2**24 x 2**24 fill, hours of work for
     ``sg.evaluate``. So no node may have more than ``max_elements`` elements (2**28), and
     all together may ask for ``max_work`` element operations (2**36; each node its largest
-    operand or result, a matrix product its multiply-adds): raise them for a file you trust.
+    operand or result, a matrix product its multiply-adds; a loop its bodies' work times
+    its steps, a ``while_loop`` one step): raise them for a file you trust.
     Unknown dimensions (``None``) count as 1: the values you feed set their cost.
 
     >>> import os, tempfile, symgraph as sg
