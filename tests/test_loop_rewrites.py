@@ -359,3 +359,26 @@ def test_cond_results_nobody_reads_are_dropped():
         assert node.shape == (1,) and w not in node.inputs  # w was read by `second` only
         for v in (4.0, -3.0):
             assert sg.evaluate(s, {x: v, w: 0.5}) == sg.evaluate(first * 2, {x: v, w: 0.5})
+
+
+def test_a_trace_shows_the_body_rewritten():
+    with sg.Graph():
+        w, xs, total, ys = hoist_problem()
+        (s, _), trace = sg.simplify([total, ys], trace=True, assume_finite=True)
+        assert trace.counts().get("rewrite-inner") == 1
+        (step,) = [st for st in trace.steps if st.rule == "rewrite-inner"]
+        assert step.before is loop_node(total) and step.after is loop_node(s)
+
+
+def test_jacobian_of_a_cond_goes_through_the_batched_cond(rng):
+    with sg.Graph():
+        x, flag = sg.var("x", shape=(3,)), sg.var("flag")
+        y = cond(flag > 0, lambda v: sg.sin(v) * v[0], lambda v: v ** 3, x)
+        J = sg.jacobian(y, x)
+        assert any(n.op == "cond" and n.attrs["true"].label.endswith("_vmap")
+                   for n in sg.ancestors([J]))
+        xv = rng.normal(size=3)
+        for f in (1.0, -1.0):
+            got = sg.evaluate(J, {x: xv, flag: f})
+            want = central(lambda v: sg.evaluate(y, {x: v, flag: f}), xv)
+            np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9)

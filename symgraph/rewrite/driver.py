@@ -341,7 +341,7 @@ class _Rewriter:
                     if consumers is None:
                         consumers = _consumers(outputs)
                     readers = consumers.get(n.id, [])
-                cur, moved = self._rewrite_inner(cur, readers)
+                cur, moved = self._rewrite_inner(cur, readers, stage)
                 forced.update(moved)
             done = True
             if self._candidates(cur, stage, rules, anywhere):
@@ -358,7 +358,7 @@ class _Rewriter:
                 changed = True
         return [repl.get(o.id, o) for o in outputs], changed
 
-    def _rewrite_inner(self, node: Node, readers: list[Node] | None
+    def _rewrite_inner(self, node: Node, readers: list[Node] | None, stage: str
                        ) -> tuple[Node, dict[int, Node]]:
         """``node`` with the graphs it holds rewritten (a loop's body: see
         ``Op.rewrite_inner``), once per run, and the replacements of its ``readers`` (by
@@ -396,6 +396,8 @@ class _Rewriter:
                 f"shape or dtype from {node.shape} {node.dtype} to {found.shape} "
                 f"{found.dtype}; the op's rewrite_inner is wrong (please report it)")
         self.inner[node.id] = self.inner[found.id] = found
+        if found is not node and self.record is not None:  # a trace shows the loop changed
+            self.record.steps.append(Step("rewrite-inner", stage, node, found))
         return found, moved
 
     def _candidates(self, node: Node, stage: str, rules: dict, anywhere: list) -> list[Rule]:
