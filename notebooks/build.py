@@ -36,6 +36,7 @@ NOTEBOOKS = {
     "04_second_order.ipynb": "nb04_second_order",
     "05_gaussian_process.ipynb": "nb05_gaussian_process",
     "06_cnn_digits.ipynb": "nb06_cnn_digits",
+    "07_loops_pendulum.ipynb": "nb07_loops",
 }
 
 

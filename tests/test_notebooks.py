@@ -25,7 +25,7 @@ NAMES = sorted(build.NOTEBOOKS)
 
 
 def test_the_tutorials_are_listed():
-    assert [name[:2] for name in NAMES] == ["01", "02", "03", "04", "05", "06"]
+    assert [name[:2] for name in NAMES] == ["01", "02", "03", "04", "05", "06", "07"]
     assert all((NOTEBOOKS_DIR / name).is_file() for name in NAMES)
 
 
@@ -66,7 +66,8 @@ def test_stored_notebook_is_the_built_one_with_outputs(name):
 # What a teacher must see in the stored outputs (issue 18): each seed confusion of 01 drawn
 # (derivatives labelled dw0..dx1, the add rule quoted, the precedence trap labelled, CS231n's
 # gate gradients, a node used twice), Fig. 6.10's names in 02, Algorithm 6.4 by hand in 03,
-# Newton's uphill step, 2/lambda_max and the book's Hv in 04.
+# Newton's uphill step, 2/lambda_max and the book's Hv in 04; 07's loop bodies drawn and its
+# finite-difference and checkpoint checks.
 SEEN = {
     "01_chain_rule_sigmoid_neuron.ipynb": [
         ">dw0<", ">dw2<", ">dx1<", "vjp=(lambda g, out: g, lambda g, out: g)",
@@ -78,6 +79,8 @@ SEEN = {
     "04_second_order.ipynb": ["| 24.2 |", "| 4.732 |", "| 1412 |", "2/lambda_max = 0.002",
                               "sg.hvp and the book's formula: largest difference",
                               "order 1: 1\n"],
+    "07_loops_pendulum.ipynb": ["scan body (3 steps)", "scan body (3 steps, reversed)",
+                                "largest relative difference", "checkpoint=100 needs"],
 }
 
 
