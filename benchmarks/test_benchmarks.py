@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from benchmarks import common, w1_neuron, w2_chain, w3_mlp, w4_hessian, w5_dag, w5a_floor
+from benchmarks import (common, w1_neuron, w2_chain, w3_mlp, w4_hessian, w5_dag, w5a_floor,
+                        w6_loops)
 
 
 def test_w1_hand_matches_the_reference_values() -> None:
@@ -94,6 +95,32 @@ def test_w5_symgraph_build_is_a_small_multiple_of_the_forward() -> None:
     assert 1.0 < res["size"] / res["fwd"] < 10.0
 
 
+def test_w6_hand_adjoint_matches_finite_differences() -> None:
+    want = w6_loops.hand(100, *w6_loops.POINT)
+    h = 1e-6
+    for i in range(4):
+        plus, minus = list(w6_loops.POINT), list(w6_loops.POINT)
+        plus[i] += h
+        minus[i] -= h
+        fd = (w6_loops.hand(100, *plus)[0] - w6_loops.hand(100, *minus)[0]) / (2 * h)
+        assert want[i + 1] == pytest.approx(fd, rel=1e-6, abs=1e-9)
+
+
+def test_w6_symgraph_loop_and_unrolled_give_the_reference_values() -> None:
+    want = w6_loops.hand(100, *w6_loops.POINT)
+    assert common.check(w6_loops.symgraph_case(100)["value"], want, rtol=1e-12) == "ok"
+    assert common.check(w6_loops.symgraph_case(100, checkpoint=10)["value"], want,
+                        rtol=1e-12) == "ok"
+    assert common.check(w6_loops.symgraph_case(30, unrolled=True)["value"],
+                        w6_loops.hand(30, *w6_loops.POINT), rtol=1e-12) == "ok"
+
+
+def test_w6_checkpoint_cuts_the_peak_memory() -> None:
+    plain, ckpt = w6_loops.peak_memory(2000, None), w6_loops.peak_memory(2000, 40)
+    assert ckpt["peak"] < 0.5 * plain["peak"]
+    assert common.check(ckpt["value"], plain["value"], rtol=1e-12) == "ok"
+
+
 def test_check_reports_wrong_values() -> None:
     assert common.check([1.0, 2.0], [1.0, 2.0 + 1e-12]) == "ok"
     assert common.check([1.0, 2.1], [1.0, 2.0]).startswith("WRONG VALUE")
@@ -137,7 +164,8 @@ def _global_names(code: Any) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("module", [w1_neuron, w2_chain, w3_mlp, w4_hessian, w5_dag, w5a_floor],
+@pytest.mark.parametrize("module", [w1_neuron, w2_chain, w3_mlp, w4_hessian, w5_dag, w5a_floor,
+                                    w6_loops],
                          ids=lambda m: m.__name__.rsplit(".", 1)[-1])
 def test_every_runner_reads_only_names_that_exist(module: Any) -> None:
     """A peer's runner only runs where the peer is installed: a misspelt name (W1's CasADi
