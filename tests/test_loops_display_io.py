@@ -264,6 +264,8 @@ def test_hostile_bodies_are_refused(tmp_path):
         "depth": (lambda r: r["attrs"]["body"].update(nodes=[{"$": 1}]), "body"),
         "extra": (lambda r: r["attrs"]["body"].update(code="import os"), "fields"),
         "no-body": (lambda r: r["attrs"].pop("body"), "no body|do not fit"),
+        "fed-input": (lambda r: r["attrs"]["body"]["nodes"][1].update(inputs=[0]),
+                      "input has no inputs"),
     }
     for name, (change, message) in cases.items():
         with pytest.raises(sg.SymgraphError, match=message):

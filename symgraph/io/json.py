@@ -297,6 +297,8 @@ class _Builder:
                 ctx.grad_of = None if rec["grad_of"] is None else built[rec["grad_of"]]
                 inner = 0
                 if i in held:
+                    if rec["inputs"] or rec["attrs"]:
+                        raise BadFile(f"{here}: a body's input has no inputs and no attributes")
                     node = placeholder(self.graph, rec["shape"], rec["dtype"],
                                        rec["name"] or "input")
                 else:
