@@ -20,9 +20,9 @@ from symgraph.backends import jax as jax_backend
 jax = pytest.importorskip("jax")
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-# The built-in ops without a JAX lowering (see symgraph/backends/jax.py): the loops (not
-# yet lowered to lax.scan / lax.cond), which raise at compile time naming the op.
-LACKING = {"scan", "cond", "while_loop", "loop_part", "loop_place"}
+# The built-in ops without a JAX lowering (see symgraph/backends/jax.py): none (the loops
+# lower to lax.scan / lax.cond / lax.while_loop: tests/test_loops_backends.py).
+LACKING: set[str] = set()
 CASES = all_cases()
 _HALVE = sg.define_op("jax_test_halve", lambda v: v / 2)  # a user op: no JAX lowering
 _TRACED: list = []
@@ -91,14 +91,12 @@ def test_a_user_op_runs_its_jax_function_or_raises_at_compile_time_naming_it(gra
     assert _TRACED == [(3,)]  # its JAX function, traced once
 
 
-def test_a_loop_raises_at_compile_time_naming_its_op(graph):
-    from symgraph.loops import fori_loop  # (sg.fori_loop once symgraph exports it)
+def test_a_loop_runs_as_lax_scan_and_returns_a_jax_array(graph):
     x = sg.var("x")
-    y = fori_loop(0, 3, lambda i, c: c * x, 1.0)
-    with pytest.raises(sg.SymgraphError, match=r"backend 'jax' cannot run the op "
-                                               r"'(scan|loop_part)'"):
-        sg.compile(y, [x], backend="jax")
-    assert float(sg.compile(y, [x])(2.0)) == 8.0
+    y = sg.fori_loop(0, 3, lambda i, c: c * x + i, 1.0)
+    got = sg.compile([y, sg.grad(y, x)], [x], backend="jax")(2.0)
+    assert all(isinstance(v, jax.Array) for v in got)
+    assert [float(v) for v in got] == [12.0, 13.0]  # x^3 + x + 2 and 3x^2 + 1 at 2
 
 
 def test_singular_and_not_positive_definite_matrices_raise_naming_the_node(graph):
