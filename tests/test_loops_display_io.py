@@ -338,3 +338,15 @@ def test_a_graphs_picture_leaves_out_body_nodes_and_tracing_leftovers():
     # the traced placeholders (named sg.scan_in...) appear only inside body clusters
     assert "sg.scan_in" not in src and "carry_cotangent" not in src
     assert "<b>carry 0</b>" in with_bodies and "sg.scan_in" not in with_bodies
+
+
+def test_a_compiled_loop_pickles_through_its_json():
+    """A compiled function pickles as its graph's JSON: with loop bodies saved, one whose
+    graph holds loops pickles too."""
+    import pickle
+    with sg.Graph():
+        (p, th0, om0), th, _ = _pendulum()
+        f = sg.compile([th, *sg.grad(th, [p, th0])], [p, th0, om0])
+    g = pickle.loads(pickle.dumps(f))
+    for got, want in zip(g(*PENDULUM.values()), f(*PENDULUM.values()), strict=True):
+        np.testing.assert_array_equal(got, want)
