@@ -134,8 +134,12 @@ GROUPS_IN = ("carries", "xs", "closures")
 GROUPS_OUT = ("carry_out", "ys")
 
 
+Encode = Callable[[dict], tuple[dict, dict]]
+Decode = Callable[[dict, dict], dict]
+
+
 def body_codec(*names: str, roles: dict[str, dict[str, str]] | None = None,
-               carried: tuple[str, ...] = ("body",)) -> tuple[Callable[[dict], tuple[dict, dict]], Callable[[dict, dict], dict]]:
+               carried: tuple[str, ...] = ("body",)) -> tuple[Encode, Decode]:
     """The ``encode_attrs`` and ``decode_attrs`` of a loop op whose attributes ``names``
     hold bodies: each body as ``(inputs, outputs, meta)``, ``meta`` its label and how many
     of its inputs are carries, xs and closures and of its outputs carries and ys, and
