@@ -23,8 +23,8 @@ import math
 import tracemalloc
 from typing import Any
 
-from benchmarks.common import (Row, check, describe_error, isolated, once, paired, peer,
-                               timeit)
+from benchmarks.common import (Row, check, describe_error, fmt_value, isolated, once, paired,
+                               peer, timeit)
 
 W = "W6"
 DT = 0.01
@@ -242,8 +242,8 @@ def _rows_of(case: str, system: str, res: dict, want: list[float], ref_call: Any
     call = res.get("call") or (lambda f=res["fn"]: f(*POINT))
     if ref_call is not None:
         t, t_ref = paired(call, ref_call, budget=1.0, rounds=5)
-        rows.append(Row(W, case, system, "grad eval", t, ratio=t / t_ref, ref=ref_name,
-                        status=status))
+        rows.append(Row(W, case, system, "grad eval", t, ratio=t / t_ref,
+                        ref=f"{ref_name} (paired: {fmt_value(t_ref, 's')})", status=status))
     else:
         rows.append(Row(W, case, system, "grad eval", timeit(call, budget=0.5, repeat=5),
                         status=status))
@@ -275,6 +275,9 @@ def run(quick: bool) -> list[Row]:
             except Exception as exc:  # noqa: BLE001 - a backend without loops is a row
                 rows.append(Row(W, case, system, "compile", status=describe_error(exc)))
                 continue
+            ran = getattr(res["fn"], "backend", None) or backend
+            if ran != backend:  # the numba backend hands graphs it cannot run to python
+                system += f", ran on {ran}"
             got = _rows_of(case, system, res, want, ref_call, "JAX")
             total = res["build"] + res["compile"]
             rows.append(Row(W, case, system, "build+grad+compile", total,
