@@ -44,7 +44,7 @@ def normal_form(poly: dict, sides: dict[int, tuple[int, bool]], max_terms: int) 
     ``cos(x)`` are its atoms (``sides``: atom id -> :func:`side`), or the other way round,
     whichever has fewer terms (lowering ``sin`` on a tie; either, if it has as many terms
     as ``poly``); ``poly`` itself when neither has, or both would pass ``4 * max_terms``
-    (a lowering that passes twice the best form's terms on the way is given up).
+    (a lowering whose terms pass the best form's on the way is given up).
 
     >>> s, c = 1, 2  # atoms: sin(x), cos(x)
     >>> normal_form({((s, 2),): 3.0, ((c, 2),): 3.0, (): -2.0}, {s: (0, True), c: (0, False)}, 9)
@@ -62,8 +62,8 @@ def normal_form(poly: dict, sides: dict[int, tuple[int, bool]], max_terms: int) 
         reduced: dict | None = poly
         for sin, cos in pairs:
             a, b = (sin, cos) if lower_sin else (cos, sin)
-            # lowering cos after sin: given up once it has more terms than the best form
-            reduced = pythagoras(reduced, a, b, min(4 * max_terms, 2 * size))
+            # given up once it has more terms than the best form so far (cos after sin)
+            reduced = pythagoras(reduced, a, b, min(4 * max_terms, size))
             if reduced is None:
                 break
         # fewer terms decide, not a cheaper Horner plan: a plan costs more than the lowering
