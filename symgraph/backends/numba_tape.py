@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import operator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -101,6 +102,7 @@ _INTEGER = {el.WHERE: WHERE, fn.STOP_GRADIENT: COPY, ar.MAXIMUM: MAX2, ar.MINIMU
             rd.MAX: COPY, st.MIN: COPY}
 SUPPORTED: frozenset[Op] = frozenset(FLOAT) | frozenset(_BOOLEAN)
 _F64 = np.dtype("float64")
+_OPDEF, _DTYPE, _SHAPE = (operator.attrgetter(k) for k in ("opdef", "dtype", "shape"))
 _BOOL = np.dtype("bool")
 _REAL = frozenset("biuf")
 
@@ -155,9 +157,10 @@ def lower(plan: Plan, inputs: list[Any]) -> Tape | None:
         slot_of[s] = len(template)
         template.append(float(value))
     in_slots = []
+    ids = plan.ids
     for node in inputs:
-        s = plan.slot.get(node.id)
-        if s is None:
+        s = int(np.searchsorted(ids, node.id))
+        if s == len(ids) or ids[s] != node.id:
             in_slots.append(-1)
             continue
         if node.shape != () or node.dtype.kind not in _REAL:
@@ -171,25 +174,28 @@ def lower(plan: Plan, inputs: list[Any]) -> Tape | None:
         if nodes[s].shape != () or dtype not in (_F64, _BOOL):
             return None
         booleans.append(dtype == _BOOL)
-    table, f64 = FLOAT, _F64
-    step_nodes = [nodes[s] for s in steps]
-    codes = [table.get(n.opdef) if n.dtype is f64 and n.shape == () else _opcode(n)
-             for n in step_nodes]
-    if None in codes:
+    # each step's opcode, in bulk: float64 scalars by table, the others one by one
+    step_nodes = list(map(nodes.__getitem__, steps))
+    codes = np.fromiter(map(FLOAT.get, map(_OPDEF, step_nodes), itertools.repeat(-1)),
+                        np.int32, len(steps))
+    plain = np.fromiter(map(operator.is_, map(_DTYPE, step_nodes), itertools.repeat(_F64)),
+                        bool, len(steps))
+    plain &= np.fromiter(map(operator.eq, map(_SHAPE, step_nodes), itertools.repeat(())),
+                         bool, len(steps))
+    for t in np.flatnonzero(~plain).tolist():
+        code = _opcode(step_nodes[t])
+        codes[t] = -1 if code is None else code
+    if (codes < 0).any():
         return None
     from symgraph.backends.numba_vm import allocate  # the graph runs on the tape: Numba now
 
-    args, readers = plan.args, plan.readers
-    step_args = [args[s] for s in steps]
-    lens = np.fromiter(map(len, step_args), np.int32, len(steps))
-    flat = np.fromiter(itertools.chain.from_iterable(step_args), np.int32, int(lens.sum()))
+    start = plan.step_start
+    lens = (start[1:] - start[:-1]).astype(np.int32)
     # the plan's liveness: the step reading each value last (outputs never die)
-    last = np.fromiter([r[-1] if r else -1 for r in readers], np.int32, len(nodes))
+    last = plan.last_read.copy()
     last[plan.outputs] = -1
-    count = np.fromiter(map(len, readers), np.int32, len(nodes))
-    code, size, merged = allocate(np.array(codes, dtype=np.int32), lens, flat,
-                                  np.array(steps, dtype=np.int32), slot_of, last, count,
-                                  len(template), _FUSED)
+    code, size, merged = allocate(codes, lens, plan.step_args, plan.step_array, slot_of, last,
+                                  plan.read_count, len(template), _FUSED)
     work = np.zeros(size)
     work[:len(template)] = template
     return Tape(code, work, in_slots, slot_of[plan.outputs].tolist(), booleans,
