@@ -23,7 +23,15 @@ by the op record). Every step computes what :func:`symgraph.evaluate` does, NaN,
 returns its second operand on a tie, ``sum(-0.0)`` is 0.0, ``x**0.5`` is ``sqrt``).
 
 Liveness is the plan's: a value's readers (``plan.readers``) decide when its register or
-list slot is reused, when an array is deleted, and which array may take a result.
+list slot is reused, when an array is deleted, and which array may take a result. The
+order is the plan's, except that array steps of inputs and constants alone run just
+before their first reader, and array outputs as soon as their operands are ready
+(``symgraph.backends.python_schedule``); a scalar that reads the last of an array is a
+statement of its own, so the array is deleted at once.
+
+The argument checks are those of :func:`symgraph.evaluate` (``convert_feed``), skipped
+only for what they would return unchanged: a Python float for a float64 scalar input,
+an ndarray of the input's dtype and static shape for an array input.
 
 Security: the source text is built from internal names only (``v12``, ``_c3``,
 ``_np_add``, ``_op2``) and integers derived from the graph's structure; constants,
@@ -37,7 +45,8 @@ recycled while still in cache. The entry function has one parameter per input (n
 ``*args`` tuple): calls cost what a hand-written function's do.
 
 Imports: ``symgraph.graph``, ``symgraph.errors``, ``symgraph.ops``, ``symgraph.plan``,
-``symgraph.backends.base``, ``symgraph.backends.numpy``, ``symgraph.backends.python_forms``.
+``symgraph.backends.base``, ``symgraph.backends.numpy``, ``symgraph.backends.python_forms``,
+``symgraph.backends.python_schedule``, ``symgraph.backends.recipe``.
 """
 
 from __future__ import annotations
@@ -56,6 +65,7 @@ import numpy as np
 from symgraph.backends.base import Backend, Request
 from symgraph.backends.numpy import run
 from symgraph.backends.python_forms import COMPARE, GLOBALS, MATH, SCALAR, TENSOR_ATTR, Forms
+from symgraph.backends.python_schedule import sink
 from symgraph.backends.recipe import Recipe
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
@@ -135,6 +145,13 @@ class _Builder(Forms):
                         and all(kind[i] == "F" for i in args[s])):
                     k = "B"
             kind.append(k)
+        if "A" in kind and len(self.steps) <= _CHUNK:
+            # array steps of inputs and constants alone run just before their first
+            # reader (a weight decay's 2*lam*W after the backward matmuls, not before)
+            self.steps, self.uses = sink(
+                self.steps, args, self.uses, [k == "A" and r == "step" for k, r in
+                                              zip(kind, role)], [r != "step" for r in role])
+        self.position = {s: t for t, s in enumerate(self.steps)}
 
     # --- emitting -------------------------------------------------------------------------
     def _form(self, s: int) -> tuple:
@@ -315,7 +332,13 @@ class _Builder(Forms):
                 target = self._buffer(t, node, dying)
                 if target is not None:
                     expr = f"{expr[:-1]}, out={self._name(target)})"
-            if depth < _INLINE_DEPTH and len(uses[s]) == 1 and self._inline(s, last):
+            # (inputs stay: the rerun after an exception needs them)
+            dels = [i for i in dying if nodes[i].shape and role[i] != "preset" and (
+                multi or (role[i] == "step" and i not in self.is_out))]
+            # a step that frees an array is a statement of its own: in its reader's text
+            # the array would live on to the end of the call
+            if (depth < _INLINE_DEPTH and len(uses[s]) == 1 and not dels
+                    and self._inline(s, last)):
                 for reg in reads:
                     holds[reg] = holds.get(reg, 0) + 1
                 pending[s] = (expr, depth + 1, inherited + reads)
@@ -346,12 +369,7 @@ class _Builder(Forms):
                     lines.append(f"R[{self.rindex[s]}] = {expr}")
             else:
                 lines.append(f"{target} = {expr}")
-            for i in dying:
-                # inputs stay: the rerun after an exception needs them
-                if (kind[i] == "A" and nodes[i].shape and (multi or (
-                        role[i] == "step" and i not in self.is_out))
-                        and role[i] != "preset"):
-                    lines.append(f"del {self._name(i)}")
+            lines += [f"del {self._name(i)}" for i in dels]
         return lines
 
     def _inline(self, s: int, last: int) -> bool:
@@ -410,6 +428,13 @@ class _Builder(Forms):
             for k, node in enumerate(self.inputs):
                 if node.shape == () and node.dtype == _F64:
                     lines.append(f"    if type(x{k}) is not float:")
+                    lines.append(f"        x{k} = _in{k}(x{k})")
+                elif node.shape is not None and None not in node.shape:
+                    # an array of the input's dtype and shape is used as it is, as the
+                    # full check (_in) would return it; anything else gets that check
+                    self.globals[f"_dt{k}"], self.globals[f"_sh{k}"] = node.dtype, node.shape
+                    lines.append(f"    if type(x{k}) is not _ndarray or x{k}.dtype is not "
+                                 f"_dt{k} or x{k}.shape != _sh{k}:")
                     lines.append(f"        x{k} = _in{k}(x{k})")
                 else:
                     lines.append(f"    x{k} = _in{k}(x{k})")

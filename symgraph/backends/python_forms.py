@@ -7,6 +7,9 @@ the ops whose result never shares memory with an input; and :class:`Forms`, the 
 is lowered generically: its array-API function of NumPy (``np.tanh``) when it takes no
 attributes, else its ``impl``.
 
+``scatter`` of a slice writes zeros only around it (:func:`scatter_into`); ``scatter_add``
+adds into a view of its dying buffer (:func:`add_at`).
+
 A form is ``(template, pre-statement, calls NumPy?, accepts out=?, takes Python floats
 as they are (NumPy) or makes ints floats (Python)?, result is a new array?)``; ``{0}``,
 ``{1}``... in a template are the operands.
@@ -16,7 +19,6 @@ Imports: ``symgraph.ops``, ``symgraph.plan``, ``symgraph.backends.numpy`` (array
 
 from __future__ import annotations
 
-import bisect
 import builtins
 import functools
 import math
@@ -135,7 +137,7 @@ NO_ALIAS = frozenset({SUM, MEAN, MAX, WHERE, SIGMOID, SOFTMAX, LOG_SOFTMAX, LOGS
 GLOBALS = {
     "_exp": math.exp, "_log": math.log, "_sin": math.sin, "_cos": math.cos, "_tan": math.tan,
     "_tanh": math.tanh, "_sqrt": math.sqrt, "_log1p": math.log1p, "_expm1": math.expm1,
-    "_pow": math.pow, "_LN2": math.log(2.0), "_asarray": np.asarray, "_f64": np.float64,
+    "_pow": math.pow, "_LN2": math.log(2.0), "_asarray": np.asarray, "_ndarray": np.ndarray, "_f64": np.float64,
     "_np_bool": np.bool_, "_errstate": np.errstate, "_np_maximum": np.maximum,
     "_np_logaddexp": np.logaddexp, "_np_transpose": np.transpose,
     "_np_expand_dims": np.expand_dims, "_np_reshape": np.reshape,
@@ -144,16 +146,64 @@ GLOBALS = {
 }
 
 
-def add_at(target: np.ndarray, value: Any, *, index: Any, signed_zeros: bool) -> np.ndarray:
-    """``scatter_add`` in ``target``'s own buffer (``target`` dies here)."""
-    if not signed_zeros:
+def add_at(target: np.ndarray, value: Any, *, index: Any, basic: bool, rest: Any) -> np.ndarray:
+    """``scatter_add`` in ``target``'s own buffer (``target`` dies here): ``b[index] += g``.
+
+    ``rest`` says how -0.0 of ``b`` outside ``index`` becomes 0.0 as in ``scatter(g) + b``
+    (``b + 0.0``): None (assume_finite: it stays), the basic indices of the rest (see
+    :func:`pieces`), or a mask of it. A ``basic`` index (slices, integers) is a view of
+    ``b``: the sum is written into it in one pass; another index is summed beside."""
+    view = target[index] if basic else None
+    if isinstance(view, np.ndarray):
+        np.add(view, value, out=view)  # (in place: the same b + g, -0.0 included)
+    elif basic or rest is None:
         target[index] += value
+    else:  # (a copy: b + g beside, b + 0.0 around it, then b + g back in index)
+        inside = target[index] + value
+        np.add(target, 0.0, out=target, where=rest)
+        target[index] = inside
         return target
-    # scatter(g) + b, exactly: b + 0.0 outside index (-0.0 becomes 0.0), b + g inside it
-    inside = target[index] + value
-    np.add(target, 0.0, out=target)
-    target[index] = inside
+    if isinstance(rest, list):
+        for piece in rest:
+            part = target[piece]
+            np.add(part, 0.0, out=part)
+    elif rest is not None:
+        np.add(target, 0.0, out=target, where=rest)
     return target
+
+
+def scatter_into(g: np.ndarray, *, index: Any, shape: tuple, rest: list) -> np.ndarray:
+    """``scatter(g)``: zeros where ``rest`` (the basic indices around ``index``), ``g`` in
+    ``index``, written once each (not zeros everywhere first)."""
+    out = np.empty(shape, dtype=g.dtype)
+    for piece in rest:
+        out[piece] = 0.0
+    out[index] = g
+    return out
+
+
+def pieces(shape: tuple, index: tuple) -> list[tuple] | None:
+    """Basic indices covering what ``index`` leaves of an array of ``shape``, where it is
+    one slice of step 1 along one axis (else None).
+
+    >>> pieces((5, 3), (slice(1, None),)), pieces((4,), (slice(None, None, 2),))
+    ([(slice(0, 1, None),)], None)
+    """
+    if len(index) > len(shape) or not all(isinstance(i, slice) for i in index):
+        return None
+    cut = [a for a, i in enumerate(index) if i != slice(None)]
+    if len(cut) > 1:
+        return None
+    if not cut:
+        return []
+    a = cut[0]
+    start, stop, step = index[a].indices(shape[a])
+    if step != 1:
+        return None
+    stop = max(stop, start)
+    lead = (slice(None),) * a
+    return [lead + (part,) for part in (slice(0, start), slice(stop, shape[a]))
+            if part.stop > part.start]
 
 
 class Forms:
@@ -204,6 +254,13 @@ class Forms:
             return template.replace("{k}", f"_k{s}"), None, True, False, False, False
         if op is SCATTER_ADD:
             return self._scatter_add(s)
+        if op is SCATTER and len(node.inputs) == 1 and None not in node.shape:
+            index = numpy_index(node.attrs["index"])
+            rest = pieces(node.shape, index)
+            if rest is not None:  # zeros only around index, then g in index
+                fname = self._global(functools.partial(
+                    scatter_into, index=index, shape=node.shape, rest=rest), ("attrs", s))
+                return f"{fname}({args})", None, True, False, False, True
         function = array_function(op, node.attrs)
         mine = builtin(op)
         if function is None:
@@ -268,11 +325,18 @@ class Forms:
         node = self.nodes[s]
         b, g = self.args[s]
         index = numpy_index(node.attrs["index"])
-        t = bisect.bisect_left(self.steps, s)  # its step number (steps are in id order)
+        t = self.position[s]  # its step number
         if (b != g and self.kind[s] == "A" and node.dtype.kind == "f" and None not in node.shape
                 and self._exclusive(b, t)):
+            rest = pieces(node.shape, index)
+            if rest is None:  # the rest as a mask
+                rest = np.ones(node.shape, dtype=bool)
+                rest[index] = False
+            basic = all(i is None or i is Ellipsis or isinstance(i, (slice, int))
+                        for i in index)
             fname = self._global(functools.partial(
-                add_at, index=index, signed_zeros=not self.assume_finite), ("in place", s))
+                add_at, index=index, basic=basic, rest=None if self.assume_finite else rest),
+                ("in place", s))
         else:
             fname = self._global(functools.partial(node.opdef.impl, **node.attrs), ("attrs", s))
         return f"{fname}({{0}}, {{1}})", None, True, False, False, True

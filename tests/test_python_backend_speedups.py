@@ -1,0 +1,175 @@
+"""The python backend's speed work (issue 16) changes no value: late array steps, arrays
+freed after a scalar reads them, the argument checks' fast path, scatter and scatter_add
+written in one pass each. Every result equals evaluate to the bit (NaN, inf, -0.0)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import symgraph as sg
+from symgraph.backends.python_forms import add_at, pieces, scatter_into
+from symgraph.backends.python_schedule import sink
+
+
+def _bits(got, want):
+    """Equal to the bit: dtype, shape, NaN places, signs of zeros, every value."""
+    got, want = np.asarray(got), np.asarray(want)
+    assert (got.dtype, got.shape) == (want.dtype, want.shape)
+    assert np.array_equal(got, want, equal_nan=True)
+    assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
+def _mlp(rng, lam=1e-4):
+    """A two-layer net with weight decay; its loss and gradients, inputs and values."""
+    shapes = {"W1": (12, 8), "b1": (8,), "W2": (8, 3), "X": (5, 12), "Y": (5, 3)}
+    ins = {n: sg.var(n, shape=s) for n, s in shapes.items()}
+    W1, b1, W2, X, Y = ins.values()
+    h = sg.tanh(X @ W1 + b1)
+    loss = sg.sum(sg.square(h @ W2 - Y)) + lam * (sg.sum(sg.square(W1)) + sg.sum(sg.square(W2)))
+    outs = [loss, *sg.grad(loss, [W1, b1, W2])]
+    values = [rng.standard_normal(s) for s in shapes.values()]
+    return outs, list(ins.values()), values
+
+
+def test_weight_decay_terms_run_after_the_backward_matmuls(graph, rng):
+    outs, ins, values = _mlp(rng)
+    f = sg.compile(outs, ins)
+    for got, want in zip(f(*values), sg.evaluate(outs, dict(zip(ins, values)))):
+        _bits(got, want)
+    lines = [line.strip() for line in f.source.splitlines()]
+    matmuls = [k for k, line in enumerate(lines) if "_np_matmul(" in line]
+    # 2*W1 (W1 is x0) is computed after the last matmul: it does not live through them
+    decay = next(k for k, line in enumerate(lines) if "_np_multiply(" in line and "x0)" in line
+                 and "square" not in line)
+    assert decay > matmuls[-1]
+    # sum(square(W)) of the loss frees its square before the next statement
+    square = next(k for k, line in enumerate(lines) if "_np_square(x0)" in line)
+    name = lines[square].split(" = ")[0]
+    assert lines[square + 2] == f"del {name}"
+
+
+def test_sink_keeps_operands_before_readers_and_moves_only_what_it_may():
+    # slots 0, 1 inputs; 2 = a(0), 3 = b(2): late (inputs only, read by one step);
+    # 4 = c(1), 5 = d(4): not movable; 6 = e(3, 5), 7 = f(4): outputs nobody reads
+    args = [[], [], [0], [2], [1], [4], [3, 5], [4]]
+    steps = [2, 3, 4, 5, 6, 7]
+    readers = [[0], [2], [1], [4], [3, 5], [4], [], []]
+    movable = [False, False, True, True, False, False, True, True]
+    kept = [True, True] + [False] * 6
+    order, new = sink(steps, args, readers, movable, kept)
+    at = {s: t for t, s in enumerate(order)}
+    assert sorted(order) == steps
+    for s in steps:
+        assert all(at[i] < at[s] for i in args[s] if i in at)
+    # a and b just before e, their one reader; f right after c, so c's value dies there
+    assert order == [4, 7, 5, 2, 3, 6]
+    assert new[4] == [1, 2] and new[2] == [4] and new[3] == [5] and new[0] == [3]
+    # nothing to move: the plan's order
+    assert sink(steps, args, readers, [False] * 8, kept)[0] == steps
+
+
+def test_fast_argument_checks_stay_complete(graph):
+    x = sg.var("x", shape=(3,))
+    k = sg.var("k", shape=(), dtype="int64")
+    y = sg.exp(x) * k
+    f = sg.compile([y], [x, k])
+    want = sg.evaluate([y], {x: np.arange(3.0), k: 2})[0]
+    for good in (np.arange(3.0), [0.0, 1.0, 2.0], np.arange(3, dtype=np.float32),
+                 np.arange(6.0)[::2] / np.array([1.0, 2.0, 2.0]) * np.array([1, 1, 1]),
+                 np.arange(3.0).astype(">f8"), np.arange(3)):
+        _bits(f(good, 2)[0], want)
+    with pytest.raises(sg.ShapeError, match="x"):
+        f(np.zeros(4), 2)
+    with pytest.raises(sg.ShapeError, match="x"):
+        f(np.zeros((3, 1)), 2)
+    with pytest.raises(sg.SymgraphError, match="x"):
+        f(np.array(["a", "b", "c"]), 2)
+    with pytest.raises(sg.SymgraphError, match="k"):
+        f(np.zeros(3), 2.5)  # float -> int64 would round
+    with pytest.raises(sg.SymgraphError, match="k"):
+        f(np.zeros(3), 2**64)
+
+
+def test_strided_and_read_only_arrays_pass_the_fast_path_unchanged(graph):
+    x = sg.var("x", shape=(4,))
+    y = sg.sin(x) + x
+    f = sg.compile([y], [x])
+    base = np.linspace(-1.0, 1.0, 8)
+    view = base[::2]
+    view.setflags(write=False)
+    keep = base.copy()
+    _bits(f(view)[0], sg.evaluate([y], {x: view})[0])
+    assert np.array_equal(base, keep)
+
+
+def _specials(rng, n):
+    v = rng.standard_normal(n)
+    v[::3] = -0.0
+    v[1::5] = np.nan
+    v[2::7] = np.inf
+    return v
+
+
+@pytest.mark.parametrize("cut", [slice(1, None), slice(None, -1), slice(2, 5),
+                                 slice(None, None, 2)])
+def test_scatter_add_in_place_keeps_signed_zeros_and_specials(graph, rng, cut):
+    x = sg.var("x", shape=(9,))
+    part = x[cut]
+    b = sg.exp(x) * -0.0  # -0.0 where exp(x) is finite: the rest of b must become 0.0
+    d = sg.grad(sg.sum(sg.square(part)), x) + b
+    f = sg.compile([d], [x])
+    in_place = [v for v in f.__globals__.values() if getattr(v, "func", None) is add_at]
+    assert len(in_place) == 1
+    for v in (rng.standard_normal(9), _specials(rng, 9), np.full(9, -0.0)):
+        _bits(f(v)[0], sg.evaluate([d], {x: v})[0])
+
+
+def test_scatter_writes_zeros_only_around_its_slice(graph, rng):
+    x = sg.var("x", shape=(4, 5))
+    d = sg.grad(sg.sum(sg.tanh(x[1:3])), x)
+    f = sg.compile([d], [x])
+    assert any(getattr(v, "func", None) is scatter_into for v in f.__globals__.values())
+    for v in (rng.standard_normal((4, 5)), _specials(rng, 20).reshape(4, 5)):
+        _bits(f(v)[0], sg.evaluate([d], {x: v})[0])
+    assert pieces((4, 5), (slice(1, 3),)) == [(slice(0, 1),), (slice(3, 4),)]
+    assert pieces((4, 5), (slice(None), slice(0, 5))) == []
+    assert pieces((4, 5), (slice(1, 3), slice(1, 2))) is None
+    assert pieces((4, 5), (1,)) is None
+
+
+def test_assume_finite_scatter_add_is_still_the_sum(graph, rng):
+    x = sg.var("x", shape=(6,))
+    d = sg.grad(sg.sum(sg.square(x[1:])), x) + sg.cos(x)
+    f = sg.compile([d], [x], assume_finite=True)
+    v = rng.standard_normal(6)
+    want = np.cos(v)
+    want[1:] += 2 * v[1:]
+    np.testing.assert_allclose(f(v)[0], want, rtol=1e-15)
+
+
+def test_outputs_are_fresh_arrays_per_call_and_per_thread(graph, rng):
+    outs, ins, values = _mlp(rng)
+    f = sg.compile(outs, ins)
+    first = f(*values)
+    second = f(*values)
+    for a, b in zip(first, second):
+        assert a is not b and not np.shares_memory(a, b)
+        _bits(a, b)
+    want = [np.array(w) for w in first]
+    errors: list = []
+
+    def worker():
+        for _ in range(20):
+            got = f(*values)
+            if not all(np.array_equal(g, w) for g, w in zip(got, want)):
+                errors.append(got)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
