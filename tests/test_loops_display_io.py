@@ -181,7 +181,8 @@ def test_pictures_draw_a_loop_as_a_box_and_its_body_as_a_cluster():
     cluster = src[src.index(f"subgraph cluster_n{fwd.id}b0_"):]
     cluster = cluster[:cluster.index("\n\t}\n")]
     assert " -> " not in cluster and cluster.count(f"n{fwd.id}b0_n") > 20
-    assert "order 2: 2nd derivative" in src  # the gradient body's second-order nodes
+    # the gradient body's nodes are of the gradient loop's order (1), not one more
+    assert "order 1: 1st derivative" in src and "order 2" not in src
 
 
 def test_nested_clusters_and_budget():
@@ -350,3 +351,25 @@ def test_a_compiled_loop_pickles_through_its_json():
     g = pickle.loads(pickle.dumps(f))
     for got, want in zip(g(*PENDULUM.values()), f(*PENDULUM.values()), strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_derivative_loops_body_is_of_that_loops_order():
+    """Pictures colour a body's derivative nodes by the order of the loop running them:
+    the body of a gradient scan holds order-1 nodes, of a second derivative's order 2."""
+    with sg.Graph():
+        k, th0 = sg.var("k"), sg.var("theta0")
+        (th, _), _ = sg.scan(lambda c, _: ((c[0] + 0.1 * c[1], c[1] - 0.1 * k * sg.sin(c[0])),
+                                           c[0]), (th0, sg.const(0.0)), length=5)
+        d1 = sg.grad(th * th, k)
+        d2 = sg.grad(d1, k)
+        scans = [n for n in sg.ancestors([d1, d2]) if n.op == "scan"]
+        top = {}
+        for loop in scans:
+            body = loop.attrs["body"]
+            inner = [n for n in sg.ancestors(body.outputs) if n.op not in ("var", "const")]
+            top[loop] = max(n.order for n in inner)
+            # (<: a body built for the first gradient is shared by a second-order loop)
+            assert top[loop] <= loop.order, (loop, loop.order)
+        assert sorted({n.order for n in scans}) == [0, 1, 2]
+        assert {top[n] for n in scans if n.order == 1} == {1}
+        assert 2 in {top[n] for n in scans if n.order == 2}

@@ -15,7 +15,8 @@ body reads that does not depend on a placeholder (constants aside), makes it an 
 the loop node (so gradients flow to it, and loop-invariant work is computed once, outside
 the loop), and rebuilds the body on a placeholder standing for it.
 
-Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.autodiff``, ``symgraph.backends``.
+Imports: ``symgraph.context``, ``symgraph.graph``, ``symgraph.ops``, ``symgraph.autodiff``,
+``symgraph.backends``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np
 
 from symgraph.autodiff import jvp as sg_jvp
 from symgraph.autodiff import vjp as sg_vjp
+from symgraph.context import build_context, derivative_context
 from symgraph.graph import Graph, Node, SymgraphError, ancestors
 from symgraph.ops import add
 from symgraph.ops.core import CONST, as_node, describe, make, placeholder
@@ -237,6 +239,16 @@ def _ph(like: Node, name: str) -> Node:
     return placeholder(like.graph, like.shape, like.dtype, name)
 
 
+def _seed_ph(like: Node, name: str) -> Node:
+    """A seed (cotangent or tangent) placeholder of a derived body, one order below the
+    derivative being built: ``vjp``/``jvp`` give their nodes one order more than their
+    inputs', so the body's derivative nodes get the order of the loop that runs them (a
+    gradient loop's body is drawn as order 1, not 2)."""
+    ctx = build_context()
+    with derivative_context(max(ctx.order - 1, 0), ctx.grad_call):
+        return _ph(like, name)
+
+
 def gradient_body(body: Body, ybar: tuple[bool, ...], cbar: tuple[bool, ...]) -> Body:
     """The body of the reverse sweep (see ``scan.py``): carries ``(ā for float carries,
     w̄ accumulators for float closures)``, per-step inputs ``(c_t for every carry, x_t,
@@ -247,11 +259,11 @@ def gradient_body(body: Body, ybar: tuple[bool, ...], cbar: tuple[bool, ...]) ->
         fw = [w for w in body.closures if is_float(w)]
         fx = [x for x in body.xs if is_float(x)]
         outs = [o for o, c in zip(body.carry_out, body.carries) if is_float(c)]
-        abar = [_ph(c, "carry_cotangent") for c in fc]
-        wacc = [_ph(w, "closure_cotangent_sum") for w in fw]
+        abar = [_seed_ph(c, "carry_cotangent") for c in fc]
+        wacc = [_seed_ph(w, "closure_cotangent_sum") for w in fw]
         ys = [y for y, k in zip(body.ys, ybar) if k]
-        ybar_ph = [_ph(y, "output_cotangent") for y in ys]
-        cbar_ph = [_ph(c, "saved_carry_cotangent") for c, k in zip(fc, cbar) if k]
+        ybar_ph = [_seed_ph(y, "output_cotangent") for y in ys]
+        cbar_ph = [_seed_ph(c, "saved_carry_cotangent") for c, k in zip(fc, cbar) if k]
         wrt = [*fc, *fx, *fw]
         ys_all, cots = [*outs, *ys], [*abar, *ybar_ph]
         if wrt and ys_all:
@@ -275,9 +287,9 @@ def tangent_body(body: Body, where: str, k: int) -> Body:
     float ys)``."""
     def build() -> Body:
         fc = [c for c in body.carries if is_float(c)]
-        cdot = [_ph(c, "carry_tangent") for c in fc]
-        xdot = [_ph(body.xs[k], "input_tangent")] if where == "x" else []
-        wdot = [_ph(body.closures[k], "closure_tangent")] if where == "closure" else []
+        cdot = [_seed_ph(c, "carry_tangent") for c in fc]
+        xdot = [_seed_ph(body.xs[k], "input_tangent")] if where == "x" else []
+        wdot = [_seed_ph(body.closures[k], "closure_tangent")] if where == "closure" else []
         wrt = [*fc, *([body.xs[k]] if xdot else []), *([body.closures[k]] if wdot else [])]
         dirs = [*cdot, *xdot, *wdot]
         tangents = []
