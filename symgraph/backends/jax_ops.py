@@ -133,7 +133,11 @@ def _scatter(node: Node, checks: list, g: Any, ref: Any = None) -> Any:
 def _scatter_add(node: Node, checks: list, b: Any, g: Any) -> Any:
     widths = _pad_widths(node.attrs["index"], b.shape)
     if widths is not None:  # b + g inside, b + 0.0 outside: exactly b + pad(g)
-        return b + _pad_into(g, widths, b.shape)
+        padded = _pad_into(g, widths, b.shape)
+        # the same sum either way (addition commutes bit for bit); XLA's CPU loop is faster
+        # with the pad that starts at the front as the first addend (measured on the W4b
+        # Hessian-vector product, n = 1e5: 250 us with it second, 190 us first, as JAX's)
+        return padded + b if not any(lo for lo, _ in widths) else b + padded
     where = numpy_index(node.attrs["index"])
     # as scatter(g) + b: b + g inside, b + 0.0 outside (-0.0 becomes 0.0)
     return (b + 0.0).at[where].set(b[where] + g)
