@@ -127,7 +127,7 @@ def rnn(rng, T=6, H=3, D=2):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_rnn_value_gradient_hvp_and_jvp_equal_evaluate(graph, backend, rng):
     nodes, values, loss, last, outs = rnn(rng)
-    W, U, b, h0, xs, v = nodes
+    W, U, b, h0, xs, _ = nodes
     grads = sg.grad(loss, [W, U, b, h0, xs])
     direction = rng.normal(size=(3, 3))
     hvp = sg.hvp(loss, W, direction)
@@ -141,7 +141,7 @@ def test_the_packed_value_of_forward_and_reverse_scans_equals_evaluate(graph, ba
     """The loop node's own value: final carries, stacked ys, saved carries (each step at
     its index, also when the scan runs backwards)."""
     a, xs = sg.var("a", shape=(2,)), sg.var("xs", shape=(5, 2))
-    (c, k), ys = scan(lambda c, x: ((c[0] * a + x, c[1] + 1.0), (c[0] @ x, c[1])),
+    (c, _), _ = scan(lambda c, x: ((c[0] * a + x, c[1] + 1.0), (c[0] @ x, c[1])),
                       (sg.const(np.ones(2)), sg.const(0.0)), xs)
     forward = c.inputs[0]
     assert forward.opdef is SCAN and forward.attrs["save"]
@@ -262,3 +262,36 @@ def test_dask_takes_dask_inputs_lazily_and_its_loop_tasks_pickle(graph, rng):
     graph_ = dict(lazy[0].__dask_graph__())
     again = pickle.loads(cloudpickle.dumps(graph_))
     assert set(again) == set(graph_)
+
+
+def _blocked_scan(rng):
+    w, h0 = sg.var("w", shape=(400,)), sg.var("h0", shape=(400,))
+    xs = sg.var("xs", shape=(5, 400))
+
+    def step(h, x):
+        h2 = sg.tanh(w * h + x)
+        return h2, sg.sum(h2 * h)
+    last, ys = scan(step, h0, xs)
+    loss = sg.sum(last * last) + sg.sum(ys)
+    outs = [loss, last, ys, *sg.grad(loss, [w, h0, xs]), sg.hvp(loss, w, np.ones(400))]
+    values = [rng.normal(size=400), rng.normal(size=400), rng.normal(size=(5, 400))]
+    return outs, [w, h0, xs], values
+
+
+@pytest.mark.parametrize("max_steps", [256, 3])
+def test_dask_a_scan_over_blocked_data_runs_block_by_block(graph, rng, monkeypatch, max_steps):
+    """Inputs of several blocks: the body runs per step on the blocks (the final carry keeps
+    the input's 4 blocks, no task gathers it), equal to evaluate; past BLOCKED_MAX_STEPS
+    steps the scan is one task (one block), equal too."""
+    from symgraph.loops import lower
+    monkeypatch.setattr(lower, "BLOCKED_MAX_STEPS", max_steps)
+    outs, inputs, values = _blocked_scan(rng)
+    f = sg.compile(outs, inputs, backend="dask", chunks=100)
+    with NoCompute():
+        lazy = f(*values)
+    assert lazy[1].numblocks == ((4,) if max_steps >= 5 else (1,))
+    got = dask.compute(*lazy, scheduler="sync")
+    want = sg.evaluate(outs, dict(zip(inputs, values)))
+    for g, w in zip(got, want):
+        assert g.shape == w.shape and g.dtype == w.dtype
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-13)

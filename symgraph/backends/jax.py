@@ -148,11 +148,12 @@ def traceable(outputs: list[Node], inputs: list[Node]) -> Program:
     trace (``lax.scan``'s step). Built once per outputs and inputs (kept in the graph's
     cache); an op the backend cannot run raises here, at compile time.
 
-    >>> import symgraph as sg
+    >>> import jax, symgraph as sg
     >>> with sg.Graph():
     ...     x = sg.var("x")
     ...     program = traceable([x * 2.0], [x])
-    >>> [float(v) for v in program([], 3.0)]
+    >>> with jax.enable_x64(True):  # (float64, as the backend traces)
+    ...     [float(v) for v in program([], 3.0)]
     [6.0]
     """
     graph = (outputs or inputs)[0].graph

@@ -13,7 +13,10 @@ dask: a loop runs as one task on whole arrays, by the op's own numpy impl (the b
 compiled by the python backend): exactly ``sg.evaluate``'s numbers, lazy until computed,
 and only the chosen branch of a ``cond`` runs. The task carries each body as a
 :class:`Portable` (shapes, dtypes and the compiled body, which pickles as its graph's
-JSON), never the traced body itself. ``loop_part``/``loop_place`` are lazy slices and pads.
+JSON), never the traced body itself. A ``scan`` fed an array of several blocks (data split
+across workers) instead runs its body lowered by the dask backend once per step, block by
+block (at most ``BLOCKED_MAX_STEPS`` steps: the dask graph grows with the steps), so no
+task gathers the whole array. ``loop_part``/``loop_place`` are lazy slices and pads.
 
 Imports: ``symgraph.graph``, ``symgraph.loops.body``, ``symgraph.backends`` (inside
 functions); jax and dask only inside functions.
@@ -189,6 +192,10 @@ def jax_place(node: Node) -> Callable[..., Any]:
 
 # --- dask --------------------------------------------------------------------------------------
 
+# A scan over blocked inputs runs step by step up to this many steps (each step adds the
+# body's tasks to the dask graph; past it, one task on whole arrays).
+BLOCKED_MAX_STEPS = 256
+
 
 class _Like:
     """A node's shape and dtype (what the impls read of a body's placeholders)."""
@@ -227,6 +234,39 @@ def dask_whole(node: Node) -> Callable[..., Any]:
     from symgraph.backends.dask_ops import one_task
     attrs = {k: Portable(v) if isinstance(v, Body) else v for k, v in node.attrs.items()}
     return one_task(node, functools.partial(node.opdef.impl, **attrs))
+
+
+def dask_scan(node: Node) -> Callable[..., Any]:
+    """A scan on dask arrays: one task (:func:`dask_whole`), or, when an input has several
+    blocks, the body lowered by the dask backend run once per step (lazy, block by block),
+    packed as the numpy impl packs it."""
+    whole = dask_whole(node)
+    body, length = node.attrs["body"], node.attrs["length"]
+    reverse, save = node.attrs["reverse"], node.attrs["save"]
+    m, p = len(body.carries), len(body.xs)
+
+    def run(*arrays: Any) -> Any:
+        import dask.array as da
+        blocked = any(math.prod(getattr(a, "numblocks", ())) > 1 for a in arrays)
+        if not blocked or length > BLOCKED_MAX_STEPS or not body.outputs:
+            return whole(*arrays)
+        from symgraph.backends import compile as sg_compile
+        step = sg_compile(body.outputs, body.inputs, backend="dask")
+        carries, xs, ws = list(arrays[:m]), arrays[m:m + p], list(arrays[m + p:])
+        ys: list[list] = [[None] * length for _ in body.ys]
+        saved: list[list] = [[None] * length for _ in body.carries] if save else []
+        for t in (range(length - 1, -1, -1) if reverse else range(length)):
+            for k, c in enumerate(carries) if save else ():
+                saved[k][t] = c
+            outs = step(*carries, *[x[t] for x in xs], *ws)
+            carries = outs[:m]
+            for k, y in enumerate(outs[m:]):
+                ys[k][t] = y
+        stacked = [da.stack(s) if length else da.zeros((0, *n.shape), n.dtype)
+                   for s, n in zip([*ys, *saved], [*body.ys, *body.carries])]
+        parts = [da.ravel(da.asarray(v)).astype(node.dtype) for v in [*carries, *stacked]]
+        return da.concatenate(parts) if parts else da.zeros((0,), node.dtype)
+    return run
 
 
 def dask_part(node: Node) -> Callable[..., Any]:

@@ -182,7 +182,7 @@ SCAN = register(Op(
     show_attrs=("length", "reverse"), doc="a loop: the body graph run once per step",
     encode_attrs=_encode, decode_attrs=_decode,
     rewrite_inner=rewrite_scan, batch=batch_scan,  # loops/rewrite.py, loops/batch.py
-    lowerings={"jax": lower.jax_scan, "dask": lower.dask_whole},  # loops/lower.py
+    lowerings={"jax": lower.jax_scan, "dask": lower.dask_scan},  # loops/lower.py
 ))
 
 
