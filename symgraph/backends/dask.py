@@ -7,10 +7,11 @@ step of the plan into a dask array; nothing is computed (``dask.compute`` or a
 ``distributed.Client`` does that later). How one step runs (``symgraph.backends.dask_ops``):
 
 - an op's own lowering (``Op.lowerings["dask"]``, ``make(node)`` returning a function of
-  dask arrays): the loops and branches (``symgraph.loops.lower``); each runs as one task
-  on whole arrays, its body by the python backend (only the chosen branch of a ``cond``
-  runs, a ``while_loop`` runs as many steps as it needs), and their results are lazy
-  slices of the loop's packed value;
+  dask arrays): the loops and branches (``symgraph.loops.lower``) run as one task on
+  whole arrays, their bodies by the python backend (only the chosen branch of a ``cond``
+  runs, a ``while_loop`` runs as many steps as it needs), but a ``scan`` fed blocked data
+  runs its body through this backend once per step, block by block; their results are
+  lazy slices of the loop's packed value;
 - an override keyed by the op record, for the ops that create shapes or whose NumPy
   forward would make one big block (``broadcast_to``, ``reshape``, ``scatter``,
   ``scatter_add``, ``first_max_mask``);
