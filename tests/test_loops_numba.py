@@ -32,9 +32,12 @@ def pendulum_step(state, g, c, dt):
             om + dt / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1]))
 
 
-def same_as_evaluate(outs, inputs, values, rtol=1e-9, atol=1e-12, **options):
-    """Compile ``outs`` on numba, call it at ``values`` and compare with sg.evaluate."""
+def same_as_evaluate(outs, inputs, values, rtol=1e-9, atol=1e-12, native=None, **options):
+    """Compile ``outs`` on numba, call it at ``values`` and compare with sg.evaluate;
+    ``native``: whether the loops must run on the tape (else through the python backend)."""
     f = sg.compile(outs, inputs, backend="numba", **options)
+    if native is not None:
+        assert f.backend == ("numba" if native else "python")
     got = f(*values)
     want = sg.evaluate(outs, dict(zip(inputs, values)))
     for k, (a, b) in enumerate(zip(got, want)):
@@ -56,7 +59,8 @@ def test_rk4_pendulum_value_gradient_and_second_order_equal_evaluate(graph):
     second = sg.grad(grads[2], inputs)  # d/d(all) of dloss/dth0: a scan of a reverse scan
     outs = [loss, th, om, *grads, *second]
     at = [9.81, 0.3, 1.0, -0.5]
-    _, got = same_as_evaluate(outs, inputs, at)
+    f, got = same_as_evaluate(outs, inputs, at, native=True)
+    assert "loop_down" in f.source and "loop_up" in f.source  # the reverse sweep counts down
     # the loop unrolled in symgraph, and finite differences, agree with both
     state = tuple(inputs[2:])
     for _ in range(50):
@@ -75,7 +79,7 @@ def test_nan_inf_and_signed_zero_inputs_flow_through_the_loop_as_in_evaluate(gra
     for k in range(4):
         at = [9.81, 0.3, 1.0, -0.5]
         at[k] = special
-        same_as_evaluate(outs, inputs, at)
+        same_as_evaluate(outs, inputs, at, native=True)
 
 
 def test_scan_over_xs_with_stacked_outputs_and_its_reverse_gradient(graph):
@@ -85,10 +89,30 @@ def test_scan_over_xs_with_stacked_outputs_and_its_reverse_gradient(graph):
     outs = [total, ys, loss, *sg.grad(loss, [a, xs])]
     rng = np.random.default_rng(7)
     values = [1.3, rng.normal(size=7)]
-    same_as_evaluate(outs, [a, xs], values)
+    same_as_evaluate(outs, [a, xs], values, native=False)  # sum(ys * ys): an array op
     bad = values[1].copy()
     bad[3] = np.nan
     same_as_evaluate(outs, [a, xs], [1.3, bad])
+    # the same with the sum of squares as a second scan: every node on the tape
+    squares, _ = scan(lambda c, y: (c + y * y, None), sg.const(0.0), ys)
+    loss = total + squares
+    outs = [total, ys, loss, *sg.grad(loss, [a, xs]), *sg.grad(sg.grad(loss, a), [a, xs])]
+    for v in (values, [1.3, bad], [np.inf, values[1]], [-0.0, -0.0 * values[1]]):
+        f, got = same_as_evaluate(outs, [a, xs], v, native=True)
+        assert got[1].shape == (7,) and got[4].shape == (7,)
+    # a loop of one step and of none
+    for n in (0, 1):
+        y = fori_loop(0, n, lambda i, c: c * a + i, a)
+        same_as_evaluate([y, sg.grad(y, a)], [a], [1.5], native=True)
+
+
+def test_carries_that_swap_and_python_scalars(graph):
+    a, b = sg.var("a"), sg.var("b")
+    (p, q), ys = scan(lambda c, _: ((c[1], c[0] * a), c[0] - c[1]), (a, b), length=5)
+    outs = [p, q, ys, *sg.grad(p + q, [a, b])]
+    same_as_evaluate(outs, [a, b], [1.5, -2.0], native=True)
+    f = sg.compile([p, q], [a, b], backend="numba", python_scalars=True, trust_input=True)
+    assert f(1.5, -2.0) == [float(v) for v in sg.evaluate([p, q], {a: 1.5, b: -2.0})]
 
 
 @pytest.mark.parametrize("checkpoint", [1, 4, 7])
@@ -96,7 +120,7 @@ def test_checkpointed_loops_equal_evaluate_and_the_plain_loop(graph, checkpoint)
     inputs, th, _ = pendulum(30, checkpoint=checkpoint)
     grads = sg.grad(th, inputs)
     at = [9.81, 0.3, 1.0, -0.5]
-    _, got = same_as_evaluate([th, *grads], inputs, at)
+    _, got = same_as_evaluate([th, *grads], inputs, at, native=True)
     _, plain, _ = pendulum(30, inputs=inputs)
     want = sg.evaluate([plain, *sg.grad(plain, inputs)], dict(zip(inputs, at)))
     for a, b in zip(got, want):

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import math
 import operator
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -68,7 +69,9 @@ from symgraph.plan import Plan, builtin, convert_feed
  EXP2, ATAN2, HYPOT, LOGADDEXP, FLOOR, CEIL, MOD, CLIP,
  # fused pairs (a step read only by the next one, written into it): each computes exactly
  # what its two rows would (no fused multiply-add: Numba does not contract without fastmath)
- MUL_ADD, NEG_MUL, MUL_NEG, SQ_SUB, COS_MUL, MUL_MUL, SIN_MUL) = range(60)
+ MUL_ADD, NEG_MUL, MUL_NEG, SQ_SUB, COS_MUL, MUL_MUL, SIN_MUL,
+ # loops (numba_loops; run by numba_vm.run_loops only, which tests op >= LOAD for them)
+ LOAD, STORE, COPYN, LOOP_UP, LOOP_DOWN) = range(65)
 # (producer, consumer) -> fused opcode; the producer's operands come first in the row
 _FUSE = {(MUL, ADD): MUL_ADD, (NEG, MUL): NEG_MUL, (MUL, NEG): MUL_NEG, (SQUARE, SUB): SQ_SUB,
          (COS, MUL): COS_MUL, (MUL, MUL): MUL_MUL, (SIN, MUL): SIN_MUL}
@@ -121,6 +124,10 @@ class Tape:
     booleans: list[bool]
     constants: int
     merged: list[int]
+    # a tape with loops (numba_loops): arrays in and out, run by numba_vm.run_loops
+    in_sizes: list[int] | None = None
+    out_shapes: list[tuple] | None = None
+    loops: bool = False
 
 
 def _other_opcode(node: Any) -> int | None:
@@ -139,6 +146,13 @@ def _other_opcode(node: Any) -> int | None:
 def _opcode(node: Any) -> int | None:
     """The opcode of a step that is not a float64 scalar, or None."""
     return _other_opcode(node) if node.shape == () else None
+
+
+def step_code(node: Any) -> int | None:
+    """The opcode of a scalar step, or None."""
+    if node.dtype is _F64 and node.shape == ():
+        return FLOAT.get(node.opdef)
+    return _opcode(node)
 
 
 def lower(plan: Plan, inputs: list[Any]) -> Tape | None:
@@ -239,6 +253,9 @@ class NumbaBackend(Backend):
     def compile(self, request: Request, **options: Any) -> Any:
         tape = lower(request.plan, request.inputs)
         if tape is None:
+            from symgraph.backends.numba_loops import lower_loops
+            tape = lower_loops(request.plan, request.inputs)
+        if tape is None:
             return _python(request, options)
         return TapeFunction(request, tape, options["trust_input"], options["python_scalars"])
 
@@ -287,8 +304,9 @@ class TapeFunction:
     backend = "numba"
 
     def __init__(self, request: Request, tape: Tape, trust: bool, python_scalars: bool):
-        from symgraph.backends.numba_vm import run  # imports Numba, compiled or cached
+        from symgraph.backends import numba_vm  # imports Numba, compiled or cached
 
+        run = numba_vm.run_loops if tape.loops else numba_vm.run
         self._run = run
         self.inputs = tuple(request.inputs)
         self.outputs = tuple(request.outputs)
@@ -303,6 +321,8 @@ class TapeFunction:
         self._outs = np.array(tape.outputs, dtype=np.intp)
         self._floats = python_scalars and not any(tape.booleans)
         self._kinds = [(b, python_scalars and not b) for b in tape.booleans]
+        self._arrays = tape.loops and (any(n != 1 for n in tape.in_sizes or ()) or any(
+            shape != () for shape in tape.out_shapes or ()))
         run(tape.code[:0], tape.template.copy())  # load the machine code now, not at a call
 
     def __call__(self, *arrays: Any, **named: Any) -> Any:
@@ -313,6 +333,8 @@ class TapeFunction:
                 f"this compiled function takes {len(self.inputs)} arrays (inputs: {names}), "
                 f"got {given}; pass one array per input, positionally, in the order given "
                 "to sg.compile")
+        if self._arrays:
+            return self._call_arrays(arrays)
         work = self._template.copy()
         if self._trust:
             for k, s in self._set:
@@ -332,10 +354,29 @@ class TapeFunction:
                    for v, (b, f) in zip(values, self._kinds)]
         return results[0] if self._single else results
 
+    def _call_arrays(self, arrays: tuple) -> Any:
+        """A call of a tape whose inputs or outputs are arrays (regions of the work vector)."""
+        info = self._tape_info
+        work = self._template.copy()
+        for k, (s, size, node) in enumerate(zip(info.inputs, info.in_sizes, self.inputs)):
+            value = arrays[k]
+            if not self._trust:
+                value = convert_feed(node, value, "compiled function")
+            work[s:s + size] = np.ravel(value)
+        self._run(self.tape, work)
+        results = []
+        for s, shape, (b, f) in zip(info.outputs, info.out_shapes, self._kinds):
+            value = work[s:s + math.prod(shape)].reshape(shape)
+            results.append(value != 0.0 if b else float(value) if f and shape == ()
+                           else value.copy())
+        return results[0] if self._single else results
+
     @property
     def source(self) -> str:
         """The tape, one instruction a line (``w3 = sin(w1)``), after the preset slots."""
         plan, info = self._plan, self._tape_info
+        if info.loops:
+            return _rows_text(self.tape, info)
         lines = [f"w{s} = input {describe(n)}" for s, n in zip(info.inputs, self.inputs)
                  if s >= 0]
         lines += [f"w{k} = {v!r}" for k, v in enumerate(info.template[:info.constants].tolist())]
@@ -356,3 +397,15 @@ class TapeFunction:
                 args = [f"w{i}" for i in operands[:len(node.inputs)]]
             lines.append(f"w{out} = {node.opdef.name}({', '.join(args)})")
         return "\n".join([*lines, f"return {', '.join(f'w{s}' for s in info.outputs)}"]) + "\n"
+
+
+_NAMES = {v: k.lower() for k, v in globals().items() if k.isupper() and isinstance(v, int)
+          and not k.startswith("_") and k not in ("AUTO_MIN_STEPS",)}
+
+
+def _rows_text(code: np.ndarray, info: Tape) -> str:
+    """A tape with loops, one row a line (``w3 = sin(w1, w0)``: every operand column)."""
+    lines = [f"w{s} = input {k}" for k, s in enumerate(info.inputs)]
+    for t, (op, out, a, b, c) in enumerate(code.tolist()):
+        lines.append(f"{t}: w{out} = {_NAMES.get(op, op)}(w{a}, w{b}, {c})")
+    return "\n".join([*lines, f"return {', '.join(f'w{s}' for s in info.outputs)}"]) + "\n"

@@ -43,6 +43,7 @@ from symgraph.backends.numba_tape import (
     CEIL,
     CLIP,
     COPY,
+    COPYN,
     COS,
     COS_MUL,
     COSH,
@@ -58,11 +59,14 @@ from symgraph.backends.numba_tape import (
     ISFINITE,
     ISNAN,
     LE,
+    LOAD,
     LOG,
     LOG1P,
     LOG2,
     LOG10,
     LOGADDEXP,
+    LOOP_DOWN,
+    LOOP_UP,
     LT,
     MAX2,
     MIN2,
@@ -85,6 +89,7 @@ from symgraph.backends.numba_tape import (
     SQ_SUB,
     SQRT,
     SQUARE,
+    STORE,
     SUB,
     TAN,
     TANH,
@@ -199,137 +204,182 @@ def allocate(codes: np.ndarray, lens: np.ndarray, flat: np.ndarray, steps: np.nd
     return rows[:r].copy(), size, merged
 
 
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def _apply(op: int, x: float, y: float, w: np.ndarray, code: np.ndarray,
+           t: int) -> float:  # pragma: no cover - runs natively
+    """The value of row ``t`` (opcode ``op``, operands ``x``, ``y`` read already): inlined
+    into both interpreters, so they share one copy of every scalar form."""
+    # the most frequent opcodes of derivative graphs first
+    if op == ADD:
+        r = x + y
+    elif op == MUL:
+        r = x * y
+    elif op == MUL_ADD:
+        r = x * y + w[code[t, 4]]
+    elif op == SUB:
+        r = x - y
+    elif op == NEG_MUL:
+        r = -x * y
+    elif op == MUL_NEG:
+        r = -(x * y)
+    elif op == MUL_MUL:
+        r = x * y * w[code[t, 4]]
+    elif op == SQ_SUB:
+        r = y - x * x
+    elif op == COS_MUL:
+        r = math.cos(x) * y
+    elif op == SIN_MUL:
+        r = math.sin(x) * y
+    elif op == NEG:
+        r = -x
+    elif op == DIV:
+        r = x / y
+    elif op == SQUARE:
+        r = x * x
+    elif op == SIN:
+        r = math.sin(x)
+    elif op == COS:
+        r = math.cos(x)
+    elif op == EXP:
+        r = math.exp(x)
+    elif op == LOG:
+        r = math.log(x)
+    elif op == TANH:
+        r = math.tanh(x)
+    elif op == SQRT:
+        r = math.sqrt(x)
+    elif op == COPY:
+        r = x
+    elif op == ADD0:
+        r = x + 0.0
+    elif op == POW:
+        r = math.sqrt(x) if y == 0.5 else x ** y
+    elif op == WHERE:
+        r = y if x != 0.0 else w[code[t, 4]]
+    elif op == MAX2:
+        r = x if x > y or math.isnan(x) else y
+    elif op == MIN2:
+        r = x if x < y or math.isnan(x) else y
+    elif op == RELU:
+        r = x if x > 0.0 or math.isnan(x) else 0.0
+    elif op == SIGMOID:
+        e = math.exp(-abs(x))
+        r = 1.0 / (1.0 + e) if x >= 0.0 else e / (1.0 + e)
+    elif op == SOFTPLUS:
+        r = _logaddexp(0.0, x)
+    elif op == ABS:
+        r = abs(x)
+    elif op == SIGN:
+        r = 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0 if x == 0.0 else x
+    elif op == LT:
+        r = 1.0 if x < y else 0.0
+    elif op == LE:
+        r = 1.0 if x <= y else 0.0
+    elif op == GT:
+        r = 1.0 if x > y else 0.0
+    elif op == GE:
+        r = 1.0 if x >= y else 0.0
+    elif op == NE:
+        r = 1.0 if x != y else 0.0
+    elif op == TOBOOL:
+        r = 1.0 if x != 0.0 else 0.0
+    elif op == ISNAN:
+        r = 1.0 if math.isnan(x) else 0.0
+    elif op == ISFINITE:
+        r = 1.0 if x - x == 0.0 else 0.0
+    elif op == EQ_ONE:
+        r = 1.0
+    elif op == TAN:
+        r = math.tan(x)
+    elif op == LOG1P:
+        r = math.log1p(x)
+    elif op == EXPM1:
+        r = math.expm1(x)
+    elif op == ASIN:
+        r = math.asin(x)
+    elif op == ACOS:
+        r = math.acos(x)
+    elif op == ATAN:
+        r = math.atan(x)
+    elif op == SINH:
+        r = math.sinh(x)
+    elif op == COSH:
+        r = math.cosh(x)
+    elif op == ASINH:
+        r = math.asinh(x)
+    elif op == ACOSH:
+        r = math.acosh(x)
+    elif op == ATANH:
+        r = math.atanh(x)
+    elif op == LOG2:
+        r = math.log2(x)
+    elif op == LOG10:
+        r = math.log10(x)
+    elif op == EXP2:
+        r = 2.0 ** x
+    elif op == ATAN2:
+        r = math.atan2(x, y)
+    elif op == HYPOT:
+        r = math.hypot(x, y)
+    elif op == LOGADDEXP:
+        r = _logaddexp(x, y)
+    elif op == FLOOR:
+        r = np.floor(x)
+    elif op == CEIL:
+        r = np.ceil(x)
+    elif op == MOD:
+        r = _mod(x, y)
+    elif op == CLIP:  # NumPy's clip loop: NaN-propagating, a tie keeps the first
+        c = w[code[t, 4]]
+        r = x if x >= y or math.isnan(x) else y
+        r = r if r <= c or math.isnan(r) else c
+    else:  # no tape holds another opcode (numba_tape.lower makes them all)
+        r = np.nan
+    return r
+
+
 @njit("void(int32[:, ::1], float64[::1])", cache=True, error_model="numpy", nogil=True)
 def run(code: np.ndarray, w: np.ndarray) -> None:  # pragma: no cover - runs natively
     """Execute the tape ``code`` on the work vector ``w`` (inputs and constants preset)."""
     for t in range(code.shape[0]):
+        w[code[t, 1]] = _apply(code[t, 0], w[code[t, 2]], w[code[t, 3]], w, code, t)
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def run_loops(code: np.ndarray, w: np.ndarray) -> None:  # pragma: no cover - runs natively
+    """Execute a tape with loops (``numba_loops``' rows: ``LOAD``/``STORE`` of a step's
+    slice by the counter in ``w[a]``, ``COPYN`` of a region, ``LOOP_UP``/``LOOP_DOWN``:
+    count and jump back to row ``c`` while steps are left)."""
+    t = 0
+    n = code.shape[0]
+    while t < n:
         op = code[t, 0]
         x = w[code[t, 2]]
-        y = w[code[t, 3]]
-        # the most frequent opcodes of derivative graphs first
-        if op == ADD:
-            r = x + y
-        elif op == MUL:
-            r = x * y
-        elif op == MUL_ADD:
-            r = x * y + w[code[t, 4]]
-        elif op == SUB:
-            r = x - y
-        elif op == NEG_MUL:
-            r = -x * y
-        elif op == MUL_NEG:
-            r = -(x * y)
-        elif op == MUL_MUL:
-            r = x * y * w[code[t, 4]]
-        elif op == SQ_SUB:
-            r = y - x * x
-        elif op == COS_MUL:
-            r = math.cos(x) * y
-        elif op == SIN_MUL:
-            r = math.sin(x) * y
-        elif op == NEG:
-            r = -x
-        elif op == DIV:
-            r = x / y
-        elif op == SQUARE:
-            r = x * x
-        elif op == SIN:
-            r = math.sin(x)
-        elif op == COS:
-            r = math.cos(x)
-        elif op == EXP:
-            r = math.exp(x)
-        elif op == LOG:
-            r = math.log(x)
-        elif op == TANH:
-            r = math.tanh(x)
-        elif op == SQRT:
-            r = math.sqrt(x)
-        elif op == COPY:
-            r = x
-        elif op == ADD0:
-            r = x + 0.0
-        elif op == POW:
-            r = math.sqrt(x) if y == 0.5 else x ** y
-        elif op == WHERE:
-            r = y if x != 0.0 else w[code[t, 4]]
-        elif op == MAX2:
-            r = x if x > y or math.isnan(x) else y
-        elif op == MIN2:
-            r = x if x < y or math.isnan(x) else y
-        elif op == RELU:
-            r = x if x > 0.0 or math.isnan(x) else 0.0
-        elif op == SIGMOID:
-            e = math.exp(-abs(x))
-            r = 1.0 / (1.0 + e) if x >= 0.0 else e / (1.0 + e)
-        elif op == SOFTPLUS:
-            r = _logaddexp(0.0, x)
-        elif op == ABS:
-            r = abs(x)
-        elif op == SIGN:
-            r = 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0 if x == 0.0 else x
-        elif op == LT:
-            r = 1.0 if x < y else 0.0
-        elif op == LE:
-            r = 1.0 if x <= y else 0.0
-        elif op == GT:
-            r = 1.0 if x > y else 0.0
-        elif op == GE:
-            r = 1.0 if x >= y else 0.0
-        elif op == NE:
-            r = 1.0 if x != y else 0.0
-        elif op == TOBOOL:
-            r = 1.0 if x != 0.0 else 0.0
-        elif op == ISNAN:
-            r = 1.0 if math.isnan(x) else 0.0
-        elif op == ISFINITE:
-            r = 1.0 if x - x == 0.0 else 0.0
-        elif op == EQ_ONE:
-            r = 1.0
-        elif op == TAN:
-            r = math.tan(x)
-        elif op == LOG1P:
-            r = math.log1p(x)
-        elif op == EXPM1:
-            r = math.expm1(x)
-        elif op == ASIN:
-            r = math.asin(x)
-        elif op == ACOS:
-            r = math.acos(x)
-        elif op == ATAN:
-            r = math.atan(x)
-        elif op == SINH:
-            r = math.sinh(x)
-        elif op == COSH:
-            r = math.cosh(x)
-        elif op == ASINH:
-            r = math.asinh(x)
-        elif op == ACOSH:
-            r = math.acosh(x)
-        elif op == ATANH:
-            r = math.atanh(x)
-        elif op == LOG2:
-            r = math.log2(x)
-        elif op == LOG10:
-            r = math.log10(x)
-        elif op == EXP2:
-            r = 2.0 ** x
-        elif op == ATAN2:
-            r = math.atan2(x, y)
-        elif op == HYPOT:
-            r = math.hypot(x, y)
-        elif op == LOGADDEXP:
-            r = _logaddexp(x, y)
-        elif op == FLOOR:
-            r = np.floor(x)
-        elif op == CEIL:
-            r = np.ceil(x)
-        elif op == MOD:
-            r = _mod(x, y)
-        elif op == CLIP:  # NumPy's clip loop: NaN-propagating, a tie keeps the first
-            c = w[code[t, 4]]
-            r = x if x >= y or math.isnan(x) else y
-            r = r if r <= c or math.isnan(r) else c
-        else:  # no tape holds another opcode (numba_tape.lower makes them all)
-            r = np.nan
-        w[code[t, 1]] = r
+        if op >= LOAD:
+            out, b, c = code[t, 1], code[t, 3], code[t, 4]
+            if op == LOAD:  # w[out:out+c] = step x's slice of the stack at b
+                at = b + int(x) * c
+                for j in range(c):
+                    w[out + j] = w[at + j]
+            elif op == STORE:  # step x's slice of the stack at out = w[b:b+c]
+                at = out + int(x) * c
+                for j in range(c):
+                    w[at + j] = w[b + j]
+            elif op == COPYN:
+                a = code[t, 2]
+                for j in range(c):
+                    w[out + j] = w[a + j]
+            elif op == LOOP_UP:
+                w[out] = x + 1.0
+                if x + 1.0 < w[b]:
+                    t = c
+                    continue
+            elif op == LOOP_DOWN:
+                w[out] = x - 1.0
+                if x - 1.0 >= w[b]:
+                    t = c
+                    continue
+            t += 1
+            continue
+        w[code[t, 1]] = _apply(op, x, w[code[t, 3]], w, code, t)
+        t += 1

@@ -1,0 +1,314 @@
+"""The numba backend's loops: a plan holding ``scan`` nodes lowered to one tape, each
+body's rows written once between its counter's start and a jump back.
+
+Owns :func:`lower_loops` (plan -> :class:`~symgraph.backends.numba_tape.Tape`, or None when
+something is not for the tape). The tape is run by ``numba_vm.run_loops``.
+
+The work vector: every value has a region of its size (a scalar one slot), none reused:
+outside their bodies these graphs are small, and a body's values are written again at
+every step in the same places. A scan's value (its pack: the final carries, the stacked
+per-step results, the saved carries) is one region; the carries live in its first slots
+during the loop, and a part of the pack (``loop_part``) is a view into it, no row. Per
+step: ``STORE`` of the carries the step starts from (when the scan saves them), ``LOAD``
+of each per-step input's slice into a register, the body's rows (placeholders bound to
+the carries, the registers and the closures' regions), ``STORE`` of each per-step
+result, the new carries copied in, ``LOOP_UP``/``LOOP_DOWN`` (a reverse scan counts
+down). A body holding a scan (a checkpointed loop) nests the same way.
+
+Loop nodes are recognised without importing ``symgraph.loops`` (it sits above the
+backends): a scan holds a body (the ``Body`` protocol: ``carries``, ``xs``, ``closures``,
+``carry_out``, ``ys``) with ``length``, ``reverse`` and ``save`` attributes, and the pack
+it makes is checked against the node's own shape; a part reads a scan with ``start`` and
+``shape`` attributes. An elementwise op of arrays (``Op.batch`` is the elementwise rule:
+sums of cotangents in the second order) is a loop over the elements. Anything else that
+is not a scalar step (``cond``, ``while_loop``, reductions and other array ops) sends the
+whole graph to the python backend, as before.
+
+Imports: ``numpy``, ``symgraph.ops``, ``symgraph.plan``, ``symgraph.backends.base`` and
+``numba_tape``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from symgraph.backends.base import prepare
+from symgraph.backends.numba_tape import (
+    COPY,
+    COPYN,
+    LOAD,
+    LOOP_DOWN,
+    LOOP_UP,
+    STORE,
+    _FUSED,
+    Tape,
+    step_code,
+)
+from symgraph.ops.shape import batch_elementwise
+from symgraph.plan import Plan
+
+_BODY = ("carries", "xs", "closures", "carry_out", "ys")
+_F64, _BOOL = np.dtype("float64"), np.dtype("bool")
+_EXACT = 2.0 ** 53  # integers the float64 work vector holds exactly
+
+
+def scan_body(node: Any) -> Any:
+    """The body of ``node`` if it is a scan (see the module's docstring), else None."""
+    attrs = node.attrs
+    body = attrs.get("body")
+    if body is None or not all(hasattr(body, k) for k in _BODY):
+        return None
+    return body if all(k in attrs for k in ("length", "reverse", "save")) else None
+
+
+class _Element:
+    """``node`` seen as one element: its op, dtype and inputs' dtypes, shape ``()``."""
+
+    def __init__(self, node: Any):
+        self.opdef, self.dtype, self.attrs, self.shape = node.opdef, node.dtype, node.attrs, ()
+        self.inputs = [_Element(i) if i.shape else i for i in node.inputs]
+
+
+def _size(shape: tuple) -> int | None:
+    return None if None in shape else math.prod(shape)
+
+
+class _Emitter:
+    """Rows and the work vector's initial values, built as the plans are walked."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, int, int, int, int]] = []
+        self.init: list[float] = []
+        self.numbers: dict[float, int] = {}
+
+    def alloc(self, size: int) -> int:
+        base = len(self.init)
+        self.init.extend([0.0] * size)
+        return base
+
+    def number(self, value: float) -> int:
+        """A slot holding ``value`` (a loop's bound)."""
+        if value not in self.numbers:
+            self.numbers[value] = self.alloc(1)
+            self.init[self.numbers[value]] = value
+        return self.numbers[value]
+
+    def row(self, op: int, out: int, a: int = 0, b: int = 0, c: int = 0) -> None:
+        self.rows.append((op, out, a, b, c))
+
+    def copy(self, dst: int, src: int, size: int) -> None:
+        if size == 1:
+            self.row(COPY, dst, src)
+        elif size > 1:
+            self.row(COPYN, dst, src, 0, size)
+
+    def plan(self, plan: Plan, bound: dict[int, int]) -> list[int] | None:
+        """Rows computing ``plan``'s steps, its fed nodes at the regions ``bound`` gives
+        (node id -> base); the base of every slot, or None if a step is not for the tape."""
+        nodes = plan.nodes
+        fused = self.scalars(plan, bound)
+        if fused is not None:
+            return fused
+        base = [-1] * len(nodes)
+        for s, node in enumerate(nodes):
+            if node.id in plan.fed:
+                if node.id not in bound:
+                    return None
+                base[s] = bound[node.id]
+        for s, value in plan.preset:
+            array = np.asarray(value)
+            if array.dtype.kind not in "biuf" or array.shape != nodes[s].shape or (
+                    array.dtype.kind in "iu" and array.size and np.abs(array).max() > _EXACT):
+                return None
+            base[s] = self.alloc(array.size)
+            self.init[base[s]:base[s] + array.size] = array.astype(np.float64).ravel().tolist()
+        args = plan.args
+        for s in plan.steps:
+            node, ins = nodes[s], args[s]
+            body = scan_body(node)
+            if body is not None:
+                at = self.scan(node, body, [base[i] for i in ins])
+            elif "start" in node.attrs and "shape" in node.attrs and len(ins) == 1 and \
+                    scan_body(nodes[ins[0]]) is not None:
+                at = self.part(node, nodes[ins[0]], base[ins[0]])
+            elif node.shape == () and all(i.shape == () for i in node.inputs):
+                code = step_code(node)
+                at = None if code is None else self.alloc(1)
+                if at is not None:
+                    self.row(code, at, *[base[i] for i in ins])
+            elif node.opdef.batch is batch_elementwise:
+                at = self.elementwise(node, [base[i] for i in ins])
+            else:
+                at = None
+            if at is None:
+                return None
+            base[s] = at
+        return base
+
+    def scalars(self, plan: Plan, bound: dict[int, int]) -> list[int] | None:
+        """A plan of scalars only (a loop's body, mostly) as ``numba_tape.lower`` makes
+        its rows: temporaries reused, pairs fused (fewer rows a step); the base of every
+        slot, or None for a plan holding anything else."""
+        nodes = plan.nodes
+        if any(n.shape != () for n in nodes) or any(
+                np.asarray(v).dtype.kind not in "biuf" for _, v in plan.preset):
+            return None
+        codes = np.array([step_code(nodes[s]) for s in plan.steps] or [0], dtype=object)
+        if any(c is None for c in codes):
+            return None
+        from symgraph.backends.numba_vm import allocate
+
+        slot_of = np.full(len(nodes), -1, dtype=np.int32)
+        where: list[int] = []  # local slot -> base
+        for s, node in enumerate(nodes):
+            if node.id in plan.fed:
+                if node.id not in bound:
+                    return None
+                slot_of[s] = len(where)
+                where.append(bound[node.id])
+        for s, value in plan.preset:
+            slot_of[s] = len(where)
+            where.append(self.number(float(value)))
+        start = plan.step_start
+        last = plan.last_read.copy()
+        # outputs, and what outlives a step (carries, closures, constants), never die
+        last[plan.outputs] = -1
+        last[slot_of >= 0] = -1
+        code, size, _ = allocate(codes[:len(plan.steps)].astype(np.int32),
+                                 (start[1:] - start[:-1]).astype(np.int32), plan.step_args,
+                                 plan.step_array, slot_of, last, plan.read_count, len(where),
+                                 _FUSED)
+        temps = self.alloc(size - len(where))
+        mapping = np.array([*where, *range(temps, temps + size - len(where))], dtype=np.int64)
+        code[:, 1:] = mapping[code[:, 1:]]
+        self.rows.extend(map(tuple, code.tolist()))
+        return [int(mapping[k]) if k >= 0 else -1 for k in slot_of.tolist()]
+
+    def elementwise(self, node: Any, ins: list[int]) -> int | None:
+        """An elementwise op of arrays of its shape (or scalars) as a loop over the
+        elements: one row of the scalar form, between loads and a store."""
+        n = _size(node.shape)
+        code = step_code(_Element(node))
+        if n is None or code is None or any(
+                i.shape not in ((), node.shape) for i in node.inputs):
+            return None
+        out = self.alloc(n)
+        if n == 0:
+            return out
+        count = self.alloc(1)
+        self.row(COPY, count, self.number(0.0))
+        top = len(self.rows)
+        regs = []
+        for i, at in zip(node.inputs, ins):
+            if i.shape == ():
+                regs.append(at)
+            else:
+                regs.append(self.alloc(1))
+                self.row(LOAD, regs[-1], count, at, 1)
+        value = self.alloc(1)
+        self.row(code, value, *regs)
+        self.row(STORE, out, count, value, 1)
+        self.row(LOOP_UP, count, count, self.number(float(n)), top)
+        return out
+
+    def part(self, node: Any, pack: Any, at: int) -> int | None:
+        start, size = node.attrs["start"], _size(node.shape)
+        if not isinstance(start, int) or size is None or start + size > pack.shape[0]:
+            return None
+        return at + start
+
+    def scan(self, node: Any, body: Any, ins: list[int]) -> int | None:
+        """The rows of a scan; the base of its pack."""
+        T, reverse, save = node.attrs["length"], node.attrs["reverse"], node.attrs["save"]
+        carries, xs, closures = body.carries, body.xs, body.closures
+        m, p = len(carries), len(xs)
+        sizes = [_size(n.shape) for n in [*carries, *xs, *body.ys]]
+        if None in sizes or len(ins) != m + p + len(closures) or len(body.carry_out) != m \
+                or not isinstance(T, int):
+            return None
+        cs, xsz, ysz = sizes[:m], sizes[m:m + p], sizes[m + p:]
+        total = sum(cs) + T * sum(ysz) + (T * sum(cs) if save else 0)
+        if node.shape != (total,):  # the scan's own layout, as this lowering reads it
+            return None
+        pack = self.alloc(total)
+        creg = [pack + sum(cs[:k]) for k in range(m)]
+        ys = [pack + sum(cs) + T * sum(ysz[:k]) for k in range(len(ysz))]
+        saved = [pack + sum(cs) + T * sum(ysz) + T * sum(cs[:k]) for k in range(m)]
+        for k in range(m):
+            self.copy(creg[k], ins[k], cs[k])
+        if T == 0:
+            return pack
+        count = self.alloc(1)
+        self.row(COPY, count, self.number(float(T - 1 if reverse else 0)))
+        top = len(self.rows)
+        for k in range(m) if save else ():
+            if cs[k]:
+                self.row(STORE, saved[k], count, creg[k], cs[k])
+        bound = {ph.id: creg[k] for k, ph in enumerate(carries)}
+        for j, ph in enumerate(xs):
+            bound[ph.id] = self.alloc(xsz[j])
+            if xsz[j]:
+                self.row(LOAD, bound[ph.id], count, ins[m + j], xsz[j])
+        bound.update({ph.id: ins[m + p + j] for j, ph in enumerate(closures)})
+        outs = body.outputs
+        if outs:
+            # the body simplified and lowered as compile does the outer graph (once per
+            # body: a body's nodes are the same every step)
+            phs = [*carries, *xs, *closures]
+            computed, needed = prepare(outs, phs, False)
+            inner = Plan(computed, frozenset(bound), fold=True, nodes=needed)
+            at = self.plan(inner, bound)
+            if at is None:
+                return None
+            results = [at[s] for s in inner.outputs]
+        else:
+            results = []
+        for k, size in enumerate(ysz):
+            if size:
+                self.row(STORE, ys[k], count, results[m + k], size)
+        news = results[:m]
+        carry_end = pack + sum(cs)
+        if any(r < carry_end and r + size > pack for r, size in zip(news, cs)):
+            # a carry's new value is a carry (a swap): through temporaries
+            temps = [self.alloc(size) for size in cs]
+            for t, r, size in zip(temps, news, cs):
+                self.copy(t, r, size)
+            news = temps
+        for k in range(m):
+            self.copy(creg[k], news[k], cs[k])
+        self.row(LOOP_DOWN if reverse else LOOP_UP, count, count,
+                 self.number(0.0 if reverse else float(T)), top)
+        return pack
+
+
+def lower_loops(plan: Plan, inputs: list[Any]) -> Tape | None:
+    """The tape of ``plan`` holding scans (inputs in the function's argument order), or
+    None when a node is not for the tape (see the module's docstring)."""
+    if not any(scan_body(plan.nodes[s]) is not None for s in plan.steps):
+        return None
+    emit = _Emitter()
+    bound, in_slots, in_sizes = {}, [], []
+    for node in inputs:
+        size = _size(node.shape)
+        if size is None or node.dtype.kind not in "biuf":
+            return None
+        bound[node.id] = emit.alloc(size)
+        in_slots.append(bound[node.id])
+        in_sizes.append(size)
+    nodes = plan.nodes
+    for s in plan.outputs:
+        if nodes[s].dtype not in (_F64, _BOOL) or _size(nodes[s].shape) is None:
+            return None
+    constants = len(emit.init)
+    base = emit.plan(plan, bound)
+    if base is None:
+        return None
+    code = np.array(emit.rows, dtype=np.int32).reshape(-1, 5)
+    outs = [base[s] for s in plan.outputs]
+    return Tape(code, np.array(emit.init), in_slots, outs,
+                [nodes[s].dtype == _BOOL for s in plan.outputs], constants, [],
+                in_sizes=in_sizes, out_shapes=[nodes[s].shape for s in plan.outputs],
+                loops=True)
