@@ -27,7 +27,9 @@ list slot is reused, when an array is deleted, and which array may take a result
 order is the plan's, except that array steps of inputs and constants alone run just
 before their first reader, and array outputs as soon as their operands are ready
 (``symgraph.backends.python_schedule``); a scalar that reads the last of an array is a
-statement of its own, so the array is deleted at once.
+statement of its own, so the array is deleted at once. A run of elementwise steps over
+large arrays of one shape is one loop over blocks that stay in cache
+(``symgraph.backends.python_blocks``).
 
 The argument checks are those of :func:`symgraph.evaluate` (``convert_feed``), skipped
 only for what they would return unchanged: a Python float for a float64 scalar input,
@@ -46,7 +48,8 @@ recycled while still in cache. The entry function has one parameter per input (n
 
 Imports: ``symgraph.graph``, ``symgraph.errors``, ``symgraph.ops``, ``symgraph.plan``,
 ``symgraph.backends.base``, ``symgraph.backends.numpy``, ``symgraph.backends.python_forms``,
-``symgraph.backends.python_schedule``, ``symgraph.backends.recipe``.
+``symgraph.backends.python_schedule``, ``symgraph.backends.python_blocks``,
+``symgraph.backends.recipe``.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ import numpy as np
 
 from symgraph.backends.base import Backend, Request
 from symgraph.backends.numpy import run
+from symgraph.backends.python_blocks import Blocks
 from symgraph.backends.python_forms import COMPARE, GLOBALS, MATH, SCALAR, TENSOR_ATTR, Forms
 from symgraph.backends.python_schedule import sink
 from symgraph.backends.recipe import Recipe
@@ -100,7 +104,7 @@ class PythonBackend(Backend):
         return _Builder(request, **options).build()
 
 
-class _Builder(Forms):
+class _Builder(Forms, Blocks):
     """Names and emits the code of one compiled function, from its plan."""
 
     def __init__(self, request: Request, trust_input: bool, python_scalars: bool,
@@ -173,6 +177,11 @@ class _Builder(Forms):
                          for s, f in self.forms.items())
         chunks = [steps[k:k + _CHUNK] for k in range(0, len(steps), _CHUNK)]
         self.multi = len(chunks) > 1
+        self.plan_blocks()
+        if self.steps is not steps:  # (reordered: forms that look at positions again)
+            steps = self.steps
+            chunks = [steps]
+            self.forms = {s: self._form(s) for s in steps}
         self.names = [self._name(i) for i in range(len(nodes))]
         self.arrays = "A" in self.kind  # (big scalar graphs skip the arrays' bookkeeping)
         # per template, whether operand j appears exactly once in it (it may then be
@@ -280,6 +289,10 @@ class _Builder(Forms):
             return bisect.bisect_right(uses[i], last) - bisect.bisect_left(uses[i], first) == 1
 
         for t, s in enumerate(chunk, first):
+            if s in self.in_block:  # (a run of elementwise steps, written as one loop)
+                if t in self.blocks:
+                    lines += self.block_lines(t)
+                continue
             node = nodes[s]
             template, pre, numpy, out_ok, raw_ok, _ = self.forms[s]
             ins = self.args[s]

@@ -1,0 +1,209 @@
+"""Runs of elementwise array steps that the ``python`` backend computes block by block.
+
+Owns :class:`Blocks`, a mixin of the builder in ``symgraph.backends.python`` (whose
+state it reads: ``nodes``, ``args``, ``kind``, ``role``, ``forms``, ``uses``...). NumPy
+runs each step over whole arrays: a chain of ten ufuncs over 10^5 floats streams 800 KB
+arrays through the caches ten times. A run of such steps of one shape (1-D or more, cut
+along the first axis) is written as one loop over blocks of about ``_BLOCK`` numbers,
+each step writing into a block-sized buffer (reused once its value is dead), so the
+chain's values stay in cache; values read after the run are written into whole arrays
+(new on every call). Each number is computed by the same ufunc from the same operands:
+the results are those of the whole-array steps, to the bit.
+
+Steps between the run's steps that read none of them are written before the run.
+
+Imports: ``numpy``, ``symgraph.plan`` (builtin).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from symgraph.plan import builtin
+
+_BLOCK = 1 << 14  # numbers per block: a few blocks of float64 stay in a core's L2
+_MIN_SIZE = 1 << 16  # smaller arrays stay in cache anyway: the loop would only cost
+_MIN_STEPS = 3
+_F64 = np.dtype("float64")
+
+
+class Blocks:
+    """Finds the runs (``plan_blocks``) and writes one (``block_lines``)."""
+
+    def plan_blocks(self) -> None:
+        """Sets ``blocks`` (first step number of a run -> its steps) and reorders
+        ``steps`` so that each run is contiguous; ``uses`` and ``position`` follow."""
+        self.blocks: dict[int, list[int]] = {}
+        self.in_block: set[int] = set()
+        if getattr(self, "multi", False) or "A" not in self.kind:
+            return
+        steps, args = self.steps, self.args
+        order: list[int] = []
+        runs: list[list[int]] = []
+        t = 0
+        while t < len(steps):
+            shape = self._block_shape(steps[t], ())
+            if shape is None:
+                order.append(steps[t])
+                t += 1
+                continue
+            members, inside, before, after = [steps[t]], {steps[t]}, [], []
+            end = u = t + 1  # (end: after the last member)
+            while u < len(steps):
+                s = steps[u]
+                if self._block_shape(s, shape, inside) == shape:
+                    members.append(s)
+                    inside.add(s)
+                    before += after
+                    after = []
+                    end = u + 1
+                elif not any(i in inside for i in args[s]):
+                    after.append(s)  # (written before the run if a member follows)
+                else:
+                    break
+                u += 1
+            if len(members) >= _MIN_STEPS:
+                order += before + members
+                runs.append(members)
+                t = end
+            else:
+                order.append(steps[t])
+                t += 1
+        if not runs:
+            return
+        if order != list(steps):
+            self.steps = order
+            readers: list[list[int]] = [[] for _ in self.nodes]
+            for t, s in enumerate(order):
+                for i in dict.fromkeys(args[s]):
+                    readers[i].append(t)
+            self.uses = readers
+            self.position = {s: t for t, s in enumerate(order)}
+        for members in runs:
+            self.blocks[self.position[members[0]]] = members
+            self.in_block.update(members)
+
+    def _block_shape(self, s: int, shape: tuple, inside: set | None = None) -> tuple | None:
+        """The shape of step ``s`` if it may be in a run (of ``shape``, with the members
+        ``inside``, when given): a builtin elementwise ufunc writing float64 with out=,
+        whose operands are members, arrays of its shape or 0-d values that are not
+        computed scalars."""
+        node = self.nodes[s]
+        template, pre, numpy_, out_ok = self.forms[s][:4]
+        if (self.kind[s] != "A" or self.role[s] != "step" or not out_ok or not numpy_
+                or pre is not None or not builtin(node.opdef) or node.dtype != _F64
+                or not node.shape or None in node.shape or not template.endswith(")")
+                or math.prod(node.shape) < _MIN_SIZE or node.shape[0] < 4):
+            return None
+        if shape and node.shape != shape:
+            return None
+        for i in self.args[s]:
+            if inside is not None and i in inside:
+                continue
+            other = self.nodes[i]
+            if self.kind[i] == "A" and other.shape == node.shape:
+                continue
+            if self.role[i] == "preset" and other.shape == ():
+                continue
+            return None
+        return node.shape
+
+    def _filled(self, i: int) -> bool:
+        """Whether slot ``i`` is a constant fill (a broadcast of one number, as the plan
+        folds ``full``): its blocks are its number as a 0-d array of its dtype."""
+        if self.role[i] != "preset":
+            return False
+        value = self.globals[f"_c{i}"]
+        if not isinstance(value, np.ndarray) or any(value.strides):
+            return False
+        self.globals[f"_u{i}"] = np.array(value.flat[0], dtype=value.dtype)
+        return True
+
+    def block_lines(self, t: int) -> list[str]:
+        """The loop of the run starting at step number ``t``."""
+        members = self.blocks[t]
+        inside = set(members)
+        nodes, uses, names = self.nodes, self.uses, self.names
+        shape = nodes[members[0]].shape
+        row = math.prod(shape[1:])
+        rows = max(1, _BLOCK // row)
+        n = shape[0]
+        last = self.position[members[-1]]
+        tag = f"{t}"
+        self.globals[f"_bs{tag}"] = (rows, *shape[1:])
+        self.globals[f"_fs{tag}"] = shape
+        self.globals[f"_lo{tag}"] = tuple(range(0, n, rows))
+        head: list[str] = []
+        body: list[str] = []
+        chunk: dict[int, str] = {}  # an outside array or a whole result -> its block view
+        buffer: dict[int, str] = {}  # a member read only in the run -> its block buffer
+        free: list[str] = []
+        count = 0
+        local_names: list[str] = []
+        for s in members:
+            p = self.position[s]
+            ins = self.args[s]
+            ops = []
+            raw_ok = self.forms[s][4]
+            for i in ins:
+                if i in buffer:
+                    ops.append(buffer[i])
+                elif i in chunk:
+                    ops.append(chunk[i])
+                elif self.kind[i] == "A" and nodes[i].shape and self._filled(i):
+                    ops.append(f"_u{i}")  # a constant fill: its one number as a 0-d array
+                elif self.kind[i] == "A" and nodes[i].shape:
+                    chunk[i] = f"_o{i}"
+                    body.append(f"_o{i} = {names[i]}[_lo:_hi]")
+                    local_names.append(f"_o{i}")
+                    ops.append(chunk[i])
+                elif self.kind[i] == "F" and not raw_ok:
+                    ops.append(f"_f64({names[i]})")
+                elif self.kind[i] == "B":
+                    ops.append(f"_np_bool({names[i]})")
+                else:
+                    ops.append(names[i])
+            # operands read for the last time here give their buffers back first: an
+            # elementwise ufunc may write over its own operand
+            for i in dict.fromkeys(ins):
+                if i in buffer and uses[i][-1] == p:
+                    free.append(buffer[i])
+            if s in self.is_out or not uses[s] or uses[s][-1] > last:
+                # a whole array: an outside one that dies here, else a new one
+                dying = [i for i in ins if i in chunk and i not in inside]
+                reuse = self._buffer(p, nodes[s], dying) if dying else None
+                if reuse is not None:
+                    head.append(f"{names[s]} = {names[reuse]}")
+                    target = chunk[s] = chunk[reuse]
+                else:
+                    head.append(f"{names[s]} = _np_empty(_fs{tag})")
+                    target = chunk[s] = f"_w{s}"
+                    body.append(f"_w{s} = {names[s]}[_lo:_hi]")
+                    local_names.append(f"_w{s}")
+            else:
+                if free:
+                    target = free.pop()
+                else:
+                    target = f"_b{tag}_{count}"
+                    count += 1
+                    head.append(f"{target} = _np_empty(_bs{tag})")
+                    local_names.append(target)
+                buffer[s] = target
+            expr = self.forms[s][0].format(*ops)
+            body.append(f"{expr[:-1]}, out={target})")
+        shorten = [f"_b{tag}_{k}" for k in range(count)]
+        lines = head + [f"for _lo in _lo{tag}:", f"    _hi = _lo + {rows}"]
+        if n % rows and shorten:  # the last block is shorter: so are the buffers
+            lines.append(f"    if _hi > {n}:")
+            lines += [f"        {b} = {b}[:{n % rows}]" for b in shorten]
+        lines += ["    " + line for line in body]
+        lines.append(f"del {', '.join(dict.fromkeys(local_names))}")
+        # arrays made before the run and read for the last time in it
+        for i in chunk:
+            if (i not in inside and self.role[i] == "step" and i not in self.is_out
+                    and uses[i][-1] <= last):
+                lines.append(f"del {names[i]}")
+        return lines
+
