@@ -143,3 +143,27 @@ def test_a_loop_over_array_carries_runs_and_equals_evaluate(graph, rng):
     loss = sg.sum(h * h)
     same_as_evaluate([loss, *sg.grad(loss, [W, h0])], [W, h0],
                      [rng.normal(size=(3, 3)), rng.normal(size=3)])
+
+
+def test_loops_the_tape_cannot_hold_run_through_python_and_equal_evaluate(graph):
+    x, p, k = sg.var("x"), sg.var("p", shape=(2,)), sg.var("k", dtype="int64")
+    # an integer carry (integer arithmetic is NumPy's), a float32 carry, an array closure
+    n, _ = scan(lambda c, _: (c * k + 3, None), k, length=4)
+    h, _ = scan(lambda c, _: (c * sg.cast(x, "float32"), None), sg.cast(x, "float32"),
+                length=3)
+    z = fori_loop(0, 4, lambda i, c: c * p[0] + p[1], x)
+    for outs, inputs, values in (
+            ([sg.cast(n, "float64") * x], [x, k], [2.0, 3]),
+            ([sg.cast(h, "float64"), sg.grad(sg.cast(h, "float64"), x)], [x], [1.5]),
+            ([z, sg.grad(z, x)], [x, p], [0.5, np.array([1.5, -2.0])])):
+        same_as_evaluate(outs, inputs, values, native=False)
+
+
+def test_a_boolean_carry_and_a_where_in_the_body_run_on_the_tape(graph):
+    x = sg.var("x")
+    (v, flag), ys = scan(lambda c, _: ((sg.where(c[1], c[0] * x, c[0] - 1.0), c[0] < 3.0),
+                                       c[0]), (x, x > 0), length=6)
+    outs = [v, flag, ys, sg.grad(v, x)]
+    for at in (0.7, -0.7, np.nan, np.inf, -0.0):
+        f, got = same_as_evaluate(outs, [x], [at], native=True)
+        assert got[1].dtype == bool

@@ -24,17 +24,20 @@ boolean outputs. The tape's ops: ``add`` ``subtract`` ``multiply`` ``divide`` ``
 ``sigmoid`` ``relu`` ``softplus`` ``abs`` ``sign`` ``floor`` ``ceil`` ``mod`` ``clip``
 ``maximum`` ``minimum`` ``where`` ``less`` ``less_equal`` ``greater`` ``greater_equal``
 ``not_equal`` ``isnan`` ``isfinite`` ``cast`` ``stop_gradient``, and of a scalar ``sum``
-``mean`` ``max`` ``min`` ``first_max_mask``. Any other graph
-(array nodes, other dtypes) is compiled whole by the ``python`` backend instead, as the
-contract allows ("numba may run array ops through NumPy outside its native tape"); the
-compiled function's ``backend`` says which ran it (``"numba"`` or ``"python"``); so do
-graphs of the loop ops (``scan``, ``cond``, ``while_loop``, their packs), symgraph's
-own ops declared above the plan (:func:`own`). An op declared by a user (``sg.define_op``) has no Numba form: compiling it raises at compile
-time, naming the op.
+``mean`` ``max`` ``min`` ``first_max_mask``. Loops too: a graph of ``scan`` nodes (a
+``fori_loop``, its gradient's reverse scan, a checkpointed scan) whose bodies are such
+scalar graphs runs on the tape with loop rows (``symgraph.backends.numba_loops``, run by
+``numba_vm.run_loops``). Any other graph (array nodes, other dtypes, ``cond``,
+``while_loop``) is compiled whole by the ``python`` backend instead, as the contract
+allows ("numba may run array ops through NumPy outside its native tape"); the compiled
+function's ``backend`` says which ran it (``"numba"`` or ``"python"``). The loop ops
+are symgraph's own ops, declared above the plan (:func:`own`); an op declared by a user
+(``sg.define_op``) has no Numba form: compiling it raises at compile time, naming the op.
 
 Imports: ``numpy``, ``symgraph.errors``, ``symgraph.graph``, ``symgraph.ops``,
-``symgraph.plan``, ``symgraph.backends.base``, ``symgraph.backends.python``; Numba only
-through ``symgraph.backends.numba_vm``, imported when a tape is compiled.
+``symgraph.plan``, ``symgraph.backends.base``, ``symgraph.backends.python``,
+``symgraph.backends.numba_loops`` (when a plan is not all scalars); Numba only through
+``symgraph.backends.numba_vm``, imported when a tape is compiled.
 """
 
 from __future__ import annotations
@@ -227,8 +230,8 @@ def own(op: Op) -> bool:
 
 
 class NumbaBackend(Backend):
-    """Scalar float64 graphs on a tape run by one Numba-compiled interpreter; other graphs
-    by the ``python`` backend (see the module's docstring). Options: ``trust_input``,
+    """Scalar float64 graphs (and scans of them) on a tape run by one Numba-compiled
+    interpreter; other graphs by the ``python`` backend (see the module's docstring). Options: ``trust_input``,
     ``python_scalars``, ``assume_finite`` (see :func:`symgraph.compile`)."""
 
     name = "numba"
