@@ -277,6 +277,7 @@ def test_blocked_hvp_of_rosenbrock_equals_evaluate_and_the_analytic_product(grap
     outs = [sg.hvp(f, x, v), sg.grad(f, x)]
     fn = sg.compile(outs, [x, v])
     assert "for _lo in" in fn.source and "_u" in fn.source  # constant fills as 0-d values
+    assert "_sb" in fn.source  # the run writes 200*(...) in the scatter's buffer
     xv, vv = rng.standard_normal(n), rng.standard_normal(n)
     for got, want in zip(fn(xv, vv), sg.evaluate(outs, {x: xv, v: vv})):
         _bits(got, want)
@@ -285,3 +286,16 @@ def test_blocked_hvp_of_rosenbrock_equals_evaluate_and_the_analytic_product(grap
     hv[:-1] = (1200 * xl * xl - 400 * xr + 2) * vl - 400 * xl * vr
     hv[1:] += 200 * vr - 400 * xl * vl
     np.testing.assert_allclose(fn(xv, vv)[0], hv, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("cut", [(slice(None), slice(1, None)), (slice(2, 18),)])
+def test_blocked_run_written_into_a_scatter_of_a_slice(graph, rng, small_blocks, cut):
+    x = sg.var("x", shape=(20, 6))
+    part = x[cut]
+    y = sg.sum(sg.exp(sg.tanh(part) * 0.5 - part * part))
+    d = sg.grad(y, x)
+    f = sg.compile([d, y], [x])
+    assert "for _lo in" in f.source and "_sb" in f.source
+    for v in (rng.standard_normal((20, 6)), _specials(rng, 120).reshape(20, 6)):
+        for got, want in zip(f(v), sg.evaluate([d, y], {x: v})):
+            _bits(got, want)

@@ -12,15 +12,17 @@ the results are those of the whole-array steps, to the bit.
 
 Steps between the run's steps that read none of them are written before the run.
 
-Imports: ``numpy``, ``symgraph.plan`` (builtin).
+Imports: ``numpy``, ``symgraph.plan`` (builtin), ``symgraph.backends.python_forms``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
+from symgraph.backends.python_forms import scatter_buffer
 from symgraph.plan import builtin
 
 _BLOCK = 1 << 14  # numbers per block: a few blocks of float64 stay in a core's L2
@@ -81,9 +83,29 @@ class Blocks:
                     readers[i].append(t)
             self.uses = readers
             self.position = {s: t for t, s in enumerate(order)}
+        self.into: dict[int, int] = {}  # a run's value -> the scatter it is written in
         for members in runs:
             self.blocks[self.position[members[0]]] = members
             self.in_block.update(members)
+            for s in members:
+                r = self._scatter_of(s)
+                if r is not None:
+                    self.into[s] = r
+                    self.in_block.add(r)  # (done by the run: it is not written again)
+
+    def _scatter_of(self, s: int) -> int | None:
+        """The step scattering ``s`` (a run's value it alone reads, into its index, a
+        slice), whose buffer the run may write ``s`` in: ``out[index]`` is ``s``."""
+        uses = self.uses[s]
+        if s in self.is_out or len(uses) != 1:
+            return None
+        r = self.steps[uses[0]]
+        if r not in self.scatters or r in self.in_block:
+            return None
+        index, _ = self.scatters[r]
+        node = self.nodes[r]
+        view = np.broadcast_to(np.zeros((), node.dtype), node.shape)[index]
+        return r if view.shape == self.nodes[s].shape else None
 
     def _block_shape(self, s: int, shape: tuple, inside: set | None = None) -> tuple | None:
         """The shape of step ``s`` if it may be in a run (of ``shape``, with the members
@@ -142,6 +164,7 @@ class Blocks:
         free: list[str] = []
         count = 0
         local_names: list[str] = []
+        dead: list[str] = []  # views in a scatter's buffer, nobody reads after the run
         for s in members:
             p = self.position[s]
             ins = self.args[s]
@@ -174,11 +197,20 @@ class Blocks:
                 # a whole array: an outside one that dies here, else a new one
                 dying = [i for i in ins if i in chunk and i not in inside]
                 reuse = self._buffer(p, nodes[s], dying) if dying else None
-                if reuse is not None:
+                if s in self.into:  # in the buffer of the scatter that reads it
+                    r = self.into[s]
+                    index, rest = self.scatters[r]
+                    self.globals[f"_sb{r}"] = functools.partial(
+                        scatter_buffer, nodes[r].shape, nodes[r].dtype, rest)
+                    self.globals[f"_si{r}"] = index
+                    head += [f"{names[r]} = _sb{r}()", f"{names[s]} = {names[r]}[_si{r}]"]
+                    dead.append(names[s])
+                if reuse is not None and s not in self.into:
                     head.append(f"{names[s]} = {names[reuse]}")
                     target = chunk[s] = chunk[reuse]
                 else:
-                    head.append(f"{names[s]} = _np_empty(_fs{tag})")
+                    if s not in self.into:
+                        head.append(f"{names[s]} = _np_empty(_fs{tag})")
                     target = chunk[s] = f"_w{s}"
                     body.append(f"_w{s} = {names[s]}[_lo:_hi]")
                     local_names.append(f"_w{s}")
@@ -199,7 +231,7 @@ class Blocks:
             lines.append(f"    if _hi > {n}:")
             lines += [f"        {b} = {b}[:{n % rows}]" for b in shorten]
         lines += ["    " + line for line in body]
-        lines.append(f"del {', '.join(dict.fromkeys(local_names))}")
+        lines.append(f"del {', '.join(dict.fromkeys(local_names + dead))}")
         # arrays made before the run and read for the last time in it
         for i in chunk:
             if (i not in inside and self.role[i] == "step" and i not in self.is_out

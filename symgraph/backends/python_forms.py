@@ -137,8 +137,9 @@ NO_ALIAS = frozenset({SUM, MEAN, MAX, WHERE, SIGMOID, SOFTMAX, LOG_SOFTMAX, LOGS
 GLOBALS = {
     "_exp": math.exp, "_log": math.log, "_sin": math.sin, "_cos": math.cos, "_tan": math.tan,
     "_tanh": math.tanh, "_sqrt": math.sqrt, "_log1p": math.log1p, "_expm1": math.expm1,
-    "_pow": math.pow, "_LN2": math.log(2.0), "_asarray": np.asarray, "_ndarray": np.ndarray, "_f64": np.float64,
-    "_np_bool": np.bool_, "_np_empty": np.empty, "_errstate": np.errstate, "_np_maximum": np.maximum,
+    "_pow": math.pow, "_LN2": math.log(2.0), "_asarray": np.asarray, "_ndarray": np.ndarray,
+    "_f64": np.float64, "_np_bool": np.bool_, "_np_empty": np.empty, "_errstate": np.errstate,
+    "_np_maximum": np.maximum,
     "_np_logaddexp": np.logaddexp, "_np_transpose": np.transpose,
     "_np_expand_dims": np.expand_dims, "_np_reshape": np.reshape,
     "_np_broadcast_to": np.broadcast_to, "_np_add_reduce": np.add.reduce,
@@ -175,10 +176,16 @@ def add_at(target: np.ndarray, value: Any, *, index: Any, basic: bool, rest: Any
 def scatter_into(g: np.ndarray, *, index: Any, shape: tuple, rest: list) -> np.ndarray:
     """``scatter(g)``: zeros where ``rest`` (the basic indices around ``index``), ``g`` in
     ``index``, written once each (not zeros everywhere first)."""
-    out = np.empty(shape, dtype=g.dtype)
+    out = scatter_buffer(shape, g.dtype, rest)
+    out[index] = g
+    return out
+
+
+def scatter_buffer(shape: tuple, dtype: np.dtype, rest: list) -> np.ndarray:
+    """A new array of zeros in ``rest`` only: a scatter's, whose index is then written."""
+    out = np.empty(shape, dtype=dtype)
     for piece in rest:
         out[piece] = 0.0
-    out[index] = g
     return out
 
 
@@ -260,6 +267,7 @@ class Forms:
             if rest is not None:  # zeros only around index, then g in index
                 fname = self._global(functools.partial(
                     scatter_into, index=index, shape=node.shape, rest=rest), ("attrs", s))
+                self.scatters[s] = index, rest  # (a run of steps may write g in place)
                 return f"{fname}({args})", None, True, False, False, True
         function = array_function(op, node.attrs)
         mine = builtin(op)
