@@ -72,11 +72,12 @@ from symgraph.plan import Plan, builtin, convert_feed
  EXP2, ATAN2, HYPOT, LOGADDEXP, FLOOR, CEIL, MOD, CLIP,
  # fused pairs (a step read only by the next one, written into it): each computes exactly
  # what its two rows would (no fused multiply-add: Numba does not contract without fastmath)
- MUL_ADD, NEG_MUL, MUL_NEG, SQ_SUB, COS_MUL, MUL_MUL, SIN_MUL,
+ MUL_ADD, NEG_MUL, MUL_NEG, SQ_SUB, COS_MUL, MUL_MUL, SIN_MUL, MUL_SUB,
  # loops (numba_loops; run by numba_vm.run_loops only, which tests op >= LOAD for them)
- LOAD, STORE, COPYN, LOOP_UP, LOOP_DOWN) = range(65)
+ LOAD, STORE, COPYN, LOOP_UP, LOOP_DOWN) = range(66)
 # (producer, consumer) -> fused opcode; the producer's operands come first in the row
 _FUSE = {(MUL, ADD): MUL_ADD, (NEG, MUL): NEG_MUL, (MUL, NEG): MUL_NEG, (SQUARE, SUB): SQ_SUB,
+         (MUL, SUB): MUL_SUB,
          (COS, MUL): COS_MUL, (MUL, MUL): MUL_MUL, (SIN, MUL): SIN_MUL}
 _FUSED = np.full((CLIP + 1, CLIP + 1), -1, dtype=np.int32)  # the same as a table
 for (_p, _c), _f in _FUSE.items():

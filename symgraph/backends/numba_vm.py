@@ -75,6 +75,7 @@ from symgraph.backends.numba_tape import (
     MUL_ADD,
     MUL_MUL,
     MUL_NEG,
+    MUL_SUB,
     NE,
     NEG,
     NEG_MUL,
@@ -224,6 +225,8 @@ def _apply(op: int, x: float, y: float, w: np.ndarray, code: np.ndarray,
         r = -(x * y)
     elif op == MUL_MUL:
         r = x * y * w[code[t, 4]]
+    elif op == MUL_SUB:  # c - a*b (a product read as the second operand of a difference)
+        r = w[code[t, 4]] - x * y
     elif op == SQ_SUB:
         r = y - x * x
     elif op == COS_MUL:
