@@ -5,7 +5,11 @@ carries and outputs."""
 
 from __future__ import annotations
 
+import importlib
+import re
+
 import numpy as np
+import pytest
 
 import symgraph as sg
 from symgraph.loops.steps import run_steps
@@ -65,3 +69,48 @@ def test_strided_and_broadcast_inputs_are_read_step_by_step():
         run_steps(lambda c, x: [c, x * 2], 4, [0.0], [xs], [], [((), np.dtype("f8"))], ys, [],
                   reverse=False)
         assert ys[0].tolist() == (xs * 2).tolist()
+
+
+def test_a_compiled_gradient_runs_each_loop_once_per_call(monkeypatch):
+    """The outer function reads the loop's results as scalars written into later
+    statements; the packed array must live until then (a read after its ``del`` raised
+    NameError inside the fast path, whose rerun ran the forward loop a second time)."""
+    scan_module = importlib.import_module("symgraph.loops.scan")
+    runs = []
+
+    def counting(*args, **kwargs):
+        runs.append(args[1])
+        return run_steps(*args, **kwargs)
+
+    with sg.Graph():
+        k, c, th0, om0 = sg.var("k"), sg.var("c"), sg.var("th0"), sg.var("om0")
+
+        def step(i, s):
+            th, om = s
+            return th + 0.01 * om, om - 0.01 * (k * sg.sin(th) + c * om)
+
+        th, om = sg.fori_loop(0, 50, step, (th0, om0))
+        loss = th + 0.5 * om
+        f = sg.compile([loss, *sg.grad(loss, [k, c, th0, om0])], [k, c, th0, om0])
+        want = sg.evaluate([loss, *sg.grad(loss, [k, c, th0, om0])],
+                           {k: 9.81, c: 0.3, th0: 1.0, om0: 0.0})
+    monkeypatch.setattr(scan_module, "run_steps", counting)
+    got = f(9.81, 0.3, 1.0, 0.0)
+    assert runs == [50, 50]  # the forward loop, then the reverse one
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+def test_no_array_is_read_after_its_del():
+    with sg.Graph():
+        x = sg.var("x", shape=(3,))
+        a = sg.exp(x)
+        y = (a[0] + 1.0) * sg.sum(a * a)
+        f = sg.compile(y, [x])
+    lines = f.source.splitlines()
+    for n, line in enumerate(lines):
+        if line.strip().startswith("del "):
+            name = line.split()[1]
+            later = [ln for ln in lines[n + 1:] if re.search(rf"\b{name}\b", ln)]
+            assert not later, f"{name} read after its del: {later}"
+    xv = np.array([0.1, 0.2, 0.3])
+    assert float(f(xv)) == pytest.approx((np.exp(0.1) + 1.0) * np.sum(np.exp(xv) ** 2), rel=1e-14)

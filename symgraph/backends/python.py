@@ -279,7 +279,7 @@ class _Builder(Forms, Blocks):
         count = 0
         # scalars written into their one reader, with the registers their text reads:
         # a register is free once its value is dead and no pending text reads it
-        pending: dict[int, tuple[str, int, list[str]]] = {}
+        pending: dict[int, tuple[str, int, list[str], list[int]]] = {}
         holds: dict[str, int] = {}
         dead: set[str] = set()
 
@@ -300,10 +300,12 @@ class _Builder(Forms, Blocks):
             ops = []
             depth = 0
             inherited: list[str] = []  # held by the pending texts this one takes in
+            arrays_read: list[int] = []  # arrays its text reads (its own, its pending texts')
             reads: list[str] = []
             for j, i in enumerate(ins):
                 if i in pending:
-                    inner, d, held = pending.pop(i)
+                    inner, d, held, arrays_held = pending.pop(i)
+                    arrays_read += arrays_held
                     expr, depth = f"({inner})", max(depth, d)
                     inherited += held
                 elif i in local:
@@ -347,15 +349,20 @@ class _Builder(Forms, Blocks):
                 if target is not None:
                     expr = f"{expr[:-1]}, out={self._name(target)})"
             # (inputs stay: the rerun after an exception needs them)
-            dels = [i for i in dying if nodes[i].shape and role[i] != "preset" and (
-                multi or (role[i] == "step" and i not in self.is_out))]
+            def deleted(i: int) -> bool:
+                return bool(nodes[i].shape) and role[i] != "preset" and (
+                    multi or (role[i] == "step" and i not in self.is_out))
+            dels = [i for i in dying if deleted(i)]
+            arrays_read += [i for i in ins if kind[i] == "A" and deleted(i)]
             # a step that frees an array is a statement of its own: in its reader's text
             # the array would live on to the end of the call
+            # (and an array it reads must live until its reader, where the text is written)
             if (depth < _INLINE_DEPTH and len(uses[s]) == 1 and not dels
-                    and self._inline(s, last)):
+                    and self._inline(s, last)
+                    and all(last_use(i) >= uses[s][0] for i in arrays_read)):
                 for reg in reads:
                     holds[reg] = holds.get(reg, 0) + 1
-                pending[s] = (expr, depth + 1, inherited + reads)
+                pending[s] = (expr, depth + 1, inherited + reads, arrays_read)
                 continue
             if pre:
                 lines.append(pre.format(*ops))
