@@ -10,7 +10,9 @@ chain's values stay in cache; values read after the run are written into whole a
 (new on every call). Each number is computed by the same ufunc from the same operands:
 the results are those of the whole-array steps, to the bit.
 
-Steps between the run's steps that read none of them are written before the run.
+Steps between the run's steps that read none of them are written before the run. A run's
+value that only a ``scatter`` of a slice reads is written straight into the scatter's
+buffer (zeros around the slice): the scatter is then done.
 
 Imports: ``numpy``, ``symgraph.plan`` (builtin), ``symgraph.backends.python_forms``.
 """
@@ -28,6 +30,7 @@ from symgraph.plan import builtin
 _BLOCK = 1 << 14  # numbers per block: a few blocks of float64 stay in a core's L2
 _MIN_SIZE = 1 << 16  # smaller arrays stay in cache anyway: the loop would only cost
 _MIN_STEPS = 3
+_MAX_SKIP = 64  # steps between two of a run's (bounds the search: graphs of 10^5 steps)
 _F64 = np.dtype("float64")
 
 
@@ -61,7 +64,7 @@ class Blocks:
                     before += after
                     after = []
                     end = u + 1
-                elif not any(i in inside for i in args[s]):
+                elif not any(i in inside for i in args[s]) and len(after) < _MAX_SKIP:
                     after.append(s)  # (written before the run if a member follows)
                 else:
                     break
