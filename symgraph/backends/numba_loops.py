@@ -43,6 +43,7 @@ from symgraph.backends.numba_tape import (
     LOOP_DOWN,
     LOOP_UP,
     STORE,
+    SUB,
     _FUSED,
     Tape,
     step_code,
@@ -64,6 +65,40 @@ def scan_body(node: Any) -> Any:
     return body if all(k in attrs for k in ("length", "reverse", "save")) else None
 
 
+def _fusing_order(plan: Plan, codes: np.ndarray) -> list[int]:
+    """The plan's steps (by number) in an order that puts a value read once right before
+    its reader where the two fuse into one row (``numba_tape._FUSE``): the outputs'
+    post-order, each step's other operands first (a body runs at every step: one row
+    less a pair, ``T`` times)."""
+    steps, args, count = plan.steps, plan.args, plan.read_count
+    number = {s: t for t, s in enumerate(steps)}
+    kids = []
+    for t, s in enumerate(steps):
+        mine = [number[a] for a in dict.fromkeys(args[s]) if a in number]
+        last = [k for k in mine if count[steps[k]] == 1 and _FUSED[codes[k], codes[t]] >= 0
+                and not (codes[t] == SUB and args[s][0] == steps[k])]
+        kids.append([k for k in mine if k not in last[-1:]] + last[-1:])
+    done = [False] * len(steps)
+    order: list[int] = []
+    roots = [number[s] for s in plan.outputs if s in number] + list(range(len(steps)))
+    for root in roots:
+        if done[root]:
+            continue
+        stack = [(root, 0)]
+        while stack:
+            t, i = stack[-1]
+            if i < len(kids[t]):
+                stack[-1] = (t, i + 1)
+                if not done[kids[t][i]]:
+                    stack.append((kids[t][i], 0))
+            else:
+                stack.pop()
+                if not done[t]:
+                    done[t] = True
+                    order.append(t)
+    return order
+
+
 class _Element:
     """``node`` seen as one element: its op, dtype and inputs' dtypes, shape ``()``."""
 
@@ -82,7 +117,7 @@ class _Emitter:
     def __init__(self) -> None:
         self.rows: list[tuple[int, int, int, int, int]] = []
         self.init: list[float] = []
-        self.numbers: dict[float, int] = {}
+        self.numbers: dict[str, int] = {}
 
     def alloc(self, size: int) -> int:
         base = len(self.init)
@@ -90,11 +125,12 @@ class _Emitter:
         return base
 
     def number(self, value: float) -> int:
-        """A slot holding ``value`` (a loop's bound)."""
-        if value not in self.numbers:
-            self.numbers[value] = self.alloc(1)
-            self.init[self.numbers[value]] = value
-        return self.numbers[value]
+        """A slot holding ``value`` (a loop's bound, a body's constant)."""
+        key = value.hex()  # (-0.0 is not 0.0 here)
+        if key not in self.numbers:
+            self.numbers[key] = self.alloc(1)
+            self.init[self.numbers[key]] = value
+        return self.numbers[key]
 
     def row(self, op: int, out: int, a: int = 0, b: int = 0, c: int = 0) -> None:
         self.rows.append((op, out, a, b, c))
@@ -172,15 +208,24 @@ class _Emitter:
         for s, value in plan.preset:
             slot_of[s] = len(where)
             where.append(self.number(float(value)))
+        codes = codes[:len(plan.steps)].astype(np.int32)
         start = plan.step_start
-        last = plan.last_read.copy()
+        lens = (start[1:] - start[:-1]).astype(np.int32)
+        order = np.array(_fusing_order(plan, codes), dtype=np.int64)
+        at = np.empty(len(order), np.int64)
+        at[order] = np.arange(len(order))
+        flat = (np.concatenate([plan.step_args[start[t]:start[t + 1]] for t in order])
+                if len(order) else plan.step_args)
+        # the liveness of the new order: each value's last reader, by position
+        last = np.full(len(nodes), -1, np.int64)
+        np.maximum.at(last, plan.step_args, np.repeat(at, lens))
+        last = last.astype(np.int32)
         # outputs, and what outlives a step (carries, closures, constants), never die
         last[plan.outputs] = -1
         last[slot_of >= 0] = -1
-        code, size, _ = allocate(codes[:len(plan.steps)].astype(np.int32),
-                                 (start[1:] - start[:-1]).astype(np.int32), plan.step_args,
-                                 plan.step_array, slot_of, last, plan.read_count, len(where),
-                                 _FUSED)
+        code, size, _ = allocate(codes[order], lens[order], flat.astype(np.int32),
+                                 plan.step_array[order], slot_of, last, plan.read_count,
+                                 len(where), _FUSED)
         temps = self.alloc(size - len(where))
         mapping = np.array([*where, *range(temps, temps + size - len(where))], dtype=np.int64)
         code[:, 1:] = mapping[code[:, 1:]]
