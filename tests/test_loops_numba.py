@@ -167,3 +167,7 @@ def test_a_boolean_carry_and_a_where_in_the_body_run_on_the_tape(graph):
     for at in (0.7, -0.7, np.nan, np.inf, -0.0):
         f, got = same_as_evaluate(outs, [x], [at], native=True)
         assert got[1].dtype == bool
+    # a body holding both zeros keeps them apart (the signs reach the stacked output)
+    _, zeros = scan(lambda c, _: (c + 1.0, sg.where(c > 1.5, 0.0, -0.0) * 1.0), x, length=4)
+    f, got = same_as_evaluate([zeros], [x], [0.0], native=True)
+    assert np.signbit(got[0]).tolist() == [True, True, False, False]
