@@ -1,10 +1,16 @@
-"""The ``numba`` backend's one interpreter: :func:`run` executes any tape.
+"""The ``numba`` backend's interpreter: :func:`run` executes any tape, :func:`run_loops`
+any tape with loops.
 
-Owns :func:`run`, the only Numba-compiled function of symgraph. A tape (made by
-``symgraph.backends.numba_tape``) is an ``int32`` array of rows ``(opcode, out, a, b,
-c)`` over a ``float64`` work vector: row ``t`` reads ``w[a]``, ``w[b]`` (and ``w[c]``
-for ``where``) and writes ``w[out]``. Unused operand columns hold a valid slot (0), so
-every row reads ``w[a]`` and ``w[b]`` unconditionally: no branch before the dispatch.
+Owns :func:`run`, :func:`run_loops` and :func:`allocate` (the tape's slots), the only
+Numba-compiled functions of symgraph; the scalar forms are written once (:func:`_apply`,
+inlined into both interpreters). A tape (made by ``symgraph.backends.numba_tape``) is an
+``int32`` array of rows ``(opcode, out, a, b, c)`` over a ``float64`` work vector: row
+``t`` reads ``w[a]``, ``w[b]`` (and ``w[c]`` for ``where``) and writes ``w[out]``. Unused
+operand columns hold a valid slot (0), so every row reads ``w[a]`` and ``w[b]``
+unconditionally: no branch before the dispatch. A tape with loops
+(``symgraph.backends.numba_loops``) adds rows that move regions by a counter and jump
+back; :func:`run_loops` is a ``while`` over the rows for them (``run`` stays a plain
+``for``: its graphs never jump).
 
 Compiled once per installation (``cache=True``: the machine code is kept beside this file,
 or in Numba's cache directory), with ``error_model="numpy"`` so ``1/0``, ``log(-1)`` and
