@@ -4,8 +4,11 @@ body's rows written once between its counter's start and a jump back.
 Owns :func:`lower_loops` (plan -> :class:`~symgraph.backends.numba_tape.Tape`, or None when
 something is not for the tape). The tape is run by ``numba_vm.run_loops``.
 
-The work vector: every value has a region of its size (a scalar one slot), none reused:
-outside their bodies these graphs are small, and a body's values are written again at
+The work vector: every value has a region of its size (a scalar one slot), none reused
+(outside their bodies these graphs are small), but in a body of scalars only, lowered as
+``numba_tape.lower`` lowers a graph: temporaries reused and pairs fused into one row,
+the steps first ordered so that a value read once comes right before its reader (the
+body runs ``T`` times: every row saved counts). A body's values are written again at
 every step in the same places. A scan's value (its pack: the final carries, the stacked
 per-step results, the saved carries) is one region; the carries live in its first slots
 during the loop, and a part of the pack (``loop_part``) is a view into it, no row. Per
