@@ -316,3 +316,27 @@ def test_closures_over_related_outer_nodes_int_carries_and_float32():
         value, slope = sg.evaluate([c32, sg.grad(c32, a)], {a: 2.0})
         assert c32.dtype == np.float32 and value.dtype == slope.dtype == np.float32
         assert (float(value), float(slope)) == (16.0, 32.0)
+
+
+@pytest.mark.parametrize("backend", [None, "python", "numpy", "numba", "jax", "dask"])
+def test_an_integer_carry_past_2_to_53_in_a_float_pack_raises_instead_of_rounding(backend):
+    """An int64 carry beside a float64 one shares the loop's float64 pack: exact below
+    2**53; past it every backend raises instead of returning a rounded integer."""
+    pytest.importorskip({"numba": "numba", "jax": "jax", "dask": "dask"}.get(backend, "numpy"))
+    with sg.Graph():
+        x, n0 = sg.var("x"), sg.var("n", dtype="int64")
+        (f, n), _ = sg.scan(lambda c, _: ((c[0] * 2.0, c[1] * 3), c[0]), (x, n0), length=3)
+
+        def run(start):
+            if backend is None:
+                return sg.evaluate([f, n], {x: 1.0, n0: start})
+            out = sg.compile([f, n], [x, n0], backend=backend)(1.0, start)
+            if backend == "dask":
+                import dask
+                out = dask.compute(*out)
+            return [np.asarray(v) for v in out]
+
+        value, count = run(5)
+        assert float(value) == 8.0 and int(count) == 135 and count.dtype == np.int64
+        with pytest.raises(sg.SymgraphError, match="2\\*\\*53"):
+            run(2**52 + 1)  # 27 * (2**52 + 1) is not a float64

@@ -232,6 +232,27 @@ class Layout:
         return tuple((s, d.str) for s, d in self.parts)
 
 
+def check_exact_integers(piece: np.ndarray) -> np.ndarray:
+    """An integer result packed beside float ones travels as a float: exact only below
+    2**(mantissa bits + 1) (2**53 for float64). Past that it may have been rounded, so
+    raise rather than return a wrong integer (the jax and dask lowerings of ``loop_part`` check the same bound)."""
+    if np.nanmax(np.abs(piece)) >= exact_integer_limit(piece.dtype):
+        raise SymgraphError(inexact_integer_message(piece.dtype))
+    return piece
+
+
+def exact_integer_limit(dtype: Any) -> float:
+    """The first integer a float ``dtype`` may not hold exactly (2**53 for float64)."""
+    return 2.0 ** (np.finfo(dtype).nmant + 1)
+
+
+def inexact_integer_message(dtype: Any) -> str:
+    bits = np.finfo(dtype).nmant + 1
+    return (f"an integer result of a loop reached 2**{bits}, beyond which the loop's "
+            f"{np.dtype(dtype)} pack (shared with its float results) no longer holds integers "
+            "exactly; keep integer carries below that bound, or cast them to float in the body")
+
+
 # --- derived bodies ---------------------------------------------------------------------------------
 
 

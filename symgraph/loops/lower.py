@@ -30,8 +30,15 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from symgraph.graph import Node
-from symgraph.loops.body import Body
+from symgraph.loops.body import (
+    Body,
+    check_exact_integers,
+    exact_integer_limit,
+    inexact_integer_message,
+)
 
 # --- jax ---------------------------------------------------------------------------------------
 
@@ -177,7 +184,17 @@ def jax_while(node: Node) -> Callable[..., Any]:
 def jax_part(node: Node) -> Callable[..., Any]:
     start, shape, dtype = node.attrs["start"], node.attrs["shape"], node.attrs["dtype"]
     size = math.prod(shape)
-    return lambda node, checks, pack: pack[start:start + size].reshape(shape).astype(dtype)
+    lossy = np.dtype(node.inputs[0].dtype).kind == "f" and np.dtype(dtype).kind in "iu"
+
+    def run(node: Node, checks: list, pack: Any) -> Any:
+        import jax.numpy as jnp
+        piece = pack[start:start + size].reshape(shape)
+        if lossy and size:  # as body.check_exact_integers: no rounded integer comes out
+            limit = exact_integer_limit(pack.dtype)
+            checks.append((node, jnp.any(jnp.abs(piece) >= limit),
+                           inexact_integer_message(pack.dtype)))
+        return piece.astype(dtype)
+    return run
 
 
 def jax_place(node: Node) -> Callable[..., Any]:
@@ -273,9 +290,14 @@ def dask_part(node: Node) -> Callable[..., Any]:
     start, shape, dtype = node.attrs["start"], node.attrs["shape"], node.attrs["dtype"]
     size = math.prod(shape)
 
+    lossy = np.dtype(node.inputs[0].dtype).kind == "f" and np.dtype(dtype).kind in "iu"
+
     def run(pack: Any) -> Any:
         piece = pack[start:start + size]
-        return (piece.reshape(shape) if len(shape) != 1 else piece).astype(dtype)
+        piece = piece.reshape(shape) if len(shape) != 1 else piece
+        if lossy and size:  # as body.check_exact_integers, block by block when computed
+            piece = piece.map_blocks(check_exact_integers, dtype=piece.dtype)
+        return piece.astype(dtype)
     return run
 
 

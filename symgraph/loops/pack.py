@@ -26,7 +26,7 @@ import numpy as np
 
 from symgraph.graph import Node, SymgraphError
 from symgraph.loops import lower
-from symgraph.loops.body import Body, check_carries
+from symgraph.loops.body import Body, check_carries, check_exact_integers
 from symgraph.ops.arithmetic import ADD
 from symgraph.ops.core import Op, full, is_const, make, operatorname, register
 from symgraph.ops.elementwise import cast
@@ -34,7 +34,10 @@ from symgraph.ops.shape import concatenate, reshape
 
 
 def _part_impl(pack: np.ndarray, *, start: int, shape: tuple, dtype: str) -> np.ndarray:
-    return pack[start:start + math.prod(shape)].reshape(shape).astype(dtype, copy=False)
+    piece = pack[start:start + math.prod(shape)].reshape(shape)
+    if pack.dtype.kind == "f" and np.dtype(dtype).kind in "iu" and piece.size:
+        check_exact_integers(piece)
+    return piece.astype(dtype, copy=False)
 
 
 def _place_impl(g: np.ndarray, *, start: int, total: int, dtype: str) -> np.ndarray:
