@@ -224,10 +224,11 @@ _numba: dict[str, bool] = {}
 
 
 def own(op: Op) -> bool:
-    """Whether ``op`` is declared by symgraph itself: its forward lives in the package (the
-    loop ops register in ``symgraph.loops``, after the plan took the set of built-in ops;
-    a user's ``define_op`` brings a forward of its own module)."""
-    return getattr(op.impl, "__module__", "").startswith("symgraph.")
+    """Whether ``op`` is one of symgraph's own ops declared above the plan (the loop ops,
+    registered in ``symgraph.loops`` after the plan took the set of built-in ops): they
+    declare per-backend lowerings with the op (``Op.lowerings``), which a user's
+    ``define_op`` never does (it brings ``impls``)."""
+    return bool(op.lowerings)
 
 
 class NumbaBackend(Backend):
