@@ -153,7 +153,13 @@ def add_at(target: np.ndarray, value: Any, *, index: Any, basic: bool, rest: Any
     ``rest`` says how -0.0 of ``b`` outside ``index`` becomes 0.0 as in ``scatter(g) + b``
     (``b + 0.0``): None (assume_finite: it stays), the basic indices of the rest (see
     :func:`pieces`), or a mask of it. A ``basic`` index (slices, integers) is a view of
-    ``b``: the sum is written into it in one pass; another index is summed beside."""
+    ``b``: the sum is written into it in one pass; another index is summed beside.
+
+    >>> b = np.array([-0.0, 1.0, -0.0])
+    >>> add_at(b, np.array([2.0, -0.0]), index=(slice(1, None),), basic=True,
+    ...        rest=[(slice(0, 1),)]).tolist()
+    [0.0, 3.0, -0.0]
+    """
     view = target[index] if basic else None
     if isinstance(view, np.ndarray):
         np.add(view, value, out=view)  # (in place: the same b + g, -0.0 included)
@@ -175,14 +181,23 @@ def add_at(target: np.ndarray, value: Any, *, index: Any, basic: bool, rest: Any
 
 def scatter_into(g: np.ndarray, *, index: Any, shape: tuple, rest: list) -> np.ndarray:
     """``scatter(g)``: zeros where ``rest`` (the basic indices around ``index``), ``g`` in
-    ``index``, written once each (not zeros everywhere first)."""
+    ``index``, written once each (not zeros everywhere first).
+
+    >>> scatter_into(np.array([1.0, 2.0]), index=(slice(1, 3),), shape=(4,),
+    ...              rest=pieces((4,), (slice(1, 3),))).tolist()
+    [0.0, 1.0, 2.0, 0.0]
+    """
     out = scatter_buffer(shape, g.dtype, rest)
     out[index] = g
     return out
 
 
 def scatter_buffer(shape: tuple, dtype: np.dtype, rest: list) -> np.ndarray:
-    """A new array of zeros in ``rest`` only: a scatter's, whose index is then written."""
+    """A new array of zeros in ``rest`` only: a scatter's, whose index is then written.
+
+    >>> scatter_buffer((3,), np.dtype("float64"), [(slice(0, 1),)])[:1].tolist()
+    [0.0]
+    """
     out = np.empty(shape, dtype=dtype)
     for piece in rest:
         out[piece] = 0.0
