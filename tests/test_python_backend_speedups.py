@@ -278,6 +278,17 @@ def test_blocked_hvp_of_rosenbrock_equals_evaluate_and_the_analytic_product(grap
     fn = sg.compile(outs, [x, v])
     assert "for _lo in" in fn.source and "_u" in fn.source  # constant fills as 0-d values
     assert "_sb" in fn.source  # the run writes 200*(...) in the scatter's buffer
+    assert "_ai" in fn.source  # and adds the other term into it, block by block
+    # mirrored (x[i] - x[i+1]**2): the scatter's numbers would come a block after the
+    # scatter_add's, which then stays after the run
+    mirrored = (100 * sg.square(b - sg.square(a)) + sg.square(1 - a)).sum()
+    outs_m = [sg.hvp(mirrored, x, v), sg.grad(mirrored, x)]
+    fm = sg.compile(outs_m, [x, v])
+    assert "_sb" in fm.source and "_ai" not in fm.source
+    for xv, vv in ((rng.standard_normal(n), rng.standard_normal(n)),
+                   (_specials(rng, n), _specials(rng, n)[::-1].copy())):
+        for got, want in zip(fm(xv, vv), sg.evaluate(outs_m, {x: xv, v: vv})):
+            _bits(got, want)
     xv, vv = rng.standard_normal(n), rng.standard_normal(n)
     for got, want in zip(fn(xv, vv), sg.evaluate(outs, {x: xv, v: vv})):
         _bits(got, want)
@@ -299,3 +310,45 @@ def test_blocked_run_written_into_a_scatter_of_a_slice(graph, rng, small_blocks,
     for v in (rng.standard_normal((20, 6)), _specials(rng, 120).reshape(20, 6)):
         for got, want in zip(f(v), sg.evaluate([d, y], {x: v})):
             _bits(got, want)
+
+
+@pytest.mark.parametrize("shape, first, second", [
+    ((40,), (slice(1, None),), (slice(None, -1),)),
+    ((40,), (slice(None, -1),), (slice(1, None),)),
+    ((40,), (slice(3, 30),), (slice(2, 29),)),
+    ((12, 4), (slice(1, None),), (slice(None, -1),)),
+    ((12, 4), (slice(None), slice(1, None)), (slice(None), slice(None, -1))),
+])
+def test_scatter_add_of_a_run_value_done_block_by_block(graph, rng, small_blocks, shape,
+                                                         first, second):
+    x = sg.var("x", shape=shape)
+    a, b = x[first], x[second]
+    f = sg.sum(sg.square(a - sg.square(b)) * 3.0 + sg.tanh(b) * a)
+    outs = [sg.grad(f, x), f]
+    fn = sg.compile(outs, [x])
+    assert "for _lo in" in fn.source
+    for v in (rng.standard_normal(shape), _specials(rng, math.prod(shape)).reshape(shape),
+              np.full(shape, -0.0)):
+        for got, want in zip(fn(v), sg.evaluate(outs, {x: v})):
+            _bits(got, want)
+
+
+
+@pytest.mark.parametrize("write, add, fused", [
+    ((slice(1, None),), (slice(None, -1),), True),  # each number written a block earlier
+    ((slice(None, -1),), (slice(1, None),), False),  # it would be written a block later
+    ((slice(2, 30),), (slice(2, 30),), True),
+])
+def test_scatter_add_joins_the_run_only_where_its_numbers_are_written_first(
+        graph, rng, small_blocks, write, add, fused):
+    from symgraph.ops.shape import scatter, scatter_add
+
+    x = sg.var("x", shape=(41,))
+    part = x[write]
+    m = sg.exp(part) * 2.0 - part
+    buffer = scatter(m * 3.0, part.attrs["index"], x)  # the run writes it
+    y = scatter_add(buffer, sg.tanh(m) + m, x[add].attrs["index"])  # later in the run
+    fn = sg.compile([y], [x])
+    assert "_sb" in fn.source and ("_ai" in fn.source) == fused
+    for v in (rng.standard_normal(41), _specials(rng, 41), np.full(41, -0.0)):
+        _bits(fn(v)[0], sg.evaluate([y], {x: v})[0])

@@ -172,6 +172,7 @@ class _Builder(Forms, Blocks):
         nodes, steps = self.nodes, self.steps
         self.forms: dict[int, tuple] = {}
         self.scatters: dict[int, tuple] = {}
+        self.adds: dict[int, tuple] = {}
         for s in steps:  # (in order: a form may look at its operands' forms)
             self.forms[s] = self._form(s)
         self.numpy = any(f[2] and self.nodes[s].opdef not in TENSOR_ATTR

@@ -54,23 +54,28 @@ class Blocks:
                 order.append(steps[t])
                 t += 1
                 continue
-            members, inside, before, after = [steps[t]], {steps[t]}, [], []
+            # between the run's steps: steps that read none of its values (or of the
+            # steps put after it) go before it, the others after it
+            members, inside, waiting = [steps[t]], {steps[t]}, set()
+            before: list[int] = []
+            later: list[int] = []
             end = u = t + 1  # (end: after the last member)
-            while u < len(steps):
+            while u < len(steps) and u - end < _MAX_SKIP:
                 s = steps[u]
-                if self._block_shape(s, shape, inside) == shape:
+                reads = args[s]
+                if (not any(i in waiting for i in reads)
+                        and self._block_shape(s, shape, inside) == shape):
                     members.append(s)
                     inside.add(s)
-                    before += after
-                    after = []
                     end = u + 1
-                elif not any(i in inside for i in args[s]) and len(after) < _MAX_SKIP:
-                    after.append(s)  # (written before the run if a member follows)
-                else:
-                    break
+                elif any(i in inside or i in waiting for i in reads):
+                    waiting.add(s)
                 u += 1
             if len(members) >= _MIN_STEPS:
-                order += before + members
+                for s in steps[t:end]:
+                    if s not in inside:
+                        (later if s in waiting else before).append(s)
+                order += before + members + later
                 runs.append(members)
                 t = end
             else:
@@ -95,6 +100,34 @@ class Blocks:
                 if r is not None:
                     self.into[s] = r
                     self.in_block.add(r)  # (done by the run: it is not written again)
+        self.added: dict[int, int] = {}  # a run's value -> the scatter_add it is added by
+        for members in runs:
+            for s in members:
+                q = self._added_by(s, members)
+                if q is not None:
+                    self.added[s] = q
+                    self.in_block.add(q)
+
+    def _added_by(self, s: int, members: list[int]) -> int | None:
+        """The ``scatter_add(b, s)`` that adds run value ``s`` (read by it alone) into the
+        buffer ``b`` of a scatter the run writes (read by it alone), where the run may do it
+        block by block: both indices are slices of step 1 along the first axis and each
+        number of ``b`` is written in an earlier block, or earlier in the same block."""
+        uses = self.uses[s]
+        if s in self.is_out or len(uses) != 1:
+            return None
+        q = self.steps[uses[0]]
+        if q not in self.adds or q in self.in_block or self.args[q][1] != s:
+            return None
+        r = self.args[q][0]
+        writer = next((m for m, into in self.into.items() if into == r), None)
+        if (writer not in members or r in self.is_out or len(self.uses[r]) != 1
+                or members.index(writer) > members.index(s)):
+            return None
+        shape = self.nodes[q].shape
+        a = _first_axis_start(self.scatters[r][0], shape)
+        c = _first_axis_start(self.adds[q][0], shape)
+        return q if a is not None and c is not None and a >= c else None
 
     def _scatter_of(self, s: int) -> int | None:
         """The step scattering ``s`` (a run's value it alone reads, into its index, a
@@ -168,6 +201,7 @@ class Blocks:
         count = 0
         local_names: list[str] = []
         dead: list[str] = []  # views in a scatter's buffer, nobody reads after the run
+        after: list[str] = []  # scatter_adds done by the run: their -0.0 outside the index
         for s in members:
             p = self.position[s]
             ins = self.args[s]
@@ -196,6 +230,29 @@ class Blocks:
             for i in dict.fromkeys(ins):
                 if i in buffer and uses[i][-1] == p:
                     free.append(buffer[i])
+            if s in self.added:  # a block buffer, added into the scatter's buffer
+                q = self.added[s]
+                r = self.args[q][0]
+                target = free.pop() if free else None
+                if target is None:
+                    target = f"_b{tag}_{count}"
+                    count += 1
+                    head.append(f"{target} = _np_empty(_bs{tag})")
+                    local_names.append(target)
+                self.globals[f"_ai{q}"] = self.adds[q][0]
+                head.append(f"_a{q} = {names[r]}[_ai{q}]")
+                expr = self.forms[s][0].format(*ops)
+                body += [f"{expr[:-1]}, out={target})", f"_w{q} = _a{q}[_lo:_hi]",
+                         f"_np_add(_w{q}, {target}, out=_w{q})"]
+                local_names += [f"_a{q}", f"_w{q}"]
+                free.append(target)
+                rest = self.adds[q][1]
+                if rest:
+                    self.globals[f"_ar{q}"] = rest
+                    after.append(f"for _piece in _ar{q}:")
+                    after.append(f"    _np_add({names[r]}[_piece], 0.0, out={names[r]}[_piece])")
+                after += [f"{names[q]} = {names[r]}", f"del {names[r]}"]
+                continue
             if s in self.is_out or not uses[s] or uses[s][-1] > last:
                 # a whole array: an outside one that dies here, else a new one
                 dying = [i for i in ins if i in chunk and i not in inside]
@@ -235,6 +292,7 @@ class Blocks:
             lines += [f"        {b} = {b}[:{n % rows}]" for b in shorten]
         lines += ["    " + line for line in body]
         lines.append(f"del {', '.join(dict.fromkeys(local_names + dead))}")
+        lines += after
         # arrays made before the run and read for the last time in it
         for i in chunk:
             if (i not in inside and self.role[i] == "step" and i not in self.is_out
@@ -242,3 +300,18 @@ class Blocks:
                 lines.append(f"del {names[i]}")
         return lines
 
+
+
+def _first_axis_start(index: tuple, shape: tuple) -> int | None:
+    """Where ``index`` starts along the first axis, if it is a slice of step 1 there and
+    takes the other axes whole (else None).
+
+    >>> _first_axis_start((slice(1, None),), (5,)), _first_axis_start((slice(None), 0), (5, 2))
+    (1, None)
+    """
+    if not index or not isinstance(index[0], slice) or len(index) > len(shape):
+        return None
+    if any(i != slice(None) for i in index[1:]):
+        return None
+    start, _, step = index[0].indices(shape[0])
+    return start if step == 1 else None

@@ -360,6 +360,8 @@ class Forms:
             fname = self._global(functools.partial(
                 add_at, index=index, basic=basic, rest=None if self.assume_finite else rest),
                 ("in place", s))
+            if isinstance(rest, list):  # (a run of steps may add g in place, block by block)
+                self.adds[s] = index, None if self.assume_finite else rest
         else:
             fname = self._global(functools.partial(node.opdef.impl, **node.attrs), ("attrs", s))
         return f"{fname}({{0}}, {{1}})", None, True, False, False, True
