@@ -10,9 +10,11 @@ chain's values stay in cache; values read after the run are written into whole a
 (new on every call). Each number is computed by the same ufunc from the same operands:
 the results are those of the whole-array steps, to the bit.
 
-Steps between the run's steps that read none of them are written before the run. A run's
-value that only a ``scatter`` of a slice reads is written straight into the scatter's
-buffer (zeros around the slice): the scatter is then done.
+Steps between the run's steps that read none of its values are written before the run,
+the others after it. A run's value that only a ``scatter`` of a slice reads is written
+straight into the scatter's buffer (zeros around the slice): the scatter is then done;
+a ``scatter_add`` of a run's value into that buffer is added block by block, where every
+number it adds to is written first (in an earlier block, or earlier in the same one).
 
 Imports: ``numpy``, ``symgraph.plan`` (builtin), ``symgraph.backends.python_forms``.
 """
