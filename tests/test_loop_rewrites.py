@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import symgraph as sg
+from loopcases import rk4_step
 from symgraph.loops import cond, fori_loop, scan, while_loop
 from symgraph.rewrite.trace import op_count
 
@@ -210,17 +211,8 @@ def test_cond_and_while_loop_bodies_are_simplified_without_hoisting():
 def rk4_pendulum(theta0: sg.Node, omega0: sg.Node, g_over_l: sg.Node, h: float = 0.05,
                  steps: int = 40):
     """The pendulum theta'' = -(g/l) sin(theta), integrated with RK4 in a fori_loop."""
-    def f(th, om):
-        return om, -g_over_l * sg.sin(th)
-
     def step(i, c):
-        th, om = c
-        k1 = f(th, om)
-        k2 = f(th + h / 2 * k1[0], om + h / 2 * k1[1])
-        k3 = f(th + h / 2 * k2[0], om + h / 2 * k2[1])
-        k4 = f(th + h * k3[0], om + h * k3[1])
-        return (th + h / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0]),
-                om + h / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1]))
+        return rk4_step(c, lambda th, om: -g_over_l * sg.sin(th), h)
     return fori_loop(0, steps, step, (theta0, omega0))
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import symgraph as sg
+from loopcases import rk4_step
 from symgraph.loops import cond, fori_loop, scan, while_loop
 
 T_RNN, H, D = 6, 3, 2
@@ -104,15 +105,7 @@ def test_rnn_trained_by_backprop_through_time(rng):
 
 
 def rk4_pendulum(state, p, dt):
-    def f(th, om):
-        return om, -p[0] * sg.sin(th) - p[1] * om
-    th, om = state
-    k1 = f(th, om)
-    k2 = f(th + dt / 2 * k1[0], om + dt / 2 * k1[1])
-    k3 = f(th + dt / 2 * k2[0], om + dt / 2 * k2[1])
-    k4 = f(th + dt * k3[0], om + dt * k3[1])
-    return (th + dt / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0]),
-            om + dt / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1]))
+    return rk4_step(state, lambda th, om: -p[0] * sg.sin(th) - p[1] * om, dt)
 
 
 def test_pendulum_rk4_sensitivities_first_and_second_order():

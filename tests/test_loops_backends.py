@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import symgraph as sg
+from loopcases import rk4_step
 from symgraph.loops import cond, fori_loop, scan, while_loop
 from symgraph.loops.scan import SCAN, results
 from symgraph.ops.core import make
@@ -63,15 +64,7 @@ def same_as_evaluate(outs, inputs, values, backend, rtol=1e-10, atol=1e-12):
 
 def pendulum_step(state, g, c, dt):
     """One RK4 step of th'' = -g sin(th) - c th' (scalar closures g, c)."""
-    def f(th, om):
-        return om, -g * sg.sin(th) - c * om
-    th, om = state
-    k1 = f(th, om)
-    k2 = f(th + dt / 2 * k1[0], om + dt / 2 * k1[1])
-    k3 = f(th + dt / 2 * k2[0], om + dt / 2 * k2[1])
-    k4 = f(th + dt * k3[0], om + dt * k3[1])
-    return (th + dt / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0]),
-            om + dt / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1]))
+    return rk4_step(state, lambda th, om: -g * sg.sin(th) - c * om, dt)
 
 
 def pendulum(steps, checkpoint=None):
