@@ -127,14 +127,30 @@ def test_checkpointed_loops_equal_evaluate_and_the_plain_loop(graph, checkpoint)
         np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
-def test_cond_and_while_loop_compile_on_numba(graph):
+def test_cond_and_while_loop_run_on_the_tape(graph):
     x = sg.var("x")
     y = cond(x > 0, sg.sqrt, lambda v: -v, x)
     z = while_loop(lambda c: c < 100, lambda c: c * (1.5 + x * x), sg.const(1.0))
     outs = [y, sg.grad(y, x), z]
-    for v in (-4.0, 4.0, 0.0, -0.0, np.nan, np.inf):
-        same_as_evaluate(outs, [x], [v]) if np.isfinite(v) else same_as_evaluate(
-            [y, sg.grad(y, x)], [x], [v])
+    for v in (-4.0, 4.0, 0.0, -0.0, 1e-300):
+        same_as_evaluate(outs, [x], [v], native=True)
+    for v in (np.nan, np.inf, -np.inf):  # (the while loop would not end at NaN)
+        same_as_evaluate([y, sg.grad(y, x)], [x], [v], native=True)
+    # the branch that is not taken does not run: its log of a negative is never computed
+    w = cond(x > 0, sg.log, lambda v: v * v, x)
+    f, _ = same_as_evaluate([w, sg.grad(w, x)], [x], [-2.0], native=True)
+
+
+def test_a_cond_inside_a_scan_and_a_while_loop_that_swaps(graph):
+    x = sg.var("x")
+    # a piecewise step inside a loop, differentiated through the loop
+    h = fori_loop(0, 20, lambda i, c: cond(c > 1.0, lambda v: v * 0.5,
+                                           lambda v: v * x + 0.1, c), x)
+    (a, b) = while_loop(lambda c: c[0] < 50.0, lambda c: (c[1] + c[0], c[0]), (x, x * 0.5))
+    outs = [h, sg.grad(h, x), a, b]
+    for v in (0.9, 1.3, 2.5):  # (at 0 the while loop would not end, in evaluate too)
+        same_as_evaluate(outs, [x], [v], native=True)
+    same_as_evaluate([h, sg.grad(h, x)], [x], [np.nan], native=True)
 
 
 def test_a_loop_over_array_carries_runs_and_equals_evaluate(graph, rng):

@@ -1,5 +1,6 @@
-"""The numba backend's loops: a plan holding ``scan`` nodes lowered to one tape, each
-body's rows written once between its counter's start and a jump back.
+"""The numba backend's loops: a plan holding ``scan``, ``cond`` or ``while_loop`` nodes
+lowered to one tape, each body's rows written once between its counter's start and a
+jump back (a branch: a jump over the body not taken).
 
 Owns :func:`lower_loops` (plan -> :class:`~symgraph.backends.numba_tape.Tape`, or None when
 something is not for the tape). The tape is run by ``numba_vm.run_loops``.
@@ -16,16 +17,20 @@ step: ``STORE`` of the carries the step starts from (when the scan saves them), 
 of each per-step input's slice into a register, the body's rows (placeholders bound to
 the carries, the registers and the closures' regions), ``STORE`` of each per-step
 result, the new carries copied in, ``LOOP_UP``/``LOOP_DOWN`` (a reverse scan counts
-down). A body holding a scan (a checkpointed loop) nests the same way.
+down). A body holding a scan (a checkpointed loop) nests the same way. A ``cond`` is
+``JUMP_IFNOT`` its test to the false body's rows, the true body's, a ``JUMP`` past them,
+each copying its results into the pack; a ``while_loop`` its test's rows, ``JUMP_IFNOT``
+out, the body's rows, the carries copied in, a ``JUMP`` back.
 
 Loop nodes are recognised without importing ``symgraph.loops`` (it sits above the
 backends): a scan holds a body (the ``Body`` protocol: ``carries``, ``xs``, ``closures``,
-``carry_out``, ``ys``) with ``length``, ``reverse`` and ``save`` attributes, and the pack
-it makes is checked against the node's own shape; a part reads a scan with ``start`` and
+``carry_out``, ``ys``) with ``length``, ``reverse`` and ``save`` attributes, a branch
+two (``true``, ``false``), a while loop two (``test``, ``body``); the pack each makes is
+checked against the node's own shape; a part reads a loop's pack with ``start`` and
 ``shape`` attributes. An elementwise op of arrays (``Op.batch`` is the elementwise rule:
 sums of cotangents in the second order) is a loop over the elements. Anything else that
-is not a scalar step (``cond``, ``while_loop``, reductions and other array ops) sends the
-whole graph to the python backend, as before.
+is not a scalar step (reductions and other array ops, a body of them) sends the whole
+graph to the python backend, as before.
 
 Imports: ``numpy``, ``symgraph.ops``, ``symgraph.plan``, ``symgraph.backends.base`` and
 ``numba_tape``.
@@ -42,6 +47,8 @@ from symgraph.backends.base import prepare
 from symgraph.backends.numba_tape import (
     COPY,
     COPYN,
+    JUMP,
+    JUMP_IFNOT,
     LOAD,
     LOOP_DOWN,
     LOOP_UP,
@@ -66,6 +73,15 @@ def scan_body(node: Any) -> Any:
     if body is None or not all(hasattr(body, k) for k in _BODY):
         return None
     return body if all(k in attrs for k in ("length", "reverse", "save")) else None
+
+
+def _bodies(node: Any, first: str, second: str) -> tuple[Any, Any] | None:
+    """The two bodies ``node`` holds under ``first`` and ``second`` (a branch's ``true``
+    and ``false``, a while loop's ``test`` and ``body``), or None."""
+    pair = node.attrs.get(first), node.attrs.get(second)
+    if any(b is None or not all(hasattr(b, k) for k in _BODY) for b in pair):
+        return None
+    return pair
 
 
 def _fusing_order(plan: Plan, codes: np.ndarray) -> list[int]:
@@ -165,13 +181,19 @@ class _Emitter:
             base[s] = self.alloc(array.size)
             self.init[base[s]:base[s] + array.size] = array.astype(np.float64).ravel().tolist()
         args = plan.args
+        packs: set[int] = set()  # the slots of loop nodes (their parts are views)
         for s in plan.steps:
             node, ins = nodes[s], args[s]
-            body = scan_body(node)
+            body, branches, looped = scan_body(node), _bodies(node, "true", "false"), \
+                _bodies(node, "test", "body")
             if body is not None:
                 at = self.scan(node, body, [base[i] for i in ins])
+            elif branches is not None:
+                at = self.cond(node, *branches, [base[i] for i in ins])
+            elif looped is not None and "length" not in node.attrs:
+                at = self.while_loop(node, *looped, [base[i] for i in ins])
             elif "start" in node.attrs and "shape" in node.attrs and len(ins) == 1 and \
-                    scan_body(nodes[ins[0]]) is not None:
+                    ins[0] in packs:
                 at = self.part(node, nodes[ins[0]], base[ins[0]])
             elif node.shape == () and all(i.shape == () for i in node.inputs):
                 code = step_code(node)
@@ -185,7 +207,95 @@ class _Emitter:
             if at is None:
                 return None
             base[s] = at
+            if body is not None or branches is not None or looped is not None:
+                packs.add(s)
         return base
+
+    def body(self, body: Any, bound: dict[int, int]) -> list[int] | None:
+        """The rows of ``body`` (simplified and lowered as compile does the outer graph)
+        with its placeholders at ``bound``; the bases of its results."""
+        outs = body.outputs
+        if not outs:
+            return []
+        computed, needed = prepare(outs, body.inputs, False)
+        inner = Plan(computed, frozenset(bound), fold=True, nodes=needed)
+        at = self.plan(inner, bound)
+        return None if at is None else [at[s] for s in inner.outputs]
+
+    def update(self, creg: list[int], news: list[int], sizes: list[int]) -> None:
+        """Copy the new carries ``news`` into the carries ``creg`` (all at once: a new
+        value that is a carry, as in a swap, goes through a temporary first)."""
+        if any(r < c + size and c < r + size for r in news for c, size in zip(creg, sizes)):
+            temps = [self.alloc(size) for size in sizes]
+            for t, r, size in zip(temps, news, sizes):
+                self.copy(t, r, size)
+            news = temps
+        for c, r, size in zip(creg, news, sizes):
+            self.copy(c, r, size)
+
+    def jump(self, op: int, test: int = 0) -> int:
+        """A jump row whose target is set later (:meth:`land`); its row number."""
+        self.row(op, 0, test, 0, -1)
+        return len(self.rows) - 1
+
+    def land(self, jump: int) -> None:
+        """Point the jump row ``jump`` at the next row."""
+        op, out, a, b, _ = self.rows[jump]
+        self.rows[jump] = (op, out, a, b, len(self.rows))
+
+    def cond(self, node: Any, true: Any, false: Any, ins: list[int]) -> int | None:
+        """A branch: the test, then one body's rows or the other's, each copying its
+        results into the pack (only the chosen body runs, as in evaluate)."""
+        n, q = len(true.carries), len(true.closures)
+        sizes = [_size(o.shape) for o in true.carry_out]
+        if None in sizes or len(ins) != 1 + n + q or len(false.carries) != n or \
+                len(false.closures) != q or node.shape != (sum(sizes),):
+            return None
+        pack = self.alloc(sum(sizes))
+        other = self.jump(JUMP_IFNOT, ins[0])
+        done = -1
+        for body in (true, false):
+            bound = {ph.id: ins[1 + k] for k, ph in enumerate(body.carries)}
+            bound.update({ph.id: ins[1 + n + j] for j, ph in enumerate(body.closures)})
+            results = self.body(body, bound)
+            if results is None or len(results) != len(sizes):
+                return None
+            for k, (r, size) in enumerate(zip(results, sizes)):
+                self.copy(pack + sum(sizes[:k]), r, size)
+            if body is true:
+                done = self.jump(JUMP)
+                self.land(other)
+        self.land(done)
+        return pack
+
+    def while_loop(self, node: Any, test: Any, body: Any, ins: list[int]) -> int | None:
+        """A loop run while its test holds: the test's rows, a jump out when false, the
+        body's rows and its carries copied in, a jump back."""
+        m, q = len(body.carries), len(body.closures)
+        sizes = [_size(c.shape) for c in body.carries]
+        if None in sizes or len(ins) != m + q or len(test.carries) != m or \
+                len(test.closures) != q or len(test.carry_out) != 1 or \
+                len(body.carry_out) != m or node.shape != (sum(sizes),):
+            return None
+        pack = self.alloc(sum(sizes))
+        creg = [pack + sum(sizes[:k]) for k in range(m)]
+        for k in range(m):
+            self.copy(creg[k], ins[k], sizes[k])
+        top = len(self.rows)
+        found = []
+        for b in (test, body):
+            bound = {ph.id: creg[k] for k, ph in enumerate(b.carries)}
+            bound.update({ph.id: ins[m + j] for j, ph in enumerate(b.closures)})
+            results = self.body(b, bound)
+            if results is None:
+                return None
+            found.append(results)
+            if b is test:
+                out = self.jump(JUMP_IFNOT, results[0])
+        self.update(creg, found[1], sizes)
+        self.row(JUMP, 0, 0, 0, top)
+        self.land(out)
+        return pack
 
     def scalars(self, plan: Plan, bound: dict[int, int]) -> list[int] | None:
         """A plan of scalars only (a loop's body, mostly) as ``numba_tape.lower`` makes
@@ -301,41 +411,24 @@ class _Emitter:
             if xsz[j]:
                 self.row(LOAD, bound[ph.id], count, ins[m + j], xsz[j])
         bound.update({ph.id: ins[m + p + j] for j, ph in enumerate(closures)})
-        outs = body.outputs
-        if outs:
-            # the body simplified and lowered as compile does the outer graph (once per
-            # body: a body's nodes are the same every step)
-            phs = [*carries, *xs, *closures]
-            computed, needed = prepare(outs, phs, False)
-            inner = Plan(computed, frozenset(bound), fold=True, nodes=needed)
-            at = self.plan(inner, bound)
-            if at is None:
-                return None
-            results = [at[s] for s in inner.outputs]
-        else:
-            results = []
+        results = self.body(body, bound)
+        if results is None:
+            return None
         for k, size in enumerate(ysz):
             if size:
                 self.row(STORE, ys[k], count, results[m + k], size)
-        news = results[:m]
-        carry_end = pack + sum(cs)
-        if any(r < carry_end and r + size > pack for r, size in zip(news, cs)):
-            # a carry's new value is a carry (a swap): through temporaries
-            temps = [self.alloc(size) for size in cs]
-            for t, r, size in zip(temps, news, cs):
-                self.copy(t, r, size)
-            news = temps
-        for k in range(m):
-            self.copy(creg[k], news[k], cs[k])
+        self.update(creg, results[:m], cs)
         self.row(LOOP_DOWN if reverse else LOOP_UP, count, count,
                  self.number(0.0 if reverse else float(T)), top)
         return pack
 
 
 def lower_loops(plan: Plan, inputs: list[Any]) -> Tape | None:
-    """The tape of ``plan`` holding scans (inputs in the function's argument order), or
+    """The tape of ``plan`` holding loops (inputs in the function's argument order), or
     None when a node is not for the tape (see the module's docstring)."""
-    if not any(scan_body(plan.nodes[s]) is not None for s in plan.steps):
+    if not any(scan_body(n) is not None or _bodies(n, "true", "false") is not None
+               or _bodies(n, "test", "body") is not None
+               for n in map(plan.nodes.__getitem__, plan.steps)):
         return None
     emit = _Emitter()
     bound, in_slots, in_sizes = {}, [], []

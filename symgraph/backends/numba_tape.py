@@ -24,11 +24,12 @@ boolean outputs. The tape's ops: ``add`` ``subtract`` ``multiply`` ``divide`` ``
 ``sigmoid`` ``relu`` ``softplus`` ``abs`` ``sign`` ``floor`` ``ceil`` ``mod`` ``clip``
 ``maximum`` ``minimum`` ``where`` ``less`` ``less_equal`` ``greater`` ``greater_equal``
 ``not_equal`` ``isnan`` ``isfinite`` ``cast`` ``stop_gradient``, and of a scalar ``sum``
-``mean`` ``max`` ``min`` ``first_max_mask``. Loops too: a graph of ``scan`` nodes (a
-``fori_loop``, its gradient's reverse scan, a checkpointed scan) whose bodies are such
-scalar graphs runs on the tape with loop rows (``symgraph.backends.numba_loops``, run by
-``numba_vm.run_loops``). Any other graph (array nodes, other dtypes, ``cond``,
-``while_loop``) is compiled whole by the ``python`` backend instead, as the contract
+``mean`` ``max`` ``min`` ``first_max_mask``. Loops too: a graph of ``scan``, ``cond``
+and ``while_loop`` nodes (a ``fori_loop``, its gradient's reverse scan, a checkpointed
+scan, a branch in a loop) whose bodies are such scalar graphs runs on the tape with loop
+and jump rows (``symgraph.backends.numba_loops``, run by ``numba_vm.run_loops``). Any
+other graph (array nodes, other dtypes) is compiled whole by the ``python`` backend
+instead, as the contract
 allows ("numba may run array ops through NumPy outside its native tape"); the compiled
 function's ``backend`` says which ran it (``"numba"`` or ``"python"``). The loop ops
 are symgraph's own ops, declared above the plan (:func:`own`); an op declared by a user
@@ -74,7 +75,7 @@ from symgraph.plan import Plan, builtin, convert_feed
  # what its two rows would (no fused multiply-add: Numba does not contract without fastmath)
  MUL_ADD, NEG_MUL, MUL_NEG, SQ_SUB, COS_MUL, MUL_MUL, SIN_MUL, MUL_SUB,
  # loops (numba_loops; run by numba_vm.run_loops only, which tests op >= LOAD for them)
- LOAD, STORE, COPYN, LOOP_UP, LOOP_DOWN) = range(66)
+ LOAD, STORE, COPYN, LOOP_UP, LOOP_DOWN, JUMP, JUMP_IFNOT) = range(68)
 # (producer, consumer) -> fused opcode; the producer's operands come first in the row
 _FUSE = {(MUL, ADD): MUL_ADD, (NEG, MUL): NEG_MUL, (MUL, NEG): MUL_NEG, (SQUARE, SUB): SQ_SUB,
          (MUL, SUB): MUL_SUB,

@@ -62,6 +62,8 @@ from symgraph.backends.numba_tape import (
     GE,
     GT,
     HYPOT,
+    JUMP,
+    JUMP_IFNOT,
     ISFINITE,
     ISNAN,
     LE,
@@ -358,7 +360,8 @@ def run(code: np.ndarray, w: np.ndarray) -> None:  # pragma: no cover - runs nat
 def run_loops(code: np.ndarray, w: np.ndarray) -> None:  # pragma: no cover - runs natively
     """Execute a tape with loops (``numba_loops``' rows: ``LOAD``/``STORE`` of a step's
     slice by the counter in ``w[a]``, ``COPYN`` of a region, ``LOOP_UP``/``LOOP_DOWN``:
-    count and jump back to row ``c`` while steps are left)."""
+    count and jump back to row ``c`` while steps are left; ``JUMP`` to row ``c``, and
+    ``JUMP_IFNOT`` there when ``w[a]`` is false)."""
     t = 0
     n = code.shape[0]
     while t < n:
@@ -386,6 +389,13 @@ def run_loops(code: np.ndarray, w: np.ndarray) -> None:  # pragma: no cover - ru
             elif op == LOOP_DOWN:
                 w[out] = x - 1.0
                 if x - 1.0 >= w[b]:
+                    t = c
+                    continue
+            elif op == JUMP:
+                t = c
+                continue
+            elif op == JUMP_IFNOT:  # (a branch's or a while loop's test: x is 0.0 or 1.0)
+                if x == 0.0:
                     t = c
                     continue
             t += 1
