@@ -321,7 +321,7 @@ class _Builder:
                         ("max_work", spent if where else self.total, self.max_work,
                          "element operations up to it")):
                     if value > most:  # the file asks for hours of work (or all memory)
-                        raise BadFile(f"{here}: {describe(node)}: {value} {what}, more "
+                        raise BadFile(f"{where}node {i} ({describe(node)}): {value} {what}, more "
                                       f"than {limit}={most}; if you trust this file, load it "
                                       f"with sg.load(path, {limit}={value})")
                 built.append(node)
