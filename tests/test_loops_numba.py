@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from loopcases import rk4_step
 from test_compile_matches_evaluate import assert_same_values
 
 import symgraph as sg
@@ -21,15 +22,7 @@ SPECIALS = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e300]
 
 def pendulum_step(state, g, c, dt):
     """One RK4 step of th'' = -g sin(th) - c th' (scalar closures g, c)."""
-    def f(th, om):
-        return om, -g * sg.sin(th) - c * om
-    th, om = state
-    k1 = f(th, om)
-    k2 = f(th + dt / 2 * k1[0], om + dt / 2 * k1[1])
-    k3 = f(th + dt / 2 * k2[0], om + dt / 2 * k2[1])
-    k4 = f(th + dt * k3[0], om + dt * k3[1])
-    return (th + dt / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0]),
-            om + dt / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1]))
+    return rk4_step(state, lambda th, om: -g * sg.sin(th) - c * om, dt)
 
 
 def same_as_evaluate(outs, inputs, values, rtol=1e-9, atol=1e-12, native=None, **options):
@@ -187,3 +180,20 @@ def test_a_boolean_carry_and_a_where_in_the_body_run_on_the_tape(graph):
     _, zeros = scan(lambda c, _: (c + 1.0, sg.where(c > 1.5, 0.0, -0.0) * 1.0), x, length=4)
     f, got = same_as_evaluate([zeros], [x], [0.0], native=True)
     assert np.signbit(got[0]).tolist() == [True, True, False, False]
+
+
+def test_auto_counts_a_loops_body_once_per_step(graph):
+    """backend="auto" picks the tape for a loop that runs many steps a call, though its
+    outer graph is a handful of nodes, and python for a short loop."""
+    from symgraph.backends.numba_tape import AUTO_MIN_STEPS
+    inputs, th, om = pendulum(AUTO_MIN_STEPS)  # ~30 body steps, AUTO_MIN_STEPS times
+    outs = [th, *sg.grad(th, inputs)]
+    f = sg.compile(outs, inputs, backend="auto")
+    assert f.backend == "numba"
+    values = [9.81, 0.1, 0.5, 0.0]
+    want = sg.evaluate(outs, dict(zip(inputs, values)))
+    for a, b in zip(f(*values), want):
+        assert_same_values(a, b, rtol=1e-12, atol=1e-14, what="auto")
+    x = inputs[2]
+    assert sg.compile([fori_loop(0, 3, lambda i, c: c * 2.0, x)], [x], backend="auto").backend \
+        == "python"

@@ -77,7 +77,8 @@ def compile(outputs: Node | Sequence[Node], inputs: Any, *,
     dtypes (see ``f.source``); ``"numpy"`` interprets the plan as :func:`evaluate` does;
     ``"numba"`` runs scalar float64 graphs on a tape machine compiled once (other graphs go
     to ``"python"``; ``f.backend`` says which ran); ``"auto"`` picks ``"numba"`` for scalar
-    graphs of at least ``numba_tape.AUTO_MIN_STEPS`` steps when Numba is installed,
+    graphs that run at least ``numba_tape.AUTO_MIN_STEPS`` steps a call (a loop's body
+    counted once per step) when Numba is installed,
     ``"python"`` otherwise; ``"jax"`` traces the plan with ``jax.numpy`` under ``jax.jit``
     (CPU, GPU, TPU; ``shardings={node: PartitionSpec(...)}``); ``"dask"`` returns lazy
     dask arrays (``chunks="auto"`` splits NumPy inputs, or an int, a tuple, or a dict by

@@ -58,6 +58,7 @@ from symgraph.backends.numba_tape import (
     Tape,
     step_code,
 )
+from symgraph.graph import ancestors
 from symgraph.ops.shape import batch_elementwise
 from symgraph.plan import Plan
 
@@ -73,6 +74,45 @@ def scan_body(node: Any) -> Any:
     if body is None or not all(hasattr(body, k) for k in _BODY):
         return None
     return body if all(k in attrs for k in ("length", "reverse", "save")) else None
+
+
+def executed_steps(plan: Plan, enough: int) -> int:
+    """About how many steps one call of ``plan`` runs, counting up to ``enough``: a scan's
+    body once per step, a branch's larger body, a while loop's body as ``enough`` (its
+    count is known only when it runs); bodies inside bodies alike.
+
+    >>> import symgraph as sg
+    >>> from symgraph.plan import Plan
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    ...     y = sg.fori_loop(0, 100, lambda i, c: sg.sin(c) * 2.0, x)
+    ...     executed_steps(Plan([y], frozenset({x.id})), 10**6) > 100
+    True
+    """
+    total = 0
+    for s in plan.steps:
+        total += _node_steps(plan.nodes[s], enough)
+        if total >= enough:
+            break
+    return total
+
+
+def _node_steps(node: Any, enough: int) -> int:
+    body = scan_body(node)
+    if body is not None:
+        return node.attrs["length"] * _body_steps(body, enough)
+    branches = _bodies(node, "true", "false")
+    if branches is not None:
+        return 1 + max(_body_steps(b, enough) for b in branches)
+    if _bodies(node, "test", "body") is not None:
+        return enough
+    return 1
+
+
+def _body_steps(body: Any, enough: int) -> int:
+    inputs = {n.id for n in [*body.carries, *body.xs, *body.closures]}
+    return sum(_node_steps(n, enough) for n in ancestors([*body.carry_out, *body.ys])
+               if n.id not in inputs and n.inputs)
 
 
 def _bodies(node: Any, first: str, second: str) -> tuple[Any, Any] | None:

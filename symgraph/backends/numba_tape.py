@@ -267,8 +267,9 @@ class NumbaBackend(Backend):
 
 
 class AutoBackend(Backend):
-    """``backend="auto"``: the numba tape for scalar graphs of at least
-    :data:`AUTO_MIN_STEPS` steps when Numba is installed, the ``python`` backend otherwise;
+    """``backend="auto"``: the numba tape for scalar graphs that run at least
+    :data:`AUTO_MIN_STEPS` steps a call (a loop's body counts once per step) when Numba is
+    installed, the ``python`` backend otherwise;
     the compiled function's ``backend`` names the choice. Options: the ``python``
     backend's (``use_math`` applies only when it is chosen)."""
 
@@ -276,8 +277,16 @@ class AutoBackend(Backend):
     options: ClassVar[dict[str, Any]] = PythonBackend.options
 
     def compile(self, request: Request, **options: Any) -> Any:
-        if len(request.plan.steps) >= AUTO_MIN_STEPS and NumbaBackend().available():
-            tape = lower(request.plan, request.inputs)
+        plan = request.plan
+        if len(plan.steps) < AUTO_MIN_STEPS:
+            from symgraph.backends.numba_loops import executed_steps
+            if executed_steps(plan, AUTO_MIN_STEPS) < AUTO_MIN_STEPS:
+                return _python(request, options)
+        if NumbaBackend().available():
+            tape = lower(plan, request.inputs)
+            if tape is None:
+                from symgraph.backends.numba_loops import lower_loops
+                tape = lower_loops(plan, request.inputs)
             if tape is not None:
                 return TapeFunction(request, tape, options["trust_input"],
                                     options["python_scalars"])
