@@ -401,12 +401,16 @@ def operands(values: Sequence[Any], who: str, graph: Graph | None = None) -> lis
 # --- inputs and constants ------------------------------------------------------------------
 
 
-def _check_dtype(dtype: Any, who: str) -> np.dtype:
+def _check_dtype(dtype: Any, who: str | Callable[[], str]) -> np.dtype:
+    """``dtype`` as a supported NumPy dtype; ``who`` (or ``who()``, made only for the
+    message: describing a node or an array costs more than the check) names the caller."""
     try:
         dt = np.dtype(dtype)
     except TypeError as exc:
+        who = who() if callable(who) else who
         raise SymgraphError(f"{who}: {dtype!r} is not a NumPy dtype ({exc})") from None
     if dt.kind not in "biuf":
+        who = who() if callable(who) else who
         raise SymgraphError(
             f"{who}: dtype {dt} is not supported; use a float, integer or bool dtype"
         )
@@ -534,7 +538,7 @@ def const(
             f"sg.const could not make an array of {_brief(repr(value))}: {exc}; "
             "pass a number or a rectangular array of numbers"
         ) from None
-    _check_dtype(array.dtype, f"sg.const({_brief(repr(value), 40)})")
+    _check_dtype(array.dtype, lambda: f"sg.const({_brief(repr(value), 40)})")
     if any(array.strides) or array.size == 0:
         array = array.copy()
     array.setflags(write=False)

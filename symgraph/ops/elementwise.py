@@ -355,7 +355,7 @@ def cast(x: ArrayLike, dtype: Any) -> Node:
     'float32'
     """
     (x,) = operands([x], "cast")
-    dtype = _check_dtype(dtype, f"cast of {describe(x)}")
+    dtype = _check_dtype(dtype, lambda: f"cast of {describe(x)}")
     if dtype == x.dtype:
         return x
     return make(CAST, [x], {"dtype": dtype.str})
