@@ -560,16 +560,24 @@ def ancestors(outputs: Iterable[Node], stop: frozenset[int] | set[int] = frozens
 
 def _ancestors_in(graph: Graph, stack: list[Node], stop: frozenset[int] | set[int]) -> list[Node]:
     """``ancestors`` within one graph: a node's id is its index in the graph, so marks in
-    a bytearray replace a dict, and the result is read off in id order without sorting."""
+    a bytearray replace a dict, and the result is read off in id order without sorting.
+
+    Depth first while the walk has found few nodes (a small part of a big graph: a few of
+    its nodes are visited, not all); once it has found a sixteenth of the ids below the
+    outputs (most of them, as for a compiled gradient), one pass down the ids marking
+    inputs finishes it, 1.5-2x faster than walking on (ids are topological: a node's
+    inputs have smaller ids)."""
     stack = list(dict.fromkeys(stack))
-    marks = bytearray(1 + max(n.id for n in stack))
+    top = max(n.id for n in stack)
+    marks = bytearray(1 + top)
     found = list(stack)
     for n in stack:
         marks[n.id] = 1
     # (a stack, depth first: a queue over the growing list `found` ran 1.7x slower at 4e5
     # nodes, visiting far-apart nodes in turn)
+    budget = max(4096, len(marks) // 16)
     pop, push, keep = stack.pop, stack.append, found.append
-    while stack:
+    while stack and len(found) < budget:
         node = pop()
         if stop and node.id in stop:
             continue
@@ -578,10 +586,17 @@ def _ancestors_in(graph: Graph, stack: list[Node], stop: frozenset[int] | set[in
                 marks[inp.id] = 1
                 push(inp)
                 keep(inp)
+    with graph._lock:
+        below = graph._nodes[:top + 1]
+    if stack:  # most of the graph below the outputs: one pass down the ids
+        for node in reversed(below):
+            if marks[node.id] and not (stop and node.id in stop):
+                for inp in node.inputs:
+                    marks[inp.id] = 1
+        return list(itertools.compress(below, marks))
     if 16 * len(found) < len(marks):  # a small part of a big graph: sort what was found
         return sorted(found, key=_by_id)
-    with graph._lock:
-        return list(itertools.compress(graph._nodes, marks))
+    return list(itertools.compress(below, marks))
 
 
 def _by_id(node: Node) -> int:
