@@ -616,3 +616,21 @@ def test_rewrite_package_imports_lower_layers_and_names_ops_only_in_rule_files()
                     assert node.value not in op_names, (path.name, node.value)
             for m in modules:
                 assert any(m == a or m.startswith(a + ".") for a in allowed), (path.name, m)
+
+
+def test_lower_returns_simplifys_fixpoint_where_no_lowering_rule_matches():
+    """compile's lower adds rules (scatter-add) to simplify's: where none of them matches
+    the simplified graph, the result is simplify's own node, not a second run's."""
+    from symgraph.rewrite import lower
+    from symgraph.rewrite.rules_lowering import RULES as LOWERING
+
+    with sg.Graph():
+        x = sg.var("x", shape=(3,))
+        y = sg.sin(x) * 1.0 + x * x
+        assert lower(y, LOWERING) is sg.simplify(y)
+        v = sg.var("v", shape=(4,))
+        g = sg.grad(sg.sum(v[1:] * v[:-1]), v)  # two scatters added: scatter-add applies
+        low = lower(g, LOWERING)
+        assert "scatter_add" in {n.op for n in sg.ancestors([low])}
+        feed = {v: np.array([1.0, -2.0, 3.0, 0.5])}
+        np.testing.assert_array_equal(sg.evaluate(low, feed), sg.evaluate(g, feed))

@@ -126,8 +126,27 @@ def lower(outputs: Any, rules: Sequence[Rule], *, trace: bool = False,
     >>> str(y), t.counts()
     ('x**3', {'mul-self': 1, 'mul-one': 1, 'cube': 1})
     """
-    return _simplify(outputs, [*RULES, *rules], tuple(rules), trace, assume_finite,
-                     "symgraph.rewrite.lower")
+    who = "symgraph.rewrite.lower"
+    if not trace:
+        # Most graphs give the lowering rules nothing to match: then lower's fixpoint is
+        # simplify's, whose fixpoints are remembered (a simplified graph costs a walk),
+        # instead of every rule run again over nodes simplify has settled.
+        settled = _simplify(outputs, RULES, (), False, assume_finite, who)
+        if not _could_lower(_as_outputs(settled, who)[0], rules):
+            return settled
+    return _simplify(outputs, [*RULES, *rules], tuple(rules), trace, assume_finite, who)
+
+
+def _could_lower(nodes: list[Node], rules: Sequence[Rule]) -> bool:
+    """Whether a pattern of ``rules`` matches a node of ``nodes``' graph (the rule may
+    still decline it: then ``lower`` runs in full, as it would without this check)."""
+    by_op: dict[str, list[Rule]] = {}
+    for rule in rules:
+        if rule.pattern is None:
+            return True
+        by_op.setdefault(rule.pattern[0], []).append(rule)
+    return any(rule.could_match(n) and any(True for _ in rule.matcher(n, {}, ()))
+               for n in ancestors(nodes) for rule in by_op.get(n.op, ()))
 
 
 def _simplify(outputs: Any, rules: Sequence[Rule], extra: tuple[Rule, ...], trace: bool,
