@@ -32,8 +32,8 @@ sums of cotangents in the second order) is a loop over the elements. Anything el
 is not a scalar step (reductions and other array ops, a body of them) sends the whole
 graph to the python backend, as before.
 
-Imports: ``numpy``, ``symgraph.ops``, ``symgraph.plan``, ``symgraph.backends.base`` and
-``numba_tape``.
+Imports: ``numpy``, ``symgraph.graph``, ``symgraph.ops``, ``symgraph.plan``,
+``symgraph.backends.base`` and ``numba_tape``.
 """
 
 from __future__ import annotations
