@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from chains import nested
+from chains import nested, op_count, tower_derivative
 
 import symgraph as sg
 from symgraph.rewrite import RULES, driver
@@ -290,22 +290,6 @@ def test_random_expressions_keep_values():
         np.testing.assert_allclose(after, before, rtol=tol, atol=tol)
 
 
-def _jet(k: int, w0: float = 0.5) -> float:
-    """k-th derivative of sin(sin(sin(w))) at w0, by Taylor-series arithmetic."""
-    u = [w0, 1.0] + [0.0] * (k - 1)
-    for _ in range(3):
-        s, c = [math.sin(u[0])] + [0.0] * k, [math.cos(u[0])] + [0.0] * k
-        for n in range(1, k + 1):
-            s[n] = sum(j * u[j] * c[n - j] for j in range(1, n + 1)) / n
-            c[n] = -sum(j * u[j] * s[n - j] for j in range(1, n + 1)) / n
-        u = s
-    return u[k] * math.factorial(k)
-
-
-def _ops(node: sg.Node) -> int:
-    return sum(1 for n in sg.ancestors([node]) if n.op not in ("var", "const"))
-
-
 @pytest.mark.parametrize("assume_finite", [True, False])
 def test_w2b_derivative_tower_stays_small(assume_finite):
     counts, raw = [], []
@@ -315,10 +299,10 @@ def test_w2b_derivative_tower_stays_small(assume_finite):
         for k in range(1, 9):
             d = sg.simplify(sg.grad(d, w), assume_finite=assume_finite)
             e = sg.grad(e, w)
-            counts.append(_ops(d))
-            raw.append(_ops(e))
+            counts.append(op_count(d))
+            raw.append(op_count(e))
             assert d.order == k
-            assert math.isclose(float(sg.evaluate(d, {w: 0.5})), _jet(k), rel_tol=1e-10)
+            assert math.isclose(float(sg.evaluate(d, {w: 0.5})), tower_derivative(k), rel_tol=1e-10)
     if assume_finite:  # like terms collected (polynomial algebra)
         assert counts[0] == 7 and counts[-1] <= 400, counts  # SymPy's DAG: 407 at k = 8
     else:  # exact rules only: the product rule's sums stay (3046 of 3732 nodes at k = 8)
@@ -501,7 +485,7 @@ def test_w2b_collect_builds_no_node_that_merge_replaces():
             if "collect-terms" in names:
                 last = len(names) - names[::-1].index("collect-terms")
                 assert "merge-commuted" not in names[last:], (k, names[last:])
-            assert math.isclose(float(sg.evaluate(d, {w: 0.5})), _jet(k), rel_tol=1e-10)
+            assert math.isclose(float(sg.evaluate(d, {w: 0.5})), tower_derivative(k), rel_tol=1e-10)
         # 114 with the sin**2 + cos**2 = 1 normal form (208 without)
         assert sum(1 for n in sg.ancestors([d]) if n.op not in ("var", "const")) == 114
 
@@ -538,7 +522,7 @@ def test_collect_first_only_on_many_new_nodes_over_an_earlier_result():
         assert new > COLLECT_FIRST and fresh_over_clean([big], clean, COLLECT_FIRST)
         s, trace = sg.simplify(big, trace=True, assume_finite=True)
         assert trace.steps[0].rule == "collect-terms"  # collected before the local rules
-        assert math.isclose(float(sg.evaluate(s, {w: 0.5})), _jet(7), rel_tol=1e-10)
+        assert math.isclose(float(sg.evaluate(s, {w: 0.5})), tower_derivative(7), rel_tol=1e-10)
 
 
 # --- issue 13: the rewrite package ------------------------------------------------------------

@@ -10,28 +10,13 @@ import math
 import numpy as np
 
 import symgraph as sg
+from chains import op_count, tower_derivative
 from symgraph.rewrite.terms import _Plan
 from symgraph.rewrite.trig_terms import pythagoras
 
 # op nodes of the k-th derivative, simplified with assume_finite after each grad
 # (k = 1..8; 208 at k = 8 before the normal form, SymPy's expanded polynomial: 407 ops)
 TOWER = [7, 16, 25, 39, 50, 67, 85, 114]
-
-
-def _jet(k: int, w0: float) -> float:
-    """The k-th derivative of sin(sin(sin(w))) at w0, by Taylor-series arithmetic."""
-    u = [w0, 1.0] + [0.0] * (k - 1)
-    for _ in range(3):
-        s, c = [math.sin(u[0])] + [0.0] * k, [math.cos(u[0])] + [0.0] * k
-        for n in range(1, k + 1):
-            s[n] = sum(j * u[j] * c[n - j] for j in range(1, n + 1)) / n
-            c[n] = -sum(j * u[j] * s[n - j] for j in range(1, n + 1)) / n
-        u = s
-    return u[k] * math.factorial(k)
-
-
-def _ops(node: sg.Node) -> int:
-    return sum(1 for n in sg.ancestors([node]) if n.op not in ("var", "const"))
 
 
 def _close(got: float, want: float, k: int) -> bool:
@@ -45,9 +30,9 @@ def test_jet_reference_matches_closed_forms():
         s1, c1 = math.sin(w0), math.cos(w0)
         s2, c2 = math.sin(s1), math.cos(s1)
         s3, c3 = math.sin(s2), math.cos(s2)
-        assert math.isclose(_jet(1, w0), c3 * c2 * c1, rel_tol=1e-14)
+        assert math.isclose(tower_derivative(1, w0), c3 * c2 * c1, rel_tol=1e-14)
         d2 = -s3 * (c2 * c1) ** 2 + c3 * (-s2 * c1 * c1 - c2 * s1)
-        assert math.isclose(_jet(2, w0), d2, rel_tol=1e-13)
+        assert math.isclose(tower_derivative(2, w0), d2, rel_tol=1e-13)
 
 
 def test_w2b_tower_after_each_grad():
@@ -57,9 +42,9 @@ def test_w2b_tower_after_each_grad():
         counts = []
         for k in range(1, 9):
             d = sg.simplify(sg.grad(d, w), assume_finite=True)
-            counts.append(_ops(d))
+            counts.append(op_count(d))
             for w0 in (0.5, -1.3, 2.9):
-                assert _close(float(sg.evaluate(d, {w: w0})), _jet(k, w0), k), (k, w0)
+                assert _close(float(sg.evaluate(d, {w: w0})), tower_derivative(k, w0), k), (k, w0)
     assert counts == TOWER
 
 
@@ -69,11 +54,11 @@ def test_w2b_tower_once_at_the_end_is_as_small():
         d = sg.sin(sg.sin(sg.sin(w)))
         for k in range(1, 9):
             d = sg.grad(d, w)
-        assert _ops(d) > 3000  # the raw 8th derivative: the collect limit must let it in
+        assert op_count(d) > 3000  # the raw 8th derivative: the collect limit must let it in
         s = sg.simplify(d, assume_finite=True)
-        assert _ops(s) <= TOWER[-1]
+        assert op_count(s) <= TOWER[-1]
         for w0 in (0.5, -1.3, 2.9):
-            assert _close(float(sg.evaluate(s, {w: w0})), _jet(8, w0), 8), w0
+            assert _close(float(sg.evaluate(s, {w: w0})), tower_derivative(8, w0), 8), w0
 
 
 def test_pythagoras_only_with_assume_finite():
@@ -81,9 +66,9 @@ def test_pythagoras_only_with_assume_finite():
         x = sg.var("x")
         e = 3 * sg.sin(x) ** 2 + 3 * sg.cos(x) ** 2 - 2
         z = sg.simplify(e, assume_finite=True)
-        assert _ops(z) == 0 and float(sg.evaluate(z, {x: 0.7})) == 1.0
+        assert op_count(z) == 0 and float(sg.evaluate(z, {x: 0.7})) == 1.0
         y = sg.simplify(e)  # the default keeps every value: sin(inf)**2 + ... is NaN
-        assert _ops(y) >= 4
+        assert op_count(y) >= 4
         assert math.isnan(float(sg.evaluate(y, {x: math.inf})))
         assert math.isclose(float(sg.evaluate(y, {x: 0.7})), 1.0, rel_tol=1e-15)
 
@@ -96,7 +81,7 @@ def test_trig_normal_form_keeps_values():
         e = (5 * sx ** 2 * cy ** 3 - 2 * sx * cx ** 3 * sy + 7 * cx ** 2 * sy ** 2 * cy
              + sx ** 4 - 3 * cy ** 2 * sx ** 2 + cx * cy)
         z, trace = sg.simplify(e, trace=True, assume_finite=True)
-        assert trace.fired("collect-terms") and _ops(z) < _ops(e)
+        assert trace.fired("collect-terms") and op_count(z) < op_count(e)
         for _ in range(20):
             feeds = {x: rng.uniform(-4, 4), y: rng.uniform(-4, 4)}
             a, b = float(sg.evaluate(z, feeds)), float(sg.evaluate(e, feeds))
@@ -161,4 +146,4 @@ def test_sin_cubed_derivatives_against_closed_forms():
                 assert math.isclose(float(sg.evaluate(d, {x: x0})), closed(k, x0),
                                     rel_tol=1e-12, abs_tol=1e-12 * 3.0 ** k), (k, x0)
         # sin(x)*(546 - 729*square(sin(x))); 8 nodes without the normal form
-        assert _ops(d) == 5, str(d)
+        assert op_count(d) == 5, str(d)
