@@ -234,8 +234,9 @@ def own(op: Op) -> bool:
 
 class NumbaBackend(Backend):
     """Scalar float64 graphs (and scans of them) on a tape run by one Numba-compiled
-    interpreter; other graphs by the ``python`` backend (see the module's docstring). Options: ``trust_input``,
-    ``python_scalars``, ``assume_finite`` (see :func:`symgraph.compile`)."""
+    interpreter; other graphs by the ``python`` backend (see the module's docstring).
+    Options: ``trust_input``, ``python_scalars``, ``assume_finite`` (see
+    :func:`symgraph.compile`)."""
 
     name = "numba"
     extra = "numba"

@@ -235,7 +235,8 @@ class Layout:
 def check_exact_integers(piece: np.ndarray) -> np.ndarray:
     """An integer result packed beside float ones travels as a float: exact only below
     2**(mantissa bits + 1) (2**53 for float64). Past that it may have been rounded, so
-    raise rather than return a wrong integer (the jax and dask lowerings of ``loop_part`` check the same bound)."""
+    raise rather than return a wrong integer (the jax and dask lowerings of ``loop_part``
+    check the same bound)."""
     if np.nanmax(np.abs(piece)) >= exact_integer_limit(piece.dtype):
         raise SymgraphError(inexact_integer_message(piece.dtype))
     return piece
