@@ -89,22 +89,31 @@ def _loss_and_grads(out: tuple) -> list:
     return [out[0], *out[1]]
 
 
-def run_symgraph(args: list, want: list) -> list[Row]:
-    """symgraph: the net from public ops, sg.grad, sg.compile."""
+def symgraph_step(args: list, **options: Any) -> Any:
+    """The MLP step in symgraph, in a graph of its own: its public ops, ``sg.grad`` of
+    the loss for the six parameters, ``sg.compile(..., **options)`` of loss and grads
+    (the inputs: the parameters, X and Y, shaped as ``args``)."""
     import symgraph as sg
 
+    with sg.Graph():
+        ins = [sg.var(n, shape=a.shape) for n, a in
+               zip(("W1", "b1", "W2", "b2", "W3", "b3", "X", "Y"), args)]
+        W1, b1, W2, b2, W3, b3, X, Y = ins
+        h1 = sg.tanh(X @ W1 + b1)
+        h2 = sg.tanh(h1 @ W2 + b2)
+        logp = sg.log_softmax(h2 @ W3 + b3, axis=-1)
+        loss = -(Y * logp).sum() / BATCH + LAM * (
+            sg.square(W1).sum() + sg.square(W2).sum() + sg.square(W3).sum())
+        grads = sg.grad(loss, ins[:6])
+        return sg.compile([loss, *grads], ins, **options)
+
+
+def run_symgraph(args: list, want: list) -> list[Row]:
+    """symgraph: the net from public ops, sg.grad, sg.compile."""
+    import symgraph  # noqa: F401 - imported before the timed build, not inside it
+
     def build() -> Any:
-        with sg.Graph():
-            ins = [sg.var(n, shape=a.shape) for n, a in
-                   zip(("W1", "b1", "W2", "b2", "W3", "b3", "X", "Y"), args)]
-            W1, b1, W2, b2, W3, b3, X, Y = ins
-            h1 = sg.tanh(X @ W1 + b1)
-            h2 = sg.tanh(h1 @ W2 + b2)
-            logp = sg.log_softmax(h2 @ W3 + b3, axis=-1)
-            loss = -(Y * logp).sum() / BATCH + LAM * (
-                sg.square(W1).sum() + sg.square(W2).sum() + sg.square(W3).sum())
-            grads = sg.grad(loss, ins[:6])
-            return sg.compile([loss, *grads], ins)
+        return symgraph_step(args)
 
     t_once, fn = once(build)
     t_call = timeit(lambda: fn(*args), budget=2.0)

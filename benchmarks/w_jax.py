@@ -26,19 +26,8 @@ W = "jax"
 
 def _mlp_symgraph(args: list, jax: Any) -> tuple[float, Any]:
     """(seconds of build + grad + compile + first call, the compiled step on ``args``)."""
-    import symgraph as sg
-
     def build() -> Any:
-        with sg.Graph():
-            ins = [sg.var(n, shape=a.shape) for n, a in
-                   zip(("W1", "b1", "W2", "b2", "W3", "b3", "X", "Y"), args)]
-            W1, b1, W2, b2, W3, b3, X, Y = ins
-            h1 = sg.tanh(X @ W1 + b1)
-            h2 = sg.tanh(h1 @ W2 + b2)
-            logp = sg.log_softmax(h2 @ W3 + b3, axis=-1)
-            loss = -(Y * logp).sum() / w3_mlp.BATCH + w3_mlp.LAM * (
-                sg.square(W1).sum() + sg.square(W2).sum() + sg.square(W3).sum())
-            f = sg.compile([loss, *sg.grad(loss, ins[:6])], ins, backend="jax")
+        f = w3_mlp.symgraph_step(args, backend="jax")
         jax.block_until_ready(f(*args))
         return f
 
