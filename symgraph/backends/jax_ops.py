@@ -63,29 +63,12 @@ def _range_flag(a: Any, n: int) -> Any:
 
 
 def _key(node: Node, checks: list, index: tuple, idx: tuple, shape: tuple) -> tuple:
-    """JAX's index for an array of ``shape`` (symgraph.ops.gather's ``_numpy_key``); each
-    index array's range check goes to ``checks``."""
-    key: list = []
-    axis = 0
-    for item in index:
-        if item is None:
-            key.append(None)
-            continue
-        n = shape[axis]
-        if isinstance(item, tuple):
-            if item[0] == "slice":
-                key.append(slice(*item[1:]))
-            elif item[0] == "array":
-                a = idx[item[1]]
-                checks.append((node, _range_flag(a, n), _out_of_range(f"axis {axis}", n)))
-                key.append(a)
-            else:
-                p, r = item[1:]
-                key.append(np.arange(n).reshape((1,) * p + (n,) + (1,) * (r - p - 1)))
-        else:
-            key.append(item)
-        axis += 1
-    return tuple(key)
+    """JAX's index for an array of ``shape`` (``gather.index_key``); each index array's
+    range check goes to ``checks``."""
+    def checked(a: Any, n: int, axis: int) -> Any:
+        checks.append((node, _range_flag(a, n), _out_of_range(f"axis {axis}", n)))
+        return a
+    return gather.index_key(index, idx, shape, checked)
 
 
 def _gather(node: Node, checks: list, x: Any, *idx: Any) -> Any:

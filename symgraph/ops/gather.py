@@ -13,6 +13,7 @@ Imports: ``symgraph.graph`` and ``symgraph.ops``' lower modules.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,19 @@ _HERE = object()
 
 def _numpy_key(index: tuple, idx: tuple, shape: tuple) -> tuple:
     """The NumPy index for an array of ``shape``; each index array is range-checked."""
+    return index_key(index, idx, shape, lambda a, n, axis: check_range(a, n, f"axis {axis}"))
+
+
+def index_key(index: tuple, idx: tuple, shape: tuple,
+              checked: Callable[[Any, int, int], Any]) -> tuple:
+    """The index (NumPy's advanced indexing, for an array of ``shape``) that a gather's
+    ``index`` attribute describes, its arrays taken from ``idx``; ``checked(a, n, axis)``
+    returns index array ``a`` of an axis of length ``n`` after checking it (the numpy
+    forward raises, the jax backend records a flag).
+
+    >>> index_key((("slice", 1, None, None),), (), (4,), lambda a, n, axis: a)
+    (slice(1, None, None),)
+    """
     key: list = []
     axis = 0
     for item in index:
@@ -92,7 +106,7 @@ def _numpy_key(index: tuple, idx: tuple, shape: tuple) -> tuple:
             if item[0] == "slice":
                 key.append(slice(*item[1:]))
             elif item[0] == "array":
-                key.append(check_range(idx[item[1]], n, f"axis {axis}"))
+                key.append(checked(idx[item[1]], n, axis))
             else:
                 p, r = item[1:]
                 key.append(np.arange(n).reshape((1,) * p + (n,) + (1,) * (r - p - 1)))
