@@ -253,6 +253,23 @@ class Plan:
         self._frees: list[list[int]] | None = None
         self.lowered: dict[str, Any] = {}
 
+    def listing(self) -> str:
+        """The plan as text, one step a line (the ``source`` of backends that run the plan
+        as it is).
+
+        >>> import symgraph as sg
+        >>> with sg.Graph():
+        ...     x = sg.var("x")
+        ...     print(Plan([sg.sin(x) * x], frozenset({x.id})).listing(), end="")
+        v1 = sin(v0)
+        v2 = multiply(v1, v0)
+        return v2
+        """
+        nodes, args = self.nodes, self.args
+        lines = [f"v{s} = {nodes[s].opdef.name}({', '.join(f'v{i}' for i in args[s])})"
+                 for s in self.steps]
+        return "\n".join([*lines, f"return {', '.join(f'v{s}' for s in self.outputs)}"]) + "\n"
+
     @property
     def slot(self) -> dict[int, int]:
         """Node id -> slot."""

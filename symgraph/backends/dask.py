@@ -103,10 +103,7 @@ class Lazy:
 
     @property
     def source(self) -> str:
-        plan = self.plan
-        lines = [f"v{s} = {plan.nodes[s].opdef.name}({', '.join(f'v{i}' for i in plan.args[s])})"
-                 for s in plan.steps]
-        return "\n".join([*lines, f"return {', '.join(f'v{s}' for s in plan.outputs)}"]) + "\n"
+        return self.plan.listing()
 
     def __call__(self, *arrays: Any) -> Any:
         results = self.values(*arrays)

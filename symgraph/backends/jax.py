@@ -220,10 +220,7 @@ class JaxFunction:
 
     @property
     def source(self) -> str:
-        nodes = self.plan.nodes
-        lines = [f"v{s} = {nodes[s].opdef.name}({', '.join(f'v{i}' for i in args)})"
-                 for s, _, args, _ in self.program.steps]
-        return "\n".join([*lines, f"return {', '.join(f'v{s}' for s in self.plan.outputs)}"]) + "\n"
+        return self.plan.listing()
 
     def _trace(self, *arrays: Any) -> tuple:
         """The plan in JAX, traced once per input shapes/dtypes (under x64); matrix products

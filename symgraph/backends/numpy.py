@@ -207,10 +207,7 @@ class Interpreted:
 
     @property
     def source(self) -> str:
-        plan = self.plan
-        lines = [f"v{s} = {plan.nodes[s].opdef.name}({', '.join(f'v{i}' for i in plan.args[s])})"
-                 for s in plan.steps]
-        return "\n".join([*lines, f"return {', '.join(f'v{s}' for s in plan.outputs)}"]) + "\n"
+        return self.plan.listing()
 
     def __reduce__(self) -> tuple:
         # the graph's JSON, compiled again when unpickled (see symgraph.backends.recipe.Recipe)
