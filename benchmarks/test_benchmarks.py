@@ -43,6 +43,52 @@ def test_w2_symgraph_cases_give_the_reference_values() -> None:
     assert w2_chain.symgraph_order(4)["value"] == pytest.approx(want[4], rel=1e-10)
 
 
+def test_w2_nary_count_is_sympys_unit_on_hand_checked_graphs() -> None:
+    import symgraph as sg
+
+    with sg.Graph():
+        x, y, z = sg.var("x"), sg.var("y"), sg.var("z")
+        s, p = sg.sin(x), x * y
+        cases = [  # (graph, its SymPy form counted by hand, nodes)
+            (x * y * z, "Mul(x, y, z)", 1),
+            (x + y + z, "Add(x, y, z)", 1),
+            (x - y, "Add(x, Mul(-1, y))", 2),
+            (x - 3 * y, "Add(x, Mul(-3, y))", 2),
+            (x - y * z, "Add(x, Mul(-1, y, z))", 2),
+            (-(x * y) * 2, "Mul(-2, x, y)", 1),
+            (-(x + y), "Mul(-1, Add(x, y))", 2),
+            (s * s * y, "Mul(Pow(sin(x), 2), y)", 3),
+            (x * x, "Pow(x, 2)", 1),
+            (x - x * x, "Add(x, Mul(-1, Pow(x, 2)))", 3),
+            (sg.square(x) + 1, "Add(Pow(x, 2), 1)", 2),
+            (x / y, "Mul(x, Pow(y, -1))", 2),
+            (x / 2, "Mul(1/2, x)", 1),
+            ((p + z) * (z - p), "Mul(Add(p, z), Add(z, Mul(-1, x, y))), p = Mul(x, y)", 5),
+            (sg.sin(p) * p + p, "Add(Mul(sin(p), p), p), p = Mul(x, y)", 4),
+            (sg.cos(x + y) + (x + y) * 3 + 1, "Add(cos(a), Mul(3, a), 1), a = Add(x, y)", 4),
+        ]
+        for graph, form, want in cases:
+            assert w2_chain.nary_nodes(graph) == want, form
+        # the two-input count of the same graphs is the op count
+        assert sum(1 for n in sg.ancestors([x - 3 * x * y]) if n.op not in ("var", "const")) == 3
+
+
+def test_w2_nary_count_matches_sympys_own_count() -> None:
+    sp = pytest.importorskip("sympy")  # only in benchmarks/.venv-peers
+    import symgraph as sg
+
+    def forms(lib: Any, x: Any, y: Any) -> list:
+        sin, cos = lib.sin, lib.cos
+        return [x * y * sin(x) - cos(y), -(x * (sin(x) + cos(y))), (x + y) ** 2 - 3 * x / y,
+                sin(x * y) - x * y + 2]
+
+    with sg.Graph():
+        mine = forms(sg, sg.var("x"), sg.var("y"))
+        theirs = forms(sp, *sp.symbols("x y"))
+        for a, b in zip(mine, theirs):
+            assert w2_chain.nary_nodes(a) == w2_chain._dag_size(b), str(b)
+
+
 def test_w3_hand_backprop_matches_finite_differences() -> None:
     params, X, Y = w3_mlp.data()
     out = w3_mlp.hand(*params, X, Y)

@@ -1,8 +1,9 @@
 """W2b by simplification mode: the k-th derivative of sin(sin(sin(w))), k = 1..8, simplified
 after each grad or once at the end, by default (every value kept) or with assume_finite.
 
-Prints, per mode and order, the op nodes among the derivative's ancestors (W2b's count)
-and the build time (median of ``--repeat`` fresh graphs), and checks each value against
+Prints, per mode and order, the op nodes among the derivative's ancestors (W2b's count),
+the same graph's nodes in SymPy's unit (:func:`benchmarks.w2_chain.nary_nodes`, n-ary sums
+and products) and the build time (median of ``--repeat`` fresh graphs), and checks each value against
 :func:`benchmarks.w2_chain.taylor_derivatives`. symgraph only, no peers::
 
     python benchmarks/w2b_forms.py [--repeat 5]
@@ -16,7 +17,7 @@ import statistics
 import time
 from typing import Any
 
-from benchmarks.w2_chain import W0, taylor_derivatives
+from benchmarks.w2_chain import W0, nary_nodes, taylor_derivatives
 
 ORDERS = range(1, 9)
 # (where simplify runs, its mode, assume_finite, after each grad)
@@ -26,8 +27,9 @@ MODES = [("after each grad", "default", False, True),
          ("once at the end", "assume_finite", True, False)]
 
 
-def tower(k: int, assume_finite: bool, each: bool) -> tuple[float, int, float]:
-    """Build the k-th derivative in a fresh graph: (seconds, op nodes, value at W0)."""
+def tower(k: int, assume_finite: bool, each: bool) -> tuple[float, int, float, int]:
+    """Build the k-th derivative in a fresh graph: (seconds, op nodes, value at W0, nodes
+    in SymPy's unit)."""
     import symgraph as sg
 
     graph = sg.Graph()
@@ -43,7 +45,7 @@ def tower(k: int, assume_finite: bool, each: bool) -> tuple[float, int, float]:
             d = sg.simplify(d, assume_finite=assume_finite)
         seconds = time.perf_counter() - start
         nodes = sum(1 for n in sg.ancestors([d]) if n.op not in ("var", "const"))
-        return seconds, nodes, float(sg.evaluate(d, {w: W0}))
+        return seconds, nodes, float(sg.evaluate(d, {w: W0})), nary_nodes(d)
 
 
 def main() -> None:
@@ -54,14 +56,16 @@ def main() -> None:
     print("| simplified | mode | " + " | ".join(f"k={k}" for k in ORDERS) + " |")
     print("|---|---|" + "---|" * len(ORDERS))
     for where, mode, finite, each in MODES:
-        nodes, times = [], []
+        nodes, nary, times = [], [], []
         for k in ORDERS:
             runs = [tower(k, finite, each) for _ in range(args.repeat)]
             seconds, count, value = statistics.median(r[0] for r in runs), runs[0][1], runs[0][2]
             ok = math.isclose(value, want[k], rel_tol=1e-10)
             nodes.append(f"{count}" + ("" if ok else " WRONG"))
+            nary.append(f"{runs[0][3]}")
             times.append(f"{seconds * 1e3:.1f}")
         print(f"| {where} | {mode} nodes | " + " | ".join(nodes) + " |")
+        print(f"| {where} | {mode} nodes, SymPy's unit | " + " | ".join(nary) + " |")
         print(f"| {where} | {mode} build ms | " + " | ".join(times) + " |")
 
 
