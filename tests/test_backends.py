@@ -82,6 +82,35 @@ def test_plan_folds_constant_steps_once_for_compiled_code(graph):
     assert {plain.nodes[s] for s in plain.steps} >= {small, fill, big, user}
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_small_plans_worked_out_in_python_equal_the_array_plan(graph, monkeypatch, seed):
+    # A random DAG with constants (some folded), a value read twice by one step, fed
+    # intermediate nodes and several outputs: every field of the two plans must agree.
+    rng = np.random.default_rng(seed)
+    xs = [sg.var(f"x{i}") for i in range(3)]
+    pool = [*xs, sg.const(2.0), sg.const(0.5) * 3.0]
+    for _ in range(40):
+        a, b = (pool[int(i)] for i in rng.integers(0, len(pool), 2))
+        pool.append([a * b, a + a, sg.sin(a) - b, a / (b * b + 1.0)][int(rng.integers(4))])
+    outs = [pool[-1], pool[-7], pool[20]]
+    fed = frozenset({xs[0].id, xs[1].id, xs[2].id, pool[12].id})
+    fields = ("steps", "outputs", "args", "readers", "frees", "slot")
+    arrays = ("ids", "step_array", "step_args", "step_start", "read_count", "reader_start",
+              "reader_steps", "last_read")
+    for fold in (False, True):
+        small = Plan(outs, fed, fold=fold)
+        monkeypatch.setattr("symgraph.plan.SMALL_PLAN", 0)
+        big = Plan(outs, fed, fold=fold)
+        monkeypatch.undo()
+        assert small.nodes == big.nodes and len(small.steps) > 5
+        for name in fields:
+            assert getattr(small, name) == getattr(big, name), name
+        assert [(s, float(v)) for s, v in small.preset] == [(s, float(v)) for s, v in big.preset]
+        for name in arrays:
+            np.testing.assert_array_equal(getattr(small, name), getattr(big, name), name)
+            assert getattr(small, name).dtype == getattr(big, name).dtype, name
+
+
 def test_plan_is_cached_per_outputs_and_feeds(graph):
     x = sg.var("x")
     y = sg.sin(x)

@@ -68,7 +68,8 @@ import numpy as np
 from symgraph.backends.base import Backend, Request
 from symgraph.backends.numpy import run
 from symgraph.backends.python_blocks import Blocks
-from symgraph.backends.python_forms import COMPARE, GLOBALS, MATH, SCALAR, TENSOR_ATTR, Forms
+from symgraph.backends.python_forms import (BY_POSITION, COMPARE, GLOBALS, MATH, SCALAR,
+                                            TENSOR_ATTR, Forms)
 from symgraph.backends.python_schedule import sink
 from symgraph.backends.recipe import Recipe
 from symgraph.errors import SymgraphError
@@ -183,7 +184,10 @@ class _Builder(Forms, Blocks):
         if self.steps is not steps:  # (reordered: forms that look at positions again)
             steps = self.steps
             chunks = [steps]
-            self.forms = {s: self._form(s) for s in steps}
+            for s in steps:
+                if nodes[s].opdef in BY_POSITION:
+                    self.adds.pop(s, None)
+                    self.forms[s] = self._form(s)
         self.names = [self._name(i) for i in range(len(nodes))]
         self.arrays = "A" in self.kind  # (big scalar graphs skip the arrays' bookkeeping)
         # per template, whether operand j appears exactly once in it (it may then be

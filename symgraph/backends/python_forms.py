@@ -228,6 +228,11 @@ def pieces(shape: tuple, index: tuple) -> list[tuple] | None:
             if part.stop > part.start]
 
 
+# the ops whose form looks at the schedule (whether an operand is read for the last time
+# at this step): the only forms worked out again when the steps are reordered
+BY_POSITION = frozenset({SCATTER_ADD})
+
+
 class Forms:
     """The choice of a step's form (mixed into the builder, whose state it reads: ``nodes``,
     ``args``, ``kind``, ``role``, ``uses``, ``forms``, ``globals``...)."""
