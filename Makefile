@@ -7,7 +7,7 @@ CORE := $(VENV)/.installed-core
 STAMP := $(VENV)/.installed-dev
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: test demo notebooks bench fuzz setup dot clean
+.PHONY: test demo notebooks bench bench-paired fuzz setup dot clean
 
 setup: $(STAMP) dot
 
@@ -64,6 +64,10 @@ notebooks: setup
 bench: setup
 	PYTHON=$(PYTHON) sh benchmarks/setup_peers.sh
 	benchmarks/.venv-peers/bin/python benchmarks/run.py $(BENCH_ARGS)
+
+# symgraph's rows against the commit before the redesign, paired -> benchmarks/PAIRED.md
+bench-paired: setup
+	$(PY) benchmarks/paired_old_new.py --out benchmarks/PAIRED.md
 
 # The long fuzz run (6000 random graphs per property, 24,000 in all) and the one-million-node memory figure.
 fuzz: setup
