@@ -363,7 +363,8 @@ class _Rewriter:
                 cur, moved = self._rewrite_inner(cur, readers, stage)
                 forced.update(moved)
             done = True
-            if self._candidates(cur, stage, rules, anywhere):
+            # (no rule of the stage for this op: no signature to look up)
+            if (anywhere or cur.op in rules) and self._candidates(cur, stage, rules, anywhere):
                 cur, done = self._fire(cur, n if origin is None else origin, rules, anywhere,
                                        state, stage, depth)
             if done and cur.id not in clean:
