@@ -229,8 +229,26 @@ def _mul(p: dict, q: dict) -> dict | None:
     if len(q) == 1 or len(p) == 1:  # times one term: the products stay distinct
         one, many = (q, p) if len(q) == 1 else (p, q)
         ((m2, c2),) = one.items()
-        out = {_mono_mul(m1, m2): c1 * c2 for m1, c1 in many.items()}
-        return {m: c for m, c in out.items() if c != 0.0}
+        if c2 == 0.0:
+            return {}
+        if len(m2) != 1:
+            out = {_mono_mul(m1, m2): c1 * c2 for m1, c1 in many.items()}
+            return {m: c for m, c in out.items() if c != 0.0}  # (an underflow)
+        # times one atom's power (the chain rule's common case): _mono_mul inlined
+        atom, e = factor = m2[0]
+        out = {}
+        for m1, c1 in many.items():
+            for k, (x, f) in enumerate(m1):
+                if x >= atom:
+                    m = (*m1[:k], (x, f + e), *m1[k + 1:]) if x == atom else \
+                        (*m1[:k], factor, *m1[k:])
+                    break
+            else:
+                m = (*m1, factor)
+            c = c1 * c2
+            if c != 0.0:  # (an underflow)
+                out[m] = c
+        return out
     out: dict = {}
     for m1, c1 in p.items():
         for m2, c2 in q.items():
@@ -400,7 +418,8 @@ class _Plan:
             for atom, e in m:
                 if atom in counts:
                     counts[atom] += 1
-                    lowest[atom] = min(lowest[atom], e)
+                    if e < lowest[atom]:
+                        lowest[atom] = e
                 else:
                     counts[atom] = 1
                     lowest[atom] = e

@@ -51,17 +51,22 @@ def normal_form(poly: dict, sides: dict[int, tuple[int, bool]], max_terms: int) 
     {(): 1.0}
     """
     found: dict[int, dict[bool, int]] = {}
+    squared: set[int] = set()  # atoms with a power >= 2: lowering others changes nothing
     for m in poly:
-        for atom, _ in m:
+        for atom, e in m:
             where = sides.get(atom)
             if where is not None:
                 found.setdefault(where[0], {})[where[1]] = atom
+                if e >= 2:
+                    squared.add(atom)
     pairs = [(f[True], f[False]) for f in found.values() if len(f) == 2]
     best, size = poly, len(poly) + 1  # a lowered form with as many terms is preferred
     for lower_sin in (True, False):
         reduced: dict | None = poly
         for sin, cos in pairs:
             a, b = (sin, cos) if lower_sin else (cos, sin)
+            if a not in squared:  # (lowering another pair leaves a's powers as they are)
+                continue
             # given up once it has more terms than the best form so far (cos after sin)
             reduced = pythagoras(reduced, a, b, min(4 * max_terms, size))
             if reduced is None:
