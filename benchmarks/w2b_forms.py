@@ -2,9 +2,10 @@
 after each grad or once at the end, by default (every value kept) or with assume_finite.
 
 Prints, per mode and order, the op nodes among the derivative's ancestors (W2b's count),
-the same graph's nodes in SymPy's unit (:func:`benchmarks.w2_chain.nary_nodes`, n-ary sums
-and products) and the build time (median of ``--repeat`` fresh graphs), and checks each value against
-:func:`benchmarks.w2_chain.taylor_derivatives`. symgraph only, no peers::
+the same graph's nodes in SymPy's unit (:func:`benchmarks.w2_chain.nary_nodes`, n-ary
+sums and products) and the build time (median of ``--repeat`` fresh graphs), and checks
+each value against :func:`benchmarks.w2_chain.taylor_derivatives`. symgraph only, no
+peers::
 
     python benchmarks/w2b_forms.py [--repeat 5]
 """
