@@ -34,6 +34,9 @@ MAX_POWER = 16  # x**k with a constant integer k <= this is expanded as a produc
 
 _POLY_OPS = frozenset({ADD, SUBTRACT, NEGATIVE, MULTIPLY, SQUARE, POWER, DIVIDE})
 _ATOM = object()  # the tag of a plan's step that is an atom (a node of the graph)
+# the graph's cache entry holding the ids of the nodes Horner plans built (never stale:
+# nodes never change)
+_PLANNED = ("collect-terms", "planned")
 # the tasks of a Horner plan's explicit stack
 _BUILD, _TERM, _TOTAL, _SCALE, _FMA = range(5)
 
@@ -59,18 +62,23 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
 
     ``linear=True`` is ``collect-like-terms`` (``symgraph.rewrite.like_terms``): only
     sums and scalings are absorbed, products are atoms, and a root is rebuilt only where
-    collecting its like terms is exact (or, ``exact=False``, assume_finite's).
+    collecting its like terms is exact (or, ``exact=False``, assume_finite's). The nodes
+    a Horner plan built are settled for it too (kept in the graph's cache): sums of
+    distinct monomials hold no like terms, so the like-terms pass that follows a
+    collect-terms pass does not walk its results again.
     """
     is_eligible = like_terms.eligible if linear else _eligible
+    planned: set[int] = outputs[0].graph.cache.setdefault(_PLANNED, set())
     # like terms of fresh sums only: the walk stops at settled nodes (atoms to it), so a
     # pass costs the new nodes, not the graph (it runs in every simplify)
-    settled = _Either(clean, done) if linear else frozenset()
+    settled = _Either(clean, done, planned) if linear else frozenset()
+    old = settled if linear else _Either(clean, done)
     nodes = ancestors(outputs, stop=settled)
     needed = {o.id for o in outputs}
     eligible: set[int] = set()
     reach: set[int] = set()
     for n in reversed(nodes):
-        if ((n.id not in clean and n.id not in done) or n.id in reach) and is_eligible(n):
+        if (n.id not in old or n.id in reach) and is_eligible(n):
             eligible.add(n.id)
             reach.update(i.id for i in n.inputs)
     for n in nodes:
@@ -129,7 +137,7 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
         cur = n
         if plan is not None:
             enter(n)
-            cur = plan.build(n, new)
+            cur = plan.build(n, new) if linear else plan.build(n, new, planned)
             if cur is not n:
                 replaced(n, cur)
         elif n.inputs:
@@ -145,15 +153,18 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
 
 
 class _Either:
-    """Membership in either of two sets (without building their union)."""
+    """Membership in any of a few sets (without building their union)."""
 
-    __slots__ = ("a", "b")
+    __slots__ = ("sets",)
 
-    def __init__(self, a: set[int], b: set[int]):
-        self.a, self.b = a, b
+    def __init__(self, *sets: set[int]):
+        self.sets = sets
 
     def __contains__(self, key: int) -> bool:
-        return key in self.a or key in self.b
+        for s in self.sets:
+            if key in s:
+                return True
+        return False
 
     def __bool__(self) -> bool:
         return True
@@ -450,8 +461,9 @@ class _Plan:
             tasks.append((_BUILD, r))
         tasks.append((_BUILD, q))
 
-    def build(self, root: Node, new: dict[int, Node]) -> Node:
-        """The plan as nodes of ``root``'s graph, atoms replaced as ``new`` says."""
+    def build(self, root: Node, new: dict[int, Node], made: set[int] | None = None) -> Node:
+        """The plan as nodes of ``root``'s graph, atoms replaced as ``new`` says (the ids
+        of the nodes its steps give go in ``made``)."""
         if self.top is None:
             return fill(root, self.poly.get((), 0.0))
         graph, dtype = root.graph, root.dtype
@@ -473,6 +485,8 @@ class _Plan:
                     other = graph._lookup((op.name, args[1].id, args[0].id))
                     if other is not None and other.id < node.id:
                         node = other
+                if made is not None:
+                    made.add(node.id)
                 built.append(node)
         out = built[self.top]
         if out.shape != root.shape:  # a constant polynomial
