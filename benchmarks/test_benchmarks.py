@@ -73,6 +73,25 @@ def test_w2_nary_count_is_sympys_unit_on_hand_checked_graphs() -> None:
         assert sum(1 for n in sg.ancestors([x - 3 * x * y]) if n.op not in ("var", "const")) == 3
 
 
+def test_w2b_simplified_tower_counts_in_both_units() -> None:
+    # issue 18: the 8th derivative simplified (assume_finite) after each grad and once at
+    # the end; SymPy's own counts in its run: 104 (n-ary), 407 (two-input ops)
+    import symgraph as sg
+
+    want = w2_chain.taylor_derivatives(0.5, 3, 8)[8]
+    for each in (True, False):
+        with sg.Graph():
+            w = sg.var("w")
+            d = sg.sin(sg.sin(sg.sin(w)))
+            for _ in range(8):
+                d = sg.grad(d, w)
+                d = sg.simplify(d, assume_finite=True) if each else d
+            d = d if each else sg.simplify(d, assume_finite=True)
+            ops = sum(1 for n in sg.ancestors([d]) if n.op not in ("var", "const"))
+            assert (ops, w2_chain.nary_nodes(d)) == (114, 93), each
+            assert float(sg.evaluate(d, {w: 0.5})) == pytest.approx(want, rel=1e-10)
+
+
 def test_w2_nary_count_matches_sympys_own_count() -> None:
     sp = pytest.importorskip("sympy")  # only in benchmarks/.venv-peers
     import symgraph as sg
