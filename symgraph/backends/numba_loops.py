@@ -378,7 +378,7 @@ class _Emitter:
         last[slot_of >= 0] = -1
         code, size, _ = allocate(codes[order], lens[order], flat.astype(np.int32),
                                  plan.step_array[order], slot_of, last, plan.read_count,
-                                 len(where), _FUSED)
+                                 len(where), _FUSED, np.full(len(order), -1, np.int32))
         temps = self.alloc(size - len(where))
         mapping = np.array([*where, *range(temps, temps + size - len(where))], dtype=np.int64)
         code[:, 1:] = mapping[code[:, 1:]]

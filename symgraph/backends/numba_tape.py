@@ -6,9 +6,11 @@ Owns the opcodes, :func:`lower` (plan -> :class:`Tape`), :class:`NumbaBackend`,
 CasADi's ``SXFunction`` design: each step of the plan becomes one row ``(opcode, out, a,
 b, c)`` of an ``int32`` array over a ``float64`` work vector; a slot is reused once its
 value is dead (the plan's liveness, ``plan.readers``), so the work vector holds only the
-values live at once (3 slots for a chain of 10^5 sines). A step read only by the next
-one is fused into its row where a fused opcode exists (``c + a*b``, ``-a * b``,
-``cos(a) * b``...: the same roundings, one dispatch less). Inputs and constants are
+values live at once (3 slots for a chain of 10^5 sines). A step read only by one other
+is fused into its row where a fused opcode exists (``c + a*b``, ``-a * b``,
+``cos(a) * b``...: the same roundings, one dispatch less), ``sin(a)`` and ``cos(a)`` are one
+row, and the rows run alike opcodes together (``symgraph.backends.numba_order``: the
+dispatch is the interpreter's main cost). Inputs and constants are
 preset in the work vector (one copy of a template per call); booleans are 0.0/1.0. The
 tape runs in :func:`symgraph.backends.numba_vm.run`, compiled by Numba once per
 installation: no graph is compiled natively, so lowering costs about a microsecond per step.
@@ -38,7 +40,7 @@ are symgraph's own ops, declared above the plan (:func:`own`); an op declared by
 Imports: ``numpy``, ``symgraph.errors``, ``symgraph.graph``, ``symgraph.ops``,
 ``symgraph.plan``, ``symgraph.backends.base``, ``symgraph.backends.python``,
 ``symgraph.backends.numba_loops`` (when a plan is not all scalars); Numba only through
-``symgraph.backends.numba_vm``, imported when a tape is compiled.
+``symgraph.backends.numba_vm`` and ``numba_order``, imported when a tape is compiled.
 """
 
 from __future__ import annotations
@@ -74,13 +76,15 @@ from symgraph.plan import Plan, builtin, convert_feed
  # fused pairs (a step read only by the next one, written into it): each computes exactly
  # what its two rows would (no fused multiply-add: Numba does not contract without fastmath)
  MUL_ADD, NEG_MUL, MUL_NEG, SQ_SUB, COS_MUL, MUL_MUL, SIN_MUL, MUL_SUB,
+ # sin(a) into the row's out, cos(a) into its slot c (numba_order merges the two steps)
+ SINCOS,
  # loops (numba_loops; run by numba_vm.run_loops only, which tests op >= LOAD for them)
- LOAD, STORE, COPYN, LOOP_UP, LOOP_DOWN, JUMP, JUMP_IFNOT) = range(68)
+ LOAD, STORE, COPYN, LOOP_UP, LOOP_DOWN, JUMP, JUMP_IFNOT) = range(69)
 # (producer, consumer) -> fused opcode; the producer's operands come first in the row
 _FUSE = {(MUL, ADD): MUL_ADD, (NEG, MUL): NEG_MUL, (MUL, NEG): MUL_NEG, (SQUARE, SUB): SQ_SUB,
          (MUL, SUB): MUL_SUB,
          (COS, MUL): COS_MUL, (MUL, MUL): MUL_MUL, (SIN, MUL): SIN_MUL}
-_FUSED = np.full((CLIP + 1, CLIP + 1), -1, dtype=np.int32)  # the same as a table
+_FUSED = np.full((LOAD, LOAD), -1, dtype=np.int32)  # the same as a table, every opcode
 for (_p, _c), _f in _FUSE.items():
     _FUSED[_p, _c] = _f
 
@@ -120,7 +124,9 @@ class Tape:
     """A lowered plan: ``code`` (rows ``(opcode, out, a, b, c)``), ``template`` (the
     work vector before a call: constants set), ``inputs`` (per argument, its work slot or
     -1 when no output needs it), ``outputs`` (work slots), ``booleans`` (per output,
-    whether it is a boolean) and ``merged`` (the step numbers fused into the row before)."""
+    whether it is a boolean) and ``merged`` (the positions in ``order``, the plan's steps
+    in the order of the rows, fused into the row before; ``second``: per position, the
+    plan slot of a ``SINCOS`` row's cosine, else -1)."""
 
     code: np.ndarray
     template: np.ndarray
@@ -133,6 +139,10 @@ class Tape:
     in_sizes: list[int] | None = None
     out_shapes: list[tuple] | None = None
     loops: bool = False
+    order: np.ndarray | None = None
+    second: np.ndarray | None = None
+    # a straight tape: only the first ``preset`` slots are read before a row writes them
+    preset: int | None = None
 
 
 def _other_opcode(node: Any) -> int | None:
@@ -164,8 +174,9 @@ def lower(plan: Plan, inputs: list[Any]) -> Tape | None:
     """The tape of ``plan`` (inputs in the function's argument order), or None when a node
     is not a scalar the tape can hold (see the module's docstring).
 
-    Bulk work: Python lists each step's opcode and operands once; the slot allocation and
-    the fusion of pairs run natively (``numba_vm.allocate``) over those arrays."""
+    Bulk work: Python lists each step's opcode and operands once; the rows' order and
+    merges (``numba_order.schedule``), the slot allocation and the fusion of pairs
+    (``numba_vm.allocate``) run natively over those arrays."""
     nodes, steps = plan.nodes, plan.steps
     slot_of = np.full(len(nodes), -1, dtype=np.int32)
     template: list[float] = []
@@ -206,19 +217,22 @@ def lower(plan: Plan, inputs: list[Any]) -> Tape | None:
         codes[t] = -1 if code is None else code
     if (codes < 0).any():
         return None
-    from symgraph.backends.numba_vm import allocate  # the graph runs on the tape: Numba now
+    from symgraph.backends.numba_order import schedule  # the graph runs on the tape: Numba
+    from symgraph.backends.numba_vm import allocate
 
-    start = plan.step_start
-    lens = (start[1:] - start[:-1]).astype(np.int32)
     # the plan's liveness: the step reading each value last (outputs never die)
     last = plan.last_read.copy()
     last[plan.outputs] = -1
-    code, size, merged = allocate(codes, lens, plan.step_args, plan.step_array, slot_of, last,
-                                  plan.read_count, len(template), _FUSED)
+    order, codes, lens, args, writes, second, last = schedule(
+        codes, plan.step_start, plan.step_args, plan.step_array, plan.read_count, last,
+        plan.reader_start, plan.reader_steps, _FUSED)
+    code, size, merged = allocate(codes, lens, args, writes, slot_of, last, plan.read_count,
+                                  len(template), _FUSED, second)
     work = np.zeros(size)
     work[:len(template)] = template
     return Tape(code, work, in_slots, slot_of[plan.outputs].tolist(), booleans,
-                len(plan.preset), np.flatnonzero(merged).tolist())
+                len(plan.preset), np.flatnonzero(merged).tolist(), order=order,
+                second=second, preset=len(template))
 
 
 _numba: dict[str, bool] = {}
@@ -328,6 +342,10 @@ class TapeFunction:
         self.outputs = tuple(request.outputs)
         self.computed = tuple(request.computed)
         self.tape, self._template = tape.code, tape.template
+        # a call sets the preset slots only (the rest of a large work vector is written
+        # before it is read: copying it all costs ~1% of a 10^5-row call)
+        head = tape.preset if tape.preset else len(tape.template)
+        self._head, self._size = tape.template[:head].copy(), len(tape.template)
         self.work_size = len(tape.template)
         self._plan, self._tape_info, self._single, self._trust = request.plan, tape, \
             request.single, trust
@@ -351,7 +369,8 @@ class TapeFunction:
                 "to sg.compile")
         if self._arrays:
             return self._call_arrays(arrays)
-        work = self._template.copy()
+        work = np.empty(self._size)
+        work[:len(self._head)] = self._head
         if self._trust:
             for k, s in self._set:
                 work[s] = arrays[k]
@@ -398,13 +417,20 @@ class TapeFunction:
         lines += [f"w{k} = {v!r}" for k, v in enumerate(info.template[:info.constants].tolist())]
         merged = set(info.merged)
         rows = iter(self.tape.tolist())
-        for t, s in enumerate(plan.steps):
+        order = range(len(plan.steps)) if info.order is None else info.order.tolist()
+        second = [-1] * len(order) if info.second is None else info.second.tolist()
+        for t, step in enumerate(order):
             if t + 1 in merged:
                 continue  # written inside the next step's row
             _, out, *operands = next(rows)
-            node = plan.nodes[s]
+            node = plan.nodes[plan.steps[step]]
+            if second[t] >= 0:  # sin and cos of one operand: one row
+                other = plan.nodes[second[t]].opdef.name
+                lines.append(f"w{out}, w{operands[2]} = {node.opdef.name}(w{operands[0]}), "
+                             f"{other}(w{operands[0]})")
+                continue
             if t in merged:  # the previous step's text, then this step's other operand
-                inner = plan.nodes[plan.steps[t - 1]]
+                inner = plan.nodes[plan.steps[order[t - 1]]]
                 k = len(inner.inputs)
                 text = f"{inner.opdef.name}({', '.join(f'w{i}' for i in operands[:k])})"
                 rest = [f"w{i}" for i in operands[k:k + len(node.inputs) - 1]]

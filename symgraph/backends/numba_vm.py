@@ -1,8 +1,9 @@
 """The ``numba`` backend's interpreter: :func:`run` executes any tape, :func:`run_loops`
 any tape with loops.
 
-Owns :func:`run`, :func:`run_loops` and :func:`allocate` (the tape's slots), the only
-Numba-compiled functions of symgraph; the scalar forms are written once (:func:`_apply`,
+Owns :func:`run`, :func:`run_loops` and :func:`allocate` (the tape's slots), with
+``numba_order.schedule`` the only Numba-compiled functions of symgraph; the scalar forms
+are written once (:func:`_apply`,
 inlined into both interpreters). A tape (made by ``symgraph.backends.numba_tape``) is an
 ``int32`` array of rows ``(opcode, out, a, b, c)`` over a ``float64`` work vector: row
 ``t`` reads ``w[a]``, ``w[b]`` (and ``w[c]`` for ``where``) and writes ``w[out]``. Unused
@@ -93,6 +94,7 @@ from symgraph.backends.numba_tape import (
     SIGN,
     SIN,
     SIN_MUL,
+    SINCOS,
     SINH,
     SOFTPLUS,
     SQ_SUB,
@@ -137,18 +139,20 @@ def _mod(a: float, b: float) -> float:
 
 
 @njit("Tuple((int32[:, ::1], int64, boolean[::1]))(int32[::1], int32[::1], int32[::1], "
-      "int32[::1], int32[::1], int32[::1], int32[::1], int64, int32[:, ::1])",
+      "int32[::1], int32[::1], int32[::1], int32[::1], int64, int32[:, ::1], int32[::1])",
       cache=True, nogil=True)
 def allocate(codes: np.ndarray, lens: np.ndarray, flat: np.ndarray, steps: np.ndarray,
              slot_of: np.ndarray, last: np.ndarray, count: np.ndarray, size: int,
-             fused: np.ndarray) -> tuple:  # pragma: no cover - runs natively
+             fused: np.ndarray, second: np.ndarray) -> tuple:  # pragma: no cover - native
     """The tape's rows from the steps' opcodes and operands (``flat``, ``lens`` per step,
     as plan slots): each value takes a work slot freed by a value read for the last time
     (``last``) at or before its step (CasADi's live-variable reuse), so the work vector
     holds only what is live at once; ``slot_of`` (plan slot -> work slot, inputs and
     constants preset) is filled in. A step read only by the next one (``count``) and not
-    kept is fused into it where ``fused[producer, consumer]`` has an opcode. Returns the
-    rows, the work vector's length and which steps were fused into the row before."""
+    kept is fused into it where ``fused[producer, consumer]`` has an opcode. A step with
+    a ``second`` output (a plan slot, else -1: ``SINCOS``) takes a slot for it too, in
+    column ``c``. Returns the rows, the work vector's length and which steps were fused
+    into the row before."""
     n = codes.shape[0]
     start = np.zeros(n + 1, np.int64)  # the values dying at each step, bucketed
     for i in range(last.shape[0]):
@@ -182,6 +186,14 @@ def allocate(codes: np.ndarray, lens: np.ndarray, flat: np.ndarray, steps: np.nd
         slot_of[steps[t]] = out
         code = codes[t]
         m = lens[t]
+        if second[t] >= 0:  # after out: the two outputs never share a slot
+            if top > 0:
+                top -= 1
+                rows[r, 4] = free[top]
+            else:
+                rows[r, 4] = size
+                size += 1
+            slot_of[second[t]] = rows[r, 4]
         if prev >= 0 and fused[prev, code] >= 0:
             p = steps[t - 1]
             first = flat[k] == p
@@ -239,6 +251,9 @@ def _apply(op: int, x: float, y: float, w: np.ndarray, code: np.ndarray,
         r = y - x * x
     elif op == COS_MUL:
         r = math.cos(x) * y
+    elif op == SINCOS:  # x is read: c may be a's slot
+        w[code[t, 4]] = math.cos(x)
+        r = math.sin(x)
     elif op == SIN_MUL:
         r = math.sin(x) * y
     elif op == NEG:
