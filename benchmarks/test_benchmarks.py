@@ -63,6 +63,10 @@ def test_w2_nary_count_is_sympys_unit_on_hand_checked_graphs() -> None:
             (sg.square(x) + 1, "Add(Pow(x, 2), 1)", 2),
             (x / y, "Mul(x, Pow(y, -1))", 2),
             (x / 2, "Mul(1/2, x)", 1),
+            (x / 2 * x, "Mul(1/2, Pow(x, 2))", 2),
+            (y - 2 * sg.sin(x), "Add(y, Mul(-2, sin(x)))", 3),
+            (y - sg.sin(x), "Add(y, Mul(-1, sin(x)))", 3),
+            (sg.sin(x) / (y * z), "Mul(sin(x), Pow(y, -1), Pow(z, -1))", 4),
             ((p + z) * (z - p), "Mul(Add(p, z), Add(z, Mul(-1, x, y))), p = Mul(x, y)", 5),
             (sg.sin(p) * p + p, "Add(Mul(sin(p), p), p), p = Mul(x, y)", 4),
             (sg.cos(x + y) + (x + y) * 3 + 1, "Add(cos(a), Mul(3, a), 1), a = Add(x, y)", 4),
@@ -99,7 +103,7 @@ def test_w2_nary_count_matches_sympys_own_count() -> None:
     def forms(lib: Any, x: Any, y: Any) -> list:
         sin, cos = lib.sin, lib.cos
         return [x * y * sin(x) - cos(y), -(x * (sin(x) + cos(y))), (x + y) ** 2 - 3 * x / y,
-                sin(x * y) - x * y + 2]
+                sin(x * y) - x * y + 2, sin(x) / (x * y) + cos(y) / 3]
 
     with sg.Graph():
         mine = forms(sg, sg.var("x"), sg.var("y"))

@@ -239,6 +239,7 @@ def nary_nodes(node: Any) -> int:
         if n is not node and absorbed(n, k):
             continue  # counted with the root of its Add or Mul
         terms: list[tuple[Any, int]] = []
+        inverses = 0  # the Pow(y, -1) factors of a Mul
         stack = [(n, 1)]
         while stack:
             m, sign = stack.pop()
@@ -250,13 +251,15 @@ def nary_nodes(node: Any) -> int:
                 stack += [(m.inputs[0], sign), (m.inputs[1], -sign)]
             elif m.op == "divide" and m.inputs[1].op != "const":
                 count += 1  # Pow(y, -1), an input of the Mul
+                inverses += 1
                 signs.setdefault(m.inputs[1].id, set()).add(1)
                 stack.append((m.inputs[0], sign))
-            else:
-                stack += [(i, sign) for i in m.inputs if m.op != "divide" or i is m.inputs[0]]
+            else:  # (a number divisor stays a term: a coefficient, no node)
+                stack += [(i, sign) for i in m.inputs]
         atoms = [(t, sign) for t, sign in terms if t.op != "const"]
         if k == "add":
-            count += len(atoms) + (len(atoms) < len(terms)) > 1  # else only a sign on a term
+            args = len(atoms) + (len(atoms) < len(terms))  # the numbers are one argument
+            count += args > 1  # (one argument: only a sign on a term, counted below)
             for t, sign in atoms:
                 if kinds[t.id] in ("mul-root", "pow-root"):
                     signs.setdefault(t.id, set()).add(sign)
@@ -268,11 +271,11 @@ def nary_nodes(node: Any) -> int:
         for t, _ in atoms:
             signs.setdefault(t.id, set()).add(1)
         own = math.prod(sign for _, sign in terms)
-        coefficient = len(atoms) < len(terms) or own < 0 or n.op == "divide"
+        coefficient = len(atoms) < len(terms) or own < 0
         if n is node:
             signs.setdefault(n.id, set()).add(1)
         # x*x is only its Pow (and Mul(-1, Pow) where it is subtracted)
-        kinds[n.id] = "mul-root" if len(distinct) > 1 or coefficient else "pow-root"
+        kinds[n.id] = "mul-root" if len(distinct) + inverses > 1 or coefficient else "pow-root"
     mul_nodes = sum(max(1, len(s)) if kinds[i] == "mul-root" else -1 in s
                     for i, s in signs.items() if kinds[i] in ("mul-root", "pow-root"))
     return count + mul_nodes + len(negated)
