@@ -196,18 +196,24 @@ def _reverse(y: Node, wrt: list[Node], who: str) -> list[Node]:
     order = _next_order(forward)
     wrt_ids = {n.id for n in wrt}
     # Only nodes on a differentiable path from some wrt node to y get a cotangent; their
-    # rules are looked up here, once.
+    # rules are looked up here, once, and the walk below visits only them.
     rules_of: dict[int, tuple] = {}
+    path: list[tuple[Node, tuple]] = []
     for n in forward:
         inputs = n.inputs
         if n.id in wrt_ids:
-            rules_of[n.id] = n.opdef.vjp_rules(len(inputs))
+            rules = n.opdef.vjp_rules(len(inputs))
         elif inputs:
             rules = n.opdef.vjp_rules(len(inputs))
             for inp, rule in zip(inputs, rules):
                 if rule is not None and inp.id in rules_of:
-                    rules_of[n.id] = rules
                     break
+            else:
+                continue
+        else:
+            continue
+        rules_of[n.id] = rules
+        path.append((n, rules))
     tx = _Transaction(graph, who)
     found: dict[int, Node] = {}
     n = None  # the node whose rules run, named if one raises
@@ -215,17 +221,15 @@ def _reverse(y: Node, wrt: list[Node], who: str) -> list[Node]:
         with derivative_context(order, tx.call) as ctx:
             ctx.grad_of = y
             cotangents: dict[int, list[Node]] = {y.id: [const(1, dtype=y.dtype, graph=graph)]}
-            for n in reversed(forward):
-                parts = cotangents.pop(n.id, None)
+            for n, rules in reversed(path):
+                nid = n.id
+                parts = cotangents.pop(nid, None)
                 if parts is None:
                     continue
                 ctx.grad_of = n
                 g = parts[0] if len(parts) == 1 else _total(parts)
-                if n.id in wrt_ids:
-                    found[n.id] = g
-                rules = rules_of.get(n.id)
-                if not rules:
-                    continue
+                if nid in wrt_ids:
+                    found[nid] = g
                 for i, inp in enumerate(n.inputs):
                     rule = rules[i]
                     if rule is None or inp.id not in rules_of:

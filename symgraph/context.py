@@ -71,17 +71,33 @@ def build_context() -> _BuildContext:
     return BUILD_CONTEXT.get()
 
 
-@contextlib.contextmanager
-def derivative_context(order: int, grad_call: int) -> Iterator[_BuildContext]:
+class derivative_context:
     """Nodes built inside are derivative nodes of ``order`` made by ``grad_call``
-    (with the garbage collector paused: a derivative is built in one big batch)."""
-    ctx = _BuildContext(order, grad_call)
-    token = BUILD_CONTEXT.set(ctx)
-    try:
-        with gc_paused():
-            yield ctx
-    finally:
-        BUILD_CONTEXT.reset(token)
+    (with the garbage collector paused: a derivative is built in one big batch).
+
+    A class, not a ``contextlib`` generator: 1.1 instead of 2.3 us a use, once per
+    ``grad`` (a small one takes 50 us).
+    """
+
+    __slots__ = ("ctx", "token")
+
+    def __init__(self, order: int, grad_call: int):
+        self.ctx = _BuildContext(order, grad_call)
+
+    def __enter__(self) -> _BuildContext:
+        self.token = BUILD_CONTEXT.set(self.ctx)
+        try:
+            _pause_gc()
+        except BaseException:
+            BUILD_CONTEXT.reset(self.token)
+            raise
+        return self.ctx
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            _resume_gc()
+        finally:
+            BUILD_CONTEXT.reset(self.token)
 
 
 _gc_lock = threading.Lock()
@@ -89,8 +105,7 @@ _gc_pauses = 0  # how many threads are inside gc_paused()
 _gc_resume = False  # whether the collector was on when the first of them entered
 
 
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
+class gc_paused:
     """Pause Python's cyclic garbage collector while a big batch of nodes is built or run.
 
     Every node built is alive (its graph holds it), so the collections that the many new
@@ -109,22 +124,34 @@ def gc_paused() -> Iterator[None]:
     ...     gc.isenabled()
     False
     """
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        _pause_gc()
+
+    def __exit__(self, *exc: Any) -> None:
+        _resume_gc()
+
+
+def _pause_gc() -> None:
     global _gc_pauses, _gc_resume
     with _gc_lock:
         if _gc_pauses == 0:
             _gc_resume = gc.isenabled()
             gc.disable()
         _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_resume:
-                if gc.get_freeze_count() == 0:
-                    gc.freeze()
-                    gc.unfreeze()
-                gc.enable()
+
+
+def _resume_gc() -> None:
+    global _gc_pauses
+    with _gc_lock:
+        _gc_pauses -= 1
+        if _gc_pauses == 0 and _gc_resume:
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
+            gc.enable()
 
 
 @contextlib.contextmanager

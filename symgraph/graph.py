@@ -382,7 +382,7 @@ class Graph:
         self._interned: dict[tuple, Node] = {}
         self._nodes: list[Node] = []
         self._by_name: dict[str, list[Node]] = {}
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()  # never taken twice by one thread: no RLock needed
         self._grad_calls = itertools.count(1)
         # Caches keyed by node ids; nodes never change, so entries never go stale.
         self.cache: dict[Any, Any] = {}
@@ -434,7 +434,7 @@ class Graph:
     def _lookup(self, key: tuple) -> Node | None:
         """The interned node of ``key``, if any, reached again (see :meth:`_reach`)."""
         found = self._interned.get(key)
-        if found is not None and found.order:
+        if found is not None and found.order and BUILD_CONTEXT.get().order < found.order:
             self._reach(found)
         return found
 
@@ -474,33 +474,32 @@ class Graph:
         are not findable, so they never clash with a user's names.
         """
         ctx = BUILD_CONTEXT.get()
+        node = _NodeFields()  # filled outside the lock; only its id needs the lock
+        node.op = opdef.name
+        node.opdef = opdef
+        node.inputs = inputs
+        node.attrs = attrs
+        node.shape = shape
+        node.dtype = dtype
+        node.name = name
+        node.order = ctx.order
+        node.graph = self
+        node.scope = SCOPE.get()
+        node.grad_call = ctx.grad_call
+        node.grad_of = ctx.grad_of
+        nodes = self._nodes
         lock = self._lock
         lock.acquire()  # not ``with``: acquire/release is 2.5x cheaper, once per node
         try:
-            if key is not None:
-                existing = self._interned.get(key)
-                if existing is not None:
+            node.id = len(nodes)
+            node.__class__ = Node  # complete before another thread can find it
+            if key is not None:  # one hash and probe, for the lookup and the insert
+                existing = self._interned.setdefault(key, node)
+                if existing is not node:
                     if ctx.order < existing.order:
                         _set_order(existing, ctx.order)
                     return existing
-            node = _NodeFields()
-            node.op = opdef.name
-            node.opdef = opdef
-            node.inputs = inputs
-            node.attrs = attrs
-            node.shape = shape
-            node.dtype = dtype
-            node.name = name
-            node.order = ctx.order
-            node.id = len(self._nodes)
-            node.graph = self
-            node.scope = SCOPE.get()
-            node.grad_call = ctx.grad_call
-            node.grad_of = ctx.grad_of
-            node.__class__ = Node
-            self._nodes.append(node)
-            if key is not None:
-                self._interned[key] = node
+            nodes.append(node)
             if name is not None and findable:
                 self._by_name.setdefault(name, []).append(node)
             return node
@@ -573,6 +572,7 @@ def _ancestors_in(graph: Graph, stack: list[Node], stop: frozenset[int] | set[in
     pop, push, keep = stack.pop, stack.append, found.append
     while stack and len(found) < budget:
         node = pop()
+        marks[node.id] = 2  # its inputs are marked: the pass below skips it
         if stop and node.id in stop:
             continue
         for inp in node.inputs:
@@ -584,9 +584,9 @@ def _ancestors_in(graph: Graph, stack: list[Node], stop: frozenset[int] | set[in
         below = graph._nodes[:top + 1]
     if stack:  # most of the graph below the outputs: one pass down the ids
         for node in reversed(below):
-            if marks[node.id] and not (stop and node.id in stop):
+            if marks[node.id] == 1 and not (stop and node.id in stop):
                 for inp in node.inputs:
-                    marks[inp.id] = 1
+                    marks[inp.id] = marks[inp.id] or 1
         return list(itertools.compress(below, marks))
     if 16 * len(found) < len(marks):  # a small part of a big graph: sort what was found
         return sorted(found, key=_by_id)

@@ -138,6 +138,11 @@ def float_inputs(op: Op, inputs: list[Node]) -> list[Node]:
     >>> str(y), y.dtype.name, sg.evaluate(y, {flag: True}).dtype.name
     ('tanh(cast(flag, dtype=<f8))', 'float64', 'float64')
     """
+    for n in inputs:
+        if n.dtype is not FLOAT64:
+            break
+    else:  # float64 throughout (nearly always): nothing to cast or refuse
+        return inputs
     if op.dtype is inexact and not any(n.dtype.kind in "fc" for n in inputs):
         return [cast(n, FLOAT64) for n in inputs]
     if op.name in _NO_BOOLEANS and all(n.dtype == np.bool_ for n in inputs):
