@@ -77,6 +77,7 @@ COLLECT_LIMIT = 4000  # graphs (ancestors of the outputs) larger than this: no c
 # (collecting costs 3-6x the fused sweep on long chains; 4000 takes the raw 8th derivative
 # of sin(sin(sin w)), 3,753 nodes, so W2b collects once at the end as after each grad)
 COLLECT_FIRST = 64  # more new (not yet simplified) nodes than this: collect terms first
+COLLECT_FIRST_RAW = 1000  # with assume_finite, a graph this large: collect terms first too
 # graph.cache key of the ids of nodes that simplify returned (fixpoints of RULES); the
 # key with _FINITE appended: those that simplify(..., assume_finite=True) returned
 _CLEAN_KEY = "symgraph.rewrite.clean"
@@ -276,7 +277,11 @@ class _Rewriter:
         # products would only be redone by collecting). Elsewhere the local rules go
         # first: a small expression's trace names them (x*1 -> x by mul-one), and on wide
         # random DAGs collecting first can leave larger graphs.
-        first = bool(self.collect) and fresh_over_clean(outputs, self.clean, COLLECT_FIRST)
+        # So, too, on a large raw graph with assume_finite (an 8th derivative simplified
+        # once at the end): the polynomial pass shrinks it before the local rules walk it.
+        first = bool(self.collect) and (
+            fresh_over_clean(outputs, self.clean, COLLECT_FIRST)
+            or (not self.check_exact and size_upto(outputs, COLLECT_FIRST_RAW) > COLLECT_FIRST_RAW))
         while clean < len(stages):
             if visits >= MAX_STAGE_VISITS:
                 raise SymgraphError("sg.simplify did not settle; a rewrite rule undoes another")
