@@ -196,9 +196,10 @@ def _reverse(y: Node, wrt: list[Node], who: str) -> list[Node]:
     order = _next_order(forward)
     wrt_ids = {n.id for n in wrt}
     # Only nodes on a differentiable path from some wrt node to y get a cotangent; their
-    # rules are looked up here, once, and the walk below visits only them.
+    # rules are looked up here, once, and the walk below visits only them. (No tuple per
+    # node: the collector runs here, and 10^5 new tuples cost 0.3 s of its passes.)
     rules_of: dict[int, tuple] = {}
-    path: list[tuple[Node, tuple]] = []
+    path: list[Node] = []
     for n in forward:
         inputs = n.inputs
         if n.id in wrt_ids:
@@ -213,7 +214,7 @@ def _reverse(y: Node, wrt: list[Node], who: str) -> list[Node]:
         else:
             continue
         rules_of[n.id] = rules
-        path.append((n, rules))
+        path.append(n)
     tx = _Transaction(graph, who)
     found: dict[int, Node] = {}
     n = None  # the node whose rules run, named if one raises
@@ -221,7 +222,7 @@ def _reverse(y: Node, wrt: list[Node], who: str) -> list[Node]:
         with derivative_context(order, tx.call) as ctx:
             ctx.grad_of = y
             cotangents: dict[int, list[Node]] = {y.id: [const(1, dtype=y.dtype, graph=graph)]}
-            for n, rules in reversed(path):
+            for n in reversed(path):
                 nid = n.id
                 parts = cotangents.pop(nid, None)
                 if parts is None:
@@ -230,6 +231,7 @@ def _reverse(y: Node, wrt: list[Node], who: str) -> list[Node]:
                 g = parts[0] if len(parts) == 1 else _total(parts)
                 if nid in wrt_ids:
                     found[nid] = g
+                rules = rules_of[nid]
                 for i, inp in enumerate(n.inputs):
                     rule = rules[i]
                     if rule is None or inp.id not in rules_of:

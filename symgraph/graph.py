@@ -572,7 +572,6 @@ def _ancestors_in(graph: Graph, stack: list[Node], stop: frozenset[int] | set[in
     pop, push, keep = stack.pop, stack.append, found.append
     while stack and len(found) < budget:
         node = pop()
-        marks[node.id] = 2  # its inputs are marked: the pass below skips it
         if stop and node.id in stop:
             continue
         for inp in node.inputs:
@@ -584,9 +583,9 @@ def _ancestors_in(graph: Graph, stack: list[Node], stop: frozenset[int] | set[in
         below = graph._nodes[:top + 1]
     if stack:  # most of the graph below the outputs: one pass down the ids
         for node in reversed(below):
-            if marks[node.id] == 1 and not (stop and node.id in stop):
+            if marks[node.id] and not (stop and node.id in stop):
                 for inp in node.inputs:
-                    marks[inp.id] = marks[inp.id] or 1
+                    marks[inp.id] = 1
         return list(itertools.compress(below, marks))
     if 16 * len(found) < len(marks):  # a small part of a big graph: sort what was found
         return sorted(found, key=_by_id)
