@@ -13,6 +13,7 @@ Imports: ``symgraph.graph`` and ``symgraph.ops``.
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -68,7 +69,10 @@ def _check_target(y: Any, wrt: list[Node], who: str) -> None:
 
 
 def _next_order(nodes: list[Node]) -> int:
-    return 1 + max(n.order for n in nodes)
+    return 1 + max(map(_order, nodes))
+
+
+_order = operator.attrgetter("order")
 
 
 def _total(parts: list[Node]) -> Node:
@@ -200,19 +204,20 @@ def _reverse(y: Node, wrt: list[Node], who: str) -> list[Node]:
     # node: the collector runs here, and 10^5 new tuples cost 0.3 s of its passes.)
     rules_of: dict[int, tuple] = {}
     path: list[Node] = []
+    by_op: dict[Any, tuple] = {}  # each op's rules, asked once (for the arity seen last)
     for n in forward:
         inputs = n.inputs
-        if n.id in wrt_ids:
-            rules = n.opdef.vjp_rules(len(inputs))
-        elif inputs:
-            rules = n.opdef.vjp_rules(len(inputs))
+        if not inputs and n.id not in wrt_ids:
+            continue
+        rules = by_op.get(n.opdef)
+        if rules is None or len(rules) != len(inputs):
+            rules = by_op[n.opdef] = n.opdef.vjp_rules(len(inputs))
+        if n.id not in wrt_ids:
             for inp, rule in zip(inputs, rules):
                 if rule is not None and inp.id in rules_of:
                     break
             else:
                 continue
-        else:
-            continue
         rules_of[n.id] = rules
         path.append(n)
     tx = _Transaction(graph, who)

@@ -414,6 +414,8 @@ def operands(values: Sequence[Any], who: str, graph: Graph | None = None) -> lis
 def _check_dtype(dtype: Any, who: str | Callable[[], str]) -> np.dtype:
     """``dtype`` as a supported NumPy dtype; ``who`` (or ``who()``, made only for the
     message: describing a node or an array costs more than the check) names the caller."""
+    if dtype is FLOAT64 or (type(dtype) is str and dtype == "float64"):  # sg.var's default
+        return FLOAT64
     try:
         dt = np.dtype(dtype)
     except TypeError as exc:
@@ -427,7 +429,10 @@ def _check_dtype(dtype: Any, who: str | Callable[[], str]) -> np.dtype:
     return dt
 
 
-def _check_shape(shape: Any, who: str) -> Shape:
+def _check_shape(shape: Any, who: str | Callable[[], str]) -> Shape:
+    if type(shape) is tuple and not shape:  # a scalar, the default of every sg.var
+        return ()
+    who = lazy_text(who)
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
     try:
@@ -468,7 +473,7 @@ def var(name: str, shape: Any = (), dtype: Any = "float64") -> Node:
     """
     if not isinstance(name, str) or not name:
         raise SymgraphError(f"sg.var needs a non-empty string name, got {name!r}")
-    who = f"sg.var({name!r})"
+    who = lambda: f"sg.var({name!r})"  # noqa: E731 - the text is made only for an error
     shape = _check_shape(shape, who)
     dtype = _check_dtype(dtype, who)
     graph = get_default_graph()
@@ -509,6 +514,8 @@ def const_label(node: Node) -> str:
 
 
 def _const_key(value: np.ndarray) -> tuple | None:
+    if not value.ndim:  # a number: the fill key below, without NumPy's flat iterator
+        return ("const", value.dtype.str, (), "fill", value.tobytes())
     if value.size and not any(value.strides):  # a broadcast fill: zeros(shape), ones(shape)
         return ("const", value.dtype.str, value.shape, "fill", value.flat[0].tobytes())
     if value.size <= 256:
