@@ -226,20 +226,24 @@ def _reverse(y: Node, wrt: list[Node], who: str) -> list[Node]:
     try:
         with derivative_context(order, tx.call) as ctx:
             ctx.grad_of = y
-            cotangents: dict[int, list[Node]] = {y.id: [const(1, dtype=y.dtype, graph=graph)]}
+            # A node's cotangent: its one contribution, or the list of several (most nodes
+            # have one consumer: no list for them).
+            cotangents: dict[int, Any] = {y.id: const(1, dtype=y.dtype, graph=graph)}
             for n in reversed(path):
                 nid = n.id
-                parts = cotangents.pop(nid, None)
-                if parts is None:
+                g = cotangents.pop(nid, None)
+                if g is None:
                     continue
                 ctx.grad_of = n
-                g = parts[0] if len(parts) == 1 else _total(parts)
+                if type(g) is list:
+                    g = _total(g)
                 if nid in wrt_ids:
                     found[nid] = g
                 rules = rules_of[nid]
                 for i, inp in enumerate(n.inputs):
                     rule = rules[i]
-                    if rule is None or inp.id not in rules_of:
+                    iid = inp.id
+                    if rule is None or iid not in rules_of:
                         continue
                     contribution = rule(g, n)
                     if type(contribution) is not Node or contribution.graph is not graph:
@@ -249,11 +253,13 @@ def _reverse(y: Node, wrt: list[Node], who: str) -> list[Node]:
                     if (contribution.shape != inp.shape or None in inp.shape
                             or contribution.dtype is not inp.dtype):
                         contribution = _fit(contribution, inp, n, i)
-                    earlier = cotangents.get(inp.id)
+                    earlier = cotangents.get(iid)
                     if earlier is None:
-                        cotangents[inp.id] = [contribution]
-                    else:
+                        cotangents[iid] = contribution
+                    elif type(earlier) is list:
                         earlier.append(contribution)
+                    else:
+                        cotangents[iid] = [earlier, contribution]
             ctx.grad_of = None
             n = None
             return [found[x.id] if x.id in found else zeros_like(x) for x in wrt]
