@@ -8,8 +8,8 @@ changes to be judged, so this runs the symgraph rows only, in fresh processes,
 alternating the two trees (old, new, new, old, ...): a load that drifts hits both alike.
 The old tree is a ``git worktree`` of ``REV`` (default: f8bbb83, the last commit before
 the redesign) made in a temporary folder and removed afterwards; each process imports
-``symgraph`` and ``benchmarks`` from its own tree, so each runs its own code on the same
-workload (WORKLOADS.md; the generators are the same in both trees).
+``symgraph`` from its tree and the workloads (``benchmarks``) from this one, so both run
+the same workload code.
 
 The table gives the median of the rounds per tree and new/old; ``--out`` writes it as
 markdown (benchmarks/PAIRED.md).
@@ -69,24 +69,13 @@ def w2():
             "W2a D=1e4 compiled eval": c["ceval"], "W2a D=1e4 eval (sg.evaluate)": c["eval"]}
 
 def w3():
-    from benchmarks.w3_mlp import BATCH, LAM, data
+    from benchmarks.w3_mlp import data, symgraph_step
     params, X, Y = data()
     args = [*params, X, Y]
-    def step():
-        with sg.Graph():
-            ins = [sg.var(n, shape=a.shape) for n, a in
-                   zip(("W1", "b1", "W2", "b2", "W3", "b3", "X", "Y"), args)]
-            W1, b1, W2, b2, W3, b3, X, Y = ins
-            h1 = sg.tanh(X @ W1 + b1)
-            h2 = sg.tanh(h1 @ W2 + b2)
-            logp = sg.log_softmax(h2 @ W3 + b3, axis=-1)
-            loss = -(Y * logp).sum() / BATCH + LAM * (
-                sg.square(W1).sum() + sg.square(W2).sum() + sg.square(W3).sum())
-            return sg.compile([loss, *sg.grad(loss, ins[:6])], ins)
     firsts = []
     for _ in range(7):
         t0 = time.perf_counter()
-        fn = step()
+        fn = symgraph_step(args)
         firsts.append(time.perf_counter() - t0)
     return {"W3a build + grad + compile (first)": firsts[0],
             "W3a build + grad + compile (median of 7)": statistics.median(firsts),
@@ -98,6 +87,16 @@ def w5():
     return {"W5 N=1e4 build grad": r["build"], "W5 N=1e4 compile grad": r["compile"],
             "W5 N=1e4 eval grad (call)": r["eval"]}
 '''
+
+
+def _imports(tmp: str, tag: str, tree: pathlib.Path) -> pathlib.Path:
+    """A folder to import from: ``symgraph`` of ``tree``, ``benchmarks`` of this tree (the
+    same workload code for both)."""
+    folder = pathlib.Path(tmp) / tag
+    folder.mkdir()
+    (folder / "symgraph").symlink_to(tree / "symgraph")
+    (folder / "benchmarks").symlink_to(ROOT / "benchmarks")
+    return folder
 
 
 def _run(tree: pathlib.Path, case: str) -> dict[str, float]:
@@ -147,14 +146,15 @@ def main() -> None:
     cases = opts.only or ["w1", "w2", "w3", "w5"]
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        old = pathlib.Path(tmp) / "old"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old),
+        checkout = pathlib.Path(tmp) / "checkout"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(checkout),
                         opts.old], check=True, capture_output=True)
         try:
-            rows = paired(old, ROOT, opts.rounds, cases)
+            rows = paired(_imports(tmp, "old", checkout), _imports(tmp, "new", ROOT),
+                          opts.rounds, cases)
         finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)],
-                           capture_output=True)
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                            str(checkout)], capture_output=True)
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                           capture_output=True, text=True).stdout.strip()
     lines = [f"# symgraph {head} against {opts.old}, paired\n",
