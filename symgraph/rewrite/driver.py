@@ -50,6 +50,7 @@ the rewrite package's modules (not autodiff, plan, backends or display).
 
 from __future__ import annotations
 
+import operator
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -146,8 +147,15 @@ def _could_lower(nodes: list[Node], rules: Sequence[Rule]) -> bool:
         if rule.pattern is None:
             return True
         by_op.setdefault(rule.pattern[0], []).append(rule)
+    # First a scan in C of the whole graph's ops (a walk of the outputs' ancestors costs
+    # ~10x more): most graphs hold no node of a lowering rule's root op at all.
+    if by_op.keys().isdisjoint(map(_OP, nodes[0].graph.nodes)):
+        return False
     return any(rule.could_match(n) and any(True for _ in rule.matcher(n, {}, ()))
-               for n in ancestors(nodes) for rule in by_op.get(n.op, ()))
+               for n in ancestors(nodes) if n.op in by_op for rule in by_op[n.op])
+
+
+_OP = operator.attrgetter("op")
 
 
 def _simplify(outputs: Any, rules: Sequence[Rule], extra: tuple[Rule, ...], trace: bool,
