@@ -142,17 +142,25 @@ def lower(outputs: Any, rules: Sequence[Rule], *, trace: bool = False,
 def _could_lower(nodes: list[Node], rules: Sequence[Rule]) -> bool:
     """Whether a pattern of ``rules`` matches a node of ``nodes``' graph (the rule may
     still decline it: then ``lower`` runs in full, as it would without this check)."""
+    # First the ops the graph holds, gathered in C (a walk of the outputs' ancestors costs
+    # ~10x more): a rule whose pattern names an op the graph lacks cannot match.
+    present = set(map(_OP, nodes[0].graph.nodes))
     by_op: dict[str, list[Rule]] = {}
     for rule in rules:
         if rule.pattern is None:
             return True
-        by_op.setdefault(rule.pattern[0], []).append(rule)
-    # First a scan in C of the whole graph's ops (a walk of the outputs' ancestors costs
-    # ~10x more): most graphs hold no node of a lowering rule's root op at all.
-    if by_op.keys().isdisjoint(map(_OP, nodes[0].graph.nodes)):
-        return False
-    return any(rule.could_match(n) and any(True for _ in rule.matcher(n, {}, ()))
-               for n in ancestors(nodes) if n.op in by_op for rule in by_op[n.op])
+        if _heads(rule.pattern) <= present:
+            by_op.setdefault(rule.pattern[0], []).append(rule)
+    return bool(by_op) and any(
+        rule.could_match(n) and any(True for _ in rule.matcher(n, {}, ()))
+        for n in ancestors(nodes) if n.op in by_op for rule in by_op[n.op])
+
+
+def _heads(pattern: Any) -> set[str]:
+    """The op names a pattern's nodes carry (``("add", ("scatter", X), Y)``: add, scatter)."""
+    if not isinstance(pattern, tuple):
+        return set()
+    return {pattern[0]}.union(*map(_heads, pattern[1:]))
 
 
 _OP = operator.attrgetter("op")
