@@ -49,9 +49,11 @@ class Blocks:
         steps, args = self.steps, self.args
         order: list[int] = []
         runs: list[list[int]] = []
+        # each step's shape if it may be in a run (a run's members are arrays of its shape)
+        alone = [self._block_shape(s) for s in steps]
         t = 0
         while t < len(steps):
-            shape = self._block_shape(steps[t], ())
+            shape = alone[t]
             if shape is None:
                 order.append(steps[t])
                 t += 1
@@ -65,12 +67,11 @@ class Blocks:
             while u < len(steps) and u - end < _MAX_SKIP:
                 s = steps[u]
                 reads = args[s]
-                if (not any(i in waiting for i in reads)
-                        and self._block_shape(s, shape, inside) == shape):
+                if alone[u] == shape and waiting.isdisjoint(reads):
                     members.append(s)
                     inside.add(s)
                     end = u + 1
-                elif any(i in inside or i in waiting for i in reads):
+                elif not (inside.isdisjoint(reads) and waiting.isdisjoint(reads)):
                     waiting.add(s)
                 u += 1
             if len(members) >= _MIN_STEPS:
@@ -145,11 +146,10 @@ class Blocks:
         view = np.broadcast_to(np.zeros((), node.dtype), node.shape)[index]
         return r if view.shape == self.nodes[s].shape else None
 
-    def _block_shape(self, s: int, shape: tuple, inside: set | None = None) -> tuple | None:
-        """The shape of step ``s`` if it may be in a run (of ``shape``, with the members
-        ``inside``, when given): a builtin elementwise ufunc writing float64 with out=,
-        whose operands are members, arrays of its shape or 0-d values that are not
-        computed scalars."""
+    def _block_shape(self, s: int) -> tuple | None:
+        """The shape of step ``s`` if it may be in a run: a builtin elementwise ufunc
+        writing float64 with out=, whose operands are arrays of its shape (a run's members
+        are) or 0-d values that are not computed scalars."""
         node = self.nodes[s]
         template, pre, numpy_, out_ok = self.forms[s][:4]
         if (self.kind[s] != "A" or self.role[s] != "step" or not out_ok or not numpy_
@@ -157,11 +157,7 @@ class Blocks:
                 or not node.shape or None in node.shape or not template.endswith(")")
                 or math.prod(node.shape) < _MIN_SIZE or node.shape[0] < 4):
             return None
-        if shape and node.shape != shape:
-            return None
         for i in self.args[s]:
-            if inside is not None and i in inside:
-                continue
             other = self.nodes[i]
             if self.kind[i] == "A" and other.shape == node.shape:
                 continue

@@ -38,9 +38,13 @@ def sink(steps: Sequence[int], args: Sequence[Sequence[int]], readers: Sequence[
     """
     late = [False] * len(args)
     for t, s in enumerate(steps):
-        late[s] = movable[s] and all(kept[i] or (late[i] and readers[i] == [t])
-                                     for i in args[s])
-    if not any(late):
+        if movable[s]:  # (loops, not all() over a generator: this runs on every compile)
+            for i in args[s]:
+                if not (kept[i] or (late[i] and len(readers[i]) == 1 and readers[i][0] == t)):
+                    break
+            else:
+                late[s] = True
+    if True not in late:
         return list(steps), [list(r) for r in readers]
     # every step that is not late gets a key (its position, or an output's place right
     # after its last operand); a late step goes just before the smallest key among its
@@ -75,6 +79,8 @@ def sink(steps: Sequence[int], args: Sequence[Sequence[int]], readers: Sequence[
     order += before.get(end, ())
     new_readers: list[list[int]] = [[] for _ in args]
     for t, s in enumerate(order):
-        for i in dict.fromkeys(args[s]):
+        ins = args[s]
+        for i in (ins if len(ins) == 1 or (len(ins) == 2 and ins[0] != ins[1])
+                  else dict.fromkeys(ins)):
             new_readers[i].append(t)
     return order, new_readers
