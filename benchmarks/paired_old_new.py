@@ -68,6 +68,21 @@ def w2():
     return {"W2a D=1e4 build dz/dw": c["build"], "W2a D=1e4 compile": c["compile"],
             "W2a D=1e4 compiled eval": c["ceval"], "W2a D=1e4 eval (sg.evaluate)": c["eval"]}
 
+def w2small():
+    from benchmarks.w2_chain import repeated_grad, sin_chain
+    def median_build(k):
+        times = []
+        for _ in range(35):  # (the first five, warming up, are not counted)
+            with sg.Graph():
+                w = sg.var("w")
+                z = sin_chain(sg.sin, w, 3)
+                t0 = time.perf_counter()
+                repeated_grad(sg.grad, z, w, k)
+                times.append(time.perf_counter() - t0)
+        return statistics.median(times[5:])
+    return {"W2a D=3 build dz/dw (median of 30)": median_build(1),
+            "W2b k=8 build, interned (median of 30)": median_build(8)}
+
 def w3():
     from benchmarks.w3_mlp import data, symgraph_step
     params, X, Y = data()
@@ -140,10 +155,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--old", default="f8bbb83", help="the commit to compare against")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--only", action="append", choices=["w1", "w2", "w3", "w5"])
+    parser.add_argument("--only", action="append", choices=["w1", "w2", "w2small", "w3", "w5"])
     parser.add_argument("--out", help="write the table there too (markdown)")
     opts = parser.parse_args()
-    cases = opts.only or ["w1", "w2", "w3", "w5"]
+    cases = opts.only or ["w1", "w2", "w2small", "w3", "w5"]
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         checkout = pathlib.Path(tmp) / "checkout"
