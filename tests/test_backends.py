@@ -11,6 +11,7 @@ import pytest
 
 import symgraph as sg
 from symgraph.backends import BACKENDS, backends
+from symgraph.backends.base import LOWERING
 from symgraph.backends.numpy import NumpyBackend
 from symgraph.backends.python_forms import add_at
 from symgraph.ops.arithmetic import ADD, SUBTRACT
@@ -256,7 +257,9 @@ def test_scatter_add_is_scatter_plus_b_on_every_value(graph):
         scatter_add(b, sg.var("h", shape=(3,)), index)
 
 
-def test_lowering_runs_in_compile_and_not_in_simplify(graph, rng):
+@pytest.mark.parametrize("scan_limit", [100_000, 0])  # the graph's ops scanned, or a walk
+def test_lowering_runs_in_compile_and_not_in_simplify(graph, rng, monkeypatch, scan_limit):
+    monkeypatch.setattr("symgraph.rewrite.driver.SCAN_LIMIT", scan_limit)
     x = sg.var("x", shape=(8,))
     y = sg.sum(sg.square(x[1:])) + sg.sum(sg.sin(x))
     d = sg.grad(y, x)
@@ -270,6 +273,15 @@ def test_lowering_runs_in_compile_and_not_in_simplify(graph, rng):
     want = np.cos(xv)
     want[1:] += 2 * xv[1:]
     np.testing.assert_allclose(f(xv)[1], want, rtol=1e-14)
+
+
+def test_lowering_is_not_tried_where_a_pattern_names_an_op_that_is_not_there(graph):
+    from symgraph.rewrite import driver
+
+    x = sg.var("x", shape=(8,))
+    plain = sg.sum(sg.sin(x)) + x[0]  # an add, but no scatter: scatter-add cannot match
+    assert not driver._could_lower([plain], LOWERING)
+    assert driver._could_lower([sg.grad(sg.sum(sg.square(x[1:])) + plain, x)], LOWERING)
 
 
 # --- one folding rule ---------------------------------------------------------------------------

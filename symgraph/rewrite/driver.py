@@ -78,6 +78,7 @@ COLLECT_LIMIT = 4000  # graphs (ancestors of the outputs) larger than this: no c
 # (collecting costs 3-6x the fused sweep on long chains; 4000 takes the raw 8th derivative
 # of sin(sin(sin w)), 3,753 nodes, so W2b collects once at the end as after each grad)
 COLLECT_FIRST = 64  # more new (not yet simplified) nodes than this: collect terms first
+SCAN_LIMIT = 100_000  # lower's pre-check scans a graph's ops up to this size (_could_lower)
 COLLECT_FIRST_RAW = 1000  # with assume_finite, a graph this large: collect terms first too
 # graph.cache key of the ids of nodes that simplify returned (fixpoints of RULES); the
 # key with _FINITE appended: those that simplify(..., assume_finite=True) returned
@@ -142,9 +143,13 @@ def lower(outputs: Any, rules: Sequence[Rule], *, trace: bool = False,
 def _could_lower(nodes: list[Node], rules: Sequence[Rule]) -> bool:
     """Whether a pattern of ``rules`` matches a node of ``nodes``' graph (the rule may
     still decline it: then ``lower`` runs in full, as it would without this check)."""
-    # First the ops the graph holds, gathered in C (a walk of the outputs' ancestors costs
-    # ~10x more): a rule whose pattern names an op the graph lacks cannot match.
-    present = set(map(_OP, nodes[0].graph.nodes))
+    # First the ops present, gathered in C: a rule whose pattern names an op that is not
+    # there cannot match. The whole graph's ops cost ~10x less than a walk of the outputs'
+    # ancestors, unless the graph is much larger than them (a small function compiled
+    # from a large notebook graph): past SCAN_LIMIT nodes the walk is taken.
+    graph = nodes[0].graph
+    below = ancestors(nodes) if len(graph) > SCAN_LIMIT else None
+    present = set(map(_OP, graph.nodes if below is None else below))
     by_op: dict[str, list[Rule]] = {}
     for rule in rules:
         if rule.pattern is None:
@@ -153,7 +158,8 @@ def _could_lower(nodes: list[Node], rules: Sequence[Rule]) -> bool:
             by_op.setdefault(rule.pattern[0], []).append(rule)
     return bool(by_op) and any(
         rule.could_match(n) and any(True for _ in rule.matcher(n, {}, ()))
-        for n in ancestors(nodes) if n.op in by_op for rule in by_op[n.op])
+        for n in (ancestors(nodes) if below is None else below) if n.op in by_op
+        for rule in by_op[n.op])
 
 
 def _heads(pattern: Any) -> set[str]:
