@@ -46,35 +46,21 @@ def hand(T: int, k: float, c: float, th0: float, om0: float) -> list[float]:
     th, om = th0, om0
     for _ in range(T):
         states.append((th, om))
-        a1, b1 = om, -k * math.sin(th) - c * om
-        t2, o2 = th + 0.5 * h * a1, om + 0.5 * h * b1
-        a2, b2 = o2, -k * math.sin(t2) - c * o2
-        t3, o3 = th + 0.5 * h * a2, om + 0.5 * h * b2
-        a3, b3 = o3, -k * math.sin(t3) - c * o3
-        t4, o4 = th + h * a3, om + h * b3
-        a4, b4 = o4, -k * math.sin(t4) - c * o4
+        _, _, (a1, a2, a3, a4), (b1, b2, b3, b4) = _stages(th, om, k, c)
         th, om = th + h / 6 * (a1 + 2 * a2 + 2 * a3 + a4), om + h / 6 * (b1 + 2 * b2 + 2 * b3 + b4)
     loss = th + 0.5 * om
     gth, gom, gk, gc = 1.0, 0.5, 0.0, 0.0
     for th, om in reversed(states):
-        # recompute the stages of this step
-        t1, o1 = th, om
-        a1, b1 = o1, -k * math.sin(t1) - c * o1
-        t2, o2 = th + 0.5 * h * a1, om + 0.5 * h * b1
-        a2, b2 = o2, -k * math.sin(t2) - c * o2
-        t3, o3 = th + 0.5 * h * a2, om + 0.5 * h * b2
-        a3, b3 = o3, -k * math.sin(t3) - c * o3
-        t4, o4 = th + h * a3, om + h * b3
+        ts, os_, _, _ = _stages(th, om, k, c)  # this step's stages, recomputed
         ga = [h / 6 * gth, h / 3 * gth, h / 3 * gth, h / 6 * gth]
         gb = [h / 6 * gom, h / 3 * gom, h / 3 * gom, h / 6 * gom]
         nth, nom = gth, gom  # the direct terms th + ..., om + ...
-        for s, (ts, os_, scale) in ((3, (t4, o4, h)), (2, (t3, o3, 0.5 * h)),
-                                    (1, (t2, o2, 0.5 * h)), (0, (t1, o1, 0.0))):
+        for s, scale in ((3, h), (2, 0.5 * h), (1, 0.5 * h), (0, 0.0)):
             # stage s: (a, b) = (o, -k sin t - c o), with (t, o) = (th, om) + scale * stage s-1
-            gts = gb[s] * (-k * math.cos(ts))
+            gts = gb[s] * (-k * math.cos(ts[s]))
             gos = ga[s] - c * gb[s]
-            gk += gb[s] * -math.sin(ts)
-            gc += gb[s] * -os_
+            gk += gb[s] * -math.sin(ts[s])
+            gc += gb[s] * -os_[s]
             nth += gts
             nom += gos
             if s:
@@ -82,6 +68,24 @@ def hand(T: int, k: float, c: float, th0: float, om0: float) -> list[float]:
                 gb[s - 1] += scale * gos
         gth, gom = nth, nom
     return [loss, gk, gc, gth, gom]
+
+
+def _stages(th: float, om: float, k: float, c: float) -> tuple:
+    """One RK4 step's stage points ``(t1..t4)``, ``(o1..o4)`` and slopes ``(a1..a4)``,
+    ``(b1..b4)`` of theta' = omega, omega' = -k sin(theta) - c omega.
+
+    >>> _stages(0.0, 0.0, 9.81, 0.3)[2]
+    (0.0, 0.0, 0.0, 0.0)
+    """
+    h = DT
+    a1, b1 = om, -k * math.sin(th) - c * om
+    t2, o2 = th + 0.5 * h * a1, om + 0.5 * h * b1
+    a2, b2 = o2, -k * math.sin(t2) - c * o2
+    t3, o3 = th + 0.5 * h * a2, om + 0.5 * h * b2
+    a3, b3 = o3, -k * math.sin(t3) - c * o3
+    t4, o4 = th + h * a3, om + h * b3
+    a4, b4 = o4, -k * math.sin(t4) - c * o4
+    return (th, t2, t3, t4), (om, o2, o3, o4), (a1, a2, a3, a4), (b1, b2, b3, b4)
 
 
 # --- symgraph ---------------------------------------------------------------------------------
