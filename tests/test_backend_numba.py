@@ -16,6 +16,7 @@ import sys
 
 import numpy as np
 import pytest
+from chains import nested
 from opcases import all_cases, case_inputs, case_outputs
 from test_compile_matches_evaluate import assert_same_values
 
@@ -180,9 +181,7 @@ def test_deep_chain_runs_without_recursion_in_a_few_slots():
     depth = 100_000
     with sg.Graph():
         w = sg.var("w")
-        z = w
-        for _ in range(depth):
-            z = sg.sin(z)
+        z = nested(sg.sin, w, depth)
         f = sg.compile(z, [w], backend="numba", python_scalars=True)
         assert f.backend == "numba" and f.tape.shape[0] == depth
         assert f.work_size <= 3  # one value live at a time: the chain reuses one slot

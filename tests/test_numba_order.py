@@ -13,6 +13,7 @@ import random
 
 import numpy as np
 import pytest
+from chains import nested
 from test_compile_matches_evaluate import assert_same_values
 
 import symgraph as sg
@@ -71,9 +72,7 @@ def test_sincos_outputs_reuse_slots_freed_at_their_row_and_never_each_other():
     depth = 200
     with sg.Graph():
         w = sg.var("w")
-        z = w
-        for _ in range(depth):
-            z = sg.sin(z) * sg.cos(z)
+        z = nested(lambda u: sg.sin(u) * sg.cos(u), w, depth)
         f = sg.compile(z, [w], backend="numba", python_scalars=True)
         rows = f.tape
         sc = rows[rows[:, 0] == numba_tape.SINCOS]
@@ -92,9 +91,7 @@ def test_gradient_of_a_sine_chain_uses_sincos_rows_and_equals_the_hand_loop():
     depth = 2000
     with sg.Graph():
         w = sg.var("w")
-        z = w
-        for _ in range(depth):
-            z = sg.sin(z)
+        z = nested(sg.sin, w, depth)
         dz = sg.grad(z, w)
         f = sg.compile(dz, [w], backend="numba", python_scalars=True)
         assert _ops(f).count(numba_tape.SINCOS) >= depth - 1
