@@ -29,6 +29,9 @@ import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: the benchmarks package beside symgraph
+
+from benchmarks.common import fmt_value  # noqa: E402
 MARK = "@@paired@@"
 
 # Each case runs in a fresh process of one tree: (label, code printing a dict of seconds).
@@ -125,18 +128,6 @@ def _run(tree: pathlib.Path, case: str) -> dict[str, float]:
     raise RuntimeError(f"{case} in {tree} failed:\n{done.stderr[-3000:]}")
 
 
-def fmt(seconds: float) -> str:
-    """Seconds in a short human unit.
-
-    >>> fmt(0.00123), fmt(2.5e-7)
-    ('1.23 ms', '250 ns')
-    """
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
-
-
 def paired(old: pathlib.Path, new: pathlib.Path, rounds: int,
            cases: list[str]) -> list[tuple[str, float, float]]:
     """``(label, old median, new median)`` of every measure, the trees alternating."""
@@ -179,7 +170,8 @@ def main() -> None:
              f"{os.getloadavg()[0]:.1f}. Fresh processes alternating the two trees, "
              f"{opts.rounds} rounds; medians. How to run: benchmarks/README.md.\n",
              "| measure | old | new | new/old |", "|---|---|---|---|"]
-    lines += [f"| {label} | {fmt(o)} | {fmt(n)} | {n / o:.2f} |" for label, o, n in rows]
+    lines += [f"| {label} | {fmt_value(o, 's')} | {fmt_value(n, 's')} | {n / o:.2f} |"
+              for label, o, n in rows]
     text = "\n".join(lines) + "\n"
     print(text)
     if opts.out:
