@@ -190,8 +190,8 @@ def _diff(args: argparse.Namespace) -> int:
         labels, derivatives = _derivatives(f, wrt, wrt_names, args.order)
         outputs = [f, *derivatives]
         labels = ["f", *labels]
-        for label, node in zip(labels, outputs):
-            print(_formula(label, node))
+        for label, node, simpler in zip(labels, outputs, [f, *sg.simplify(derivatives)]):
+            print(min(_formula(label, node), _formula(label, simpler), key=_untidiness))
         if feeds is not None:
             values = sg.evaluate(outputs, feeds)
             print("at " + ", ".join(f"{k}={_number(v)}" for k, v in feeds.items()) + ":")
@@ -381,6 +381,15 @@ def _formula(label: str, node: Any) -> str:
     lines = [f"{label} = {last}"]
     lines += [("  where " if i == 0 else "        ") + line for i, line in enumerate(named)]
     return "\n".join(lines)
+
+
+def _untidiness(formula: str) -> tuple[int, int]:
+    """How hard a printed formula is to read: its lines (shared subexpressions), then its
+    length. The CLI prints each derivative as grad built it or as the default
+    ``sg.simplify`` gives it (which keeps every value), whichever reads easier: ``2*cos(x)
+    - x*sin(x)`` rather than ``t1 - x*sin(x) + t1``, but ``3*x**2`` rather than
+    ``3*square(x)``; the values and the picture are those of the graph grad built."""
+    return formula.count("\n"), len(formula)
 
 
 def _number(value: Any) -> str:

@@ -403,3 +403,19 @@ def test_program_demo_writes_three_svgs(tmp_path):
         assert ET.parse(p).getroot().tag.endswith("svg")
     neuron = open(next(p for p in paths if "neuron" in p)).read()
     assert "grad &#45;0.1966" in neuron  # values and gradients drawn on the nodes
+
+
+def test_derivatives_print_in_their_tidier_form_with_the_exact_values(capsys):
+    # f'' of x*sin(x) as grad builds it reads t1 - x*sin(x) + t1 (t1 = cos(x)); the
+    # default simplify (every value kept) collects it; x**3's 3*x**2 stays as grad built it
+    code, out, err = run(capsys, "diff", "x*sin(x)", "--wrt", "x", "--order", "2", "--at",
+                         "x=0.9")
+    assert code == 0 and err == ""
+    assert out.splitlines()[:3] == ["f = x*sin(x)", "df/dx = sin(x) + x*cos(x)",
+                                    "d^2f/dx^2 = 2*cos(x) - x*sin(x)"]
+    assert values(out)["d^2f/dx^2"] == pytest.approx(2 * math.cos(0.9) - 0.9 * math.sin(0.9),
+                                                     rel=1e-5)
+    code, out, _ = run(capsys, "diff", "x**3", "--wrt", "x")
+    assert out.splitlines() == ["f = x**3", "df/dx = 3*x**2"]
+    code, out, _ = run(capsys, "diff", "x*x*x", "--wrt", "x")  # f printed as typed
+    assert out.splitlines() == ["f = x*x*x", "df/dx = 3*square(x)"]
