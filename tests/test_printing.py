@@ -261,3 +261,11 @@ def test_format_value():
     assert format_value(np.full(8, np.nan)) == "(8,) nan"
     assert format_value(np.zeros((0, 3))) == "(0, 3) empty"
     assert shape_text((3,)) == "(3,)" and shape_text((None, 2)) == "(?, 2)"
+
+
+def test_a_fill_constant_prints_as_numpys_full_call():
+    # full((3), 2) read as full(3, 2) only by accident: the shape printed as NumPy takes it
+    with sg.Graph():
+        v, m = sg.var("v", shape=(3,)), sg.var("m", shape=(2, 3))
+        assert str(v * np.full(3, 2.0)) == "v*full(3, 2)"
+        assert str(m * np.full((2, 3), -0.5)) == "m*full((2, 3), -0.5)"

@@ -507,7 +507,8 @@ def const_label(node: Node) -> str:
             return f"zeros({dims})"
         if fill == 1:
             return f"ones({dims})"
-        return f"full(({dims}), {_format_number(fill)})"
+        shape = value.shape[0] if value.ndim == 1 else value.shape  # NumPy's full(3, 2)
+        return f"full({shape}, {_format_number(fill)})"
     if value.size <= 4 and value.ndim == 1:
         return "[" + ", ".join(_format_number(v) for v in value) + "]"
     return f"const{value.shape}"
