@@ -371,49 +371,63 @@ def run(code: np.ndarray, w: np.ndarray) -> None:  # pragma: no cover - runs nat
         w[code[t, 1]] = _apply(code[t, 0], w[code[t, 2]], w[code[t, 3]], w, code, t)
 
 
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def _loop_row(op: int, x: float, w: np.ndarray, out: np.uint32, b: np.uint32,
+              c: int) -> int:  # pragma: no cover - runs natively
+    """Run the loop row ``op`` (not ``COPYN``; ``x`` is ``w[a]``): the row to jump to, or
+    -1 for the next one."""
+    if op == LOAD:  # w[out:out+c] = step x's slice of the stack at b
+        at = np.uint64(b) + np.uint64(x) * np.uint64(c)
+        for j in range(np.uint64(c)):
+            w[np.uint64(out) + j] = w[at + j]
+    elif op == STORE:  # step x's slice of the stack at out = w[b:b+c]
+        at = np.uint64(out) + np.uint64(x) * np.uint64(c)
+        for j in range(np.uint64(c)):
+            w[at + j] = w[np.uint64(b) + j]
+    elif op == LOOP_UP:
+        w[out] = x + 1.0
+        if x + 1.0 < w[b]:
+            return c
+    elif op == LOOP_DOWN:
+        w[out] = x - 1.0
+        if x - 1.0 >= w[b]:
+            return c
+    elif op == JUMP:
+        return c
+    elif op == JUMP_IFNOT:  # (a branch's or a while loop's test: x is 0.0 or 1.0)
+        if x == 0.0:
+            return c
+    return -1
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
 def run_loops(code: np.ndarray, w: np.ndarray) -> None:  # pragma: no cover - runs natively
     """Execute a tape with loops (``numba_loops``' rows: ``LOAD``/``STORE`` of a step's
     slice by the counter in ``w[a]``, ``COPYN`` of a region, ``LOOP_UP``/``LOOP_DOWN``:
     count and jump back to row ``c`` while steps are left; ``JUMP`` to row ``c``, and
-    ``JUMP_IFNOT`` there when ``w[a]`` is false)."""
+    ``JUMP_IFNOT`` there when ``w[a]`` is false).
+
+    Why it is written so (a loop's rows run ``T`` times, and the dispatch is most of a
+    row's cost): slots are read through an unsigned view of the tape (a slot is never
+    negative: no wrap-around test per index), and the scalar rows come first, the loop
+    rows after them (the frequent rows fall through, one taken jump less each)."""
+    slots = code.view(np.uint32)
     t = 0
     n = code.shape[0]
     while t < n:
-        op = code[t, 0]
-        x = w[code[t, 2]]
-        if op >= LOAD:
-            out, b, c = code[t, 1], code[t, 3], code[t, 4]
-            if op == LOAD:  # w[out:out+c] = step x's slice of the stack at b
-                at = b + int(x) * c
-                for j in range(c):
-                    w[out + j] = w[at + j]
-            elif op == STORE:  # step x's slice of the stack at out = w[b:b+c]
-                at = out + int(x) * c
-                for j in range(c):
-                    w[at + j] = w[b + j]
-            elif op == COPYN:
-                a = code[t, 2]
-                for j in range(c):
-                    w[out + j] = w[a + j]
-            elif op == LOOP_UP:
-                w[out] = x + 1.0
-                if x + 1.0 < w[b]:
-                    t = c
-                    continue
-            elif op == LOOP_DOWN:
-                w[out] = x - 1.0
-                if x - 1.0 >= w[b]:
-                    t = c
-                    continue
-            elif op == JUMP:
-                t = c
-                continue
-            elif op == JUMP_IFNOT:  # (a branch's or a while loop's test: x is 0.0 or 1.0)
-                if x == 0.0:
-                    t = c
-                    continue
+        r = np.uint64(t)
+        op = code[r, 0]
+        x = w[slots[r, 2]]
+        if op < LOAD:
+            w[slots[r, 1]] = _apply(op, x, w[slots[r, 3]], w, slots, r)
             t += 1
             continue
-        w[code[t, 1]] = _apply(op, x, w[code[t, 3]], w, code, t)
-        t += 1
+        out, b, c = slots[r, 1], slots[r, 3], code[r, 4]
+        if op == COPYN:
+            a = slots[r, 2]
+            for j in range(np.uint64(c)):
+                w[np.uint64(out) + j] = w[np.uint64(a) + j]
+            t += 1
+            continue
+        jump = _loop_row(op, x, w, out, b, c)
+        t = t + 1 if jump < 0 else jump
