@@ -38,3 +38,37 @@ def test_like_terms_over_planned_sums_are_still_collected():
             for x0, y0 in ((0.7, -1.1), (-2.5, 0.3)):
                 got = float(sg.evaluate(s, {x: x0, y: y0}))
                 assert math.isclose(got, 3 * _poly(x0) + 3 * math.sin(y0), rel_tol=1e-12)
+
+
+# --- the packed monomials of symgraph.rewrite.polynomials ------------------------------------
+
+
+def test_packed_monomials_unpack_and_count_their_factors():
+    from symgraph.rewrite.polynomials import Atoms
+
+    atoms = Atoms()
+    ids = [40, 7, 300, 12]  # node ids, numbered in this order
+    units = [next(iter(atoms.number(i)[0])) for i in ids]
+    want = {((7, 3), (40, 1)): 2.0, ((12, 1), (40, 2), (300, 5)): -1.5, (): 4.0,
+            ((300, 32767),): 0.5}
+    packed = {units[0] + 3 * units[1]: 2.0, 2 * units[0] + 5 * units[2] + units[3]: -1.5,
+              0: 4.0, 32767 * units[2]: 0.5}
+    assert atoms.unpack(packed) == want
+    assert atoms.factors(packed) == sum(map(len, want)) == 6
+
+
+def test_a_power_past_the_packing_is_given_up_not_carried_into_the_next_atom():
+    # x**16 squared 12 times is x**65536: past a monomial's 15 bits per atom (given up
+    # at x**32768). Were it carried into y's bits, x**65536 * y would become y**2 and
+    # the value 6 at y = 2, not 4.
+    with sg.Graph():
+        x, y = sg.var("x"), sg.var("y")
+        p = x**16
+        for _ in range(12):
+            p = sg.square(p)
+        e = sg.simplify(p * y + y, assume_finite=True)
+        for x0 in (1.0, -1.0):
+            assert float(sg.evaluate(e, {x: x0, y: 2.0})) == 4.0
+        small = sg.simplify(sg.square(x**16) * y + y * x**32, assume_finite=True)
+        assert op_count(small) <= 3  # x**32 * y, then 2*: collected as before
+        assert float(sg.evaluate(small, {x: -1.0, y: 2.0})) == 4.0

@@ -25,8 +25,8 @@ one sweep and terms are not collected (too slow there); a canonical rule then se
 inputs already stabilized (``exp(log(1 + x))`` stays ``exp(log1p(x))``, not ``1 + x``).
 
 ``collect-terms`` runs in canonicalize's passes, after the local rules, except on more
-than ``COLLECT_FIRST`` new nodes built over an earlier simplify's result (the grad of a
-simplified node): there it goes first and the local rules see the smaller collected
+than ``COLLECT_FIRST`` (with ``assume_finite``: ``COLLECT_FIRST_FINITE``) new nodes
+built over an earlier simplify's result (the grad of a simplified node): there it goes first and the local rules see the smaller collected
 graph. If it leaves the graph larger than it was (it can duplicate a subexpression that
 another consumer still needs), the result of the local rules alone is returned instead.
 The polynomial pass runs only with ``assume_finite``; its exact half, ``collect-like-terms``
@@ -78,6 +78,9 @@ COLLECT_LIMIT = 4000  # graphs (ancestors of the outputs) larger than this: no c
 # (collecting costs 3-6x the fused sweep on long chains; 4000 takes the raw 8th derivative
 # of sin(sin(sin w)), 3,753 nodes, so W2b collects once at the end as after each grad)
 COLLECT_FIRST = 64  # more new (not yet simplified) nodes than this: collect terms first
+# the same with assume_finite, where the polynomial pass redoes what the local rules would
+# (W2b after each grad, k = 2..5: 20-40 new nodes; collecting first took 20% off)
+COLLECT_FIRST_FINITE = 8
 SCAN_LIMIT = 100_000  # lower's pre-check scans a graph's ops up to this size (_could_lower)
 COLLECT_FIRST_RAW = 1000  # with assume_finite, a graph this large: collect terms first too
 # graph.cache key of the ids of nodes that simplify returned (fixpoints of RULES); the
@@ -302,7 +305,8 @@ class _Rewriter:
         # So, too, on a large raw graph with assume_finite (an 8th derivative simplified
         # once at the end): the polynomial pass shrinks it before the local rules walk it.
         first = bool(self.collect) and (
-            fresh_over_clean(outputs, self.clean, COLLECT_FIRST)
+            fresh_over_clean(outputs, self.clean,
+                             COLLECT_FIRST if self.check_exact else COLLECT_FIRST_FINITE)
             or (not self.check_exact and size_upto(outputs, COLLECT_FIRST_RAW) > COLLECT_FIRST_RAW))
         while clean < len(stages):
             if visits >= MAX_STAGE_VISITS:

@@ -1,8 +1,9 @@
 """``collect-terms``: sums of products as polynomials, rebuilt in Horner form.
 
-Owns the polynomial algebra of the rewrites (``{monomial: coefficient}``, a monomial a
-sorted tuple of ``(atom id, power)``), the Horner plans and :func:`collect_pass`, which
-the engine (``symgraph.rewrite.driver``) runs as the region rule ``collect-terms``.
+Owns :func:`collect_pass`, which the engine (``symgraph.rewrite.driver``) runs as the
+region rule ``collect-terms``, and the Horner plans; the polynomials themselves
+(``{monomial: coefficient}``, their arithmetic) are ``symgraph.rewrite.polynomials``'.
+A plan reads a polynomial whose monomials are sorted tuples of ``(atom id, power)``.
 
 It is polynomial algebra: exact for real numbers, not for floats (``x - x`` is NaN at
 inf, Horner form overflows elsewhere), so the engine runs it only with ``assume_finite``.
@@ -12,7 +13,7 @@ It gives up on sums of more than ``MAX_TERMS`` terms or ``MAX_FACTORS`` factors 
 to its consumers then). Ops are told apart by their records (``n.opdef is POWER``).
 
 Imports: ``symgraph.graph``, ``symgraph.ops`` and the rewrite package's ``folding``,
-``like_terms`` and ``trig_terms``.
+``like_terms``, ``polynomials`` and ``trig_terms``.
 """
 
 from __future__ import annotations
@@ -27,9 +28,8 @@ from symgraph.ops.core import CONST, make
 from symgraph.ops.functions import SQUARE
 from symgraph.rewrite import like_terms, trig_terms
 from symgraph.rewrite.folding import fill
+from symgraph.rewrite.polynomials import MAX_TERMS, Atoms, combine
 
-MAX_TERMS = 400  # a sum of products larger than this is left as it is (an atom)
-MAX_FACTORS = 400  # nor one whose monomials hold more atom factors than this, in total
 MAX_POWER = 16  # x**k with a constant integer k <= this is expanded as a product
 
 _POLY_OPS = frozenset({ADD, SUBTRACT, NEGATIVE, MULTIPLY, SQUARE, POWER, DIVIDE})
@@ -84,7 +84,10 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
     for n in nodes:
         if n.id not in eligible:
             needed.update(i.id for i in n.inputs)
-    polys: dict[int, dict] = {}
+    # each absorbed node's polynomial (symgraph.rewrite.polynomials) with a bound on its
+    # factors; a root's is unpacked for the normal form and the plan
+    polys: dict[int, Any] = {}
+    atoms = Atoms()
     trig: dict[int, tuple] = {}  # sin(x), cos(x): (x's id, whether sin) for the normal form
     for n in nodes:
         if n.id not in eligible:
@@ -95,13 +98,12 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
         if linear:  # a sum's terms are read off its nodes (like_terms): no polynomial
             polys[n.id] = {}
             continue
-        args = [polys[i.id] if i.id in polys and i.id not in needed else _atom_poly(i)
-                for i in n.inputs]
-        p = _combine(n, args)
-        if p is None:  # too large: n stays as it is, an atom to its consumers
+        found = combine(n, [polys[i.id] if i.id in polys and i.id not in needed
+                            else atoms.poly(i) for i in n.inputs], atoms)
+        if found is None:  # too large: n stays as it is, an atom to its consumers
             needed.update(i.id for i in n.inputs)
         else:
-            polys[n.id] = p
+            polys[n.id] = found
     plans: dict[int, Any] = {}
     demanded: set[int] = set()
     for n in nodes:
@@ -113,7 +115,7 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
             else:
                 _mark_region(n, polys, needed, demanded)
         elif n.id in polys and n.id in needed:
-            poly = polys[n.id]
+            poly = atoms.unpack(polys[n.id][0])
             plan = None
             if trig:  # sin(x)**2 + cos(x)**2 = 1: the normal form with fewer terms
                 reduced = trig_terms.normal_form(poly, trig, MAX_TERMS)
@@ -194,106 +196,6 @@ def _eligible(n: Node) -> bool:
         d = n.inputs[1]
         return _scalar_const(d, n) and float(d.attrs["value"].flat[0]) != 0.0
     return True
-
-
-def _atom_poly(node: Node) -> dict:
-    value = node.attrs.get("value") if node.opdef is CONST else None
-    if value is not None and value.size > 0 and not any(value.strides):
-        c = float(value.flat[0])
-        return {(): c} if c != 0.0 else {}
-    return {((node.id, 1),): 1.0}
-
-
-def _add(p: dict, q: dict, sign: float = 1.0) -> dict:
-    out = dict(p)
-    for m, c in q.items():
-        s = out.get(m, 0.0) + sign * c
-        if s == 0.0:
-            out.pop(m, None)
-        else:
-            out[m] = s
-    return out
-
-
-def _mono_mul(a: tuple, b: tuple) -> tuple:
-    if not a:
-        return b
-    if not b:
-        return a
-    if len(b) == 1:  # the common case: times one atom's power
-        atom, e = b[0]
-        for k, (x, f) in enumerate(a):
-            if x == atom:
-                return (*a[:k], (x, f + e), *a[k + 1:])
-            if x > atom:
-                return (*a[:k], b[0], *a[k:])
-        return (*a, b[0])
-    powers = dict(a)
-    for atom, e in b:
-        powers[atom] = powers.get(atom, 0) + e
-    return tuple(sorted(powers.items()))
-
-
-def _mul(p: dict, q: dict) -> dict | None:
-    if len(p) * len(q) > 4 * MAX_TERMS:
-        return None
-    if len(q) == 1 or len(p) == 1:  # times one term: the products stay distinct
-        one, many = (q, p) if len(q) == 1 else (p, q)
-        ((m2, c2),) = one.items()
-        if c2 == 0.0:
-            return {}
-        if len(m2) != 1:
-            out = {_mono_mul(m1, m2): c1 * c2 for m1, c1 in many.items()}
-            return {m: c for m, c in out.items() if c != 0.0}  # (an underflow)
-        # times one atom's power (the chain rule's common case): _mono_mul inlined
-        atom, e = factor = m2[0]
-        out = {}
-        for m1, c1 in many.items():
-            for k, (x, f) in enumerate(m1):
-                if x >= atom:
-                    m = (*m1[:k], (x, f + e), *m1[k + 1:]) if x == atom else \
-                        (*m1[:k], factor, *m1[k:])
-                    break
-            else:
-                m = (*m1, factor)
-            c = c1 * c2
-            if c != 0.0:  # (an underflow)
-                out[m] = c
-        return out
-    out: dict = {}
-    for m1, c1 in p.items():
-        for m2, c2 in q.items():
-            m = _mono_mul(m1, m2)
-            out[m] = out.get(m, 0.0) + c1 * c2
-    return {m: c for m, c in out.items() if c != 0.0}
-
-
-def _scale(p: dict, s: float) -> dict:
-    return {m: c * s for m, c in p.items()} if s != 0.0 else {}
-
-
-def _combine(n: Node, args: list[dict]) -> dict | None:
-    """The polynomial of ``n`` from its inputs' (None when it would be too large)."""
-    op = n.opdef
-    if op is ADD:
-        p = _add(args[0], args[1])
-    elif op is SUBTRACT:
-        p = _add(args[0], args[1], -1.0)
-    elif op is NEGATIVE:
-        p = _scale(args[0], -1.0)
-    elif op is MULTIPLY or op is SQUARE:
-        p = _mul(args[0], args[-1])
-    elif op is DIVIDE:
-        p = _scale(args[0], 1.0 / float(n.inputs[1].attrs["value"].flat[0]))
-    else:  # power with a small integer exponent
-        p = {(): 1.0}
-        for _ in range(int(n.inputs[1].attrs["value"].flat[0])):
-            p = _mul(p, args[0])
-            if p is None:
-                break
-    if p is None or len(p) > MAX_TERMS or sum(map(len, p)) > MAX_FACTORS:
-        return None  # too large to pay off: a long product chain would cost O(n^2)
-    return p
 
 
 def _absorbed(i: Node, polys: dict, needed: set) -> bool:
