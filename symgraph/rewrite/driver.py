@@ -66,7 +66,7 @@ from symgraph.rewrite.rules_algebra import LIKE_TERMS
 from symgraph.rewrite.tables import tables
 from symgraph.rewrite.terms import collect_pass
 from symgraph.rewrite.trace import Step, Trace, label, op_count
-from symgraph.rewrite.walks import fresh_over_clean, size_upto, unsettled
+from symgraph.rewrite.walks import fresh_over_clean, ops_below, size_upto, unsettled
 
 __all__ = ["lower", "simplify"]
 
@@ -196,7 +196,7 @@ def _simplify(outputs: Any, rules: Sequence[Rule], extra: tuple[Rule, ...], trac
     # Every node a rewrite builds stays alive, so collector runs would only cost time.
     with gc_paused():
         result, rewriter = _rewrite(nodes, rules, record, key, small, assume_finite, inner)
-        if rewriter.collected and op_count(result) > op_count(nodes):
+        if rewriter.collected and ops_below(nodes, op_count(result)):
             # Collecting terms can duplicate subexpressions that other consumers still need
             # (a known weakness on wide random DAGs): then keep only the local rules' work.
             if record is not None:

@@ -47,7 +47,7 @@ class Atoms:
     {((3, 1), (7, 2)): 5.0}
     """
 
-    __slots__ = ("index", "ids", "high", "low", "unpacked")
+    __slots__ = ("index", "ids", "high", "low", "unpacked", "polys")
 
     def __init__(self) -> None:
         self.index: dict[int, int] = {}  # node id -> its number
@@ -55,6 +55,7 @@ class Atoms:
         self.high = 0  # the top bit of every atom's field: a power reaching it is given up
         self.low = 0  # the bottom bit of every atom's field (for counting factors)
         self.unpacked: dict[int, tuple] = {}
+        self.polys: dict[int, tuple[Poly, int]] = {}  # node id -> its own polynomial
 
     def number(self, node_id: int) -> tuple[Poly, int]:
         """The polynomial of the atom with id ``node_id`` and its factor count (1)."""
@@ -67,12 +68,18 @@ class Atoms:
         return {1 << (BITS * j): 1.0}, 1
 
     def poly(self, node: Node) -> tuple[Poly, int]:
-        """``node`` as a polynomial of its own (a constant, or an atom) and its factors."""
-        value = node.attrs.get("value") if node.opdef is CONST else None
-        if value is not None and value.size > 0 and not any(value.strides):
-            c = float(value.flat[0])
-            return ({0: c} if c != 0.0 else {}), 0
-        return self.number(node.id)
+        """``node`` as a polynomial of its own (a constant, or an atom) and its factors
+        (one dict per node: :func:`combine` never changes its arguments)."""
+        found = self.polys.get(node.id)
+        if found is None:
+            value = node.attrs.get("value") if node.opdef is CONST else None
+            if value is not None and value.size > 0 and not any(value.strides):
+                c = float(value.flat[0])
+                found = ({0: c} if c != 0.0 else {}), 0
+            else:
+                found = self.number(node.id)
+            self.polys[node.id] = found
+        return found
 
     def factors(self, p: Poly) -> int:
         """How many atom factors the monomials of ``p`` hold, in total (exact)."""

@@ -88,6 +88,7 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
     # factors; a root's is unpacked for the normal form and the plan
     polys: dict[int, Any] = {}
     atoms = Atoms()
+    own, absorbed = atoms.poly, polys.get
     trig: dict[int, tuple] = {}  # sin(x), cos(x): (x's id, whether sin) for the normal form
     for n in nodes:
         if n.id not in eligible:
@@ -98,8 +99,11 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
         if linear:  # a sum's terms are read off its nodes (like_terms): no polynomial
             polys[n.id] = {}
             continue
-        found = combine(n, [polys[i.id] if i.id in polys and i.id not in needed
-                            else atoms.poly(i) for i in n.inputs], atoms)
+        args = []
+        for i in n.inputs:
+            found = absorbed(i.id)
+            args.append(found if found is not None and i.id not in needed else own(i))
+        found = combine(n, args, atoms)
         if found is None:  # too large: n stays as it is, an atom to its consumers
             needed.update(i.id for i in n.inputs)
         else:

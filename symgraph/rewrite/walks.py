@@ -1,9 +1,9 @@
 """The walks the rewrite engine takes over a graph: iterative (no recursion, so chains of
 100,000 nodes are fine) and bounded where they only need to count.
 
-Owns :func:`size_upto`, :func:`fresh_over_clean` and :func:`unsettled`.
+Owns :func:`size_upto`, :func:`ops_below`, :func:`fresh_over_clean` and :func:`unsettled`.
 
-Imports: ``symgraph.graph``.
+Imports: ``symgraph.graph`` and ``symgraph.ops``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from symgraph.graph import Node
+from symgraph.ops.core import CONST, VAR
 
 
 def size_upto(outputs: Sequence[Node], limit: int) -> int:
@@ -25,9 +26,32 @@ def size_upto(outputs: Sequence[Node], limit: int) -> int:
     return len(seen)
 
 
+def ops_below(outputs: Sequence[Node], limit: int) -> bool:
+    """Whether ``outputs`` stand on fewer than ``limit`` operation nodes (not inputs,
+    not constants); the walk stops at the ``limit``-th (a large graph compared with a
+    small one costs the small one's size)."""
+    if limit <= 0:
+        return False
+    seen: set[int] = set()
+    stack = list(outputs)
+    count = 0
+    while stack:
+        node = stack.pop()
+        if node.id not in seen:
+            seen.add(node.id)
+            if node.opdef is not VAR and node.opdef is not CONST:
+                count += 1
+                if count >= limit:
+                    return False
+            stack.extend(i for i in node.inputs if i.id not in seen)
+    return True
+
+
 def fresh_over_clean(outputs: Sequence[Node], clean: set[int], limit: int) -> bool:
     """Whether ``outputs`` have more than ``limit`` ancestors not in ``clean`` and reach
     down into ``clean`` (a graph built on what an earlier simplify returned)."""
+    if not clean:  # nothing simplified yet in this graph and mode: no walk
+        return False
     seen: set[int] = set()
     stack = [o for o in outputs if o.id not in clean]
     reached = False
