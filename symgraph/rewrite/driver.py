@@ -87,6 +87,7 @@ COLLECT_FIRST_RAW = 1000  # with assume_finite, a graph this large: collect term
 # key with _FINITE appended: those that simplify(..., assume_finite=True) returned
 _CLEAN_KEY = "symgraph.rewrite.clean"
 _FINITE = ".assume_finite"
+_CONST_KEYS = "symgraph.rewrite.const_keys"  # graph.cache: a constant's signature part
 _ANY = [({}, ())]  # what a rule without a pattern "matched": nothing bound
 
 
@@ -287,8 +288,12 @@ class _Rewriter:
     def run(self, outputs: list[Node]) -> list[Node]:
         # Nodes an earlier simplify returned are fixpoints of every rule: they are not looked
         # at again, so simplifying between repeated grads costs only the new nodes.
+        graph = outputs[0].graph
         if self.clean_key is not None:
-            self.clean = outputs[0].graph.cache.setdefault(self.clean_key, set())
+            self.clean = graph.cache.setdefault(self.clean_key, set())
+        # which of the patterns' numbers a constant is: kept with the graph (its nodes
+        # never change), not asked again in each run
+        self.const_keys = graph.cache.setdefault((_CONST_KEYS, tuple(self.numbers)), {})
         result = self._run(outputs)
         if self.clean_key is not None:
             self.clean.update(n.id for n in ancestors(result, stop=self.clean))
@@ -395,9 +400,10 @@ class _Rewriter:
                 forced.update(moved)
             done = True
             # (no rule of the stage for this op: no signature to look up)
-            if (anywhere or cur.op in rules) and self._candidates(cur, stage, rules, anywhere):
+            if (anywhere or cur.op in rules) and (
+                    first := self._candidates(cur, stage, rules, anywhere)):
                 cur, done = self._fire(cur, n if origin is None else origin, rules, anywhere,
-                                       state, stage, depth)
+                                       state, stage, depth, first)
             if done and cur.id not in clean:
                 for i in cur.inputs:  # settled only above settled (or clean) inputs
                     if i.id not in settled and i.id not in clean:
@@ -480,14 +486,18 @@ class _Rewriter:
         return key
 
     def _fire(self, cur: Node, origin: Node, rules: dict, anywhere: list, state: dict,
-              stage: str, depth: int) -> tuple[Node, bool]:
+              stage: str, depth: int, first: list[Rule] | None = None) -> tuple[Node, bool]:
         """Apply the stage's rules to ``cur`` until none fires (the node's own fixpoint);
         the flag says whether it got there. A replacement with new nodes inside (a
         template's inner nodes) is settled at once, bottom-up, so no later pass has to
         rebuild everything above it again."""
         settled, clean = self.settled[stage], self.clean
         for _ in range(MAX_LOCAL):
-            for rule in self._candidates(cur, stage, rules, anywhere):
+            # (the first node's candidates: as the pass found them)
+            candidates = first if first is not None else self._candidates(
+                cur, stage, rules, anywhere)
+            first = None
+            for rule in candidates:
                 if rule.when is not None and not rule.when_by_ops and not rule.when(cur):
                     continue
                 # the rule's matcher directly (not Rule.rewrite's generator): most

@@ -33,7 +33,7 @@ from symgraph.ops.functions import SQUARE
 MAX_TERMS = 400  # a sum of products larger than this is left as it is (an atom)
 MAX_FACTORS = 400  # nor one whose monomials hold more atom factors than this, in total
 BITS = 16  # bits per atom in a monomial (a power below 2**(BITS - 1))
-_MASK = (1 << BITS) - 1
+MASK = (1 << BITS) - 1
 
 Poly = dict  # {monomial (int): coefficient (float)}
 
@@ -94,6 +94,17 @@ class Atoms:
             total += (m & low).bit_count()
         return total
 
+    def pack(self, p: dict) -> Poly:
+        """A polynomial in the unpacked form (monomials as tuples of ``(atom id, power)``)
+        packed, its atoms numbered as met (the inverse of :meth:`unpack`)."""
+        out: Poly = {}
+        for m, c in p.items():
+            packed = 0
+            for atom, e in m:
+                packed += e * next(iter(self.number(atom)[0]))
+            out[packed] = c
+        return out
+
     def unpack(self, p: Poly) -> dict:
         """``p`` with its monomials as sorted tuples of ``(atom id, power)``, in order."""
         return {self.monomial(m): c for m, c in p.items()}
@@ -105,7 +116,7 @@ class Atoms:
             x = m
             while x:
                 shift = BITS * (((x & -x).bit_length() - 1) // BITS)
-                e = (x >> shift) & _MASK
+                e = (x >> shift) & MASK
                 x ^= e << shift
                 pairs.append((self.ids[shift // BITS], e))
             pairs.sort()

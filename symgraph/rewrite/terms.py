@@ -28,7 +28,7 @@ from symgraph.ops.core import CONST, make
 from symgraph.ops.functions import SQUARE
 from symgraph.rewrite import like_terms, trig_terms
 from symgraph.rewrite.folding import fill
-from symgraph.rewrite.polynomials import MAX_TERMS, Atoms, combine
+from symgraph.rewrite.polynomials import BITS, MASK, MAX_TERMS, Atoms, combine
 
 MAX_POWER = 16  # x**k with a constant integer k <= this is expanded as a product
 
@@ -119,16 +119,16 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
             else:
                 _mark_region(n, polys, needed, demanded)
         elif n.id in polys and n.id in needed:
-            poly = atoms.unpack(polys[n.id][0])
+            poly = polys[n.id][0]
             plan = None
             if trig:  # sin(x)**2 + cos(x)**2 = 1: the normal form with fewer terms
-                reduced = trig_terms.normal_form(poly, trig, MAX_TERMS)
+                reduced = trig_terms.normal_form(poly, atoms, trig, MAX_TERMS)
                 if reduced is not poly:
-                    poly, plan = reduced, _Plan(reduced)
+                    poly, plan = reduced, _Plan(reduced, atoms)
             # Horner form still adds every term once: a plan costs at least
             # len(poly) - 1 nodes, so a region no larger is not worth planning
             size = _region_size(n, polys, needed, len(poly))
-            plan = (plan or _Plan(poly)) if size >= len(poly) else None
+            plan = (plan or _Plan(poly, atoms)) if size >= len(poly) else None
             if plan is not None and plan.cost < _region_size(n, polys, needed,
                                                              plan.cost + 1):
                 plans[n.id] = plan
@@ -245,16 +245,19 @@ class _Plan:
 
     ``P = a**k * Q + R`` with ``a`` the atom in most terms; a common coefficient is
     factored out; signs travel as flags, so ``-`` costs a ``subtract``, not a node. Built
-    with an explicit stack: polynomials of hundreds of terms do not recurse.
+    with an explicit stack: polynomials of hundreds of terms do not recurse. The
+    polynomial is packed by ``atoms`` (``symgraph.rewrite.polynomials``); its steps name
+    atoms by node id.
     """
 
-    def __init__(self, poly: dict):
+    def __init__(self, poly: dict, atoms: Atoms):
         self.steps: list[tuple] = []
         self.index: dict[tuple, int] = {}
         self.cost = 0
         self.poly = poly
+        self.atoms = atoms
         # zero and constant polynomials become filled constants, which cost no node
-        self.top = self._horner(poly) if poly and set(poly) != {()} else None
+        self.top = self._horner(poly) if poly and set(poly) != {0} else None
 
     def _step(self, *key: Any) -> int:
         ref = self.index.get(key)
@@ -273,7 +276,8 @@ class _Plan:
             return self._step(SQUARE, a)
         return self._step(POWER, a, self._step(CONST, float(e)))
 
-    def _monomial(self, m: tuple, c: float) -> tuple[int, bool]:
+    def _monomial(self, packed: int, c: float) -> tuple[int, bool]:
+        m = self.atoms.monomial(packed)
         if not m:
             return self._step(CONST, abs(c)), c < 0
         ref = self._power(*m[0])
@@ -331,8 +335,9 @@ class _Plan:
         counts: dict[int, int] = {}
         lowest: dict[int, int] = {}  # each atom's lowest power in p
         powered: set[int] = set()  # atoms with a power above 1 in p
+        unpacked = self.atoms.monomial
         for m in p:
-            for atom, e in m:
+            for atom, e in unpacked(m):
                 if atom in counts:
                     counts[atom] += 1
                     if e < lowest[atom]:
@@ -344,7 +349,7 @@ class _Plan:
                     powered.add(atom)
         most = max(counts.values(), default=0)
         if most < 2:  # no atom shared by two terms: a plain sum
-            items = sorted(p.items())
+            items = sorted(p.items(), key=lambda item: unpacked(item[0]))
             tasks.append((_TOTAL, len(items)))
             tasks.extend((_TERM, m, c) for m, c in reversed(items))
             return
@@ -353,13 +358,13 @@ class _Plan:
         linear = [(-n, a) for a, n in counts.items() if n >= 2 and a not in powered]
         atom = min(linear)[1] if linear else min(a for a, n in counts.items() if n == most)
         k = lowest[atom]
+        shift = BITS * self.atoms.index[atom]
+        lower = k << shift  # a**k
         q: dict = {}
         r: dict = {}
         for m, c in p.items():
-            for j, (a, e) in enumerate(m):
-                if a == atom:  # m is sorted by atom: lower this one power in place
-                    q[(*m[:j], (a, e - k), *m[j + 1:]) if e > k else (*m[:j], *m[j + 1:])] = c
-                    break
+            if (m >> shift) & MASK:
+                q[m - lower] = c
             else:
                 r[m] = c
         tasks.append((_FMA, atom, k, bool(r)))
@@ -371,7 +376,7 @@ class _Plan:
         """The plan as nodes of ``root``'s graph, atoms replaced as ``new`` says (the ids
         of the nodes its steps give go in ``made``)."""
         if self.top is None:
-            return fill(root, self.poly.get((), 0.0))
+            return fill(root, self.poly.get(0, 0.0))
         graph, dtype = root.graph, root.dtype
         built: list[Any] = []
         for key in self.steps:

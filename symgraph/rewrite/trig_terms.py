@@ -1,9 +1,9 @@
 """The normal form of sines and cosines in ``collect-terms``: ``sin(x)**2 + cos(x)**2 = 1``.
 
 Owns :func:`side` (whether a node is ``sin(x)`` or ``cos(x)``, and of which ``x``),
-:func:`normal_form` and :func:`pythagoras`, on the polynomials of
-``symgraph.rewrite.terms`` (``{monomial: coefficient}``, a monomial a sorted tuple of
-``(atom id, power)``). Where both ``sin(x)`` and ``cos(x)`` are atoms of a polynomial,
+:func:`normal_form` and :func:`pythagoras`, on the packed polynomials of
+``symgraph.rewrite.polynomials`` (``{monomial: coefficient}``, a monomial an int holding
+each atom's power in bits of its own: lowering a power is a subtraction). Where both ``sin(x)`` and ``cos(x)`` are atoms of a polynomial,
 every ``sin(x)**e`` (or every ``cos(x)**e``) with ``e >= 2`` is lowered by the identity,
 whichever leaves fewer terms: the chain rule's towers of sines and cosines shrink by a
 third (``d^8/dw^8 sin(sin(sin w))``: 80 terms, 53 with ``sin**2`` lowered).
@@ -12,7 +12,7 @@ Real algebra, like the rest of ``collect-terms`` (the engine runs it with
 ``assume_finite`` only): exact for finite ``x`` and NaN in NaN out, but its rounding is
 absolute, of the terms' size (``1 - cos(x)**2`` is 0 at a tiny ``x``, not ``x**2``).
 
-Imports: ``symgraph.graph`` and ``symgraph.ops``.
+Imports: ``symgraph.graph``, ``symgraph.ops`` and the rewrite package's ``polynomials``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import math
 
 from symgraph.graph import Node
 from symgraph.ops.functions import COS, SIN
+from symgraph.rewrite.polynomials import BITS, MASK, Atoms, Poly
 
 __all__ = ["normal_form", "pythagoras", "side"]
 
@@ -39,21 +40,25 @@ def side(node: Node) -> tuple[int, bool] | None:
     return None
 
 
-def normal_form(poly: dict, sides: dict[int, tuple[int, bool]], max_terms: int) -> dict:
-    """``poly`` with ``sin(x)**2 = 1 - cos(x)**2`` applied wherever both ``sin(x)`` and
-    ``cos(x)`` are its atoms (``sides``: atom id -> :func:`side`), or the other way round,
-    whichever has fewer terms (lowering ``sin`` on a tie; either, if it has as many terms
-    as ``poly``); ``poly`` itself when neither has, or both would pass ``4 * max_terms``
-    (a lowering whose terms pass the best form's on the way is given up).
+def normal_form(poly: Poly, atoms: Atoms, sides: dict[int, tuple[int, bool]],
+                max_terms: int) -> Poly:
+    """``poly`` (packed by ``atoms``) with ``sin(x)**2 = 1 - cos(x)**2`` applied wherever
+    both ``sin(x)`` and ``cos(x)`` are its atoms (``sides``: atom id -> :func:`side`), or
+    the other way round, whichever has fewer terms (lowering ``sin`` on a tie; either, if
+    it has as many terms as ``poly``); ``poly`` itself when neither has, or both would
+    pass ``4 * max_terms`` (a lowering whose terms pass the best form's on the way is
+    given up).
 
+    >>> atoms = Atoms()
     >>> s, c = 1, 2  # atoms: sin(x), cos(x)
-    >>> normal_form({((s, 2),): 3.0, ((c, 2),): 3.0, (): -2.0}, {s: (0, True), c: (0, False)}, 9)
+    >>> p = atoms.pack({((s, 2),): 3.0, ((c, 2),): 3.0, (): -2.0})
+    >>> atoms.unpack(normal_form(p, atoms, {s: (0, True), c: (0, False)}, 9))
     {(): 1.0}
     """
     found: dict[int, dict[bool, int]] = {}
     squared: set[int] = set()  # atoms with a power >= 2: lowering others changes nothing
     for m in poly:
-        for atom, e in m:
+        for atom, e in atoms.monomial(m):
             where = sides.get(atom)
             if where is not None:
                 found.setdefault(where[0], {})[where[1]] = atom
@@ -62,13 +67,13 @@ def normal_form(poly: dict, sides: dict[int, tuple[int, bool]], max_terms: int) 
     pairs = [(f[True], f[False]) for f in found.values() if len(f) == 2]
     best, size = poly, len(poly) + 1  # a lowered form with as many terms is preferred
     for lower_sin in (True, False):
-        reduced: dict | None = poly
+        reduced: Poly | None = poly
         for sin, cos in pairs:
             a, b = (sin, cos) if lower_sin else (cos, sin)
             if a not in squared:  # (lowering another pair leaves a's powers as they are)
                 continue
             # given up once it has more terms than the best form so far (cos after sin)
-            reduced = pythagoras(reduced, a, b, min(4 * max_terms, size))
+            reduced = pythagoras(reduced, atoms, a, b, min(4 * max_terms, size))
             if reduced is None:
                 break
         # fewer terms decide, not a cheaper Horner plan: a plan costs more than the lowering
@@ -77,39 +82,33 @@ def normal_form(poly: dict, sides: dict[int, tuple[int, bool]], max_terms: int) 
     return best
 
 
-def pythagoras(poly: dict, a: int, b: int, limit: int) -> dict | None:
-    """``poly`` with every ``a**e`` (``e >= 2``) lowered to ``a**(e % 2)`` by
-    ``a**2 = 1 - b**2`` (None when that makes more than ``limit`` terms).
+def pythagoras(poly: Poly, atoms: Atoms, a: int, b: int, limit: int) -> Poly | None:
+    """``poly`` (packed by ``atoms``) with every ``a**e`` (``e >= 2``) lowered to
+    ``a**(e % 2)`` by ``a**2 = 1 - b**2`` (``a``, ``b``: atom ids); None when that makes
+    more than ``limit`` terms, or a power of ``b`` too large to pack.
 
-    >>> pythagoras({((1, 3), (2, 1)): 2.0}, 1, 2, 9)  # 2*s**3*c = 2*s*c - 2*s*c**3
+    >>> atoms = Atoms()
+    >>> p = atoms.pack({((1, 3), (2, 1)): 2.0})  # 2*s**3*c = 2*s*c - 2*s*c**3
+    >>> atoms.unpack(pythagoras(p, atoms, 1, 2, 9))
     {((1, 1), (2, 1)): 2.0, ((1, 1), (2, 3)): -2.0}
     """
-    out: dict = {}
+    shift_a, shift_b = BITS * atoms.index[a], BITS * atoms.index[b]
+    b2 = 2 << shift_b
+    out: Poly = {}
+    get = out.get
     for m, c in poly.items():
-        for j, (atom, e) in enumerate(m):
-            if atom == a:
-                break
-        else:
-            e = 0
+        e = (m >> shift_a) & MASK
         if e < 2:
-            out[m] = out.get(m, 0.0) + c
+            out[m] = get(m, 0.0) + c
             continue
         # a**e = a**(e % 2) * (1 - b**2)**h, by the binomial theorem
         h = e // 2
-        rest = (*m[:j], (a, 1), *m[j + 1:]) if e % 2 else (*m[:j], *m[j + 1:])
+        if ((m >> shift_b) & MASK) + 2 * h >= 1 << (BITS - 1):
+            return None  # b's power would not fit its bits
+        mono = m - ((2 * h) << shift_a)
         for i in range(h + 1):
-            mono = _times(rest, b, 2 * i) if i else rest
-            out[mono] = out.get(mono, 0.0) + (-c if i % 2 else c) * math.comb(h, i)
+            out[mono] = get(mono, 0.0) + (-c if i % 2 else c) * math.comb(h, i)
+            mono += b2
         if len(out) > limit:
             return None
     return {m: c for m, c in out.items() if c != 0.0}
-
-
-def _times(m: tuple, atom: int, e: int) -> tuple:
-    """The monomial ``m`` times ``atom**e`` (kept sorted by atom)."""
-    for k, (x, f) in enumerate(m):
-        if x == atom:
-            return (*m[:k], (x, f + e), *m[k + 1:])
-        if x > atom:
-            return (*m[:k], (atom, e), *m[k:])
-    return (*m, (atom, e))
