@@ -72,3 +72,31 @@ def test_a_power_past_the_packing_is_given_up_not_carried_into_the_next_atom():
         small = sg.simplify(sg.square(x**16) * y + y * x**32, assume_finite=True)
         assert op_count(small) <= 3  # x**32 * y, then 2*: collected as before
         assert float(sg.evaluate(small, {x: -1.0, y: 2.0})) == 4.0
+
+
+def test_each_polynomial_carries_its_exact_count_of_factors():
+    # the count MAX_FACTORS limits, kept along (sums: less what merged or cancelled;
+    # products: from a memo), equals the unpacked monomials' lengths added up
+    import random
+
+    from symgraph.rewrite.polynomials import Atoms, combine
+
+    rng = random.Random(7)
+    with sg.Graph():
+        xs = [sg.var(f"x{i}") for i in range(5)]
+        for _ in range(30):
+            atoms = Atoms()
+            nodes = list(xs)
+            polys = {x.id: atoms.poly(x) for x in xs}
+            for _ in range(25):
+                a, b = rng.choice(nodes), rng.choice(nodes)
+                n = rng.choice([a + b, a - b, a * b, -a, a - a, sg.square(a)])
+                if n.id in polys:
+                    continue
+                found = combine(n, [polys[i.id] for i in n.inputs], atoms)
+                if found is None:
+                    continue
+                p, f = found
+                assert f == sum(map(len, atoms.unpack(p))), sg.pprint(n)
+                polys[n.id] = found
+                nodes.append(n)

@@ -13,9 +13,10 @@ up: the node stays an atom), so a sum never carries into the next atom's bits. A
 root, :meth:`Atoms.unpack` gives the form the normal form and the Horner plans read:
 monomials as sorted tuples of ``(atom id, power)``.
 
-Each polynomial travels with a bound on its count of atom factors (the sum over its
-monomials of how many atoms each holds); the exact count is taken only when the bound
-passes ``MAX_FACTORS``, so the limit costs nothing on polynomials far below it.
+Each polynomial travels with its count of atom factors (the sum over its monomials of
+how many atoms each holds), which ``MAX_FACTORS`` limits: a sum's is its terms' less
+those of the monomials that merged, a product's is added up from a per-pass memo of
+each monomial's count.
 
 Imports: ``symgraph.graph`` and ``symgraph.ops``.
 """
@@ -47,7 +48,7 @@ class Atoms:
     {((3, 1), (7, 2)): 5.0}
     """
 
-    __slots__ = ("index", "ids", "high", "low", "unpacked", "polys")
+    __slots__ = ("index", "ids", "high", "low", "unpacked", "polys", "count")
 
     def __init__(self) -> None:
         self.index: dict[int, int] = {}  # node id -> its number
@@ -56,6 +57,7 @@ class Atoms:
         self.low = 0  # the bottom bit of every atom's field (for counting factors)
         self.unpacked: dict[int, tuple] = {}
         self.polys: dict[int, tuple[Poly, int]] = {}  # node id -> its own polynomial
+        self.count = _Count(self)  # monomial -> how many atoms it holds
 
     def number(self, node_id: int) -> tuple[Poly, int]:
         """The polynomial of the atom with id ``node_id`` and its factor count (1)."""
@@ -82,17 +84,8 @@ class Atoms:
         return found
 
     def factors(self, p: Poly) -> int:
-        """How many atom factors the monomials of ``p`` hold, in total (exact)."""
-        low, total = self.low, 0
-        for m in p:
-            # fold each 16-bit field onto its bottom bit (shifts add up to 15: no bit of
-            # the next field reaches it), then count the fields that are not zero
-            m |= m >> 8
-            m |= m >> 4
-            m |= m >> 2
-            m |= m >> 1
-            total += (m & low).bit_count()
-        return total
+        """How many atom factors the monomials of ``p`` hold, in total."""
+        return sum(map(self.count.__getitem__, p))
 
     def pack(self, p: dict) -> Poly:
         """A polynomial in the unpacked form (monomials as tuples of ``(atom id, power)``)
@@ -124,61 +117,78 @@ class Atoms:
         return found
 
 
+class _Count(dict):
+    """How many atoms a monomial holds, counted once per monomial (a missing key is
+    counted: each 16-bit field folded onto its bottom bit, the shifts adding up to 15 so
+    that no bit of the next field reaches it, then the fields not zero counted)."""
+
+    __slots__ = ("atoms",)
+
+    def __init__(self, atoms: Atoms):
+        super().__init__()
+        self.atoms = atoms
+
+    def __missing__(self, m: int) -> int:
+        x = m | (m >> 8)
+        x |= x >> 4
+        x |= x >> 2
+        x |= x >> 1
+        found = self[m] = (x & self.atoms.low).bit_count()
+        return found
+
+
 def combine(n: Node, args: list[tuple[Poly, int]], atoms: Atoms) -> tuple[Poly, int] | None:
-    """The polynomial of ``n`` and a bound on its factors, from its inputs' (None when it
-    would be too large: more than ``MAX_TERMS`` terms or ``MAX_FACTORS`` factors)."""
+    """The polynomial of ``n`` and its count of atom factors, from its inputs' (None when
+    it would be too large: more than ``MAX_TERMS`` terms or ``MAX_FACTORS`` factors)."""
     op = n.opdef
     p, fp = args[0]
     if op is ADD or op is SUBTRACT:
         q, fq = args[1]
-        out = _add(p, q) if op is ADD else _subtract(p, q)
-        f = fp + fq
+        out, lost = _add(p, q, 1.0 if op is ADD else -1.0, atoms.count)
+        f = fp + fq - lost
     elif op is NEGATIVE:
         out, f = {m: -c for m, c in p.items()}, fp
-    elif op is MULTIPLY or op is SQUARE:
-        q, fq = args[-1]
-        out = _mul(p, q, atoms.high)
-        f = fp * len(q) + fq * len(p)  # a product's factors are at most its two parts'
     elif op is DIVIDE:
         out, f = _scale(p, 1.0 / float(n.inputs[1].attrs["value"].flat[0])), fp
-    else:  # power with a small integer exponent
-        out, f = {0: 1.0}, 0
-        for _ in range(int(n.inputs[1].attrs["value"].flat[0])):
-            f = f * len(p) + fp * len(out)
-            out = _mul(out, p, atoms.high)
-            if out is None:
-                break
-    if out is None or len(out) > MAX_TERMS:
-        return None
-    if f > MAX_FACTORS:
+    else:
+        if op is MULTIPLY or op is SQUARE:
+            out = _mul(p, args[-1][0], atoms.high)
+        else:  # power with a small integer exponent
+            out = {0: 1.0}
+            for _ in range(int(n.inputs[1].attrs["value"].flat[0])):
+                out = _mul(out, p, atoms.high)
+                if out is None:
+                    break
+        if out is None or len(out) > MAX_TERMS:
+            return None
         f = atoms.factors(out)
-        if f > MAX_FACTORS:
-            return None  # too large to pay off: a long product chain would cost O(n^2)
+    if len(out) > MAX_TERMS or f > MAX_FACTORS:
+        return None  # too large to pay off: a long product chain would cost O(n^2)
     return out, f
 
 
-def _add(p: Poly, q: Poly) -> Poly:
+def _add(p: Poly, q: Poly, sign: float, count: _Count) -> tuple[Poly, int]:
+    """``p + sign*q`` and the atom factors of the monomials that merged or cancelled
+    (``p``'s count plus ``q``'s, minus these, is the sum's)."""
     out = dict(p)
     get = out.get
+    lost = 0
     for m, c in q.items():
-        s = get(m, 0.0) + c
+        old = get(m)
+        if old is None:
+            if c != 0.0:
+                out[m] = c if sign > 0 else -c
+            else:  # (a zero that an underflow left)
+                lost += count[m]
+            continue
+        s = old + c if sign > 0 else old - c
+        lost += count[m]  # one monomial instead of two
         if s == 0.0:
-            out.pop(m, None)
+            del out[m]
+            lost += count[m]
         else:
             out[m] = s
-    return out
-
-
-def _subtract(p: Poly, q: Poly) -> Poly:
-    out = dict(p)
-    get = out.get
-    for m, c in q.items():
-        s = get(m, 0.0) - c
-        if s == 0.0:
-            out.pop(m, None)
-        else:
-            out[m] = s
-    return out
+    return out, lost
 
 
 def _mul(p: Poly, q: Poly, high: int) -> Poly | None:
