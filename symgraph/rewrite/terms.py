@@ -72,7 +72,8 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
     # like terms of fresh sums only: the walk stops at settled nodes (atoms to it), so a
     # pass costs the new nodes, not the graph (it runs in every simplify)
     settled = _Either(clean, done, planned) if linear else frozenset()
-    old = settled if linear else _Either(clean, done)
+    # (a plain set when it is one: a run's first collect pass has done nothing yet)
+    old = settled if linear else _Either(clean, done) if done else clean
     nodes = ancestors(outputs, stop=settled)
     needed = {o.id for o in outputs}
     eligible: set[int] = set()
@@ -80,10 +81,12 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
     for n in reversed(nodes):
         if (n.id not in old or n.id in reach) and is_eligible(n):
             eligible.add(n.id)
-            reach.update(i.id for i in n.inputs)
+            for i in n.inputs:
+                reach.add(i.id)
     for n in nodes:
         if n.id not in eligible:
-            needed.update(i.id for i in n.inputs)
+            for i in n.inputs:
+                needed.add(i.id)
     # each absorbed node's polynomial (symgraph.rewrite.polynomials) with a bound on its
     # factors; a root's is unpacked for the normal form and the plan
     polys: dict[int, Any] = {}
@@ -187,8 +190,10 @@ def _scalar_const(node: Node, like: Node) -> bool:
 def _eligible(n: Node) -> bool:
     if n.opdef not in _POLY_OPS or n.dtype.kind != "f" or None in n.shape:
         return False
-    for inp in n.inputs:
-        if inp.dtype != n.dtype or (inp.shape != n.shape and not _scalar_const(inp, n)):
+    dtype, shape = n.dtype, n.shape
+    for inp in n.inputs:  # (dtypes are mostly one object: identity first)
+        if (inp.dtype is not dtype and inp.dtype != dtype) or (
+                inp.shape != shape and not _scalar_const(inp, n)):
             return False
     if n.opdef is POWER:
         e = n.inputs[1]
