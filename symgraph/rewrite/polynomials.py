@@ -48,7 +48,7 @@ class Atoms:
     {((3, 1), (7, 2)): 5.0}
     """
 
-    __slots__ = ("index", "ids", "high", "low", "unpacked", "polys", "count")
+    __slots__ = ("index", "ids", "high", "low", "unpacked", "polys", "counts")
 
     def __init__(self) -> None:
         self.index: dict[int, int] = {}  # node id -> its number
@@ -57,7 +57,7 @@ class Atoms:
         self.low = 0  # the bottom bit of every atom's field (for counting factors)
         self.unpacked: dict[int, tuple] = {}
         self.polys: dict[int, tuple[Poly, int]] = {}  # node id -> its own polynomial
-        self.count = _Count(self)  # monomial -> how many atoms it holds
+        self.counts = _Count(self)  # monomial -> how many atoms it holds
 
     def number(self, node_id: int) -> tuple[Poly, int]:
         """The polynomial of the atom with id ``node_id`` and its factor count (1)."""
@@ -85,7 +85,7 @@ class Atoms:
 
     def factors(self, p: Poly) -> int:
         """How many atom factors the monomials of ``p`` hold, in total."""
-        return sum(map(self.count.__getitem__, p))
+        return sum(map(self.counts.__getitem__, p))
 
     def pack(self, p: dict) -> Poly:
         """A polynomial in the unpacked form (monomials as tuples of ``(atom id, power)``)
@@ -144,7 +144,7 @@ def combine(n: Node, args: list[tuple[Poly, int]], atoms: Atoms) -> tuple[Poly, 
     p, fp = args[0]
     if op is ADD or op is SUBTRACT:
         q, fq = args[1]
-        out, lost = _add(p, q, 1.0 if op is ADD else -1.0, atoms.count)
+        out, lost = _add(p, q, 1.0 if op is ADD else -1.0, atoms.counts)
         f = fp + fq - lost
     elif op is NEGATIVE:
         out, f = {m: -c for m, c in p.items()}, fp
