@@ -26,9 +26,10 @@ inputs already stabilized (``exp(log(1 + x))`` stays ``exp(log1p(x))``, not ``1 
 
 ``collect-terms`` runs in canonicalize's passes, after the local rules, except on more
 than ``COLLECT_FIRST`` (with ``assume_finite``: ``COLLECT_FIRST_FINITE``) new nodes
-built over an earlier simplify's result (the grad of a simplified node): there it goes first and the local rules see the smaller collected
-graph. If it leaves the graph larger than it was (it can duplicate a subexpression that
-another consumer still needs), the result of the local rules alone is returned instead.
+built over an earlier simplify's result (the grad of a simplified node): there it goes
+first and the local rules see the smaller collected graph. If it leaves the graph
+larger than it was (it can duplicate a subexpression that another consumer still
+needs), the result of the local rules alone is returned instead.
 The polynomial pass runs only with ``assume_finite``; its exact half, ``collect-like-terms``
 (like terms of one sum, ``symgraph.rewrite.like_terms``), runs after it in every mode.
 
@@ -184,8 +185,8 @@ def _simplify(outputs: Any, rules: Sequence[Rule], extra: tuple[Rule, ...], trac
     # Collecting terms is polynomial algebra: worth it on derivative towers, too slow on
     # graphs of many thousand nodes (a known limit), where only the local rules run.
     # the graph's size bounds the outputs' ancestors: most calls need no walk to decide
-    small = (len(nodes[0].graph) <= COLLECT_LIMIT
-             or size_upto(nodes, COLLECT_LIMIT) <= COLLECT_LIMIT)
+    size = None if len(nodes[0].graph) <= COLLECT_LIMIT else size_upto(nodes, COLLECT_LIMIT)
+    small = size is None or size <= COLLECT_LIMIT
     key: Any = _CLEAN_KEY + (_FINITE if assume_finite else "")
     if extra:  # fixpoints of these rules too: a record of their own
         key = (key, extra)
@@ -196,7 +197,8 @@ def _simplify(outputs: Any, rules: Sequence[Rule], extra: tuple[Rule, ...], trac
 
     # Every node a rewrite builds stays alive, so collector runs would only cost time.
     with gc_paused():
-        result, rewriter = _rewrite(nodes, rules, record, key, small, assume_finite, inner)
+        result, rewriter = _rewrite(nodes, rules, record, key, small, assume_finite, inner,
+                                    size)
         if rewriter.collected and ops_below(nodes, op_count(result)):
             # Collecting terms can duplicate subexpressions that other consumers still need
             # (a known weakness on wide random DAGs): then keep only the local rules' work.
@@ -214,11 +216,12 @@ def _simplify(outputs: Any, rules: Sequence[Rule], extra: tuple[Rule, ...], trac
 
 
 def _rewrite(nodes: list[Node], rules: Sequence[Rule], record: Trace | None, key: Any,
-             small: bool | None, assume_finite: bool, inner: Any = None
-             ) -> tuple[list[Node], _Rewriter]:
+             small: bool | None, assume_finite: bool, inner: Any = None,
+             size: int | None = None) -> tuple[list[Node], _Rewriter]:
     """One run: staged with collect-terms (``small``), fused without it (not ``small``),
     or staged without it (``None``: the fallback). ``inner`` rewrites the graphs that
-    nodes hold (``Op.rewrite_inner``), ``key`` naming the rule set for their caches."""
+    nodes hold (``Op.rewrite_inner``), ``key`` naming the rule set for their caches;
+    ``size``, if known, is :func:`size_upto` of ``nodes`` up to ``COLLECT_LIMIT``."""
     collect = bool(small)
     # (collect-terms is inexact: without assume_finite, collect changes nothing; with it,
     # a run without collect-terms returns no fixpoint of the whole rule set)
@@ -226,6 +229,7 @@ def _rewrite(nodes: list[Node], rules: Sequence[Rule], record: Trace | None, key
     rewriter = _Rewriter(record, rules, collect=collect, fused=small is False,
                          assume_finite=assume_finite, clean_key=remember)
     rewriter.inner_rewrite, rewriter.inner_key = inner, key
+    rewriter.size = size
     try:
         return rewriter.run(nodes), rewriter
     finally:
@@ -284,6 +288,7 @@ class _Rewriter:
         self.inner_rewrite: Any = None
         self.inner_key: Any = None
         self.inner: dict[int, Node] = {}
+        self.size: int | None = None  # the outputs' ancestors, counted up to COLLECT_LIMIT
 
     def run(self, outputs: list[Node]) -> list[Node]:
         # Nodes an earlier simplify returned are fixpoints of every rule: they are not looked
@@ -312,7 +317,9 @@ class _Rewriter:
         first = bool(self.collect) and (
             fresh_over_clean(outputs, self.clean,
                              COLLECT_FIRST if self.check_exact else COLLECT_FIRST_FINITE)
-            or (not self.check_exact and size_upto(outputs, COLLECT_FIRST_RAW) > COLLECT_FIRST_RAW))
+            or (not self.check_exact and len(outputs[0].graph) > COLLECT_FIRST_RAW and (
+                self.size if self.size is not None
+                else size_upto(outputs, COLLECT_FIRST_RAW)) > COLLECT_FIRST_RAW))
         while clean < len(stages):
             if visits >= MAX_STAGE_VISITS:
                 raise SymgraphError("sg.simplify did not settle; a rewrite rule undoes another")

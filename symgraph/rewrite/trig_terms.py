@@ -3,10 +3,11 @@
 Owns :func:`side` (whether a node is ``sin(x)`` or ``cos(x)``, and of which ``x``),
 :func:`normal_form` and :func:`pythagoras`, on the packed polynomials of
 ``symgraph.rewrite.polynomials`` (``{monomial: coefficient}``, a monomial an int holding
-each atom's power in bits of its own: lowering a power is a subtraction). Where both ``sin(x)`` and ``cos(x)`` are atoms of a polynomial,
-every ``sin(x)**e`` (or every ``cos(x)**e``) with ``e >= 2`` is lowered by the identity,
-whichever leaves fewer terms: the chain rule's towers of sines and cosines shrink by a
-third (``d^8/dw^8 sin(sin(sin w))``: 80 terms, 53 with ``sin**2`` lowered).
+each atom's power in bits of its own: lowering a power is a subtraction). Where both
+``sin(x)`` and ``cos(x)`` are atoms of a polynomial, every ``sin(x)**e`` (or every
+``cos(x)**e``) with ``e >= 2`` is lowered by the identity, whichever leaves fewer terms:
+the chain rule's towers of sines and cosines shrink by a third (``d^8/dw^8
+sin(sin(sin w))``: 80 terms, 53 with ``sin**2`` lowered).
 
 Real algebra, like the rest of ``collect-terms`` (the engine runs it with
 ``assume_finite`` only): exact for finite ``x`` and NaN in NaN out, but its rounding is

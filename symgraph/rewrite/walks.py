@@ -22,7 +22,7 @@ def size_upto(outputs: Sequence[Node], limit: int) -> int:
         node = stack.pop()
         if node.id not in seen:
             seen.add(node.id)
-            stack.extend(i for i in node.inputs if i.id not in seen)
+            stack.extend(node.inputs)  # (seen ones are skipped when popped: cheaper)
     return len(seen)
 
 
