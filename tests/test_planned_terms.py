@@ -74,12 +74,13 @@ def test_a_power_past_the_packing_is_given_up_not_carried_into_the_next_atom():
         assert float(sg.evaluate(small, {x: -1.0, y: 2.0})) == 4.0
 
 
-def test_each_polynomial_carries_its_exact_count_of_factors():
-    # the count MAX_FACTORS limits, kept along (sums: less what merged or cancelled;
-    # products: from a memo), equals the unpacked monomials' lengths added up
+def test_each_polynomial_carries_its_count_of_factors_and_the_limit_is_exact():
+    # the count MAX_FACTORS limits, kept along (products: exact, from a memo; sums: at
+    # most their terms' count, counted again past the limit), never below the unpacked
+    # monomials' lengths added up, and exact for products
     import random
 
-    from symgraph.rewrite.polynomials import Atoms, combine
+    from symgraph.rewrite.polynomials import MAX_FACTORS, Atoms, combine
 
     rng = random.Random(7)
     with sg.Graph():
@@ -97,6 +98,21 @@ def test_each_polynomial_carries_its_exact_count_of_factors():
                 if found is None:
                     continue
                 p, f = found
-                assert f == sum(map(len, atoms.unpack(p))), sg.pprint(n)
+                exact = sum(map(len, atoms.unpack(p)))
+                assert exact <= f <= MAX_FACTORS, sg.pprint(n)
+                if n.op in ("multiply", "square"):
+                    assert f == exact, sg.pprint(n)
                 polys[n.id] = found
                 nodes.append(n)
+        # at the limit the exact count decides: 2*p (300 factors, its bound 600) is kept,
+        # p + q (500 factors) is given up
+        atoms = Atoms()
+        units = [next(iter(atoms.number(x.id)[0])) for x in xs]
+        p = {units[0] * k + units[1] + units[2] + units[3] + units[4]: 1.0
+             for k in range(1, 61)}  # 60 terms of 5 atoms
+        q = {units[1] * k + units[0] + units[2] + units[3] + units[4]: 1.0
+             for k in range(2, 42)}  # 40 more
+        assert atoms.factors(p) == 300 and atoms.factors(q) == 200
+        s = xs[0] + xs[1]  # (an add node: only its op counts here)
+        assert combine(s, [(p, 300), (p, 300)], atoms)[1] == 300
+        assert combine(s, [(p, 300), (q, 200)], atoms) is None

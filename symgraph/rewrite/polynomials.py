@@ -14,9 +14,10 @@ root, :meth:`Atoms.unpack` gives the form the normal form and the Horner plans r
 monomials as sorted tuples of ``(atom id, power)``.
 
 Each polynomial travels with its count of atom factors (the sum over its monomials of
-how many atoms each holds), which ``MAX_FACTORS`` limits: a sum's is its terms' less
-those of the monomials that merged, a product's is added up from a per-pass memo of
-each monomial's count.
+how many atoms each holds), which ``MAX_FACTORS`` limits, or a bound on it: a product's
+is added up from a per-pass memo of each monomial's count; a sum's is bounded by its
+terms' (in W2b nine terms in ten merge, and keeping the exact count cost more than
+counting again the few sums whose bound passes the limit).
 
 Imports: ``symgraph.graph`` and ``symgraph.ops``.
 """
@@ -138,14 +139,17 @@ class _Count(dict):
 
 
 def combine(n: Node, args: list[tuple[Poly, int]], atoms: Atoms) -> tuple[Poly, int] | None:
-    """The polynomial of ``n`` and its count of atom factors, from its inputs' (None when
-    it would be too large: more than ``MAX_TERMS`` terms or ``MAX_FACTORS`` factors)."""
+    """The polynomial of ``n`` and its count of atom factors (or a bound on it, at most
+    ``MAX_FACTORS``), from its inputs' (None when it would be too large: more than
+    ``MAX_TERMS`` terms or ``MAX_FACTORS`` factors)."""
     op = n.opdef
     p, fp = args[0]
     if op is ADD or op is SUBTRACT:
         q, fq = args[1]
-        out, lost = _add(p, q, 1.0 if op is ADD else -1.0, atoms.counts)
-        f = fp + fq - lost
+        out = _add(p, q) if op is ADD else _subtract(p, q)
+        f = fp + fq  # at most: counted exactly past MAX_FACTORS, a rare case
+        if f > MAX_FACTORS:
+            f = atoms.factors(out)
     elif op is NEGATIVE:
         out, f = {m: -c for m, c in p.items()}, fp
     elif op is DIVIDE:
@@ -167,28 +171,28 @@ def combine(n: Node, args: list[tuple[Poly, int]], atoms: Atoms) -> tuple[Poly, 
     return out, f
 
 
-def _add(p: Poly, q: Poly, sign: float, count: _Count) -> tuple[Poly, int]:
-    """``p + sign*q`` and the atom factors of the monomials that merged or cancelled
-    (``p``'s count plus ``q``'s, minus these, is the sum's)."""
+def _add(p: Poly, q: Poly) -> Poly:
     out = dict(p)
     get = out.get
-    lost = 0
     for m, c in q.items():
-        old = get(m)
-        if old is None:
-            if c != 0.0:
-                out[m] = c if sign > 0 else -c
-            else:  # (a zero that an underflow left)
-                lost += count[m]
-            continue
-        s = old + c if sign > 0 else old - c
-        lost += count[m]  # one monomial instead of two
+        s = get(m, 0.0) + c
         if s == 0.0:
-            del out[m]
-            lost += count[m]
+            out.pop(m, None)
         else:
             out[m] = s
-    return out, lost
+    return out
+
+
+def _subtract(p: Poly, q: Poly) -> Poly:
+    out = dict(p)
+    get = out.get
+    for m, c in q.items():
+        s = get(m, 0.0) - c
+        if s == 0.0:
+            out.pop(m, None)
+        else:
+            out[m] = s
+    return out
 
 
 def _mul(p: Poly, q: Poly, high: int) -> Poly | None:
