@@ -55,6 +55,10 @@ def test_packed_monomials_unpack_and_count_their_factors():
               0: 4.0, 32767 * units[2]: 0.5}
     assert atoms.unpack(packed) == want
     assert atoms.factors(packed) == sum(map(len, want)) == 6
+    many = Atoms()  # more than 16 atoms: unpacked from one set bit to the next
+    units = [next(iter(many.number(1000 - i)[0])) for i in range(40)]
+    m = 3 * units[0] + units[17] + 7 * units[39]
+    assert many.unpack({m: 1.0}) == {((961, 7), (983, 1), (1000, 3)): 1.0}
 
 
 def test_a_power_past_the_packing_is_given_up_not_carried_into_the_next_atom():

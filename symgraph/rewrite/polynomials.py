@@ -104,15 +104,26 @@ class Atoms:
         return {self.monomial(m): c for m, c in p.items()}
 
     def monomial(self, m: int) -> tuple:
+        """The monomial ``m`` as a sorted tuple of ``(atom id, power)`` (kept)."""
         found = self.unpacked.get(m)
         if found is None:
+            ids = self.ids
             pairs = []
             x = m
-            while x:
-                shift = BITS * (((x & -x).bit_length() - 1) // BITS)
-                e = (x >> shift) & MASK
-                x ^= e << shift
-                pairs.append((self.ids[shift // BITS], e))
+            if len(ids) <= 16:  # few atoms: field by field, small ints
+                j = 0
+                while x:
+                    e = x & MASK
+                    if e:
+                        pairs.append((ids[j], e))
+                    x >>= BITS
+                    j += 1
+            else:  # many: from one lowest set bit to the next
+                while x:
+                    shift = BITS * (((x & -x).bit_length() - 1) // BITS)
+                    e = (x >> shift) & MASK
+                    x ^= e << shift
+                    pairs.append((ids[shift // BITS], e))
             pairs.sort()
             found = self.unpacked[m] = tuple(pairs)
         return found
