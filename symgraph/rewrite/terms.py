@@ -78,7 +78,9 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
     needed = {o.id for o in outputs}
     eligible: set[int] = set()
     reach: set[int] = set()
-    for n in reversed(nodes):
+    if not old:  # nothing settled (a raw graph): no reach to follow
+        eligible = {n.id for n in nodes if is_eligible(n)}
+    for n in reversed(nodes if old else ()):
         if (n.id not in old or n.id in reach) and is_eligible(n):
             eligible.add(n.id)
             for i in n.inputs:
