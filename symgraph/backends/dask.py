@@ -25,7 +25,7 @@ step of the plan into a dask array; nothing is computed (``dask.compute`` or a
 ``dask`` is imported only when this backend is used (``import symgraph`` never imports it).
 
 Imports: ``symgraph.graph``, ``symgraph.errors``, ``symgraph.ops``, ``symgraph.plan``,
-``symgraph.backends.base``, ``symgraph.backends.dask_ops``.
+``symgraph.backends.base``, ``symgraph.backends.dask_ops``, ``symgraph.backends.dask_fuse``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from symgraph.backends.base import Backend, Request
-from symgraph.backends.dask_ops import NAME, array_module, lower, user_impl
+from symgraph.backends.dask_fuse import fused, groups
+from symgraph.backends.dask_ops import NAME, array_module, block_function, lower, user_impl
 from symgraph.errors import ShapeError, SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.core import Op, describe, fill_value
@@ -96,9 +97,23 @@ class Lazy:
         self.plan, self.single = request.plan, request.single
         self.chunks = _chunks_per_input(chunks, self.inputs)
         plan = self.plan
-        # (slot, function of the input values, input slots, slots dying there, node)
-        self.program = [(s, lower(plan.nodes[s]), plan.args[s], frees, plan.nodes[s])
-                        for s, frees in zip(plan.steps, plan.frees)]
+        blockwise = {s: f for s in plan.steps
+                     if (f := block_function(plan.nodes[s])) is not None}
+        starts = {g.steps[0]: g for g in groups(plan, blockwise)}
+        fused_away = {s for g in starts.values() for s in g.steps[1:]}
+        # (slots written, function of the input values, input slots, slots dying there,
+        # node): a step writes its slot; a group of fused steps, run at its first step,
+        # writes its outputs; its other steps only free what dies there
+        self.program = []
+        for s, frees in zip(plan.steps, plan.frees):
+            node, group = plan.nodes[s], starts.get(s)
+            if group is not None:
+                entry = (tuple(group.outputs), fused(group, plan, blockwise), group.inputs)
+            elif s in fused_away:
+                entry = ((), None, ())
+            else:
+                entry = (s, lower(node), plan.args[s])
+            self.program.append((*entry, frees, node))
         self._preset: list | None = None
 
     @property
@@ -131,15 +146,20 @@ class Lazy:
         for out, function, ins, frees, node in self.program:
             args = [values[i] for i in ins]
             try:
-                values[out] = function(*args)
+                if isinstance(out, int):
+                    values[out] = function(*args)
+                elif function is not None:
+                    for s, value in zip(out, function(*args)):
+                        values[s] = value
             except SymgraphError:
                 raise
             except Exception as exc:  # noqa: BLE001 - any failure names its node
                 shapes = ", ".join(str(getattr(a, "shape", ())) for a in args)
+                what = "" if isinstance(out, int) else " and the elementwise steps after it"
                 raise SymgraphError(
-                    f"building {describe(node)} (op '{node.opdef.name}', node #{node.id}) with "
-                    f"dask failed for inputs of shapes ({shapes}): {type(exc).__name__}: {exc}; "
-                    "check the shapes of the arrays passed") from None
+                    f"building {describe(node)} (op '{node.opdef.name}', node #{node.id}){what} "
+                    f"with dask failed for inputs of shapes ({shapes}): {type(exc).__name__}: "
+                    f"{exc}; check the shapes of the arrays passed") from None
             if not keep:
                 for i in frees:
                     values[i] = None

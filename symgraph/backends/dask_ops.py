@@ -3,8 +3,8 @@
 whose NumPy function stays lazy on dask arrays (``DISPATCH``), block-by-block elementwise
 ops and the one-task fallback. See ``symgraph.backends.dask``.
 
-Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.backends.numpy``; ``dask`` only
-inside functions.
+Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.plan``, ``symgraph.backends.numpy``;
+``dask`` only inside functions.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from symgraph.ops.spectral import (
     SVD_VH,
 )
 from symgraph.ops.statistics import MIN, PROD, STD, VARIANCE
+from symgraph.plan import builtin
 
 # This backend's key in a user op's ``impls``.
 NAME = "dask"
@@ -98,6 +99,17 @@ def lower(node: Node) -> Any:
     if op in DISPATCH:
         return functools.partial(_dispatch, function, node)
     return functools.partial(_one_block, functools.partial(_quiet, function), node)
+
+
+def block_function(node: Node) -> Any:
+    """The NumPy function that ``lower`` runs block by block for ``node`` (one of symgraph's
+    elementwise ops of a known shape, with no lowering of its own), else None: such steps
+    may be fused (``symgraph.backends.dask_fuse``)."""
+    op = node.opdef
+    if (op.batch is not batch_elementwise or NAME in op.lowerings or op in OVERRIDES
+            or not builtin(op) or None in node.shape):
+        return None
+    return _numpy_function(op, node.attrs)
 
 
 def _numpy_function(op: Op, attrs: dict) -> Any:
