@@ -488,7 +488,12 @@ class _Rewriter:
         """A constant's part of a signature: which number of the patterns' it is, if any."""
         key = self.const_keys.get(node.id)
         if key is None:
-            number = next((v for v in self.numbers if is_const(node, v)), None)
+            value = node.attrs["value"]
+            if value.size and (value.ndim == 0 or not any(value.strides)):
+                x = value.item(0)  # one number (is_const's test, without a call per number)
+                number = next((v for v in self.numbers if x == v), None)
+            else:
+                number = next((v for v in self.numbers if is_const(node, v)), None)
             key = self.const_keys[node.id] = (CONST, number)
         return key
 
