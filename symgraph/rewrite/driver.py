@@ -59,7 +59,7 @@ from typing import Any
 from symgraph.context import gc_paused
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node, ancestors
-from symgraph.ops.core import CONST, is_const, make
+from symgraph.ops.core import CONST, VAR, is_const, make
 from symgraph.rewrite.patterns import Match, Rule, instantiate
 from symgraph.rewrite.replace import Provenance, fit
 from symgraph.rewrite.rules import RULES
@@ -199,7 +199,9 @@ def _simplify(outputs: Any, rules: Sequence[Rule], extra: tuple[Rule, ...], trac
     with gc_paused():
         result, rewriter = _rewrite(nodes, rules, record, key, small, assume_finite, inner,
                                     size)
-        if rewriter.collected and ops_below(nodes, op_count(result)):
+        if rewriter.collected and ops_below(nodes, op_count(result)
+                                            if rewriter.result_ops is None
+                                            else rewriter.result_ops):
             # Collecting terms can duplicate subexpressions that other consumers still need
             # (a known weakness on wide random DAGs): then keep only the local rules' work.
             if record is not None:
@@ -289,6 +291,7 @@ class _Rewriter:
         self.inner_key: Any = None
         self.inner: dict[int, Node] = {}
         self.size: int | None = None  # the outputs' ancestors, counted up to COLLECT_LIMIT
+        self.result_ops: int | None = None  # the result's operation nodes, if counted
 
     def run(self, outputs: list[Node]) -> list[Node]:
         # Nodes an earlier simplify returned are fixpoints of every rule: they are not looked
@@ -301,7 +304,13 @@ class _Rewriter:
         self.const_keys = graph.cache.setdefault((_CONST_KEYS, tuple(self.numbers)), {})
         result = self._run(outputs)
         if self.clean_key is not None:
-            self.clean.update(n.id for n in ancestors(result, stop=self.clean))
+            if self.collected:  # simplify compares the result's size: one walk for both
+                below = ancestors(result)
+                self.result_ops = sum(
+                    1 for n in below if n.opdef is not VAR and n.opdef is not CONST)
+            else:
+                below = ancestors(result, stop=self.clean)
+            self.clean.update(n.id for n in below)
         return result
 
     def _run(self, outputs: list[Node]) -> list[Node]:
