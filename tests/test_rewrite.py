@@ -634,3 +634,15 @@ def test_lower_returns_simplifys_fixpoint_where_no_lowering_rule_matches():
         assert "scatter_add" in {n.op for n in sg.ancestors([low])}
         feed = {v: np.array([1.0, -2.0, 3.0, 0.5])}
         np.testing.assert_array_equal(sg.evaluate(low, feed), sg.evaluate(g, feed))
+
+
+def test_ops_below_counts_operation_nodes_up_to_a_limit():
+    from symgraph.rewrite.walks import fresh_over_clean, ops_below
+
+    with sg.Graph():
+        x, y = sg.var("x"), sg.var("y")
+        e = sg.sin(x * y + 2.0) * x  # multiply, add, sin, multiply: 4 op nodes
+        assert op_count([e]) == 4
+        assert ops_below([e], 5) and not ops_below([e], 4) and not ops_below([e], 0)
+        assert ops_below([x], 1) and not ops_below([x], 0)  # an input stands on no op
+        assert not fresh_over_clean([e], set(), 0)  # nothing simplified: no walk, False
