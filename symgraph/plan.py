@@ -2,7 +2,8 @@
 
 Owns: the checks of what ``evaluate``, ``compile`` and the display are given
 (:func:`as_outputs`, :func:`resolve` a feed's key, :func:`convert_feed` its value) and
-:class:`Plan`: the needed nodes (the outputs' ancestors, none past a fed node; an unfed
+:class:`Plan`: the needed nodes (the outputs' ancestors, none past a fed node, found by
+:func:`walk`, which keeps what it read of them for the plan; an unfed
 input raises :class:`MissingFeedError`), their schedule in id order (which is
 topological), the constants preset before a call (and, for compiled code, the steps of
 constants folded once), and last-use liveness: which steps read each value, so which
@@ -27,7 +28,7 @@ import numpy as np
 import symgraph.ops  # noqa: F401 - registers every built-in op before _BUILTIN is taken
 from symgraph.context import gc_paused
 from symgraph.errors import MissingFeedError, ShapeError, SymgraphError
-from symgraph.graph import Node, ancestors
+from symgraph.graph import Node, _ancestors_in, ancestors
 from symgraph.ops.core import CONST, OPS, VAR, Op, describe, fold
 from symgraph.ops.shape import batch_elementwise
 
@@ -95,44 +96,6 @@ def resolve(key: Any, graph: Any, who: str, outputs: Sequence[Node] | None = Non
     raise SymgraphError(f"{who}: feeds are keyed by nodes or names, got {key!r}")
 
 
-_NOT_GIVEN = object()
-
-
-def by_name(inputs: Sequence[Node], args: Sequence[Any], names: dict[str, Any],
-            who: str = "compiled function") -> list[Any]:
-    """A compiled function's arguments in the order of ``inputs``: ``args`` first, then
-    ``names`` (keyword arguments, keyed by the inputs' names).
-
-    >>> import symgraph as sg
-    >>> with sg.Graph():
-    ...     x, w = sg.var("x"), sg.var("w")
-    >>> by_name([x, w], [1.0], {"w": 2.0})
-    [1.0, 2.0]
-    """
-    if len(args) > len(inputs):
-        raise SymgraphError(f"{who}: takes {len(inputs)} arrays (inputs: "
-                            f"{_listed(inputs)}), got {len(args)} positional ones")
-    out = [*args, *[_NOT_GIVEN] * (len(inputs) - len(args))]
-    for key, value in names.items():
-        at = [k for k, n in enumerate(inputs) if n.name == key]
-        if len(at) != 1:
-            raise SymgraphError(
-                f"{who}: {'no input is' if not at else 'several inputs are'} named {key!r} "
-                f"(inputs: {_listed(inputs)}); pass it by position, in sg.compile's order")
-        if out[at[0]] is not _NOT_GIVEN:
-            raise SymgraphError(f"{who}: {key!r} is given twice, by position and by name")
-        out[at[0]] = value
-    missing = [n for n, v in zip(inputs, out) if v is _NOT_GIVEN]
-    if missing:
-        raise SymgraphError(f"{who}: no value for {_listed(missing)}; pass one array per "
-                            f"input (inputs: {_listed(inputs)}), by position or by name")
-    return out
-
-
-def _listed(nodes: Sequence[Node]) -> str:
-    return ", ".join(describe(n) for n in nodes) or "none"
-
-
 def needed_nodes(outputs: list[Node], fed: frozenset[int], complaint: str) -> list[Node]:
     """The ancestors of ``outputs`` (none past a fed node), in id order; an input among
     them that is not fed raises :class:`MissingFeedError` with ``complaint``, a format
@@ -145,14 +108,53 @@ def needed_nodes(outputs: list[Node], fed: frozenset[int], complaint: str) -> li
     >>> [n.op for n in needed_nodes([z], frozenset({x.id, y.id}), "")]
     ['var', 'var', 'multiply']
     """
-    nodes = ancestors(outputs, stop=fed)
-    missing = [n for n in nodes if n.opdef is VAR and n.id not in fed]
+    nodes, missing = walk(outputs, fed)
     if missing:
         one = len(missing) == 1
         raise MissingFeedError(complaint.format(
             names=", ".join(describe(n) for n in missing), is_="is" if one else "are",
             it="it" if one else "them"), missing)
     return nodes
+
+
+class Needed(list):
+    """The needed nodes (a list, in id order) as :func:`walk` found them, with what it read
+    of them for a :class:`Plan` not to read again (each read of a node costs a cache miss
+    at 10^5 nodes): ``fed``, ``reads`` (see ``symgraph.graph._ancestors_in``; empty unless
+    the walk passed down every id), ``ops`` and ``op_of`` (see :class:`Plan`)."""
+
+    __slots__ = ("fed", "op_of", "ops", "reads")
+
+
+def walk(outputs: list[Node], fed: frozenset[int]) -> tuple[list[Node], list[Node]]:
+    """The ancestors of ``outputs`` (of one graph; none past a fed node), in id order, and
+    the unfed inputs among them.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x, y = sg.var("x"), sg.var("y")
+    >>> [[n.name for n in found] for found in walk([x * y], frozenset({x.id}))]
+    [['x', 'y', None], ['y']]
+    """
+    if not outputs:
+        return [], []
+    reads: list = []
+    nodes = _ancestors_in(outputs[0].graph, list(outputs), fed, reads)
+    if len(nodes) <= SMALL_PLAN:
+        return nodes, [n for n in nodes if n.opdef is VAR and n.id not in fed]
+    needed = Needed(nodes)
+    needed.reads, needed.fed = reads, fed
+    needed.ops, needed.op_of = _op_kinds(nodes)
+    var = needed.ops.index(VAR) if VAR in needed.ops else -1
+    return needed, [nodes[s] for s in np.flatnonzero(needed.op_of == var).tolist()
+                    if nodes[s].id not in fed]
+
+
+def _op_kinds(nodes: list[Node]) -> tuple[list[Op], np.ndarray]:
+    """The distinct ops of ``nodes`` (first seen first) and per node its op's index there."""
+    opdefs = list(map(_OPDEF, nodes))
+    index = {op: k for k, op in enumerate(dict.fromkeys(opdefs))}
+    return list(index), np.fromiter(map(index.__getitem__, opdefs), np.int32, len(nodes))
 
 
 FEED_COMPLAINT = "no value was fed for {names}; add {it} to feeds (keyed by the node or its name)"
@@ -176,6 +178,8 @@ class Plan:
       ``step_start``/``step_args`` (step ``t`` reads ``step_args[step_start[t]:
       step_start[t + 1]]``), ``last_read`` (per slot, the last step reading it, -1 if
       none) and ``read_count`` (per slot, how many steps read it).
+    - ``ops``: the distinct ops of the nodes (first seen first); ``op_of[s]``: the index
+      there of slot ``s``'s op (an int32 array: backends pick per op, in bulk).
     - ``lowered``: a backend's own form of this plan (the interpreter's steps), kept
       with it.
 
@@ -192,8 +196,8 @@ class Plan:
     """
 
     __slots__ = ("_args", "_frees", "_readers", "_slot", "fed", "ids", "last_read", "lowered",
-                 "nodes", "outputs", "preset", "read_count", "reader_start", "reader_steps",
-                 "step_args", "step_array", "step_start", "steps")
+                 "nodes", "op_of", "ops", "outputs", "preset", "read_count", "reader_start",
+                 "reader_steps", "step_args", "step_array", "step_start", "steps")
 
     def __init__(self, outputs: list[Node], fed: frozenset[int], fold: bool = False,
                  nodes: list[Node] | None = None, complaint: str = FEED_COMPLAINT):
@@ -205,17 +209,16 @@ class Plan:
             self._plan_in_python(nodes, outputs, fed, fold)
             return
         n = len(nodes)
-        ids = np.fromiter(map(_ID, nodes), np.int64, n)
-        ins = list(map(_INPUTS, nodes))  # (reading 6e5 inputs costs ~0.2 s: read once)
-        lens = np.fromiter(map(len, ins), np.int64, n)
-        flat_ids = np.fromiter(map(_ID, itertools.chain.from_iterable(ins)), np.int64,
-                               int(lens.sum()))
+        ids, lens, flat_ids, owner = _read_inputs(nodes, fed)
         flat = _slots_of(ids, flat_ids)
-        owner = np.repeat(np.arange(n), lens)
         is_fed = np.isin(ids, np.fromiter(fed, np.int64, len(fed))) if fed else \
             np.zeros(n, bool)
-        is_const = np.fromiter(map(operator.is_, map(_OPDEF, nodes), itertools.repeat(CONST)),
-                               bool, n) & ~is_fed
+        if isinstance(nodes, Needed):
+            self.ops, self.op_of = nodes.ops, nodes.op_of
+        else:
+            self.ops, self.op_of = _op_kinds(nodes)
+        is_const = (self.op_of == self.ops.index(CONST) if CONST in self.ops else
+                    np.zeros(n, bool)) & ~is_fed
         preset: dict[int, Any] = {int(s): nodes[s].attrs["value"]
                                   for s in np.flatnonzero(is_const).tolist()}
         ready = is_const.copy()
@@ -235,14 +238,11 @@ class Plan:
         self.step_args = flat[keep].astype(np.int32)
         self.step_start = np.zeros(len(steps) + 1, np.int64)
         np.cumsum(lens[steps], out=self.step_start[1:])
-        # (operands in step order, stably sorted by value: each value's readers in order;
-        # a step reading a value twice is adjacent to itself then)
-        src, by = flat[keep], step_of[owner[keep]]
-        order = np.argsort(src, kind="stable")
-        src, by = src[order], by[order]
-        once = np.ones(len(src), bool)
-        once[1:] = (src[1:] != src[:-1]) | (by[1:] != by[:-1])
-        src, by = src[once], by[once]
+        # (the pairs (value, reading step) sorted, each once: each value's readers in
+        # order; one key per pair, as np.sort of int64 is 3x faster than an argsort)
+        wide = max(len(steps), 1)
+        key = np.sort(flat[keep] * wide + step_of[owner[keep]])
+        src, by = np.divmod(key[np.r_[True, key[1:] != key[:-1]]], wide)
         self.read_count = np.bincount(src, minlength=n).astype(np.int32)
         self.reader_start = np.zeros(n + 1, np.int64)
         np.cumsum(self.read_count, out=self.reader_start[1:])
@@ -288,6 +288,9 @@ class Plan:
         # Only reached for an unset slot: the arrays of a plan made by _plan_in_python.
         if name not in _ARRAYS or self._args is None:
             raise AttributeError(name)
+        if name in ("ops", "op_of"):  # (compile asks for these alone)
+            self.ops, self.op_of = _op_kinds(self.nodes)
+            return object.__getattribute__(self, name)
         nodes, steps, args, readers = self.nodes, self.steps, self._args, self._readers
         self.ids = np.fromiter(map(_ID, nodes), np.int64, len(nodes))
         self.step_array = np.array(steps, np.int32)
@@ -374,11 +377,33 @@ def _slots_of(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return np.minimum(np.searchsorted(ids, wanted), max(n - 1, 0))
 
 
+def _read_inputs(nodes: list[Node], fed: frozenset[int]) -> tuple[np.ndarray, ...]:
+    """The nodes' ids, their numbers of inputs, their inputs' ids flat, and per input the
+    slot of the node reading it: from :func:`walk`'s reads (a walk that stopped at no node
+    fed here: it read no inputs of those), else read from the nodes."""
+    n = len(nodes)
+    if isinstance(nodes, Needed) and nodes.reads and nodes.fed <= fed:
+        marks, seen, backwards = nodes.reads  # (nodes from the highest id down)
+        lens = np.fromiter(map(len, reversed(seen)), np.int64, n)
+        owner = np.repeat(np.arange(n), lens)
+        ends = np.cumsum(lens)
+        # input k of slot s is backwards[len(backwards) - ends[s] + k]
+        at = np.arange(len(backwards)) + (len(backwards) - 2 * ends + lens)[owner]
+        return (np.flatnonzero(np.frombuffer(marks, np.uint8)), lens,
+                np.fromiter(backwards, np.int64, len(backwards))[at], owner)
+    ids = np.fromiter(map(_ID, nodes), np.int64, n)
+    ins = list(map(_INPUTS, nodes))
+    lens = np.fromiter(map(len, ins), np.int64, n)
+    flat_ids = np.fromiter(map(_ID, itertools.chain.from_iterable(ins)), np.int64,
+                           int(lens.sum()))
+    return ids, lens, flat_ids, np.repeat(np.arange(n), lens)
+
+
 # Up to this many nodes a plan is worked out in Python (_plan_in_python): a NumPy call
 # costs ~1.5 us, and the array plan makes ~40 of them.
 SMALL_PLAN = 256
 _ARRAYS = frozenset({"ids", "step_array", "step_args", "step_start", "read_count",
-                     "reader_start", "reader_steps", "last_read"})
+                     "reader_start", "reader_steps", "last_read", "ops", "op_of"})
 _ID, _INPUTS, _OPDEF = (operator.attrgetter(k) for k in ("id", "inputs", "opdef"))
 _FIRST = operator.itemgetter(0)
 
@@ -540,24 +565,3 @@ def _check_fits(node: Node, array: np.ndarray, converted: np.ndarray, who: str) 
             f"{node.dtype} ({limits}); feed values in that range or give the input a "
             "wider dtype"
         )
-
-
-class ResultShapeError(ShapeError):
-    """A user's op returned another shape than its shape rule declares (the interpreter
-    passes it on as it is: the message already names the op and the node)."""
-
-
-def check_shape(node: Node, value: Any) -> Any:
-    """``value``, the result of a user's op at ``node``, if it has the node's declared
-    shape; else a SymgraphError naming the op (a two-input op declared without a shape
-    rule is assumed to broadcast, which its forward may not do). Backends call this after
-    user ops only: symgraph's own ops are tested against their shape rules."""
-    got, want = np.shape(value), node.shape
-    if len(got) != len(want) or any(w is not None and w != g for w, g in zip(want, got)):
-        shown = tuple("?" if d is None else d for d in want)
-        raise ResultShapeError(
-            f"the op '{node.opdef.name}' ({describe(node)}, node #{node.id}) returned shape "
-            f"{got}, but its shape rule declares {shown}; give sg.define_op"
-            f"({node.opdef.name!r}, ..., shape=rule) a rule saying what forward returns"
-            .replace("'?'", "?"))
-    return value

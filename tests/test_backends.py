@@ -18,7 +18,7 @@ from symgraph.ops.arithmetic import ADD, SUBTRACT
 from symgraph.ops.core import CONST, FOLD_LIMIT, Op, fold, inexact, same_shape
 from symgraph.ops.functions import SIN
 from symgraph.ops.shape import SCATTER_ADD, scatter_add
-from symgraph.plan import Plan, as_outputs, plan_for
+from symgraph.plan import Needed, Plan, as_outputs, plan_for, walk
 
 ROOT = pathlib.Path(sg.__file__).parent
 
@@ -110,6 +110,39 @@ def test_small_plans_worked_out_in_python_equal_the_array_plan(graph, monkeypatc
         for name in arrays:
             np.testing.assert_array_equal(getattr(small, name), getattr(big, name), name)
             assert getattr(small, name).dtype == getattr(big, name).dtype, name
+
+
+def test_a_plan_on_what_the_walk_read_equals_one_reading_the_nodes(graph):
+    # Past 4096 nodes, the walk to the needed nodes keeps the inputs it read and the nodes'
+    # ops (a Needed list), and the plan is built on those instead of reading every node
+    # again: each field must equal that of a plan of the bare list. Constants fold, steps
+    # read a value twice, intermediate nodes are fed (the walk read none of their inputs).
+    rng = np.random.default_rng(5)
+    xs = [sg.var(f"x{i}") for i in range(3)]
+    pool = [*xs, sg.const(2.0), sg.const(0.5) * 3.0]
+    for _ in range(5000):  # (one operand recent: most nodes are needed)
+        a, b = pool[-1 - int(rng.integers(0, 4))], pool[int(rng.integers(0, len(pool)))]
+        pool.append([a * b, a + a, sg.sin(a) - b, a / (b * b + 1.0)][int(rng.integers(4))])
+    outs = [pool[-1], pool[-7], pool[2000]]
+    fed = frozenset({*(x.id for x in xs), pool[1500].id, pool[-40].id})
+    needed, missing = walk(outs, fed)
+    assert isinstance(needed, Needed) and needed.reads and len(needed) > 4096 and not missing
+    assert [needed.ops[k] for k in needed.op_of.tolist()] == [n.opdef for n in needed]
+    fields = ("steps", "outputs", "args", "readers", "frees", "slot", "ops")
+    arrays = ("ids", "step_array", "step_args", "step_start", "read_count", "reader_start",
+              "reader_steps", "last_read", "op_of")
+    for fold in (False, True):
+        read, bare = Plan(outs, fed, fold, nodes=needed), Plan(outs, fed, fold, list(needed))
+        assert read.nodes == bare.nodes and len(read.steps) > 4000
+        for name in fields:
+            assert getattr(read, name) == getattr(bare, name), name
+        assert [(s, float(v)) for s, v in read.preset] == [(s, float(v)) for s, v in bare.preset]
+        for name in arrays:
+            np.testing.assert_array_equal(getattr(read, name), getattr(bare, name), name)
+            assert getattr(read, name).dtype == getattr(bare, name).dtype, name
+    assert len(Plan(outs, fed, True).preset) > len(Plan(outs, fed).preset)  # some folded
+    _, missing = walk(outs, fed - {xs[1].id})
+    assert missing == [xs[1]]
 
 
 def test_plan_is_cached_per_outputs_and_feeds(graph):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import symgraph as sg
+from symgraph.graph import _ancestors_in
 from chains import nested
 
 
@@ -304,6 +305,29 @@ def test_ancestors_are_exactly_the_reachable_nodes_in_id_order(graph):
         assert len({n.id for n in got}) == len(got)
     stop = {nodes[-5].id, nodes[2000].id}
     assert sg.ancestors(nodes[-3:], stop) == _ancestors_by_definition(nodes[-3:], stop)
+
+
+def test_the_pass_down_every_id_keeps_what_it_read(graph):
+    # The plan takes the inputs the pass read (reads = [marks, inputs, their ids], highest
+    # id first) instead of reading every node again: they must be exactly the nodes'.
+    rng = np.random.default_rng(3)
+    xs = [sg.var(f"x{i}") for i in range(5)]
+    nodes = list(xs)
+    for _ in range(4000):  # (one operand recent: most nodes are ancestors of the last)
+        a, b = nodes[-1 - int(rng.integers(0, 3))], nodes[int(rng.integers(0, len(nodes)))]
+        nodes.append(a * b if rng.random() < 0.5 else sg.sin(a) + b)
+    top = max(n.id for n in nodes[-3:])
+    for stop in (set(), {nodes[-9].id, nodes[2000].id, xs[1].id, nodes[-3].id, top + 9}):
+        reads: list = []
+        got = _ancestors_in(graph, nodes[-3:], stop, reads)
+        assert got == _ancestors_by_definition(nodes[-3:], stop) and len(got) > 4096
+        marks, seen, ids = reads
+        assert [i for i, m in enumerate(marks) if m] == [n.id for n in got]
+        kept = [() if n.id in stop else n.inputs for n in reversed(got)]
+        assert seen == kept and ids == [i.id for ins in kept for i in ins]
+    reads = []
+    assert _ancestors_in(graph, [nodes[30]], set(), reads) == sg.ancestors([nodes[30]])
+    assert reads == []  # found depth first: no pass made, nothing kept
 
 
 def test_ancestors_of_nodes_of_two_graphs_is_an_error():

@@ -4,22 +4,26 @@ a backend compiles, and :func:`prepare`, the lowering every backend shares.
 ``prepare`` checks that the inputs cover the outputs, rewrites the outputs (``sg.simplify``'s
 rules and the compile-only rules of ``symgraph.rewrite.rules_lowering``, in one run of
 :func:`symgraph.rewrite.lower`) and plans what remains: constant steps are folded into
-the plan's presets once. A backend then turns that :class:`Plan` into a callable.
+the plan's presets once. A backend then turns that :class:`Plan` into a callable, whose
+calls put their arguments in order with :func:`by_name` and check a user's op's results
+with :func:`check_shape`.
 
-Imports: ``symgraph.graph``, ``symgraph.errors``, ``symgraph.ops``, ``symgraph.plan``,
+Imports: NumPy, ``symgraph.graph``, ``symgraph.errors``, ``symgraph.ops``, ``symgraph.plan``,
 ``symgraph.rewrite``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from symgraph.errors import SymgraphError
-from symgraph.graph import Node, ancestors
-from symgraph.ops.core import VAR, Op, describe
-from symgraph.plan import Plan, needed_nodes
+import numpy as np
+
+from symgraph.errors import ShapeError, SymgraphError
+from symgraph.graph import Node
+from symgraph.ops.core import Op, describe
+from symgraph.plan import Plan, needed_nodes, walk
 from symgraph.rewrite import lower
 from symgraph.rewrite.rules_lowering import RULES as LOWERING
 
@@ -83,8 +87,8 @@ def prepare(outputs: list[Node], inputs: list[Node], assume_finite: bool,
     rewritten = lower(list(outputs), LOWERING, assume_finite=assume_finite)
     # A rewrite may see through an intermediate node listed as an input (feeding it
     # replaces its ancestors): then the rewritten graph would need unfed inputs.
-    after = ancestors(rewritten, stop=fed)
-    if any(n.opdef is VAR and n.id not in fed for n in after):
+    after, unfed = walk(list(rewritten), fed)
+    if unfed:
         return list(outputs), needed
     return list(rewritten), after
 
@@ -93,6 +97,8 @@ def check_supported(backend: Backend, plan: Plan) -> None:
     """Raise naming the first op of ``plan`` that ``backend`` cannot run."""
     if type(backend).supports is Backend.supports:
         return  # runs every op: no walk over the steps
+    if all(map(backend.supports, plan.ops)):
+        return  # (the distinct ops of every needed node: fed and preset ones too)
     nodes = plan.nodes
     for op in {nodes[s].opdef: s for s in plan.steps}.items():
         if not backend.supports(op[0]):
@@ -101,3 +107,62 @@ def check_supported(backend: Backend, plan: Plan) -> None:
                 f"sg.compile: the backend {backend.name!r} cannot run the op "
                 f"'{op[0].name}' (node #{node.id}, {describe(node)}); compile with another "
                 "backend (sg.backends() lists them)")
+
+
+_NOT_GIVEN = object()
+
+
+def by_name(inputs: Sequence[Node], args: Sequence[Any], names: dict[str, Any],
+            who: str = "compiled function") -> list[Any]:
+    """A compiled function's arguments in the order of ``inputs``: ``args`` first, then
+    ``names`` (keyword arguments, keyed by the inputs' names).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x, w = sg.var("x"), sg.var("w")
+    >>> by_name([x, w], [1.0], {"w": 2.0})
+    [1.0, 2.0]
+    """
+    if len(args) > len(inputs):
+        raise SymgraphError(f"{who}: takes {len(inputs)} arrays (inputs: "
+                            f"{_listed(inputs)}), got {len(args)} positional ones")
+    out = [*args, *[_NOT_GIVEN] * (len(inputs) - len(args))]
+    for key, value in names.items():
+        at = [k for k, n in enumerate(inputs) if n.name == key]
+        if len(at) != 1:
+            raise SymgraphError(
+                f"{who}: {'no input is' if not at else 'several inputs are'} named {key!r} "
+                f"(inputs: {_listed(inputs)}); pass it by position, in sg.compile's order")
+        if out[at[0]] is not _NOT_GIVEN:
+            raise SymgraphError(f"{who}: {key!r} is given twice, by position and by name")
+        out[at[0]] = value
+    missing = [n for n, v in zip(inputs, out) if v is _NOT_GIVEN]
+    if missing:
+        raise SymgraphError(f"{who}: no value for {_listed(missing)}; pass one array per "
+                            f"input (inputs: {_listed(inputs)}), by position or by name")
+    return out
+
+
+def _listed(nodes: Sequence[Node]) -> str:
+    return ", ".join(describe(n) for n in nodes) or "none"
+
+
+class ResultShapeError(ShapeError):
+    """A user's op returned another shape than its shape rule declares (the interpreter
+    passes it on as it is: the message already names the op and the node)."""
+
+
+def check_shape(node: Node, value: Any) -> Any:
+    """``value``, the result of a user's op at ``node``, if it has the node's declared
+    shape; else a SymgraphError naming the op (a two-input op declared without a shape
+    rule is assumed to broadcast, which its forward may not do). Backends call this after
+    user ops only: symgraph's own ops are tested against their shape rules."""
+    got, want = np.shape(value), node.shape
+    if len(got) != len(want) or any(w is not None and w != g for w, g in zip(want, got)):
+        shown = tuple("?" if d is None else d for d in want)
+        raise ResultShapeError(
+            f"the op '{node.opdef.name}' ({describe(node)}, node #{node.id}) returned shape "
+            f"{got}, but its shape rule declares {shown}; give sg.define_op"
+            f"({node.opdef.name!r}, ..., shape=rule) a rule saying what forward returns"
+            .replace("'?'", "?"))
+    return value

@@ -204,17 +204,21 @@ def lower(plan: Plan, inputs: list[Any]) -> Tape | None:
         if nodes[s].shape != () or dtype not in (_F64, _BOOL):
             return None
         booleans.append(dtype == _BOOL)
-    # each step's opcode, in bulk: float64 scalars by table, the others one by one
-    step_nodes = list(map(nodes.__getitem__, steps))
-    codes = np.fromiter(map(FLOAT.get, map(_OPDEF, step_nodes), itertools.repeat(-1)),
-                        np.int32, len(steps))
-    plain = np.fromiter(map(operator.is_, map(_DTYPE, step_nodes), itertools.repeat(_F64)),
-                        bool, len(steps))
-    plain &= np.fromiter(map(operator.eq, map(_SHAPE, step_nodes), itertools.repeat(())),
-                         bool, len(steps))
-    for t in np.flatnonzero(~plain).tolist():
-        code = _opcode(step_nodes[t])
-        codes[t] = -1 if code is None else code
+    # each step's opcode, in bulk: float64 scalars by table (over the plan's distinct
+    # ops), the others one by one
+    table = np.array([FLOAT.get(op, -1) for op in plan.ops], np.int32)
+    codes = table[plan.op_of[plan.step_array]]
+    # (list.count compares by identity first: C speed where every node is a float64 scalar)
+    if not (list(map(_DTYPE, nodes)).count(_F64) == len(nodes)
+            and list(map(_SHAPE, nodes)).count(()) == len(nodes)):
+        step_nodes = list(map(nodes.__getitem__, steps))
+        plain = np.fromiter(map(operator.is_, map(_DTYPE, step_nodes),
+                                itertools.repeat(_F64)), bool, len(steps))
+        plain &= np.fromiter(map(operator.eq, map(_SHAPE, step_nodes), itertools.repeat(())),
+                             bool, len(steps))
+        for t in np.flatnonzero(~plain).tolist():
+            code = _opcode(step_nodes[t])
+            codes[t] = -1 if code is None else code
     if (codes < 0).any():
         return None
     from symgraph.backends.numba_order import schedule  # the graph runs on the tape: Numba

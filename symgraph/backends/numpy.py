@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from symgraph.backends.base import Backend, Request
+from symgraph.backends.base import Backend, Request, ResultShapeError, by_name, check_shape
 from symgraph.backends.recipe import Recipe
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
@@ -28,11 +28,8 @@ from symgraph.ops.core import Op, describe
 from symgraph.plan import (
     Outputs,
     Plan,
-    ResultShapeError,
     as_outputs,
     builtin,
-    by_name,
-    check_shape,
     convert_feed,
     plan_for,
     resolve,

@@ -65,7 +65,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from symgraph.backends.base import Backend, Request
+from symgraph.backends.base import Backend, Request, by_name, check_shape
 from symgraph.backends.numpy import run
 from symgraph.backends.python_blocks import Blocks
 from symgraph.backends.python_forms import (BY_POSITION, COMPARE, GLOBALS, MATH, SCALAR,
@@ -75,7 +75,7 @@ from symgraph.backends.recipe import Recipe
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.core import describe
-from symgraph.plan import builtin, by_name, check_shape, convert_feed, plan_for
+from symgraph.plan import builtin, convert_feed, plan_for
 
 _CHUNK = 1 << 21  # statements per generated function (chunks only past 2 million)
 _OPERAND = re.compile(r"\{(\d+)\}")
