@@ -642,7 +642,7 @@ def test_ops_below_counts_operation_nodes_up_to_a_limit():
     with sg.Graph():
         x, y = sg.var("x"), sg.var("y")
         e = sg.sin(x * y + 2.0) * x  # multiply, add, sin, multiply: 4 op nodes
-        assert op_count([e]) == 4
+        assert op_count(e) == 4
         assert ops_below([e], 5) and not ops_below([e], 4) and not ops_below([e], 0)
         assert ops_below([x], 1) and not ops_below([x], 0)  # an input stands on no op
         assert not fresh_over_clean([e], set(), 0)  # nothing simplified: no walk, False
