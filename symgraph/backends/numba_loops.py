@@ -7,17 +7,19 @@ something is not for the tape). The tape is run by ``numba_vm.run_loops``.
 
 The work vector: every value has a region of its size (a scalar one slot), none reused
 (outside their bodies these graphs are small), but in a body of scalars only, lowered as
-``numba_tape.lower`` lowers a graph: temporaries reused and pairs fused into one row,
-the steps first ordered so that a value read once comes right before its reader (the
-body runs ``T`` times: every row saved counts). A body's values are written again at
+``numba_tape.lower`` lowers a graph (``numba_order.schedule``: pairs fused into one row,
+``sin`` and ``cos`` of one value one ``SINCOS`` row; temporaries reused), its new carries
+computed last and written into the carries' slots where no later row reads the old
+value (``numba_carries``: the body runs ``T`` times, every row saved counts; a new carry
+that cannot be is copied in after the body). A body's values are written again at
 every step in the same places. A scan's value (its pack: the final carries, the stacked
 per-step results, the saved carries) is one region; the carries live in its first slots
 during the loop, and a part of the pack (``loop_part``) is a view into it, no row. Per
 step: ``STORE`` of the carries the step starts from (when the scan saves them), ``LOAD``
 of each per-step input's slice into a register, the body's rows (placeholders bound to
 the carries, the registers and the closures' regions), ``STORE`` of each per-step
-result, the new carries copied in, ``LOOP_UP``/``LOOP_DOWN`` (a reverse scan counts
-down). A body holding a scan (a checkpointed loop) nests the same way. A ``cond`` is
+result, the new carries not in place copied in, ``LOOP_UP``/``LOOP_DOWN`` (a reverse
+scan counts down). A body holding a scan (a checkpointed loop) nests the same way. A ``cond`` is
 ``JUMP_IFNOT`` its test to the false body's rows, the true body's, a ``JUMP`` past them,
 each copying its results into the pack; a ``while_loop`` its test's rows, ``JUMP_IFNOT``
 out, the body's rows, the carries copied in, a ``JUMP`` back.
@@ -33,7 +35,8 @@ is not a scalar step (reductions and other array ops, a body of them) sends the 
 graph to the python backend, as before.
 
 Imports: ``numpy``, ``symgraph.graph``, ``symgraph.ops``, ``symgraph.plan``,
-``symgraph.backends.base`` and ``numba_tape``.
+``symgraph.backends.base``, ``numba_tape`` and ``numba_carries`` (``numba_order`` and
+``numba_vm``, which import Numba, when a body is lowered).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.backends.base import prepare
+from symgraph.backends.numba_carries import carries_last, in_place
 from symgraph.backends.numba_tape import (
     COPY,
     COPYN,
@@ -53,7 +57,6 @@ from symgraph.backends.numba_tape import (
     LOOP_DOWN,
     LOOP_UP,
     STORE,
-    SUB,
     _FUSED,
     Tape,
     step_code,
@@ -124,40 +127,6 @@ def _bodies(node: Any, first: str, second: str) -> tuple[Any, Any] | None:
     return pair
 
 
-def _fusing_order(plan: Plan, codes: np.ndarray) -> list[int]:
-    """The plan's steps (by number) in an order that puts a value read once right before
-    its reader where the two fuse into one row (``numba_tape._FUSE``): the outputs'
-    post-order, each step's other operands first (a body runs at every step: one row
-    less a pair, ``T`` times)."""
-    steps, args, count = plan.steps, plan.args, plan.read_count
-    number = {s: t for t, s in enumerate(steps)}
-    kids = []
-    for t, s in enumerate(steps):
-        mine = [number[a] for a in dict.fromkeys(args[s]) if a in number]
-        last = [k for k in mine if count[steps[k]] == 1 and _FUSED[codes[k], codes[t]] >= 0
-                and not (codes[t] == SUB and args[s][0] == steps[k])]
-        kids.append([k for k in mine if k not in last[-1:]] + last[-1:])
-    done = [False] * len(steps)
-    order: list[int] = []
-    roots = [number[s] for s in plan.outputs if s in number] + list(range(len(steps)))
-    for root in roots:
-        if done[root]:
-            continue
-        stack = [(root, 0)]
-        while stack:
-            t, i = stack[-1]
-            if i < len(kids[t]):
-                stack[-1] = (t, i + 1)
-                if not done[kids[t][i]]:
-                    stack.append((kids[t][i], 0))
-            else:
-                stack.pop()
-                if not done[t]:
-                    done[t] = True
-                    order.append(t)
-    return order
-
-
 class _Element:
     """``node`` seen as one element: its op, dtype and inputs' dtypes, shape ``()``."""
 
@@ -200,11 +169,12 @@ class _Emitter:
         elif size > 1:
             self.row(COPYN, dst, src, 0, size)
 
-    def plan(self, plan: Plan, bound: dict[int, int]) -> list[int] | None:
+    def plan(self, plan: Plan, bound: dict[int, int], late: int = 0) -> list[int] | None:
         """Rows computing ``plan``'s steps, its fed nodes at the regions ``bound`` gives
-        (node id -> base); the base of every slot, or None if a step is not for the tape."""
+        (node id -> base), a scalar plan's first ``late`` outputs last; the base of every
+        slot, or None if a step is not for the tape."""
         nodes = plan.nodes
-        fused = self.scalars(plan, bound)
+        fused = self.scalars(plan, bound, late)
         if fused is not None:
             return fused
         base = [-1] * len(nodes)
@@ -251,26 +221,29 @@ class _Emitter:
                 packs.add(s)
         return base
 
-    def body(self, body: Any, bound: dict[int, int]) -> list[int] | None:
+    def body(self, body: Any, bound: dict[int, int], late: int = 0) -> list[int] | None:
         """The rows of ``body`` (simplified and lowered as compile does the outer graph)
-        with its placeholders at ``bound``; the bases of its results."""
+        with its placeholders at ``bound``, its first ``late`` results (new carries)
+        computed last; the bases of its results."""
         outs = body.outputs
         if not outs:
             return []
         computed, needed = prepare(outs, body.inputs, False)
         inner = Plan(computed, frozenset(bound), fold=True, nodes=needed)
-        at = self.plan(inner, bound)
+        at = self.plan(inner, bound, late)
         return None if at is None else [at[s] for s in inner.outputs]
 
     def update(self, creg: list[int], news: list[int], sizes: list[int]) -> None:
         """Copy the new carries ``news`` into the carries ``creg`` (all at once: a new
-        value that is a carry, as in a swap, goes through a temporary first)."""
-        if any(r < c + size and c < r + size for r in news for c, size in zip(creg, sizes)):
-            temps = [self.alloc(size) for size in sizes]
-            for t, r, size in zip(temps, news, sizes):
+        value that is a carry another copy writes, as in a swap, goes through a temporary
+        first; a carry already in place, or passed through, is not copied)."""
+        moves = [(c, r, size) for c, r, size in zip(creg, news, sizes) if r != c and size]
+        if any(r < c + size and c < r + size for _, r, _ in moves for c, _, size in moves):
+            temps = [self.alloc(size) for _, _, size in moves]
+            for t, (_, r, size) in zip(temps, moves):
                 self.copy(t, r, size)
-            news = temps
-        for c, r, size in zip(creg, news, sizes):
+            moves = [(c, t, size) for t, (c, _, size) in zip(temps, moves)]
+        for c, r, size in moves:
             self.copy(c, r, size)
 
     def jump(self, op: int, test: int = 0) -> int:
@@ -326,21 +299,24 @@ class _Emitter:
         for b in (test, body):
             bound = {ph.id: creg[k] for k, ph in enumerate(b.carries)}
             bound.update({ph.id: ins[m + j] for j, ph in enumerate(b.closures)})
-            results = self.body(b, bound)
+            first = len(self.rows)
+            results = self.body(b, bound, m if b is body else 0)
             if results is None:
                 return None
             found.append(results)
             if b is test:
                 out = self.jump(JUMP_IFNOT, results[0])
-        self.update(creg, found[1], sizes)
+        self.update(creg, in_place(self.rows, first, creg, found[1], sizes), sizes)
         self.row(JUMP, 0, 0, 0, top)
         self.land(out)
         return pack
 
-    def scalars(self, plan: Plan, bound: dict[int, int]) -> list[int] | None:
+    def scalars(self, plan: Plan, bound: dict[int, int], late: int = 0) -> list[int] | None:
         """A plan of scalars only (a loop's body, mostly) as ``numba_tape.lower`` makes
-        its rows: temporaries reused, pairs fused (fewer rows a step); the base of every
-        slot, or None for a plan holding anything else."""
+        its rows (``numba_order.schedule``: pairs fused into one row, ``sin`` and ``cos``
+        of one value one ``SINCOS`` row; temporaries reused), the first ``late`` outputs
+        (a body's new carries) computed last (``numba_carries.carries_last``); the base of
+        every slot, or None for a plan holding anything else."""
         nodes = plan.nodes
         if any(n.shape != () for n in nodes) or any(
                 np.asarray(v).dtype.kind not in "biuf" for _, v in plan.preset):
@@ -348,6 +324,7 @@ class _Emitter:
         codes = np.array([step_code(nodes[s]) for s in plan.steps] or [0], dtype=object)
         if any(c is None for c in codes):
             return None
+        from symgraph.backends.numba_order import schedule
         from symgraph.backends.numba_vm import allocate
 
         slot_of = np.full(len(nodes), -1, dtype=np.int32)
@@ -362,23 +339,17 @@ class _Emitter:
             slot_of[s] = len(where)
             where.append(self.number(float(value)))
         codes = codes[:len(plan.steps)].astype(np.int32)
-        start = plan.step_start
-        lens = (start[1:] - start[:-1]).astype(np.int32)
-        order = np.array(_fusing_order(plan, codes), dtype=np.int64)
-        at = np.empty(len(order), np.int64)
-        at[order] = np.arange(len(order))
-        flat = (np.concatenate([plan.step_args[start[t]:start[t + 1]] for t in order])
-                if len(order) else plan.step_args)
-        # the liveness of the new order: each value's last reader, by position
-        last = np.full(len(nodes), -1, np.int64)
-        np.maximum.at(last, plan.step_args, np.repeat(at, lens))
-        last = last.astype(np.int32)
         # outputs, and what outlives a step (carries, closures, constants), never die
+        last = plan.last_read.copy()
         last[plan.outputs] = -1
         last[slot_of >= 0] = -1
-        code, size, _ = allocate(codes[order], lens[order], flat.astype(np.int32),
-                                 plan.step_array[order], slot_of, last, plan.read_count,
-                                 len(where), _FUSED, np.full(len(order), -1, np.int32))
+        _, codes, lens, args, writes, second, last = schedule(
+            codes, plan.step_start, plan.step_args, plan.step_array, plan.read_count, last,
+            plan.reader_start, plan.reader_steps, _FUSED)
+        codes, lens, args, writes, second, last = carries_last(
+            codes, lens, args, writes, second, last, plan.read_count, plan.outputs[:late])
+        code, size, _ = allocate(codes, lens, args, writes, slot_of, last, plan.read_count,
+                                 len(where), _FUSED, second)
         temps = self.alloc(size - len(where))
         mapping = np.array([*where, *range(temps, temps + size - len(where))], dtype=np.int64)
         code[:, 1:] = mapping[code[:, 1:]]
@@ -451,13 +422,14 @@ class _Emitter:
             if xsz[j]:
                 self.row(LOAD, bound[ph.id], count, ins[m + j], xsz[j])
         bound.update({ph.id: ins[m + p + j] for j, ph in enumerate(closures)})
-        results = self.body(body, bound)
+        first = len(self.rows)
+        results = self.body(body, bound, m)
         if results is None:
             return None
         for k, size in enumerate(ysz):
             if size:
                 self.row(STORE, ys[k], count, results[m + k], size)
-        self.update(creg, results[:m], cs)
+        self.update(creg, in_place(self.rows, first, creg, results[:m], cs), cs)
         self.row(LOOP_DOWN if reverse else LOOP_UP, count, count,
                  self.number(0.0 if reverse else float(T)), top)
         return pack
