@@ -197,3 +197,138 @@ def test_auto_counts_a_loops_body_once_per_step(graph):
     x = inputs[2]
     assert sg.compile([fori_loop(0, 3, lambda i, c: c * 2.0, x)], [x], backend="auto").backend \
         == "python"
+
+
+# --- new carries written in place, sin and cos of one value one row --------------------------
+
+
+def same_everywhere(outs, inputs, values, native=True):
+    """numba equals sg.evaluate (same_as_evaluate) and the python backend, at ``values``."""
+    f, got = same_as_evaluate(outs, inputs, values, rtol=1e-12, atol=1e-14, native=native)
+    py = sg.compile(outs, inputs, backend="python")(*values)
+    for k, (a, b) in enumerate(zip(got, py)):
+        assert_same_values(a, b, rtol=1e-12, atol=1e-14, what=f"python, output {k}")
+    return f, got
+
+
+def loop_bodies(f):
+    """Each loop's rows (op names) from its first row to its loop row, in the tape's order."""
+    rows = [line.split(": ", 1)[1] for line in f.source.splitlines() if ": w" in line]
+    parsed = [(text.split(" = ")[1].split("(")[0], int(text.rstrip(")").rsplit(", ", 1)[1]))
+              for text in rows]
+    return [[op for op, _ in parsed[c:t + 1]] for t, (op, c) in enumerate(parsed)
+            if op in ("loop_up", "loop_down")]
+
+
+def test_an_rk4_steps_new_state_is_written_in_place_forward_and_backward(graph):
+    inputs, th, om = pendulum(20)
+    loss = th * th + 0.5 * om
+    outs = [loss, th, om, *sg.grad(loss, inputs)]
+    for at in ([9.81, 0.3, 1.0, -0.5], [9.81, 0.3, -0.0, 0.0], [9.81, np.inf, 1.0, 0.5],
+               [np.nan, 0.3, 1.0, 0.5], [-9.81, 0.3, 1e300, -1e300]):
+        f, _ = same_everywhere(outs, inputs, at)
+    forward, backward = loop_bodies(f)
+    # no copy row in either body: each new carry is written by the row computing it
+    assert "copy" not in forward and "copy" not in backward, f.source
+    assert forward.count("store") == 2 and backward.count("load") == 2
+    # the reverse body recomputes each stage's sine and needs its cosine: one row each
+    assert backward.count("sincos") == 4 and "cos_mul" not in backward, f.source
+
+
+CARRY_BODIES = {
+    # (c0, c1) -> (new c0, new c1), ys (the per-step result)
+    "swap": lambda c, a: ((c[1], c[0]), c[0] - c[1]),
+    "swap_computed": lambda c, a: ((c[1] * a, c[0] + a), c[1]),
+    "pass_through": lambda c, a: ((c[0], sg.sin(c[0]) * c[1] + a), c[0] * c[1]),
+    "same_new_value": lambda c, a: ((c[0] * c[1] + a, c[0] * c[1] + a), c[0]),
+    # the new c0 is read after it is made, by a step also reading the old c0
+    "read_after": lambda c, a: (((c[0] + a), (c[0] + a) * c[0] + c[1]), c[1]),
+    "copy_reads_other": lambda c, a: ((sg.sin(c[0]) * a, c[0]), c[0] + c[1]),
+    "ys_old_carry": lambda c, a: ((c[0] * a, c[1] + c[0]), c[0]),
+    "ys_new_carry": lambda c, a: ((c[0] * a + c[1], c[1] - c[0]), c[0] * a + c[1]),
+    "constant_and_closure": lambda c, a: ((sg.const(0.5), a), c[0] * c[1] + a),
+    "closure_then_swap": lambda c, a: ((a * c[1], c[0]), c[0] * c[1]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CARRY_BODIES))
+def test_carries_in_place_or_copied_equal_evaluate_and_python(graph, name):
+    a, x0, x1 = sg.var("a"), sg.var("x0"), sg.var("x1")
+    step = CARRY_BODIES[name]
+    (p, q), ys = scan(lambda c, _: step(c, a), (x0, x1 * 1.0), length=6)
+    sines, _ = scan(lambda c, y: (c + sg.sin(y), None), sg.const(0.0), ys)
+    loss = p * 1.5 + q + sines
+    outs = [p, q, ys, *sg.grad(loss, [a, x0, x1])]
+    for at in ([0.7, 1.3, -0.4], [1.1, -0.0, 0.0], [np.nan, 1.0, 2.0], [0.9, np.inf, -1.0]):
+        same_everywhere(outs, [a, x0, x1], at)
+    # the same body in a while loop (no saved carries; the test reads the carries)
+    (u, v, n) = while_loop(lambda c: sg.maximum(c[2] - 5.0, c[0] * c[0] + c[1] * c[1] - 50.0) < 0.0,
+                           lambda c: (*step(c[:2], a)[0], c[2] + 1.0), (x0, x1, sg.const(0.0)))
+    for at in ([0.7, 1.3, -0.4], [1.1, -0.0, 0.5], [np.nan, 1.0, 0.5]):
+        same_everywhere([u, v, n], [a, x0, x1], at)
+
+
+def test_a_carry_read_after_its_new_value_is_made_keeps_its_copy(graph):
+    """(c0 + a, (c0 + a) * c0 + c1): the new c0 is read by another step (so it is not
+    moved last) that also reads the old c0: writing it in place would be wrong."""
+    a, x0, x1 = sg.var("a"), sg.var("x0"), sg.var("x1")
+    (p, q), _ = scan(lambda c, _: (((c[0] + a), (c[0] + a) * c[0] + c[1]), None), (x0, x1),
+                     length=4)
+    f, got = same_everywhere([p, q], [a, x0, x1], [0.5, 1.0, 2.0])
+    c0, c1 = 1.0, 2.0
+    for _ in range(4):
+        c0, c1 = c0 + 0.5, (c0 + 0.5) * c0 + c1
+    assert got[0] == c0 and got[1] == c1
+
+
+def test_nested_and_checkpointed_loops_write_carries_in_place(graph):
+    x, y = sg.var("x"), sg.var("y")
+    def inner(c):
+        return fori_loop(0, 3, lambda j, d: (d[1] * x, d[0] + sg.sin(d[1])), c)
+
+    outer = fori_loop(0, 5, lambda i, c: inner((c[0] * 0.5 + y, c[1])), (x, y))
+    loss = outer[0] + outer[1] * outer[1]
+    outs = [*outer, *sg.grad(loss, [x, y])]
+    for at in ([0.4, -0.3], [0.0, -0.0], [np.inf, 0.3], [0.4, np.nan]):
+        f, _ = same_everywhere(outs, [x, y], at)
+    inputs, th, _ = pendulum(12, checkpoint=4)
+    outs = [th, *sg.grad(th, inputs)]
+    f, got = same_everywhere(outs, inputs, [9.81, 0.3, 1.0, -0.5])
+    _, plain, _ = pendulum(12, inputs=inputs)
+    want = sg.evaluate([plain, *sg.grad(plain, inputs)],
+                       dict(zip(inputs, [9.81, 0.3, 1.0, -0.5])))
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    # the innermost bodies (scalars only) copy nothing
+    assert any(body.count("loop_up") + body.count("loop_down") == 1 and "copy" not in body
+               for body in loop_bodies(f)), f.source
+
+
+@pytest.mark.parametrize("special", SPECIALS + [np.pi, -np.pi / 2])
+def test_sin_and_cos_of_one_value_in_a_body_are_one_row(graph, special):
+    a, xs = sg.var("a"), sg.var("xs", shape=(5,))
+    total, ys = scan(lambda c, x: (sg.sin(c + x) * a + sg.cos(c + x), sg.cos(x) - sg.sin(x)),
+                     sg.const(0.25), xs)
+    squares, _ = scan(lambda c, y: (c + y * y, None), sg.const(0.0), ys)
+    loss = total + squares
+    outs = [total, ys, loss, *sg.grad(loss, [a, xs])]
+    values = np.array([0.3, -1.2, 2.0, 0.0, 5.5])
+    values[1] = special
+    for at in ([1.3, values], [special, values[::-1].copy()]):
+        f, _ = same_everywhere(outs, [a, xs], at)
+    assert "sincos" in f.source
+
+
+def test_in_place_leaves_rows_that_read_the_old_carry_and_bodies_that_jump():
+    from symgraph.backends.numba_carries import in_place
+    from symgraph.backends.numba_tape import ADD, LOOP_UP, MUL, STORE
+
+    rows = [(MUL, 5, 1, 2, 0), (ADD, 6, 1, 1, 0)]  # w5 = w1 * w2 (new w1), w6 = w1 + w1
+    assert in_place(rows, 0, [1, 2], [5, 6], [1, 1]) == [5, 2]  # w1 is read after w5
+    assert rows == [(MUL, 5, 1, 2, 0), (ADD, 2, 1, 1, 0)]
+    rows = [(MUL, 5, 1, 2, 0), (STORE, 9, 3, 1, 1)]  # the step's result is the old w1
+    assert in_place(rows, 0, [1], [5], [1]) == [5]
+    rows = [(MUL, 5, 1, 2, 0), (STORE, 9, 3, 5, 1)]  # ... or the new one: read in place
+    assert in_place(rows, 0, [1], [5], [1]) == [1] and rows[1] == (STORE, 9, 3, 1, 1)
+    rows = [(MUL, 5, 1, 2, 0), (LOOP_UP, 3, 3, 4, 0)]  # a nested loop: row order is not time
+    assert in_place(rows, 0, [1], [5], [1]) == [5] and rows[0] == (MUL, 5, 1, 2, 0)
