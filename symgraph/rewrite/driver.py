@@ -391,7 +391,14 @@ class _Rewriter:
         # node's layout then): taken as they are, not rebuilt
         forced: dict[int, Node] = {}
         consumers: dict[int, list[Node]] | None = None
-        for n in unsettled(outputs, settled, clean):
+        order = unsettled(outputs, settled, clean)
+        if not anywhere and not any(n.op in rules or n.opdef.rewrite_inner is not None
+                                    for n in order):
+            # no rule of the stage for any of them (specialize over a Horner form): each
+            # settles as it is, bottom-up, as the loop below would find
+            settled.update(n.id for n in order)
+            return list(outputs), False
+        for n in order:
             cur = n
             if n.id in forced:
                 cur = forced[n.id]
