@@ -332,3 +332,22 @@ def test_in_place_leaves_rows_that_read_the_old_carry_and_bodies_that_jump():
     assert in_place(rows, 0, [1], [5], [1]) == [1] and rows[1] == (STORE, 9, 3, 1, 1)
     rows = [(MUL, 5, 1, 2, 0), (LOOP_UP, 3, 3, 4, 0)]  # a nested loop: row order is not time
     assert in_place(rows, 0, [1], [5], [1]) == [5] and rows[0] == (MUL, 5, 1, 2, 0)
+
+
+def test_carries_last_moves_a_new_carry_without_breaking_a_fused_pair():
+    from symgraph.backends.numba_carries import carries_last
+    from symgraph.backends.numba_tape import ADD, MUL, SUB
+
+    one = lambda *v: np.array(v, np.int32)  # noqa: E731
+    # slot 0 the carry, 1 a closure: 2 = 0 * 1, 3 = 1 - 2 (one mul_sub row), 4 = 0 + 3 the
+    # new carry, 5 = 0 + 1 a step's result
+    codes, lens, args = one(MUL, SUB, ADD, ADD), one(2, 2, 2, 2), one(0, 1, 1, 2, 0, 3, 0, 1)
+    last, count = one(-1, -1, 1, 2, -1, -1), one(3, 3, 1, 1, 0, 0)
+    out = carries_last(codes, lens, args, one(2, 3, 4, 5), one(-1, -1, -1, -1), last, count, [4])
+    assert out[3].tolist() == [2, 3, 5, 4]  # the add alone moves: mul and sub stay one row
+    assert out[0].tolist() == [MUL, SUB, ADD, ADD] and out[5][[2, 3]].tolist() == [1, 3]
+    # a row fused into the new carry's row moves with it: 2 = 0 * 1, 3 = 2 * 1 the new
+    # carry (one mul_mul row), 4 = 0 + 1
+    out = carries_last(one(MUL, MUL, ADD), one(2, 2, 2), one(0, 1, 2, 1, 0, 1), one(2, 3, 4),
+                       one(-1, -1, -1), one(-1, -1, 1, -1, -1), one(2, 3, 1, 0, 0), [3])
+    assert out[3].tolist() == [4, 2, 3] and out[2].tolist() == [0, 1, 0, 1, 2, 1]

@@ -33,7 +33,9 @@ from symgraph.backends.numba_tape import (
     MUL_SUB,
     SINCOS,
     STORE,
+    SUB,
     WHERE,
+    _FUSED,
 )
 
 # scalar rows that read their column c (SINCOS writes it; the others leave it 0)
@@ -45,9 +47,9 @@ def carries_last(codes: np.ndarray, lens: np.ndarray, args: np.ndarray, writes: 
                  carries: list[int]) -> tuple:
     """``numba_order.schedule``'s rows-to-be (opcodes, operand counts, operands flat, the
     written plan slots, ``second`` outputs, per slot its last reader by position) with the
-    rows computing the plan slots ``carries`` moved to the end, each with the row right
-    before it when that row's value is read by it only (a fused pair stays one). A row
-    moves only if no other step reads its value (``count``) and it writes one value.
+    rows computing the plan slots ``carries`` moved to the end, each with the row before
+    it when ``numba_vm.allocate`` would fuse the two into one row. A row moves only if no
+    other step reads its value (``count``) and it writes one value.
 
     >>> import numpy as np
     >>> from symgraph.backends.numba_tape import ADD, MUL
@@ -61,17 +63,14 @@ def carries_last(codes: np.ndarray, lens: np.ndarray, args: np.ndarray, writes: 
     n = len(codes)
     start = np.zeros(n + 1, np.int64)
     np.cumsum(lens, out=start[1:])
+    merged = _merged(codes, start, args, writes, last, count)
     position = {v: i for i, v in enumerate(writes.tolist())}
     moved: list[int] = []
     for v in dict.fromkeys(carries):
         i = position.get(v)
         if i is None or i in moved or count[v] or second[i] >= 0:
             continue
-        p = int(writes[i - 1]) if i else -1
-        if i and i - 1 not in moved and second[i - 1] < 0 and count[p] == 1 and \
-                last[p] >= 0 and p in args[start[i]:start[i + 1]]:
-            moved.append(i - 1)
-        moved.append(i)
+        moved += [i - 1, i] if merged[i] else [i]
     if not moved:
         return codes, lens, args, writes, second, last
     gone = set(moved)
@@ -82,6 +81,19 @@ def carries_last(codes: np.ndarray, lens: np.ndarray, args: np.ndarray, writes: 
     np.maximum.at(new_last, flat, np.repeat(np.arange(n, dtype=last.dtype), lens))
     new_last[last < 0] = -1  # outputs, carries, closures and constants never die
     return codes[order], lens, flat, writes[order], second[order], new_last
+
+
+def _merged(codes: np.ndarray, start: np.ndarray, args: np.ndarray, writes: np.ndarray,
+            last: np.ndarray, count: np.ndarray) -> list[bool]:
+    """Per row-to-be, whether ``numba_vm.allocate`` fuses the row before into it (its
+    test, in the same order: a row that took one in takes no other)."""
+    merged = [False] * len(codes)
+    for t in range(1, len(codes)):
+        p, mine = writes[t - 1], args[start[t]:start[t + 1]].tolist()
+        merged[t] = not merged[t - 1] and _FUSED[codes[t - 1], codes[t]] >= 0 and \
+            count[p] == 1 and last[p] >= 0 and mine.count(p) == 1 and \
+            not (codes[t] == SUB and mine[0] == p)
+    return merged
 
 
 def _reads(row: tuple) -> tuple:
