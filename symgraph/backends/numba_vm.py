@@ -410,7 +410,8 @@ def run_loops(code: np.ndarray, w: np.ndarray) -> None:  # pragma: no cover - ru
     Why it is written so (a loop's rows run ``T`` times, and the dispatch is most of a
     row's cost): slots are read through an unsigned view of the tape (a slot is never
     negative: no wrap-around test per index), and the scalar rows come first, the loop
-    rows after them (the frequent rows fall through, one taken jump less each)."""
+    rows after them (the frequent rows fall through, one taken jump less each), a
+    scalar's ``LOAD`` or ``STORE`` before the other loop rows."""
     slots = code.view(np.uint32)
     t = 0
     n = code.shape[0]
@@ -423,6 +424,13 @@ def run_loops(code: np.ndarray, w: np.ndarray) -> None:  # pragma: no cover - ru
             t += 1
             continue
         out, b, c = slots[r, 1], slots[r, 3], code[r, 4]
+        if c == 1 and op <= STORE:  # a scalar's LOAD or STORE (most are), without a loop
+            if op == LOAD:
+                w[out] = w[np.uint64(b) + np.uint64(x)]
+            else:
+                w[np.uint64(out) + np.uint64(x)] = w[b]
+            t += 1
+            continue
         if op == COPYN:
             a = slots[r, 2]
             for j in range(np.uint64(c)):
