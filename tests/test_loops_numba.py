@@ -351,3 +351,12 @@ def test_carries_last_moves_a_new_carry_without_breaking_a_fused_pair():
     out = carries_last(one(MUL, MUL, ADD), one(2, 2, 2), one(0, 1, 2, 1, 0, 1), one(2, 3, 4),
                        one(-1, -1, -1), one(-1, -1, 1, -1, -1), one(2, 3, 1, 0, 0), [3])
     assert out[3].tolist() == [4, 2, 3] and out[2].tolist() == [0, 1, 0, 1, 2, 1]
+
+
+def test_bodies_without_a_step_swap_or_pass_their_carries(graph):
+    a, b = sg.var("a"), sg.var("b")
+    (p, q), _ = scan(lambda c, _: ((c[1], c[0]), None), (a, b), length=3)
+    r = fori_loop(0, 4, lambda i, c: c, a)
+    outs = [p, q, r, *sg.grad(p * 2.0 + q + r * r, [a, b])]
+    _, got = same_everywhere(outs, [a, b], [1.5, -2.0])
+    assert [float(v) for v in got] == [-2.0, 1.5, 1.5, 4.0, 2.0]
