@@ -40,31 +40,33 @@ def test_like_terms_over_planned_sums_are_still_collected():
                 assert math.isclose(got, 3 * _poly(x0) + 3 * math.sin(y0), rel_tol=1e-12)
 
 
-# --- the packed monomials of symgraph.rewrite.polynomials ------------------------------------
+# --- the interned monomials of symgraph.rewrite.polynomials -----------------------------------
 
 
-def test_packed_monomials_unpack_and_count_their_factors():
-    from symgraph.rewrite.polynomials import Atoms
+def test_interned_monomials_multiply_unpack_and_count_their_factors():
+    from symgraph.rewrite.polynomials import Monomials
 
-    atoms = Atoms()
-    ids = [40, 7, 300, 12]  # node ids, numbered in this order
-    units = [next(iter(atoms.number(i)[0])) for i in ids]
+    table = Monomials()
     want = {((7, 3), (40, 1)): 2.0, ((12, 1), (40, 2), (300, 5)): -1.5, (): 4.0,
-            ((300, 32767),): 0.5}
-    packed = {units[0] + 3 * units[1]: 2.0, 2 * units[0] + 5 * units[2] + units[3]: -1.5,
-              0: 4.0, 32767 * units[2]: 0.5}
-    assert atoms.unpack(packed) == want
-    assert atoms.factors(packed) == sum(map(len, want)) == 6
-    many = Atoms()  # more than 16 atoms: unpacked from one set bit to the next
-    units = [next(iter(many.number(1000 - i)[0])) for i in range(40)]
-    m = 3 * units[0] + units[17] + 7 * units[39]
-    assert many.unpack({m: 1.0}) == {((961, 7), (983, 1), (1000, 3)): 1.0}
+            ((300, 70000),): 0.5}  # (any power: nothing is packed into bits)
+    p = table.pack(want)
+    assert table.unpack(p) == want and list(p)[2] == 0  # 0: the constant monomial
+    assert table.factors(p) == sum(map(len, want)) == 6
+    (x,), (y,) = table.atom(40)[0], table.atom(7)[0]
+    xy = table.times(x, y)
+    assert table.times(y, x) == xy and table.monomial(xy) == ((7, 1), (40, 1))
+    assert table.monomial(table.times(xy, table.pack({((7, 2), (300, 1)): 1.0}).popitem()[0])) \
+        == ((7, 3), (40, 1), (300, 1))
+    assert table.times(xy, 0) == xy  # times the constant monomial
+    many = Monomials()  # a pass meeting thousands of atoms: indices stay small ints
+    units = [next(iter(many.atom(i)[0])) for i in range(3000)]
+    m = many.times(many.times(units[2999], units[0]), units[2999])
+    assert m < 4000 and many.monomial(m) == ((0, 1), (2999, 2))
 
 
-def test_a_power_past_the_packing_is_given_up_not_carried_into_the_next_atom():
-    # x**16 squared 12 times is x**65536: past a monomial's 15 bits per atom (given up
-    # at x**32768). Were it carried into y's bits, x**65536 * y would become y**2 and
-    # the value 6 at y = 2, not 4.
+def test_a_huge_power_is_collected_exactly():
+    # x**16 squared 12 times is x**65536, x's power times y's in one monomial: the value
+    # at x = +-1, y = 2 is 4 (were the powers mixed up, y**2 would make it 6)
     with sg.Graph():
         x, y = sg.var("x"), sg.var("y")
         p = x**16
@@ -74,35 +76,35 @@ def test_a_power_past_the_packing_is_given_up_not_carried_into_the_next_atom():
         for x0 in (1.0, -1.0):
             assert float(sg.evaluate(e, {x: x0, y: 2.0})) == 4.0
         small = sg.simplify(sg.square(x**16) * y + y * x**32, assume_finite=True)
-        assert op_count(small) <= 3  # x**32 * y, then 2*: collected as before
+        assert op_count(small) <= 3  # x**32 * y, then 2*: collected
         assert float(sg.evaluate(small, {x: -1.0, y: 2.0})) == 4.0
 
 
 def test_each_polynomial_carries_its_count_of_factors_and_the_limit_is_exact():
-    # the count MAX_FACTORS limits, kept along (products: exact, from a memo; sums: at
+    # the count MAX_FACTORS limits, kept along (products: exact, from the table; sums: at
     # most their terms' count, counted again past the limit), never below the unpacked
     # monomials' lengths added up, and exact for products
     import random
 
-    from symgraph.rewrite.polynomials import MAX_FACTORS, Atoms, combine
+    from symgraph.rewrite.polynomials import MAX_FACTORS, Monomials, combine
 
     rng = random.Random(7)
     with sg.Graph():
         xs = [sg.var(f"x{i}") for i in range(5)]
         for _ in range(30):
-            atoms = Atoms()
+            table = Monomials()
             nodes = list(xs)
-            polys = {x.id: atoms.poly(x) for x in xs}
+            polys = {x.id: table.poly(x) for x in xs}
             for _ in range(25):
                 a, b = rng.choice(nodes), rng.choice(nodes)
                 n = rng.choice([a + b, a - b, a * b, -a, a - a, sg.square(a)])
                 if n.id in polys:
                     continue
-                found = combine(n, [polys[i.id] for i in n.inputs], atoms)
+                found = combine(n, [polys[i.id] for i in n.inputs], table)
                 if found is None:
                     continue
                 p, f = found
-                exact = sum(map(len, atoms.unpack(p)))
+                exact = sum(map(len, table.unpack(p)))
                 assert exact <= f <= MAX_FACTORS, sg.pprint(n)
                 if n.op in ("multiply", "square"):
                     assert f == exact, sg.pprint(n)
@@ -110,13 +112,13 @@ def test_each_polynomial_carries_its_count_of_factors_and_the_limit_is_exact():
                 nodes.append(n)
         # at the limit the exact count decides: 2*p (300 factors, its bound 600) is kept,
         # p + q (500 factors) is given up
-        atoms = Atoms()
-        units = [next(iter(atoms.number(x.id)[0])) for x in xs]
-        p = {units[0] * k + units[1] + units[2] + units[3] + units[4]: 1.0
-             for k in range(1, 61)}  # 60 terms of 5 atoms
-        q = {units[1] * k + units[0] + units[2] + units[3] + units[4]: 1.0
-             for k in range(2, 42)}  # 40 more
-        assert atoms.factors(p) == 300 and atoms.factors(q) == 200
+        table = Monomials()
+        i = [x.id for x in xs]
+        p = table.pack({((i[0], k), (i[1], 1), (i[2], 1), (i[3], 1), (i[4], 1)): 1.0
+                        for k in range(1, 61)})  # 60 terms of 5 atoms
+        q = table.pack({((i[0], 1), (i[1], k), (i[2], 1), (i[3], 1), (i[4], 1)): 1.0
+                        for k in range(2, 42)})  # 40 more
+        assert table.factors(p) == 300 and table.factors(q) == 200
         s = xs[0] + xs[1]  # (an add node: only its op counts here)
-        assert combine(s, [(p, 300), (p, 300)], atoms)[1] == 300
-        assert combine(s, [(p, 300), (q, 200)], atoms) is None
+        assert combine(s, [(p, 300), (p, 300)], table)[1] == 300
+        assert combine(s, [(p, 300), (q, 200)], table) is None

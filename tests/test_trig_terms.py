@@ -11,7 +11,7 @@ import numpy as np
 
 import symgraph as sg
 from chains import op_count, tower_derivative
-from symgraph.rewrite.polynomials import Atoms
+from symgraph.rewrite.polynomials import Monomials
 from symgraph.rewrite.terms import _Plan
 from symgraph.rewrite.trig_terms import pythagoras
 
@@ -91,9 +91,9 @@ def test_trig_normal_form_keeps_values():
 
 def test_pythagoras_lowers_every_power():
     # atoms 1 = sin(x), 2 = cos(x): s**5*c + 2*s**2 -> s*c*(1 - c**2)**2 + 2*(1 - c**2)
-    atoms = Atoms()  # (packed: the form collect-terms computes in)
-    poly = atoms.pack({((1, 5), (2, 1)): 1.0, ((1, 2),): 2.0})
-    got = atoms.unpack(pythagoras(poly, atoms, 1, 2, 100))
+    table = Monomials()  # (monomials as indices: the form collect-terms computes in)
+    poly = table.pack({((1, 5), (2, 1)): 1.0, ((1, 2),): 2.0})
+    got = table.unpack(pythagoras(poly, table, 1, 2, 100))
     assert got == {((1, 1), (2, 1)): 1.0, ((1, 1), (2, 3)): -2.0, ((1, 1), (2, 5)): 1.0,
                    (): 2.0, ((2, 2),): -2.0}
     for s in (0.3, -0.8):  # the same polynomial where s**2 + c**2 = 1
@@ -108,8 +108,8 @@ def test_horner_takes_degree_one_atoms_first():
     # branch (7 nodes); a first (in most terms) splits s's terms at every power (8)
     poly = {((1, 1), (2, 2)): 1.0, ((1, 1), (2, 4)): 1.0, ((1, 1), (2, 6)): 1.0,
             ((2, 2),): 1.0, ((2, 4),): 1.0, (): 1.0}
-    atoms = Atoms()
-    assert _Plan(atoms.pack(poly), atoms).cost == 7
+    table = Monomials()
+    assert _Plan(table.pack(poly), table).cost == 7
 
 
 def test_random_sin_cos_polynomials_keep_values():

@@ -18,6 +18,7 @@ Imports: ``symgraph.graph``, ``symgraph.ops`` and the rewrite package's ``foldin
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +29,7 @@ from symgraph.ops.core import CONST, make
 from symgraph.ops.functions import SQUARE
 from symgraph.rewrite import like_terms, trig_terms
 from symgraph.rewrite.folding import fill
-from symgraph.rewrite.polynomials import BITS, MASK, MAX_TERMS, Atoms, combine
+from symgraph.rewrite.polynomials import MAX_TERMS, Monomials, combine
 
 MAX_POWER = 16  # x**k with a constant integer k <= this is expanded as a product
 
@@ -37,6 +38,7 @@ _ATOM = object()  # the tag of a plan's step that is an atom (a node of the grap
 # the graph's cache entry holding the ids of the nodes Horner plans built (never stale:
 # nodes never change)
 _PLANNED = ("collect-terms", "planned")
+_MONOMIALS = "collect-terms.monomials"  # graph.cache, with a thread's id: its Monomials
 # the tasks of a Horner plan's explicit stack
 _BUILD, _TERM, _TOTAL, _SCALE, _FMA = range(5)
 
@@ -92,8 +94,12 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
     # each absorbed node's polynomial (symgraph.rewrite.polynomials) with a bound on its
     # factors; a root's is unpacked for the normal form and the plan
     polys: dict[int, Any] = {}
-    atoms = Atoms()
-    own, absorbed = atoms.poly, polys.get
+    # the graph's table of monomials (its atoms are the graph's nodes, so it holds from
+    # one pass to the next: a derivative's products were mostly met by the one before);
+    # one per thread, which grows it without a lock
+    table = outputs[0].graph.cache.setdefault((_MONOMIALS, threading.get_ident()),
+                                              Monomials())
+    own, absorbed = table.poly, polys.get
     trig: dict[int, tuple] = {}  # sin(x), cos(x): (x's id, whether sin) for the normal form
     for n in nodes:
         if n.id not in eligible:
@@ -108,7 +114,7 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
         for i in n.inputs:
             found = absorbed(i.id)
             args.append(found if found is not None and i.id not in needed else own(i))
-        found = combine(n, args, atoms)
+        found = combine(n, args, table)
         if found is None:  # too large: n stays as it is, an atom to its consumers
             needed.update(i.id for i in n.inputs)
         else:
@@ -127,13 +133,13 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
             poly = polys[n.id][0]
             plan = None
             if trig:  # sin(x)**2 + cos(x)**2 = 1: the normal form with fewer terms
-                reduced = trig_terms.normal_form(poly, atoms, trig, MAX_TERMS)
+                reduced = trig_terms.normal_form(poly, table, trig, MAX_TERMS)
                 if reduced is not poly:
-                    poly, plan = reduced, _Plan(reduced, atoms)
+                    poly, plan = reduced, _Plan(reduced, table)
             # Horner form still adds every term once: a plan costs at least
             # len(poly) - 1 nodes, so a region no larger is not worth planning
             size = _region_size(n, polys, needed, len(poly))
-            plan = (plan or _Plan(poly, atoms)) if size >= len(poly) else None
+            plan = (plan or _Plan(poly, table)) if size >= len(poly) else None
             if plan is not None and plan.cost < _region_size(n, polys, needed,
                                                              plan.cost + 1):
                 plans[n.id] = plan
@@ -253,16 +259,16 @@ class _Plan:
     ``P = a**k * Q + R`` with ``a`` the atom in most terms; a common coefficient is
     factored out; signs travel as flags, so ``-`` costs a ``subtract``, not a node. Built
     with an explicit stack: polynomials of hundreds of terms do not recurse. The
-    polynomial is packed by ``atoms`` (``symgraph.rewrite.polynomials``); its steps name
-    atoms by node id.
+    polynomial's monomials are indices of ``table`` (``symgraph.rewrite.polynomials``);
+    its steps name atoms by node id.
     """
 
-    def __init__(self, poly: dict, atoms: Atoms):
+    def __init__(self, poly: dict, table: Monomials):
         self.steps: list[tuple] = []
         self.index: dict[tuple, int] = {}
         self.cost = 0
         self.poly = poly
-        self.atoms = atoms
+        self.table = table
         # zero and constant polynomials become filled constants, which cost no node
         self.top = self._horner(poly) if poly and set(poly) != {0} else None
 
@@ -283,8 +289,8 @@ class _Plan:
             return self._step(SQUARE, a)
         return self._step(POWER, a, self._step(CONST, float(e)))
 
-    def _monomial(self, packed: int, c: float) -> tuple[int, bool]:
-        m = self.atoms.monomial(packed)
+    def _monomial(self, index: int, c: float) -> tuple[int, bool]:
+        m = self.table.monomial(index)
         if not m:
             return self._step(CONST, abs(c)), c < 0
         ref = self._power(*m[0])
@@ -342,7 +348,7 @@ class _Plan:
         counts: dict[int, int] = {}
         lowest: dict[int, int] = {}  # each atom's lowest power in p
         powered: set[int] = set()  # atoms with a power above 1 in p
-        unpacked = self.atoms.monomial
+        unpacked = self.table.monomial
         for m in p:
             for atom, e in unpacked(m):
                 if atom in counts:
@@ -365,13 +371,16 @@ class _Plan:
         linear = [(-n, a) for a, n in counts.items() if n >= 2 and a not in powered]
         atom = min(linear)[1] if linear else min(a for a, n in counts.items() if n == most)
         k = lowest[atom]
-        shift = BITS * self.atoms.index[atom]
-        lower = k << shift  # a**k
+        intern = self.table.intern
         q: dict = {}
         r: dict = {}
         for m, c in p.items():
-            if (m >> shift) & MASK:
-                q[m - lower] = c
+            t = unpacked(m)
+            for j, (a, e) in enumerate(t):
+                if a == atom:  # t is sorted by atom: lower this one power in place
+                    q[intern((*t[:j], (a, e - k), *t[j + 1:]) if e > k
+                             else (*t[:j], *t[j + 1:]))] = c
+                    break
             else:
                 r[m] = c
         tasks.append((_FMA, atom, k, bool(r)))
