@@ -4,7 +4,7 @@ Owns nothing but the re-exports below. Its modules, each saying what it owns:
 ``driver`` (the staged fixpoint engine: :func:`simplify`, :func:`lower`), ``tables``
 (which rules meet which node), ``walks`` (the engine's graph walks), ``replace``
 (provenance and fitting of replacements), ``terms`` (``collect-terms``: polynomial
-algebra in Horner form; ``polynomials``, its polynomials with packed monomials;
+algebra in Horner form; ``polynomials``, its polynomials over interned monomials;
 ``trig_terms``, its normal form of sines and cosines),
 ``like_terms`` (its exact half, ``collect-like-terms``, which runs by default),
 ``trace`` (:class:`Trace`, :class:`Step`), ``patterns`` (:class:`Rule` and the pattern

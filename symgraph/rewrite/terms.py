@@ -3,7 +3,8 @@
 Owns :func:`collect_pass`, which the engine (``symgraph.rewrite.driver``) runs as the
 region rule ``collect-terms``, and the Horner plans; the polynomials themselves
 (``{monomial: coefficient}``, their arithmetic) are ``symgraph.rewrite.polynomials``'.
-A plan reads a polynomial whose monomials are sorted tuples of ``(atom id, power)``.
+A plan reads a polynomial whose monomials are indices of a table of sorted tuples of
+``(atom id, power)`` (``polynomials.Monomials``, one per graph and thread).
 
 It is polynomial algebra: exact for real numbers, not for floats (``x - x`` is NaN at
 inf, Horner form overflows elsewhere), so the engine runs it only with ``assume_finite``.
@@ -91,8 +92,8 @@ def collect_pass(outputs: list[Node], clean: set[int], done: set[int],
         if n.id not in eligible:
             for i in n.inputs:
                 needed.add(i.id)
-    # each absorbed node's polynomial (symgraph.rewrite.polynomials) with a bound on its
-    # factors; a root's is unpacked for the normal form and the plan
+    # each absorbed node's polynomial (symgraph.rewrite.polynomials) with its count of
+    # factors (a bound, for sums); the monomials are indices of the graph's table
     polys: dict[int, Any] = {}
     # the graph's table of monomials (its atoms are the graph's nodes, so it holds from
     # one pass to the next: a derivative's products were mostly met by the one before);
@@ -348,7 +349,7 @@ class _Plan:
         counts: dict[int, int] = {}
         lowest: dict[int, int] = {}  # each atom's lowest power in p
         powered: set[int] = set()  # atoms with a power above 1 in p
-        unpacked = self.table.monomial
+        unpacked = self.table.monomial  # (an index's tuple of (atom id, power))
         for m in p:
             for atom, e in unpacked(m):
                 if atom in counts:
