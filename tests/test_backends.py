@@ -145,6 +145,20 @@ def test_a_plan_on_what_the_walk_read_equals_one_reading_the_nodes(graph):
     assert missing == [xs[1]]
 
 
+def test_a_large_plan_of_constants_folds_to_no_steps(graph):
+    x = sg.var("x")
+    c = sg.const(1.0)
+    for _ in range(300):  # (past SMALL_PLAN: the array plan)
+        c = sg.sin(c) + 1.0
+    p = Plan([c, x], frozenset({x.id}), fold=True)
+    assert p.steps == [] and len(p.preset) == len(p.nodes) - 1 and p.frees == []
+    assert p.read_count.sum() == 0 and p.last_read.max() == -1
+    want = sg.evaluate(c, {})
+    for backend in ("python", "numba"):
+        got = sg.compile([c, x], [x], backend=backend)(2.0)
+        assert float(got[0]) == float(want) and float(got[1]) == 2.0
+
+
 def test_plan_is_cached_per_outputs_and_feeds(graph):
     x = sg.var("x")
     y = sg.sin(x)
