@@ -195,9 +195,9 @@ class Plan:
     (['var', 'sin', 'const', 'multiply'], [1, 3], [[0], [1], [1], []], [[0], [1, 2]])
     """
 
-    __slots__ = ("_args", "_frees", "_readers", "_slot", "fed", "ids", "last_read", "lowered",
-                 "nodes", "op_of", "ops", "outputs", "preset", "read_count", "reader_start",
-                 "reader_steps", "step_args", "step_array", "step_start", "steps")
+    __slots__ = ("_args", "_frees", "_readers", "_slot", "_steps", "fed", "ids", "last_read",
+                 "lowered", "nodes", "op_of", "ops", "outputs", "preset", "read_count",
+                 "reader_start", "reader_steps", "step_args", "step_array", "step_start")
 
     def __init__(self, outputs: list[Node], fed: frozenset[int], fold: bool = False,
                  nodes: list[Node] | None = None, complaint: str = FEED_COMPLAINT):
@@ -228,7 +228,7 @@ class Plan:
         self.nodes, self.fed, self.ids = nodes, fed, ids
         self.outputs = _slots_of(ids, np.array([o.id for o in outputs], np.int64)).tolist()
         self.preset = sorted(preset.items(), key=_FIRST)
-        self.steps = steps.tolist()
+        self._steps: list[int] | None = None  # (a list when asked for: see steps)
         # the steps' operands (CSR), and who reads what, each reader once per value
         is_step = np.zeros(n, bool)
         is_step[steps] = True
@@ -280,7 +280,7 @@ class Plan:
                 readers[i].append(len(steps))
             steps.append(s)
             args[s] = ins
-        self.nodes, self.fed, self.steps = nodes, fed, steps
+        self.nodes, self.fed, self._steps = nodes, fed, steps
         self.outputs = [slot[o.id] for o in outputs]
         self.preset = sorted(preset.items(), key=_FIRST)
         self._slot, self._args, self._readers = slot, args, readers
@@ -319,6 +319,14 @@ class Plan:
         lines = [f"v{s} = {nodes[s].opdef.name}({', '.join(f'v{i}' for i in args[s])})"
                  for s in self.steps]
         return "\n".join([*lines, f"return {', '.join(f'v{s}' for s in self.outputs)}"]) + "\n"
+
+    @property
+    def steps(self) -> list[int]:
+        """The slots computed by a call, in order (a list made of ``step_array`` when first
+        asked for: backends that lower in bulk never ask)."""
+        if self._steps is None:
+            self._steps = self.step_array.tolist()
+        return self._steps
 
     @property
     def slot(self) -> dict[int, int]:

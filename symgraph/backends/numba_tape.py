@@ -177,7 +177,7 @@ def lower(plan: Plan, inputs: list[Any]) -> Tape | None:
     Bulk work: Python lists each step's opcode and operands once; the rows' order and
     merges (``numba_order.schedule``), the slot allocation and the fusion of pairs
     (``numba_vm.allocate``) run natively over those arrays."""
-    nodes, steps = plan.nodes, plan.steps
+    nodes = plan.nodes
     slot_of = np.full(len(nodes), -1, dtype=np.int32)
     template: list[float] = []
     for s, value in plan.preset:
@@ -211,11 +211,11 @@ def lower(plan: Plan, inputs: list[Any]) -> Tape | None:
     # (list.count compares by identity first: C speed where every node is a float64 scalar)
     if not (list(map(_DTYPE, nodes)).count(_F64) == len(nodes)
             and list(map(_SHAPE, nodes)).count(()) == len(nodes)):
-        step_nodes = list(map(nodes.__getitem__, steps))
+        step_nodes = list(map(nodes.__getitem__, plan.steps))
         plain = np.fromiter(map(operator.is_, map(_DTYPE, step_nodes),
-                                itertools.repeat(_F64)), bool, len(steps))
+                                itertools.repeat(_F64)), bool, len(step_nodes))
         plain &= np.fromiter(map(operator.eq, map(_SHAPE, step_nodes), itertools.repeat(())),
-                             bool, len(steps))
+                             bool, len(step_nodes))
         for t in np.flatnonzero(~plain).tolist():
             code = _opcode(step_nodes[t])
             codes[t] = -1 if code is None else code
