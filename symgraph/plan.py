@@ -96,10 +96,12 @@ def resolve(key: Any, graph: Any, who: str, outputs: Sequence[Node] | None = Non
     raise SymgraphError(f"{who}: feeds are keyed by nodes or names, got {key!r}")
 
 
-def needed_nodes(outputs: list[Node], fed: frozenset[int], complaint: str) -> list[Node]:
+def needed_nodes(outputs: list[Node], fed: frozenset[int], complaint: str,
+                 keep: bool = True) -> list[Node]:
     """The ancestors of ``outputs`` (none past a fed node), in id order; an input among
     them that is not fed raises :class:`MissingFeedError` with ``complaint``, a format
-    string of ``{names}``, ``{is_}`` (is/are) and ``{it}`` (it/them).
+    string of ``{names}``, ``{is_}`` (is/are) and ``{it}`` (it/them). ``keep``: see
+    :func:`walk`.
 
     >>> import symgraph as sg
     >>> with sg.Graph():
@@ -108,7 +110,7 @@ def needed_nodes(outputs: list[Node], fed: frozenset[int], complaint: str) -> li
     >>> [n.op for n in needed_nodes([z], frozenset({x.id, y.id}), "")]
     ['var', 'var', 'multiply']
     """
-    nodes, missing = walk(outputs, fed)
+    nodes, missing = walk(outputs, fed, keep)
     if missing:
         one = len(missing) == 1
         raise MissingFeedError(complaint.format(
@@ -126,9 +128,11 @@ class Needed(list):
     __slots__ = ("fed", "op_of", "ops", "reads")
 
 
-def walk(outputs: list[Node], fed: frozenset[int]) -> tuple[list[Node], list[Node]]:
+def walk(outputs: list[Node], fed: frozenset[int],
+         keep: bool = True) -> tuple[list[Node], list[Node]]:
     """The ancestors of ``outputs`` (of one graph; none past a fed node), in id order, and
-    the unfed inputs among them.
+    the unfed inputs among them; with ``keep``, past :data:`SMALL_PLAN` nodes, as a
+    :class:`Needed` list (keeping costs ~1/4 more than the walk: not for nodes not planned).
 
     >>> import symgraph as sg
     >>> with sg.Graph():
@@ -139,8 +143,8 @@ def walk(outputs: list[Node], fed: frozenset[int]) -> tuple[list[Node], list[Nod
     if not outputs:
         return [], []
     reads: list = []
-    nodes = _ancestors_in(outputs[0].graph, list(outputs), fed, reads)
-    if len(nodes) <= SMALL_PLAN:
+    nodes = _ancestors_in(outputs[0].graph, list(outputs), fed, reads if keep else None)
+    if len(nodes) <= SMALL_PLAN or not keep:
         return nodes, [n for n in nodes if n.opdef is VAR and n.id not in fed]
     needed = Needed(nodes)
     needed.reads, needed.fed = reads, fed

@@ -141,8 +141,10 @@ def test_a_plan_on_what_the_walk_read_equals_one_reading_the_nodes(graph):
             np.testing.assert_array_equal(getattr(read, name), getattr(bare, name), name)
             assert getattr(read, name).dtype == getattr(bare, name).dtype, name
     assert len(Plan(outs, fed, True).preset) > len(Plan(outs, fed).preset)  # some folded
-    _, missing = walk(outs, fed - {xs[1].id})
-    assert missing == [xs[1]]
+    for keep in (True, False):  # (not kept: the nodes are rewritten before a plan)
+        found, missing = walk(outs, fed - {xs[1].id}, keep)
+        assert missing == [xs[1]] and isinstance(found, Needed) is keep
+    assert walk(outs, fed, keep=False)[0] == needed
 
 
 def test_a_large_plan_of_constants_folds_to_no_steps(graph):

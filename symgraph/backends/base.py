@@ -81,7 +81,8 @@ def prepare(outputs: list[Node], inputs: list[Node], assume_finite: bool,
     but ``inputs`` lacks raises first, as evaluate would."""
     fed = frozenset(n.id for n in inputs)
     needed = needed_nodes(outputs, fed, "sg.compile: {names} {is_} needed but not among the "
-                          "inputs; add {it} to inputs")
+                          "inputs; add {it} to inputs", keep=not rewrite or len(
+                              outputs[0].graph) > SIMPLIFY_MAX_NODES)  # (else rewritten)
     if not rewrite or len(needed) > SIMPLIFY_MAX_NODES:
         return list(outputs), needed
     rewritten = lower(list(outputs), LOWERING, assume_finite=assume_finite)
