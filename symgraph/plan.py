@@ -229,7 +229,8 @@ class Plan:
         if fold and preset:
             _fold_all(nodes, flat, owner, lens, ready, ~is_fed & ~is_const & (lens > 0), preset)
         steps = np.flatnonzero(~is_fed & ~ready)
-        self.nodes, self.fed, self.ids = nodes, fed, ids
+        # (a plain list: a Needed list holds its walk's reads, ~20 bytes a node)
+        self.nodes, self.fed, self.ids = list(nodes), fed, ids
         self.outputs = _slots_of(ids, np.array([o.id for o in outputs], np.int64)).tolist()
         self.preset = sorted(preset.items(), key=_FIRST)
         self._steps: list[int] | None = None  # (a list when asked for: see steps)

@@ -134,6 +134,7 @@ def test_a_plan_on_what_the_walk_read_equals_one_reading_the_nodes(graph):
     for fold in (False, True):
         read, bare = Plan(outs, fed, fold, nodes=needed), Plan(outs, fed, fold, list(needed))
         assert read.nodes == bare.nodes and len(read.steps) > 4000
+        assert type(read.nodes) is list  # (the plan keeps not the walk's reads)
         for name in fields:
             assert getattr(read, name) == getattr(bare, name), name
         assert [(s, float(v)) for s, v in read.preset] == [(s, float(v)) for s, v in bare.preset]
