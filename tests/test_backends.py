@@ -83,6 +83,24 @@ def test_plan_folds_constant_steps_once_for_compiled_code(graph):
     assert {plain.nodes[s] for s in plain.steps} >= {small, fill, big, user}
 
 
+def assert_same_plan(one: Plan, other: Plan, more: tuple[str, ...] = ()) -> None:
+    """Every field of two plans equal: the lists, the presets' values and the arrays (with
+    their dtypes); ``more`` names further fields (a list, else an array) to compare."""
+    assert one.nodes == other.nodes
+    for name in ("steps", "outputs", "args", "readers", "frees", "slot"):
+        assert getattr(one, name) == getattr(other, name), name
+    assert [(s, float(v)) for s, v in one.preset] == [(s, float(v)) for s, v in other.preset]
+    arrays = ("step_array", "step_args", "step_start", "read_count", "reader_start",
+              "reader_steps", "last_read")
+    for name in arrays + more:
+        a, b = getattr(one, name), getattr(other, name)
+        if isinstance(a, list):
+            assert a == b, name
+            continue
+        np.testing.assert_array_equal(a, b, name)
+        assert a.dtype == b.dtype, name
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_small_plans_worked_out_in_python_equal_the_array_plan(graph, monkeypatch, seed):
     # A random DAG with constants (some folded), a value read twice by one step, fed
@@ -95,21 +113,13 @@ def test_small_plans_worked_out_in_python_equal_the_array_plan(graph, monkeypatc
         pool.append([a * b, a + a, sg.sin(a) - b, a / (b * b + 1.0)][int(rng.integers(4))])
     outs = [pool[-1], pool[-7], pool[20]]
     fed = frozenset({xs[0].id, xs[1].id, xs[2].id, pool[12].id})
-    fields = ("steps", "outputs", "args", "readers", "frees", "slot")
-    arrays = ("ids", "step_array", "step_args", "step_start", "read_count", "reader_start",
-              "reader_steps", "last_read")
     for fold in (False, True):
         small = Plan(outs, fed, fold=fold)
         monkeypatch.setattr("symgraph.plan.SMALL_PLAN", 0)
         big = Plan(outs, fed, fold=fold)
         monkeypatch.undo()
-        assert small.nodes == big.nodes and len(small.steps) > 5
-        for name in fields:
-            assert getattr(small, name) == getattr(big, name), name
-        assert [(s, float(v)) for s, v in small.preset] == [(s, float(v)) for s, v in big.preset]
-        for name in arrays:
-            np.testing.assert_array_equal(getattr(small, name), getattr(big, name), name)
-            assert getattr(small, name).dtype == getattr(big, name).dtype, name
+        assert len(small.steps) > 5
+        assert_same_plan(small, big, ("ids",))
 
 
 def test_a_plan_on_what_the_walk_read_equals_one_reading_the_nodes(graph):
@@ -128,19 +138,11 @@ def test_a_plan_on_what_the_walk_read_equals_one_reading_the_nodes(graph):
     needed, missing = walk(outs, fed)
     assert isinstance(needed, Needed) and needed.reads and len(needed) > 4096 and not missing
     assert [needed.ops[k] for k in needed.op_of.tolist()] == [n.opdef for n in needed]
-    fields = ("steps", "outputs", "args", "readers", "frees", "slot", "ops")
-    arrays = ("ids", "step_array", "step_args", "step_start", "read_count", "reader_start",
-              "reader_steps", "last_read", "op_of")
     for fold in (False, True):
         read, bare = Plan(outs, fed, fold, nodes=needed), Plan(outs, fed, fold, list(needed))
-        assert read.nodes == bare.nodes and len(read.steps) > 4000
+        assert len(read.steps) > 4000
         assert type(read.nodes) is list  # (the plan keeps not the walk's reads)
-        for name in fields:
-            assert getattr(read, name) == getattr(bare, name), name
-        assert [(s, float(v)) for s, v in read.preset] == [(s, float(v)) for s, v in bare.preset]
-        for name in arrays:
-            np.testing.assert_array_equal(getattr(read, name), getattr(bare, name), name)
-            assert getattr(read, name).dtype == getattr(bare, name).dtype, name
+        assert_same_plan(read, bare, ("ops", "ids", "op_of"))
     assert len(Plan(outs, fed, True).preset) > len(Plan(outs, fed).preset)  # some folded
     for keep in (True, False):  # (not kept: the nodes are rewritten before a plan)
         found, missing = walk(outs, fed - {xs[1].id}, keep)
