@@ -419,3 +419,16 @@ def test_derivatives_print_in_their_tidier_form_with_the_exact_values(capsys):
     assert out.splitlines() == ["f = x**3", "df/dx = 3*x**2"]
     code, out, _ = run(capsys, "diff", "x*x*x", "--wrt", "x")  # f printed as typed
     assert out.splitlines() == ["f = x*x*x", "df/dx = 3*square(x)"]
+
+
+def test_reductions_make_a_scalar_of_a_vector_input(capsys):
+    code, out, err = run(capsys, "diff", "sum(x*x) + max(x) + min(x) + mean(x)*prod(x)",
+                         "--wrt", "x", "--at", "x=[1, 2, 3]")
+    assert code == 0 and err == ""
+    got = arrays(out)
+    assert got["f"] == pytest.approx(14 + 3 + 1 + 2 * 6)
+    # 2x, the max's and the min's indicator, prod/3 + mean*prod/x
+    want = 2 * np.array([1, 2, 3]) + [0, 0, 1] + [1, 0, 0] + 6 / 3 + 2 * 6 / np.array([1, 2, 3])
+    np.testing.assert_allclose(got["df/dx"], want)
+    code, _, err = run(capsys, "diff", "max(x, y)", "--wrt", "x")
+    assert code == 2 and "max() takes 1 argument, got 2" in err

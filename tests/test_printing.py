@@ -269,3 +269,14 @@ def test_a_fill_constant_prints_as_numpys_full_call():
         v, m = sg.var("v", shape=(3,)), sg.var("m", shape=(2, 3))
         assert str(v * np.full(3, 2.0)) == "v*full(3, 2)"
         assert str(m * np.full((2, 3), -0.5)) == "m*full((2, 3), -0.5)"
+
+
+def test_diagonal_constants_read_as_diag():
+    """A Hessian of a sum of squares is 2*I: it reads diag([2, 2, 2]), not const(3, 3)."""
+    with sg.Graph():
+        x = sg.var("x", shape=(3,))
+        hessian = sg.simplify(sg.hessian(sg.sum(x * x), x))
+        texts = [str(sg.const(v)) for v in (2 * np.eye(3), np.diag([1.0, -2.0, 0.5]),
+                                            3 * np.eye(6), np.diag(np.arange(6.0)))]
+    assert texts == ["diag([2, 2, 2])", "diag([1, -2, 0.5])", "diag(full(6, 3))", "const(6, 6)"]
+    assert str(hessian) == "diag([2, 2, 2])"

@@ -78,7 +78,8 @@ def _escaped(c: str) -> str:
 def const_text(node: Node) -> str:
     """How a constant reads: its name, its value (``2``, ``[1, 0]``, ``[[1, 0], [0, -1]]``
     up to four numbers), ``ones(3)``/``zeros(2, 2)`` for a broadcast fill, ``eye(2)`` for an identity
-    (the rows ``sg.jacobian`` seeds with), else ``const(shape)``.
+    (the rows ``sg.jacobian`` seeds with), ``diag([2, 2, 2])`` or ``diag(full(9, 2))`` for a
+    diagonal matrix (a Hessian of a sum of squares), else ``const(shape)``.
 
     >>> import numpy as np, symgraph as sg
     >>> with sg.Graph():
@@ -91,8 +92,7 @@ def const_text(node: Node) -> str:
     value = node.attrs["value"]
     if value.ndim and any(value.strides) and 1 < value.size <= 65536 and (
             value.dtype.kind in "iuf" and (value == value.flat[0]).all()):
-        return const_label(SimpleNamespace(name=None, attrs={"value": np.broadcast_to(
-            value.flat[0], value.shape)}))  # as a fill: ones(9), zeros(3, 3)
+        return fill_text(value.flat[0], value.shape)  # as a fill: ones(9), zeros(3, 3)
     if value.ndim >= 2 and any(value.strides) and 0 < value.size <= 65536:
         n = value.shape[0]
         if value.size == n * n and np.array_equal(value.reshape(n, n), np.eye(n)):
@@ -100,7 +100,26 @@ def const_text(node: Node) -> str:
             return f"eye({n})" + ("" if rest is None else f".reshape{rest}")
         if value.size <= 4 and value.dtype.kind in "iuf":
             return _nested(value.tolist())
+        if value.shape == (n, n) and value.dtype.kind in "iuf" and _is_diagonal(value):
+            diagonal = np.diagonal(value)  # e.g. the Hessian of sum(x*x): diag(full(3, 2))
+            if (diagonal == diagonal[0]).all() and n > 4:
+                return f"diag({fill_text(diagonal[0], (n,))})"
+            if n <= 4:
+                return f"diag({_nested(diagonal.tolist())})"
     return const_label(node)
+
+
+def fill_text(number: float, shape: tuple) -> str:
+    """How an array of one repeated number reads, as NumPy would make it.
+
+    >>> fill_text(0.0, (2, 3)), fill_text(1, (3,)), fill_text(2.5, (3,))
+    ('zeros(2, 3)', 'ones(3)', 'full(3, 2.5)')
+    """
+    return const_label(SimpleNamespace(name=None, attrs={"value": np.broadcast_to(number, shape)}))
+
+
+def _is_diagonal(square: np.ndarray) -> bool:
+    return not np.count_nonzero(square - np.diag(np.diagonal(square)))
 
 
 def _nested(value: list | float) -> str:
@@ -164,8 +183,7 @@ def render(node: Node, args: list[str]) -> str:
     if op is CONST:
         return printable(const_text(node))  # a named constant shows its name
     if op is BROADCAST_TO and fill_value(node) is not None:  # ones(3), not broadcast_to(1, ...)
-        return const_label(SimpleNamespace(name=None, attrs={"value": np.broadcast_to(
-            node.inputs[0].attrs["value"], node.shape)}))
+        return fill_text(node.inputs[0].attrs["value"], node.shape)
     if op is GETITEM:
         return _wrap(args[0], prec(node.inputs[0]), op.prec) + format_index(node.attrs["index"])
     if op.infix and len(args) == 1:  # prefix minus

@@ -219,7 +219,7 @@ SUM = register(Op(
     shape=_reduced_shape, dtype=_sum_dtype,
     vjp=(restore_reduced,),  # d sum(x)/dx_i = 1
     jvp=(lambda t, out: sum(t, out.attrs["axis"], out.attrs["keepdims"]),),
-    show_attrs=("axis", "keepdims"), batch=_batch_reduction,
+    show_attrs=("axis", "keepdims"), batch=_batch_reduction, parse=True,
 ))
 SUM.cases = _reduction_cases(lambda x, a, k: sum(x, a, k), np.sum)
 MEAN = register(Op(
@@ -228,7 +228,7 @@ MEAN = register(Op(
     shape=_reduced_shape, dtype=lambda inputs, attrs: np.result_type(inputs[0].dtype, 0.5),
     vjp=(lambda g, out: restore_reduced(g, out) / _count(out),),  # d mean(x)/dx_i = 1/n
     jvp=(lambda t, out: mean(t, out.attrs["axis"], out.attrs["keepdims"]),),
-    show_attrs=("axis", "keepdims"), batch=_batch_reduction,
+    show_attrs=("axis", "keepdims"), batch=_batch_reduction, parse=True,
 ))
 MEAN.cases = _reduction_cases(lambda x, a, k: mean(x, a, k), np.mean)
 
@@ -259,7 +259,7 @@ MAX = register(Op(
                                                 {"axis": out.attrs["axis"]}),),
     jvp=(lambda t, out: sum(t * make(FIRST_MAX_MASK, [out.inputs[0]], {"axis": out.attrs["axis"]}),
                             out.attrs["axis"], out.attrs["keepdims"]),),
-    show_attrs=("axis", "keepdims"), batch=_batch_reduction,
+    show_attrs=("axis", "keepdims"), batch=_batch_reduction, parse=True,
 ))
 MAX.cases = _reduction_cases(lambda x, a, k: max(x, a, k), np.max)
 COUNT = register(Op(

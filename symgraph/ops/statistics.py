@@ -114,7 +114,7 @@ def _first_min(out: Node) -> Node:
 MIN = register(Op(
     **_show("min", latex_function(r"\min")), array_api="min",
     impl=lambda x, *, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
-    dtype=first_dtype, vjp=(_vjp(_first_min),), jvp=(_jvp(_first_min),),
+    dtype=first_dtype, vjp=(_vjp(_first_min),), jvp=(_jvp(_first_min),), parse=True,
 ))
 MIN.cases = _reduction_cases(lambda x, a, k: min(x, a, k), np.min)
 
@@ -170,7 +170,7 @@ _ZEROS = [np.array([[0.5, -1.2, 1.5], [0.7, 0.0, -0.9]]),  # a zero in one row
 PROD = register(Op(
     **_show("prod"), array_api="prod",
     impl=lambda x, *, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
-    dtype=accumulating_dtype(np.prod), vjp=(_prod_vjp,), jvp=(_prod_jvp,),
+    dtype=accumulating_dtype(np.prod), vjp=(_prod_vjp,), jvp=(_prod_jvp,), parse=True,
 ))
 PROD.cases = _reduction_cases(lambda x, a, k: prod(x, a, k), np.prod) + [
     Case(lambda x, axis=axis: prod(x, axis), [value], ref=lambda x, axis=axis: np.prod(x, axis))
