@@ -102,7 +102,7 @@ def _scale_scaled(op: Op, inputs: Sequence[Node]) -> Node | None:
     if kind not in "iuf":
         return None
     if kind == "f":
-        if not exact_product(cv, dv):
+        if not exact_product(cv, dv, np.result_type(cv.dtype, dv.dtype, x.dtype)):
             return None
     cd = _simplified(op, [c, d])
     if cd.op != "const":

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from symgraph import ops
 from symgraph.graph import Node
 from symgraph.ops.arithmetic import ADD, MULTIPLY, NEGATIVE, SUBTRACT
@@ -50,6 +52,12 @@ def _scalar(node: Node, like: Node) -> float | None:
         return None
     c = float(value.flat[0])
     return c if c != 0.0 and math.isfinite(c) else None
+
+
+def _finite_in(value: float, dtype: np.dtype) -> bool:
+    """Whether ``value`` stays finite as a constant of ``dtype``."""
+    with np.errstate(all="ignore"):
+        return math.isfinite(value) and bool(np.isfinite(np.asarray(value, dtype=dtype)))
 
 
 def eligible(n: Node) -> bool:
@@ -171,7 +179,8 @@ def linear_plan(root: Node, inside: set[int], region_size: int,
     unbounded, total, kept = 0, 0.0, []
     for key, (node, cs) in groups.items():
         s = math.fsum(cs)
-        if not math.isfinite(s) or s == 0.0 or (
+        # finite as the rebuilt coefficient holds it, in the sum's dtype (float32: 6e38 is inf)
+        if not _finite_in(s, root.dtype) or s == 0.0 or (
                 exact and not (all(c > 0 for c in cs) or all(c < 0 for c in cs))):
             return None
         bound = abs(s) if key is None else _bound(node)
@@ -180,8 +189,10 @@ def linear_plan(root: Node, inside: set[int], region_size: int,
         else:
             total += sum(abs(c) for c in cs) * (1.0 if key is None else bound)
         kept.append((node, s if key is not None else s / float(node.attrs["value"].flat[0])))
-    if exact and (unbounded > 1 or total > BOUND_LIMIT
-                  or not all(exact_product(c, d) for c, d in scales)):
+    # (float16 overflows at 65504: there the bound is its largest number / 64)
+    limit = min(BOUND_LIMIT, float(np.finfo(root.dtype).max) / 64)
+    if exact and (unbounded > 1 or total > limit
+                  or not all(exact_product(c, d, root.dtype) for c, d in scales)):
         return None
     plan = LinearPlan(kept)
     # fewer terms at no more nodes: 2*cos(s) - s*sin(s) for cos(s) - s*sin(s) + cos(s)

@@ -135,7 +135,7 @@ def _zero_sign(negative: bool) -> Callable[[Match], bool]:
 
 def _scale_exact(m: Match) -> bool:
     values = small_values([m.value("C"), m.value("D")])
-    return _ring(m) or (values is not None and exact_product(*values))
+    return _ring(m) or (values is not None and exact_product(*values, m.node.dtype))
 
 
 def _same_sign(sign: float, *names: str) -> Callable[[Match], bool]:
@@ -150,7 +150,10 @@ def _same_sign(sign: float, *names: str) -> Callable[[Match], bool]:
         if values is None:
             return False
         c, d = values if len(values) == 2 else (np.ones(()), values[0])
-        d = sign * np.asarray(d, dtype=np.float64)
+        # the sum as the folded coefficient will hold it: in the node's dtype (3e38 + 3e38
+        # is finite in float64, inf in float32)
+        dtype = m.node.dtype
+        c, d = np.asarray(c, dtype=dtype), sign * np.asarray(d, dtype=dtype)
         with np.errstate(all="ignore"):
             return bool(np.all(np.isfinite(c + d)) and (
                 (np.all(c > 0) and np.all(d > 0)) or (np.all(c < 0) and np.all(d < 0))))

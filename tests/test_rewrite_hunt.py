@@ -1,0 +1,52 @@
+"""Defects found by a differential hunt over the default sg.simplify, compile and the
+printed formulas: each test failed before its fix. Default rewrites keep every value of
+the graph as built (NaN, inf, -0.0, overflow, in the graph's own dtype)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_compile_matches_evaluate import assert_same_values
+
+import symgraph as sg
+
+
+def _same_at(y, x, values, dtype):
+    z = sg.simplify(y)
+    f = sg.compile(y, [x])
+    for v in values:
+        want = sg.evaluate(y, {x: np.asarray(v, dtype=dtype)})
+        assert_same_values(sg.evaluate(z, {x: np.asarray(v, dtype=dtype)}), want,
+                           rtol=1e-6, what=f"simplify {y} -> {z} at {v}")
+        assert_same_values(f(np.asarray(v, dtype=dtype)), want, rtol=1e-6,
+                           what=f"compile {y} at {v}")
+
+
+# --- coefficients folded in the graph's dtype: float32/float16 overflow and underflow ------
+
+
+@pytest.mark.parametrize("dtype, build", [
+    ("float32", lambda x, c: c(3e38) * x + c(3e38) * x),   # add-like-terms: 6e38 is inf
+    ("float32", lambda x, c: c(3e38) * x - c(-3e38) * x),  # sub-like-terms
+    ("float32", lambda x, c: c(1e20) * (c(1e20) * x)),     # mul-consts: 1e40 is inf
+    ("float32", lambda x, c: c(1e-23) * (c(1e-23) * x)),   # mul-consts: 1e-46 is 0
+    ("float16", lambda x, c: c(40000) * x + c(40000) * x),
+    ("float32", lambda x, c: c(3e38) * x + sg.sin(x) + c(3e38) * x),  # collect-like-terms
+])
+def test_constant_coefficients_are_checked_in_the_graphs_dtype(dtype, build):
+    with sg.Graph():
+        x = sg.var("x", dtype=dtype)
+        y = build(x, lambda v: np.asarray(v, dtype=dtype)[()])
+        assert y.dtype == np.dtype(dtype)
+        _same_at(y, x, [0.0, -0.0, 0.5, 1e-30, 1.0, np.inf, np.nan], dtype)
+
+
+def test_bounded_terms_of_a_float16_sum_stay_below_its_overflow():
+    """3*(30000*sin x) overflows float16 (65504) where the sum as built does not."""
+    with sg.Graph():
+        x, u = sg.var("x", dtype="float16"), sg.var("u", dtype="float16")
+        c = np.float16(30000)
+        y = c * sg.sin(x) + u + c * sg.sin(x) + c * sg.sin(x)
+        z = sg.simplify(y)
+        feeds = {x: np.float16(np.pi / 2), u: np.float16(-65504)}
+        assert_same_values(sg.evaluate(z, feeds), sg.evaluate(y, feeds), rtol=1e-2)
