@@ -50,3 +50,41 @@ def test_bounded_terms_of_a_float16_sum_stay_below_its_overflow():
         z = sg.simplify(y)
         feeds = {x: np.float16(np.pi / 2), u: np.float16(-65504)}
         assert_same_values(sg.evaluate(z, feeds), sg.evaluate(y, feeds), rtol=1e-2)
+
+
+# --- printed formulas mean what the graph computes: str(node) parses back to its values ----
+
+
+def _round_trip(node, names, points):
+    """``parse_expression(str(node))`` gives ``node``'s values at ``points``."""
+    from symgraph.parse import parse_expression
+    parsed = parse_expression(str(node), dict(names))
+    for at in points:
+        feeds = {names[k]: v for k, v in zip(sorted(names), at)}
+        assert_same_values(sg.evaluate(parsed, feeds), sg.evaluate(node, feeds), rtol=0,
+                           atol=0, what=f"{node} at {at}")
+
+
+@pytest.mark.parametrize("number, text", [
+    (1 / 3, "x + 0.3333333333333333"), (1234567.5, "x + 1234567.5"), (0.1, "x + 0.1"),
+    (-0.0, "x - 0.0"), (2.0 ** -1074, "x + 5e-324"), (1e300, "x + 1e+300")])
+def test_constants_print_as_the_number_they_hold(number, text):
+    with sg.Graph():
+        x = sg.var("x")
+        y = sg.add(x, sg.const(number))
+        assert str(y) == text
+        _round_trip(y, {"x": x}, [(-0.0,), (0.0,), (2.0,), (1e-300,)])
+
+
+def test_float32_constants_print_their_shortest_float32_text():
+    with sg.Graph():
+        x = sg.var("x", dtype="float32")
+        assert str(x * np.float32(0.1)) == "x*0.1"
+        assert str(x + np.float32(1 / 3)) == "x + 0.33333334"
+
+
+def test_negative_zero_keeps_its_sign_in_text():
+    with sg.Graph():
+        x = sg.var("x")
+        for y in (x * -0.0, -0.0 - x, sg.sin(sg.const(-0.0)) + x, sg.maximum(x, -0.0)):
+            _round_trip(y, {"x": x}, [(0.0,), (-0.0,), (1.0,), (np.inf,)])

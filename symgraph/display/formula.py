@@ -17,7 +17,6 @@ Imports: ``symgraph.graph`` and ``symgraph.ops`` (op records, constant labels, i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from types import SimpleNamespace
 
@@ -25,7 +24,7 @@ import numpy as np
 
 from symgraph.graph import Node, SymgraphError
 from symgraph.ops.arithmetic import MULTIPLY
-from symgraph.ops.core import CONST, VAR, const_label
+from symgraph.ops.core import CONST, VAR, _format_number, const_label
 from symgraph.ops.reduce import BROADCAST_TO
 from symgraph.ops.shape import GETITEM, format_index
 
@@ -99,16 +98,14 @@ def const_text(node: Node) -> str:
             rest = value.shape if value.ndim > 2 else None
             return f"eye({n})" + ("" if rest is None else f".reshape{rest}")
         if value.size <= 4 and value.dtype.kind in "iuf":
-            return _nested(value.tolist())
+            return _nested(value)
     return const_label(node)
 
 
-def _nested(value: list | float) -> str:
-    if isinstance(value, list):
+def _nested(value: np.ndarray) -> str:
+    if value.ndim:
         return "[" + ", ".join(_nested(v) for v in value) + "]"
-    if not math.isfinite(value):  # int(nan) would raise
-        return str(value)
-    return str(int(value)) if value == int(value) else f"{value:.6g}"  # int(-0.0) is 0
+    return _format_number(value[()])  # the text that reads back as the same number
 
 
 def fill_value(node: Node) -> float | None:
@@ -144,7 +141,8 @@ def unit_operand(node: Node) -> int | None:
 def prec(node: Node) -> int:
     """How tightly ``node``'s text binds: its op's ``prec`` (``ATOM`` for calls and inputs)."""
     if node.opdef is CONST and not node.name and node.attrs["value"].ndim == 0:
-        return PREFIX if node.attrs["value"][()] < 0 else ATOM  # -3 binds like unary minus
+        value = node.attrs["value"][()]  # -3 and -0.0 bind like unary minus
+        return PREFIX if value < 0 or (value == 0 and np.signbit(value)) else ATOM
     if node.opdef is MULTIPLY:
         kept = unit_operand(node)
         if kept is not None:  # printed as that operand alone

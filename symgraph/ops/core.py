@@ -481,6 +481,9 @@ def var(name: str, shape: Any = (), dtype: Any = "float64") -> Node:
 
 
 def _format_number(v: Any) -> str:
+    """A number as text that reads back as the same number: integral floats as integers
+    (``2``, not ``2.0``), others at their shortest exact text in their own precision
+    (``0.3333333333333333``, ``0.1`` for float32's 0.1), ``-0.0`` with its sign."""
     if isinstance(v, (bool, np.bool_)):
         return str(bool(v))
     if isinstance(v, (int, np.integer)):
@@ -488,9 +491,12 @@ def _format_number(v: Any) -> str:
     f = float(v)
     if not np.isfinite(f):  # int(nan) would raise while printing
         return str(f)
+    if f == 0.0 and np.signbit(f):
+        return "-0.0"  # int(-0.0) is 0: the sign would be lost
     if f == int(f) and abs(f) < 1e15:
         return str(int(f))
-    return f"{f:.6g}"
+    # NumPy's str of its own scalar type is the shortest text that rounds back to it
+    return str(v) if isinstance(v, (np.float16, np.float32)) else repr(f)
 
 
 def const_label(node: Node) -> str:
