@@ -88,3 +88,22 @@ def test_negative_zero_keeps_its_sign_in_text():
         x = sg.var("x")
         for y in (x * -0.0, -0.0 - x, sg.sin(sg.const(-0.0)) + x, sg.maximum(x, -0.0)):
             _round_trip(y, {"x": x}, [(0.0,), (-0.0,), (1.0,), (np.inf,)])
+
+
+def test_right_nested_sums_and_products_keep_their_brackets():
+    """x*(y*0) is 0 at x=1e308, y=1e200 where (x*y)*0 is NaN; x + (y + z) is finite at
+    1e308, 1e308, -1e308 where (x + y) + z is inf."""
+    with sg.Graph():
+        x, y, z = sg.var("x"), sg.var("y"), sg.var("z")
+        names = {"x": x, "y": y, "z": z}
+        at = [(1e308, 1e200, -1e308), (1e308, 1e308, -1e308), (np.inf, -np.inf, 1.0),
+              (-0.0, 0.0, -0.0), (1.0, 2.0, 3.0)]
+        for node, text in [(x * (y * 0.0), "x*(y*0)"), (x + (y + z), "x + (y + z)"),
+                           (x + (y - z), "x + (y - z)"), (x * (y / z), "x*(y/z)"),
+                           (x - (y - z), "x - (y - z)"), (x / (y * z), "x/(y*z)"),
+                           (x * y * z, "x*y*z"), (x + y - z, "x + y - z"),
+                           (-(x ** 2), "-x**2"), ((-x) ** 2, "(-x)**2"),
+                           (x ** (y ** z), "x**y**z"), ((x ** y) ** z, "(x**y)**z"),
+                           (x * -(y * z), "-x*(y*z)"), (-(x * y), "-(x*y)")]:
+            assert str(node) == text
+            _round_trip(node, names, at)

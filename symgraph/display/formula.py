@@ -175,7 +175,11 @@ def render(node: Node, args: list[str]) -> str:
         a, b = node.inputs
         right_assoc = op.infix == "**"
         left = _wrap(args[0], prec(a), op.prec, strict=right_assoc)
-        right = _wrap(args[1], prec(b), op.prec, strict=not right_assoc and op.infix in "-/@")
+        # a right operand of the same precedence is bracketed for every left-associative
+        # op, + and * included: floats do not reassociate (x*(y*0) is 0 at x=1e308,
+        # y=1e200, where x*y*0 is NaN; 1e308 + (1e308 - 1e308) is finite, 1e308 + 1e308 -
+        # 1e308 is inf), and the text must compute what the graph does
+        right = _wrap(args[1], prec(b), op.prec, strict=not right_assoc)
         # Tight products (w[0]*x[0]) and spaced sums, as in the CS231n notes.
         sep = op.infix if op.infix in ("*", "/", "**") else f" {op.infix} "
         if right.startswith("-"):  # an unwrapped right operand that is a negation
