@@ -107,3 +107,33 @@ def test_right_nested_sums_and_products_keep_their_brackets():
                            (x * -(y * z), "-x*(y*z)"), (-(x * y), "-(x*y)")]:
             assert str(node) == text
             _round_trip(node, names, at)
+
+
+# --- constants of a narrower dtype than the product or sum they meet ----------------------
+
+
+@pytest.mark.parametrize("dtype, build", [
+    ("float64", lambda x, c: -(c(3, "uint8") * x)),          # neg-mul-const: -3 is 253 in uint8
+    ("float32", lambda x, c: -(c(-128, "int8") * x)),        # ... and 128 is -128 in int8
+    ("float64", lambda x, c: c(16, "uint8") * (c(16, "uint8") * x)),  # mul-consts: 256 is 0
+    ("int64", lambda x, c: c(100, "int8") + (c(100, "int8") + x)),    # add-consts: 200 is -56
+    ("int64", lambda x, c: c(100, "int8") * x + c(100, "int8") * x),  # add-like-terms
+    ("int64", lambda x, c: x + c(127, "int8") * x),                   # add-like-term
+    ("int64", lambda x, c: c(100, "int8") * x - c(-100, "int8") * x),  # sub-like-terms
+    # the inner product rounds (overflows) in float32 before the float64 one
+    ("float32", lambda x, c: c(1e20, "float64") * (c(1e20, "float32") * x)),
+    ("float32", lambda x, c: c(2.0, "float64") * x + c(3e38, "float32") * x),
+])
+def test_constants_fold_in_the_dtype_the_graph_computes_in(dtype, build):
+    with sg.Graph():
+        x = sg.var("x", dtype=dtype)
+        y = build(x, lambda v, t: sg.const(np.asarray(v, dtype=t)))
+        values = [0, 1, -1, 2, 3, 1000] if dtype == "int64" else \
+            [0.0, -0.0, 1.0, 2.0, 10.0, 1e20, np.inf, np.nan]
+        z, f = sg.simplify(y), sg.compile(y, [x])
+        for v in values:
+            want = sg.evaluate(y, {x: np.asarray(v, dtype=dtype)})
+            assert_same_values(sg.evaluate(z, {x: np.asarray(v, dtype=dtype)}), want,
+                               rtol=1e-6, what=f"{y} -> {z} at {v}")
+            assert_same_values(f(np.asarray(v, dtype=dtype)), want, rtol=1e-6,
+                               what=f"compile {y} at {v}")

@@ -19,7 +19,7 @@ import numpy as np
 from symgraph import ops
 from symgraph.graph import Node
 from symgraph.ops.arithmetic import ADD, MULTIPLY, NEGATIVE, SUBTRACT
-from symgraph.ops.core import fold
+from symgraph.ops.core import CONST, fold
 from symgraph.rewrite.folding import exact_product, fill, fold_binary, small_values
 from symgraph.rewrite.patterns import MINUS_ONE, ONE, ZERO, C, D, Match, Rule, X, Y
 from symgraph.rewrite.rules_shapes import same_runtime_shape
@@ -73,32 +73,48 @@ def _times(c: Node | None, x: Node) -> Node | None:
     return None if c is None else ops.multiply(c, x)
 
 
+def _fold(op, m: Match, c: Node, d: Node) -> Node | None:
+    """``c op d`` folded in the dtype the matched node computes in, where its inner ops
+    compute in that dtype too; None elsewhere. A narrower inner op (``uint8(16)*x`` read
+    by a float64 product, ``1e20*x`` in float32 before a float64 scale) wraps, rounds or
+    overflows before the promotion: its constants folded in the wider dtype (or in
+    their own: ``uint8(16)*uint8(16)`` is 0) would change values."""
+    node, x = m.node, m.bound.get("X")
+    if any(i.dtype != node.dtype for i in node.inputs if i.opdef is not CONST and i is not x):
+        return None
+    return fold_binary(op, c, d, node.dtype)
+
+
 def _mul_consts(m: Match) -> Node | None:
-    return _times(fold_binary(MULTIPLY, m["C"], m["D"]), m["X"])
+    return _times(_fold(MULTIPLY, m, m["C"], m["D"]), m["X"])
 
 
 def _add_consts(m: Match) -> Node | None:
-    c = fold_binary(ADD, m["C"], m["D"])
+    c = _fold(ADD, m, m["C"], m["D"])
     return None if c is None else ops.add(c, m["X"])
 
 
 def _add_like_terms(m: Match) -> Node | None:
-    return _times(fold_binary(ADD, m["C"], m["D"]), m["X"])
+    return _times(_fold(ADD, m, m["C"], m["D"]), m["X"])
 
 
 def _sub_like_terms(m: Match) -> Node | None:
-    return _times(fold_binary(SUBTRACT, m["C"], m["D"]), m["X"])
+    return _times(_fold(SUBTRACT, m, m["C"], m["D"]), m["X"])
 
 
 def _add_like_term(m: Match) -> Node | None:
     c = m["C"]
     one = ops.const(1, dtype=c.dtype, graph=c.graph)
-    return _times(fold_binary(ADD, c, one), m["X"])
+    return _times(_fold(ADD, m, c, one), m["X"])
 
 
 def _neg_mul_const(m: Match) -> Node | None:
-    c = m["C"]
+    """``-(c*x) -> (-c)*x`` with ``c`` negated in the product's dtype (a uint8 3 negated in
+    its own is 253; an int8 -128 is -128)."""
+    c, product = m["C"], m.node.inputs[0]
     value = c.attrs["value"]
+    if value.dtype != product.dtype:
+        value = np.asarray(value, dtype=product.dtype)  # as the product promotes it
     folded = fold(NEGATIVE, [value], {}, value.shape, elementwise=True)
     return None if folded is None else _times(ops.const(folded, graph=c.graph), m["X"])
 
