@@ -137,3 +137,32 @@ def test_constants_fold_in_the_dtype_the_graph_computes_in(dtype, build):
                                rtol=1e-6, what=f"{y} -> {z} at {v}")
             assert_same_values(f(np.asarray(v, dtype=dtype)), want, rtol=1e-6,
                                what=f"compile {y} at {v}")
+
+
+# --- sum(broadcast_to(x, S)) -> sum(x)*copies reassociates the sum ------------------------
+
+
+def test_sum_of_a_broadcast_keeps_overflow_where_the_sum_reassociates():
+    """[[1e308], [-1e308]] broadcast to (2, 2) sums as 1e308 + 1e308 + ... = inf in
+    NumPy's order; sum(x)*2 is 0.0. Only a one-element x (or integers) is exact."""
+    with sg.Graph():
+        x = sg.var("x", shape=(2, 1))
+        y = sg.sum(sg.broadcast_to(x, (2, 2)))
+        v = np.array([[1e308], [-1e308]])
+        assert_same_values(sg.evaluate(sg.simplify(y), {x: v}), sg.evaluate(y, {x: v}))
+        assert_same_values(sg.compile(y, [x])(v), sg.evaluate(y, {x: v}))
+        s = sg.var("s")
+        one = sg.sum(sg.broadcast_to(s, (3,)))
+        assert sg.simplify(one).op != "sum" or sg.simplify(one).inputs[0] is s  # still folds
+        assert sg.simplify(sg.sum(sg.broadcast_to(x, (2, 2))), assume_finite=True).op == \
+            "multiply"
+
+
+def test_sum_of_a_float16_broadcast_declines_a_copies_count_it_cannot_hold():
+    with sg.Graph():
+        x = sg.var("x", dtype="float16")
+        y = sg.sum(sg.broadcast_to(x, (300, 300)))  # 90000 copies: inf in float16
+        for v in (0.0, 1e-4):
+            feeds = {x: np.float16(v)}
+            assert_same_values(sg.evaluate(sg.simplify(y), feeds), sg.evaluate(y, feeds),
+                               rtol=1e-2)
