@@ -166,3 +166,16 @@ def test_sum_of_a_float16_broadcast_declines_a_copies_count_it_cannot_hold():
             feeds = {x: np.float16(v)}
             assert_same_values(sg.evaluate(sg.simplify(y), feeds), sg.evaluate(y, feeds),
                                rtol=1e-2)
+
+
+def test_assume_finite_documents_that_regrouping_can_overflow_at_finite_points():
+    """The documented limit of assume_finite (not a default): factoring x*y + x*z
+    overflows where every value of the original graph is finite."""
+    with sg.Graph():
+        x, y, z = sg.var("x"), sg.var("y"), sg.var("z")
+        e = x * y + x * z
+        f = sg.simplify(e, assume_finite=True)
+        feeds = {x: 0.5, y: 1e308, z: 1e308}
+        assert float(sg.evaluate(e, feeds)) == 1e308
+        assert np.isinf(sg.evaluate(f, feeds))
+        assert_same_values(sg.evaluate(sg.simplify(e), feeds), sg.evaluate(e, feeds))
