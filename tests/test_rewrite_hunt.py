@@ -179,3 +179,25 @@ def test_assume_finite_documents_that_regrouping_can_overflow_at_finite_points()
         assert float(sg.evaluate(e, feeds)) == 1e308
         assert np.isinf(sg.evaluate(f, feeds))
         assert_same_values(sg.evaluate(sg.simplify(e), feeds), sg.evaluate(e, feeds))
+
+
+def test_a_zero_times_unbounded_term_does_not_switch_off_the_like_terms_bound():
+    """0*v had the bound 0*inf = NaN, and a NaN total passed every check: the large
+    bounded terms 1e20*sin(w) were then collected and the sum reassociated (32768.0
+    became 0.0). Without the 0*v term the sum is left alone."""
+    with sg.Graph():
+        w, u, v = sg.var("w"), sg.var("u"), sg.var("v")
+        s = sg.sin(w)
+        e = 1e20 * s + u + 0.0 * v + 1e20 * s + 1e20 * s
+        feeds = {w: 1.521078652048839, u: -2.9962929929174024e+20, v: 1.0}
+        assert float(sg.evaluate(e, feeds)) == 32768.0
+        assert_same_values(sg.evaluate(sg.simplify(e), feeds), sg.evaluate(e, feeds))
+        assert_same_values(sg.compile(e, [w, u, v])(*feeds.values()), sg.evaluate(e, feeds))
+
+
+def test_a_nan_constant_factor_does_not_switch_off_the_like_terms_bound():
+    with sg.Graph():
+        w, u, v = sg.var("w"), sg.var("u"), sg.var("v")
+        s = sg.sin(w)
+        e = 1e20 * s + u + sg.const(np.nan) * sg.sin(v) + 1e20 * s + 1e20 * s
+        assert "3e+20" not in str(sg.simplify(e))

@@ -84,13 +84,17 @@ def _bound(node: Node, depth: int = 0) -> float:
     if depth >= _BOUND_DEPTH:
         return math.inf
     if op is MULTIPLY:
-        return _bound(node.inputs[0], depth + 1) * _bound(node.inputs[1], depth + 1)
+        a, b = _bound(node.inputs[0], depth + 1), _bound(node.inputs[1], depth + 1)
+        # 0*x is 0 or NaN, bounded by 0 (0*inf would be a NaN bound, which every later
+        # comparison passes: the check of the bounded terms' total would be off)
+        return 0.0 if a == 0.0 or b == 0.0 else a * b
     if op is SQUARE:
         return _bound(node.inputs[0], depth + 1) ** 2
     if op is NEGATIVE:
         return _bound(node.inputs[0], depth + 1)
     if op is CONST and node.attrs["value"].size == 1:
-        return abs(float(node.attrs["value"].flat[0]))
+        value = abs(float(node.attrs["value"].flat[0]))
+        return math.inf if math.isnan(value) else value  # (a NaN bound would pass every test)
     return math.inf
 
 
