@@ -201,3 +201,25 @@ def test_a_nan_constant_factor_does_not_switch_off_the_like_terms_bound():
         s = sg.sin(w)
         e = 1e20 * s + u + sg.const(np.nan) * sg.sin(v) + 1e20 * s + 1e20 * s
         assert "3e+20" not in str(sg.simplify(e))
+
+
+# --- a replacement computed in a narrower dtype than the node it replaces ---------------
+
+
+@pytest.mark.parametrize("build", [
+    lambda x, c: x ** c(2.0),     # pow-two: square in float32 overflows at 1e20 (1e40 in f64)
+    lambda x, c: x ** c(-1.0),    # pow-minus-one: 1/x in float32 is inf at 1e-40
+    lambda x, c: x ** c(0.5),     # pow-half: sqrt in float32 rounds to float32
+    lambda x, c: sg.log(c(1.0) + x),  # log1p in float32
+])
+def test_a_float32_input_under_a_float64_op_is_not_rewritten_into_float32(build):
+    with sg.Graph():
+        x = sg.var("x", dtype="float32")
+        y = build(x, lambda v: sg.const(np.float64(v)))
+        assert y.dtype == np.float64
+        z, f = sg.simplify(y), sg.compile(y, [x])
+        for v in (1e20, 1e-40, 3.0, 0.1, -0.0, np.inf):
+            want = sg.evaluate(y, {x: np.float32(v)})
+            assert_same_values(sg.evaluate(z, {x: np.float32(v)}), want, rtol=1e-12,
+                               atol=0, what=f"{y} -> {z} at {v}")
+            assert_same_values(f(np.float32(v)), want, rtol=1e-12, atol=0, what=f"{v}")
