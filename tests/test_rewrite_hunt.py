@@ -223,3 +223,37 @@ def test_a_float32_input_under_a_float64_op_is_not_rewritten_into_float32(build)
             assert_same_values(sg.evaluate(z, {x: np.float32(v)}), want, rtol=1e-12,
                                atol=0, what=f"{y} -> {z} at {v}")
             assert_same_values(f(np.float32(v)), want, rtol=1e-12, atol=0, what=f"{v}")
+
+
+# --- a negation in a narrower integer dtype wraps before the promotion --------------------
+
+
+@pytest.mark.parametrize("build", [
+    lambda x, u, k, i: x + (-u),       # add-neg: -uint8(3) is 253, x + 253 is not x - 3
+    lambda x, u, k, i: x - (-u),       # sub-neg
+    lambda x, u, k, i: x * (-u),       # mul-neg
+    lambda x, u, k, i: -u - x,         # sub-neg-first
+    lambda x, u, k, i: i + (-k),       # -int8(-128) is -128
+    lambda x, u, k, i: -k - i,
+    lambda x, u, k, i: (0 - u) + x,    # zero-sub then add-neg
+])
+def test_a_negation_that_wraps_is_not_moved_across_a_promotion(build):
+    with sg.Graph():
+        x, i = sg.var("x"), sg.var("i", dtype="int64")
+        u, k = sg.var("u", dtype="uint8"), sg.var("k", dtype="int8")
+        y = build(x, u, k, i)
+        feeds = {x: 10.0, u: np.uint8(3), k: np.int8(-128), i: 5}
+        want = sg.evaluate(y, feeds)
+        assert_same_values(sg.evaluate(sg.simplify(y), feeds), want, what=str(y))
+        assert_same_values(sg.compile(y, [x, u, k, i])(*feeds.values()), want, what=str(y))
+
+
+def test_a_negation_that_wraps_prints_where_it_is():
+    """str(x + -u) was "x - u": 263 as the graph computes it (-uint8(3) is 253), 7 as
+    it reads."""
+    with sg.Graph():
+        x, y = sg.var("x"), sg.var("y")
+        u, i = sg.var("u", dtype="uint8"), sg.var("i", dtype="int64")
+        assert [str(x + (-u)), str(x - (-u)), str(x * (-u)), str(x / (-u))] == [
+            "x + -u", "x - -u", "x*-u", "x/-u"]
+        assert [str(x + (-y)), str(x * (-y)), str(i + (-i))] == ["x - y", "-x*y", "i - i"]

@@ -23,8 +23,9 @@ from types import SimpleNamespace
 import numpy as np
 
 from symgraph.graph import Node, SymgraphError
-from symgraph.ops.arithmetic import MULTIPLY
+from symgraph.ops.arithmetic import DIVIDE, MULTIPLY, NEGATIVE
 from symgraph.ops.core import CONST, VAR, _format_number, const_label
+from symgraph.ops.linalg import MATMUL
 from symgraph.ops.reduce import BROADCAST_TO
 from symgraph.ops.shape import GETITEM, format_index
 
@@ -182,7 +183,7 @@ def render(node: Node, args: list[str]) -> str:
         right = _wrap(args[1], prec(b), op.prec, strict=not right_assoc)
         # Tight products (w[0]*x[0]) and spaced sums, as in the CS231n notes.
         sep = op.infix if op.infix in ("*", "/", "**") else f" {op.infix} "
-        if right.startswith("-"):  # an unwrapped right operand that is a negation
+        if right.startswith("-") and _signs_exact(node):  # a right operand's leading minus
             if op.infix in ("*", "/", "@"):  # a*-b = -a*b: the minus opens the product
                 left, right = (left[1:] if left.startswith("-") else "-" + left), right[1:]
             elif op.infix in ("+", "-"):  # a + -b = a - b, a - -b = a + b
@@ -190,6 +191,26 @@ def render(node: Node, args: list[str]) -> str:
         return left + sep + right
     label = op.label or op.name
     return f"{label}({', '.join(args)}{attr_text(node)})"
+
+
+_SIGNED = frozenset({NEGATIVE, MULTIPLY, DIVIDE, MATMUL})  # ops a leading minus passes
+
+
+def _signs_exact(node: Node) -> bool:
+    """Whether a minus may move within ``node``'s text (``a*-b`` as ``-a*b``, ``a + -b``
+    as ``a - b``): when every node along its operands' leading products and negations
+    computes in ``node``'s dtype or in floats, where negation is exact. A negation in a
+    narrower integer dtype wraps (``-uint8(3)`` is 253: ``x + -u`` is not ``x - u``)."""
+    stack = [(i, 0) for i in node.inputs]
+    while stack:
+        n, depth = stack.pop()
+        if n.dtype != node.dtype and n.dtype.kind != "f":
+            return False
+        if n.opdef in _SIGNED:
+            if depth > MAX_DEPTH:
+                return False
+            stack.extend((i, depth + 1) for i in n.inputs)
+    return True
 
 
 def formula(node: Node, max_depth: int = MAX_DEPTH, max_chars: int = MAX_CHARS) -> str:

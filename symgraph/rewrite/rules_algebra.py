@@ -21,7 +21,7 @@ from symgraph.graph import Node
 from symgraph.ops.arithmetic import ADD, MULTIPLY, NEGATIVE, SUBTRACT
 from symgraph.ops.core import CONST, fold
 from symgraph.rewrite.folding import exact_product, fill, fold_binary, small_values
-from symgraph.rewrite.patterns import MINUS_ONE, ONE, ZERO, C, D, Match, Rule, X, Y
+from symgraph.rewrite.patterns import MINUS_ONE, ONE, ZERO, C, D, Match, Rule, X, Y, instantiate
 from symgraph.rewrite.rules_shapes import same_runtime_shape
 
 
@@ -119,6 +119,20 @@ def _neg_mul_const(m: Match) -> Node | None:
     return None if folded is None else _times(ops.const(folded, graph=c.graph), m["X"])
 
 
+def _sign_moved(template: tuple) -> Callable[[Match], Node | None]:
+    """The template's replacement, unless a negated input of the node wraps in a
+    narrower integer dtype before the node promotes it (``-uint8(3)`` is 253: ``x + -u``
+    is not ``x - u`` for a float64 ``x``). Float negation is exact, as is integer
+    negation in the node's own dtype (a ring)."""
+    def replace(m: Match) -> Node | None:
+        node = m.node
+        for i in node.inputs:
+            if i.opdef is NEGATIVE and i.dtype != node.dtype and i.dtype.kind != "f":
+                return None
+        return instantiate(template, m)
+    return replace
+
+
 def _mul_broadcast(m: Match) -> Node | None:
     """``broadcast_to(c, like) * y -> c * y`` where ``y`` already has the product's
     run-time shape (so the broadcast adds nothing)."""
@@ -196,9 +210,11 @@ RULES: list[Rule] = [
     Rule("sub-self", "canonicalize", ("subtract", X, X), _sub_self, "x-x -> zeros",
          exact=_ring),
     Rule("div-self", "canonicalize", ("divide", X, X), _div_self, "x/x -> ones", exact=False),
-    Rule("add-neg", "canonicalize", ("add", X, ("negative", Y)), ("subtract", X, Y),
+    Rule("add-neg", "canonicalize", ("add", X, ("negative", Y)),
+         _sign_moved(("subtract", X, Y)),
          "x + -y -> x-y"),
-    Rule("sub-neg", "canonicalize", ("subtract", X, ("negative", Y)), ("add", X, Y),
+    Rule("sub-neg", "canonicalize", ("subtract", X, ("negative", Y)),
+         _sign_moved(("add", X, Y)),
          "x - -y -> x+y"),
     Rule("neg-sub", "canonicalize", ("negative", ("subtract", X, Y)), ("subtract", Y, X),
          "-(x-y) -> y-x", exact=_ring),
@@ -223,9 +239,10 @@ RULES: list[Rule] = [
     Rule("mul-broadcast", "canonicalize", ("multiply", ("broadcast_to", C, X), Y),
          _mul_broadcast, "broadcast_to(c, like)*y -> c*y (y of the same run-time shape)"),
     Rule("mul-neg", "canonicalize", ("multiply", X, ("negative", Y)),
-         ("negative", ("multiply", X, Y)), "x * -y -> -(x*y) (signs move out, to print)"),
+         _sign_moved(("negative", ("multiply", X, Y))),
+         "x * -y -> -(x*y) (signs move out, to print)"),
     Rule("sub-neg-first", "canonicalize", ("subtract", ("negative", X), Y),
-         ("negative", ("add", X, Y)), "-x - y -> -(x+y)", exact=_ring),
+         _sign_moved(("negative", ("add", X, Y))), "-x - y -> -(x+y)", exact=_ring),
     # Polynomial algebra: exact for real numbers, not for floats (x - x is NaN at inf,
     # Horner form overflows elsewhere). The engine runs it over whole regions.
     Rule("collect-terms", "canonicalize", None, None,
