@@ -257,3 +257,18 @@ def test_a_negation_that_wraps_prints_where_it_is():
         assert [str(x + (-u)), str(x - (-u)), str(x * (-u)), str(x / (-u))] == [
             "x + -u", "x - -u", "x*-u", "x/-u"]
         assert [str(x + (-y)), str(x * (-y)), str(i + (-i))] == ["x - y", "-x*y", "i - i"]
+
+
+@pytest.mark.parametrize("build, at", [
+    (lambda x: x + sg.const(np.int64(0)), -0.0),   # add-zero: an integer 0 is +0.0
+    (lambda x: x + sg.const(False), -0.0),
+    (lambda x: sg.const(np.int8(0)) - x, 0.0),     # zero-sub: 0 - 0.0 is 0.0, -0.0 is not
+])
+def test_an_integer_zero_added_to_a_float_is_plus_zero(build, at):
+    with sg.Graph():
+        x = sg.var("x")
+        y = build(x)
+        want = sg.evaluate(y, {x: at})
+        assert_same_values(sg.evaluate(sg.simplify(y), {x: at}), want, what=str(y))
+        assert_same_values(sg.compile(y, [x])(at), want, what=str(y))
+        assert str(sg.simplify(x - sg.const(np.int64(0)))) == "x"  # x - (+0) stays exact

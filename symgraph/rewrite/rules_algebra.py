@@ -158,8 +158,12 @@ def _zero_sign(negative: bool) -> Callable[[Match], bool]:
     """``x + c -> x`` is exact when every zero ``c`` is -0.0 (``x + -0.0`` is ``x``, while
     ``-0.0 + 0.0`` is 0.0); ``x - c -> x`` when ``c`` is 0.0, ``c - x -> -x`` when -0.0."""
     def exact(m: Match) -> bool:
-        values = small_values([c.attrs["value"] for c in m.consts if c.dtype.kind == "f"])
-        return values is not None and all(np.all(np.signbit(v) == negative) for v in values)
+        if m.node.dtype.kind != "f":
+            return True  # integers have one zero
+        # an integer or boolean zero promotes to +0.0 (-0.0 + 0 is 0.0)
+        values = small_values([c.attrs["value"] for c in m.consts])
+        return values is not None and all(
+            np.all(np.signbit(np.asarray(v, dtype=np.float64)) == negative) for v in values)
     return exact
 
 
