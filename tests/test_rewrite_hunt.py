@@ -272,3 +272,19 @@ def test_an_integer_zero_added_to_a_float_is_plus_zero(build, at):
         assert_same_values(sg.evaluate(sg.simplify(y), {x: at}), want, what=str(y))
         assert_same_values(sg.compile(y, [x])(at), want, what=str(y))
         assert str(sg.simplify(x - sg.const(np.int64(0)))) == "x"  # x - (+0) stays exact
+
+
+# --- NumPy sums small integers in int64: the rewrites must not sum them in their own -----
+
+
+@pytest.mark.parametrize("dtype, value", [("int8", -128), ("uint8", 128), ("int16", 30000)])
+def test_sums_of_small_integers_are_not_rewritten_into_their_narrow_dtype(dtype, value):
+    """np.sum of int8 is int64: sum(broadcast_to(k, (3,))) is -384 in evaluate, and
+    k*3 (sum-broadcast, then sum-scalar) wrapped to -128 in int8."""
+    with sg.Graph():
+        k = sg.var("k", dtype=dtype)
+        for y in (sg.sum(sg.broadcast_to(k, (3,))), sg.sum(k) * np.asarray(100, dtype)):
+            feeds = {k: np.asarray(value, dtype=dtype)}
+            want = sg.evaluate(y, feeds)
+            np.testing.assert_array_equal(sg.evaluate(sg.simplify(y), feeds), want)
+            np.testing.assert_array_equal(sg.compile(y, [k])(feeds[k]), want)
