@@ -288,3 +288,16 @@ def test_sums_of_small_integers_are_not_rewritten_into_their_narrow_dtype(dtype,
             want = sg.evaluate(y, feeds)
             np.testing.assert_array_equal(sg.evaluate(sg.simplify(y), feeds), want)
             np.testing.assert_array_equal(sg.compile(y, [k])(feeds[k]), want)
+
+
+def test_float16_x_to_the_half_keeps_powers_zero_and_infinity():
+    """NumPy computes x**0.5 as sqrt only in float32/float64; in float16 it is C's pow:
+    (-0.0)**0.5 is 0.0 and (-inf)**0.5 is inf, where sqrt gives -0.0 and NaN."""
+    with sg.Graph():
+        x = sg.var("x", dtype="float16")
+        y = x ** np.float16(0.5)
+        for v in (-0.0, -np.inf, 4.0):
+            feeds = {x: np.float16(v)}
+            want = sg.evaluate(y, feeds)
+            assert_same_values(sg.evaluate(sg.simplify(y), feeds), want, what=str(v))
+            assert_same_values(sg.compile(y, [x])(np.float16(v)), want, what=str(v))

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from symgraph import ops
 from symgraph.graph import Node
 from symgraph.ops.arithmetic import ADD
@@ -66,7 +68,10 @@ RULES: list[Rule] = [
          "log(sum(exp x)) -> logsumexp(x)", exact=False),
     # specialize: cheaper ops for the same value.
     Rule("pow-two", "specialize", ("power", X, TWO), ("square", X), "x**2 -> square(x)"),
-    Rule("pow-half", "specialize", ("power", X, HALF), ("sqrt", X), "x**0.5 -> sqrt(x)"),
+    # (NumPy's power takes sqrt's path in float32/float64 only: in float16 it is C's pow,
+    # (-0.0)**0.5 = 0.0 and (-inf)**0.5 = inf where sqrt gives -0.0 and NaN)
+    Rule("pow-half", "specialize", ("power", X, HALF), ("sqrt", X), "x**0.5 -> sqrt(x)",
+         exact=lambda m: m.node.dtype in (np.dtype("float32"), np.dtype("float64"))),
     Rule("pow-minus-one", "specialize", ("power", X, MINUS_ONE), ("divide", 1, X),
          "x**-1 -> 1/x"),
 ]
