@@ -301,3 +301,13 @@ def test_float16_x_to_the_half_keeps_powers_zero_and_infinity():
             want = sg.evaluate(y, feeds)
             assert_same_values(sg.evaluate(sg.simplify(y), feeds), want, what=str(v))
             assert_same_values(sg.compile(y, [x])(np.float16(v)), want, what=str(v))
+
+
+def test_a_sum_of_small_integers_declares_the_dtype_numpy_sums_in():
+    with sg.Graph():
+        for dtype, want in [("int8", "int64"), ("uint8", "uint64"), ("int32", "int64"),
+                            ("bool", "int64"), ("float16", "float16"), ("int64", "int64")]:
+            k = sg.var(f"k_{dtype}", dtype=dtype, shape=(3,))
+            assert sg.sum(k).dtype == np.dtype(want)
+            value = np.ones(3, dtype=dtype)
+            assert sg.evaluate(sg.sum(k), {k: value}).dtype == np.dtype(want)

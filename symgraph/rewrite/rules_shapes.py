@@ -63,28 +63,17 @@ def _same_shape_input(m: Match) -> Node | None:
     return x
 
 
-def _sums_in_own_dtype(x: Node) -> bool:
-    """Whether NumPy sums ``x`` in its dtype: it sums int8/int16/int32 in int64 and
-    uint8... in uint64 (``np.sum`` of int8 -128 three times is -384), so a rewrite that
-    moves such a sum into ``x``'s own arithmetic (``k*3``) would wrap where it does not."""
-    if x.dtype.kind not in "iu":
-        return True
-    return np.sum(np.zeros(1, dtype=x.dtype)).dtype == x.dtype
-
-
 def _sum_scalar(m: Match) -> Node | None:
     node = m.node
     x = node.inputs[0]
-    ok = x.shape == () and node.shape == () and _sums_in_own_dtype(x)
-    return x if ok else None
+    return x if x.shape == () and node.shape == () else None
 
 
 def _sum_broadcast(m: Match) -> Node | None:
     """``sum(broadcast_to(x, S)) = sum(x) * (size(S) / size(x))`` over all axes."""
     node, b = m.node, m.node.inputs[0]
     x = b.inputs[0]
-    if node.attrs["axis"] is not None or None in b.shape or None in x.shape or (
-            not _sums_in_own_dtype(x)):
+    if node.attrs["axis"] is not None or None in b.shape or None in x.shape:
         return None
     copies = int(np.prod(b.shape)) // max(int(np.prod(x.shape)), 1)
     if copies == 0:
