@@ -311,3 +311,12 @@ def test_a_sum_of_small_integers_declares_the_dtype_numpy_sums_in():
             assert sg.sum(k).dtype == np.dtype(want)
             value = np.ones(3, dtype=dtype)
             assert sg.evaluate(sg.sum(k), {k: value}).dtype == np.dtype(want)
+
+
+def test_a_fill_of_negative_zeros_does_not_print_as_zeros():
+    with sg.Graph():
+        x = sg.var("x", shape=(3,))
+        assert str(x * np.full(3, -0.0)) == "x*full(3, -0.0)"
+        assert str(x * np.zeros(3)) == "x*zeros(3)"
+        assert str(x + sg.const(np.broadcast_to(-0.0, (2, 3)))) == "x + full((2, 3), -0.0)"
+        assert str(x * np.array([0.0, -0.0, 0.0])) == "x*[0, -0.0, 0]"

@@ -90,7 +90,8 @@ def const_text(node: Node) -> str:
         return node.name
     value = node.attrs["value"]
     if value.ndim and any(value.strides) and 1 < value.size <= 65536 and (
-            value.dtype.kind in "iuf" and (value == value.flat[0]).all()):
+            value.dtype.kind in "iuf" and (value == value.flat[0]).all()
+            and (np.signbit(value) == np.signbit(value.flat[0])).all()):  # -0.0 is no 0
         return const_label(SimpleNamespace(name=None, attrs={"value": np.broadcast_to(
             value.flat[0], value.shape)}))  # as a fill: ones(9), zeros(3, 3)
     if value.ndim >= 2 and any(value.strides) and 0 < value.size <= 65536:

@@ -509,7 +509,7 @@ def const_label(node: Node) -> str:
     if value.size and not any(value.strides):
         fill = value.flat[0]
         dims = ", ".join(map(str, value.shape))
-        if fill == 0:
+        if fill == 0 and not (value.dtype.kind == "f" and np.signbit(fill)):  # -0.0: full
             return f"zeros({dims})"
         if fill == 1:
             return f"ones({dims})"
