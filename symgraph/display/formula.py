@@ -7,8 +7,12 @@ name), ``bottom_up`` (the bounded walk the text views share), and how constants 
 builders leave behind: a product with a broadcast one of the same shape
 (``broadcast_to(1, shape=(3,))*v``) prints as ``v``, and a minus moves to the front of a
 product or becomes a subtraction (``x*-sin(x)`` is ``-x*sin(x)``, ``a + -b`` is ``a - b``;
-IEEE negation is exact, so the text computes the same numbers). Shared subexpressions are
-printed where they are used (``sg.pprint`` names them once instead). Iterative and bounded:
+IEEE negation is exact, so the text computes the same numbers; not where a negation
+wraps in a narrower integer dtype: ``x + -u`` of a uint8 ``u`` stays so). A right operand
+of equal precedence keeps its brackets (``x*(y*z)``: floats do not reassociate), and
+numbers print as the shortest text that reads back as them (``-0.0`` included). Shared
+subexpressions are printed where they are used (``sg.pprint`` names them once instead).
+Iterative and bounded:
 a node deeper than ``max_depth`` prints as ``…``, so the text of a node at the end of a
 100,000-node chain is short and instant.
 
