@@ -356,3 +356,22 @@ def test_printed_formulas_parse_back_to_the_same_values():
                     feeds = {x: rng.choice(points), y: rng.choice(points)}
                     assert_same_values(sg.evaluate(parsed, feeds), sg.evaluate(node, feeds),
                                        rtol=0, atol=0, what=f"{node} at {feeds}")
+
+
+# --- interning (the sharing of equal nodes) tells -0.0 from 0.0 in attributes ----------
+
+
+def test_nodes_differing_only_by_a_negative_zero_attribute_are_not_shared():
+    """nan_to_num(x, nan=-0.0) was the node nan_to_num(x, nan=0.0) built before it
+    (-0.0 == 0.0 and hash alike): 0.0 at NaN where NumPy gives -0.0; so was a pad with
+    constant_values=-0.0. Its text showed no nan= either (equal to the default 0.0)."""
+    with sg.Graph():
+        x, v = sg.var("x"), sg.var("v", shape=(2,))
+        a, b = sg.nan_to_num(x, nan=0.0), sg.nan_to_num(x, nan=-0.0)
+        assert a is not b
+        assert np.signbit(sg.evaluate(b, {x: np.nan}))
+        assert str(b) == "nan_to_num(x, nan=-0.0)" and str(a) == "nan_to_num(x)"
+        p, q = sg.pad(v, 1, constant_values=0.0), sg.pad(v, 1, constant_values=-0.0)
+        assert p is not q
+        assert np.signbit(sg.evaluate(q, {v: [1.0, 2.0]}))[0]
+        assert sg.nan_to_num(x, nan=0.0) is a  # equal attributes still share

@@ -48,7 +48,8 @@ def attr_text(node: Node) -> str:
         default = node.opdef.defaults.get(key)
         if callable(default):
             default = default(node)
-        if value is None or value is False or (default is not None and value == default):
+        if value is None or value is False or (default is not None and value == default
+                                               and _same_zero(value, default)):
             continue
         if key == "index":
             value = format_index(value)
@@ -56,6 +57,14 @@ def attr_text(node: Node) -> str:
             value = value[0]
         parts.append(f"{key}={value}")
     return printable("".join(", " + p for p in parts))
+
+
+def _same_zero(value: object, default: object) -> bool:
+    """False where ``value`` equals ``default`` only as -0.0 equals 0.0 (``nan=-0.0`` is
+    not the default ``nan=0.0``: it shows)."""
+    if isinstance(value, (float, np.floating)) and isinstance(default, (float, int)):
+        return bool(np.signbit(value) == np.signbit(float(default)))
+    return True
 
 
 def printable(text: str) -> str:
