@@ -375,3 +375,16 @@ def test_nodes_differing_only_by_a_negative_zero_attribute_are_not_shared():
         assert p is not q
         assert np.signbit(sg.evaluate(q, {v: [1.0, 2.0]}))[0]
         assert sg.nan_to_num(x, nan=0.0) is a  # equal attributes still share
+
+
+def test_log1p_keeps_the_plus_zero_over_a_float16_relu():
+    """NumPy's float16 maximum returns its first operand on a tie: relu(-0.0) is -0.0 in
+    float16 (0.0 in float32/64), so log(1 + relu(x)) -> log1p(relu(x)) needs its + 0."""
+    with sg.Graph():
+        for dtype in ("float16", "float32", "float64"):
+            x = sg.var(f"x_{dtype}", dtype=dtype)
+            y = sg.log(1 + sg.relu(x))
+            feeds = {x: np.asarray(-0.0, dtype=dtype)}
+            want = sg.evaluate(y, feeds)
+            assert_same_values(sg.evaluate(sg.simplify(y), feeds), want, what=dtype)
+            assert_same_values(sg.compile(y, [x])(feeds[x]), want, what=dtype)

@@ -24,6 +24,9 @@ from symgraph.rewrite.patterns import HALF, MINUS_ONE, ONE, TWO, Match, Rule, X
 
 # ops whose result is never -0.0 (NumPy's maximum(-0.0, 0) is 0.0, exp(-inf) is 0.0)
 _NO_NEGATIVE_ZERO = frozenset({"exp", "square", "abs", "sigmoid", "softplus", "relu", "cos"})
+# ...relu only where NumPy's maximum returns its second operand on a tie: in float16 it
+# returns the first, so relu(-0.0) is -0.0 there
+_TIES_TO_SECOND = (np.dtype("float32"), np.dtype("float64"))
 
 
 def _signed(f: Callable[[Node], Node], m: Match) -> Node:
@@ -32,7 +35,8 @@ def _signed(f: Callable[[Node], Node], m: Match) -> Node:
     ``make``: a derivative builder would skip the ``+ 0`` as an identity."""
     x = m["X"]
     out = f(x)
-    if x.op in _NO_NEGATIVE_ZERO or out.dtype.kind != "f":
+    if out.dtype.kind != "f" or (x.op in _NO_NEGATIVE_ZERO and not (
+            x.op == "relu" and x.dtype not in _TIES_TO_SECOND)):
         return out
     return make(ADD, [out, ops.const(0.0, dtype=out.dtype, graph=out.graph)])
 
