@@ -43,7 +43,7 @@ def test_second_derivative_of_s_sin_s_has_two_terms():
     (lambda x, y: sg.sin(x) + y + sg.sin(x), "2*sin(x) + y"),
     (lambda x, y: sg.tanh(x) - y + 3 * sg.tanh(x) + 0.5, "4*tanh(x) + 0.5 - y"),
     (lambda x, y: -sg.cos(x) - y - sg.cos(x), "-2*cos(x) - y"),
-    (lambda x, y: y * sg.sin(x) - sg.cos(x) + y * sg.sin(x), "2*y*sin(x) - cos(x)"),
+    (lambda x, y: y * sg.sin(x) - sg.cos(x) + y * sg.sin(x), "2*(y*sin(x)) - cos(x)"),
 ])
 def test_non_adjacent_like_terms_are_collected_exactly(build, want):
     with sg.Graph():

@@ -7,8 +7,12 @@ name), ``bottom_up`` (the bounded walk the text views share), and how constants 
 builders leave behind: a product with a broadcast one of the same shape
 (``broadcast_to(1, shape=(3,))*v``) prints as ``v``, and a minus moves to the front of a
 product or becomes a subtraction (``x*-sin(x)`` is ``-x*sin(x)``, ``a + -b`` is ``a - b``;
-IEEE negation is exact, so the text computes the same numbers). Shared subexpressions are
-printed where they are used (``sg.pprint`` names them once instead). Iterative and bounded:
+IEEE negation is exact, so the text computes the same numbers; not where a negation
+wraps in a narrower integer dtype: ``x + -u`` of a uint8 ``u`` stays so). A right operand
+of equal precedence keeps its brackets (``x*(y*z)``: floats do not reassociate), and
+numbers print as the shortest text that reads back as them (``-0.0`` included). Shared
+subexpressions are printed where they are used (``sg.pprint`` names them once instead).
+Iterative and bounded:
 a node deeper than ``max_depth`` prints as ``…``, so the text of a node at the end of a
 100,000-node chain is short and instant.
 
@@ -17,15 +21,15 @@ Imports: ``symgraph.graph`` and ``symgraph.ops`` (op records, constant labels, i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from types import SimpleNamespace
 
 import numpy as np
 
 from symgraph.graph import Node, SymgraphError
-from symgraph.ops.arithmetic import MULTIPLY
-from symgraph.ops.core import CONST, VAR, const_label
+from symgraph.ops.arithmetic import DIVIDE, MULTIPLY, NEGATIVE
+from symgraph.ops.core import CONST, VAR, _format_number, const_label
+from symgraph.ops.linalg import MATMUL
 from symgraph.ops.reduce import BROADCAST_TO
 from symgraph.ops.shape import GETITEM, format_index
 
@@ -44,7 +48,8 @@ def attr_text(node: Node) -> str:
         default = node.opdef.defaults.get(key)
         if callable(default):
             default = default(node)
-        if value is None or value is False or (default is not None and value == default):
+        if value is None or value is False or (default is not None and value == default
+                                               and _same_zero(value, default)):
             continue
         if key == "index":
             value = format_index(value)
@@ -52,6 +57,14 @@ def attr_text(node: Node) -> str:
             value = value[0]
         parts.append(f"{key}={value}")
     return printable("".join(", " + p for p in parts))
+
+
+def _same_zero(value: object, default: object) -> bool:
+    """False where ``value`` equals ``default`` only as -0.0 equals 0.0 (``nan=-0.0`` is
+    not the default ``nan=0.0``: it shows)."""
+    if isinstance(value, (float, np.floating)) and isinstance(default, (float, int)):
+        return bool(np.signbit(value) == np.signbit(float(default)))
+    return True
 
 
 def printable(text: str) -> str:
@@ -91,7 +104,8 @@ def const_text(node: Node) -> str:
         return node.name
     value = node.attrs["value"]
     if value.ndim and any(value.strides) and 1 < value.size <= 65536 and (
-            value.dtype.kind in "iuf" and (value == value.flat[0]).all()):
+            value.dtype.kind in "iuf" and (value == value.flat[0]).all()
+            and (np.signbit(value) == np.signbit(value.flat[0])).all()):  # -0.0 is no 0
         return fill_text(value.flat[0], value.shape)  # as a fill: ones(9), zeros(3, 3)
     if value.ndim >= 2 and any(value.strides) and 0 < value.size <= 65536:
         n = value.shape[0]
@@ -99,13 +113,15 @@ def const_text(node: Node) -> str:
             rest = value.shape if value.ndim > 2 else None
             return f"eye({n})" + ("" if rest is None else f".reshape{rest}")
         if value.size <= 4 and value.dtype.kind in "iuf":
-            return _nested(value.tolist())
+            return _nested(value)
         if value.shape == (n, n) and value.dtype.kind in "iuf" and _is_diagonal(value):
             diagonal = np.diagonal(value)  # e.g. the Hessian of sum(x*x): diag(full(3, 2))
-            if (diagonal == diagonal[0]).all() and n > 4:
+            same = (diagonal == diagonal[0]).all() and (
+                np.signbit(diagonal) == np.signbit(diagonal[0])).all()
+            if same and n > 4:
                 return f"diag({fill_text(diagonal[0], (n,))})"
             if n <= 4:
-                return f"diag({_nested(diagonal.tolist())})"
+                return f"diag({_nested(diagonal)})"
     return const_label(node)
 
 
@@ -119,15 +135,15 @@ def fill_text(number: float, shape: tuple) -> str:
 
 
 def _is_diagonal(square: np.ndarray) -> bool:
-    return not np.count_nonzero(square - np.diag(np.diagonal(square)))
+    """Zeros off the diagonal, each +0.0 (a -0.0 there must show)."""
+    off = square - np.diag(np.diagonal(square))
+    return not np.count_nonzero(off) and not np.signbit(off).any()
 
 
-def _nested(value: list | float) -> str:
-    if isinstance(value, list):
+def _nested(value: np.ndarray) -> str:
+    if value.ndim:
         return "[" + ", ".join(_nested(v) for v in value) + "]"
-    if not math.isfinite(value):  # int(nan) would raise
-        return str(value)
-    return str(int(value)) if value == int(value) else f"{value:.6g}"  # int(-0.0) is 0
+    return _format_number(value[()])  # the text that reads back as the same number
 
 
 def fill_value(node: Node) -> float | None:
@@ -163,7 +179,8 @@ def unit_operand(node: Node) -> int | None:
 def prec(node: Node) -> int:
     """How tightly ``node``'s text binds: its op's ``prec`` (``ATOM`` for calls and inputs)."""
     if node.opdef is CONST and not node.name and node.attrs["value"].ndim == 0:
-        return PREFIX if node.attrs["value"][()] < 0 else ATOM  # -3 binds like unary minus
+        value = node.attrs["value"][()]  # -3 and -0.0 bind like unary minus
+        return PREFIX if value < 0 or (value == 0 and np.signbit(value)) else ATOM
     if node.opdef is MULTIPLY:
         kept = unit_operand(node)
         if kept is not None:  # printed as that operand alone
@@ -195,10 +212,14 @@ def render(node: Node, args: list[str]) -> str:
         a, b = node.inputs
         right_assoc = op.infix == "**"
         left = _wrap(args[0], prec(a), op.prec, strict=right_assoc)
-        right = _wrap(args[1], prec(b), op.prec, strict=not right_assoc and op.infix in "-/@")
+        # a right operand of the same precedence is bracketed for every left-associative
+        # op, + and * included: floats do not reassociate (x*(y*0) is 0 at x=1e308,
+        # y=1e200, where x*y*0 is NaN; 1e308 + (1e308 - 1e308) is finite, 1e308 + 1e308 -
+        # 1e308 is inf), and the text must compute what the graph does
+        right = _wrap(args[1], prec(b), op.prec, strict=not right_assoc)
         # Tight products (w[0]*x[0]) and spaced sums, as in the CS231n notes.
         sep = op.infix if op.infix in ("*", "/", "**") else f" {op.infix} "
-        if right.startswith("-"):  # an unwrapped right operand that is a negation
+        if right.startswith("-") and _signs_exact(node):  # a right operand's leading minus
             if op.infix in ("*", "/", "@"):  # a*-b = -a*b: the minus opens the product
                 left, right = (left[1:] if left.startswith("-") else "-" + left), right[1:]
             elif op.infix in ("+", "-"):  # a + -b = a - b, a - -b = a + b
@@ -206,6 +227,26 @@ def render(node: Node, args: list[str]) -> str:
         return left + sep + right
     label = op.label or op.name
     return f"{label}({', '.join(args)}{attr_text(node)})"
+
+
+_SIGNED = frozenset({NEGATIVE, MULTIPLY, DIVIDE, MATMUL})  # ops a leading minus passes
+
+
+def _signs_exact(node: Node) -> bool:
+    """Whether a minus may move within ``node``'s text (``a*-b`` as ``-a*b``, ``a + -b``
+    as ``a - b``): when every node along its operands' leading products and negations
+    computes in ``node``'s dtype or in floats, where negation is exact. A negation in a
+    narrower integer dtype wraps (``-uint8(3)`` is 253: ``x + -u`` is not ``x - u``)."""
+    stack = [(i, 0) for i in node.inputs]
+    while stack:
+        n, depth = stack.pop()
+        if n.dtype != node.dtype and n.dtype.kind != "f":
+            return False
+        if n.opdef in _SIGNED:
+            if depth > MAX_DEPTH:
+                return False
+            stack.extend((i, depth + 1) for i in n.inputs)
+    return True
 
 
 def formula(node: Node, max_depth: int = MAX_DEPTH, max_chars: int = MAX_CHARS) -> str:

@@ -11,6 +11,7 @@ Imports: ``symgraph.graph`` and NumPy.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -321,6 +322,36 @@ def _graph_of(nodes: Sequence[Node], who: str) -> Graph:
     return graph
 
 
+def attr_key(attrs: dict) -> Any:
+    """The attributes' part of an interning key: their items, with a float -0.0 told from
+    0.0 (equal and hashed alike, so ``nan_to_num(x, nan=-0.0)`` would be the node
+    ``nan_to_num(x, nan=0.0)``, which gives 0.0 where NumPy gives -0.0)."""
+    items = attrs.items()
+    for _, value in items:
+        if _has_negative_zero(value):
+            return tuple((k, _signed_zero_key(v)) for k, v in items)
+    return items
+
+
+def _has_negative_zero(value: Any) -> bool:
+    kind = type(value)
+    if kind is tuple:
+        for v in value:
+            if _has_negative_zero(v):
+                return True
+        return False
+    if kind is float or (kind is not int and kind is not bool and value is not None
+                         and isinstance(value, np.floating)):
+        return value == 0 and math.copysign(1.0, value) < 0
+    return False
+
+
+def _signed_zero_key(value: Any) -> Any:
+    if type(value) is tuple:
+        return tuple(_signed_zero_key(v) for v in value)
+    return ("-0.0",) if _has_negative_zero(value) else value
+
+
 def make(op: Op, inputs: Sequence[Node], attrs: dict | None = None) -> Node:
     """Return the node ``op(*inputs, **attrs)``: the existing one if it was built before."""
     if type(inputs) is not tuple:
@@ -330,7 +361,7 @@ def make(op: Op, inputs: Sequence[Node], attrs: dict | None = None) -> Node:
     arity = len(inputs)
     if attrs or arity > 2:
         graph = _graph_of(inputs, op.name) if inputs else get_default_graph()
-        key = (op.name, *[n.id for n in inputs], *(attrs.items() if attrs else ()))
+        key = (op.name, *[n.id for n in inputs], *(attr_key(attrs) if attrs else ()))
     elif arity == 2:
         a, b = inputs
         graph = a.graph
@@ -481,6 +512,9 @@ def var(name: str, shape: Any = (), dtype: Any = "float64") -> Node:
 
 
 def _format_number(v: Any) -> str:
+    """A number as text that reads back as the same number: integral floats as integers
+    (``2``, not ``2.0``), others at their shortest exact text in their own precision
+    (``0.3333333333333333``, ``0.1`` for float32's 0.1), ``-0.0`` with its sign."""
     if isinstance(v, (bool, np.bool_)):
         return str(bool(v))
     if isinstance(v, (int, np.integer)):
@@ -488,9 +522,12 @@ def _format_number(v: Any) -> str:
     f = float(v)
     if not np.isfinite(f):  # int(nan) would raise while printing
         return str(f)
+    if f == 0.0 and np.signbit(f):
+        return "-0.0"  # int(-0.0) is 0: the sign would be lost
     if f == int(f) and abs(f) < 1e15:
         return str(int(f))
-    return f"{f:.6g}"
+    # NumPy's str of its own scalar type is the shortest text that rounds back to it
+    return str(v) if isinstance(v, (np.float16, np.float32)) else repr(f)
 
 
 def const_label(node: Node) -> str:
@@ -503,7 +540,7 @@ def const_label(node: Node) -> str:
     if value.size and not any(value.strides):
         fill = value.flat[0]
         dims = ", ".join(map(str, value.shape))
-        if fill == 0:
+        if fill == 0 and not (value.dtype.kind == "f" and np.signbit(fill)):  # -0.0: full
             return f"zeros({dims})"
         if fill == 1:
             return f"ones({dims})"

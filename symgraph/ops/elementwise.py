@@ -98,12 +98,17 @@ def _scale_scaled(op: Op, inputs: Sequence[Node]) -> Node | None:
     if d.op != "const" or x.op == "const" or d.attrs["value"].size > FOLD_LIMIT:
         return None
     cv, dv = c.attrs["value"], d.attrs["value"]
-    kind = np.result_type(cv, dv).kind
-    if kind not in "iuf":
+    # folded in the dtype both products compute in (a narrower inner product, uint8(16)*x
+    # read by a float64 one, wraps or rounds first; uint8 16*16 folded in uint8 is 0)
+    dtype = promote((a, b), {})
+    if inner.dtype != dtype or dtype.kind not in "iuf":
         return None
-    if kind == "f":
-        if not exact_product(cv, dv):
-            return None
+    if dtype.kind == "f" and not exact_product(cv, dv, dtype):
+        return None
+    if c.dtype != dtype:
+        c = const(cv, dtype=dtype, graph=c.graph)
+    if d.dtype != dtype:
+        d = const(dv, dtype=dtype, graph=d.graph)
     cd = _simplified(op, [c, d])
     if cd.op != "const":
         return None

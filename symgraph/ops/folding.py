@@ -63,18 +63,26 @@ def fold(op: Any, values: Sequence[np.ndarray], attrs: dict, shape: tuple,
         return None
 
 
-def exact_product(c: Any, d: Any) -> bool:
+def exact_product(c: Any, d: Any, dtype: Any = None) -> bool:
     """Whether ``c*(d*x) == (c*d)*x`` for every ``x`` (NaN, inf, -0.0 included, up to
     rounding): both factors of magnitude >= 1 with a finite product (the two sides then
     overflow together), or both <= 1 with a normal product (they underflow together).
     ``1e-200*(1e-200*x)`` against ``0*x``, or ``1e300*(1e-300*x)``, show why not others.
+    Finite and normal in ``dtype``, the float type the product is computed in (default:
+    the constants' own, float64 for Python numbers): ``1e20*1e20`` is inf in float32.
 
     >>> exact_product(2.0, 3.0), exact_product(0.5, 0.25), exact_product(4.0, 0.5)
     (True, True, False)
+    >>> exact_product(np.float32(1e20), np.float32(1e20))
+    False
     """
+    if dtype is None:
+        dtype = np.result_type(np.asarray(c), np.asarray(d))
+    info = np.finfo(dtype if np.dtype(dtype).kind == "f" else np.float64)
     c, d = np.abs(np.asarray(c, dtype=np.float64)), np.abs(np.asarray(d, dtype=np.float64))
     with np.errstate(all="ignore"):
         p = c * d
-        return bool((np.all(c >= 1) and np.all(d >= 1) and np.all(np.isfinite(p)))
+        return bool((np.all(c >= 1) and np.all(d >= 1) and np.all(np.isfinite(p))
+                     and np.all(np.isfinite(p.astype(info.dtype))))
                     or (np.all(c <= 1) and np.all(d <= 1)
-                        and np.all(p >= np.finfo(np.float64).tiny)))
+                        and np.all(p >= info.tiny)))

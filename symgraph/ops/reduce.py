@@ -8,6 +8,7 @@ use it, so the gradient of a ``(None, 3)`` input has the fed shape.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -183,8 +184,14 @@ def _reduced_shape(inputs: tuple, attrs: dict) -> tuple:
 
 
 def _sum_dtype(inputs: tuple, attrs: dict) -> np.dtype:
-    dtype = inputs[0].dtype
-    return np.dtype("int64") if dtype.kind == "b" else dtype
+    """The dtype ``np.sum`` gives, which the impl computes: booleans and integers narrower
+    than 64 bits sum in int64 (uint64), as ``prod``, ``cumsum`` and ``trace`` declare."""
+    return _numpy_sum_dtype(inputs[0].dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _numpy_sum_dtype(dtype: np.dtype) -> np.dtype:
+    return np.sum(np.zeros(1, dtype)).dtype
 
 
 def restore_reduced(g: Node, out: Node) -> Node:

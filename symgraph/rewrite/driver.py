@@ -42,7 +42,11 @@ Exactness. By default only the rules declared exact run (``Rule.exact``): every 
 kept, NaN, inf and the sign of zero included, up to rounding, so ``sg.compile`` (which
 simplifies) returns what ``sg.evaluate`` does on every input. ``assume_finite=True`` adds
 the algebra of real numbers, PyTensor's default: right while every value in the graph is
-finite, wrong (an inf or NaN vanishes, -0.0 becomes 0.0) otherwise. The two modes keep
+finite, wrong (an inf or NaN vanishes, -0.0 becomes 0.0) otherwise; and, being
+reassociation, only up to the range and rounding of the regrouped arithmetic: a factored,
+expanded or Horner form can overflow or cancel where the graph as built did not
+(``x*y + x*z -> x*(y + z)`` is inf at x = 0.5, y = z = 1e308, where every value of the
+original is finite; ``x - 2*y - x -> -2*y`` at x = -1e308, y = 1e100). The two modes keep
 separate records of the nodes they returned.
 
 Imports: ``symgraph.graph``, ``symgraph.context``, ``symgraph.errors``, ``symgraph.ops`` and
@@ -100,7 +104,9 @@ def simplify(outputs: Any, trace: bool = False, assume_finite: bool = False) -> 
     are every output's static shape and dtype. ``assume_finite=True`` also applies the
     algebra of real numbers (``x*0 -> 0``, ``x - x -> 0``, ``x/x -> 1``, ``exp(log x) ->
     x``, like terms collected, ``log(1 + exp x) -> softplus(x)``): exact only while every
-    value in the graph is finite (``x*0`` is NaN at ``x = inf``, the rewrite gives 0). With
+    value in the graph is finite (``x*0`` is NaN at ``x = inf``, the rewrite gives 0), and
+    only up to the overflow and rounding of regrouped sums and products (``x*y + x*z ->
+    x*(y + z)`` overflows at x = 0.5, y = z = 1e308, where the original is 1e308). With
     ``trace=True`` the result is ``(result, trace)``: a :class:`Trace` of every rewrite.
     The rules, their stages and which need ``assume_finite``:
     ``symgraph.rewrite.rules_table()``.

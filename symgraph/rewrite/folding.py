@@ -30,19 +30,32 @@ def fill(node: Node, number: float) -> Node:
     return ops.const(value, graph=node.graph)
 
 
-def fold_binary(op: Op, a: Node, b: Node) -> Node | None:
+def fold_binary(op: Op, a: Node, b: Node, dtype: np.dtype | None = None) -> Node | None:
     """The elementwise ``op`` of two constants, folded now (exact NumPy promotion of their
-    dtypes); None where the folded constant would be large (it is not materialised)."""
+    dtypes, or both cast to ``dtype``, the dtype the graph computes ``op`` in: a uint8
+    16*16 folded in uint8 is 0, in float64 256); None where the folded constant would be
+    large (it is not materialised)."""
     va, vb = a.attrs["value"], b.attrs["value"]
+    if dtype is not None:
+        va, vb = _cast(va, dtype), _cast(vb, dtype)
     value = fold(op, [va, vb], {}, np.broadcast_shapes(va.shape, vb.shape), elementwise=True)
     if value is None:
         return None
-    dtype = np.result_type(a.dtype, b.dtype)
+    dtype = np.result_type(va.dtype, vb.dtype)
     if value.dtype != dtype:  # cast the one element of a fill, not the whole of it
         first = fill_value(value)
         value = value.astype(dtype) if first is None else np.broadcast_to(
             first.astype(dtype), value.shape)
     return ops.const(value, graph=a.graph)
+
+
+def _cast(value: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``value`` in ``dtype``, a fill cast as its one element (no copy of the whole)."""
+    if value.dtype == dtype:
+        return value
+    first = fill_value(value)
+    return value.astype(dtype) if first is None else np.broadcast_to(
+        first.astype(dtype), value.shape)
 
 
 def small_values(values: list[np.ndarray]) -> list[np.ndarray] | None:

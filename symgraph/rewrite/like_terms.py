@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from symgraph import ops
 from symgraph.graph import Node
 from symgraph.ops.arithmetic import ADD, MULTIPLY, NEGATIVE, SUBTRACT
@@ -52,6 +54,12 @@ def _scalar(node: Node, like: Node) -> float | None:
     return c if c != 0.0 and math.isfinite(c) else None
 
 
+def _finite_in(value: float, dtype: np.dtype) -> bool:
+    """Whether ``value`` stays finite as a constant of ``dtype``."""
+    with np.errstate(all="ignore"):
+        return math.isfinite(value) and bool(np.isfinite(np.asarray(value, dtype=dtype)))
+
+
 def eligible(n: Node) -> bool:
     """A node of a sum: ``+``, ``-``, negation, or a product with one scalar constant, of
     float nodes of one static shape (a scalar constant may stand for a term)."""
@@ -76,13 +84,17 @@ def _bound(node: Node, depth: int = 0) -> float:
     if depth >= _BOUND_DEPTH:
         return math.inf
     if op is MULTIPLY:
-        return _bound(node.inputs[0], depth + 1) * _bound(node.inputs[1], depth + 1)
+        a, b = _bound(node.inputs[0], depth + 1), _bound(node.inputs[1], depth + 1)
+        # 0*x is 0 or NaN, bounded by 0 (0*inf would be a NaN bound, which every later
+        # comparison passes: the check of the bounded terms' total would be off)
+        return 0.0 if a == 0.0 or b == 0.0 else a * b
     if op is SQUARE:
         return _bound(node.inputs[0], depth + 1) ** 2
     if op is NEGATIVE:
         return _bound(node.inputs[0], depth + 1)
     if op is CONST and node.attrs["value"].size == 1:
-        return abs(float(node.attrs["value"].flat[0]))
+        value = abs(float(node.attrs["value"].flat[0]))
+        return math.inf if math.isnan(value) else value  # (a NaN bound would pass every test)
     return math.inf
 
 
@@ -171,7 +183,8 @@ def linear_plan(root: Node, inside: set[int], region_size: int,
     unbounded, total, kept = 0, 0.0, []
     for key, (node, cs) in groups.items():
         s = math.fsum(cs)
-        if not math.isfinite(s) or s == 0.0 or (
+        # finite as the rebuilt coefficient holds it, in the sum's dtype (float32: 6e38 is inf)
+        if not _finite_in(s, root.dtype) or s == 0.0 or (
                 exact and not (all(c > 0 for c in cs) or all(c < 0 for c in cs))):
             return None
         bound = abs(s) if key is None else _bound(node)
@@ -180,8 +193,10 @@ def linear_plan(root: Node, inside: set[int], region_size: int,
         else:
             total += sum(abs(c) for c in cs) * (1.0 if key is None else bound)
         kept.append((node, s if key is not None else s / float(node.attrs["value"].flat[0])))
-    if exact and (unbounded > 1 or total > BOUND_LIMIT
-                  or not all(exact_product(c, d) for c, d in scales)):
+    # (float16 overflows at 65504: there the bound is its largest number / 64)
+    limit = min(BOUND_LIMIT, float(np.finfo(root.dtype).max) / 64)
+    if exact and (unbounded > 1 or total > limit
+                  or not all(exact_product(c, d, root.dtype) for c, d in scales)):
         return None
     plan = LinearPlan(kept)
     # fewer terms at no more nodes: 2*cos(s) - s*sin(s) for cos(s) - s*sin(s) + cos(s)

@@ -89,5 +89,10 @@ def fit(node: Node, rep: Any, m: Match, rule: Rule) -> Node | None:
     if rep.dtype != node.dtype:
         if not np.can_cast(rep.dtype, node.dtype, "safe"):
             return None
+        # Cast up only what the matched node read as it is (x of x*1) or a constant: a
+        # replacement that computes in the narrower dtype (square(x) for float32 x of
+        # x**2.0, a float64 power) rounds, overflows and underflows in it (inf at 1e20)
+        if rep.opdef is not CONST and not any(rep is b for b in m.bound.values()):
+            return None
         rep = ops.cast(rep, node.dtype)
     return rep

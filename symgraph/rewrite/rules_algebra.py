@@ -19,9 +19,9 @@ import numpy as np
 from symgraph import ops
 from symgraph.graph import Node
 from symgraph.ops.arithmetic import ADD, MULTIPLY, NEGATIVE, SUBTRACT
-from symgraph.ops.core import fold
+from symgraph.ops.core import CONST, fold
 from symgraph.rewrite.folding import exact_product, fill, fold_binary, small_values
-from symgraph.rewrite.patterns import MINUS_ONE, ONE, ZERO, C, D, Match, Rule, X, Y
+from symgraph.rewrite.patterns import MINUS_ONE, ONE, ZERO, C, D, Match, Rule, X, Y, instantiate
 from symgraph.rewrite.rules_shapes import same_runtime_shape
 
 
@@ -73,34 +73,64 @@ def _times(c: Node | None, x: Node) -> Node | None:
     return None if c is None else ops.multiply(c, x)
 
 
+def _fold(op, m: Match, c: Node, d: Node) -> Node | None:
+    """``c op d`` folded in the dtype the matched node computes in, where its inner ops
+    compute in that dtype too; None elsewhere. A narrower inner op (``uint8(16)*x`` read
+    by a float64 product, ``1e20*x`` in float32 before a float64 scale) wraps, rounds or
+    overflows before the promotion: its constants folded in the wider dtype (or in
+    their own: ``uint8(16)*uint8(16)`` is 0) would change values."""
+    node, x = m.node, m.bound.get("X")
+    if any(i.dtype != node.dtype for i in node.inputs if i.opdef is not CONST and i is not x):
+        return None
+    return fold_binary(op, c, d, node.dtype)
+
+
 def _mul_consts(m: Match) -> Node | None:
-    return _times(fold_binary(MULTIPLY, m["C"], m["D"]), m["X"])
+    return _times(_fold(MULTIPLY, m, m["C"], m["D"]), m["X"])
 
 
 def _add_consts(m: Match) -> Node | None:
-    c = fold_binary(ADD, m["C"], m["D"])
+    c = _fold(ADD, m, m["C"], m["D"])
     return None if c is None else ops.add(c, m["X"])
 
 
 def _add_like_terms(m: Match) -> Node | None:
-    return _times(fold_binary(ADD, m["C"], m["D"]), m["X"])
+    return _times(_fold(ADD, m, m["C"], m["D"]), m["X"])
 
 
 def _sub_like_terms(m: Match) -> Node | None:
-    return _times(fold_binary(SUBTRACT, m["C"], m["D"]), m["X"])
+    return _times(_fold(SUBTRACT, m, m["C"], m["D"]), m["X"])
 
 
 def _add_like_term(m: Match) -> Node | None:
     c = m["C"]
     one = ops.const(1, dtype=c.dtype, graph=c.graph)
-    return _times(fold_binary(ADD, c, one), m["X"])
+    return _times(_fold(ADD, m, c, one), m["X"])
 
 
 def _neg_mul_const(m: Match) -> Node | None:
-    c = m["C"]
+    """``-(c*x) -> (-c)*x`` with ``c`` negated in the product's dtype (a uint8 3 negated in
+    its own is 253; an int8 -128 is -128)."""
+    c, product = m["C"], m.node.inputs[0]
     value = c.attrs["value"]
+    if value.dtype != product.dtype:
+        value = np.asarray(value, dtype=product.dtype)  # as the product promotes it
     folded = fold(NEGATIVE, [value], {}, value.shape, elementwise=True)
     return None if folded is None else _times(ops.const(folded, graph=c.graph), m["X"])
+
+
+def _sign_moved(template: tuple) -> Callable[[Match], Node | None]:
+    """The template's replacement, unless a negated input of the node wraps in a
+    narrower integer dtype before the node promotes it (``-uint8(3)`` is 253: ``x + -u``
+    is not ``x - u`` for a float64 ``x``). Float negation is exact, as is integer
+    negation in the node's own dtype (a ring)."""
+    def replace(m: Match) -> Node | None:
+        node = m.node
+        for i in node.inputs:
+            if i.opdef is NEGATIVE and i.dtype != node.dtype and i.dtype.kind != "f":
+                return None
+        return instantiate(template, m)
+    return replace
 
 
 def _mul_broadcast(m: Match) -> Node | None:
@@ -128,14 +158,18 @@ def _zero_sign(negative: bool) -> Callable[[Match], bool]:
     """``x + c -> x`` is exact when every zero ``c`` is -0.0 (``x + -0.0`` is ``x``, while
     ``-0.0 + 0.0`` is 0.0); ``x - c -> x`` when ``c`` is 0.0, ``c - x -> -x`` when -0.0."""
     def exact(m: Match) -> bool:
-        values = small_values([c.attrs["value"] for c in m.consts if c.dtype.kind == "f"])
-        return values is not None and all(np.all(np.signbit(v) == negative) for v in values)
+        if m.node.dtype.kind != "f":
+            return True  # integers have one zero
+        # an integer or boolean zero promotes to +0.0 (-0.0 + 0 is 0.0)
+        values = small_values([c.attrs["value"] for c in m.consts])
+        return values is not None and all(
+            np.all(np.signbit(np.asarray(v, dtype=np.float64)) == negative) for v in values)
     return exact
 
 
 def _scale_exact(m: Match) -> bool:
     values = small_values([m.value("C"), m.value("D")])
-    return _ring(m) or (values is not None and exact_product(*values))
+    return _ring(m) or (values is not None and exact_product(*values, m.node.dtype))
 
 
 def _same_sign(sign: float, *names: str) -> Callable[[Match], bool]:
@@ -150,7 +184,10 @@ def _same_sign(sign: float, *names: str) -> Callable[[Match], bool]:
         if values is None:
             return False
         c, d = values if len(values) == 2 else (np.ones(()), values[0])
-        d = sign * np.asarray(d, dtype=np.float64)
+        # the sum as the folded coefficient will hold it: in the node's dtype (3e38 + 3e38
+        # is finite in float64, inf in float32)
+        dtype = m.node.dtype
+        c, d = np.asarray(c, dtype=dtype), sign * np.asarray(d, dtype=dtype)
         with np.errstate(all="ignore"):
             return bool(np.all(np.isfinite(c + d)) and (
                 (np.all(c > 0) and np.all(d > 0)) or (np.all(c < 0) and np.all(d < 0))))
@@ -177,9 +214,11 @@ RULES: list[Rule] = [
     Rule("sub-self", "canonicalize", ("subtract", X, X), _sub_self, "x-x -> zeros",
          exact=_ring),
     Rule("div-self", "canonicalize", ("divide", X, X), _div_self, "x/x -> ones", exact=False),
-    Rule("add-neg", "canonicalize", ("add", X, ("negative", Y)), ("subtract", X, Y),
+    Rule("add-neg", "canonicalize", ("add", X, ("negative", Y)),
+         _sign_moved(("subtract", X, Y)),
          "x + -y -> x-y"),
-    Rule("sub-neg", "canonicalize", ("subtract", X, ("negative", Y)), ("add", X, Y),
+    Rule("sub-neg", "canonicalize", ("subtract", X, ("negative", Y)),
+         _sign_moved(("add", X, Y)),
          "x - -y -> x+y"),
     Rule("neg-sub", "canonicalize", ("negative", ("subtract", X, Y)), ("subtract", Y, X),
          "-(x-y) -> y-x", exact=_ring),
@@ -204,9 +243,10 @@ RULES: list[Rule] = [
     Rule("mul-broadcast", "canonicalize", ("multiply", ("broadcast_to", C, X), Y),
          _mul_broadcast, "broadcast_to(c, like)*y -> c*y (y of the same run-time shape)"),
     Rule("mul-neg", "canonicalize", ("multiply", X, ("negative", Y)),
-         ("negative", ("multiply", X, Y)), "x * -y -> -(x*y) (signs move out, to print)"),
+         _sign_moved(("negative", ("multiply", X, Y))),
+         "x * -y -> -(x*y) (signs move out, to print)"),
     Rule("sub-neg-first", "canonicalize", ("subtract", ("negative", X), Y),
-         ("negative", ("add", X, Y)), "-x - y -> -(x+y)", exact=_ring),
+         _sign_moved(("negative", ("add", X, Y))), "-x - y -> -(x+y)", exact=_ring),
     # Polynomial algebra: exact for real numbers, not for floats (x - x is NaN at inf,
     # Horner form overflows elsewhere). The engine runs it over whole regions.
     Rule("collect-terms", "canonicalize", None, None,

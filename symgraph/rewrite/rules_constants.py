@@ -16,7 +16,7 @@ import numpy as np
 
 from symgraph import ops
 from symgraph.graph import Node
-from symgraph.ops.core import FOLD_LIMIT, OPS, fill_value, fold
+from symgraph.ops.core import FOLD_LIMIT, OPS, attr_key, fill_value, fold
 from symgraph.ops.shape import batch_elementwise
 from symgraph.rewrite.patterns import ANY_OP, Match, Rule
 
@@ -66,7 +66,7 @@ def _commuted_earlier(node: Node) -> Node | None:
         return None
     a, b = node.inputs
     # The interning key of ops.core.make: (op, *input ids, *attrs).
-    key = (node.op, b.id, a.id, *node.attrs.items()) if node.attrs else (node.op, b.id, a.id)
+    key = (node.op, b.id, a.id, *attr_key(node.attrs)) if node.attrs else (node.op, b.id, a.id)
     other = node.graph._lookup(key)
     return other if other is not None and other.id < node.id else None
 

@@ -9,6 +9,8 @@ Imports: ``symgraph.graph``, ``symgraph.ops`` and the rewrite package's ``patter
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from symgraph import ops
@@ -76,8 +78,21 @@ def _sum_broadcast(m: Match) -> Node | None:
     copies = int(np.prod(b.shape)) // max(int(np.prod(x.shape)), 1)
     if copies == 0:
         return None  # an empty sum is 0, but sum(x) * 0 is NaN where x holds inf
+    with np.errstate(over="ignore"):  # 90000 copies is inf in float16
+        held = float(np.asarray(copies, dtype=node.dtype)) if node.dtype.kind == "f" else copies
+    if held != copies:
+        return None  # (and float32 rounds counts above 2**24)
     total = ops.sum(x) * ops.const(copies, dtype=node.dtype, graph=node.graph)
     return ops.reshape(total, node.shape) if node.attrs["keepdims"] else total
+
+
+def _one_element_or_ring(m: Match) -> bool:
+    """``sum(broadcast_to(x, S)) == sum(x) * copies`` on every input when ``x`` has one
+    element (``k`` copies of ``v`` overflow together with ``k*v``) or wraps as integers;
+    otherwise the sum is reassociated: ``[[1e308], [-1e308]]`` broadcast to (2, 2) sums
+    to inf in NumPy's order, ``sum(x)*2`` to 0."""
+    x = m["X"]
+    return m.node.dtype.kind in "iub" or (None not in x.shape and math.prod(x.shape) == 1)
 
 
 def _transpose_transpose(m: Match) -> Node:
@@ -104,7 +119,7 @@ RULES: list[Rule] = [
     Rule("sum-scalar", "canonicalize", ("sum", X), _sum_scalar, "sum of a scalar -> itself",
          exact=lambda m: m.node.dtype.kind != "f"),
     Rule("sum-broadcast", "canonicalize", ("sum", ("broadcast_to", X)), _sum_broadcast,
-         "sum(broadcast_to(x, S)) -> sum(x) * copies"),
+         "sum(broadcast_to(x, S)) -> sum(x) * copies", exact=_one_element_or_ring),
     Rule("transpose-transpose", "canonicalize", ("transpose", ("transpose", X)),
          _transpose_transpose, "two transposes -> one (or none)"),
     Rule("reshape-reshape", "canonicalize", ("reshape", ("reshape", X)), _reshape_reshape,

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from symgraph import ops
 from symgraph.graph import Node
 from symgraph.ops.arithmetic import ADD
@@ -22,6 +24,9 @@ from symgraph.rewrite.patterns import HALF, MINUS_ONE, ONE, TWO, Match, Rule, X
 
 # ops whose result is never -0.0 (NumPy's maximum(-0.0, 0) is 0.0, exp(-inf) is 0.0)
 _NO_NEGATIVE_ZERO = frozenset({"exp", "square", "abs", "sigmoid", "softplus", "relu", "cos"})
+# ...relu only where NumPy's maximum returns its second operand on a tie: in float16 it
+# returns the first, so relu(-0.0) is -0.0 there
+_TIES_TO_SECOND = (np.dtype("float32"), np.dtype("float64"))
 
 
 def _signed(f: Callable[[Node], Node], m: Match) -> Node:
@@ -30,7 +35,8 @@ def _signed(f: Callable[[Node], Node], m: Match) -> Node:
     ``make``: a derivative builder would skip the ``+ 0`` as an identity."""
     x = m["X"]
     out = f(x)
-    if x.op in _NO_NEGATIVE_ZERO or out.dtype.kind != "f":
+    if out.dtype.kind != "f" or (x.op in _NO_NEGATIVE_ZERO and not (
+            x.op == "relu" and x.dtype not in _TIES_TO_SECOND)):
         return out
     return make(ADD, [out, ops.const(0.0, dtype=out.dtype, graph=out.graph)])
 
@@ -66,7 +72,10 @@ RULES: list[Rule] = [
          "log(sum(exp x)) -> logsumexp(x)", exact=False),
     # specialize: cheaper ops for the same value.
     Rule("pow-two", "specialize", ("power", X, TWO), ("square", X), "x**2 -> square(x)"),
-    Rule("pow-half", "specialize", ("power", X, HALF), ("sqrt", X), "x**0.5 -> sqrt(x)"),
+    # (NumPy's power takes sqrt's path in float32/float64 only: in float16 it is C's pow,
+    # (-0.0)**0.5 = 0.0 and (-inf)**0.5 = inf where sqrt gives -0.0 and NaN)
+    Rule("pow-half", "specialize", ("power", X, HALF), ("sqrt", X), "x**0.5 -> sqrt(x)",
+         exact=lambda m: m.node.dtype in (np.dtype("float32"), np.dtype("float64"))),
     Rule("pow-minus-one", "specialize", ("power", X, MINUS_ONE), ("divide", 1, X),
          "x**-1 -> 1/x"),
 ]
