@@ -388,3 +388,19 @@ def test_log1p_keeps_the_plus_zero_over_a_float16_relu():
             want = sg.evaluate(y, feeds)
             assert_same_values(sg.evaluate(sg.simplify(y), feeds), want, what=dtype)
             assert_same_values(sg.compile(y, [x])(feeds[x]), want, what=dtype)
+
+
+def test_log1p_and_expm1_are_opt_in():
+    """log(1 + 1e-20) is 0 where log1p(1e-20) is 1e-20: better rounding, but another
+    number, and a division downstream makes it 0 against 1e155. By default compile keeps
+    what evaluate computes; assume_finite=True asks for the stabler forms."""
+    with sg.Graph():
+        x = sg.var("x")
+        y = sg.sqrt(sg.log(x + 1)) / sg.sin(sg.sin(x))
+        z = sg.exp(x) - 1
+        for point in (1e-310, 1e-20, 0.5, -0.0):
+            want = sg.evaluate([y, z], {x: point})
+            assert_same_values(sg.compile([y, z], [x])(point), want, what=str(point))
+        assert str(sg.simplify(sg.log(1 + x))) == "log(x + 1)"  # the node y made
+        assert str(sg.simplify(sg.log(1 + x), assume_finite=True)) == "log1p(x)"
+        assert str(sg.simplify(z, assume_finite=True)) == "expm1(x)"

@@ -4,8 +4,8 @@
 Owns those two stages' rules, as data: ``log(1 + exp x) -> softplus(x)``,
 ``log(1+x) -> log1p(x)``, ``log(softmax x) -> log_softmax(x)``..., and ``x**2 ->
 square(x)``, ``x**0.5 -> sqrt(x)``, ``x**-1 -> 1/x``. Where the unstable form overflows to
-inf (or to log(0)) the stable one changes the value: those rules are not exact (they run
-with ``assume_finite=True`` only).
+inf (or to log(0)), or rounds away a small term (``log(1 + 1e-20)`` is 0), the stable one
+changes the value: those rules are not exact (they run with ``assume_finite=True`` only).
 
 Imports: ``symgraph.graph``, ``symgraph.ops`` and the rewrite package's ``patterns``.
 """
@@ -52,15 +52,17 @@ def _logsumexp(m: Match) -> Node:
 
 RULES: list[Rule] = [
     # stabilize: the same function, computed without overflow or cancellation. Where the
-    # unstable form overflows to inf (or to log(0)), the value changes: not exact.
+    # unstable form overflows to inf (or to log(0)), the value changes: not exact. So do
+    # log1p and expm1 where 1 + x rounds away x: log(1 + 1e-20) is 0, log1p(1e-20) is
+    # 1e-20, and a division downstream turns that into 0 against 1e155.
     Rule("softplus", "stabilize", ("log", ("add", ONE, ("exp", X))), ("softplus", X),
          "log(1 + exp x) -> softplus(x)", exact=False),
     Rule("log1p-exp", "stabilize", ("log1p", ("exp", X)), ("softplus", X),
          "log1p(exp x) -> softplus(x)", exact=False),
     Rule("log1p", "stabilize", ("log", ("add", ONE, X)), lambda m: _signed(ops.log1p, m),
-         "log(1+x) -> log1p(x) (+ 0 where x may be -0.0)"),
+         "log(1+x) -> log1p(x) (+ 0 where x may be -0.0)", exact=False),
     Rule("expm1", "stabilize", ("subtract", ("exp", X), ONE), lambda m: _signed(ops.expm1, m),
-         "exp(x)-1 -> expm1(x) (+ 0 where x may be -0.0)"),
+         "exp(x)-1 -> expm1(x) (+ 0 where x may be -0.0)", exact=False),
     Rule("log-sigmoid", "stabilize", ("log", ("sigmoid", X)),
          ("negative", ("softplus", ("negative", X))), "log(sigmoid x) -> -softplus(-x)",
          exact=False),
