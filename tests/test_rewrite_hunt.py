@@ -404,3 +404,12 @@ def test_log1p_and_expm1_are_opt_in():
         assert str(sg.simplify(sg.log(1 + x))) == "log(x + 1)"  # the node y made
         assert str(sg.simplify(sg.log(1 + x), assume_finite=True)) == "log1p(x)"
         assert str(sg.simplify(z, assume_finite=True)) == "expm1(x)"
+
+
+def test_mod_of_two_booleans_is_declared_int8_as_numpy_computes_it():
+    with sg.Graph():
+        a, b = sg.var("a", (2,), dtype="bool"), sg.var("b", (2,), dtype="bool")
+        m = sg.mod(a, b)
+        assert m.dtype == np.mod(np.bool_(True), np.bool_(True)).dtype == np.int8
+        got = sg.compile(m, [a, b])(np.array([True, False]), np.array([True, True]))
+        assert got.dtype == np.int8 and got.tolist() == [0, 0]

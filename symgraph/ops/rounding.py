@@ -109,8 +109,15 @@ def _quiet_mod(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.mod(x, y)
 
 
+def _mod_dtype(inputs: tuple, attrs: dict) -> np.dtype:
+    # np.mod has no boolean loop: two booleans compute in int8
+    if all(n.dtype == np.bool_ for n in inputs):
+        return np.dtype(np.int8)
+    return promote(inputs, attrs)
+
+
 MOD = binary(
-    "mod", np.mod, vjp=(lambda g, out: g, _mod_d_divisor),
+    "mod", np.mod, vjp=(lambda g, out: g, _mod_d_divisor), dtype=_mod_dtype,
     jvp=(lambda t, out: t, _mod_d_divisor), parse=True,
     # each case keeps x/y between two integers (floor 2, -3, -3, 0): no jump in reach
     cases=lambda build: [
