@@ -23,7 +23,7 @@ from symgraph.graph import Node, SymgraphError, ancestors
 from symgraph.ops import const, multiply
 from symgraph.ops.core import describe
 from symgraph.ops.reduce import sum as reduce_sum
-from symgraph.plan import convert_feed, resolve
+from symgraph.plan import convert_feed, resolve_feeds
 
 
 class GradCheck(float):
@@ -87,8 +87,7 @@ def check_grad(
     graph = y.graph
     base: dict[int, np.ndarray] = {}
     node_of: dict[int, Node] = {}
-    for key, value in feeds.items():
-        node = resolve(key, graph, "sg.check_grad")
+    for node, value in resolve_feeds(feeds, graph, "sg.check_grad"):
         base[node.id] = convert_feed(node, value, "sg.check_grad")
         node_of[node.id] = node
     given = dict(base)  # the user's feeds; intermediate wrt nodes are added one at a time

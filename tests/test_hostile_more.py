@@ -1,0 +1,35 @@
+"""More hostile input: each test failed before its fix (see the commit that added it).
+
+Bad calls raise ``sg.SymgraphError`` naming the node or input and saying what to do, give
+no silently wrong number, and leave the graph as it was.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import symgraph as sg
+
+
+def _available(backend: str) -> bool:
+    return sg.backends().get(backend, False)
+
+
+# --- a node fed twice, by node and by name -----------------------------------------------------
+
+
+@pytest.mark.parametrize("call", ["evaluate", "check_grad", "to_dot"])
+def test_an_input_fed_both_by_node_and_by_name_is_refused(call):
+    """{x: 1.0, "x": 2.0} silently used whichever came last."""
+    with sg.Graph() as g:
+        x = sg.var("x")
+        y = sg.sin(x) * x
+        before = len(g)
+        run = {"evaluate": lambda f: sg.evaluate(y, f),
+               "check_grad": lambda f: sg.check_grad(y, x, f),
+               "to_dot": lambda f: sg.to_dot(y, feeds=f)}[call]
+        with pytest.raises(sg.SymgraphError, match=r"'x'.*fed twice"):
+            run({x: 1.0, "x": 2.0})
+        assert len(g) == before
+        run({x: 1.0})  # one feed is fine
