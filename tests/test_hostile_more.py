@@ -33,3 +33,26 @@ def test_an_input_fed_both_by_node_and_by_name_is_refused(call):
             run({x: 1.0, "x": 2.0})
         assert len(g) == before
         run({x: 1.0})  # one feed is fine
+
+
+# --- compiled functions called by keyword, on every backend ---------------------------------
+
+BACKENDS = ["python", "numpy", "numba", "jax", "dask"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_backend_takes_inputs_by_name_and_refuses_bad_keywords(backend):
+    """jax and dask raised a bare TypeError for any keyword (the others take names)."""
+    if not _available(backend):
+        pytest.skip(f"{backend} is not installed")
+    with sg.Graph():
+        x, v = sg.var("x"), sg.var("v", shape=(3,))
+        f = sg.compile(sg.sin(x) * sg.sum(v), [x, v], backend=backend)
+        want = np.sin(1.0) * 3.0
+        assert float(np.asarray(f(v=np.ones(3), x=1.0))) == pytest.approx(want)
+        assert float(np.asarray(f(1.0, v=np.ones(3)))) == pytest.approx(want)
+        for kwargs, needle in (({"z": 1.0}, "'z'"), ({"x": 2.0}, "twice")):
+            with pytest.raises(sg.SymgraphError, match=needle):
+                f(1.0, np.ones(3), **kwargs)
+        with pytest.raises(sg.SymgraphError, match="'v'"):
+            f(x=1.0)
