@@ -56,3 +56,31 @@ def test_every_backend_takes_inputs_by_name_and_refuses_bad_keywords(backend):
                 f(1.0, np.ones(3), **kwargs)
         with pytest.raises(sg.SymgraphError, match="'v'"):
             f(x=1.0)
+
+
+# --- directions of jvp/hvp/vjp that are not numbers ---------------------------------------------
+
+NOT_NUMBERS = [("str", "1.5"), ("None-inside", [1.0, None]),
+               ("object", np.array([1.0, None], dtype=object)),
+               ("datetime", np.array(["2020-01-01", "2020-01-02"], dtype="datetime64[D]"))]
+
+
+@pytest.mark.parametrize("label,direction", NOT_NUMBERS, ids=[n[0] for n in NOT_NUMBERS])
+@pytest.mark.parametrize("who", ["jvp", "hvp", "vjp"])
+def test_a_direction_that_is_not_numbers_is_refused(who, label, direction):
+    """np.asarray(v, dtype=float64) parsed "1.5" and turned None into nan: a silent nan
+    (or a number read from a string) in the derivative."""
+    if label == "str":
+        direction = ["1.5", "2"]
+    with sg.Graph() as g:
+        v = sg.var("v", shape=(2,))
+        y = sg.sum(sg.sin(v))
+        before = len(g)
+        call = {"jvp": lambda: sg.jvp(y, v, direction), "hvp": lambda: sg.hvp(y, v, direction),
+                "vjp": lambda: sg.vjp(sg.sin(v), v, direction)}[who]
+        if who == "vjp":
+            before += 1  # sg.sin(v) is interned
+        with pytest.raises(sg.SymgraphError, match=r"direction for '?(v|sin\(v\))'?"):
+            call()
+        assert len(g) <= before
+        assert sg.jvp(y, v, [1, True]).shape == ()  # ints and bools are numbers
