@@ -84,3 +84,41 @@ def test_a_direction_that_is_not_numbers_is_refused(who, label, direction):
             call()
         assert len(g) <= before
         assert sg.jvp(y, v, [1, True]).shape == ()  # ints and bools are numbers
+
+
+# --- values that fail only when dask computes them ---------------------------------------------
+
+
+def _broken_forward(a):
+    raise RuntimeError("a bug in a user's forward")
+
+
+_DEFINED: dict = {}
+
+
+def _broken_op():
+    if not _DEFINED:
+        _DEFINED["op"] = sg.define_op("hostile_more_broken_forward", _broken_forward)
+    return _DEFINED["op"]
+
+
+def test_a_dask_task_that_fails_names_its_node():
+    """A singular matrix, an index out of range or a user's forward that raises gave a
+    bare LinAlgError/IndexError/RuntimeError from inside dask's compute."""
+    if not _available("dask"):
+        pytest.skip("dask is not installed")
+    import dask
+    with sg.Graph():
+        M = sg.var("M", shape=(2, 2))
+        v = sg.var("v", shape=(4,))
+        idx = sg.var("idx", shape=(2,), dtype="int64")
+        cases = [(sg.linalg.inv(M), [M], [np.zeros((2, 2))], "inv"),
+                 (v[idx], [v, idx], [np.ones(4), [0, 9]], "gather"),
+                 (sg.grad(sg.sum(v[idx]), v), [v, idx], [np.ones(4), [0, 9]], "add_at"),
+                 (_broken_op()(v), [v], [np.ones(4)], "hostile_more_broken_forward")]
+        for out, inputs, args, op in cases:
+            lazy = sg.compile(out, inputs, backend="dask")(*args)  # nothing computed yet
+            with pytest.raises(sg.SymgraphError, match=rf"computing .*op '{op}'"):
+                dask.compute(lazy)
+        assert np.asarray(sg.compile(v[idx], [v, idx], backend="dask")(
+            np.arange(4.0), [3, -1])).tolist() == [3.0, 3.0]

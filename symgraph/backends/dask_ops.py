@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 
 from symgraph.backends.numpy import array_function
+from symgraph.errors import SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.contract import TENSORDOT
 from symgraph.ops.conv import AVG_POOL2D, CONV2D_WEIGHT_GRAD, MAX_POOL2D, WINDOWS2D
-from symgraph.ops.core import Op
+from symgraph.ops.core import Op, describe
 from symgraph.ops.diagonals import DIAGONAL, TRACE, TRIL, TRIU
 from symgraph.ops.layout import PAD, ROLL, TILE
 from symgraph.ops.linalg import MATMUL
@@ -95,10 +96,10 @@ def lower(node: Node) -> Any:
         return own
     function = _numpy_function(op, attrs)
     if op.batch is batch_elementwise:
-        return functools.partial(_blockwise, functools.partial(_quiet, function), node.dtype)
+        return functools.partial(_blockwise, _task(function, node), node.dtype)
     if op in DISPATCH:
         return functools.partial(_dispatch, function, node)
-    return functools.partial(_one_block, functools.partial(_quiet, function), node)
+    return functools.partial(_one_block, _task(function, node), node)
 
 
 def block_function(node: Node) -> Any:
@@ -119,10 +120,26 @@ def _numpy_function(op: Op, attrs: dict) -> Any:
     return functools.partial(op.impl, **attrs) if attrs else op.impl
 
 
-def _quiet(function: Any, *args: Any) -> Any:
-    """``function`` of NumPy blocks with floating-point warnings silenced, as evaluate does."""
-    with np.errstate(all="ignore"):
-        return function(*args)
+def _quiet(function: Any, what: str, *args: Any) -> Any:
+    """``function`` of NumPy blocks with floating-point warnings silenced, as evaluate does;
+    a failure (it happens when dask computes the task) raises SymgraphError naming ``what``,
+    the node (a string: dask tokenizes the task's arguments)."""
+    try:
+        with np.errstate(all="ignore"):
+            return function(*args)
+    except SymgraphError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure names its node
+        shapes = ", ".join(str(np.shape(a)) for a in args)
+        raise SymgraphError(f"computing {what} with dask failed for blocks of shapes "
+                            f"({shapes}): {type(exc).__name__}: {exc}; check the values "
+                            "fed") from None
+
+
+def _task(function: Any, node: Node) -> Any:
+    """``function`` as run in a dask task for ``node`` (see :func:`_quiet`)."""
+    what = f"{describe(node)} (op '{node.opdef.name}', node #{node.id})"
+    return functools.partial(_quiet, function, what)
 
 
 def _blockwise(function: Any, dtype: np.dtype, *args: Any) -> Any:
@@ -161,7 +178,7 @@ def _shapes_only(node: Node, args: tuple) -> tuple:
 def one_task(node: Node, function: Any) -> Any:
     """The function of dask arrays that runs ``function`` (of NumPy arrays, giving
     ``node``'s value) on the whole arrays as one task, floating-point warnings silenced."""
-    return functools.partial(_one_block, functools.partial(_quiet, function), node)
+    return functools.partial(_one_block, _task(function, node), node)
 
 
 def _one_block(function: Any, node: Node, *args: Any) -> Any:
