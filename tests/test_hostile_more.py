@@ -122,3 +122,37 @@ def test_a_dask_task_that_fails_names_its_node():
                 dask.compute(lazy)
         assert np.asarray(sg.compile(v[idx], [v, idx], backend="dask")(
             np.arange(4.0), [3, -1])).tolist() == [3.0, 3.0]
+
+
+# --- sg.define_op's arguments ------------------------------------------------------------------
+
+BAD_DECLARATIONS = [
+    ("shape-tuple", {"shape": (3,)}, "shape must be a function"),
+    ("dtype-str", {"dtype": "float32"}, "dtype must be a function"),
+    ("cases-str", {"cases": "abc"}, "cases"),
+    ("cases-junk", {"cases": [1, 2]}, "cases"),
+    ("impls-misspelt", {"impls": {"Jax": np.sin}}, "'Jax'"),
+    ("impls-unknown", {"impls": {"tensorflow": np.sin}}, "'tensorflow'"),
+]
+
+
+@pytest.mark.parametrize("label,kwargs,needle", BAD_DECLARATIONS,
+                         ids=[b[0] for b in BAD_DECLARATIONS])
+def test_define_op_refuses_junk_when_declared(label, kwargs, needle):
+    """These were accepted; the op then failed later with a bare TypeError ('tuple' object
+    is not callable) or, for a misspelt backend, was refused at compile time as if it had
+    brought no implementation."""
+    name = f"hostile_more_decl_{label.replace('-', '_')}"
+    with pytest.raises(sg.SymgraphError, match=needle) as info:
+        sg.define_op(name, np.sin, **kwargs)
+    assert name in str(info.value)
+    assert name not in sg.OPS  # nothing registered: the name stays free
+
+
+def test_a_user_op_called_with_no_inputs_says_so():
+    """IndexError: tuple index out of range, from the default shape rule."""
+    op = sg.define_op("hostile_more_no_inputs", np.sin)
+    with sg.Graph() as g:
+        with pytest.raises(sg.SymgraphError, match="hostile_more_no_inputs.*no inputs"):
+            op()
+        assert len(g) == 0

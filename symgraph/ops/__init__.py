@@ -24,6 +24,7 @@ from symgraph.ops.core import (
     Op,
     broadcast_rule,
     const,
+    _brief,
     describe,
     inexact,
     make,
@@ -115,6 +116,19 @@ def define_op(
             isinstance(k, str) and callable(f) for k, f in impls.items())):
         raise SymgraphError(f"sg.define_op({name!r}): impls must map backend names to "
                             f"functions, e.g. {{'jax': fn}}; got {impls!r}")
+    unknown = sorted(set(impls or ()) - set(_IMPL_BACKENDS))
+    if unknown:  # a misspelt backend would be ignored, and the op refused at compile time
+        raise SymgraphError(f"sg.define_op({name!r}): impls names the backend {unknown[0]!r}; "
+                            f"give implementations for {', '.join(map(repr, _IMPL_BACKENDS))} "
+                            "(python and numpy run forward)")
+    for kind, rule in (("shape", shape), ("dtype", dtype)):
+        if rule is not None and not callable(rule):
+            raise SymgraphError(f"sg.define_op({name!r}): {kind} must be a function "
+                                f"(inputs, attrs) -> {kind}, got {type(rule).__name__}")
+    if cases is not None and (not isinstance(cases, (list, tuple))
+                              or not all(isinstance(c, Case) for c in cases)):
+        raise SymgraphError(f"sg.define_op({name!r}): cases must be a list of sg.Case, "
+                            f"got {_brief(repr(cases))}")
     op = register(Op(
         name=name,
         impl=forward,
@@ -130,6 +144,9 @@ def define_op(
     ))
 
     def constructor(*args: Any) -> Node:
+        if not args and (shape is None or dtype is None):
+            raise SymgraphError(f"the op '{name}' was called with no inputs; its default "
+                                "shape and dtype rules follow the inputs: pass at least one")
         for kind, rules in (("vjp", vjp_rules), ("jvp", jvp_rules)):
             if rules is not None and len(rules) != len(args):
                 raise SymgraphError(
@@ -143,6 +160,9 @@ def define_op(
     constructor.__doc__ = f"The user-declared op {name!r}."
     constructor.op = op  # type: ignore[attr-defined]
     return constructor
+
+
+_IMPL_BACKENDS = ("jax", "numba", "dask")  # the backends a user's op may bring code for
 
 
 def _rule_list(name: str, kind: str, rules: Any) -> tuple | None:
