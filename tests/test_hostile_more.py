@@ -156,3 +156,49 @@ def test_a_user_op_called_with_no_inputs_says_so():
         with pytest.raises(sg.SymgraphError, match="hostile_more_no_inputs.*no inputs"):
             op()
         assert len(g) == 0
+
+
+def _bad_rule_ops() -> dict:
+    if "rules" not in _DEFINED:
+        def declare(label, **rules):
+            return sg.define_op(f"hostile_more_rule_{label}", np.sin, **rules)
+        _DEFINED["rules"] = {
+            "shape-raises": (declare("shape_raises", shape=lambda ins, a: 1 / 0),
+                             "ZeroDivisionError"),
+            "shape-str": (declare("shape_str", shape=lambda ins, a: "abc"), "'abc'"),
+            "shape-negative": (declare("shape_negative", shape=lambda ins, a: (-3,)), "-3"),
+            "shape-float": (declare("shape_float", shape=lambda ins, a: (2.5,)), "2.5"),
+            "dtype-raises": (declare("dtype_raises", dtype=lambda ins, a: {}["x"]), "KeyError"),
+            "dtype-nonsense": (declare("dtype_nonsense", dtype=lambda ins, a: "nonsense"),
+                               "nonsense"),
+            "dtype-object": (declare("dtype_object", dtype=lambda ins, a: object), "object"),
+        }
+    return _DEFINED["rules"]
+
+
+RULE_LABELS = ["shape-raises", "shape-str", "shape-negative", "shape-float", "dtype-raises",
+               "dtype-nonsense", "dtype-object"]
+
+
+@pytest.mark.parametrize("label", RULE_LABELS)
+def test_a_user_rule_that_fails_or_answers_junk_names_the_op(label):
+    """A rule that raised escaped as a bare ZeroDivisionError/KeyError; a junk answer made
+    a node of shape 'abc' or (-3,), or of dtype object, that failed far from its cause."""
+    op, needle = _bad_rule_ops()[label]
+    with sg.Graph() as g:
+        v = sg.var("v", shape=(3,))
+        with pytest.raises(sg.SymgraphError, match=needle) as info:
+            op(v)
+        assert op.__name__ in str(info.value) and "rule" in str(info.value)
+        assert len(g) == 1
+
+
+def test_a_good_user_shape_rule_still_works():
+    op = _DEFINED.get("good") or _DEFINED.setdefault("good", sg.define_op(
+        "hostile_more_rule_good", lambda a: a.sum(axis=0),
+        shape=lambda ins, attrs: [ins[0].shape[1]], dtype=lambda ins, attrs: "float32"))
+    with sg.Graph():
+        M = sg.var("M", shape=(2, 3))
+        y = op(M)
+        assert y.shape == (3,) and y.dtype == np.float32
+        assert sg.evaluate(y, {M: np.ones((2, 3))}).tolist() == [2.0, 2.0, 2.0]

@@ -17,7 +17,9 @@ from symgraph.ops import layout as _layout
 from symgraph.ops import rounding as _rounding
 from symgraph.ops import sorting as _sorting
 from symgraph.ops import statistics as _statistics
-from symgraph.graph import Node, SymgraphError
+import numpy as np
+
+from symgraph.graph import Node, ShapeError, SymgraphError
 from symgraph.ops.core import (
     OPS,
     Case,
@@ -25,6 +27,7 @@ from symgraph.ops.core import (
     broadcast_rule,
     const,
     _brief,
+    _check_dtype,
     describe,
     inexact,
     make,
@@ -132,8 +135,8 @@ def define_op(
     op = register(Op(
         name=name,
         impl=forward,
-        shape=shape or broadcast_rule,
-        dtype=dtype or inexact,
+        shape=broadcast_rule if shape is None else _checked_rule(name, "shape", shape),
+        dtype=inexact if dtype is None else _checked_rule(name, "dtype", dtype),
         # Op's own None means "nothing flows" (comparisons, sign): an op declared without
         # rules gets one that refuses instead, when a derivative reaches it.
         vjp=_missing(name, "vjp") if vjp_rules is None else vjp_rules,
@@ -163,6 +166,31 @@ def define_op(
 
 
 _IMPL_BACKENDS = ("jax", "numba", "dask")  # the backends a user's op may bring code for
+
+
+def _checked_rule(name: str, kind: str, rule: Callable[[tuple, dict], Any]) -> Callable:
+    """A user's shape or dtype rule whose failure or junk answer raises SymgraphError
+    naming the op, before any node is made from it."""
+    def checked(inputs: tuple, attrs: dict) -> Any:
+        def who() -> str:
+            shown = ", ".join(describe(n) for n in inputs) or "no inputs"
+            return f"the {kind} rule of the op '{name}' (for {_brief(shown, 200)})"
+        try:
+            got = rule(inputs, attrs)
+        except SymgraphError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug in the user's rule names the op
+            raise SymgraphError(f"{who()} raised {type(exc).__name__}: {exc}; fix the rule "
+                                f"given to sg.define_op({name!r}, ..., {kind}=...)") from None
+        if kind == "dtype":
+            return _check_dtype(got, who)
+        if not isinstance(got, (tuple, list)) or not all(
+                d is None or (isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+                              and d >= 0) for d in got):
+            raise ShapeError(f"{who()} returned {_brief(repr(got))}; a shape rule returns a "
+                             "tuple of non-negative ints (None for a size known when fed)")
+        return tuple(None if d is None else int(d) for d in got)
+    return checked
 
 
 def _rule_list(name: str, kind: str, rules: Any) -> tuple | None:
