@@ -202,3 +202,41 @@ def test_a_good_user_shape_rule_still_works():
         y = op(M)
         assert y.shape == (3,) and y.dtype == np.float32
         assert sg.evaluate(y, {M: np.ones((2, 3))}).tolist() == [2.0, 2.0, 2.0]
+
+
+# --- what a user's forward returns --------------------------------------------------------------
+
+
+def _forward_ops() -> dict:
+    if "forwards" not in _DEFINED:
+        def declare(label, forward):
+            return sg.define_op(f"hostile_more_forward_{label}", forward)
+        _DEFINED["forwards"] = {
+            "str": declare("str", lambda a: np.array(["a"] * a.size)),
+            "int": declare("int", lambda a: np.ones(a.shape, dtype=np.int64)),
+            "float32": declare("float32", lambda a: (a / 3).astype(np.float32)),
+            "list": declare("list", lambda a: [1.0] * a.size),
+            "wrong-shape": declare("wrong_shape", lambda a: np.ones(5)),
+        }
+    return _DEFINED["forwards"]
+
+
+@pytest.mark.parametrize("backend", ["numpy", "python", "dask"])
+def test_a_user_forward_result_is_checked_against_the_declared_dtype(backend):
+    """A forward returning strings passed them on (evaluate returned a '<U1' array for a
+    float64 node); one returning int64 or float32 for a float64 node gave an array of that
+    dtype, so the value's dtype disagreed with node.dtype."""
+    if not _available(backend):
+        pytest.skip(f"{backend} is not installed")
+    ops = _forward_ops()
+    with sg.Graph():
+        v = sg.var("v", shape=(3,))
+        run = lambda op: np.asarray(sg.compile(op(v), [v], backend=backend)(np.ones(3)))
+        with pytest.raises(sg.SymgraphError, match="hostile_more_forward_str.*dtype <U1"):
+            run(ops["str"])
+        for label in ("int", "float32", "list"):  # of a kind that converts: converted
+            got = run(ops[label])
+            assert got.dtype == np.float64 and got.shape == (3,)
+        np.testing.assert_allclose(run(ops["float32"]), np.float32(1 / 3))
+        with pytest.raises(sg.SymgraphError, match=r"hostile_more_forward_wrong_shape.*\(5,\)"):
+            run(ops["wrong-shape"])

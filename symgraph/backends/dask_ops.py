@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from symgraph.backends.base import ResultShapeError, check_dtype, check_shape
 from symgraph.backends.numpy import array_function
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
@@ -95,6 +96,9 @@ def lower(node: Node) -> Any:
     if own is not None:
         return own
     function = _numpy_function(op, attrs)
+    if not builtin(op):  # a user's forward: its result is checked, as evaluate checks it
+        function = functools.partial(
+            _checked_block if op.batch is batch_elementwise else _checked, function, node)
     if op.batch is batch_elementwise:
         return functools.partial(_blockwise, _task(function, node), node.dtype)
     if op in DISPATCH:
@@ -134,6 +138,24 @@ def _quiet(function: Any, what: str, *args: Any) -> Any:
         raise SymgraphError(f"computing {what} with dask failed for blocks of shapes "
                             f"({shapes}): {type(exc).__name__}: {exc}; check the values "
                             "fed") from None
+
+
+def _checked(function: Any, node: Node, *args: Any) -> Any:
+    return check_shape(node, function(*args))
+
+
+def _checked_block(function: Any, node: Node, *blocks: Any) -> Any:
+    """A user's elementwise forward on one block of each input: the result must have the
+    blocks' broadcast shape (and the node's dtype)."""
+    result = function(*blocks)
+    want = np.broadcast_shapes(*(np.shape(b) for b in blocks))
+    if np.shape(result) != want:
+        raise ResultShapeError(
+            f"the op '{node.opdef.name}' ({describe(node)}, node #{node.id}) returned shape "
+            f"{np.shape(result)} for blocks of shape {want}; an op declared without a shape "
+            "rule is elementwise: its forward must return its inputs' broadcast shape (or "
+            f"give sg.define_op({node.opdef.name!r}, ..., shape=rule))")
+    return check_dtype(node, result)
 
 
 def _task(function: Any, node: Node) -> Any:
