@@ -119,7 +119,7 @@ class _Transaction:
 
     def fail(self, exc: Exception, node: Node | None = None) -> SymgraphError:
         """Roll back; ``node`` is the one whose rules ran when a non-symgraph error came."""
-        self.graph._rollback(self.first, self.call)
+        self.graph._rollback(self.first, lambda n: n.grad_call == self.call)
         if isinstance(exc, SymgraphError):
             return exc
         at = "" if node is None else f" in the derivative rules of '{node.op}' ({describe(node)})"

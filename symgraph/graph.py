@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextvars
 import itertools
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -476,10 +476,11 @@ class Graph:
         finally:
             lock.release()
 
-    def _rollback(self, first_id: int, grad_call: int) -> None:
-        """Forget the nodes a failed ``grad`` call appended (only if nothing else did)."""
+    def _rollback(self, first_id: int, ours: Callable[[Node], bool]) -> None:
+        """Forget the nodes a failed call (a ``grad``, a loop's build) appended from
+        ``first_id`` on, if ``ours`` holds for each (else another thread built some too)."""
         with self._lock:
-            if any(n.grad_call != grad_call for n in self._nodes[first_id:]):
+            if not all(map(ours, self._nodes[first_id:])):
                 return  # another thread built nodes meanwhile; keep the graph consistent
             dropped = self._nodes[first_id:]
             del self._nodes[first_id:]
