@@ -283,3 +283,17 @@ def test_a_loop_whose_build_fails_leaves_the_graph_as_it_was(label):
         total, _ = sg.scan(lambda c, a: (c + sg.sum(a), a), e.x, e.xs)
         assert float(sg.evaluate(total, {e.x: 1.0, e.xs: np.ones((5, 3))})) == 16.0
         assert all(type(n.scope) is str for n in g.nodes)
+
+
+def test_a_while_loop_test_must_be_boolean():
+    """cond_fun returning a float scalar was taken as its truth value: while_loop(lambda c:
+    c, ...) from c = 1.0 counting up never ended (JAX refuses it too)."""
+    with sg.Graph() as g:
+        x = sg.var("x")
+        before = len(g)
+        for test in (lambda c: c, lambda c: c * 0 + 1, lambda c: sg.cast(c, "int64")):
+            with pytest.raises(sg.SymgraphError, match="boolean scalar.*float64|int64"):
+                sg.while_loop(test, lambda c: c + 1, x)
+            assert len(g) == before
+        y = sg.while_loop(lambda c: c < 10, lambda c: c + 1, x)
+        assert float(sg.evaluate(y, {x: 1.0})) == 10.0

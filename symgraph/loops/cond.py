@@ -236,8 +236,11 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
     nodes, structure = flatten(init, who, "init")
     with building(nodes[0].graph if nodes else get_default_graph(), who):
         (test, body), closures, _ = _traced([cond_fun, body_fun], nodes, structure, False, who)
-        if len(test.carry_out) != 1 or test.carry_out[0].shape != ():
-            raise SymgraphError(f"{who}: cond_fun must return one boolean scalar node")
+        if len(test.carry_out) != 1 or test.carry_out[0].shape != () or (
+                test.carry_out[0].dtype != np.bool_):
+            got = ", ".join(f"{describe(o)} of dtype {o.dtype}" for o in test.carry_out)
+            raise SymgraphError(f"{who}: cond_fun must return one boolean scalar node, got "
+                                f"{got or 'nothing'}; compare to make one (c < 10)")
         check_carries(body, who)
         node = make(WHILE, [*nodes, *closures], {"test": test, "body": body})
         return unflatten(_results(node, body), structure)
