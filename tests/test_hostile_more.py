@@ -297,3 +297,24 @@ def test_a_while_loop_test_must_be_boolean():
             assert len(g) == before
         y = sg.while_loop(lambda c: c < 10, lambda c: c + 1, x)
         assert float(sg.evaluate(y, {x: 1.0})) == 10.0
+
+
+# --- hand-edited files ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag,value", [("reverse", "no"), ("reverse", 1), ("save", "false")])
+def test_a_loop_flag_in_a_file_must_be_a_boolean(flag, value, tmp_path):
+    """"reverse": "no" in a hand-edited file loaded as a true flag: the scan ran backwards,
+    silently giving other numbers."""
+    import json
+    with sg.Graph():
+        xs = sg.var("xs", shape=(3,))
+        _, ys = sg.scan(lambda c, a: (c + a, c), sg.const(0.0), xs)
+    path = tmp_path / "g.json"
+    sg.save(ys, path)
+    doc = json.loads(path.read_text())
+    scan_node = next(n for n in doc["nodes"] if n["op"] == "scan")
+    scan_node["attrs"][flag] = value
+    path.write_text(json.dumps(doc))
+    with pytest.raises(sg.SymgraphError, match=rf"sg.load.*{flag} must be true or false"):
+        sg.load(path)
