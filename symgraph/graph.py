@@ -271,7 +271,7 @@ class Node(_NodeFields):
 
     def reshape(self, *shape: Any) -> Node:
         """Reshape (one dimension may be -1), as ``numpy.reshape``."""
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return _OPS.reshape(self, shape)
 

@@ -318,3 +318,37 @@ def test_a_loop_flag_in_a_file_must_be_a_boolean(flag, value, tmp_path):
     path.write_text(json.dumps(doc))
     with pytest.raises(sg.SymgraphError, match=rf"sg.load.*{flag} must be true or false"):
         sg.load(path)
+
+
+# --- axes and shapes of the wrong type -----------------------------------------------------------
+
+AXIS_JUNK = [
+    ("sum-axis-float", lambda M, v: sg.sum(M, axis=0.0), "axis 0.0"),
+    ("mean-axis-float", lambda M, v: M.mean(axis=1.5), "axis 1.5"),
+    ("max-axis-object", lambda M, v: sg.max(M, axis=object()), "axis"),
+    ("concatenate-axis-float", lambda M, v: sg.concatenate([v, v], axis=0.0), "axis 0.0"),
+    ("stack-axis-None", lambda M, v: sg.stack([v, v], axis=None), "axis None"),
+    ("reshape-None", lambda M, v: M.reshape(None), "shape"),
+]
+
+
+@pytest.mark.parametrize("label,call,needle", AXIS_JUNK, ids=[a[0] for a in AXIS_JUNK])
+def test_an_axis_or_shape_of_the_wrong_type_is_refused(label, call, needle):
+    """TypeError: 'float' object is not iterable (normalize_axes ran tuple(axis)), 'cannot
+    unpack non-iterable NoneType' (concatenate/stack), 'NoneType' object is not iterable
+    (Node.reshape)."""
+    with sg.Graph() as g:
+        M, v = sg.var("M", shape=(2, 3)), sg.var("v", shape=(3,))
+        before = len(g)
+        with pytest.raises(sg.SymgraphError, match=needle):
+            call(M, v)
+        assert len(g) == before
+
+
+def test_concatenate_with_axis_none_flattens_as_numpy_does():
+    with sg.Graph():
+        M, v = sg.var("M", shape=(2, 3)), sg.var("v", shape=(3,))
+        y = sg.concatenate([M, v], axis=None)
+        m, w = np.arange(6.0).reshape(2, 3), np.arange(3.0)
+        np.testing.assert_array_equal(sg.evaluate(y, {M: m, v: w}),
+                                      np.concatenate([m, w], axis=None))

@@ -291,7 +291,13 @@ def normalize_axes(axis: Any, ndim: int, who: str | Callable[[], str]) -> tuple[
     """
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)):
+        axes: Any = (axis,)
+    elif isinstance(axis, (str, bytes)) or not hasattr(axis, "__iter__"):
+        # (a float or a string is not a sequence of axes: tuple() would fail or split it)
+        raise ShapeError(f"{lazy_text(who)}: axis {axis!r} is not an int or a tuple of ints")
+    else:
+        axes = tuple(axis)
     out = []
     for a in axes:
         if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
