@@ -352,3 +352,17 @@ def test_concatenate_with_axis_none_flattens_as_numpy_does():
         m, w = np.arange(6.0).reshape(2, 3), np.arange(3.0)
         np.testing.assert_array_equal(sg.evaluate(y, {M: m, v: w}),
                                       np.concatenate([m, w], axis=None))
+
+
+@pytest.mark.parametrize("path", [987654, 2.5, b"x.svg", ["a.svg"]])
+def test_to_svg_refuses_a_path_that_is_not_a_path(path, monkeypatch, tmp_path):
+    """to_svg(y, path=3) opened file descriptor 3, wrote the SVG into whatever it was and
+    closed it (under pytest: its capture's descriptor). With a descriptor that is not
+    open, as here, a bare TypeError came from the error message's os.fspath."""
+    import symgraph.display.dot as dot
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(dot, "_run_dot", lambda *a, **k: b"<svg/>")  # no Graphviz needed
+    with sg.Graph():
+        x = sg.var("x")
+        with pytest.raises(sg.SymgraphError, match="sg.to_svg: path must be a str"):
+            sg.to_svg(sg.sin(x), path=path)
