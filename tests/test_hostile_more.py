@@ -366,3 +366,36 @@ def test_to_svg_refuses_a_path_that_is_not_a_path(path, monkeypatch, tmp_path):
         x = sg.var("x")
         with pytest.raises(sg.SymgraphError, match="sg.to_svg: path must be a str"):
             sg.to_svg(sg.sin(x), path=path)
+
+
+# --- sg.const ---------------------------------------------------------------------------------
+
+CONST_NOT_FITTING = [(1.5, "int64"), (np.array([1, 300]), "int8"), (-1, "uint8"),
+                     (np.nan, "int64"), (2, "bool"), (1e39, "float32"), ([0.5, 2.0], "int32")]
+
+
+@pytest.mark.parametrize("value,dtype", CONST_NOT_FITTING,
+                         ids=[f"{d}-{i}" for i, (_, d) in enumerate(CONST_NOT_FITTING)])
+def test_const_refuses_a_dtype_that_changes_its_values(value, dtype):
+    """sg.const(1.5, dtype='int64') was 1 and np.array([1, 300]) as int8 was [1, 44]:
+    silently other numbers."""
+    with sg.Graph() as g:
+        with pytest.raises(sg.SymgraphError, match=f"do not fit {dtype}"):
+            sg.const(value, dtype=dtype)
+        assert len(g) == 0
+
+
+def test_const_converts_what_fits_and_checks_name_and_graph():
+    with sg.Graph() as g:
+        for value, dtype in ((2.0, "int64"), (0.1, "float32"), (np.inf, "float32"),
+                             (np.nan, "float16"), (True, "int64"), (1.0, "bool"), (255, "uint8")):
+            c = sg.const(value, dtype=dtype)
+            assert c.dtype == np.dtype(dtype)
+            np.testing.assert_array_equal(c.attrs["value"], np.asarray(value).astype(dtype))
+        before = len(g)
+        # name=3 made a node whose printing failed (AttributeError: 'int' has no
+        # 'isprintable'); graph=3 raised AttributeError: 'int' object has no '_lookup'
+        for kwargs in ({"name": 3}, {"graph": 3}, {"graph": "g"}):
+            with pytest.raises(sg.SymgraphError, match="sg.const: name must be a str"):
+                sg.const(1.0, **kwargs)
+        assert len(g) == before
