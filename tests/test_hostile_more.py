@@ -399,3 +399,18 @@ def test_const_converts_what_fits_and_checks_name_and_graph():
             with pytest.raises(sg.SymgraphError, match="sg.const: name must be a str"):
                 sg.const(1.0, **kwargs)
         assert len(g) == before
+
+
+@pytest.mark.parametrize("fn", [lambda a: "abc", lambda a: 1 / 0, lambda a: 3,
+                                lambda a: (sg.sum(a), None)],
+                         ids=["str", "raises", "int", "None-inside"])
+def test_a_vmap_whose_function_fails_leaves_the_graph_as_it_was(fn):
+    """Each failed call left its 'vmap_entry' placeholder behind, and a function raising
+    ZeroDivisionError (or returning an int: 'int' object is not iterable) escaped bare."""
+    with sg.Graph() as g:
+        M = sg.var("M", shape=(2, 3))
+        before = g.nodes
+        with pytest.raises(sg.SymgraphError, match="sg.vmap"):
+            sg.vmap(fn)(M)
+        assert g.nodes == before
+        assert sg.evaluate(sg.vmap(sg.sum)(M), {M: np.ones((2, 3))}).tolist() == [3.0, 3.0]

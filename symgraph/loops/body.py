@@ -31,10 +31,10 @@ import numpy as np
 from symgraph.autodiff import jvp as sg_jvp
 from symgraph.autodiff import vjp as sg_vjp
 from symgraph.context import build_context, derivative_context
-from symgraph.context import SCOPE
-from symgraph.graph import Graph, Node, SymgraphError, _NodeFields, ancestors
+from symgraph.graph import Graph, Node, SymgraphError, ancestors
 from symgraph.ops import add
 from symgraph.ops.core import CONST, as_node, describe, make, placeholder
+from symgraph.ops.transaction import building  # noqa: F401 - the loops' builders use it
 
 FLOAT = "fc"
 
@@ -127,41 +127,6 @@ def unflatten(nodes: Sequence[Node], structure: Any) -> Any:
         return nodes[0]
     kind, _ = structure
     return kind(nodes) if kind in (tuple, list) else tuple(nodes)
-
-
-class _Building(str):
-    """The scope of the nodes built while a loop is built: equal to the scope around it,
-    but recognisable by identity, so a failed build can tell its own nodes from those
-    another thread built meanwhile."""
-
-
-class building:
-    """Build a loop or branch (``with building(graph, who):``): if it fails, the nodes it
-    appended to ``graph`` (placeholders, the body's nodes) are forgotten, and a failure of
-    the user's function that is not a SymgraphError becomes one naming ``who``."""
-
-    def __init__(self, graph: Graph, who: str):
-        self.graph, self.who = graph, who
-
-    def __enter__(self) -> None:
-        outer = SCOPE.get()
-        self.own = not isinstance(outer, _Building)  # (a nested build shares the outer's)
-        self.token = _Building(outer) if self.own else outer
-        self.reset = SCOPE.set(self.token)
-        self.first = len(self.graph)
-
-    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
-        SCOPE.reset(self.reset)
-        token, graph = self.token, self.graph
-        if exc is not None:
-            graph._rollback(self.first, lambda n: n.scope is token)
-        if self.own:  # the nodes kept get the plain scope back
-            for n in graph._nodes[self.first:]:
-                if n.scope is token:
-                    _NodeFields.scope.__set__(n, str(token))
-        if isinstance(exc, Exception) and not isinstance(exc, SymgraphError):
-            raise SymgraphError(f"{self.who}: building the loop's body failed: "
-                                f"{type(exc).__name__}: {exc}") from exc
 
 
 def trace(fn: Callable[..., Any], graph: Graph, args: list[tuple[list[Node], Any]],
