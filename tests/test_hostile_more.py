@@ -414,3 +414,15 @@ def test_a_vmap_whose_function_fails_leaves_the_graph_as_it_was(fn):
             sg.vmap(fn)(M)
         assert g.nodes == before
         assert sg.evaluate(sg.vmap(sg.sum)(M), {M: np.ones((2, 3))}).tolist() == [3.0, 3.0]
+
+
+def test_dask_chunks_of_zero_are_refused_naming_the_input():
+    """chunks=0 raised a bare ZeroDivisionError from inside dask.array.from_array."""
+    if not _available("dask"):
+        pytest.skip("dask is not installed")
+    with sg.Graph():
+        v = sg.var("v", shape=(4,))
+        for chunks in (0, {v: 0}, (0,)):
+            f = sg.compile(sg.sum(v), [v], backend="dask", chunks=chunks)
+            with pytest.raises(sg.SymgraphError, match=r"chunks=.*'v'"):
+                f(np.ones(4))

@@ -211,7 +211,7 @@ def _feed(node: Node, value: Any, chunks: Any) -> Any:
         if isinstance(chunks, tuple) and len(chunks) != array.ndim:
             raise ValueError(f"{len(chunks)} sizes for {array.ndim} dimensions")
         return da.from_array(array, chunks=chunks)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ArithmeticError) as exc:  # (chunks=0: ZeroDivisionError)
         raise SymgraphError(f"compiled function: chunks={chunks!r} do not fit the input "
                             f"{describe(node)} ({exc}); give chunks per input, a dict from "
                             "inputs to their chunks") from None
