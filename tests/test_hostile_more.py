@@ -426,3 +426,18 @@ def test_dask_chunks_of_zero_are_refused_naming_the_input():
             f = sg.compile(sg.sum(v), [v], backend="dask", chunks=chunks)
             with pytest.raises(sg.SymgraphError, match=r"chunks=.*'v'"):
                 f(np.ones(4))
+
+
+def test_a_dask_task_of_a_user_op_pickles_and_keeps_its_name():
+    """The result check of a user's forward first held the node itself: dask could not
+    tokenize it (a new random name at every call) nor pickle it for dask.distributed."""
+    if not _available("dask"):
+        pytest.skip("dask is not installed")
+    cloudpickle = pytest.importorskip("cloudpickle")
+    ops = _forward_ops()
+    with sg.Graph():
+        v = sg.var("v", shape=(3,))
+        f = sg.compile(ops["float32"](v), [v], backend="dask")
+        first, again = f(np.ones(3)), f(np.ones(3))
+        assert first.name == again.name
+        cloudpickle.loads(cloudpickle.dumps(first)).compute()

@@ -98,7 +98,8 @@ def lower(node: Node) -> Any:
     function = _numpy_function(op, attrs)
     if not builtin(op):  # a user's forward: its result is checked, as evaluate checks it
         function = functools.partial(
-            _checked_block if op.batch is batch_elementwise else _checked, function, node)
+            _checked_block if op.batch is batch_elementwise else _checked, function,
+            _Seen(node))
     if op.batch is batch_elementwise:
         return functools.partial(_blockwise, _task(function, node), node.dtype)
     if op in DISPATCH:
@@ -138,6 +139,28 @@ def _quiet(function: Any, what: str, *args: Any) -> Any:
         raise SymgraphError(f"computing {what} with dask failed for blocks of shapes "
                             f"({shapes}): {type(exc).__name__}: {exc}; check the values "
                             "fed") from None
+
+
+class _Seen:
+    """What the result checks read of a node (its op's name, id, formula, shape, dtype),
+    without the node: a task's function is tokenized by dask and pickled by
+    ``dask.distributed``, and a node (its whole graph) is neither."""
+
+    def __init__(self, node: Node):
+        self.opdef = _OpName(node.opdef.name)
+        self.op, self.name, self.id = node.op, node.name, node.id
+        self.shape, self.dtype, self.text = node.shape, node.dtype, str(node)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __dask_tokenize__(self) -> tuple:
+        return ("symgraph-node", self.op, self.id, self.text, self.shape, str(self.dtype))
+
+
+class _OpName:
+    def __init__(self, name: str):
+        self.name = name
 
 
 def _checked(function: Any, node: Node, *args: Any) -> Any:
