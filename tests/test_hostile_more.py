@@ -441,3 +441,32 @@ def test_a_dask_task_of_a_user_op_pickles_and_keeps_its_name():
         first, again = f(np.ones(3)), f(np.ones(3))
         assert first.name == again.name
         cloudpickle.loads(cloudpickle.dumps(first)).compute()
+
+
+# --- what Python does with a node ---------------------------------------------------------------
+
+
+def test_a_node_cannot_be_emptied_and_copies_are_itself():
+    """del node.name emptied the slot: the node then failed everywhere with AttributeError
+    (printing, copying). copy/deepcopy of a node raised AttributeError, node[0] = 1 an
+    AttributeError about __setitem__, pickle a PicklingError about a lambda, f"{node:.3f}"
+    'Unknown format code', round(node) 'type Node doesn't define __round__'."""
+    import copy
+    import pickle
+    with sg.Graph() as g:
+        x, v = sg.var("x"), sg.var("v", shape=(3,))
+        for attr in ("name", "shape", "inputs"):
+            with pytest.raises(sg.SymgraphError, match=f"immutable.*delete '{attr}'"):
+                delattr(x, attr)
+        assert x.name == "x" and x.shape == ()
+        with pytest.raises(sg.SymgraphError, match="immutable"):
+            v[0] = 1.0
+        assert copy.copy(x) is x and copy.deepcopy({"p": [x, v]})["p"][1] is v
+        for call in (lambda: pickle.dumps(x), lambda: f"{x:.3f}", lambda: round(x),
+                     lambda: round(x, 2), lambda: complex(x)):
+            with pytest.raises(sg.SymgraphError, match="'x'"):
+                call()
+        for call in (lambda: pickle.dumps(g), lambda: copy.deepcopy(g)):
+            with pytest.raises(sg.SymgraphError, match="sg.save"):
+                call()
+        assert f"{x}|{x!s:>3}" == "x|  x"
