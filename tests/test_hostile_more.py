@@ -470,3 +470,34 @@ def test_a_node_cannot_be_emptied_and_copies_are_itself():
             with pytest.raises(sg.SymgraphError, match="sg.save"):
                 call()
         assert f"{x}|{x!s:>3}" == "x|  x"
+
+
+OPERATORS = [("//", lambda x, i: x // 2), ("r//", lambda x, i: 2 // x),
+             ("divmod", lambda x, i: divmod(x, 2)), ("~", lambda x, i: ~i),
+             ("&", lambda x, i: (x > 0) & (x < 1)), ("r|", lambda x, i: True | (x > 0)),
+             ("^", lambda x, i: i ^ i), ("<<", lambda x, i: i << 1), ("r>>", lambda x, i: 8 >> i)]
+
+
+@pytest.mark.parametrize("label,call", OPERATORS, ids=[o[0] for o in OPERATORS])
+def test_python_operators_a_node_lacks_say_what_to_write(label, call):
+    """TypeError: unsupported operand type(s) for //: 'Node' and 'int' (and alike)."""
+    with sg.Graph() as g:
+        x, i = sg.var("x"), sg.var("i", dtype="int64")
+        with pytest.raises(sg.SymgraphError, match=r"symgraph nodes have no .*; (write|for|mult)"):
+            call(x, i)
+        before = len(g)  # (the comparisons a call builds first are interned now)
+        with pytest.raises(sg.SymgraphError):
+            call(x, i)
+        assert len(g) == before
+
+
+def test_percent_is_numpys_mod():
+    with sg.Graph():
+        x, i = sg.var("x"), sg.var("i", shape=(3,), dtype="int64")
+        ys = [x % 3, 7.5 % x, i % 2, np.arange(3) % (i + 1)]
+        got = sg.evaluate(ys, {x: -4.5, i: [3, -5, 4]})
+        want = [np.mod(-4.5, 3), np.mod(7.5, -4.5), np.mod([3, -5, 4], 2),
+                np.mod(np.arange(3), np.array([4, -4, 5]))]
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+        assert ys[2].dtype == np.int64

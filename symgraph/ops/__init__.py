@@ -254,3 +254,23 @@ class _Operators:
 
 
 _graph._OPS = _Operators
+
+
+# Python's other operators: % is NumPy's mod; the rest say what to write, instead of
+# Python's bare "TypeError: unsupported operand type(s) for //: 'Node' and 'int'".
+def _refuse(symbol: str, hint: str) -> Callable[..., Node]:
+    def refused(self: Node, *other: Any) -> Node:
+        raise SymgraphError(f"symgraph nodes have no {symbol} ({describe(self)}); {hint}")
+    return refused
+
+
+for _names, _symbol, _hint in (
+        ("floordiv rfloordiv", "//", "write sg.floor(a / b)"),
+        ("divmod rdivmod", "divmod", "write sg.floor(a / b) and sg.mod(a, b)"),
+        ("and rand or ror xor rxor invert", "bitwise & | ^ ~", "for conditions use "
+         "comparisons and sg.where(cond, a, b); for 0/1 values write a * b or 1 - a"),
+        ("lshift rlshift rshift rrshift", "shifts << >>", "multiply by a power of 2")):
+    for _name in _names.split():
+        setattr(Node, f"__{_name}__", _refuse(_symbol, _hint))
+Node.__mod__ = lambda self, other: _rounding.mod(self, other)  # type: ignore[method-assign]
+Node.__rmod__ = lambda self, other: _rounding.mod(other, self)  # type: ignore[method-assign]
