@@ -83,6 +83,8 @@ def check_grad(
         raise SymgraphError(f"sg.check_grad: wrt holds something that is not a node ({kinds})")
     if not isinstance(feeds, Mapping):
         raise SymgraphError(f"sg.check_grad: feeds must be a dict, got {type(feeds).__name__}")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise SymgraphError(f"sg.check_grad: seed must be an int >= 0, got {seed!r}")
     rng = np.random.default_rng(seed)
     graph = y.graph
     base: dict[int, np.ndarray] = {}

@@ -501,3 +501,30 @@ def test_percent_is_numpys_mod():
         for a, b in zip(got, want):
             np.testing.assert_array_equal(a, b)
         assert ys[2].dtype == np.int64
+
+
+# --- flags that must be booleans ---------------------------------------------------------------
+
+FLAGS = [
+    ("compile-trust_input", lambda y, x: sg.compile(y, [x], trust_input="no"), "trust_input"),
+    ("compile-assume_finite", lambda y, x: sg.compile(y, [x], assume_finite="no"), "assume"),
+    ("compile-python_scalars", lambda y, x: sg.compile(y, [x], python_scalars=[]), "python_sc"),
+    ("numpy-trust_input", lambda y, x: sg.compile(y, [x], backend="numpy", trust_input=1.0),
+     "trust_input"),
+    ("simplify-assume_finite-list", lambda y, x: sg.simplify(y, assume_finite=[]), "assume"),
+    ("simplify-assume_finite-str", lambda y, x: sg.simplify(y, assume_finite="no"), "assume"),
+    ("simplify-trace", lambda y, x: sg.simplify(y, trace="yes"), "trace"),
+    ("check_grad-seed", lambda y, x: sg.check_grad(y, x, {x: 1.0}, seed="a"), "seed"),
+]
+
+
+@pytest.mark.parametrize("label,call,needle", FLAGS, ids=[f[0] for f in FLAGS])
+def test_a_flag_must_be_a_boolean(label, call, needle):
+    """assume_finite="no" is true: it applied the unsafe algebra it was meant to refuse
+    (x*0 -> 0 at inf); trust_input="no" skipped the argument checks; assume_finite=[]
+    raised 'unhashable type: list', seed="a" a TypeError from NumPy."""
+    with sg.Graph():
+        x = sg.var("x")
+        with pytest.raises(sg.SymgraphError, match=needle):
+            call(x * 0 + 1, x)
+        assert np.isnan(sg.compile(x * 0 + 1, [x], assume_finite=np.False_)(np.inf))
