@@ -522,6 +522,9 @@ def convert_feed(node: Node, value: Any, who: str) -> np.ndarray:
     """
     if isinstance(value, Node):
         raise SymgraphError(f"{who}: the feed for {describe(node)} is a node; feed numbers")
+    if np.ma.is_masked(value):  # (np.asarray drops the mask: the hidden values would count)
+        raise SymgraphError(f"{who}: the value fed for {describe(node)} is a masked array with "
+                            "masked entries; feed value.filled(...) or the values to use")
     try:
         array = np.asarray(value)
     except (ValueError, TypeError, OverflowError) as exc:

@@ -528,3 +528,18 @@ def test_a_flag_must_be_a_boolean(label, call, needle):
         with pytest.raises(sg.SymgraphError, match=needle):
             call(x * 0 + 1, x)
         assert np.isnan(sg.compile(x * 0 + 1, [x], assume_finite=np.False_)(np.inf))
+
+
+def test_a_masked_array_with_masked_entries_is_refused():
+    """np.asarray drops the mask: sum(v * 2) of [1, --, 3] was 12, counting the hidden 2."""
+    with sg.Graph():
+        v = sg.var("v", shape=(3,))
+        y = sg.sum(v * 2)
+        masked = np.ma.masked_array([1.0, 2.0, 3.0], [0, 1, 0])
+        runs = [lambda a: sg.evaluate(y, {v: a})] + [
+            sg.compile(y, [v], backend=b) for b in BACKENDS if _available(b)]
+        for run in runs:
+            with pytest.raises(sg.SymgraphError, match="'v'.*masked"):
+                run(masked)
+            assert float(np.asarray(run(masked.filled(0.0)))) == 8.0
+            assert float(np.asarray(run(np.ma.masked_array([1.0, 2.0, 3.0])))) == 12.0
