@@ -119,7 +119,7 @@ class _Transaction:
 
     def fail(self, exc: Exception, node: Node | None = None) -> SymgraphError:
         """Roll back; ``node`` is the one whose rules ran when a non-symgraph error came."""
-        self.graph._rollback(self.first, self.call)
+        self.graph._rollback(self.first, lambda n: n.grad_call == self.call)
         if isinstance(exc, SymgraphError):
             return exc
         at = "" if node is None else f" in the derivative rules of '{node.op}' ({describe(node)})"
@@ -277,7 +277,11 @@ def _direction(v: Any, x: Node, who: str) -> Node | np.ndarray:
         if v is None:  # np.asarray(None, float) would quietly be nan
             raise SymgraphError(f"{who}: the direction for {describe(x)} is None; give numbers")
         try:
-            v = np.asarray(v, dtype=x.dtype)
+            # (not asarray(v, x.dtype) at once: it parses "1.5" and makes None nan)
+            array = np.asarray(v)
+            if array.dtype.kind not in "biuf":
+                raise TypeError(f"it has dtype {array.dtype}, not numbers")
+            v = array.astype(x.dtype)
         except (ValueError, TypeError, OverflowError) as exc:
             raise SymgraphError(
                 f"{who}: the direction for {describe(x)} is not a rectangular array of "

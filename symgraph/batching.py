@@ -19,6 +19,7 @@ from typing import Any
 from symgraph.graph import Node, SymgraphError, ancestors
 from symgraph.ops import broadcast_to, expand_dims, transpose
 from symgraph.ops.core import describe, operands, placeholder
+from symgraph.ops.transaction import building
 
 
 def vectorize(results: list[Node], placeholder: Node, batched_value: Node) -> list[Node] | None:
@@ -121,22 +122,23 @@ def vmap(fn: Callable[..., Any], in_axes: int | None | Sequence[int | None] = 0,
         if size is None:
             raise SymgraphError("sg.vmap: no argument is mapped (every in_axes is None)")
         graph = next(m for m in moved if m is not None).graph
-        stand_ins = [x if m is None else placeholder(graph, m.shape[1:], m.dtype, "vmap_entry")
-                     for x, m in zip(nodes, moved)]
-        out = fn(*stand_ins)
-        single = isinstance(out, Node)
-        outs = [out] if single else list(out)
-        if not all(isinstance(o, Node) for o in outs):
-            raise SymgraphError("sg.vmap: the function must return a node or a list of nodes")
-        subs = {p: m for p, m in zip(stand_ins, moved) if m is not None}
-        results, culprit = substitute(outs, subs)
-        if results is None:
-            raise SymgraphError(
-                f"sg.vmap: the op {culprit.op!r} of {describe(culprit)} has no batch rule; "
-                "map with a Python loop and sg.stack instead")
-        if out_axes != 0:
-            results = [moveaxis_front(r, out_axes) for r in results]
-        return results[0] if single else type(out)(results)
+        with building(graph, "sg.vmap", "calling the function"):
+            stand_ins = [x if m is None else placeholder(graph, m.shape[1:], m.dtype, "vmap_entry")
+                         for x, m in zip(nodes, moved)]
+            out = fn(*stand_ins)
+            single = isinstance(out, Node)
+            outs = list(out) if isinstance(out, (list, tuple)) else [out]
+            if not all(isinstance(o, Node) for o in outs):
+                raise SymgraphError("sg.vmap: the function must return a node or a list of nodes")
+            subs = {p: m for p, m in zip(stand_ins, moved) if m is not None}
+            results, culprit = substitute(outs, subs)
+            if results is None:
+                raise SymgraphError(
+                    f"sg.vmap: the op {culprit.op!r} of {describe(culprit)} has no batch rule; "
+                    "map with a Python loop and sg.stack instead")
+            if out_axes != 0:
+                results = [moveaxis_front(r, out_axes) for r in results]
+            return results[0] if single else type(out)(results)
 
     return batched
 

@@ -94,9 +94,10 @@ def _parser() -> argparse.ArgumentParser:
         "vector; the derivative of a vector by a vector is its Jacobian.",
     )
     diff.add_argument("expr", metavar="EXPR")
-    diff.add_argument("--wrt", required=True, metavar="NAME[,NAME...]",
+    # (given twice, --wrt x --wrt y, both count: not only the last, silently)
+    diff.add_argument("--wrt", required=True, metavar="NAME[,NAME...]", action="append",
                       help="the variables to differentiate with respect to")
-    diff.add_argument("--at", metavar="NAME=VALUE[,...]",
+    diff.add_argument("--at", metavar="NAME=VALUE[,...]", action="append",
                       help="a point to evaluate at; a VALUE may be a list, x=[1,2]")
     diff.add_argument("--order", type=int, default=1, metavar="K",
                       help=f"the highest derivative (1 to {MAX_ORDER}; 2 adds the Hessian)")
@@ -159,8 +160,8 @@ def _fail(message: str) -> int:
 
 def _diff(args: argparse.Namespace) -> int:
     text = _read_expression(args.expr)
-    wrt_names = _names(args.wrt)
-    feeds = None if args.at is None else _assignments(args.at)
+    wrt_names = _names(",".join(args.wrt))
+    feeds = None if args.at is None else _assignments(",".join(args.at))
     if not 1 <= args.order <= MAX_ORDER:
         raise _UsageError(f"--order must be from 1 to {MAX_ORDER}, got {args.order}")
     if args.max_nodes < 1:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextvars
 import itertools
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -130,11 +130,27 @@ class Node(_NodeFields):
     # NumPy must defer to our reflected operators (np.float64(2) * node -> node.__rmul__).
     __array_ufunc__ = None
 
-    def __setattr__(self, key: str, value: Any) -> None:
+    def __setattr__(self, key: str, value: Any, verb: str = "set") -> None:
         raise _ImmutableError(
-            f"symgraph nodes are immutable (tried to set {key!r} of {_short(self)}); "
-            "build a new node instead"
+            f"symgraph nodes are immutable (tried to {verb} {key!r} of {_short(self)}); "
+            "build a new node instead (sg.where, sg.concatenate)"
         )
+
+    def __delattr__(self, key: str) -> None:  # (del node.name emptied the slot)
+        self.__setattr__(key, None, "delete")
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.__setattr__(f"[{key!r}]", value)
+
+    def __copy__(self) -> Node:  # immutable: a copy is the node itself (a tuple's way)
+        return self
+
+    def __deepcopy__(self, memo: Any) -> Node:
+        return self
+
+    def __reduce__(self) -> Any:
+        raise SymgraphError(f"the node {_short(self)} cannot be pickled (it is part of its "
+                            "graph); write the graph with sg.save(outputs, path)")
 
     # --- operators: thin calls into the op constructors -----------------------------------
     def __add__(self, other: Any) -> Node:
@@ -271,7 +287,7 @@ class Node(_NodeFields):
 
     def reshape(self, *shape: Any) -> Node:
         """Reshape (one dimension may be -1), as ``numpy.reshape``."""
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return _OPS.reshape(self, shape)
 
@@ -297,13 +313,14 @@ class Node(_NodeFields):
             )
         return self.shape[0]
 
-    def __float__(self) -> float:
+    def __float__(self, *_: Any) -> float:
         raise SymgraphError(
             f"the node {_short(self)} is a symbol, not a number; use sg.evaluate(node, feeds)"
         )
 
     __int__ = __float__
     __index__ = __float__
+    __complex__ = __round__ = __float__  # (round(node, 2) too: sg.round is the node's)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
         # np.asarray(node) would otherwise make a 0-d object array holding the symbol
@@ -324,7 +341,11 @@ class Node(_NodeFields):
         return DISPLAY.svg(self)
 
     def __format__(self, spec: str) -> str:
-        return format(str(self), spec)
+        try:
+            return format(str(self), spec)
+        except ValueError:  # f"{node:.3f}": a number's format
+            self.__float__()
+            raise
 
 
 _set_order = _NodeFields.order.__set__  # (nodes refuse setattr; only _reach lowers an order)
@@ -381,6 +402,10 @@ class Graph:
             )
         _scope_tokens.set(tokens[:-1])
         _default_graph.reset(tokens[-1][1])
+
+    def __reduce__(self) -> Any:  # (pickle and deepcopy; the lock and ops would not go)
+        raise SymgraphError("an sg.Graph cannot be pickled or copied; write it with "
+                            "sg.save(outputs, path) and read it back with sg.load(path)")
 
     # --- inspection -----------------------------------------------------------------------
     def __len__(self) -> int:
@@ -476,10 +501,11 @@ class Graph:
         finally:
             lock.release()
 
-    def _rollback(self, first_id: int, grad_call: int) -> None:
-        """Forget the nodes a failed ``grad`` call appended (only if nothing else did)."""
+    def _rollback(self, first_id: int, ours: Callable[[Node], bool]) -> None:
+        """Forget the nodes a failed call (a ``grad``, a loop's build) appended from
+        ``first_id`` on, if ``ours`` holds for each (else another thread built some too)."""
         with self._lock:
-            if any(n.grad_call != grad_call for n in self._nodes[first_id:]):
+            if not all(map(ours, self._nodes[first_id:])):
                 return  # another thread built nodes meanwhile; keep the graph consistent
             dropped = self._nodes[first_id:]
             del self._nodes[first_id:]

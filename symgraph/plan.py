@@ -96,6 +96,22 @@ def resolve(key: Any, graph: Any, who: str, outputs: Sequence[Node] | None = Non
     raise SymgraphError(f"{who}: feeds are keyed by nodes or names, got {key!r}")
 
 
+def resolve_feeds(feeds: Any, graph: Any, who: str,
+                  outputs: Sequence[Node] | None = None) -> list[tuple[Node, Any]]:
+    """``feeds`` (a dict) as (node, value) pairs, each key resolved by :func:`resolve`; a
+    node fed twice (by node and by name) raises rather than one value silently winning."""
+    pairs: dict[int, tuple[Node, Any, Any]] = {}
+    for key, value in feeds.items():
+        node = resolve(key, graph, who, outputs)
+        if node.id in pairs:
+            how = ["by node" if isinstance(k, Node) else f"by the name {k!r}"
+                   for k in (pairs[node.id][2], key)]
+            raise SymgraphError(f"{who}: {describe(node)} is fed twice ({how[0]} and "
+                                f"{how[1]}); give each input one value")
+        pairs[node.id] = (node, value, key)
+    return [(node, value) for node, value, _ in pairs.values()]
+
+
 def needed_nodes(outputs: list[Node], fed: frozenset[int], complaint: str,
                  keep: bool = True) -> list[Node]:
     """The ancestors of ``outputs`` (none past a fed node), in id order; an input among
@@ -506,6 +522,9 @@ def convert_feed(node: Node, value: Any, who: str) -> np.ndarray:
     """
     if isinstance(value, Node):
         raise SymgraphError(f"{who}: the feed for {describe(node)} is a node; feed numbers")
+    if np.ma.is_masked(value):  # (np.asarray drops the mask: the hidden values would count)
+        raise SymgraphError(f"{who}: the value fed for {describe(node)} is a masked array with "
+                            "masked entries; feed value.filled(...) or the values to use")
     try:
         array = np.asarray(value)
     except (ValueError, TypeError, OverflowError) as exc:

@@ -23,7 +23,7 @@ from symgraph.graph import Node, SymgraphError, ancestors
 from symgraph.ops import const, multiply
 from symgraph.ops.core import describe
 from symgraph.ops.reduce import sum as reduce_sum
-from symgraph.plan import convert_feed, resolve
+from symgraph.plan import convert_feed, resolve_feeds
 
 
 class GradCheck(float):
@@ -83,12 +83,13 @@ def check_grad(
         raise SymgraphError(f"sg.check_grad: wrt holds something that is not a node ({kinds})")
     if not isinstance(feeds, Mapping):
         raise SymgraphError(f"sg.check_grad: feeds must be a dict, got {type(feeds).__name__}")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise SymgraphError(f"sg.check_grad: seed must be an int >= 0, got {seed!r}")
     rng = np.random.default_rng(seed)
     graph = y.graph
     base: dict[int, np.ndarray] = {}
     node_of: dict[int, Node] = {}
-    for key, value in feeds.items():
-        node = resolve(key, graph, "sg.check_grad")
+    for node, value in resolve_feeds(feeds, graph, "sg.check_grad"):
         base[node.id] = convert_feed(node, value, "sg.check_grad")
         node_of[node.id] = node
     given = dict(base)  # the user's feeds; intermediate wrt nodes are added one at a time

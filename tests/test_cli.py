@@ -432,3 +432,16 @@ def test_reductions_make_a_scalar_of_a_vector_input(capsys):
     np.testing.assert_allclose(got["df/dx"], want)
     code, _, err = run(capsys, "diff", "max(x, y)", "--wrt", "x")
     assert code == 2 and "max() takes 1 argument, got 2" in err
+
+
+def test_at_and_wrt_given_twice_both_count(capsys):
+    """--at x=1 --at x=2 printed the derivative at x=2 (argparse keeps the last), and
+    --at x=1 --at y=2 dropped x silently; repeated options now add up."""
+    code, out, err = run(capsys, "diff", "x*y", "--wrt", "x", "--wrt", "y", "--at", "x=3",
+                         "--at", "y=2")
+    assert code == 0, err
+    assert values(out) == {"f": 6.0, "df/dx": 2.0, "df/dy": 3.0}
+    for argv, part in ((["--at", "x=1", "--at", "x=2"], "--at gives 'x' twice"),
+                       (["--wrt", "x"], "--wrt names a variable twice")):
+        code, _, err = run(capsys, "diff", "x", "--wrt", "x", *argv)
+        assert code == 2 and err.count("\n") == 1 and part in err, err

@@ -17,6 +17,8 @@ import gc
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
+
 from symgraph.backends.base import Backend, Request, check_supported, prepare
 from symgraph.backends.dask import DaskBackend
 from symgraph.backends.jax import JaxBackend
@@ -135,6 +137,9 @@ def compile(outputs: Node | Sequence[Node], inputs: Any, *,
         raise SymgraphError(
             f"sg.compile: the backend {chosen.name!r} takes no option {unknown[0]!r}; its "
             f"options: {', '.join(chosen.options) or 'none'}")
+    for k, v in options.items():  # ("no" would be true: trust_input="no" skips the checks)
+        if isinstance(chosen.options[k], bool) and not isinstance(v, (bool, np.bool_)):
+            raise SymgraphError(f"sg.compile: the option {k!r} must be True or False, got {v!r}")
     values = chosen.normalize(options)
     key = ("compile", chosen.name, tuple(n.id for n in nodes), single,
            tuple(n.id for n in ins), tuple(values.items()))

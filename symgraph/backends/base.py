@@ -166,4 +166,25 @@ def check_shape(node: Node, value: Any) -> Any:
             f"{got}, but its shape rule declares {shown}; give sg.define_op"
             f"({node.opdef.name!r}, ..., shape=rule) a rule saying what forward returns"
             .replace("'?'", "?"))
-    return value
+    return check_dtype(node, value)
+
+
+def check_dtype(node: Node, value: Any) -> Any:
+    """``value``, a user's op's result at ``node``, as the node's declared dtype: a result
+    of the same kind or a safe one (float32 or int64 for a float64 node) is converted, as
+    later steps and the caller expect; one of another kind (strings, objects, floats for
+    an integer node) raises naming the op."""
+    want = node.dtype
+    got = getattr(value, "dtype", None)  # (not compared when None: dtype(None) is float64)
+    if (got is not None and got == want) or (type(value) is float and want == np.float64):
+        return value
+    array = np.asarray(value)
+    if array.dtype == want:
+        return array
+    if array.dtype.kind in "biuf" and np.can_cast(array.dtype, want, casting="same_kind"):
+        return array.astype(want)
+    raise ResultShapeError(
+        f"the op '{node.opdef.name}' ({describe(node)}, node #{node.id}) returned dtype "
+        f"{array.dtype}, but its dtype rule declares {want}; return {want} from forward, or "
+        f"give sg.define_op({node.opdef.name!r}, ..., dtype=rule) a rule saying what it "
+        "returns")

@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from symgraph.backends.base import Backend, Request
+from symgraph.backends.base import Backend, Request, by_name
 from symgraph.backends.dask_fuse import fused, groups
 from symgraph.backends.dask_ops import NAME, array_module, block_function, lower, user_impl
 from symgraph.errors import ShapeError, SymgraphError
@@ -120,7 +120,9 @@ class Lazy:
     def source(self) -> str:
         return self.plan.listing()
 
-    def __call__(self, *arrays: Any) -> Any:
+    def __call__(self, *arrays: Any, **names: Any) -> Any:
+        if names:  # keyword arguments by the inputs' names, as every backend takes them
+            arrays = tuple(by_name(self.inputs, arrays, names))
         results = self.values(*arrays)
         outs = [results[s] for s in self.plan.outputs]
         return outs[0] if self.single else outs
@@ -209,7 +211,7 @@ def _feed(node: Node, value: Any, chunks: Any) -> Any:
         if isinstance(chunks, tuple) and len(chunks) != array.ndim:
             raise ValueError(f"{len(chunks)} sizes for {array.ndim} dimensions")
         return da.from_array(array, chunks=chunks)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ArithmeticError) as exc:  # (chunks=0: ZeroDivisionError)
         raise SymgraphError(f"compiled function: chunks={chunks!r} do not fit the input "
                             f"{describe(node)} ({exc}); give chunks per input, a dict from "
                             "inputs to their chunks") from None

@@ -15,11 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from symgraph.backends.base import ResultShapeError, check_dtype, check_shape
 from symgraph.backends.numpy import array_function
+from symgraph.errors import SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.contract import TENSORDOT
 from symgraph.ops.conv import AVG_POOL2D, CONV2D_WEIGHT_GRAD, MAX_POOL2D, WINDOWS2D
-from symgraph.ops.core import Op
+from symgraph.ops.core import Op, describe
 from symgraph.ops.diagonals import DIAGONAL, TRACE, TRIL, TRIU
 from symgraph.ops.layout import PAD, ROLL, TILE
 from symgraph.ops.linalg import MATMUL
@@ -94,11 +96,15 @@ def lower(node: Node) -> Any:
     if own is not None:
         return own
     function = _numpy_function(op, attrs)
+    if not builtin(op):  # a user's forward: its result is checked, as evaluate checks it
+        function = functools.partial(
+            _checked_block if op.batch is batch_elementwise else _checked, function,
+            _Seen(node))
     if op.batch is batch_elementwise:
-        return functools.partial(_blockwise, functools.partial(_quiet, function), node.dtype)
+        return functools.partial(_blockwise, _task(function, node), node.dtype)
     if op in DISPATCH:
         return functools.partial(_dispatch, function, node)
-    return functools.partial(_one_block, functools.partial(_quiet, function), node)
+    return functools.partial(_one_block, _task(function, node), node)
 
 
 def block_function(node: Node) -> Any:
@@ -119,10 +125,66 @@ def _numpy_function(op: Op, attrs: dict) -> Any:
     return functools.partial(op.impl, **attrs) if attrs else op.impl
 
 
-def _quiet(function: Any, *args: Any) -> Any:
-    """``function`` of NumPy blocks with floating-point warnings silenced, as evaluate does."""
-    with np.errstate(all="ignore"):
-        return function(*args)
+def _quiet(function: Any, what: str, *args: Any) -> Any:
+    """``function`` of NumPy blocks with floating-point warnings silenced, as evaluate does;
+    a failure (it happens when dask computes the task) raises SymgraphError naming ``what``,
+    the node (a string: dask tokenizes the task's arguments)."""
+    try:
+        with np.errstate(all="ignore"):
+            return function(*args)
+    except SymgraphError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure names its node
+        shapes = ", ".join(str(np.shape(a)) for a in args)
+        raise SymgraphError(f"computing {what} with dask failed for blocks of shapes "
+                            f"({shapes}): {type(exc).__name__}: {exc}; check the values "
+                            "fed") from None
+
+
+class _Seen:
+    """What the result checks read of a node (its op's name, id, formula, shape, dtype),
+    without the node: a task's function is tokenized by dask and pickled by
+    ``dask.distributed``, and a node (its whole graph) is neither."""
+
+    def __init__(self, node: Node):
+        self.opdef = _OpName(node.opdef.name)
+        self.op, self.name, self.id = node.op, node.name, node.id
+        self.shape, self.dtype, self.text = node.shape, node.dtype, str(node)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __dask_tokenize__(self) -> tuple:
+        return ("symgraph-node", self.op, self.id, self.text, self.shape, str(self.dtype))
+
+
+class _OpName:
+    def __init__(self, name: str):
+        self.name = name
+
+
+def _checked(function: Any, node: Node, *args: Any) -> Any:
+    return check_shape(node, function(*args))
+
+
+def _checked_block(function: Any, node: Node, *blocks: Any) -> Any:
+    """A user's elementwise forward on one block of each input: the result must have the
+    blocks' broadcast shape (and the node's dtype)."""
+    result = function(*blocks)
+    want = np.broadcast_shapes(*(np.shape(b) for b in blocks))
+    if np.shape(result) != want:
+        raise ResultShapeError(
+            f"the op '{node.opdef.name}' ({describe(node)}, node #{node.id}) returned shape "
+            f"{np.shape(result)} for blocks of shape {want}; an op declared without a shape "
+            "rule is elementwise: its forward must return its inputs' broadcast shape (or "
+            f"give sg.define_op({node.opdef.name!r}, ..., shape=rule))")
+    return check_dtype(node, result)
+
+
+def _task(function: Any, node: Node) -> Any:
+    """``function`` as run in a dask task for ``node`` (see :func:`_quiet`)."""
+    what = f"{describe(node)} (op '{node.opdef.name}', node #{node.id})"
+    return functools.partial(_quiet, function, what)
 
 
 def _blockwise(function: Any, dtype: np.dtype, *args: Any) -> Any:
@@ -161,7 +223,7 @@ def _shapes_only(node: Node, args: tuple) -> tuple:
 def one_task(node: Node, function: Any) -> Any:
     """The function of dask arrays that runs ``function`` (of NumPy arrays, giving
     ``node``'s value) on the whole arrays as one task, floating-point warnings silenced."""
-    return functools.partial(_one_block, functools.partial(_quiet, function), node)
+    return functools.partial(_one_block, _task(function, node), node)
 
 
 def _one_block(function: Any, node: Node, *args: Any) -> Any:

@@ -42,7 +42,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from symgraph.backends.base import Backend, Request, check_supported, prepare
+from symgraph.backends.base import Backend, Request, by_name, check_supported, prepare
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.core import Op, describe
@@ -251,8 +251,10 @@ class JaxFunction:
             return value
         return convert_feed(node, value, "compiled function")
 
-    def __call__(self, *arrays: Any) -> Any:
+    def __call__(self, *arrays: Any, **names: Any) -> Any:
         jax = _modules()[0]
+        if names:  # keyword arguments by the inputs' names, as every backend takes them
+            arrays = tuple(by_name(self.inputs, arrays, names))
         if len(arrays) != len(self.inputs):
             names = ", ".join(describe(n) for n in self.inputs) or "none"
             raise SymgraphError(

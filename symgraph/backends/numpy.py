@@ -32,7 +32,7 @@ from symgraph.plan import (
     builtin,
     convert_feed,
     plan_for,
-    resolve,
+    resolve_feeds,
 )
 
 _F64 = np.dtype("float64")
@@ -165,8 +165,7 @@ def evaluate(outputs: Outputs, feeds: Mapping[Any, Any] | None = None,
         raise SymgraphError(f"sg.evaluate: feeds must be a dict, got {type(feeds).__name__}")
     graph = nodes[0].graph
     values: dict[int, np.ndarray] = {}
-    for key, value in feeds.items():
-        node = resolve(key, graph, "sg.evaluate", nodes)
+    for node, value in resolve_feeds(feeds, graph, "sg.evaluate", nodes):
         values[node.id] = convert_feed(node, value, "sg.evaluate")
     results = run(plan_for(nodes, frozenset(values)), values, check_finite)
     return results[0] if single else results

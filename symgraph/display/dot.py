@@ -377,6 +377,10 @@ def to_svg(
     >>> svg.lstrip().startswith("<?xml") and "= 0.8415" in svg
     True
     """
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        # (open() takes an int as a file descriptor: it would write into it and close it)
+        raise SymgraphError(f"sg.to_svg: path must be a str or os.PathLike, got "
+                            f"{type(path).__name__}")
     dot = to_dot(outputs, feeds, **options)
     nodes = sum(1 for line in dot.body if _NODE_LINE.match(line))
     svg = _run_dot(dot.source, "svg", timeout, nodes).decode("utf-8")

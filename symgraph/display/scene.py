@@ -29,7 +29,7 @@ from symgraph.display.formula import render
 from symgraph.display.text import format_value
 from symgraph.graph import Graph, Node, SymgraphError, ancestors
 from symgraph.ops.core import CONST, VAR, const, make, placeholder
-from symgraph.plan import resolve
+from symgraph.plan import resolve_feeds
 from symgraph.rewrite import simplify
 
 # A node whose infix formula is at most this long shows it (``w0*x0``, ``cos(sin(w))``)
@@ -127,8 +127,7 @@ def _copied_feeds(feeds: Mapping[Any, Any], graph: Graph, copy: dict[int, Node])
     """``feeds`` keyed by the copies of the nodes they feed (a feed the copy does not need
     is left out)."""
     fed = {}
-    for key, value in feeds.items():
-        node = resolve(key, graph, "sg.to_dot")
+    for node, value in resolve_feeds(feeds, graph, "sg.to_dot"):
         if node.id in copy:
             fed[copy[node.id]] = value
     return fed

@@ -29,6 +29,7 @@ from symgraph.loops.body import (
     Body,
     Layout,
     as_scalar_input,
+    building,
     check_carries,
     flatten,
     is_float,
@@ -170,16 +171,17 @@ def cond(pred: Any, true_fn: Callable[..., Any], false_fn: Callable[..., Any],
         raise SymgraphError(f"{who}: pred must be a boolean scalar node, got {describe(pred)} "
                             f"of dtype {pred.dtype}; compare to make one (x > 0)")
     nodes, _ = flatten(list(operands), who, "operands", pred.graph)
-    bodies, closures, out_struct = _traced([true_fn, false_fn], nodes, (tuple, len(nodes)), True, who)
-    t, f = bodies
-    if len(t.carry_out) != len(f.carry_out) or any(
-            a.shape != b.shape or a.dtype != b.dtype for a, b in zip(t.carry_out, f.carry_out)):
-        raise SymgraphError(f"{who}: the branches return different shapes or dtypes "
-                            f"({[(o.shape, str(o.dtype)) for o in t.carry_out]} and "
-                            f"{[(o.shape, str(o.dtype)) for o in f.carry_out]}); make them "
-                            "agree (cast or broadcast in the branch)")
-    node = make(COND, [pred, *nodes, *closures], {"true": t, "false": f})
-    return unflatten(_results(node, t), out_struct)
+    with building(pred.graph, who):
+        bodies, closures, out_struct = _traced([true_fn, false_fn], nodes, (tuple, len(nodes)), True, who)
+        t, f = bodies
+        if len(t.carry_out) != len(f.carry_out) or any(
+                a.shape != b.shape or a.dtype != b.dtype for a, b in zip(t.carry_out, f.carry_out)):
+            raise SymgraphError(f"{who}: the branches return different shapes or dtypes "
+                                f"({[(o.shape, str(o.dtype)) for o in t.carry_out]} and "
+                                f"{[(o.shape, str(o.dtype)) for o in f.carry_out]}); make them "
+                                "agree (cast or broadcast in the branch)")
+        node = make(COND, [pred, *nodes, *closures], {"true": t, "false": f})
+        return unflatten(_results(node, t), out_struct)
 
 
 # --- while_loop --------------------------------------------------------------------------------
@@ -232,9 +234,13 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
     if not (callable(cond_fun) and callable(body_fun)):
         raise SymgraphError(f"{who}: cond_fun and body_fun must be functions of the carry")
     nodes, structure = flatten(init, who, "init")
-    (test, body), closures, _ = _traced([cond_fun, body_fun], nodes, structure, False, who)
-    if len(test.carry_out) != 1 or test.carry_out[0].shape != ():
-        raise SymgraphError(f"{who}: cond_fun must return one boolean scalar node")
-    check_carries(body, who)
-    node = make(WHILE, [*nodes, *closures], {"test": test, "body": body})
-    return unflatten(_results(node, body), structure)
+    with building(nodes[0].graph if nodes else get_default_graph(), who):
+        (test, body), closures, _ = _traced([cond_fun, body_fun], nodes, structure, False, who)
+        if len(test.carry_out) != 1 or test.carry_out[0].shape != () or (
+                test.carry_out[0].dtype != np.bool_):
+            got = ", ".join(f"{describe(o)} of dtype {o.dtype}" for o in test.carry_out)
+            raise SymgraphError(f"{who}: cond_fun must return one boolean scalar node, got "
+                                f"{got or 'nothing'}; compare to make one (c < 10)")
+        check_carries(body, who)
+        node = make(WHILE, [*nodes, *closures], {"test": test, "body": body})
+        return unflatten(_results(node, body), structure)

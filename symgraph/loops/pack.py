@@ -161,6 +161,10 @@ def body_codec(*names: str, roles: dict[str, dict[str, str]] | None = None,
 
     def decode(plain: dict, bodies: dict) -> dict:
         attrs = dict(plain)
+        for flag in ("reverse", "save"):  # ("no" would be true, and run the loop backwards)
+            if flag in attrs and type(attrs[flag]) is not bool:
+                raise SymgraphError(f"the loop's {flag} must be true or false, got "
+                                    f"{attrs[flag]!r}")
         for name in names:
             if name not in bodies:
                 raise SymgraphError(f"the loop has no body {name!r}")

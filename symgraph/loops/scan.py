@@ -37,6 +37,7 @@ from symgraph.loops.body import (
     Body,
     Layout,
     as_scalar_input,
+    building,
     check_carries,
     flatten,
     gradient_body,
@@ -221,44 +222,45 @@ def scan(f: Callable[..., Any], init: Any, xs: Any = None, length: int | None = 
     carries, cstruct = flatten(init, who, "init")
     xs_nodes, xstruct = ([], None) if xs is None else flatten(xs, who, "xs")
     graph = _graph_of(carries + xs_nodes)
-    for n in xs_nodes:
-        if not n.shape or n.shape[0] is None:
-            raise SymgraphError(f"{who}: xs holds {describe(n)}, which has no static leading "
-                                "axis to scan over; give it shape (length, ...)")
-    lengths = {n.shape[0] for n in xs_nodes}
-    if length is not None:
-        lengths.add(length)
-    if len(lengths) != 1:
-        raise SymgraphError(f"{who}: " + ("give xs or length" if not lengths else
-                            f"the scanned lengths differ ({sorted(lengths)}); give xs of one "
-                            "leading length, equal to length"))
-    (T,) = lengths
-    if not isinstance(T, (int, np.integer)) or T < 0:
-        raise SymgraphError(f"{who}: length must be an int >= 0, got {T!r}")
-    if checkpoint is not None:
-        if not isinstance(checkpoint, (int, np.integer)) or checkpoint < 1:
-            raise SymgraphError(f"{who}: checkpoint must be an int >= 1 (steps between "
-                                f"stored carries), got {checkpoint!r}")
-        if 1 < checkpoint < T:
-            return _checkpointed(f, init, xs_nodes, xstruct, int(T), int(checkpoint))
-    slices = [_Slice(n) for n in xs_nodes]
+    with building(graph, who):
+        for n in xs_nodes:
+            if not n.shape or n.shape[0] is None:
+                raise SymgraphError(f"{who}: xs holds {describe(n)}, which has no static leading "
+                                    "axis to scan over; give it shape (length, ...)")
+        lengths = {n.shape[0] for n in xs_nodes}
+        if length is not None:
+            lengths.add(length)
+        if len(lengths) != 1:
+            raise SymgraphError(f"{who}: " + ("give xs or length" if not lengths else
+                                f"the scanned lengths differ ({sorted(lengths)}); give xs of one "
+                                "leading length, equal to length"))
+        (T,) = lengths
+        if not isinstance(T, (int, np.integer)) or T < 0:
+            raise SymgraphError(f"{who}: length must be an int >= 0, got {T!r}")
+        if checkpoint is not None:
+            if not isinstance(checkpoint, (int, np.integer)) or checkpoint < 1:
+                raise SymgraphError(f"{who}: checkpoint must be an int >= 1 (steps between "
+                                    f"stored carries), got {checkpoint!r}")
+            if 1 < checkpoint < T:
+                return _checkpointed(f, init, xs_nodes, xstruct, int(T), int(checkpoint))
+        slices = [_Slice(n) for n in xs_nodes]
 
-    def split_result(result: Any) -> tuple[Any, Any]:
-        if not isinstance(result, (tuple, list)) or len(result) != 2:
-            raise SymgraphError(f"{who}: f must return a pair (carry, y), got {result!r}")
-        return result[0], result[1]
+        def split_result(result: Any) -> tuple[Any, Any]:
+            if not isinstance(result, (tuple, list)) or len(result) != 2:
+                raise SymgraphError(f"{who}: f must return a pair (carry, y), got {result!r}")
+            return result[0], result[1]
 
-    groups = [(carries, cstruct), (slices, xstruct if xs is not None else ())]
-    body, closures, _, ystruct = trace(
-        lambda c, x: f(c, None if xs is None else x), graph, groups, split_result, who)
-    check_carries(body, who)
-    node = make(SCAN, [*carries, *xs_nodes, *closures],
-                {"body": body, "length": int(T), "reverse": False, "save": True})
-    res = results(node)
-    m = len(carries)
-    final = unflatten(res[:m], cstruct)
-    ys = unflatten(res[m:m + len(body.ys)], ystruct) if body.ys else None
-    return final, ys
+        groups = [(carries, cstruct), (slices, xstruct if xs is not None else ())]
+        body, closures, _, ystruct = trace(
+            lambda c, x: f(c, None if xs is None else x), graph, groups, split_result, who)
+        check_carries(body, who)
+        node = make(SCAN, [*carries, *xs_nodes, *closures],
+                    {"body": body, "length": int(T), "reverse": False, "save": True})
+        res = results(node)
+        m = len(carries)
+        final = unflatten(res[:m], cstruct)
+        ys = unflatten(res[m:m + len(body.ys)], ystruct) if body.ys else None
+        return final, ys
 
 
 def _checkpointed(f: Callable[..., Any], init: Any, xs_nodes: list[Node], xstruct: Any,
@@ -311,9 +313,12 @@ def fori_loop(lower: int, upper: int, body: Callable[[Node, Any], Any], init: An
             raise SymgraphError(f"sg.fori_loop: {name} must be a Python int (static bounds, "
                                 f"got {v!r}); for a bound known only at run time use "
                                 "sg.while_loop (no gradient)")
+    if not callable(body):
+        raise SymgraphError("sg.fori_loop: body must be a function body(i, carry) -> carry")
     n = max(int(upper) - int(lower), 0)
     carries, _ = flatten(init, "sg.fori_loop", "init")
     graph = _graph_of(carries)
-    index = const(np.arange(lower, lower + n, dtype=np.float64), graph=graph)
-    final, _ = scan(lambda c, i: (body(i, c), None), init, index, checkpoint=checkpoint)
-    return final
+    with building(graph, "sg.fori_loop"):
+        index = const(np.arange(lower, lower + n, dtype=np.float64), graph=graph)
+        final, _ = scan(lambda c, i: (body(i, c), None), init, index, checkpoint=checkpoint)
+        return final

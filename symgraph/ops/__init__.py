@@ -17,13 +17,17 @@ from symgraph.ops import layout as _layout
 from symgraph.ops import rounding as _rounding
 from symgraph.ops import sorting as _sorting
 from symgraph.ops import statistics as _statistics
-from symgraph.graph import Node, SymgraphError
+import numpy as np
+
+from symgraph.graph import Node, ShapeError, SymgraphError
 from symgraph.ops.core import (
     OPS,
     Case,
     Op,
     broadcast_rule,
     const,
+    _brief,
+    _check_dtype,
     describe,
     inexact,
     make,
@@ -115,11 +119,24 @@ def define_op(
             isinstance(k, str) and callable(f) for k, f in impls.items())):
         raise SymgraphError(f"sg.define_op({name!r}): impls must map backend names to "
                             f"functions, e.g. {{'jax': fn}}; got {impls!r}")
+    unknown = sorted(set(impls or ()) - set(_IMPL_BACKENDS))
+    if unknown:  # a misspelt backend would be ignored, and the op refused at compile time
+        raise SymgraphError(f"sg.define_op({name!r}): impls names the backend {unknown[0]!r}; "
+                            f"give implementations for {', '.join(map(repr, _IMPL_BACKENDS))} "
+                            "(python and numpy run forward)")
+    for kind, rule in (("shape", shape), ("dtype", dtype)):
+        if rule is not None and not callable(rule):
+            raise SymgraphError(f"sg.define_op({name!r}): {kind} must be a function "
+                                f"(inputs, attrs) -> {kind}, got {type(rule).__name__}")
+    if cases is not None and (not isinstance(cases, (list, tuple))
+                              or not all(isinstance(c, Case) for c in cases)):
+        raise SymgraphError(f"sg.define_op({name!r}): cases must be a list of sg.Case, "
+                            f"got {_brief(repr(cases))}")
     op = register(Op(
         name=name,
         impl=forward,
-        shape=shape or broadcast_rule,
-        dtype=dtype or inexact,
+        shape=broadcast_rule if shape is None else _checked_rule(name, "shape", shape),
+        dtype=inexact if dtype is None else _checked_rule(name, "dtype", dtype),
         # Op's own None means "nothing flows" (comparisons, sign): an op declared without
         # rules gets one that refuses instead, when a derivative reaches it.
         vjp=_missing(name, "vjp") if vjp_rules is None else vjp_rules,
@@ -130,6 +147,9 @@ def define_op(
     ))
 
     def constructor(*args: Any) -> Node:
+        if not args and (shape is None or dtype is None):
+            raise SymgraphError(f"the op '{name}' was called with no inputs; its default "
+                                "shape and dtype rules follow the inputs: pass at least one")
         for kind, rules in (("vjp", vjp_rules), ("jvp", jvp_rules)):
             if rules is not None and len(rules) != len(args):
                 raise SymgraphError(
@@ -143,6 +163,34 @@ def define_op(
     constructor.__doc__ = f"The user-declared op {name!r}."
     constructor.op = op  # type: ignore[attr-defined]
     return constructor
+
+
+_IMPL_BACKENDS = ("jax", "numba", "dask")  # the backends a user's op may bring code for
+
+
+def _checked_rule(name: str, kind: str, rule: Callable[[tuple, dict], Any]) -> Callable:
+    """A user's shape or dtype rule whose failure or junk answer raises SymgraphError
+    naming the op, before any node is made from it."""
+    def checked(inputs: tuple, attrs: dict) -> Any:
+        def who() -> str:
+            shown = ", ".join(describe(n) for n in inputs) or "no inputs"
+            return f"the {kind} rule of the op '{name}' (for {_brief(shown, 200)})"
+        try:
+            got = rule(inputs, attrs)
+        except SymgraphError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug in the user's rule names the op
+            raise SymgraphError(f"{who()} raised {type(exc).__name__}: {exc}; fix the rule "
+                                f"given to sg.define_op({name!r}, ..., {kind}=...)") from None
+        if kind == "dtype":
+            return _check_dtype(got, who)
+        if not isinstance(got, (tuple, list)) or not all(
+                d is None or (isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+                              and d >= 0) for d in got):
+            raise ShapeError(f"{who()} returned {_brief(repr(got))}; a shape rule returns a "
+                             "tuple of non-negative ints (None for a size known when fed)")
+        return tuple(None if d is None else int(d) for d in got)
+    return checked
 
 
 def _rule_list(name: str, kind: str, rules: Any) -> tuple | None:
@@ -206,3 +254,23 @@ class _Operators:
 
 
 _graph._OPS = _Operators
+
+
+# Python's other operators: % is NumPy's mod; the rest say what to write, instead of
+# Python's bare "TypeError: unsupported operand type(s) for //: 'Node' and 'int'".
+def _refuse(symbol: str, hint: str) -> Callable[..., Node]:
+    def refused(self: Node, *other: Any) -> Node:
+        raise SymgraphError(f"symgraph nodes have no {symbol} ({describe(self)}); {hint}")
+    return refused
+
+
+for _names, _symbol, _hint in (
+        ("floordiv rfloordiv", "//", "write sg.floor(a / b)"),
+        ("divmod rdivmod", "divmod", "write sg.floor(a / b) and sg.mod(a, b)"),
+        ("and rand or ror xor rxor invert", "bitwise & | ^ ~", "for conditions use "
+         "comparisons and sg.where(cond, a, b); for 0/1 values write a * b or 1 - a"),
+        ("lshift rlshift rshift rrshift", "shifts << >>", "multiply by a power of 2")):
+    for _name in _names.split():
+        setattr(Node, f"__{_name}__", _refuse(_symbol, _hint))
+Node.__mod__ = lambda self, other: _rounding.mod(self, other)  # type: ignore[method-assign]
+Node.__rmod__ = lambda self, other: _rounding.mod(other, self)  # type: ignore[method-assign]

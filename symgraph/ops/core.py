@@ -29,6 +29,7 @@ from symgraph.graph import (
 from symgraph.ops.folding import (  # noqa: F401 - the one folding rule, with the op tools
     FOLD_INPUT_LIMIT,
     FOLD_LIMIT,
+    exact_cast,
     exact_product,
     fill_value,
     fold,
@@ -292,7 +293,13 @@ def normalize_axes(axis: Any, ndim: int, who: str | Callable[[], str]) -> tuple[
     """
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)):
+        axes: Any = (axis,)
+    elif isinstance(axis, (str, bytes)) or not hasattr(axis, "__iter__"):
+        # (a float or a string is not a sequence of axes: tuple() would fail or split it)
+        raise ShapeError(f"{lazy_text(who)}: axis {axis!r} is not an int or a tuple of ints")
+    else:
+        axes = tuple(axis)
     out = []
     for a in axes:
         if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
@@ -586,8 +593,13 @@ def const(
     """
     if isinstance(value, Node):
         raise SymgraphError(f"sg.const got the node {describe(value)}; it is already a node")
+    if not isinstance(name, (str, type(None))) or not isinstance(graph, (Graph, type(None))):
+        raise SymgraphError(f"sg.const: name must be a str and graph an sg.Graph, got "
+                            f"{type(name).__name__} and {type(graph).__name__}")
     try:
-        array = np.asarray(value) if dtype is None else np.asarray(value, dtype=dtype)
+        array = raw = np.asarray(value)
+        if dtype is not None:  # (asarray(1.5, int64) would be 1, an int array wraps round)
+            array = exact_cast(raw, _check_dtype(dtype, "sg.const"))
     except (ValueError, TypeError, OverflowError) as exc:
         raise SymgraphError(
             f"sg.const could not make an array of {_brief(repr(value))}: {exc}; "

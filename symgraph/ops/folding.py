@@ -1,7 +1,8 @@
 """The one constant-folding rule of symgraph, and when a product of constants is exact.
 
 Owns: :func:`fold` (used by the derivative builders, the rewrite rules and the plan of
-compiled code), :func:`fill_value` and :func:`exact_product`. ``symgraph.ops.core``
+compiled code), :func:`fill_value`, :func:`exact_product` and :func:`exact_cast` (a
+constant's conversion to its dtype). ``symgraph.ops.core``
 re-exports them.
 
 Imports: NumPy only.
@@ -86,3 +87,20 @@ def exact_product(c: Any, d: Any, dtype: Any = None) -> bool:
                      and np.all(np.isfinite(p.astype(info.dtype))))
                     or (np.all(c <= 1) and np.all(d <= 1)
                         and np.all(p >= info.tiny)))
+
+
+def exact_cast(raw: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``raw`` as ``dtype`` if every value survives (floats may round, but a finite value
+    may not become inf); else ValueError. ``astype`` alone makes 1.5 an int 1 and wraps
+    300 round to an int8 44.
+
+    >>> exact_cast(np.array([1.0, 2.0]), np.dtype("int64")).tolist()
+    [1, 2]
+    """
+    with np.errstate(all="ignore"):
+        array = raw.astype(dtype)
+        if raw.dtype.kind in "biuf" and not np.array_equal(array, raw, equal_nan=True) and (
+                dtype.kind != "f" or not (np.isfinite(array) | ~np.isfinite(raw)).all()):
+            raise ValueError(f"its values do not fit {dtype} (give values that fit, or "
+                             "another dtype)")
+    return array

@@ -511,6 +511,10 @@ def _join(op: Op, xs: Any, axis: int) -> Node:
     nodes = operands(list(xs), op.name)
     if not nodes:
         raise SymgraphError(f"{op.name} needs at least one node")
+    if axis is None and op is CONCATENATE:  # NumPy's axis=None: flattened first
+        nodes, axis = [reshape(n, (-1,)) for n in nodes], 0
+    if not isinstance(axis, (int, np.integer)):
+        raise ShapeError(f"{op.name}: axis {axis!r} is not an int")
     ndim = nodes[0].ndim + (1 if op is STACK else 0)
     (ax,) = normalize_axes(axis, ndim, op.name)
     return make(op, nodes, {"axis": ax})

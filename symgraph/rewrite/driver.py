@@ -60,6 +60,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from symgraph.context import gc_paused
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node, ancestors
@@ -186,6 +188,10 @@ _OP = operator.attrgetter("op")
 def _simplify(outputs: Any, rules: Sequence[Rule], extra: tuple[Rule, ...], trace: bool,
               assume_finite: bool, who: str) -> Any:
     nodes, kind = _as_outputs(outputs, who)
+    if not all(isinstance(v, (bool, np.bool_)) for v in (trace, assume_finite)):
+        # (assume_finite="no" would be true: the unsafe algebra it was meant to refuse)
+        raise SymgraphError(f"{who}: trace= and assume_finite= must be True or False, got "
+                            f"{trace!r} and {assume_finite!r}")
     record = Trace(nodes) if trace else None
     start = time.perf_counter()
     # Collecting terms is polynomial algebra: worth it on derivative towers, too slow on
