@@ -6,8 +6,9 @@ never recurse: they sort by id. Nodes are *interned*: asking for a node with the
 inputs and attributes returns the existing one, so equal subexpressions are one node and
 ``grad`` reuses forward nodes (Goodfellow et al., Fig. 6.10).
 
-Imports: the standard library, NumPy, ``symgraph.errors`` and ``symgraph.context`` (whose
-build-context helpers it re-exports to the node makers). The operator methods of :class:`Node`
+Imports: the standard library, NumPy, ``symgraph.errors``, ``symgraph.symbol`` (what a
+node refuses to do) and ``symgraph.context`` (whose build-context helpers it re-exports to
+the node makers). The operator methods of :class:`Node`
 (``+``, ``@``, ``x[0]``...) call the op constructors through ``_OPS``, which
 ``symgraph.ops`` fills in when it is imported (so this module does not import ops).
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import contextvars
 import itertools
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,13 +33,10 @@ from symgraph.context import (  # noqa: F401 - re-exported: the build context of
     user_context,
 )
 from symgraph.errors import MissingFeedError, ShapeError, SymgraphError
+from symgraph.symbol import Symbol, short as _short
 
 __all__ = ["SymgraphError", "ShapeError", "MissingFeedError", "Graph", "Node", "name_scope",
            "get_default_graph", "ancestors"]
-
-
-class _ImmutableError(SymgraphError, AttributeError):
-    """Setting an attribute of a node (an AttributeError too, as Python users expect)."""
 
 
 # Filled by symgraph.ops at import: the namespace that holds add, mul, getitem, ...
@@ -104,7 +102,7 @@ class _NodeFields:
                  "scope", "grad_call", "grad_of", "opdef", "__weakref__")
 
 
-class Node(_NodeFields):
+class Node(_NodeFields, Symbol):
     """One operation in a graph: an immutable symbol, never a value.
 
     Attributes: ``op`` (str), ``inputs`` (tuple of Nodes), ``attrs`` (dict of the op's
@@ -129,28 +127,6 @@ class Node(_NodeFields):
 
     # NumPy must defer to our reflected operators (np.float64(2) * node -> node.__rmul__).
     __array_ufunc__ = None
-
-    def __setattr__(self, key: str, value: Any, verb: str = "set") -> None:
-        raise _ImmutableError(
-            f"symgraph nodes are immutable (tried to {verb} {key!r} of {_short(self)}); "
-            "build a new node instead (sg.where, sg.concatenate)"
-        )
-
-    def __delattr__(self, key: str) -> None:  # (del node.name emptied the slot)
-        self.__setattr__(key, None, "delete")
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        self.__setattr__(f"[{key!r}]", value)
-
-    def __copy__(self) -> Node:  # immutable: a copy is the node itself (a tuple's way)
-        return self
-
-    def __deepcopy__(self, memo: Any) -> Node:
-        return self
-
-    def __reduce__(self) -> Any:
-        raise SymgraphError(f"the node {_short(self)} cannot be pickled (it is part of its "
-                            "graph); write the graph with sg.save(outputs, path)")
 
     # --- operators: thin calls into the op constructors -----------------------------------
     def __add__(self, other: Any) -> Node:
@@ -291,45 +267,6 @@ class Node(_NodeFields):
             shape = tuple(shape[0])
         return _OPS.reshape(self, shape)
 
-    # --- things a symbol cannot do ---------------------------------------------------------
-    def __bool__(self) -> bool:
-        raise SymgraphError(
-            f"the node {_short(self)} is a symbol and has no truth value; "
-            "use sg.where(cond, a, b) for a choice inside the graph, or sg.evaluate it first"
-        )
-
-    def __iter__(self) -> Iterator[Node]:
-        if not self.shape or self.shape[0] is None:
-            raise SymgraphError(
-                f"cannot iterate over the node {_short(self)} of shape {self.shape}; "
-                "index it (x[0]) instead"
-            )
-        return (self[i] for i in range(self.shape[0]))
-
-    def __len__(self) -> int:
-        if not self.shape or self.shape[0] is None:
-            raise SymgraphError(
-                f"the node {_short(self)} of shape {self.shape} has no static length"
-            )
-        return self.shape[0]
-
-    def __float__(self, *_: Any) -> float:
-        raise SymgraphError(
-            f"the node {_short(self)} is a symbol, not a number; use sg.evaluate(node, feeds)"
-        )
-
-    __int__ = __float__
-    __index__ = __float__
-    __complex__ = __round__ = __float__  # (round(node, 2) too: sg.round is the node's)
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        # np.asarray(node) would otherwise make a 0-d object array holding the symbol
-        raise SymgraphError(
-            f"the node {_short(self)} is a symbol, not an array; "
-            "use sg.evaluate(node, feeds) for its value, or sg.const(array) to put an array "
-            "into the graph"
-        )
-
     # --- display ----------------------------------------------------------------------------
     def __str__(self) -> str:
         return DISPLAY.formula(self)
@@ -340,22 +277,7 @@ class Node(_NodeFields):
     def _repr_svg_(self) -> str:
         return DISPLAY.svg(self)
 
-    def __format__(self, spec: str) -> str:
-        try:
-            return format(str(self), spec)
-        except ValueError:  # f"{node:.3f}": a number's format
-            self.__float__()
-            raise
-
-
 _set_order = _NodeFields.order.__set__  # (nodes refuse setattr; only _reach lowers an order)
-
-
-def _short(node: Node) -> str:
-    """A short label for error messages that cannot afford a full formula."""
-    if node.name:
-        return repr(node.name)
-    return f"#{node.id} ({node.op}, shape {node.shape})"
 
 
 class Graph:

@@ -28,7 +28,8 @@ import numpy as np
 
 from symgraph.graph import Node, SymgraphError
 from symgraph.ops.arithmetic import DIVIDE, MULTIPLY, NEGATIVE
-from symgraph.ops.core import CONST, VAR, _format_number, const_label
+from symgraph.ops.core import CONST, VAR, const_label
+from symgraph.ops.values import format_number
 from symgraph.ops.linalg import MATMUL
 from symgraph.ops.reduce import BROADCAST_TO
 from symgraph.ops.shape import GETITEM, format_index
@@ -143,7 +144,7 @@ def _is_diagonal(square: np.ndarray) -> bool:
 def _nested(value: np.ndarray) -> str:
     if value.ndim:
         return "[" + ", ".join(_nested(v) for v in value) + "]"
-    return _format_number(value[()])  # the text that reads back as the same number
+    return format_number(value[()])  # the text that reads back as the same number
 
 
 def fill_value(node: Node) -> float | None:

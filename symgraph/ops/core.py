@@ -5,13 +5,12 @@ dtype rules, display, test cases), the registry ``OPS``, inputs (``var``), const
 (``const``, with NumPy-2 weak promotion of Python scalars) and :func:`make`, the single
 place where a node is checked, interned and appended.
 
-Imports: ``symgraph.graph`` and NumPy.
+Imports: ``symgraph.graph``, NumPy and its siblings ``folding`` and ``values``.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +34,12 @@ from symgraph.ops.folding import (  # noqa: F401 - the one folding rule, with th
     fold,
 )
 from symgraph.ops.tex import latex_function, operatorname, tex_escape  # noqa: F401 - op tools
+from symgraph.ops.values import (  # noqa: F401 - re-exported: keys and labels of constants
+    attr_key,
+    const_key,
+    const_label,
+    format_number,
+)
 
 Shape = tuple  # of int | None
 
@@ -329,36 +334,6 @@ def _graph_of(nodes: Sequence[Node], who: str) -> Graph:
     return graph
 
 
-def attr_key(attrs: dict) -> Any:
-    """The attributes' part of an interning key: their items, with a float -0.0 told from
-    0.0 (equal and hashed alike, so ``nan_to_num(x, nan=-0.0)`` would be the node
-    ``nan_to_num(x, nan=0.0)``, which gives 0.0 where NumPy gives -0.0)."""
-    items = attrs.items()
-    for _, value in items:
-        if _has_negative_zero(value):
-            return tuple((k, _signed_zero_key(v)) for k, v in items)
-    return items
-
-
-def _has_negative_zero(value: Any) -> bool:
-    kind = type(value)
-    if kind is tuple:
-        for v in value:
-            if _has_negative_zero(v):
-                return True
-        return False
-    if kind is float or (kind is not int and kind is not bool and value is not None
-                         and isinstance(value, np.floating)):
-        return value == 0 and math.copysign(1.0, value) < 0
-    return False
-
-
-def _signed_zero_key(value: Any) -> Any:
-    if type(value) is tuple:
-        return tuple(_signed_zero_key(v) for v in value)
-    return ("-0.0",) if _has_negative_zero(value) else value
-
-
 def make(op: Op, inputs: Sequence[Node], attrs: dict | None = None) -> Node:
     """Return the node ``op(*inputs, **attrs)``: the existing one if it was built before."""
     if type(inputs) is not tuple:
@@ -518,56 +493,6 @@ def var(name: str, shape: Any = (), dtype: Any = "float64") -> Node:
     return graph._add(None, VAR, (), {}, shape, dtype, name)
 
 
-def _format_number(v: Any) -> str:
-    """A number as text that reads back as the same number: integral floats as integers
-    (``2``, not ``2.0``), others at their shortest exact text in their own precision
-    (``0.3333333333333333``, ``0.1`` for float32's 0.1), ``-0.0`` with its sign."""
-    if isinstance(v, (bool, np.bool_)):
-        return str(bool(v))
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    f = float(v)
-    if not np.isfinite(f):  # int(nan) would raise while printing
-        return str(f)
-    if f == 0.0 and np.signbit(f):
-        return "-0.0"  # int(-0.0) is 0: the sign would be lost
-    if f == int(f) and abs(f) < 1e15:
-        return str(int(f))
-    # NumPy's str of its own scalar type is the shortest text that rounds back to it
-    return str(v) if isinstance(v, (np.float16, np.float32)) else repr(f)
-
-
-def const_label(node: Node) -> str:
-    """How a constant prints: ``2``, ``0.5``, ``[1, 2]``, ``zeros(3, 4)``, or its name."""
-    if node.name:
-        return node.name
-    value = node.attrs["value"]
-    if value.ndim == 0:
-        return _format_number(value[()])
-    if value.size and not any(value.strides):
-        fill = value.flat[0]
-        dims = ", ".join(map(str, value.shape))
-        if fill == 0 and not (value.dtype.kind == "f" and np.signbit(fill)):  # -0.0: full
-            return f"zeros({dims})"
-        if fill == 1:
-            return f"ones({dims})"
-        shape = value.shape[0] if value.ndim == 1 else value.shape  # NumPy's full(3, 2)
-        return f"full({shape}, {_format_number(fill)})"
-    if value.size <= 4 and value.ndim == 1:
-        return "[" + ", ".join(_format_number(v) for v in value) + "]"
-    return f"const{value.shape}"
-
-
-def _const_key(value: np.ndarray) -> tuple | None:
-    if not value.ndim:  # a number: the fill key below, without NumPy's flat iterator
-        return ("const", value.dtype.str, (), "fill", value.tobytes())
-    if value.size and not any(value.strides):  # a broadcast fill: zeros(shape), ones(shape)
-        return ("const", value.dtype.str, value.shape, "fill", value.flat[0].tobytes())
-    if value.size <= 256:
-        return ("const", value.dtype.str, value.shape, value.tobytes())
-    return None  # large constants are not interned: hashing them would cost more than sharing
-
-
 CONST = register(
     Op(
         name="const",
@@ -610,7 +535,7 @@ def const(
         array = array.copy()
     array.setflags(write=False)
     graph = graph if graph is not None else get_default_graph()  # (an empty Graph is falsy)
-    key = _const_key(array) if name is None else None
+    key = const_key(array) if name is None else None
     if key is not None:
         found = graph._lookup(key)
         if found is not None:
