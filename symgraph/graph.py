@@ -125,8 +125,9 @@ class Node(_NodeFields, Symbol):
 
     __slots__ = ()  # the fields live in _NodeFields
 
-    # NumPy must defer to our reflected operators (np.float64(2) * node -> node.__rmul__).
-    __array_ufunc__ = None
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Node:
+        # np.sin(x) builds sg.sin(x); np.float64(2) * x arrives here as np.multiply
+        return _OPS.array_ufunc(ufunc, method, inputs, kwargs)
 
     # --- operators: thin calls into the op constructors -----------------------------------
     def __add__(self, other: Any) -> Node:
@@ -165,6 +166,12 @@ class Node(_NodeFields, Symbol):
     def __rmatmul__(self, other: Any) -> Node:
         return _OPS.matmul(other, self)
 
+    def __mod__(self, other: Any) -> Node:  # NumPy's mod: the sign of the divisor
+        return _OPS.mod(self, other)
+
+    def __rmod__(self, other: Any) -> Node:
+        return _OPS.mod(other, self)
+
     def __neg__(self) -> Node:
         return _OPS.negative(self)
 
@@ -199,51 +206,59 @@ class Node(_NodeFields, Symbol):
         """Number of dimensions."""
         return len(self.shape)
 
-    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Node:
+    # The reductions take NumPy's pass-through options too, so np.sum(x) and np.mean(x, 0)
+    # (which call x.sum(axis=..., dtype=None, out=None)) work on a node: see _options.
+    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
+            **numpy: Any) -> Node:
         """Sum over ``axis`` (all axes by default), as ``numpy.sum``."""
-        return _OPS.sum(self, axis=axis, keepdims=keepdims)
+        return _OPS.sum(_options(self, numpy), axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Node:
+    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
+             **numpy: Any) -> Node:
         """Mean over ``axis`` (all axes by default), as ``numpy.mean``."""
-        return _OPS.mean(self, axis=axis, keepdims=keepdims)
+        return _OPS.mean(_options(self, numpy), axis=axis, keepdims=keepdims)
 
-    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Node:
+    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
+            **numpy: Any) -> Node:
         """Maximum over ``axis``; its gradient goes to the first maximal element."""
-        return _OPS.max(self, axis=axis, keepdims=keepdims)
+        return _OPS.max(_options(self, numpy), axis=axis, keepdims=keepdims)
 
-    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Node:
+    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
+            **numpy: Any) -> Node:
         """Minimum over ``axis``; its gradient goes to the first minimal element."""
-        return _OPS.min(self, axis=axis, keepdims=keepdims)
+        return _OPS.min(_options(self, numpy), axis=axis, keepdims=keepdims)
 
-    def prod(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Node:
+    def prod(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
+             **numpy: Any) -> Node:
         """Product over ``axis``, as ``numpy.prod`` (its gradient is right with zeros)."""
-        return _OPS.prod(self, axis=axis, keepdims=keepdims)
+        return _OPS.prod(_options(self, numpy), axis=axis, keepdims=keepdims)
 
     def var(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
-            ddof: float = 0) -> Node:
+            ddof: float = 0, **numpy: Any) -> Node:
         """Variance over ``axis``, as ``numpy.var`` (the function is ``sg.variance``)."""
-        return _OPS.variance(self, axis=axis, keepdims=keepdims, ddof=ddof)
+        return _OPS.variance(_options(self, numpy), axis=axis, keepdims=keepdims,
+                             ddof=ddof)
 
     def std(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
-            ddof: float = 0) -> Node:
+            ddof: float = 0, **numpy: Any) -> Node:
         """Standard deviation over ``axis``, as ``numpy.std``."""
-        return _OPS.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
+        return _OPS.std(_options(self, numpy), axis=axis, keepdims=keepdims, ddof=ddof)
 
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Node:
+    def argmax(self, axis: int | None = None, keepdims: bool = False, **numpy: Any) -> Node:
         """Index of the first maximum (int64), as ``numpy.argmax``."""
-        return _OPS.argmax(self, axis=axis, keepdims=keepdims)
+        return _OPS.argmax(_options(self, numpy), axis=axis, keepdims=keepdims)
 
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Node:
+    def argmin(self, axis: int | None = None, keepdims: bool = False, **numpy: Any) -> Node:
         """Index of the first minimum (int64), as ``numpy.argmin``."""
-        return _OPS.argmin(self, axis=axis, keepdims=keepdims)
+        return _OPS.argmin(_options(self, numpy), axis=axis, keepdims=keepdims)
 
-    def cumsum(self, axis: int | None = None) -> Node:
+    def cumsum(self, axis: int | None = None, **numpy: Any) -> Node:
         """Cumulative sum, as ``numpy.cumsum`` (``axis=None`` flattens)."""
-        return _OPS.cumsum(self, axis=axis)
+        return _OPS.cumsum(_options(self, numpy), axis=axis)
 
-    def cumprod(self, axis: int | None = None) -> Node:
+    def cumprod(self, axis: int | None = None, **numpy: Any) -> Node:
         """Cumulative product, as ``numpy.cumprod`` (``axis=None`` flattens)."""
-        return _OPS.cumprod(self, axis=axis)
+        return _OPS.cumprod(_options(self, numpy), axis=axis)
 
     def ravel(self) -> Node:
         """The flattened node, as ``numpy.ravel``."""
@@ -253,19 +268,19 @@ class Node(_NodeFields, Symbol):
         """Length-1 axes removed, as ``numpy.squeeze``."""
         return _OPS.squeeze(self, axis=axis)
 
-    def clip(self, a_min: Any = None, a_max: Any = None) -> Node:
+    def clip(self, a_min: Any = None, a_max: Any = None, **numpy: Any) -> Node:
         """Values limited to ``[a_min, a_max]``, as ``numpy.clip``."""
-        return _OPS.clip(self, a_min, a_max)
+        return _OPS.clip(_options(self, numpy), a_min, a_max)
 
     def astype(self, dtype: Any) -> Node:
         """The node converted to ``dtype`` (``sg.cast``; no gradient through integer casts)."""
         return _OPS.cast(self, dtype)
 
-    def reshape(self, *shape: Any) -> Node:
+    def reshape(self, *shape: Any, **numpy: Any) -> Node:
         """Reshape (one dimension may be -1), as ``numpy.reshape``."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return _OPS.reshape(self, shape)
+        return _OPS.reshape(_options(self, numpy), shape)
 
     # --- display ----------------------------------------------------------------------------
     def __str__(self) -> str:
@@ -278,6 +293,21 @@ class Node(_NodeFields, Symbol):
         return DISPLAY.svg(self)
 
 _set_order = _NodeFields.order.__set__  # (nodes refuse setattr; only _reach lowers an order)
+
+
+def _options(node: Node, numpy: dict) -> Node:
+    """``node`` with the NumPy options that NumPy's functions pass on (``np.sum(x)`` calls
+    ``x.sum(axis=None, dtype=None, out=None)``): ``dtype`` casts first, as NumPy computes
+    in it; ``out`` (nodes are immutable), a non-C ``order`` or any other option raises."""
+    dtype = numpy.pop("dtype", None)
+    bad = {k: v for k, v in numpy.items() if not (
+        (k in ("out", "copy") and v is None) or (k == "order" and v in (None, "C")))}
+    if bad:
+        raise SymgraphError(
+            f"the node {_short(node)} takes no "
+            f"{', '.join(f'{k}={v!r}' for k, v in bad.items())}: nodes are immutable and "
+            "row-major; leave it out (for where=, use sg.where)")
+    return node if dtype is None else _OPS.cast(node, dtype)
 
 
 class Graph:

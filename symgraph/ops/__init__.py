@@ -15,6 +15,7 @@ from typing import Any
 from symgraph import graph as _graph
 from symgraph.ops import layout as _layout
 from symgraph.ops import rounding as _rounding
+from symgraph.ops import ufuncs as _ufuncs
 from symgraph.ops import sorting as _sorting
 from symgraph.ops import statistics as _statistics
 import numpy as np
@@ -251,26 +252,8 @@ class _Operators:
     squeeze = staticmethod(_layout.squeeze)
     clip = staticmethod(_rounding.clip)
     cast = staticmethod(cast)
+    mod = staticmethod(_rounding.mod)
+    array_ufunc = staticmethod(_ufuncs.array_ufunc)
 
 
 _graph._OPS = _Operators
-
-
-# Python's other operators: % is NumPy's mod; the rest say what to write, instead of
-# Python's bare "TypeError: unsupported operand type(s) for //: 'Node' and 'int'".
-def _refuse(symbol: str, hint: str) -> Callable[..., Node]:
-    def refused(self: Node, *other: Any) -> Node:
-        raise SymgraphError(f"symgraph nodes have no {symbol} ({describe(self)}); {hint}")
-    return refused
-
-
-for _names, _symbol, _hint in (
-        ("floordiv rfloordiv", "//", "write sg.floor(a / b)"),
-        ("divmod rdivmod", "divmod", "write sg.floor(a / b) and sg.mod(a, b)"),
-        ("and rand or ror xor rxor invert", "bitwise & | ^ ~", "for conditions use "
-         "comparisons and sg.where(cond, a, b); for 0/1 values write a * b or 1 - a"),
-        ("lshift rlshift rshift rrshift", "shifts << >>", "multiply by a power of 2")):
-    for _name in _names.split():
-        setattr(Node, f"__{_name}__", _refuse(_symbol, _hint))
-Node.__mod__ = lambda self, other: _rounding.mod(self, other)  # type: ignore[method-assign]
-Node.__rmod__ = lambda self, other: _rounding.mod(other, self)  # type: ignore[method-assign]
