@@ -105,7 +105,8 @@ def simplify(outputs: Any, trace: bool = False, assume_finite: bool = False) -> 
     Values are unchanged on every input, NaN, inf and -0.0 included, up to rounding; so
     are every output's static shape and dtype. ``assume_finite=True`` also applies the
     algebra of real numbers (``x*0 -> 0``, ``x - x -> 0``, ``x/x -> 1``, ``exp(log x) ->
-    x``, like terms collected, ``log(1 + exp x) -> softplus(x)``): exact only while every
+    x``, like terms collected, ``log(1 + exp x) -> softplus(x)``) and the stabler forms that
+    round better, so give other numbers (``log(1 + x) -> log1p(x)``): exact only while every
     value in the graph is finite (``x*0`` is NaN at ``x = inf``, the rewrite gives 0), and
     only up to the overflow and rounding of regrouped sums and products (``x*y + x*z ->
     x*(y + z)`` overflows at x = 0.5, y = z = 1e308, where the original is 1e308). With
@@ -119,7 +120,7 @@ def simplify(outputs: Any, trace: bool = False, assume_finite: bool = False) -> 
     ...     e = 2 * (3 * x) + x * 0 + sg.log(1 + sg.exp(-x))
     ...     y, z = sg.simplify(e), sg.simplify(e, assume_finite=True)
     >>> str(y), str(z), z.shape, z.dtype.name
-    ('6*x + x*0 + log1p(exp(-x))', '6*x + softplus(-x)', (3,), 'float32')
+    ('6*x + x*0 + log(1 + exp(-x))', '6*x + softplus(-x)', (3,), 'float32')
     """
     return _simplify(outputs, RULES, (), trace, assume_finite, "sg.simplify")
 
