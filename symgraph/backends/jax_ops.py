@@ -184,6 +184,16 @@ def _log_softmax(node: Node, checks: list, x: Any) -> Any:
     return s - jnp.log(jnp.sum(jnp.exp(s), axis=node.attrs["axis"], keepdims=True))
 
 
+def _plus_zero(r: Any) -> Any:
+    """``r`` with -0.0 made 0.0. XLA folds ``r + 0.0`` to ``r`` (and a sum over one element
+    to that element), so the NumPy idiom does not survive ``jit``; a select does."""
+    return jnp.where(r == 0, jnp.zeros_like(r), r)
+
+
+def _sign(node: Node, checks: list, x: Any) -> Any:
+    return _plus_zero(jnp.sign(x))  # np.sign(-0.0) is 0.0, jnp.sign(-0.0) is -0.0
+
+
 def _sigmoid(node: Node, checks: list, x: Any) -> Any:
     e = jnp.exp(-jnp.abs(x))  # as the NumPy impl: exact in each half
     return jnp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
@@ -414,7 +424,7 @@ OVERRIDES: dict[Op, Lowered] = {
     ew.CAST: lambda node, checks, x: x.astype(node.attrs["dtype"]),
     fn.STOP_GRADIENT: lambda node, checks, x: x,  # the graph already holds the derivative
     fn.RELU: lambda node, checks, x: jnp.maximum(x, 0),
-    fn.SIGMOID: _sigmoid,
+    fn.SIGMOID: _sigmoid, fn.SIGN: _sign,
     fn.SOFTPLUS: lambda node, checks, x: jnp.logaddexp(0.0, x),
     nn.SOFTMAX: _softmax, nn.LOG_SOFTMAX: _log_softmax, nn.LOGSUMEXP: _logsumexp,
     rounding.ROUND: lambda node, checks, x: jnp.round(x, node.attrs.get("decimals", 0)),

@@ -1,0 +1,33 @@
+"""Backends against ``sg.evaluate`` where NumPy's answer hangs on a detail: the sign of a
+zero, NaN against a number, the dtype. Each test is a defect found by feeding the op cases
+special values (-0.0, NaN, inf) on every backend; the oracle is ``sg.evaluate`` compared
+with ``assert_same_values`` (NaN where it has NaN, the same infinities, the same sign of
+zero, the rest to rounding)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_compile_matches_evaluate import assert_same_values
+
+import symgraph as sg
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning",
+                                        "ignore::RuntimeWarning")
+
+
+def _jax_values(outs, inputs, feeds):
+    pytest.importorskip("jax")
+    f = sg.compile(outs, inputs, backend="jax")
+    return [np.asarray(v) for v in f(*feeds)]
+
+
+def test_jax_sign_of_negative_zero_is_zero(graph):
+    # np.sign(-0.0) is 0.0; jnp.sign(-0.0) is -0.0 (it shows in abs's gradient, 2|x| sign(x))
+    x = sg.var("x", shape=(3,))
+    k = sg.var("k", shape=(3,), dtype="int64")
+    outs = [sg.sign(x), sg.grad(sg.sum(sg.abs(x) ** 2.0), x), sg.sign(k)]
+    feeds = [np.array([-0.0, 0.0, np.nan]), np.array([-2, 0, 3])]
+    want = sg.evaluate(outs, dict(zip([x, k], feeds)))
+    for got, w in zip(_jax_values(outs, [x, k], feeds), want):
+        assert_same_values(got, w)
