@@ -31,3 +31,17 @@ def test_jax_sign_of_negative_zero_is_zero(graph):
     want = sg.evaluate(outs, dict(zip([x, k], feeds)))
     for got, w in zip(_jax_values(outs, [x, k], feeds), want):
         assert_same_values(got, w)
+
+
+def test_jax_mod_gives_a_zero_the_divisors_sign(graph):
+    # NumPy's mod is Python's %: a zero result takes the divisor's sign; jnp.mod gave the
+    # dividend's (mod(-1.0, 1.0) was -0.0, mod(1.0, -1.0) 0.0)
+    x, y = sg.var("x", shape=(9,)), sg.var("y", shape=(9,))
+    i, j = sg.var("i", shape=(3,), dtype="int64"), sg.var("j", shape=(3,), dtype="int64")
+    outs = [sg.mod(x, y), sg.mod(i, j)]
+    feeds = [np.array([0.0, -0.0, -1.0, 1.0, 3.0, -0.0, 0.0, np.nan, 2.5]),
+             np.array([-3.7, 0.5, 1.0, -1.0, -1.0, np.inf, -np.inf, 1.0, -np.inf]),
+             np.array([-4, 4, 5]), np.array([2, -2, 3])]
+    want = sg.evaluate(outs, dict(zip([x, y, i, j], feeds)))
+    for got, w in zip(_jax_values(outs, [x, y, i, j], feeds), want):
+        assert_same_values(got, w)

@@ -194,6 +194,14 @@ def _sign(node: Node, checks: list, x: Any) -> Any:
     return _plus_zero(jnp.sign(x))  # np.sign(-0.0) is 0.0, jnp.sign(-0.0) is -0.0
 
 
+def _mod(node: Node, checks: list, x: Any, y: Any) -> Any:
+    r = jnp.mod(x, y)
+    if not jnp.issubdtype(r.dtype, jnp.floating):
+        return r
+    # NumPy's zero takes the divisor's sign (np.mod(-1.0, 1.0) is 0.0), JAX's the dividend's
+    return jnp.where(r == 0, jnp.copysign(jnp.zeros_like(r), y), r)
+
+
 def _sigmoid(node: Node, checks: list, x: Any) -> Any:
     e = jnp.exp(-jnp.abs(x))  # as the NumPy impl: exact in each half
     return jnp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
@@ -424,7 +432,7 @@ OVERRIDES: dict[Op, Lowered] = {
     ew.CAST: lambda node, checks, x: x.astype(node.attrs["dtype"]),
     fn.STOP_GRADIENT: lambda node, checks, x: x,  # the graph already holds the derivative
     fn.RELU: lambda node, checks, x: jnp.maximum(x, 0),
-    fn.SIGMOID: _sigmoid, fn.SIGN: _sign,
+    fn.SIGMOID: _sigmoid, fn.SIGN: _sign, rounding.MOD: _mod,
     fn.SOFTPLUS: lambda node, checks, x: jnp.logaddexp(0.0, x),
     nn.SOFTMAX: _softmax, nn.LOG_SOFTMAX: _log_softmax, nn.LOGSUMEXP: _logsumexp,
     rounding.ROUND: lambda node, checks, x: jnp.round(x, node.attrs.get("decimals", 0)),
