@@ -11,6 +11,8 @@ import pytest
 from test_compile_matches_evaluate import assert_same_values
 
 import symgraph as sg
+from symgraph.ops.gather import add_at
+from symgraph.ops.reduce import sum_to
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning",
                                         "ignore::RuntimeWarning")
@@ -45,3 +47,37 @@ def test_jax_mod_gives_a_zero_the_divisors_sign(graph):
     want = sg.evaluate(outs, dict(zip([x, y, i, j], feeds)))
     for got, w in zip(_jax_values(outs, [x, y, i, j], feeds), want):
         assert_same_values(got, w)
+
+
+# Sums NumPy starts at 0.0, so their zero is 0.0 even where every term is -0.0; XLA reduces
+# one element to itself (a size-1 axis, a contraction of length 1, a one-element
+# scatter-add into zeros), which kept -0.0.
+_SUMS = {
+    "sum over a size-1 axis": ((1, 3), lambda x: sg.sum(x, axis=0)),
+    "sum of one element": ((1,), lambda x: sg.sum(x)),
+    "mean over a size-1 axis": ((3, 1), lambda x: sg.mean(x, axis=1)),
+    "sum_to over a size-1 leading axis": ((1, 1, 3), lambda x: sum_to(x, (1, 3))),
+    "avg_pool2d of 1x1 windows": ((1, 1, 2, 2), lambda x: sg.nn.avg_pool2d(x, 1)),
+    "trace of a 1x1 matrix": ((1, 1), lambda x: sg.trace(x)),
+    "matmul, k = 1": ((2, 1), lambda x: x @ sg.const(np.ones((1, 2)))),
+    "matmul, k = 2": ((2,), lambda x: x @ sg.const(np.ones((2, 2)))),
+    "batched matmul, k = 1": ((2, 2, 1), lambda x: x @ sg.const(np.ones((1, 3)))),
+    "tensordot, k = 1": ((1,), lambda x: sg.tensordot(x, sg.const(np.ones((1, 2))), 1)),
+    "tensordot, one term": ((1,), lambda x: sg.tensordot(x, sg.const(np.ones(1)), 1)),
+    "add_at into zeros": ((1,), lambda x: add_at(x, sg.const(np.zeros(2)), [sg.const(
+        np.array([1]))], (("array", 0),))),
+    "scatter_add outside its index": ((3,), lambda x: sg.grad(
+        sg.sum(x[1:] * x[1:]) + sg.sum(x * sg.stop_gradient(x)), x)),
+    "scatter_add, an integer index": ((2, 2), lambda x: sg.grad(
+        sg.sum(x[:, 0] * x[:, 0]) + sg.sum(x * sg.stop_gradient(x)), x)),
+}
+
+
+@pytest.mark.parametrize("name", list(_SUMS))
+def test_jax_sums_of_negative_zeros_are_zero_as_numpys(graph, name):
+    shape, build = _SUMS[name]
+    x = sg.var("x", shape=shape)
+    y = build(x)
+    v = np.full(shape, -0.0)
+    want = sg.evaluate(y, {x: v})
+    assert_same_values(_jax_values([y], [x], [v])[0], want, what=name)

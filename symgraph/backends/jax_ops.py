@@ -123,7 +123,7 @@ def _scatter_add(node: Node, checks: list, b: Any, g: Any) -> Any:
         return padded + b if not any(lo for lo, _ in widths) else b + padded
     where = numpy_index(node.attrs["index"])
     # as scatter(g) + b: b + g inside, b + 0.0 outside (-0.0 becomes 0.0)
-    return (b + 0.0).at[where].set(b[where] + g)
+    return _plus_zero(b).at[where].set(b[where] + g)  # (XLA folds b + 0.0 to b)
 
 
 def _take_along(node: Node, checks: list, x: Any, idx: Any) -> Any:
@@ -145,7 +145,9 @@ def _sum_to(node: Node, checks: list, x: Any, ref: Any = None) -> Any:
     lead = x.ndim - len(target)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, d in enumerate(target) if d == 1 and x.shape[lead + i] != 1)
-    return jnp.sum(x, axis=axes, keepdims=True).reshape(target) if axes else x.reshape(target)
+    if not axes:
+        return x.reshape(target)  # (as the NumPy impl: no sum, -0.0 kept)
+    return _plus_zero(jnp.sum(x, axis=axes, keepdims=True).reshape(target))
 
 
 def _first_max_mask(node: Node, checks: list, x: Any) -> Any:
@@ -187,7 +189,23 @@ def _log_softmax(node: Node, checks: list, x: Any) -> Any:
 def _plus_zero(r: Any) -> Any:
     """``r`` with -0.0 made 0.0. XLA folds ``r + 0.0`` to ``r`` (and a sum over one element
     to that element), so the NumPy idiom does not survive ``jit``; a select does."""
+    if not jnp.issubdtype(r.dtype, jnp.inexact):
+        return r
     return jnp.where(r == 0, jnp.zeros_like(r), r)
+
+
+def _summed(f: Lowered) -> Lowered:
+    """``f``, a sum NumPy starts at 0.0 (np.sum, np.mean, matmul, np.add.at into zeros),
+    whose zero is therefore never -0.0; XLA's sum of one element (a size-1 axis, a
+    contraction of length 1, a scatter-add into zeros) is that element, -0.0 kept."""
+    return lambda node, checks, *arrays: _plus_zero(f(node, checks, *arrays))
+
+
+def _tensordot(node: Node, checks: list, a: Any, b: Any) -> Any:
+    r = jnp.tensordot(a, b, node.attrs["axes"], precision=_HIGHEST)
+    # np.tensordot is np.dot of two matrices, a BLAS gemm starting at 0.0, except a 1 x 1
+    # result of one term: that is the product itself (ddot of one element), -0.0 kept
+    return r if r.size == 1 and a.size * b.size == 1 else _plus_zero(r)
 
 
 def _sign(node: Node, checks: list, x: Any) -> Any:
@@ -419,7 +437,7 @@ def _shaped(f: Callable) -> Lowered:
 
 
 OVERRIDES: dict[Op, Lowered] = {
-    gather.GATHER: _gather, gather.ADD_AT: _add_at, gather.TAKE_ALONG_AXIS: _take_along,
+    gather.GATHER: _gather, gather.ADD_AT: _summed(_add_at), gather.TAKE_ALONG_AXIS: _take_along,
     gather.ONE_HOT: _one_hot, shape.SCATTER: _scatter, shape.SCATTER_ADD: _scatter_add,
     shape.GETITEM: lambda node, checks, x: x[numpy_index(node.attrs["index"])],
     shape.CONCATENATE: lambda node, checks, *xs: jnp.concatenate(xs, node.attrs["axis"]),
@@ -450,7 +468,7 @@ OVERRIDES: dict[Op, Lowered] = {
                                                      node.attrs["stride"]),
     conv.WINDOW_SUM2D: lambda node, checks, c: _window_sum(c, node.attrs["size"],
                                                            node.attrs["stride"]),
-    conv.MAX_POOL2D: _pool(jnp.max), conv.AVG_POOL2D: _pool(jnp.mean),
+    conv.MAX_POOL2D: _pool(jnp.max), conv.AVG_POOL2D: _summed(_pool(jnp.mean)),
     layout.REPEAT: _repeat,
     factor.INV: _invertible(lambda node, m: jnp.linalg.inv(m)),
     factor.SOLVE: _invertible(_solve), factor.CHOLESKY: _cholesky,
@@ -465,9 +483,11 @@ OVERRIDES: dict[Op, Lowered] = {
     **{op: _slice_impl(op) for op in (spectral.EIGH_VALUES, spectral.EIGH_VECTORS,
                                       spectral.SVD_U, spectral.SVD_S, spectral.SVD_VH,
                                       spectral.QR_Q, spectral.QR_R)},
-    linalg.MATMUL: lambda node, checks, a, b: jnp.matmul(a, b, precision=_HIGHEST),
-    contract.TENSORDOT: lambda node, checks, a, b: jnp.tensordot(a, b, node.attrs["axes"],
-                                                                 precision=_HIGHEST),
+    linalg.MATMUL: _summed(lambda node, checks, a, b: jnp.matmul(a, b, precision=_HIGHEST)),
+    contract.TENSORDOT: _tensordot,
+    reduce.SUM: _summed(lambda node, checks, x: jnp.sum(x, **node.attrs)),
+    reduce.MEAN: _summed(lambda node, checks, x: jnp.mean(x, **node.attrs)),
+    diagonals.TRACE: _summed(lambda node, checks, x: jnp.trace(x, **node.attrs)),
 }
 
 
