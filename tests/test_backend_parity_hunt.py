@@ -81,3 +81,30 @@ def test_jax_sums_of_negative_zeros_are_zero_as_numpys(graph, name):
     v = np.full(shape, -0.0)
     want = sg.evaluate(y, {x: v})
     assert_same_values(_jax_values([y], [x], [v])[0], want, what=name)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_jax_cumsum_keeps_a_prefix_of_negative_zeros(graph, reverse):
+    # np.cumsum's first sum is the first element: -0.0, -0.0 + -0.0... stay -0.0 until a
+    # term that is not -0.0; XLA's running sum starts at 0.0
+    x = sg.var("x", shape=(2, 4))
+    y = sg.cumsum(x[:, ::-1] if reverse else x, axis=1)
+    outs = [y, sg.cumsum(x), sg.grad(sg.sum(y * sg.stop_gradient(x)), x)]
+    v = np.array([[-0.0, -0.0, 1.0, -1.0], [-0.0, 0.0, -0.0, -0.0]])
+    want = sg.evaluate(outs, {x: v})
+    for k, (got, w) in enumerate(zip(_jax_values(outs, [x], [v]), want)):
+        assert_same_values(got, w, what=f"output {k}")
+
+
+@pytest.mark.parametrize("repeats", [1, 2, (1, 0, 2)])
+def test_jax_repeats_gradient_sums_runs_as_numpy(graph, repeats):
+    # repeat_sum is np.sum of runs (0.0 start) for an int, np.add.reduceat (first element
+    # start: a run of -0.0 is -0.0) for a tuple; XLA's scatter-add did neither
+    x = sg.var("x", shape=(3, 2))
+    n = 3 * repeats if isinstance(repeats, int) else sum(repeats)
+    w = sg.var("w", shape=(n, 2))
+    g = sg.grad(sg.sum(sg.repeat(x, repeats, axis=0) * w), x)
+    for wv in (np.full((n, 2), -0.0), np.where(np.arange(2 * n).reshape(n, 2) % 3, -0.0, 0.0)):
+        feeds = [np.ones((3, 2)), wv]
+        want = sg.evaluate(g, dict(zip([x, w], feeds)))
+        assert_same_values(_jax_values([g], [x, w], feeds)[0], want, what=str(wv.tolist()))

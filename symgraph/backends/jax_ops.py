@@ -225,6 +225,21 @@ def _sigmoid(node: Node, checks: list, x: Any) -> Any:
     return jnp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def _negative_zero(x: Any) -> Any:
+    """1 where ``x`` is -0.0, else 0 (int32)."""
+    return ((x == 0) & jnp.signbit(x)).astype(jnp.int32)
+
+
+def _cumsum(x: Any, axis: int) -> Any:
+    """np.cumsum: its first sum is the first element, so a prefix of -0.0 sums to -0.0
+    (XLA's running sum starts at 0.0)."""
+    r = jnp.cumsum(x, axis=axis)
+    if not jnp.issubdtype(r.dtype, jnp.inexact):
+        return r
+    prefix = lax.cummin(_negative_zero(x), axis=axis % x.ndim) > 0
+    return jnp.where(prefix, -jnp.zeros_like(r), r)
+
+
 def _flip_scan(f: Callable) -> Lowered:
     def run(node: Node, checks: list, x: Any) -> Any:
         axis = node.attrs["axis"]
@@ -274,14 +289,22 @@ def _shift(node: Node, checks: list, x: Any) -> Any:
 
 
 def _repeat_sum(node: Node, checks: list, g: Any) -> Any:
-    """The sum of each run of ``repeats`` along ``axis`` (the adjoint of repeat)."""
+    """The sum of each run of ``repeats`` along ``axis`` (the adjoint of repeat), with the
+    NumPy impl's zeros: np.sum's (0.0) for an int, np.add.reduceat's for a tuple (it starts
+    at the run's first element: a run of -0.0 sums to -0.0)."""
     repeats, axis, length = node.attrs["repeats"], node.attrs["axis"], node.attrs["length"]
     if isinstance(repeats, int):
-        n = length if not repeats else g.shape[axis] // repeats
-        repeats = (repeats,) * n
+        if not repeats:
+            return jnp.zeros(g.shape[:axis] + (length,) + g.shape[axis + 1:], g.dtype)
+        runs = g.shape[:axis] + (-1, repeats) + g.shape[axis + 1:]
+        return _plus_zero(jnp.sum(g.reshape(runs), axis=axis + 1))
     ids = np.repeat(np.arange(len(repeats)), repeats)
     moved = jnp.moveaxis(g, axis, 0)
-    out = jnp.zeros((len(repeats), *moved.shape[1:]), g.dtype).at[ids].add(moved)
+    out = _plus_zero(jnp.zeros((len(repeats), *moved.shape[1:]), g.dtype).at[ids].add(moved))
+    if jnp.issubdtype(g.dtype, jnp.inexact):
+        count = jnp.zeros(out.shape, jnp.int32).at[ids].add(_negative_zero(moved))
+        reps = np.asarray(repeats).reshape((-1,) + (1,) * (out.ndim - 1))
+        out = jnp.where((count == reps) & (reps > 0), -jnp.zeros_like(out), out)
     return jnp.moveaxis(out, 0, axis)
 
 
@@ -457,7 +480,7 @@ OVERRIDES: dict[Op, Lowered] = {
     sorting.SORT: lambda node, checks, x: jnp.sort(x, axis=node.attrs["axis"], stable=True),
     sorting.ARGSORT: lambda node, checks, x: jnp.argsort(x, axis=node.attrs["axis"],
                                                           stable=True),
-    sorting.CUMSUM: _flip_scan(jnp.cumsum), sorting.CUMPROD: _flip_scan(jnp.cumprod),
+    sorting.CUMSUM: _flip_scan(_cumsum), sorting.CUMPROD: _flip_scan(jnp.cumprod),
     sorting.LINEAR_SCAN: _linear_scan, sorting.PERMUTE: _permute, sorting.SHIFT: _shift,
     diagonals.DIAG: _diag, layout.REPEAT_SUM: _repeat_sum,
     contract.EINSUM: lambda node, checks, *xs: jnp.einsum(node.attrs["subscripts"], *xs,
