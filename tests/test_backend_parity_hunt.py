@@ -108,3 +108,23 @@ def test_jax_repeats_gradient_sums_runs_as_numpy(graph, repeats):
         feeds = [np.ones((3, 2)), wv]
         want = sg.evaluate(g, dict(zip([x, w], feeds)))
         assert_same_values(_jax_values([g], [x, w], feeds)[0], want, what=str(wv.tolist()))
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "int32", "uint8", "uint32", "int64",
+                                   "float32"])
+@pytest.mark.parametrize("shape", [(), (3,)])
+@pytest.mark.parametrize("backend", ["python", "numpy", "numba", "jax", "dask"])
+def test_sum_has_numpys_dtype_on_every_backend(graph, dtype, shape, backend):
+    # np.sum widens bools and narrow integers to the platform's integer; sum declared the
+    # input's dtype (uint8 summing to 301 in a uint8 node), and compile's rewrite of the sum
+    # of a scalar to the scalar returned an int32 (or a bool) where evaluate gave int64
+    if backend not in ("python", "numpy"):
+        pytest.importorskip(backend)
+    x = sg.var("x", shape=shape, dtype=dtype)
+    y = sg.sum(x)
+    v = np.full(shape, 100 if dtype != "bool" else True, dtype=dtype)  # (3 x 100: past int8)
+    want = sg.evaluate(y, {x: v})
+    assert y.dtype == want.dtype == np.sum(v).dtype
+    got = sg.compile(y, [x], backend=backend)(v)
+    got = got.compute() if backend == "dask" else np.asarray(got)
+    assert_same_values(got, want)
