@@ -128,3 +128,17 @@ def test_sum_has_numpys_dtype_on_every_backend(graph, dtype, shape, backend):
     got = sg.compile(y, [x], backend=backend)(v)
     got = got.compute() if backend == "dask" else np.asarray(got)
     assert_same_values(got, want)
+
+
+def test_jax_maximum_minimum_and_clip_break_ties_of_signed_zeros_as_numpy(graph):
+    # NumPy: maximum and minimum give the second operand on a tie, and so does clip with
+    # arrays of bounds, but clip with two scalar bounds keeps x; XLA orders -0.0 below 0.0
+    # (minimum(-0.0, 0.0) was -0.0, clip(-0.0, 0.0, 2.0) 0.0)
+    vals = [-0.0, 0.0, np.nan, -1.0, 1.0, np.inf]
+    grid = np.array(np.meshgrid(vals, vals, vals)).reshape(3, -1)
+    x, lo, hi = (sg.var(n, shape=(grid.shape[1],)) for n in ("x", "lo", "hi"))
+    outs = [sg.maximum(x, lo), sg.minimum(x, lo), sg.clip(x, lo, hi), sg.clip(x, 0.0, 2.0),
+            sg.maximum(x, 0.0), sg.minimum(0.0, x)]
+    want = sg.evaluate(outs, dict(zip([x, lo, hi], grid)))
+    for k, (got, w) in enumerate(zip(_jax_values(outs, [x, lo, hi], list(grid)), want)):
+        assert_same_values(got, w, what=f"output {k}")

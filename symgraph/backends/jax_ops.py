@@ -29,6 +29,7 @@ from jax import lax
 
 from symgraph.graph import Node
 from symgraph.ops import (
+    arithmetic,
     contract,
     conv,
     diagonals,
@@ -218,6 +219,24 @@ def _mod(node: Node, checks: list, x: Any, y: Any) -> Any:
         return r
     # NumPy's zero takes the divisor's sign (np.mod(-1.0, 1.0) is 0.0), JAX's the dividend's
     return jnp.where(r == 0, jnp.copysign(jnp.zeros_like(r), y), r)
+
+
+# NumPy's maximum and minimum give the second operand on a tie (maximum(0.0, -0.0) is -0.0);
+# XLA's max and min order -0.0 below 0.0. NaN spreads either way.
+def _maximum(node: Node, checks: list, a: Any, b: Any) -> Any:
+    return jnp.where((a > b) | (a != a), a, b)
+
+
+def _minimum(node: Node, checks: list, a: Any, b: Any) -> Any:
+    return jnp.where((a < b) | (a != a), a, b)
+
+
+def _clip(node: Node, checks: list, x: Any, lo: Any, hi: Any) -> Any:
+    if lo.ndim or hi.ndim:  # np.clip's loop over arrays of bounds: minimum(maximum(x, lo), hi)
+        return _minimum(node, checks, _maximum(node, checks, x, lo), hi)
+    # its loop for two scalar bounds keeps x on a tie (np.clip(-0.0, 0.0, 1.0) is -0.0)
+    low = jnp.where((x < lo) | (lo != lo), lo, x)
+    return jnp.where((low > hi) | (hi != hi), hi, low)
 
 
 def _sigmoid(node: Node, checks: list, x: Any) -> Any:
@@ -473,7 +492,8 @@ OVERRIDES: dict[Op, Lowered] = {
     ew.CAST: lambda node, checks, x: x.astype(node.attrs["dtype"]),
     fn.STOP_GRADIENT: lambda node, checks, x: x,  # the graph already holds the derivative
     fn.RELU: lambda node, checks, x: jnp.maximum(x, 0),
-    fn.SIGMOID: _sigmoid, fn.SIGN: _sign, rounding.MOD: _mod,
+    fn.SIGMOID: _sigmoid, fn.SIGN: _sign, rounding.MOD: _mod, rounding.CLIP: _clip,
+    arithmetic.MAXIMUM: _maximum, arithmetic.MINIMUM: _minimum,
     fn.SOFTPLUS: lambda node, checks, x: jnp.logaddexp(0.0, x),
     nn.SOFTMAX: _softmax, nn.LOG_SOFTMAX: _log_softmax, nn.LOGSUMEXP: _logsumexp,
     rounding.ROUND: lambda node, checks, x: jnp.round(x, node.attrs.get("decimals", 0)),
