@@ -142,3 +142,16 @@ def test_jax_maximum_minimum_and_clip_break_ties_of_signed_zeros_as_numpy(graph)
     want = sg.evaluate(outs, dict(zip([x, lo, hi], grid)))
     for k, (got, w) in enumerate(zip(_jax_values(outs, [x, lo, hi], list(grid)), want)):
         assert_same_values(got, w, what=f"output {k}")
+
+
+@pytest.mark.parametrize("dtype", ["bool", "uint8", "int8", "int32", "int64"])
+def test_jax_accumulates_integers_in_the_result_dtype(graph, dtype):
+    # jnp.mean/var/std of integers ran in float32 (2.8333335 for 17/6) and jnp.cumsum and
+    # cumprod of uint8 and int8 wrapped around in 8 bits, even under x64
+    x = sg.var("x", shape=(6,), dtype=dtype)
+    outs = [sg.mean(x), sg.variance(x), sg.std(x), sg.cumsum(x), sg.cumprod(x)]
+    v = np.array([1, 2, 0, 3, 4, 7] if dtype != "bool" else [1, 1, 0, 1, 1, 1]).astype(dtype)
+    v = v * np.array(100 if dtype == "uint8" else 1, dtype)  # 100 + 200...: past 8 bits
+    want = sg.evaluate(outs, {x: v})
+    for k, (got, w) in enumerate(zip(_jax_values(outs, [x], [v]), want)):
+        assert_same_values(got, w, rtol=1e-15, what=f"output {k} ({outs[k].op})")

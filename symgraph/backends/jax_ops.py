@@ -43,6 +43,7 @@ from symgraph.ops import (
     shape,
     sorting,
     spectral,
+    statistics,
 )
 from symgraph.ops import elementwise as ew
 from symgraph.ops import functions as fn
@@ -200,6 +201,16 @@ def _summed(f: Lowered) -> Lowered:
     whose zero is therefore never -0.0; XLA's sum of one element (a size-1 axis, a
     contraction of length 1, a scatter-add into zeros) is that element, -0.0 kept."""
     return lambda node, checks, *arrays: _plus_zero(f(node, checks, *arrays))
+
+
+def _widened(f: Lowered) -> Lowered:
+    """``f`` on integer and boolean inputs converted to the node's dtype first, as NumPy
+    accumulates them (np.mean of int32 in float64, np.cumsum of uint8 in uint64); jnp
+    took the mean in float32 and ran the cumsum in uint8 (wrapping) even under x64."""
+    def run(node: Node, checks: list, *arrays: Any) -> Any:
+        return f(node, checks, *[a if jnp.issubdtype(a.dtype, jnp.inexact)
+                                 else a.astype(node.dtype) for a in arrays])
+    return run
 
 
 def _tensordot(node: Node, checks: list, a: Any, b: Any) -> Any:
@@ -500,7 +511,8 @@ OVERRIDES: dict[Op, Lowered] = {
     sorting.SORT: lambda node, checks, x: jnp.sort(x, axis=node.attrs["axis"], stable=True),
     sorting.ARGSORT: lambda node, checks, x: jnp.argsort(x, axis=node.attrs["axis"],
                                                           stable=True),
-    sorting.CUMSUM: _flip_scan(_cumsum), sorting.CUMPROD: _flip_scan(jnp.cumprod),
+    sorting.CUMSUM: _widened(_flip_scan(_cumsum)),
+    sorting.CUMPROD: _widened(_flip_scan(jnp.cumprod)),
     sorting.LINEAR_SCAN: _linear_scan, sorting.PERMUTE: _permute, sorting.SHIFT: _shift,
     diagonals.DIAG: _diag, layout.REPEAT_SUM: _repeat_sum,
     contract.EINSUM: lambda node, checks, *xs: jnp.einsum(node.attrs["subscripts"], *xs,
@@ -529,7 +541,9 @@ OVERRIDES: dict[Op, Lowered] = {
     linalg.MATMUL: _summed(lambda node, checks, a, b: jnp.matmul(a, b, precision=_HIGHEST)),
     contract.TENSORDOT: _tensordot,
     reduce.SUM: _summed(lambda node, checks, x: jnp.sum(x, **node.attrs)),
-    reduce.MEAN: _summed(lambda node, checks, x: jnp.mean(x, **node.attrs)),
+    reduce.MEAN: _summed(_widened(lambda node, checks, x: jnp.mean(x, **node.attrs))),
+    statistics.VARIANCE: _widened(lambda node, checks, x: jnp.var(x, **node.attrs)),
+    statistics.STD: _widened(lambda node, checks, x: jnp.std(x, **node.attrs)),
     diagonals.TRACE: _summed(lambda node, checks, x: jnp.trace(x, **node.attrs)),
 }
 
