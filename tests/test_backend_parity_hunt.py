@@ -155,3 +155,17 @@ def test_jax_accumulates_integers_in_the_result_dtype(graph, dtype):
     want = sg.evaluate(outs, {x: v})
     for k, (got, w) in enumerate(zip(_jax_values(outs, [x], [v]), want)):
         assert_same_values(got, w, rtol=1e-15, what=f"output {k} ({outs[k].op})")
+
+
+@pytest.mark.parametrize("vector", [True, False])
+def test_jax_solve_with_nan_in_b_gives_nan_and_does_not_call_the_matrix_singular(graph, vector):
+    # one NaN in b spreads over its whole solution (a vector, or a column of a matrix b);
+    # the singularity check counted only b's own NaN entries, and raised "singular"
+    a = sg.var("a", shape=(3, 3))
+    b = sg.var("b", shape=(3,) if vector else (3, 2))
+    y = sg.linalg.solve(a, b)
+    av = np.eye(3) * 2.0 + 0.1
+    bv = np.array([0.5, np.nan, -1.0]) if vector else np.array([[0.5, 1.0], [np.nan, 2.0],
+                                                                  [-1.0, np.inf]])
+    want = sg.evaluate(y, {a: av, b: bv})
+    assert_same_values(_jax_values([y], [a, b], [av, bv])[0], want)

@@ -443,17 +443,21 @@ def _invertible(f: Callable) -> Lowered:
     def run(node: Node, checks: list, a: Any, *rest: Any) -> Any:
         core = 1 if node.attrs.get("vector") else 2
         r, ok = _guarded(lambda m: f(node, m, *rest), a)
-        fine = jnp.isfinite(r) | ~jnp.isfinite(_spread(rest, r))
+        fine = jnp.isfinite(r) | _spoilt(rest, r, core)
         fine = jnp.all(fine, axis=tuple(range(-core, 0)))
         checks.append((node, jnp.any(ok & ~fine), _SINGULAR))
         return _spoil(r, ok, core)
     return run
 
 
-def _spread(rest: tuple, r: Any) -> Any:
-    """``b`` (solve) broadcast like the result, or zeros (inv): a non-finite ``b`` makes a
-    non-finite result without a singular matrix."""
-    return jnp.broadcast_to(rest[0], r.shape) if rest else jnp.zeros_like(r)
+def _spoilt(rest: tuple, r: Any, core: int) -> Any:
+    """Where the result may be non-finite without a singular matrix: each solution whose
+    ``b`` (solve) holds NaN or inf anywhere (a column of a matrix ``b``, all of a vector
+    one: the substitutions spread it over the whole solution); nowhere for inv."""
+    if not rest:
+        return jnp.zeros(r.shape, bool)
+    b = jnp.broadcast_to(rest[0], r.shape)
+    return jnp.broadcast_to(~jnp.all(jnp.isfinite(b), axis=-core, keepdims=True), r.shape)
 
 
 def _solve(node: Node, a: Any, b: Any) -> Any:
