@@ -169,3 +169,19 @@ def test_jax_solve_with_nan_in_b_gives_nan_and_does_not_call_the_matrix_singular
                                                                   [-1.0, np.inf]])
     want = sg.evaluate(y, {a: av, b: bv})
     assert_same_values(_jax_values([y], [a, b], [av, bv])[0], want)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int32", "uint8"])
+def test_dask_matmul_of_integers_and_booleans_keeps_numpys_dtype(graph, dtype):
+    # dask's matmul of int32, uint8 or bool arrays is int64/uint64; NumPy's keeps the dtype
+    # (int32 wrapping, bool as or-of-ands), which evaluate returns
+    da = pytest.importorskip("dask.array")
+    a, b = sg.var("a", shape=(2, 3), dtype=dtype), sg.var("b", shape=(3, 2), dtype=dtype)
+    y = a @ b
+    rng = np.random.default_rng(0)
+    av, bv = (rng.integers(0, 2 if dtype == "bool" else 100, size=s).astype(dtype)
+              for s in ((2, 3), (3, 2)))
+    want = sg.evaluate(y, {a: av, b: bv})
+    got = sg.compile(y, [a, b], backend="dask", chunks=2)(av, bv)
+    assert isinstance(got, da.Array) and got.dtype == want.dtype
+    assert_same_values(got.compute(scheduler="sync"), want)
