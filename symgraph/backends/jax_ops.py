@@ -4,7 +4,9 @@ Owns :func:`lowering` and :func:`lowering_of` (the function of JAX arrays that c
 node; an op's own ``Op.lowerings["jax"]`` first) and the table
 ``OVERRIDES``, keyed by the op record (never by an op's name), for the ops whose NumPy
 array-API function is not enough: shape-only inputs, scatters and gathers, the private
-derivative ops, softmax and friends, windows and convolutions. Every other op with an
+derivative ops, softmax and friends, windows and convolutions, and the ops where jnp
+answers otherwise than NumPy in a detail (``symgraph.backends.jax_parity``: signs of zero,
+ties, accumulator dtypes). Every other op with an
 ``array_api`` name is ``getattr(jnp, name)(*arrays, **attrs)``; jax.numpy takes the same
 keywords as NumPy for every such op of symgraph (the registry test checks them all).
 
@@ -14,7 +16,7 @@ traced boolean that is true where an index is out of range (JAX cannot raise ins
 
 Imported only by ``symgraph.backends.jax``, when the jax backend is used: it imports jax.
 
-Imports: jax, ``symgraph.ops``.
+Imports: jax, ``symgraph.ops``, ``symgraph.backends.jax_parity``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from symgraph.backends import jax_parity as parity
 from symgraph.graph import Node
 from symgraph.ops import (
     arithmetic,
@@ -125,7 +128,7 @@ def _scatter_add(node: Node, checks: list, b: Any, g: Any) -> Any:
         return padded + b if not any(lo for lo, _ in widths) else b + padded
     where = numpy_index(node.attrs["index"])
     # as scatter(g) + b: b + g inside, b + 0.0 outside (-0.0 becomes 0.0)
-    return _plus_zero(b).at[where].set(b[where] + g)  # (XLA folds b + 0.0 to b)
+    return parity.plus_zero(b).at[where].set(b[where] + g)  # (XLA folds b + 0.0 to b)
 
 
 def _take_along(node: Node, checks: list, x: Any, idx: Any) -> Any:
@@ -149,7 +152,7 @@ def _sum_to(node: Node, checks: list, x: Any, ref: Any = None) -> Any:
         lead + i for i, d in enumerate(target) if d == 1 and x.shape[lead + i] != 1)
     if not axes:
         return x.reshape(target)  # (as the NumPy impl: no sum, -0.0 kept)
-    return _plus_zero(jnp.sum(x, axis=axes, keepdims=True).reshape(target))
+    return parity.plus_zero(jnp.sum(x, axis=axes, keepdims=True).reshape(target))
 
 
 def _first_max_mask(node: Node, checks: list, x: Any) -> Any:
@@ -188,86 +191,9 @@ def _log_softmax(node: Node, checks: list, x: Any) -> Any:
     return s - jnp.log(jnp.sum(jnp.exp(s), axis=node.attrs["axis"], keepdims=True))
 
 
-def _plus_zero(r: Any) -> Any:
-    """``r`` with -0.0 made 0.0. XLA folds ``r + 0.0`` to ``r`` (and a sum over one element
-    to that element), so the NumPy idiom does not survive ``jit``; a select does."""
-    if not jnp.issubdtype(r.dtype, jnp.inexact):
-        return r
-    return jnp.where(r == 0, jnp.zeros_like(r), r)
-
-
-def _summed(f: Lowered) -> Lowered:
-    """``f``, a sum NumPy starts at 0.0 (np.sum, np.mean, matmul, np.add.at into zeros),
-    whose zero is therefore never -0.0; XLA's sum of one element (a size-1 axis, a
-    contraction of length 1, a scatter-add into zeros) is that element, -0.0 kept."""
-    return lambda node, checks, *arrays: _plus_zero(f(node, checks, *arrays))
-
-
-def _widened(f: Lowered) -> Lowered:
-    """``f`` on integer and boolean inputs converted to the node's dtype first, as NumPy
-    accumulates them (np.mean of int32 in float64, np.cumsum of uint8 in uint64); jnp
-    took the mean in float32 and ran the cumsum in uint8 (wrapping) even under x64."""
-    def run(node: Node, checks: list, *arrays: Any) -> Any:
-        return f(node, checks, *[a if jnp.issubdtype(a.dtype, jnp.inexact)
-                                 else a.astype(node.dtype) for a in arrays])
-    return run
-
-
-def _tensordot(node: Node, checks: list, a: Any, b: Any) -> Any:
-    r = jnp.tensordot(a, b, node.attrs["axes"], precision=_HIGHEST)
-    # np.tensordot is np.dot of two matrices, a BLAS gemm starting at 0.0, except a 1 x 1
-    # result of one term: that is the product itself (ddot of one element), -0.0 kept
-    return r if r.size == 1 and a.size * b.size == 1 else _plus_zero(r)
-
-
-def _sign(node: Node, checks: list, x: Any) -> Any:
-    return _plus_zero(jnp.sign(x))  # np.sign(-0.0) is 0.0, jnp.sign(-0.0) is -0.0
-
-
-def _mod(node: Node, checks: list, x: Any, y: Any) -> Any:
-    r = jnp.mod(x, y)
-    if not jnp.issubdtype(r.dtype, jnp.floating):
-        return r
-    # NumPy's zero takes the divisor's sign (np.mod(-1.0, 1.0) is 0.0), JAX's the dividend's
-    return jnp.where(r == 0, jnp.copysign(jnp.zeros_like(r), y), r)
-
-
-# NumPy's maximum and minimum give the second operand on a tie (maximum(0.0, -0.0) is -0.0);
-# XLA's max and min order -0.0 below 0.0. NaN spreads either way.
-def _maximum(node: Node, checks: list, a: Any, b: Any) -> Any:
-    return jnp.where((a > b) | (a != a), a, b)
-
-
-def _minimum(node: Node, checks: list, a: Any, b: Any) -> Any:
-    return jnp.where((a < b) | (a != a), a, b)
-
-
-def _clip(node: Node, checks: list, x: Any, lo: Any, hi: Any) -> Any:
-    if lo.ndim or hi.ndim:  # np.clip's loop over arrays of bounds: minimum(maximum(x, lo), hi)
-        return _minimum(node, checks, _maximum(node, checks, x, lo), hi)
-    # its loop for two scalar bounds keeps x on a tie (np.clip(-0.0, 0.0, 1.0) is -0.0)
-    low = jnp.where((x < lo) | (lo != lo), lo, x)
-    return jnp.where((low > hi) | (hi != hi), hi, low)
-
-
 def _sigmoid(node: Node, checks: list, x: Any) -> Any:
     e = jnp.exp(-jnp.abs(x))  # as the NumPy impl: exact in each half
     return jnp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _negative_zero(x: Any) -> Any:
-    """1 where ``x`` is -0.0, else 0 (int32)."""
-    return ((x == 0) & jnp.signbit(x)).astype(jnp.int32)
-
-
-def _cumsum(x: Any, axis: int) -> Any:
-    """np.cumsum: its first sum is the first element, so a prefix of -0.0 sums to -0.0
-    (XLA's running sum starts at 0.0)."""
-    r = jnp.cumsum(x, axis=axis)
-    if not jnp.issubdtype(r.dtype, jnp.inexact):
-        return r
-    prefix = lax.cummin(_negative_zero(x), axis=axis % x.ndim) > 0
-    return jnp.where(prefix, -jnp.zeros_like(r), r)
 
 
 def _flip_scan(f: Callable) -> Lowered:
@@ -316,26 +242,6 @@ def _shift(node: Node, checks: list, x: Any) -> Any:
     src[axis], dst[axis] = ((slice(0, n - by), slice(by, n)) if by >= 0
                             else (slice(-by, n), slice(0, n + by)))
     return out.at[tuple(dst)].set(x[tuple(src)])
-
-
-def _repeat_sum(node: Node, checks: list, g: Any) -> Any:
-    """The sum of each run of ``repeats`` along ``axis`` (the adjoint of repeat), with the
-    NumPy impl's zeros: np.sum's (0.0) for an int, np.add.reduceat's for a tuple (it starts
-    at the run's first element: a run of -0.0 sums to -0.0)."""
-    repeats, axis, length = node.attrs["repeats"], node.attrs["axis"], node.attrs["length"]
-    if isinstance(repeats, int):
-        if not repeats:
-            return jnp.zeros(g.shape[:axis] + (length,) + g.shape[axis + 1:], g.dtype)
-        runs = g.shape[:axis] + (-1, repeats) + g.shape[axis + 1:]
-        return _plus_zero(jnp.sum(g.reshape(runs), axis=axis + 1))
-    ids = np.repeat(np.arange(len(repeats)), repeats)
-    moved = jnp.moveaxis(g, axis, 0)
-    out = _plus_zero(jnp.zeros((len(repeats), *moved.shape[1:]), g.dtype).at[ids].add(moved))
-    if jnp.issubdtype(g.dtype, jnp.inexact):
-        count = jnp.zeros(out.shape, jnp.int32).at[ids].add(_negative_zero(moved))
-        reps = np.asarray(repeats).reshape((-1,) + (1,) * (out.ndim - 1))
-        out = jnp.where((count == reps) & (reps > 0), -jnp.zeros_like(out), out)
-    return jnp.moveaxis(out, 0, axis)
 
 
 def _repeat(node: Node, checks: list, x: Any) -> Any:
@@ -494,7 +400,8 @@ def _shaped(f: Callable) -> Lowered:
 
 
 OVERRIDES: dict[Op, Lowered] = {
-    gather.GATHER: _gather, gather.ADD_AT: _summed(_add_at), gather.TAKE_ALONG_AXIS: _take_along,
+    gather.GATHER: _gather, gather.ADD_AT: parity.summed(_add_at),
+    gather.TAKE_ALONG_AXIS: _take_along,
     gather.ONE_HOT: _one_hot, shape.SCATTER: _scatter, shape.SCATTER_ADD: _scatter_add,
     shape.GETITEM: lambda node, checks, x: x[numpy_index(node.attrs["index"])],
     shape.CONCATENATE: lambda node, checks, *xs: jnp.concatenate(xs, node.attrs["axis"]),
@@ -507,18 +414,19 @@ OVERRIDES: dict[Op, Lowered] = {
     ew.CAST: lambda node, checks, x: x.astype(node.attrs["dtype"]),
     fn.STOP_GRADIENT: lambda node, checks, x: x,  # the graph already holds the derivative
     fn.RELU: lambda node, checks, x: jnp.maximum(x, 0),
-    fn.SIGMOID: _sigmoid, fn.SIGN: _sign, rounding.MOD: _mod, rounding.CLIP: _clip,
-    arithmetic.MAXIMUM: _maximum, arithmetic.MINIMUM: _minimum,
+    fn.SIGMOID: _sigmoid, fn.SIGN: parity.sign, rounding.MOD: parity.mod,
+    rounding.CLIP: parity.clip,
+    arithmetic.MAXIMUM: parity.maximum, arithmetic.MINIMUM: parity.minimum,
     fn.SOFTPLUS: lambda node, checks, x: jnp.logaddexp(0.0, x),
     nn.SOFTMAX: _softmax, nn.LOG_SOFTMAX: _log_softmax, nn.LOGSUMEXP: _logsumexp,
     rounding.ROUND: lambda node, checks, x: jnp.round(x, node.attrs.get("decimals", 0)),
     sorting.SORT: lambda node, checks, x: jnp.sort(x, axis=node.attrs["axis"], stable=True),
     sorting.ARGSORT: lambda node, checks, x: jnp.argsort(x, axis=node.attrs["axis"],
                                                           stable=True),
-    sorting.CUMSUM: _widened(_flip_scan(_cumsum)),
-    sorting.CUMPROD: _widened(_flip_scan(jnp.cumprod)),
+    sorting.CUMSUM: parity.widened(_flip_scan(parity.cumsum)),
+    sorting.CUMPROD: parity.widened(_flip_scan(jnp.cumprod)),
     sorting.LINEAR_SCAN: _linear_scan, sorting.PERMUTE: _permute, sorting.SHIFT: _shift,
-    diagonals.DIAG: _diag, layout.REPEAT_SUM: _repeat_sum,
+    diagonals.DIAG: _diag, layout.REPEAT_SUM: parity.repeat_sum,
     contract.EINSUM: lambda node, checks, *xs: jnp.einsum(node.attrs["subscripts"], *xs,
                                                           precision=_HIGHEST),
     conv.CONV2D: _conv2d, conv.CONV2D_INPUT_GRAD: _conv_input_grad,
@@ -527,7 +435,7 @@ OVERRIDES: dict[Op, Lowered] = {
                                                      node.attrs["stride"]),
     conv.WINDOW_SUM2D: lambda node, checks, c: _window_sum(c, node.attrs["size"],
                                                            node.attrs["stride"]),
-    conv.MAX_POOL2D: _pool(jnp.max), conv.AVG_POOL2D: _summed(_pool(jnp.mean)),
+    conv.MAX_POOL2D: _pool(jnp.max), conv.AVG_POOL2D: parity.summed(_pool(jnp.mean)),
     layout.REPEAT: _repeat,
     factor.INV: _invertible(lambda node, m: jnp.linalg.inv(m)),
     factor.SOLVE: _invertible(_solve), factor.CHOLESKY: _cholesky,
@@ -542,13 +450,15 @@ OVERRIDES: dict[Op, Lowered] = {
     **{op: _slice_impl(op) for op in (spectral.EIGH_VALUES, spectral.EIGH_VECTORS,
                                       spectral.SVD_U, spectral.SVD_S, spectral.SVD_VH,
                                       spectral.QR_Q, spectral.QR_R)},
-    linalg.MATMUL: _summed(lambda node, checks, a, b: jnp.matmul(a, b, precision=_HIGHEST)),
-    contract.TENSORDOT: _tensordot,
-    reduce.SUM: _summed(lambda node, checks, x: jnp.sum(x, **node.attrs)),
-    reduce.MEAN: _summed(_widened(lambda node, checks, x: jnp.mean(x, **node.attrs))),
-    statistics.VARIANCE: _widened(lambda node, checks, x: jnp.var(x, **node.attrs)),
-    statistics.STD: _widened(lambda node, checks, x: jnp.std(x, **node.attrs)),
-    diagonals.TRACE: _summed(lambda node, checks, x: jnp.trace(x, **node.attrs)),
+    linalg.MATMUL: parity.summed(lambda node, checks, a, b: jnp.matmul(a, b,
+                                                                       precision=_HIGHEST)),
+    contract.TENSORDOT: parity.tensordot,
+    reduce.SUM: parity.summed(lambda node, checks, x: jnp.sum(x, **node.attrs)),
+    reduce.MEAN: parity.summed(parity.widened(
+        lambda node, checks, x: jnp.mean(x, **node.attrs))),
+    statistics.VARIANCE: parity.widened(lambda node, checks, x: jnp.var(x, **node.attrs)),
+    statistics.STD: parity.widened(lambda node, checks, x: jnp.std(x, **node.attrs)),
+    diagonals.TRACE: parity.summed(lambda node, checks, x: jnp.trace(x, **node.attrs)),
 }
 
 

@@ -1,0 +1,123 @@
+"""Where ``jax.numpy`` under ``jit`` answers otherwise than NumPy (and so than
+``sg.evaluate``) in a detail: the sign of a zero, a tie of 0.0 and -0.0, the dtype a sum
+accumulates in. Each lowering here gives NumPy's answer; ``symgraph.backends.jax_ops`` puts
+them in its table. The cases (tests/test_backend_parity_hunt.py): XLA reduces one element to
+itself and folds ``x + 0.0`` to ``x`` (NumPy's sums start at 0.0, so their zero is never
+-0.0), orders -0.0 below 0.0 in max and min, starts running sums at 0.0; jnp.sign(-0.0)
+and jnp.mod's zeros keep the dividend's sign; jnp takes the mean of int32 in float32.
+
+Imported only by ``symgraph.backends.jax_ops``, when the jax backend is used: it imports jax.
+
+Imports: jax, NumPy, ``symgraph.graph``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from symgraph.graph import Node
+
+Lowered = Callable[..., Any]
+_HIGHEST = lax.Precision.HIGHEST  # (as jax_ops: no TF32 on a GPU)
+
+
+def plus_zero(r: Any) -> Any:
+    """``r`` with -0.0 made 0.0. XLA folds ``r + 0.0`` to ``r`` (and a sum over one element
+    to that element), so the NumPy idiom does not survive ``jit``; a select does."""
+    if not jnp.issubdtype(r.dtype, jnp.inexact):
+        return r
+    return jnp.where(r == 0, jnp.zeros_like(r), r)
+
+
+def summed(f: Lowered) -> Lowered:
+    """``f``, a sum NumPy starts at 0.0 (np.sum, np.mean, matmul, np.add.at into zeros),
+    whose zero is therefore never -0.0; XLA's sum of one element (a size-1 axis, a
+    contraction of length 1, a scatter-add into zeros) is that element, -0.0 kept."""
+    return lambda node, checks, *arrays: plus_zero(f(node, checks, *arrays))
+
+
+def widened(f: Lowered) -> Lowered:
+    """``f`` on integer and boolean inputs converted to the node's dtype first, as NumPy
+    accumulates them (np.mean of int32 in float64, np.cumsum of uint8 in uint64); jnp
+    took the mean in float32 and ran the cumsum in uint8 (wrapping) even under x64."""
+    def run(node: Node, checks: list, *arrays: Any) -> Any:
+        return f(node, checks, *[a if jnp.issubdtype(a.dtype, jnp.inexact)
+                                 else a.astype(node.dtype) for a in arrays])
+    return run
+
+
+def tensordot(node: Node, checks: list, a: Any, b: Any) -> Any:
+    r = jnp.tensordot(a, b, node.attrs["axes"], precision=_HIGHEST)
+    # np.tensordot is np.dot of two matrices, a BLAS gemm starting at 0.0, except a 1 x 1
+    # result of one term: that is the product itself (ddot of one element), -0.0 kept
+    return r if r.size == 1 and a.size * b.size == 1 else plus_zero(r)
+
+
+def sign(node: Node, checks: list, x: Any) -> Any:
+    return plus_zero(jnp.sign(x))  # np.sign(-0.0) is 0.0, jnp.sign(-0.0) is -0.0
+
+
+def mod(node: Node, checks: list, x: Any, y: Any) -> Any:
+    r = jnp.mod(x, y)
+    if not jnp.issubdtype(r.dtype, jnp.floating):
+        return r
+    # NumPy's zero takes the divisor's sign (np.mod(-1.0, 1.0) is 0.0), JAX's the dividend's
+    return jnp.where(r == 0, jnp.copysign(jnp.zeros_like(r), y), r)
+
+
+# NumPy's maximum and minimum give the second operand on a tie (maximum(0.0, -0.0) is -0.0);
+# XLA's max and min order -0.0 below 0.0. NaN spreads either way.
+def maximum(node: Node, checks: list, a: Any, b: Any) -> Any:
+    return jnp.where((a > b) | (a != a), a, b)
+
+
+def minimum(node: Node, checks: list, a: Any, b: Any) -> Any:
+    return jnp.where((a < b) | (a != a), a, b)
+
+
+def clip(node: Node, checks: list, x: Any, lo: Any, hi: Any) -> Any:
+    if lo.ndim or hi.ndim:  # np.clip's loop over arrays of bounds: minimum(maximum(x, lo), hi)
+        return minimum(node, checks, maximum(node, checks, x, lo), hi)
+    # its loop for two scalar bounds keeps x on a tie (np.clip(-0.0, 0.0, 1.0) is -0.0)
+    low = jnp.where((x < lo) | (lo != lo), lo, x)
+    return jnp.where((low > hi) | (hi != hi), hi, low)
+
+
+def negative_zero(x: Any) -> Any:
+    """1 where ``x`` is -0.0, else 0 (int32)."""
+    return ((x == 0) & jnp.signbit(x)).astype(jnp.int32)
+
+
+def cumsum(x: Any, axis: int) -> Any:
+    """np.cumsum: its first sum is the first element, so a prefix of -0.0 sums to -0.0
+    (XLA's running sum starts at 0.0)."""
+    r = jnp.cumsum(x, axis=axis)
+    if not jnp.issubdtype(r.dtype, jnp.inexact):
+        return r
+    prefix = lax.cummin(negative_zero(x), axis=axis % x.ndim) > 0
+    return jnp.where(prefix, -jnp.zeros_like(r), r)
+
+
+def repeat_sum(node: Node, checks: list, g: Any) -> Any:
+    """The sum of each run of ``repeats`` along ``axis`` (the adjoint of repeat), with the
+    NumPy impl's zeros: np.sum's (0.0) for an int, np.add.reduceat's for a tuple (it starts
+    at the run's first element: a run of -0.0 sums to -0.0)."""
+    repeats, axis, length = node.attrs["repeats"], node.attrs["axis"], node.attrs["length"]
+    if isinstance(repeats, int):
+        if not repeats:
+            return jnp.zeros(g.shape[:axis] + (length,) + g.shape[axis + 1:], g.dtype)
+        runs = g.shape[:axis] + (-1, repeats) + g.shape[axis + 1:]
+        return plus_zero(jnp.sum(g.reshape(runs), axis=axis + 1))
+    ids = np.repeat(np.arange(len(repeats)), repeats)
+    moved = jnp.moveaxis(g, axis, 0)
+    out = plus_zero(jnp.zeros((len(repeats), *moved.shape[1:]), g.dtype).at[ids].add(moved))
+    if jnp.issubdtype(g.dtype, jnp.inexact):
+        count = jnp.zeros(out.shape, jnp.int32).at[ids].add(negative_zero(moved))
+        reps = np.asarray(repeats).reshape((-1,) + (1,) * (out.ndim - 1))
+        out = jnp.where((count == reps) & (reps > 0), -jnp.zeros_like(out), out)
+    return jnp.moveaxis(out, 0, axis)
