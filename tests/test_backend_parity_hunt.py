@@ -185,3 +185,14 @@ def test_dask_matmul_of_integers_and_booleans_keeps_numpys_dtype(graph, dtype):
     got = sg.compile(y, [a, b], backend="dask", chunks=2)(av, bv)
     assert isinstance(got, da.Array) and got.dtype == want.dtype
     assert_same_values(got.compute(scheduler="sync"), want)
+
+
+def test_jax_rounds_booleans_and_integers_to_negative_decimals_as_numpy(graph):
+    # jnp.round refused both when the call traced (after compile had accepted the graph)
+    i = sg.var("i", shape=(5,), dtype="int32")
+    b = sg.var("b", shape=(2,), dtype="bool")
+    outs = [sg.round(i, -1), sg.round(i, -2), sg.round(b), sg.round(i)]
+    feeds = [np.array([15, -25, 35, 45, 149], np.int32), np.array([True, False])]
+    want = sg.evaluate(outs, dict(zip([i, b], feeds)))
+    for k, (got, w) in enumerate(zip(_jax_values(outs, [i, b], feeds), want)):
+        assert_same_values(got, w, what=f"output {k}")

@@ -419,7 +419,7 @@ OVERRIDES: dict[Op, Lowered] = {
     arithmetic.MAXIMUM: parity.maximum, arithmetic.MINIMUM: parity.minimum,
     fn.SOFTPLUS: lambda node, checks, x: jnp.logaddexp(0.0, x),
     nn.SOFTMAX: _softmax, nn.LOG_SOFTMAX: _log_softmax, nn.LOGSUMEXP: _logsumexp,
-    rounding.ROUND: lambda node, checks, x: jnp.round(x, node.attrs.get("decimals", 0)),
+    rounding.ROUND: parity.round_,
     sorting.SORT: lambda node, checks, x: jnp.sort(x, axis=node.attrs["axis"], stable=True),
     sorting.ARGSORT: lambda node, checks, x: jnp.argsort(x, axis=node.attrs["axis"],
                                                           stable=True),

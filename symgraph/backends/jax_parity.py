@@ -121,3 +121,15 @@ def repeat_sum(node: Node, checks: list, g: Any) -> Any:
         reps = np.asarray(repeats).reshape((-1,) + (1,) * (out.ndim - 1))
         out = jnp.where((count == reps) & (reps > 0), -jnp.zeros_like(out), out)
     return jnp.moveaxis(out, 0, axis)
+
+
+def round_(node: Node, checks: list, x: Any) -> Any:
+    """np.round: of booleans in the node's float dtype, of integers to a negative number of
+    decimals as rint(x / 10**-d) * 10**-d in float64 (jnp.round refuses both at trace)."""
+    decimals = node.attrs.get("decimals", 0)
+    if x.dtype == jnp.bool_:
+        x = x.astype(node.dtype)
+    if jnp.issubdtype(x.dtype, jnp.integer) and decimals < 0:
+        scale = 10.0 ** -decimals
+        return (jnp.round(x.astype(jnp.float64) / scale) * scale).astype(x.dtype)
+    return jnp.round(x, decimals)
