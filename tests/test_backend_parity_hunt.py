@@ -196,3 +196,31 @@ def test_jax_rounds_booleans_and_integers_to_negative_decimals_as_numpy(graph):
     want = sg.evaluate(outs, dict(zip([i, b], feeds)))
     for k, (got, w) in enumerate(zip(_jax_values(outs, [i, b], feeds), want)):
         assert_same_values(got, w, what=f"output {k}")
+
+
+_XLA_ALGEBRA = {  # what XLA's simplifier would rewrite, and where that changes the value
+    "log(exp(a)) -> a": lambda a, b: sg.log(sg.exp(a)),
+    "sqrt(a*a) -> |a|": lambda a, b: sg.sqrt(a * a),
+    "exp(a)*exp(b) -> exp(a+b)": lambda a, b: sg.exp(a) * sg.exp(b),
+    "exp(a)/exp(b) -> exp(a-b)": lambda a, b: sg.exp(a) / sg.exp(b),
+    "pow(exp(a), b) -> exp(a*b)": lambda a, b: sg.exp(a) ** b,
+    "log(pow(a, b)) -> b*log|a|": lambda a, b: sg.log(a ** b),
+    "(a*c)*d -> a*(c*d)": lambda a, b: (a * 1e300) * 1e10,
+    "(a+c)-c -> a": lambda a, b: (a + 1e300) - 1e300,
+    "a + 0.0 -> a (after log(1+a) -> log1p(a) + 0.0)": lambda a, b: sg.log(1.0 + a),
+    "a**0.5 is NumPy's sqrt": lambda a, b: a ** 0.5,
+    "a**p, p = 0.5 fed": lambda a, b: a ** b[0],
+}
+
+
+@pytest.mark.parametrize("name", list(_XLA_ALGEBRA))
+def test_jax_values_survive_xlas_algebraic_simplifier(graph, name):
+    v = np.array([-0.0, 0.0, np.inf, -np.inf, np.nan, 1e300, -1e5, 2.0, 1e-200, -2.0, 400.0,
+                  -400.0, 710.0])
+    grid_a, grid_b = (g.ravel() for g in np.meshgrid(v, v))
+    if "fed" in name:
+        grid_b = np.full_like(grid_b, 0.5)
+    a, b = sg.var("a", shape=grid_a.shape), sg.var("b", shape=grid_a.shape)
+    y = _XLA_ALGEBRA[name](a, b)
+    want = sg.evaluate(y, {a: grid_a, b: grid_b})
+    assert_same_values(_jax_values([y], [a, b], [grid_a, grid_b])[0], want, what=name)

@@ -417,6 +417,7 @@ OVERRIDES: dict[Op, Lowered] = {
     fn.SIGMOID: _sigmoid, fn.SIGN: parity.sign, rounding.MOD: parity.mod,
     rounding.CLIP: parity.clip,
     arithmetic.MAXIMUM: parity.maximum, arithmetic.MINIMUM: parity.minimum,
+    arithmetic.POWER: parity.power,
     fn.SOFTPLUS: lambda node, checks, x: jnp.logaddexp(0.0, x),
     nn.SOFTMAX: _softmax, nn.LOG_SOFTMAX: _log_softmax, nn.LOGSUMEXP: _logsumexp,
     rounding.ROUND: parity.round_,

@@ -8,7 +8,16 @@ and jnp.mod's zeros keep the dividend's sign; jnp takes the mean of int32 in flo
 
 Imported only by ``symgraph.backends.jax_ops``, when the jax backend is used: it imports jax.
 
-Imports: jax, NumPy, ``symgraph.graph``.
+XLA's algebraic simplifier also rewrites some expressions to others that are equal in real
+numbers but not in floating point: ``log(exp(a)) -> a`` (-1e5 for log(exp(-1e5)), which is
+-inf), ``sqrt(a*a) -> |a|`` (1e300 for inf), ``exp(a)*exp(b) -> exp(a+b)``, ``exp(a)/exp(b)
+-> exp(a-b)``, ``pow(exp(a), b) -> exp(a*b)``, ``log(pow(a, b)) -> b*log|a|``, and with
+constants ``a + 0.0 -> a``, ``(a*c)*d -> a*(c*d)`` (an overflow: NaN for 0*inf),
+``(a+c)-c -> a``. :func:`opaque` says which step inputs to hide from it (an
+``optimization_barrier``, only on those pairs: a barrier also stops fusion), and the
+backend's program hides every float constant (the plan's presets) the same way.
+
+Imports: jax, NumPy, ``symgraph.graph``, ``symgraph.ops``.
 """
 
 from __future__ import annotations
@@ -21,6 +30,8 @@ import numpy as np
 from jax import lax
 
 from symgraph.graph import Node
+from symgraph.ops import arithmetic as ar
+from symgraph.ops import functions as fn
 
 Lowered = Callable[..., Any]
 _HIGHEST = lax.Precision.HIGHEST  # (as jax_ops: no TF32 on a GPU)
@@ -133,3 +144,37 @@ def round_(node: Node, checks: list, x: Any) -> Any:
         scale = 10.0 ** -decimals
         return (jnp.round(x.astype(jnp.float64) / scale) * scale).astype(x.dtype)
     return jnp.round(x, decimals)
+
+
+def power(node: Node, checks: list, a: Any, b: Any) -> Any:
+    """np.power with one exponent (a 0-d array) of 0.5 is np.sqrt (NumPy's fast path:
+    (-inf)**0.5 is NaN, (-0.0)**0.5 is -0.0); XLA's pow follows C (inf, 0.0)."""
+    r = jnp.power(a, b)
+    if b.ndim or not jnp.issubdtype(r.dtype, jnp.floating):
+        return r
+    return jnp.where(b == 0.5, jnp.sqrt(a.astype(r.dtype)), r)
+
+
+# consumer op -> the producer ops of an input that XLA would fold into it (see the docstring)
+_FOLDS = {fn.LOG: (fn.EXP, ar.POWER), ar.POWER: (fn.EXP,), fn.SQRT: (fn.SQUARE, ar.MULTIPLY)}
+_BOTH_EXP = (ar.MULTIPLY, ar.DIVIDE)  # exp(a)*exp(b), exp(a)/exp(b): both operands exp
+
+
+def opaque(node: Node) -> tuple[int, ...]:
+    """The positions of ``node``'s inputs that must reach XLA behind a barrier, lest its
+    algebraic simplifier fold them into ``node`` with another value."""
+    ins = node.inputs
+    if node.opdef in _BOTH_EXP:
+        return (0,) if len(ins) == 2 and all(i.opdef is fn.EXP for i in ins) else ()
+    producers = _FOLDS.get(node.opdef)
+    if not producers or not ins or ins[0].opdef not in producers:
+        return ()
+    first = ins[0]
+    if first.opdef is ar.MULTIPLY and first.inputs[0] is not first.inputs[1]:
+        return ()  # sqrt(a*b): only sqrt(a*a) becomes |a|
+    return (0,)
+
+
+def hidden(value: Any) -> Any:
+    """``value`` behind an ``optimization_barrier``: XLA's simplifier cannot look in."""
+    return lax.optimization_barrier(value)
