@@ -224,3 +224,15 @@ def test_jax_values_survive_xlas_algebraic_simplifier(graph, name):
     y = _XLA_ALGEBRA[name](a, b)
     want = sg.evaluate(y, {a: grid_a, b: grid_b})
     assert_same_values(_jax_values([y], [a, b], [grid_a, grid_b])[0], want, what=name)
+
+
+def test_jax_adding_a_scattered_gradient_keeps_numpys_zero(graph):
+    # the gradient of a[:, 0] * a[:, 1] is scatter(g0) + scatter(g1): 0.0 + -0.0 is 0.0 in
+    # NumPy; XLA folded the pad's 0.0 away and kept -0.0
+    a = sg.var("a", shape=(3, 2))
+    p = a[:, 0] * a[:, 1]
+    y = sg.grad(sg.sum(p * p), a)
+    v = np.array([[-0.0, -0.5], [-0.0, 0.5], [1.0, -1.0]])
+    want = sg.evaluate(y, {a: v})
+    assert_same_values(_jax_values([y], [a], [v])[0], want)
+

@@ -125,10 +125,13 @@ def _scatter_add(node: Node, checks: list, b: Any, g: Any) -> Any:
         # the same sum either way (addition commutes bit for bit); XLA's CPU loop is faster
         # with the pad that starts at the front as the first addend (measured on the W4b
         # Hessian-vector product, n = 1e5: 250 us with it second, 190 us first, as JAX's)
-        return padded + b if not any(lo for lo, _ in widths) else b + padded
+        # (exactly: XLA folds the pad's 0.0 away where g is -0.0, NumPy's 0.0 + -0.0 is 0.0)
+        return parity.add_exact(padded, b) if not any(lo for lo, _ in widths) else \
+            parity.add_exact(b, padded)
     where = numpy_index(node.attrs["index"])
     # as scatter(g) + b: b + g inside, b + 0.0 outside (-0.0 becomes 0.0)
-    return parity.plus_zero(b).at[where].set(b[where] + g)  # (XLA folds b + 0.0 to b)
+    # (XLA folds b + 0.0 to b, and b[where] + g to g where it knows b[where] is a 0.0)
+    return parity.plus_zero(b).at[where].set(parity.add_exact(b[where], g))
 
 
 def _take_along(node: Node, checks: list, x: Any, idx: Any) -> Any:

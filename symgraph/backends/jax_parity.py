@@ -69,6 +69,16 @@ def tensordot(node: Node, checks: list, a: Any, b: Any) -> Any:
     return r if r.size == 1 and a.size * b.size == 1 else plus_zero(r)
 
 
+def add_exact(a: Any, b: Any) -> Any:
+    """``a + b`` with IEEE's zero: -0.0 only where both are -0.0. XLA folds an addend it
+    knows is 0.0 (a pad's border, a scatter into zeros) away, keeping the other's -0.0."""
+    s = a + b
+    if not jnp.issubdtype(s.dtype, jnp.inexact):
+        return s
+    both = jnp.signbit(a) & jnp.signbit(b)
+    return jnp.where(s == 0, jnp.where(both, -jnp.zeros_like(s), jnp.zeros_like(s)), s)
+
+
 def sign(node: Node, checks: list, x: Any) -> Any:
     return plus_zero(jnp.sign(x))  # np.sign(-0.0) is 0.0, jnp.sign(-0.0) is -0.0
 
