@@ -236,3 +236,21 @@ def test_jax_adding_a_scattered_gradient_keeps_numpys_zero(graph):
     want = sg.evaluate(y, {a: v})
     assert_same_values(_jax_values([y], [a], [v])[0], want)
 
+
+
+@pytest.mark.parametrize("subscripts, shapes, feeds", [
+    # a view: NumPy keeps the diagonal's -0.0 (jnp gave 0.0)
+    ("ii->i", [(2, 2)], [[[-0.0, 1.0], [2.0, -0.0]]]),
+    # products accumulated into 0.0: NumPy's zero is 0.0 (jnp kept -0.0)
+    ("i,j->ij", [(2,), (2,)], [[-0.0, 1.0], [1.0, 2.0]]),
+    ("ij,ij->ij", [(1, 2), (1, 2)], [[[-0.0, 1.0]], [[1.0, 1.0]]]),
+    ("ij->i", [(2, 1)], [[[-0.0], [-0.0]]]),
+    ("ij,jk,kl->il", [(1, 1), (1, 1), (1, 1)], [[[-0.0]], [[1.0]], [[2.0]]]),
+    ("ji->ij", [(2, 2)], [[[-0.0, 1.0], [np.nan, -0.0]]]),
+])
+def test_jax_einsum_zeros_are_numpys(graph, subscripts, shapes, feeds):
+    xs = [sg.var(f"x{k}", shape=s) for k, s in enumerate(shapes)]
+    y = sg.einsum(subscripts, *xs)
+    feeds = [np.asarray(f, dtype=float) for f in feeds]
+    want = sg.evaluate(y, dict(zip(xs, feeds)))
+    assert_same_values(_jax_values([y], xs, feeds)[0], want, what=subscripts)

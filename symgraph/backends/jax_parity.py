@@ -188,3 +188,30 @@ def opaque(node: Node) -> tuple[int, ...]:
 def hidden(value: Any) -> Any:
     """``value`` behind an ``optimization_barrier``: XLA's simplifier cannot look in."""
     return lax.optimization_barrier(value)
+
+
+def einsum(node: Node, checks: list, *xs: Any) -> Any:
+    """np.einsum's zeros: with one operand and no summed index its result is a view of
+    the selected elements (-0.0 kept; jnp.einsum gave 0.0 for the diagonal of ii->i);
+    otherwise it accumulates into zeros, 0.0 + ... (jnp.einsum kept the -0.0 of i,j->ij).
+    (Where NaN or inf meet, NumPy's loop sums an index out of one operand first or not
+    depending on its strides; jnp always does: see the hunt's report.)"""
+    subscripts = node.attrs["subscripts"]
+    lhs, result = subscripts.split("->")
+    if len(xs) == 1 and set(lhs) <= set(result):
+        return jnp.broadcast_to(_selected(xs[0], lhs, list(result)), node.shape)
+    return plus_zero(jnp.einsum(subscripts, *xs, precision=_HIGHEST))
+
+
+def _selected(x: Any, term: str, letters: list) -> Any:
+    """``x`` (indexed by ``term``) with its axes in the order of ``letters``; a repeated
+    letter takes the diagonal by a gather, which moves values without arithmetic."""
+    unique = list(dict.fromkeys(term))
+    if len(unique) < len(term):
+        index = []
+        for k, c in enumerate(term):
+            shape = [1] * len(unique)
+            shape[unique.index(c)] = x.shape[k]
+            index.append(jnp.arange(x.shape[k]).reshape(shape))
+        x = x[tuple(index)]
+    return jnp.transpose(x, [unique.index(c) for c in letters])
