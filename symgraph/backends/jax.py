@@ -2,7 +2,9 @@
 
 Owns :class:`JaxBackend` and :class:`JaxFunction`. The compiled function traces the plan
 once per input shapes/dtypes (``jax.jit`` caches the traces): each step calls its op's JAX
-function (``symgraph.backends.jax_ops``), constants are the plan's presets. Derivatives
+function (``symgraph.backends.jax_ops``), constants are the plan's presets (float ones
+behind an ``optimization_barrier``, as are the few inputs XLA's algebraic simplifier would
+fold with another value: ``symgraph.backends.jax_parity``). Derivatives
 are symgraph's own nodes (``sg.grad`` made them), never ``jax.grad``, so the values are
 ``sg.evaluate``'s to rounding and higher orders stay symbolic.
 
