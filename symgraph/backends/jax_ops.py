@@ -277,6 +277,12 @@ def _windows(x: Any, kernel: tuple, stride: tuple) -> Any:
 
 
 def _window_sum(cols: Any, size: tuple, stride: tuple) -> Any:
+    # (into zeros as the NumPy impl: 0.0 + -0.0 is 0.0, where XLA's add into a known zero
+    # keeps a lone -0.0)
+    return parity.plus_zero(_window_add(cols, size, stride))
+
+
+def _window_add(cols: Any, size: tuple, stride: tuple) -> Any:
     *lead, ho, wo, kh, kw = cols.shape
     out = jnp.zeros((*lead, *size), cols.dtype)
     sh, sw = stride
