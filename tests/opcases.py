@@ -100,3 +100,9 @@ def with_specials(values: list) -> list:
             v.flat[0], v.flat[1], v.flat[-1] = np.nan, np.inf, -np.inf
         out.append(v)
     return out
+
+
+def with_negative_zeros(values: list) -> list:
+    """The values with every float entry -0.0: where NumPy's result is a zero, its sign
+    (0.0 + -0.0 is 0.0, a sum starts at 0.0, np.sign(-0.0) is 0.0) must be a backend's."""
+    return [np.full_like(v, -0.0) if np.asarray(v).dtype.kind == "f" else v for v in values]

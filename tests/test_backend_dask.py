@@ -11,7 +11,9 @@ import sys
 
 import numpy as np
 import pytest
-from opcases import BUILTIN_OP_NAMES, all_cases, case_inputs, case_outputs, with_specials
+from opcases import (BUILTIN_OP_NAMES, all_cases, case_inputs, case_outputs,
+                     with_negative_zeros, with_specials)
+from test_compile_matches_evaluate import assert_same_values
 
 import symgraph as sg
 from symgraph.backends import BACKENDS, dask_ops
@@ -45,7 +47,7 @@ def test_every_op_case_equals_evaluate_value_and_gradient(name, i, case, rng):
         nodes, values = case_inputs(case, rng)
         outs = case_outputs(case, nodes)
         f = sg.compile(outs, nodes, backend="dask", chunks=2)  # many blocks, even when tiny
-        for feed in (values, with_specials(values)):
+        for feed in (values, with_specials(values), with_negative_zeros(values)):
             try:
                 want = sg.evaluate(outs, dict(zip(nodes, feed)))
             except sg.SymgraphError:
@@ -56,8 +58,7 @@ def test_every_op_case_equals_evaluate_value_and_gradient(name, i, case, rng):
                 assert all(isinstance(g, da.Array) for g in lazy)
             got = dask.compute(*lazy, scheduler="sync")
             for g, w in zip(got, want):
-                assert g.dtype == w.dtype and g.shape == w.shape, (g.dtype, w.dtype)
-                np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-13, equal_nan=True)
+                assert_same_values(g, w, rtol=1e-12, atol=1e-13, what=f"{name}-{i}")
 
 
 def test_every_op_runs_and_the_one_task_ops_are_the_documented_ones():

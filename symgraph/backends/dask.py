@@ -149,10 +149,10 @@ class Lazy:
             args = [values[i] for i in ins]
             try:
                 if isinstance(out, int):
-                    values[out] = function(*args)
+                    values[out] = _declared(function(*args), node)
                 elif function is not None:
                     for s, value in zip(out, function(*args)):
-                        values[s] = value
+                        values[s] = _declared(value, plan.nodes[s])
             except SymgraphError:
                 raise
             except Exception as exc:  # noqa: BLE001 - any failure names its node
@@ -166,6 +166,13 @@ class Lazy:
                 for i in frees:
                     values[i] = None
         return values
+
+
+def _declared(value: Any, node: Node) -> Any:
+    """``value`` in ``node``'s dtype (NumPy's): dask's own functions promote on their own
+    (its matmul of int32 or bool arrays is int64); lazy, a no-op when the dtypes agree."""
+    dtype = getattr(value, "dtype", None)
+    return value if dtype is None or dtype == node.dtype else value.astype(node.dtype)
 
 
 def _chunks_per_input(chunks: Any, inputs: tuple) -> list:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from typing import Any
 
 import numpy as np
@@ -358,9 +359,23 @@ def _first_max_mask(node: Node, x: Any) -> Any:
     return (marked == first).astype(x.dtype)
 
 
+def _cumsum(node: Node, x: Any) -> Any:
+    """np.cumsum block by block, each block's running sums plus the blocks' before. The
+    carry starts at -0.0, addition's exact identity (dask's 0.0 made a run of -0.0 in a
+    later block 0.0, where NumPy's running sum stays -0.0)."""
+    da = array_module()
+    axis, reverse = node.attrs["axis"], node.attrs["reverse"]
+    start = -0.0 if node.dtype.kind == "f" else 0
+    if reverse:
+        x = da.flip(x, axis)
+    out = da.reductions.cumreduction(np.cumsum, operator.add, start, x, axis=axis,
+                                     dtype=node.dtype)
+    return da.flip(out, axis) if reverse else out
+
+
 OVERRIDES: dict[Op, Any] = {
     BROADCAST_TO: _broadcast_to, RESHAPE: _reshape, SCATTER: _scatter,
-    SCATTER_ADD: _scatter_add, FIRST_MAX_MASK: _first_max_mask,
+    SCATTER_ADD: _scatter_add, FIRST_MAX_MASK: _first_max_mask, CUMSUM: _cumsum,
 }
 # symgraph ops whose NumPy function stays lazy on dask arrays (NumPy dispatches it to dask);
 # tests/test_backend_dask.py builds every case of these over dask arrays with computing

@@ -2,7 +2,9 @@
 
 Owns :class:`JaxBackend` and :class:`JaxFunction`. The compiled function traces the plan
 once per input shapes/dtypes (``jax.jit`` caches the traces): each step calls its op's JAX
-function (``symgraph.backends.jax_ops``), constants are the plan's presets. Derivatives
+function (``symgraph.backends.jax_ops``), constants are the plan's presets (float ones
+behind an ``optimization_barrier``, as are the few inputs XLA's algebraic simplifier would
+fold with another value: ``symgraph.backends.jax_parity``). Derivatives
 are symgraph's own nodes (``sg.grad`` made them), never ``jax.grad``, so the values are
 ``sg.evaluate``'s to rounding and higher orders stay symbolic.
 
@@ -114,6 +116,8 @@ class Program:
         self.plan, self.inputs = plan, inputs
         self.steps = [(s, ops.lowering_of(plan.nodes[s]), plan.args[s], plan.nodes[s])
                       for s in plan.steps]
+        # the inputs XLA would fold into their step with another value (jax_parity)
+        self.opaque = {s: ops.parity.opaque(plan.nodes[s]) for s in plan.steps}
         self.scalar_steps = sum(1 for s, *_ in self.steps if plan.nodes[s].shape == ()) + sum(
             getattr(f, "scalar_steps", 0) for _, f, _, _ in self.steps)
 
@@ -121,15 +125,21 @@ class Program:
         import jax.numpy as jnp
         plan = self.plan
         values: list[Any] = [None] * len(plan.nodes)
+        hidden = _modules()[1].parity.hidden
         for s, value in plan.preset:
             values[s] = jnp.asarray(value, dtype=plan.nodes[s].dtype)
+            if values[s].dtype.kind == "f":  # (XLA's algebra with constants: x + 0.0 -> x)
+                values[s] = hidden(values[s])
         for node, array in zip(self.inputs, arrays):
             s = plan.slot.get(node.id)
             if s is not None:
                 values[s] = array
         for s, function, args, node in self.steps:
+            arrays = [values[i] for i in args]
+            for k in self.opaque[s]:
+                arrays[k] = hidden(arrays[k])
             try:
-                out = function(node, checks, *[values[i] for i in args])
+                out = function(node, checks, *arrays)
             except SymgraphError:
                 raise
             except Exception as exc:  # noqa: BLE001 - any failure names its node

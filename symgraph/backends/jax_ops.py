@@ -4,7 +4,9 @@ Owns :func:`lowering` and :func:`lowering_of` (the function of JAX arrays that c
 node; an op's own ``Op.lowerings["jax"]`` first) and the table
 ``OVERRIDES``, keyed by the op record (never by an op's name), for the ops whose NumPy
 array-API function is not enough: shape-only inputs, scatters and gathers, the private
-derivative ops, softmax and friends, windows and convolutions. Every other op with an
+derivative ops, softmax and friends, windows and convolutions, and the ops where jnp
+answers otherwise than NumPy in a detail (``symgraph.backends.jax_parity``: signs of zero,
+ties, accumulator dtypes). Every other op with an
 ``array_api`` name is ``getattr(jnp, name)(*arrays, **attrs)``; jax.numpy takes the same
 keywords as NumPy for every such op of symgraph (the registry test checks them all).
 
@@ -14,7 +16,7 @@ traced boolean that is true where an index is out of range (JAX cannot raise ins
 
 Imported only by ``symgraph.backends.jax``, when the jax backend is used: it imports jax.
 
-Imports: jax, ``symgraph.ops``.
+Imports: jax, ``symgraph.ops``, ``symgraph.backends.jax_parity``.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from symgraph.backends import jax_parity as parity
 from symgraph.graph import Node
 from symgraph.ops import (
+    arithmetic,
     contract,
     conv,
     diagonals,
@@ -42,6 +46,7 @@ from symgraph.ops import (
     shape,
     sorting,
     spectral,
+    statistics,
 )
 from symgraph.ops import elementwise as ew
 from symgraph.ops import functions as fn
@@ -120,10 +125,13 @@ def _scatter_add(node: Node, checks: list, b: Any, g: Any) -> Any:
         # the same sum either way (addition commutes bit for bit); XLA's CPU loop is faster
         # with the pad that starts at the front as the first addend (measured on the W4b
         # Hessian-vector product, n = 1e5: 250 us with it second, 190 us first, as JAX's)
-        return padded + b if not any(lo for lo, _ in widths) else b + padded
+        # (exactly: XLA folds the pad's 0.0 away where g is -0.0, NumPy's 0.0 + -0.0 is 0.0)
+        return parity.add_exact(padded, b) if not any(lo for lo, _ in widths) else \
+            parity.add_exact(b, padded)
     where = numpy_index(node.attrs["index"])
     # as scatter(g) + b: b + g inside, b + 0.0 outside (-0.0 becomes 0.0)
-    return (b + 0.0).at[where].set(b[where] + g)
+    # (XLA folds b + 0.0 to b, and b[where] + g to g where it knows b[where] is a 0.0)
+    return parity.plus_zero(b).at[where].set(parity.add_exact(b[where], g))
 
 
 def _take_along(node: Node, checks: list, x: Any, idx: Any) -> Any:
@@ -145,7 +153,9 @@ def _sum_to(node: Node, checks: list, x: Any, ref: Any = None) -> Any:
     lead = x.ndim - len(target)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, d in enumerate(target) if d == 1 and x.shape[lead + i] != 1)
-    return jnp.sum(x, axis=axes, keepdims=True).reshape(target) if axes else x.reshape(target)
+    if not axes:
+        return x.reshape(target)  # (as the NumPy impl: no sum, -0.0 kept)
+    return parity.plus_zero(jnp.sum(x, axis=axes, keepdims=True).reshape(target))
 
 
 def _first_max_mask(node: Node, checks: list, x: Any) -> Any:
@@ -237,18 +247,6 @@ def _shift(node: Node, checks: list, x: Any) -> Any:
     return out.at[tuple(dst)].set(x[tuple(src)])
 
 
-def _repeat_sum(node: Node, checks: list, g: Any) -> Any:
-    """The sum of each run of ``repeats`` along ``axis`` (the adjoint of repeat)."""
-    repeats, axis, length = node.attrs["repeats"], node.attrs["axis"], node.attrs["length"]
-    if isinstance(repeats, int):
-        n = length if not repeats else g.shape[axis] // repeats
-        repeats = (repeats,) * n
-    ids = np.repeat(np.arange(len(repeats)), repeats)
-    moved = jnp.moveaxis(g, axis, 0)
-    out = jnp.zeros((len(repeats), *moved.shape[1:]), g.dtype).at[ids].add(moved)
-    return jnp.moveaxis(out, 0, axis)
-
-
 def _repeat(node: Node, checks: list, x: Any) -> Any:
     repeats, axis = node.attrs["repeats"], node.attrs["axis"]
     if isinstance(repeats, int):
@@ -279,6 +277,12 @@ def _windows(x: Any, kernel: tuple, stride: tuple) -> Any:
 
 
 def _window_sum(cols: Any, size: tuple, stride: tuple) -> Any:
+    # (into zeros as the NumPy impl: 0.0 + -0.0 is 0.0, where XLA's add into a known zero
+    # keeps a lone -0.0)
+    return parity.plus_zero(_window_add(cols, size, stride))
+
+
+def _window_add(cols: Any, size: tuple, stride: tuple) -> Any:
     *lead, ho, wo, kh, kw = cols.shape
     out = jnp.zeros((*lead, *size), cols.dtype)
     sh, sw = stride
@@ -354,17 +358,21 @@ def _invertible(f: Callable) -> Lowered:
     def run(node: Node, checks: list, a: Any, *rest: Any) -> Any:
         core = 1 if node.attrs.get("vector") else 2
         r, ok = _guarded(lambda m: f(node, m, *rest), a)
-        fine = jnp.isfinite(r) | ~jnp.isfinite(_spread(rest, r))
+        fine = jnp.isfinite(r) | _spoilt(rest, r, core)
         fine = jnp.all(fine, axis=tuple(range(-core, 0)))
         checks.append((node, jnp.any(ok & ~fine), _SINGULAR))
         return _spoil(r, ok, core)
     return run
 
 
-def _spread(rest: tuple, r: Any) -> Any:
-    """``b`` (solve) broadcast like the result, or zeros (inv): a non-finite ``b`` makes a
-    non-finite result without a singular matrix."""
-    return jnp.broadcast_to(rest[0], r.shape) if rest else jnp.zeros_like(r)
+def _spoilt(rest: tuple, r: Any, core: int) -> Any:
+    """Where the result may be non-finite without a singular matrix: each solution whose
+    ``b`` (solve) holds NaN or inf anywhere (a column of a matrix ``b``, all of a vector
+    one: the substitutions spread it over the whole solution); nowhere for inv."""
+    if not rest:
+        return jnp.zeros(r.shape, bool)
+    b = jnp.broadcast_to(rest[0], r.shape)
+    return jnp.broadcast_to(~jnp.all(jnp.isfinite(b), axis=-core, keepdims=True), r.shape)
 
 
 def _solve(node: Node, a: Any, b: Any) -> Any:
@@ -401,7 +409,8 @@ def _shaped(f: Callable) -> Lowered:
 
 
 OVERRIDES: dict[Op, Lowered] = {
-    gather.GATHER: _gather, gather.ADD_AT: _add_at, gather.TAKE_ALONG_AXIS: _take_along,
+    gather.GATHER: _gather, gather.ADD_AT: parity.summed(_add_at),
+    gather.TAKE_ALONG_AXIS: _take_along,
     gather.ONE_HOT: _one_hot, shape.SCATTER: _scatter, shape.SCATTER_ADD: _scatter_add,
     shape.GETITEM: lambda node, checks, x: x[numpy_index(node.attrs["index"])],
     shape.CONCATENATE: lambda node, checks, *xs: jnp.concatenate(xs, node.attrs["axis"]),
@@ -414,25 +423,28 @@ OVERRIDES: dict[Op, Lowered] = {
     ew.CAST: lambda node, checks, x: x.astype(node.attrs["dtype"]),
     fn.STOP_GRADIENT: lambda node, checks, x: x,  # the graph already holds the derivative
     fn.RELU: lambda node, checks, x: jnp.maximum(x, 0),
-    fn.SIGMOID: _sigmoid,
+    fn.SIGMOID: _sigmoid, fn.SIGN: parity.sign, rounding.MOD: parity.mod,
+    rounding.CLIP: parity.clip,
+    arithmetic.MAXIMUM: parity.maximum, arithmetic.MINIMUM: parity.minimum,
+    arithmetic.POWER: parity.power,
     fn.SOFTPLUS: lambda node, checks, x: jnp.logaddexp(0.0, x),
     nn.SOFTMAX: _softmax, nn.LOG_SOFTMAX: _log_softmax, nn.LOGSUMEXP: _logsumexp,
-    rounding.ROUND: lambda node, checks, x: jnp.round(x, node.attrs.get("decimals", 0)),
+    rounding.ROUND: parity.round_,
     sorting.SORT: lambda node, checks, x: jnp.sort(x, axis=node.attrs["axis"], stable=True),
     sorting.ARGSORT: lambda node, checks, x: jnp.argsort(x, axis=node.attrs["axis"],
                                                           stable=True),
-    sorting.CUMSUM: _flip_scan(jnp.cumsum), sorting.CUMPROD: _flip_scan(jnp.cumprod),
+    sorting.CUMSUM: parity.widened(_flip_scan(parity.cumsum)),
+    sorting.CUMPROD: parity.widened(_flip_scan(jnp.cumprod)),
     sorting.LINEAR_SCAN: _linear_scan, sorting.PERMUTE: _permute, sorting.SHIFT: _shift,
-    diagonals.DIAG: _diag, layout.REPEAT_SUM: _repeat_sum,
-    contract.EINSUM: lambda node, checks, *xs: jnp.einsum(node.attrs["subscripts"], *xs,
-                                                          precision=_HIGHEST),
+    diagonals.DIAG: _diag, layout.REPEAT_SUM: parity.repeat_sum,
+    contract.EINSUM: parity.einsum,
     conv.CONV2D: _conv2d, conv.CONV2D_INPUT_GRAD: _conv_input_grad,
     conv.CONV2D_WEIGHT_GRAD: _conv_weight_grad,
     conv.WINDOWS2D: lambda node, checks, x: _windows(x, node.attrs["kernel"],
                                                      node.attrs["stride"]),
     conv.WINDOW_SUM2D: lambda node, checks, c: _window_sum(c, node.attrs["size"],
                                                            node.attrs["stride"]),
-    conv.MAX_POOL2D: _pool(jnp.max), conv.AVG_POOL2D: _pool(jnp.mean),
+    conv.MAX_POOL2D: _pool(jnp.max), conv.AVG_POOL2D: parity.summed(_pool(jnp.mean)),
     layout.REPEAT: _repeat,
     factor.INV: _invertible(lambda node, m: jnp.linalg.inv(m)),
     factor.SOLVE: _invertible(_solve), factor.CHOLESKY: _cholesky,
@@ -447,9 +459,15 @@ OVERRIDES: dict[Op, Lowered] = {
     **{op: _slice_impl(op) for op in (spectral.EIGH_VALUES, spectral.EIGH_VECTORS,
                                       spectral.SVD_U, spectral.SVD_S, spectral.SVD_VH,
                                       spectral.QR_Q, spectral.QR_R)},
-    linalg.MATMUL: lambda node, checks, a, b: jnp.matmul(a, b, precision=_HIGHEST),
-    contract.TENSORDOT: lambda node, checks, a, b: jnp.tensordot(a, b, node.attrs["axes"],
-                                                                 precision=_HIGHEST),
+    linalg.MATMUL: parity.summed(lambda node, checks, a, b: jnp.matmul(a, b,
+                                                                       precision=_HIGHEST)),
+    contract.TENSORDOT: parity.tensordot,
+    reduce.SUM: parity.summed(lambda node, checks, x: jnp.sum(x, **node.attrs)),
+    reduce.MEAN: parity.summed(parity.widened(
+        lambda node, checks, x: jnp.mean(x, **node.attrs))),
+    statistics.VARIANCE: parity.widened(lambda node, checks, x: jnp.var(x, **node.attrs)),
+    statistics.STD: parity.widened(lambda node, checks, x: jnp.std(x, **node.attrs)),
+    diagonals.TRACE: parity.summed(lambda node, checks, x: jnp.trace(x, **node.attrs)),
 }
 
 

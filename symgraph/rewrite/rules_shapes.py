@@ -66,7 +66,8 @@ def _same_shape_input(m: Match) -> Node | None:
 def _sum_scalar(m: Match) -> Node | None:
     node = m.node
     x = node.inputs[0]
-    return x if x.shape == () and node.shape == () else None
+    # (not where the sum widens the dtype: a bool or int32 scalar sums to an int64)
+    return x if x.shape == () and node.shape == () and x.dtype == node.dtype else None
 
 
 def _sum_broadcast(m: Match) -> Node | None:
