@@ -1,0 +1,52 @@
+"""Wrong derivative values found by comparing symgraph with JAX and finite differences
+(third derivatives, every backend, rewrites at higher orders); each test pins one defect."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import symgraph as sg
+
+
+@pytest.mark.parametrize("build, expected", [
+    (lambda x, y: x + 3.0 * (x - y), lambda x, y: 4 * x - 3 * y),
+    (lambda x, y: x - (y - 2.0 * x), lambda x, y: 3 * x - y),
+    (lambda x, y: x + 0.5 * (x + y) - y, lambda x, y: 1.5 * x - 0.5 * y),
+])
+def test_assume_finite_like_terms_keep_the_scale_of_a_scaled_sum(build, expected):
+    """collect-like-terms (assume_finite) read the terms of c*(a - b) as a - b."""
+    with sg.Graph():
+        x, y = sg.var("x"), sg.var("y")
+        e = build(x, y)
+        simplified = sg.simplify(e, assume_finite=True)
+        f = sg.compile(e, [x, y], assume_finite=True)
+        for a, b in [(2.0, 3.0), (-1.5, 0.25)]:
+            want = expected(a, b)
+            assert float(sg.evaluate(simplified, {x: a, y: b})) == pytest.approx(want, rel=1e-14)
+            assert float(f(a, b)) == pytest.approx(want, rel=1e-14)
+
+
+def test_assume_finite_simplify_of_a_gradient_and_hessian_keeps_the_gradient():
+    """The chain rule builds ones + fill(c)*(1 - square(tanh(u))) (c a folded constant):
+    simplified with assume_finite next to the Hessian it became 2 - square(tanh(u)) (a
+    random graph's gradient off by 2.07 under compile(..., assume_finite=True))."""
+    rng = np.random.default_rng(14)
+    with sg.Graph():
+        x0, x1 = sg.var("x0", shape=(2, 3)), sg.var("x1", shape=(2, 3))
+        t1 = -2 + (sg.mean(1.9 * sg.tanh(x1)) + 2) * sg.const([[0.5], [0.75]])
+        u = -2 + (sg.mean(1.9 * sg.tanh(x0)) + 2) * 0.5 - t1  # shape (2, 1)
+        p = 0.5 + 0.5 * np.arange(40.0).reshape(2, 4, 5) / 40
+        y = sg.sum(u) + sg.sum(sg.mean(sg.tanh(u)) * sg.const(p)) * 0.5
+        g, h = sg.grad(y, x0), sg.hessian(y, x0)
+        feeds = {x0: rng.uniform(-2, 2, (2, 3)), x1: rng.uniform(-2, 2, (2, 3))}
+        a, b = feeds[x0], feeds[x1]
+        uu = -2 + (np.mean(1.9 * np.tanh(a)) + 2) * 0.5 - (
+            -2 + (np.mean(1.9 * np.tanh(b)) + 2) * np.array([[0.5], [0.75]]))
+        du = 1 + 0.5 * p.sum() * (1 - np.tanh(uu) ** 2) / uu.size  # d y / d u
+        analytic = du.sum() * 0.5 * 1.9 * (1 - np.tanh(a) ** 2) / a.size
+        np.testing.assert_allclose(sg.evaluate(g, feeds), analytic, rtol=1e-12)
+        simplified = sg.simplify([g, h], assume_finite=True)
+        np.testing.assert_allclose(sg.evaluate(simplified[0], feeds), analytic, rtol=1e-12)
+        compiled = sg.compile([g, h], [x0, x1], assume_finite=True)(a, b)
+        np.testing.assert_allclose(compiled[0], analytic, rtol=1e-12)
