@@ -50,3 +50,32 @@ def test_assume_finite_simplify_of_a_gradient_and_hessian_keeps_the_gradient():
         np.testing.assert_allclose(sg.evaluate(simplified[0], feeds), analytic, rtol=1e-12)
         compiled = sg.compile([g, h], [x0, x1], assume_finite=True)(a, b)
         np.testing.assert_allclose(compiled[0], analytic, rtol=1e-12)
+
+
+def test_jvp_with_a_node_twice_adds_both_directions():
+    """jvp(y, [x, x], [v1, v2]) used v2 only: it must be J v1 + J v2 (grad gives J twice)."""
+    with sg.Graph():
+        x = sg.var("x", shape=(2,))
+        y = sg.sum(x ** 3)
+        t = sg.jvp(y, [x, x], [[1.0, 0.0], [0.0, 1.0]])
+        assert float(sg.evaluate(t, {x: [0.3, 0.7]})) == pytest.approx(3 * 0.09 + 3 * 0.49)
+
+
+def test_jvp_with_an_input_and_its_descendant_is_the_jacobian_product():
+    """With x and h = sin(x) both in the list, the direction of x must still flow through
+    h (the Jacobian's block for x is the total derivative); the seed of h replaced it."""
+    with sg.Graph():
+        x = sg.var("x", shape=(2,))
+        h = sg.sin(x)
+        y = sg.sum(h * h) + sg.sum(x ** 3)
+        feeds = {x: np.array([0.3, 0.7])}
+        a = feeds[x]
+        dx = 2 * np.sin(a) * np.cos(a) + 3 * a ** 2  # total: through h and directly
+        dh = 2 * np.sin(a)
+        jx, jh = sg.evaluate(sg.jacobian(y, [x, h]), feeds)
+        np.testing.assert_allclose(jx, dx, rtol=1e-14)
+        np.testing.assert_allclose(jh, dh, rtol=1e-14)
+        vx, vh = np.array([1.0, -2.0]), np.array([0.5, 3.0])
+        for wrt, vs in (([x, h], [vx, vh]), ([h, x], [vh, vx])):
+            t = sg.jvp(y, wrt, vs)
+            assert float(sg.evaluate(t, feeds)) == pytest.approx(dx @ vx + dh @ vh, rel=1e-14)
