@@ -79,3 +79,35 @@ def test_jvp_with_an_input_and_its_descendant_is_the_jacobian_product():
         for wrt, vs in (([x, h], [vx, vh]), ([h, x], [vh, vx])):
             t = sg.jvp(y, wrt, vs)
             assert float(sg.evaluate(t, feeds)) == pytest.approx(dx @ vx + dh @ vh, rel=1e-14)
+
+
+def test_assume_finite_compile_of_a_scan_gradient_read_by_two_equal_loops():
+    """While simplifying, a gradient scan was rebuilt into an equal (interned) scan that had
+    readers of its own; the scan pruned for the first one's readers was then reused for
+    the other's, whose loop_part read past the end of the pack: compile(...,
+    assume_finite=True) raised 'cannot reshape array of size 0' (a random loop program)."""
+    rng = np.random.default_rng(0)
+    with sg.Graph():
+        x, w = sg.var("x", shape=(2, 3)), sg.var("w", shape=(3,))
+        xs = sg.const(rng.uniform(-1, 1, (3, 2, 3)))
+
+        def body(c, xi):
+            t1, t3 = sg.tanh(c), sg.tanh(w)
+            t2 = 0.475 * t1
+            t4 = sg.broadcast_to(0 + 1.9 * t3, (2, 3))
+            t5 = sg.clip(0 + t2, -2 + (sg.mean(-1.5 + 0.475 * t3) + 2) * 0.5,
+                         1 + (sg.mean(1.5 + t2) - 1) * 0.5)
+            t6 = sg.sum(sg.abs(-2 + (sg.mean(0 + 1.9 * t1) + 2) * 0.5))
+            s = sg.sum(t5) * 0.5 + t6 * 0.333333 + t6 * 0.25 + sg.sum(t4 + t4) * 0.2
+            return 0.5 * sg.tanh(c + 0.3 * s), s
+
+        c, ys = sg.scan(body, x, xs)
+        y = sg.sum(c ** 2) + sg.sum(ys)
+        gw = sg.grad(y, w)
+        feeds = {x: rng.uniform(-1, 1, (2, 3)), w: rng.uniform(-1, 1, (3,))}
+        sg.check_grad(y, w, feeds)  # the evaluated gradient is right (finite differences)
+        expected = sg.evaluate(gw, feeds)
+        got = sg.compile([y, gw], [x, w], assume_finite=True)(feeds[x], feeds[w])[1]
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+        simplified = sg.simplify([y, gw], assume_finite=True)[1]
+        np.testing.assert_allclose(sg.evaluate(simplified, feeds), expected, rtol=1e-12)
