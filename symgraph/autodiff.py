@@ -343,12 +343,21 @@ def jvp(y: Node, x: Wrt, v: Any) -> Node:
     tx = _Transaction(y.graph, "sg.jvp")
     try:
         with derivative_context(_next_order(forward), tx.call) as ctx:
-            # made inside the transaction, so a failure takes the direction constants too
-            tangents = {x.id: _as_tangent(d, x) for x, d in zip(xs, directions)}
+            # made inside the transaction, so a failure takes the direction constants too.
+            # A direction is added to what flows into its node, not put in its place: with
+            # x and h = f(x) both in the list (or x twice), the result is J @ v for the J
+            # that jacobian gives, whose block for x is the total derivative through h.
+            seeds: dict[int, list[Node]] = {}
+            for x, d in zip(xs, directions):
+                seeds.setdefault(x.id, []).append(_as_tangent(d, x))
+            tangents: dict[int, Node] = {}
             graph = y.graph
             n = None  # the node whose rules run, named if one raises
             for n in forward:
-                if n.id in tangents:
+                seeded = seeds.get(n.id)
+                if seeded is not None and len(seeded) == 1 and not any(
+                        inp.id in tangents for inp in n.inputs):
+                    tangents[n.id] = seeded[0]
                     continue
                 ctx.grad_of = n
                 parts = []
@@ -363,6 +372,8 @@ def jvp(y: Node, x: Wrt, v: Any) -> Node:
                             continue
                         raise _bad_result(contribution, n, i, "jvp")
                     parts.append(contribution)
+                if seeded is not None:
+                    parts.extend(seeded)
                 if parts:
                     total = _total(parts)
                     if total.shape != n.shape or None in n.shape:

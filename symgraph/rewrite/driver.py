@@ -488,7 +488,13 @@ class _Rewriter:
                 f"sg.simplify: rewriting inside node #{node.id} ({node.op}) changed its "
                 f"shape or dtype from {node.shape} {node.dtype} to {found.shape} "
                 f"{found.dtype}; the op's rewrite_inner is wrong (please report it)")
-        self.inner[node.id] = self.inner[found.id] = found
+        # A result pruned for these readers is no replacement of ``node`` for others: a node
+        # rebuilt into an existing (interned) loop brings only its own readers, and the
+        # loop's other readers, met later, would be read out of the pruned layout
+        # (loop_part past the end of the pack). Only the pruned node is a fixpoint.
+        if not moved:
+            self.inner[node.id] = found
+        self.inner[found.id] = found
         if found is not node and self.record is not None:  # a trace shows the loop changed
             self.record.steps.append(Step("rewrite-inner", stage, node, found))
         return found, moved

@@ -113,9 +113,11 @@ def _terms(root: Node, inside: set[int], exact: bool,
         elif op is ADD or op is SUBTRACT:
             if scale != 1.0 and exact:  # -(a - b) is -0.0 where b - a is 0.0
                 return None
+            # The sub-sum's terms carry its scale (c*(a - b) = c*a - c*b): dropping it
+            # turned x + 3*(x - y) into 2*x - y under assume_finite.
             a, b = node.inputs
-            stack.append((b, -1.0 if op is SUBTRACT else 1.0))
-            stack.append((a, 1.0))
+            stack.append((b, -scale if op is SUBTRACT else scale))
+            stack.append((a, scale))
         elif op is NEGATIVE:
             stack.append((node.inputs[0], -scale))
         else:  # a product with one scalar constant
