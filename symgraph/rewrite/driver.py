@@ -42,12 +42,9 @@ Exactness. By default only the rules declared exact run (``Rule.exact``): every 
 kept, NaN, inf and the sign of zero included, up to rounding, so ``sg.compile`` (which
 simplifies) returns what ``sg.evaluate`` does on every input. ``assume_finite=True`` adds
 the algebra of real numbers, PyTensor's default: right while every value in the graph is
-finite, wrong (an inf or NaN vanishes, -0.0 becomes 0.0) otherwise; and, being
-reassociation, only up to the range and rounding of the regrouped arithmetic: a factored,
-expanded or Horner form can overflow or cancel where the graph as built did not
-(``x*y + x*z -> x*(y + z)`` is inf at x = 0.5, y = z = 1e308, where every value of the
-original is finite; ``x - 2*y - x -> -2*y`` at x = -1e308, y = 1e100). The two modes keep
-separate records of the nodes they returned.
+finite, wrong (an inf or NaN vanishes, -0.0 becomes 0.0) otherwise, and only up to the
+range of regrouped arithmetic (``simplify``'s example). The two modes keep separate
+records of the nodes they returned.
 
 Imports: ``symgraph.graph``, ``symgraph.context``, ``symgraph.errors``, ``symgraph.ops`` and
 the rewrite package's modules (not autodiff, plan, backends or display).
