@@ -186,8 +186,7 @@ _OP = operator.attrgetter("op")
 def _simplify(outputs: Any, rules: Sequence[Rule], extra: tuple[Rule, ...], trace: bool,
               assume_finite: bool, who: str) -> Any:
     nodes, kind = _as_outputs(outputs, who)
-    if not all(isinstance(v, (bool, np.bool_)) for v in (trace, assume_finite)):
-        # (assume_finite="no" would be true: the unsafe algebra it was meant to refuse)
+    if not all(isinstance(v, (bool, np.bool_)) for v in (trace, assume_finite)):  # not "no"
         raise SymgraphError(f"{who}: trace= and assume_finite= must be True or False, got "
                             f"{trace!r} and {assume_finite!r}")
     record = Trace(nodes) if trace else None
@@ -485,10 +484,8 @@ class _Rewriter:
                 f"sg.simplify: rewriting inside node #{node.id} ({node.op}) changed its "
                 f"shape or dtype from {node.shape} {node.dtype} to {found.shape} "
                 f"{found.dtype}; the op's rewrite_inner is wrong (please report it)")
-        # A result pruned for these readers is no replacement of ``node`` for others: a node
-        # rebuilt into an existing (interned) loop brings only its own readers, and the
-        # loop's other readers, met later, would be read out of the pruned layout
-        # (loop_part past the end of the pack). Only the pruned node is a fixpoint.
+        # A loop pruned for these readers replaces ``node`` for them only: other readers of
+        # an equal (interned) loop would read the pruned pack at their old positions.
         if not moved:
             self.inner[node.id] = found
         self.inner[found.id] = found
