@@ -130,13 +130,7 @@ def test_constants_fold_in_the_dtype_the_graph_computes_in(dtype, build):
         y = build(x, lambda v, t: sg.const(np.asarray(v, dtype=t)))
         values = [0, 1, -1, 2, 3, 1000] if dtype == "int64" else \
             [0.0, -0.0, 1.0, 2.0, 10.0, 1e20, np.inf, np.nan]
-        z, f = sg.simplify(y), sg.compile(y, [x])
-        for v in values:
-            want = sg.evaluate(y, {x: np.asarray(v, dtype=dtype)})
-            assert_same_values(sg.evaluate(z, {x: np.asarray(v, dtype=dtype)}), want,
-                               rtol=1e-6, what=f"{y} -> {z} at {v}")
-            assert_same_values(f(np.asarray(v, dtype=dtype)), want, rtol=1e-6,
-                               what=f"compile {y} at {v}")
+        _same_at(y, x, values, dtype)
 
 
 # --- sum(broadcast_to(x, S)) -> sum(x)*copies reassociates the sum ------------------------
