@@ -543,3 +543,20 @@ def test_a_masked_array_with_masked_entries_is_refused():
                 run(masked)
             assert float(np.asarray(run(masked.filled(0.0)))) == 8.0
             assert float(np.asarray(run(np.ma.masked_array([1.0, 2.0, 3.0])))) == 12.0
+
+
+@pytest.mark.parametrize("call", [
+    lambda v: sg.sum(v, keepdims="no"), lambda v: sg.mean(v, 0, keepdims=None),
+    lambda v: sg.std(v, keepdims="x"), lambda v: sg.argmax(v, keepdims="y"),
+    lambda v: sg.logsumexp(v, keepdims=2), lambda v: sg.linalg.norm(v, keepdims="y"),
+    lambda v: sg.linalg.svd(v, full_matrices="no"), lambda v: v.max(keepdims=[]),
+])
+def test_a_yes_no_option_that_is_not_a_bool_raises(call):
+    """keepdims="no" is a true string: it silently meant yes (a (1, 1) result)."""
+    with sg.Graph() as graph:
+        v = sg.var("v", (2, 3))
+        before = len(graph)
+        with pytest.raises(sg.SymgraphError, match="must be True or False"):
+            call(v)
+        assert len(graph) == before
+        assert sg.sum(v, keepdims=1).shape == (1, 1) and sg.argmax(v, 1, keepdims=0).shape == (2,)

@@ -12,6 +12,7 @@ import numpy as np
 from symgraph.graph import Node
 from symgraph.ops.core import (
     Case, Op, describe, inexact, make, normalize_axes, operands, operatorname, register,
+    flag,
 )
 from symgraph.ops.elementwise import float_inputs
 from symgraph.ops.functions import exp
@@ -112,7 +113,7 @@ def logsumexp(x: Any, axis: Any = -1, keepdims: bool = False) -> Node:
     1000.6931
     """
     (x,) = float_inputs(LOGSUMEXP, operands([x], "logsumexp"))
-    return make(LOGSUMEXP, [x], {"axis": _axes(x, axis, "logsumexp"), "keepdims": bool(keepdims)})
+    return make(LOGSUMEXP, [x], {"axis": _axes(x, axis, "logsumexp"), "keepdims": flag(keepdims, "keepdims", "logsumexp")})
 
 
 def softmax(x: Any, axis: Any = -1) -> Node:

@@ -22,6 +22,7 @@ from symgraph.ops.core import (
     const,
     describe,
     first_dtype,
+    flag,
     latex_function,
     make,
     normalize_axes,
@@ -285,7 +286,7 @@ def _reduce(op: Op, x: Any, axis: Axis, keepdims: bool) -> Node:
         axes = None
     if op is MAX and 0 in x.shape:
         raise ShapeError(f"max of {describe(x)}: the array is empty, there is no maximum")
-    return make(op, [x], {"axis": axes, "keepdims": bool(keepdims)})
+    return make(op, [x], {"axis": axes, "keepdims": flag(keepdims, "keepdims", op.name)})
 
 
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:  # noqa: A001

@@ -50,6 +50,7 @@ import numpy as np
 from symgraph.graph import Node, ShapeError, SymgraphError
 from symgraph.ops.core import (
     Case, Op, const, describe, inexact, make, normalize_axes, operands, operatorname, register,
+    flag,
 )
 from symgraph.ops.elementwise import cast, where
 from symgraph.ops.factor import (
@@ -298,7 +299,8 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
         raise SymgraphError(f"sg.linalg.svd of {describe(a)}: hermitian=True is not supported; "
                             "use sg.linalg.eigh for symmetric matrices")
     m, n = a.shape[-2:]
-    attrs = {"full_matrices": bool(full_matrices and compute_uv and m != n)}
+    full = flag(full_matrices, "full_matrices", "sg.linalg.svd")
+    attrs = {"full_matrices": full and flag(compute_uv, "compute_uv", "sg.linalg.svd") and m != n}
     packed = make(SVD, [a], attrs)
     if not compute_uv:
         return make(SVD_S, [a, packed], attrs)
@@ -470,7 +472,7 @@ NORM = register(Op(
 
 def _euclid(x: Node, axes: tuple | None, keepdims: bool) -> Node:
     axes = None if axes is None or len(axes) == x.ndim else tuple(sorted(axes))
-    return make(NORM, [x], {"axis": axes, "keepdims": bool(keepdims)})
+    return make(NORM, [x], {"axis": axes, "keepdims": flag(keepdims, "keepdims", "norm")})
 
 
 def _vector_norm(x: Node, ord: Any, axis: int, keepdims: bool) -> Node:

@@ -30,6 +30,7 @@ from symgraph.ops.core import (
     Op,
     describe,
     first_dtype,
+    flag,
     latex_function,
     make,
     normalize_axes,
@@ -74,7 +75,7 @@ def _reduction(op: Op, x: Any, axis: Axis, keepdims: bool, nonempty: bool = Fals
         axes = None
     if nonempty:
         _check_nonempty(op.name, x, range(x.ndim) if axes is None else axes)
-    return make(op, [x], {"axis": axes, "keepdims": bool(keepdims), **attrs})
+    return make(op, [x], {"axis": axes, "keepdims": flag(keepdims, "keepdims", op.name), **attrs})
 
 
 def _check_nonempty(who: str, x: Node, axes: Any) -> None:
@@ -311,13 +312,14 @@ def _arg_op(name: str, fn: Any) -> Op:
 
 def _arg(op: Op, x: Any, axis: int | None, keepdims: bool) -> Node:
     (x,) = operands([x], op.name)
+    keepdims = flag(keepdims, "keepdims", op.name)
     if axis is None and x.ndim != 1:  # NumPy's flat index: of the flattened x
         _check_nonempty(op.name, x, range(x.ndim))
         flat = make(op, [reshape(x, (-1,))], {"axis": 0, "keepdims": False})
         return reshape(flat, (1,) * x.ndim) if keepdims else flat
     a = one_axis(x, 0 if axis is None else axis, op.name)
     _check_nonempty(op.name, x, (a,))
-    return make(op, [x], {"axis": a, "keepdims": bool(keepdims)})
+    return make(op, [x], {"axis": a, "keepdims": keepdims})
 
 
 ARGMAX = _arg_op("argmax", np.argmax)
