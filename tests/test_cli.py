@@ -445,3 +445,14 @@ def test_at_and_wrt_given_twice_both_count(capsys):
                        (["--wrt", "x"], "--wrt names a variable twice")):
         code, _, err = run(capsys, "diff", "x", "--wrt", "x", *argv)
         assert code == 2 and err.count("\n") == 1 and part in err, err
+
+
+def test_inf_and_nan_read_as_the_constants_formulas_print(capsys):
+    """A formula prints an infinite constant as inf (str(sg.const(np.inf))): the command
+    reads it back as that number, not as a variable it would ask a value for."""
+    code, out, err = run(capsys, "diff", "x*inf + nan*0", "--wrt", "x", "--at", "x=2")
+    assert code == 0 and err == ""
+    got = values(out)
+    assert math.isnan(got["f"]) and got["df/dx"] == math.inf
+    code, _, err = run(capsys, "diff", "x", "--wrt", "nan")
+    assert code == 2 and "the constant nan" in err
