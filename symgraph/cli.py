@@ -45,8 +45,9 @@ MAX_ENTRIES = 512
 MAX_ELEMENTS = 1_000_000  # numbers in all derivatives together (vectors make tensors)
 MAX_ARGUMENT = 10_000  # characters of --wrt / --at
 MAX_NESTING = 32  # brackets open at once in an --at value (NumPy's dimension limit)
-# The names the expression language reads as constants, not as variables.
-CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}  # (as formulas print them)
+# The names the expression language reads as constants, not as variables (inf and nan as
+# formulas print them).
+CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 DEMO_FOLDER = "demo-output"
 # Graphviz needs ~2 s for 500 nodes and ~50 s for 2000; a bigger picture is unreadable anyway.
 SVG_MAX_NODES = 500

@@ -113,7 +113,8 @@ def logsumexp(x: Any, axis: Any = -1, keepdims: bool = False) -> Node:
     1000.6931
     """
     (x,) = float_inputs(LOGSUMEXP, operands([x], "logsumexp"))
-    return make(LOGSUMEXP, [x], {"axis": _axes(x, axis, "logsumexp"), "keepdims": flag(keepdims, "keepdims", "logsumexp")})
+    keep = flag(keepdims, "keepdims", "sg.logsumexp")
+    return make(LOGSUMEXP, [x], {"axis": _axes(x, axis, "logsumexp"), "keepdims": keep})
 
 
 def softmax(x: Any, axis: Any = -1) -> Node:

@@ -286,7 +286,8 @@ def _reduce(op: Op, x: Any, axis: Axis, keepdims: bool) -> Node:
         axes = None
     if op is MAX and 0 in x.shape:
         raise ShapeError(f"max of {describe(x)}: the array is empty, there is no maximum")
-    return make(op, [x], {"axis": axes, "keepdims": flag(keepdims, "keepdims", op.name)})
+    keep = flag(keepdims, "keepdims", f"sg.{op.name}")
+    return make(op, [x], {"axis": axes, "keepdims": keep})
 
 
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:  # noqa: A001

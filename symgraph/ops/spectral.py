@@ -472,7 +472,8 @@ NORM = register(Op(
 
 def _euclid(x: Node, axes: tuple | None, keepdims: bool) -> Node:
     axes = None if axes is None or len(axes) == x.ndim else tuple(sorted(axes))
-    return make(NORM, [x], {"axis": axes, "keepdims": flag(keepdims, "keepdims", "norm")})
+    keep = flag(keepdims, "keepdims", "sg.linalg.norm")
+    return make(NORM, [x], {"axis": axes, "keepdims": keep})
 
 
 def _vector_norm(x: Node, ord: Any, axis: int, keepdims: bool) -> Node:

@@ -54,8 +54,8 @@ def format_number(v: Any) -> str:
     (``2``, not ``2.0``), others at their shortest exact text in their own precision
     (``0.3333333333333333``, ``0.1`` for float32's 0.1), ``-0.0`` with its sign.
 
-    >>> format_number(2.0), format_number(1 / 3), format_number(np.float32(0.1)), format_number(-0.0)
-    ('2', '0.3333333333333333', '0.1', '-0.0')
+    >>> [format_number(v) for v in (2.0, 1 / 3, np.float32(0.1), -0.0)]
+    ['2', '0.3333333333333333', '0.1', '-0.0']
     """
     if isinstance(v, (bool, np.bool_)):
         return str(bool(v))
