@@ -22,17 +22,16 @@ Imports: ``symgraph.graph`` and ``symgraph.ops`` (op records, constant labels, i
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import SimpleNamespace
 
 import numpy as np
 
 from symgraph.graph import Node, SymgraphError
 from symgraph.ops.arithmetic import DIVIDE, MULTIPLY, NEGATIVE
 from symgraph.ops.core import CONST, VAR, const_label
-from symgraph.ops.values import format_number
 from symgraph.ops.linalg import MATMUL
 from symgraph.ops.reduce import BROADCAST_TO
 from symgraph.ops.shape import GETITEM, format_index
+from symgraph.ops.values import fill_label, format_number
 
 ATOM = 100
 MAX_DEPTH = 40
@@ -107,7 +106,7 @@ def const_text(node: Node) -> str:
     if value.ndim and any(value.strides) and 1 < value.size <= 65536 and (
             value.dtype.kind in "iuf" and (value == value.flat[0]).all()
             and (np.signbit(value) == np.signbit(value.flat[0])).all()):  # -0.0 is no 0
-        return fill_text(value.flat[0], value.shape)  # as a fill: ones(9), zeros(3, 3)
+        return fill_label(value.flat[0], value.shape)  # as a fill: ones(9), zeros(3, 3)
     if value.ndim >= 2 and any(value.strides) and 0 < value.size <= 65536:
         n = value.shape[0]
         if value.size == n * n and np.array_equal(value.reshape(n, n), np.eye(n)):
@@ -120,19 +119,10 @@ def const_text(node: Node) -> str:
             same = (diagonal == diagonal[0]).all() and (
                 np.signbit(diagonal) == np.signbit(diagonal[0])).all()
             if same and n > 4:
-                return f"diag({fill_text(diagonal[0], (n,))})"
+                return f"diag({fill_label(diagonal[0], (n,))})"
             if n <= 4:
                 return f"diag({_nested(diagonal)})"
     return const_label(node)
-
-
-def fill_text(number: float, shape: tuple) -> str:
-    """How an array of one repeated number reads, as NumPy would make it.
-
-    >>> fill_text(0.0, (2, 3)), fill_text(1, (3,)), fill_text(2.5, (3,))
-    ('zeros(2, 3)', 'ones(3)', 'full(3, 2.5)')
-    """
-    return const_label(SimpleNamespace(name=None, attrs={"value": np.broadcast_to(number, shape)}))
 
 
 def _is_diagonal(square: np.ndarray) -> bool:
@@ -201,7 +191,7 @@ def render(node: Node, args: list[str]) -> str:
     if op is CONST:
         return printable(const_text(node))  # a named constant shows its name
     if op is BROADCAST_TO and fill_value(node) is not None:  # ones(3), not broadcast_to(1, ...)
-        return fill_text(node.inputs[0].attrs["value"], node.shape)
+        return fill_label(node.inputs[0].attrs["value"][()], node.shape)
     if op is GETITEM:
         return _wrap(args[0], prec(node.inputs[0]), op.prec) + format_index(node.attrs["index"])
     if op.infix and len(args) == 1:  # prefix minus

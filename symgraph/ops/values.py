@@ -80,17 +80,25 @@ def const_label(node: Any) -> str:
     if value.ndim == 0:
         return format_number(value[()])
     if value.size and not any(value.strides):
-        fill = value.flat[0]
-        dims = ", ".join(map(str, value.shape))
-        if fill == 0 and not (value.dtype.kind == "f" and np.signbit(fill)):  # -0.0: full
-            return f"zeros({dims})"
-        if fill == 1:
-            return f"ones({dims})"
-        shape = value.shape[0] if value.ndim == 1 else value.shape  # NumPy's full(3, 2)
-        return f"full({shape}, {format_number(fill)})"
+        return fill_label(value.flat[0], value.shape)
     if value.size <= 4 and value.ndim == 1:
         return "[" + ", ".join(format_number(v) for v in value) + "]"
     return f"const{value.shape}"
+
+
+def fill_label(fill: Any, shape: tuple) -> str:
+    """How an array of one repeated number reads, as NumPy makes it.
+
+    >>> fill_label(0.0, (2, 3)), fill_label(1, (3,)), fill_label(2.5, (3,))
+    ('zeros(2, 3)', 'ones(3)', 'full(3, 2.5)')
+    """
+    dims = ", ".join(map(str, shape))
+    if fill == 0 and not np.signbit(fill):  # -0.0: full(3, -0.0)
+        return f"zeros({dims})"
+    if fill == 1:
+        return f"ones({dims})"
+    shown = shape[0] if len(shape) == 1 else shape  # NumPy's full(3, 2)
+    return f"full({shown}, {format_number(fill)})"
 
 
 def const_key(value: np.ndarray) -> tuple | None:
