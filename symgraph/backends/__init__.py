@@ -17,8 +17,6 @@ import gc
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-import numpy as np
-
 from symgraph.backends.base import Backend, Request, check_supported, prepare
 from symgraph.backends.dask import DaskBackend
 from symgraph.backends.jax import JaxBackend
@@ -27,6 +25,7 @@ from symgraph.backends.numpy import NumpyBackend
 from symgraph.backends.python import PythonBackend
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
+from symgraph.ops.core import flag
 from symgraph.plan import Plan, as_outputs, resolve
 
 __all__ = ["BACKENDS", "Backend", "CompiledFunction", "backends", "compile"]
@@ -138,8 +137,8 @@ def compile(outputs: Node | Sequence[Node], inputs: Any, *,
             f"sg.compile: the backend {chosen.name!r} takes no option {unknown[0]!r}; its "
             f"options: {', '.join(chosen.options) or 'none'}")
     for k, v in options.items():  # ("no" would be true: trust_input="no" skips the checks)
-        if isinstance(chosen.options[k], bool) and not isinstance(v, (bool, np.bool_)):
-            raise SymgraphError(f"sg.compile: the option {k!r} must be True or False, got {v!r}")
+        if isinstance(chosen.options[k], bool):
+            options[k] = flag("sg.compile", **{k: v})
     values = chosen.normalize(options)
     key = ("compile", chosen.name, tuple(n.id for n in nodes), single,
            tuple(n.id for n in ins), tuple(values.items()))

@@ -34,7 +34,6 @@ from symgraph.context import build_context, derivative_context
 from symgraph.graph import Graph, Node, SymgraphError, ancestors
 from symgraph.ops import add
 from symgraph.ops.core import CONST, as_node, describe, make, placeholder
-from symgraph.ops.transaction import building  # noqa: F401 - the loops' builders use it
 
 FLOAT = "fc"
 

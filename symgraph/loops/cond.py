@@ -29,7 +29,6 @@ from symgraph.loops.body import (
     Body,
     Layout,
     as_scalar_input,
-    building,
     check_carries,
     flatten,
     is_float,
@@ -41,6 +40,7 @@ from symgraph.loops.batch import batch_cond
 from symgraph.loops.rewrite import rewrite_cond, rewrite_while
 from symgraph.ops import zeros_like
 from symgraph.ops.core import Op, describe, make, operatorname, placeholder, register
+from symgraph.ops.transaction import building
 
 
 def _traced(fns: list[Callable[..., Any]], examples: list[Node], structure: Any,
@@ -172,7 +172,8 @@ def cond(pred: Any, true_fn: Callable[..., Any], false_fn: Callable[..., Any],
                             f"of dtype {pred.dtype}; compare to make one (x > 0)")
     nodes, _ = flatten(list(operands), who, "operands", pred.graph)
     with building(pred.graph, who):
-        bodies, closures, out_struct = _traced([true_fn, false_fn], nodes, (tuple, len(nodes)), True, who)
+        bodies, closures, out_struct = _traced([true_fn, false_fn], nodes,
+                                               (tuple, len(nodes)), True, who)
         t, f = bodies
         if len(t.carry_out) != len(f.carry_out) or any(
                 a.shape != b.shape or a.dtype != b.dtype for a, b in zip(t.carry_out, f.carry_out)):

@@ -37,7 +37,6 @@ from symgraph.loops.body import (
     Body,
     Layout,
     as_scalar_input,
-    building,
     check_carries,
     flatten,
     gradient_body,
@@ -52,6 +51,7 @@ from symgraph.loops.rewrite import rewrite_scan
 from symgraph.loops.steps import fill, packed_stores, run_steps
 from symgraph.ops import concatenate, ravel, reshape, zeros_like
 from symgraph.ops.core import Op, const, describe, full, make, operatorname, register
+from symgraph.ops.transaction import building
 
 
 def layout(body: Body, length: int, save: bool) -> Layout:

@@ -12,15 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from symgraph import graph as _graph
-from symgraph.ops import layout as _layout
-from symgraph.ops import rounding as _rounding
-from symgraph.ops import ufuncs as _ufuncs
-from symgraph.ops import sorting as _sorting
-from symgraph.ops import statistics as _statistics
 import numpy as np
 
+from symgraph import graph as _graph
 from symgraph.graph import Node, ShapeError, SymgraphError
+from symgraph.ops import layout as _layout
+from symgraph.ops import rounding as _rounding
+from symgraph.ops import sorting as _sorting
+from symgraph.ops import statistics as _statistics
+from symgraph.ops import ufuncs as _ufuncs
 from symgraph.ops.core import (
     OPS,
     Case,

@@ -315,16 +315,18 @@ def normalize_axes(axis: Any, ndim: int, who: str | Callable[[], str]) -> tuple[
     return tuple(sorted(out))
 
 
-def flag(value: Any, option: str, who: str | Callable[[], str]) -> bool:
-    """A yes/no option as a bool: True, False, NumPy's bools, 0 or 1; anything else raises
-    (``keepdims="no"`` is a true string: it would silently mean yes).
+def flag(who: str, **option: Any) -> bool:
+    """A yes/no option (one keyword: its name and value) as a bool: True, False, NumPy's
+    bools, 0 or 1; anything else raises (``keepdims="no"`` is a true string: it would
+    silently mean yes).
 
-    >>> flag(1, "keepdims", "sum"), flag(np.bool_(False), "keepdims", "sum")
+    >>> flag("sg.sum", keepdims=1), flag("sg.sum", keepdims=np.bool_(False))
     (True, False)
     """
+    ((name, value),) = option.items()
     if isinstance(value, (bool, np.bool_)) or (type(value) is int and value in (0, 1)):
         return bool(value)
-    raise SymgraphError(f"{lazy_text(who)}: {option}= must be True or False, got {value!r}")
+    raise SymgraphError(f"{who}: {name}= must be True or False, got {value!r}")
 
 
 def lazy_text(text: str | Callable[[], str]) -> str:

@@ -113,7 +113,7 @@ def logsumexp(x: Any, axis: Any = -1, keepdims: bool = False) -> Node:
     1000.6931
     """
     (x,) = float_inputs(LOGSUMEXP, operands([x], "logsumexp"))
-    keep = flag(keepdims, "keepdims", "sg.logsumexp")
+    keep = flag("sg.logsumexp", keepdims=keepdims)
     return make(LOGSUMEXP, [x], {"axis": _axes(x, axis, "logsumexp"), "keepdims": keep})
 
 

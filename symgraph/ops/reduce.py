@@ -286,7 +286,7 @@ def _reduce(op: Op, x: Any, axis: Axis, keepdims: bool) -> Node:
         axes = None
     if op is MAX and 0 in x.shape:
         raise ShapeError(f"max of {describe(x)}: the array is empty, there is no maximum")
-    keep = flag(keepdims, "keepdims", f"sg.{op.name}")
+    keep = flag(f"sg.{op.name}", keepdims=keepdims)
     return make(op, [x], {"axis": axes, "keepdims": keep})
 
 

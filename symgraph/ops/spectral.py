@@ -299,8 +299,8 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
         raise SymgraphError(f"sg.linalg.svd of {describe(a)}: hermitian=True is not supported; "
                             "use sg.linalg.eigh for symmetric matrices")
     m, n = a.shape[-2:]
-    full = flag(full_matrices, "full_matrices", "sg.linalg.svd")
-    attrs = {"full_matrices": full and flag(compute_uv, "compute_uv", "sg.linalg.svd") and m != n}
+    full = flag("sg.linalg.svd", full_matrices=full_matrices)
+    attrs = {"full_matrices": full and flag("sg.linalg.svd", compute_uv=compute_uv) and m != n}
     packed = make(SVD, [a], attrs)
     if not compute_uv:
         return make(SVD_S, [a, packed], attrs)
@@ -472,7 +472,7 @@ NORM = register(Op(
 
 def _euclid(x: Node, axes: tuple | None, keepdims: bool) -> Node:
     axes = None if axes is None or len(axes) == x.ndim else tuple(sorted(axes))
-    keep = flag(keepdims, "keepdims", "sg.linalg.norm")
+    keep = flag("sg.linalg.norm", keepdims=keepdims)
     return make(NORM, [x], {"axis": axes, "keepdims": keep})
 
 

@@ -75,7 +75,7 @@ def _reduction(op: Op, x: Any, axis: Axis, keepdims: bool, nonempty: bool = Fals
         axes = None
     if nonempty:
         _check_nonempty(op.name, x, range(x.ndim) if axes is None else axes)
-    keep = flag(keepdims, "keepdims", f"sg.{op.name}")
+    keep = flag(f"sg.{op.name}", keepdims=keepdims)
     return make(op, [x], {"axis": axes, "keepdims": keep, **attrs})
 
 
@@ -313,7 +313,7 @@ def _arg_op(name: str, fn: Any) -> Op:
 
 def _arg(op: Op, x: Any, axis: int | None, keepdims: bool) -> Node:
     (x,) = operands([x], op.name)
-    keepdims = flag(keepdims, "keepdims", f"sg.{op.name}")
+    keepdims = flag(f"sg.{op.name}", keepdims=keepdims)
     if axis is None and x.ndim != 1:  # NumPy's flat index: of the flattened x
         _check_nonempty(op.name, x, range(x.ndim))
         flat = make(op, [reshape(x, (-1,))], {"axis": 0, "keepdims": False})

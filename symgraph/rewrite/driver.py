@@ -57,12 +57,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from symgraph.context import gc_paused
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node, ancestors
-from symgraph.ops.core import CONST, VAR, is_const, make
+from symgraph.ops.core import CONST, VAR, flag, is_const, make
 from symgraph.rewrite.patterns import Match, Rule, instantiate
 from symgraph.rewrite.replace import Provenance, fit
 from symgraph.rewrite.rules import RULES
@@ -186,9 +184,7 @@ _OP = operator.attrgetter("op")
 def _simplify(outputs: Any, rules: Sequence[Rule], extra: tuple[Rule, ...], trace: bool,
               assume_finite: bool, who: str) -> Any:
     nodes, kind = _as_outputs(outputs, who)
-    if not all(isinstance(v, (bool, np.bool_)) for v in (trace, assume_finite)):  # not "no"
-        raise SymgraphError(f"{who}: trace= and assume_finite= must be True or False, got "
-                            f"{trace!r} and {assume_finite!r}")
+    trace, assume_finite = flag(who, trace=trace), flag(who, assume_finite=assume_finite)
     record = Trace(nodes) if trace else None
     start = time.perf_counter()
     # Collecting terms is polynomial algebra: worth it on derivative towers, too slow on

@@ -41,12 +41,7 @@ def fold_binary(op: Op, a: Node, b: Node, dtype: np.dtype | None = None) -> Node
     value = fold(op, [va, vb], {}, np.broadcast_shapes(va.shape, vb.shape), elementwise=True)
     if value is None:
         return None
-    dtype = np.result_type(va.dtype, vb.dtype)
-    if value.dtype != dtype:  # cast the one element of a fill, not the whole of it
-        first = fill_value(value)
-        value = value.astype(dtype) if first is None else np.broadcast_to(
-            first.astype(dtype), value.shape)
-    return ops.const(value, graph=a.graph)
+    return ops.const(_cast(value, np.result_type(va.dtype, vb.dtype)), graph=a.graph)
 
 
 def _cast(value: np.ndarray, dtype: np.dtype) -> np.ndarray:
