@@ -25,20 +25,24 @@ def attr_key(attrs: dict) -> Any:
     """
     items = attrs.items()
     for _, value in items:
-        if _has_negative_zero(value):
+        # (make runs this for every node with attributes: ints, bools, None and tuples of
+        # ints, nearly all of them, are passed without a call)
+        if value.__class__ not in _NO_ZERO_SIGN and _has_negative_zero(value):
             return tuple((k, _signed_zero_key(v)) for k, v in items)
     return items
+
+
+_NO_ZERO_SIGN = frozenset({int, bool, type(None), str})
 
 
 def _has_negative_zero(value: Any) -> bool:
     kind = type(value)
     if kind is tuple:
         for v in value:
-            if _has_negative_zero(v):
+            if v.__class__ is not int and _has_negative_zero(v):
                 return True
         return False
-    if kind is float or (kind is not int and kind is not bool and value is not None
-                         and isinstance(value, np.floating)):
+    if kind is float or (kind not in _NO_ZERO_SIGN and isinstance(value, np.floating)):
         return value == 0 and math.copysign(1.0, value) < 0
     return False
 
