@@ -522,7 +522,7 @@ def convert_feed(node: Node, value: Any, who: str) -> np.ndarray:
     """
     if isinstance(value, Node):
         raise SymgraphError(f"{who}: the feed for {describe(node)} is a node; feed numbers")
-    if np.ma.is_masked(value):  # (np.asarray drops the mask: the hidden values would count)
+    if isinstance(value, np.ma.MaskedArray) and np.ma.is_masked(value):  # (asarray drops it)
         raise SymgraphError(f"{who}: the value fed for {describe(node)} is a masked array with "
                             "masked entries; feed value.filled(...) or the values to use")
     try:
