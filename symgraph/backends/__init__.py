@@ -90,7 +90,9 @@ def compile(outputs: Node | Sequence[Node], inputs: Any, *,
     thread-safe. Options (each backend names those it takes):
 
     - ``trust_input=True``: the arrays are used as given, unchecked (the caller promises
-      the inputs' dtypes and shapes; Python floats for float64 scalars).
+      the inputs' dtypes and shapes, Python floats for float64 scalars, and one argument
+      per input, by position: the ``python`` backend's function is then a plain
+      positional one, and a wrong count is Python's ``TypeError``).
     - ``python_scalars=True``: float64 scalar outputs are Python floats, not 0-d arrays.
     - ``use_math=False`` (python): scalar functions use NumPy instead of ``math`` (slower;
       results equal :func:`evaluate` to the bit, where ``math`` may differ in the last
