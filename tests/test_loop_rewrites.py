@@ -288,12 +288,63 @@ def test_vmap_of_cond(rng):
         xv = rng.normal(size=5)
         np.testing.assert_allclose(sg.evaluate(out, {x: xv, flag: 1.0}), np.exp(xv), rtol=1e-14)
         np.testing.assert_allclose(sg.evaluate(out, {x: xv, flag: -1.0}), xv * xv, rtol=1e-14)
-        # a batched predicate has no batch rule: vmap says so; jacobian builds row by row
-        with pytest.raises(sg.SymgraphError, match="cond.*no batch rule"):
-            sg.vmap(lambda v: cond(v > 0, sg.exp, lambda u: u * u, v), in_axes=0)(x)
         y = sg.stack([cond(x[k] > 0, sg.exp, lambda u: u * u, x[k]) for k in range(2)])
         J = sg.evaluate(sg.jacobian(y, x), {x: np.array([1.0, -2.0, 0, 0, 0])})
         np.testing.assert_allclose(J[:, :2], np.diag([np.e, -4.0]), rtol=1e-14)
+
+
+def batched_predicate_case():
+    """vmap of a cond whose predicate is per entry: two results, a closure (w) and an
+    unbatched operand (c), an integer predicate, and a branch that is NaN where not taken."""
+    x, w, c = sg.var("x", shape=(6,)), sg.var("w"), sg.var("c")
+
+    def per_entry(v):
+        return cond(sg.cast(v > 0, "int64"), lambda a, b: (sg.sqrt(a) * w, a + b),
+                    lambda a, b: (sg.exp(a) * b, a * a), v, c)
+
+    first, second = sg.vmap(per_entry, in_axes=0)(x)
+    y = sg.sum(first) + sg.sum(second * second)
+    return x, w, c, first, second, y
+
+
+def test_vmap_of_cond_with_a_batched_predicate_picks_each_entry_branch(rng):
+    with sg.Graph():
+        x, w, c, first, second, y = batched_predicate_case()
+        xv = np.array([1.5, -0.5, 2.0, -2.0, 0.0, 0.25])
+        wv, cv = 0.7, -1.3
+        feeds = {x: xv, w: wv, c: cv}
+        pos = xv > 0
+        safe = np.where(pos, xv, 1.0)
+        want1 = np.where(pos, np.sqrt(safe) * wv, np.exp(xv) * cv)
+        want2 = np.where(pos, xv + cv, xv * xv)
+        got1, got2 = sg.evaluate([first, second], feeds)
+        np.testing.assert_allclose(got1, want1, rtol=1e-15)
+        np.testing.assert_allclose(got2, want2, rtol=1e-15)
+        # each entry's gradient is its own branch's (no NaN from sqrt of a negative entry)
+        gx, gw, gc = sg.evaluate(sg.grad(y, [x, w, c]), feeds)
+        want_gx = np.where(pos, wv / (2 * np.sqrt(safe)) + 2 * (xv + cv),
+                           np.exp(xv) * cv + 4 * xv ** 3)
+        np.testing.assert_allclose(gx, want_gx, rtol=1e-14)
+        assert gw == pytest.approx(np.sum(np.sqrt(safe)[pos]), rel=1e-14)
+        assert gc == pytest.approx(np.sum(np.exp(xv)[~pos]) + 2 * np.sum((xv + cv)[pos]),
+                                   rel=1e-14)
+        # second order: the Hessian's diagonal, against the analytic one
+        H = sg.evaluate(sg.hessian(y, x), feeds)
+        want_h = np.where(pos, -wv / (4 * safe ** 1.5) + 2, np.exp(xv) * cv + 12 * xv ** 2)
+        np.testing.assert_allclose(np.diag(H), want_h, rtol=1e-13)
+        np.testing.assert_array_equal(H - np.diag(np.diag(H)), 0.0)
+
+
+@pytest.mark.parametrize("backend", [b for b, ok in sg.backends().items() if ok])
+def test_vmap_of_cond_with_a_batched_predicate_compiles_on_every_backend(backend):
+    with sg.Graph():
+        x, w, c, first, second, y = batched_predicate_case()
+        outputs = [first, second, *sg.grad(y, [x, w, c])]
+        feeds = {x: np.array([1.5, -0.5, 2.0, -2.0, 0.0, np.nan]), w: 0.7, c: -1.3}
+        want = sg.evaluate(outputs, feeds)
+        got = sg.compile(outputs, [x, w, c], backend=backend)(*feeds.values())
+        for g, e in zip(got, want):
+            np.testing.assert_allclose(np.asarray(g), e, rtol=1e-14)
 
 
 def scans_of(outputs) -> list[sg.Node]:

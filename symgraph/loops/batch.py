@@ -7,8 +7,8 @@ a batch axis becomes a scan whose body is the vmapped body
 update reads anything batched (to a fixpoint, as JAX's scan batching rule); batched
 per-step inputs are scanned along their second axis; the loop's results come back as
 ``(B, pack)`` rows, one unbatched pack per batch entry. A ``cond`` with an unbatched
-predicate becomes a ``cond`` of the two vmapped branches; a batched predicate has no rule
-(``sg.vmap`` says so, and ``sg.jacobian`` then builds one reverse pass per row).
+predicate becomes a ``cond`` of the two vmapped branches; with a batched predicate both
+branches run and ``where`` picks each entry's result (JAX's ``select``).
 
 Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.batching``, ``symgraph.loops``'
 body and pack modules (and, when called, ``scan``'s layout: ``scan.py`` names these rules
@@ -25,7 +25,8 @@ from symgraph.batching import substitute
 from symgraph.graph import Node, ancestors
 from symgraph.loops.body import Body, Layout
 from symgraph.loops.pack import part
-from symgraph.ops import broadcast_to, cast, concatenate, expand_dims, reshape, transpose
+from symgraph.ops import (broadcast_to, cast, concatenate, const, expand_dims, reshape,
+                          stop_gradient, transpose, where)
 from symgraph.ops.core import make, placeholder
 
 
@@ -109,12 +110,46 @@ def batch_scan(node: Node, args: list[Node], flags: tuple[bool, ...]) -> Node | 
 
 def batch_cond(node: Node, args: list[Node], flags: tuple[bool, ...]) -> Node | None:
     """``Op.batch`` of ``cond``: with an unbatched predicate, a ``cond`` of the vmapped
-    branches; a batched predicate has no rule (``None``)."""
-    if flags[0]:
-        return None
+    branches. With a batched predicate each entry takes its own branch, as JAX's
+    ``select``: both branches run for the whole batch (each as a ``cond`` whose
+    predicate is the constant True) and ``where`` picks each entry's rows, so the
+    gradient of an entry is its own branch's gradient."""
     size = next(a.shape[0] for a, f in zip(args, flags) if f)
+    true, false = node.attrs["true"], node.attrs["false"]
+    if not flags[0]:
+        return _branches_rows(node, args, flags, true, false, size)
+    pred = args[0] if args[0].dtype == bool else cast(args[0], bool)
+    chosen = const(True, graph=pred.graph)
+    rows = []
+    for branch, taken in ((true, True), (false, False)):
+        # Each branch reads every operand per entry, through where(picked, a, a): the
+        # same values, but the branch's derivative reaches an entry only where the
+        # branch is picked (where's derivative selects, so a NaN derivative of a branch
+        # not taken, sqrt at a negative entry, is dropped rather than multiplied by 0).
+        operands = []
+        for a, batched in zip(args[1:], flags[1:]):
+            a = a if batched else _spread(a, size)
+            mask = reshape(pred, (size,) + (1,) * (a.ndim - 1))
+            fixed = stop_gradient(a)
+            operands.append(where(mask, a, fixed) if taken else where(mask, fixed, a))
+        rows.append(_branches_rows(node, [chosen, *operands], (False, *[True] * len(operands)),
+                                   branch, branch, size))
+    if None in rows:
+        return None
+    return where(expand_dims(pred, 1), rows[0], rows[1])
+
+
+def _branches_rows(node: Node, args: list[Node], flags: tuple[bool, ...], true: Body,
+                   false: Body, size: int) -> Node | None:
+    """The ``(B, pack)`` rows of ``cond(args[0], true, false, *args[1:])`` (an unbatched
+    predicate) with the flagged operands batched; with none flagged, one unbatched
+    ``cond`` spread over the batch."""
+    dtype = Layout([(o.shape, o.dtype) for o in true.carry_out], true.label).dtype
+    if not any(flags[1:]):
+        same = make(node.opdef, args, {"true": true, "false": false})
+        return _to_rows(same, False, size, False, dtype)
     made = []
-    for branch in (node.attrs["true"], node.attrs["false"]):
+    for branch in (true, false):
         found = _vmapped(branch, list(flags[1:]), size)
         if found is None:
             return None
@@ -122,8 +157,6 @@ def batch_cond(node: Node, args: list[Node], flags: tuple[bool, ...]) -> Node | 
         n_ops = len(branch.carries)
         made.append(Body(ins[:n_ops], [], ins[n_ops:], outs, [], branch.label + "_vmap"))
     new = make(node.opdef, args, {"true": made[0], "false": made[1]})
-    true = node.attrs["true"]
-    dtype = Layout([(o.shape, o.dtype) for o in true.carry_out], true.label).dtype
     lay = Layout([(o.shape, o.dtype) for o in made[0].carry_out], true.label)
     pieces = [part(new, s, sh, d) for s, (sh, d) in zip(lay.starts, lay.parts)]
     rows = [_to_rows(piece, True, size, False, dtype) for piece in pieces]
