@@ -347,6 +347,10 @@ def test_check_finite_names_the_first_node_that_is_not_finite():
             sg.evaluate(y, {x: np.inf}, check_finite=True)  # the fed input itself
         with pytest.raises(sg.SymgraphError, match="inf"):
             sg.evaluate(sg.exp(x * 1000.0), {x: 1.0}, check_finite=True)
+        # "no" is a true string: it would silently switch the check on
+        with pytest.raises(sg.SymgraphError, match="check_finite= must be True or False"):
+            sg.evaluate(y, {x: 1.0}, check_finite="no")
+        assert np.isnan(sg.evaluate(y, {x: 1.0}, check_finite=0))
 
 
 def test_shapes_that_only_fail_when_fed_name_the_node():

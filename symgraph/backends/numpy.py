@@ -24,7 +24,7 @@ from symgraph.backends.base import Backend, Request, ResultShapeError, by_name, 
 from symgraph.backends.recipe import Recipe
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
-from symgraph.ops.core import Op, describe
+from symgraph.ops.core import Op, describe, flag
 from symgraph.plan import (
     Outputs,
     Plan,
@@ -159,6 +159,7 @@ def evaluate(outputs: Outputs, feeds: Mapping[Any, Any] | None = None,
     [0.8415, 1.3818]
     """
     nodes, single = as_outputs(outputs, "sg.evaluate")
+    check_finite = check_finite is True or flag("sg.evaluate", check_finite=check_finite)
     if feeds is None:
         feeds = {}
     if not isinstance(feeds, Mapping):
