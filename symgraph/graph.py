@@ -7,7 +7,7 @@ inputs and attributes returns the existing one, so equal subexpressions are one 
 ``grad`` reuses forward nodes (Goodfellow et al., Fig. 6.10).
 
 Imports: the standard library, NumPy, ``symgraph.errors``, ``symgraph.symbol`` (what a
-node refuses to do) and ``symgraph.context`` (whose build-context helpers it re-exports to
+node refuses to do), ``symgraph.array_methods`` (a node's NumPy methods) and ``symgraph.context`` (whose build-context helpers it re-exports to
 the node makers). The operator methods of :class:`Node`
 (``+``, ``@``, ``x[0]``...) call the op constructors through ``_OPS``, which
 ``symgraph.ops`` fills in when it is imported (so this module does not import ops).
@@ -32,6 +32,7 @@ from symgraph.context import (  # noqa: F401 - re-exported: the build context of
     name_scope,
     user_context,
 )
+from symgraph.array_methods import ArrayMethods
 from symgraph.errors import MissingFeedError, ShapeError, SymgraphError
 from symgraph.symbol import Symbol, short as _short
 
@@ -102,7 +103,7 @@ class _NodeFields:
                  "scope", "grad_call", "grad_of", "opdef", "__weakref__")
 
 
-class Node(_NodeFields, Symbol):
+class Node(_NodeFields, ArrayMethods, Symbol):
     """One operation in a graph: an immutable symbol, never a value.
 
     Attributes: ``op`` (str), ``inputs`` (tuple of Nodes), ``attrs`` (dict of the op's
@@ -196,92 +197,6 @@ class Node(_NodeFields, Symbol):
     def __getitem__(self, index: Any) -> Node:
         return _OPS.getitem(self, index)
 
-    @property
-    def T(self) -> Node:
-        """The transpose (all axes reversed), as ``numpy.ndarray.T``."""
-        return _OPS.transpose(self)
-
-    @property
-    def ndim(self) -> int:
-        """Number of dimensions."""
-        return len(self.shape)
-
-    # The reductions take NumPy's pass-through options too, so np.sum(x) and np.mean(x, 0)
-    # (which call x.sum(axis=..., dtype=None, out=None)) work on a node: see _options.
-    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
-            **numpy: Any) -> Node:
-        """Sum over ``axis`` (all axes by default), as ``numpy.sum``."""
-        return _OPS.sum(_options(self, numpy), axis=axis, keepdims=keepdims)
-
-    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
-             **numpy: Any) -> Node:
-        """Mean over ``axis`` (all axes by default), as ``numpy.mean``."""
-        return _OPS.mean(_options(self, numpy), axis=axis, keepdims=keepdims)
-
-    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
-            **numpy: Any) -> Node:
-        """Maximum over ``axis``; its gradient goes to the first maximal element."""
-        return _OPS.max(_options(self, numpy), axis=axis, keepdims=keepdims)
-
-    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
-            **numpy: Any) -> Node:
-        """Minimum over ``axis``; its gradient goes to the first minimal element."""
-        return _OPS.min(_options(self, numpy), axis=axis, keepdims=keepdims)
-
-    def prod(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
-             **numpy: Any) -> Node:
-        """Product over ``axis``, as ``numpy.prod`` (its gradient is right with zeros)."""
-        return _OPS.prod(_options(self, numpy), axis=axis, keepdims=keepdims)
-
-    def var(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
-            ddof: float = 0, **numpy: Any) -> Node:
-        """Variance over ``axis``, as ``numpy.var`` (the function is ``sg.variance``)."""
-        return _OPS.variance(_options(self, numpy), axis=axis, keepdims=keepdims,
-                             ddof=ddof)
-
-    def std(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
-            ddof: float = 0, **numpy: Any) -> Node:
-        """Standard deviation over ``axis``, as ``numpy.std``."""
-        return _OPS.std(_options(self, numpy), axis=axis, keepdims=keepdims, ddof=ddof)
-
-    def argmax(self, axis: int | None = None, keepdims: bool = False, **numpy: Any) -> Node:
-        """Index of the first maximum (int64), as ``numpy.argmax``."""
-        return _OPS.argmax(_options(self, numpy), axis=axis, keepdims=keepdims)
-
-    def argmin(self, axis: int | None = None, keepdims: bool = False, **numpy: Any) -> Node:
-        """Index of the first minimum (int64), as ``numpy.argmin``."""
-        return _OPS.argmin(_options(self, numpy), axis=axis, keepdims=keepdims)
-
-    def cumsum(self, axis: int | None = None, **numpy: Any) -> Node:
-        """Cumulative sum, as ``numpy.cumsum`` (``axis=None`` flattens)."""
-        return _OPS.cumsum(_options(self, numpy), axis=axis)
-
-    def cumprod(self, axis: int | None = None, **numpy: Any) -> Node:
-        """Cumulative product, as ``numpy.cumprod`` (``axis=None`` flattens)."""
-        return _OPS.cumprod(_options(self, numpy), axis=axis)
-
-    def ravel(self) -> Node:
-        """The flattened node, as ``numpy.ravel``."""
-        return _OPS.ravel(self)
-
-    def squeeze(self, axis: int | Sequence[int] | None = None) -> Node:
-        """Length-1 axes removed, as ``numpy.squeeze``."""
-        return _OPS.squeeze(self, axis=axis)
-
-    def clip(self, a_min: Any = None, a_max: Any = None, **numpy: Any) -> Node:
-        """Values limited to ``[a_min, a_max]``, as ``numpy.clip``."""
-        return _OPS.clip(_options(self, numpy), a_min, a_max)
-
-    def astype(self, dtype: Any) -> Node:
-        """The node converted to ``dtype`` (``sg.cast``; no gradient through integer casts)."""
-        return _OPS.cast(self, dtype)
-
-    def reshape(self, *shape: Any, **numpy: Any) -> Node:
-        """Reshape (one dimension may be -1), as ``numpy.reshape``."""
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return _OPS.reshape(_options(self, numpy), shape)
-
     # --- display ----------------------------------------------------------------------------
     def __str__(self) -> str:
         return DISPLAY.formula(self)
@@ -293,21 +208,6 @@ class Node(_NodeFields, Symbol):
         return DISPLAY.svg(self)
 
 _set_order = _NodeFields.order.__set__  # (nodes refuse setattr; only _reach lowers an order)
-
-
-def _options(node: Node, numpy: dict) -> Node:
-    """``node`` with the NumPy options that NumPy's functions pass on (``np.sum(x)`` calls
-    ``x.sum(axis=None, dtype=None, out=None)``): ``dtype`` casts first, as NumPy computes
-    in it; ``out`` (nodes are immutable), a non-C ``order`` or any other option raises."""
-    dtype = numpy.pop("dtype", None)
-    bad = {k: v for k, v in numpy.items() if not (
-        (k in ("out", "copy") and v is None) or (k == "order" and v in (None, "C")))}
-    if bad:
-        raise SymgraphError(
-            f"the node {_short(node)} takes no "
-            f"{', '.join(f'{k}={v!r}' for k, v in bad.items())}: nodes are immutable and "
-            "row-major; leave it out (for where=, use sg.where)")
-    return node if dtype is None else _OPS.cast(node, dtype)
 
 
 class Graph:

@@ -44,7 +44,57 @@ def test_numpy_reductions_and_shape_functions_call_the_node_methods():
     np.testing.assert_allclose(grad, np.cos(A))
 
 
+def test_ndarray_methods_and_numpy_functions_of_a_node_equal_numpy():
+    M = np.array([[0.3, -1.2, 2.0], [1.5, 0.7, -0.4], [2.2, 0.1, 0.9]])
+    with sg.Graph():
+        v, m = sg.var("v", (2, 3)), sg.var("m", (3, 3))
+        outs = [v.transpose(), v.transpose(1, 0), v.transpose((1, 0)), v.mT, v.flatten(),
+                v.swapaxes(0, 1), v.repeat(2, axis=1), m.diagonal(1), m.trace(), v.dot(m),
+                v.round(1), v.sort(0), v.argsort(), v.take([2, 0], axis=1),
+                np.transpose(v), np.ravel(v), np.trace(m), np.diagonal(m, -1), np.sort(v),
+                np.argsort(v, kind="stable"), np.round(v, 1), np.swapaxes(v, 0, 1),
+                np.repeat(v, 2), np.take(v, [1, 4]), np.reshape(v, shape=(3, 2)),
+                np.dot(v, M), np.squeeze(v[:1])]
+        got = sg.evaluate(outs, {v: A, m: M})
+        # the derivative of the whole lot, against NumPy's value of the same sum's gradient
+        total = sum(sg.sum(o) for o in outs if o.dtype.kind == "f" and o.op != "round")
+        grads = sg.evaluate(sg.grad(total, [v, m]), {v: A, m: M})
+    want = [A.transpose(), A.transpose(1, 0), A.transpose((1, 0)), A.mT, A.flatten(),
+            A.swapaxes(0, 1), A.repeat(2, axis=1), M.diagonal(1), M.trace(), A.dot(M),
+            A.round(1), np.sort(A, 0), np.argsort(A, kind="stable"), A.take([2, 0], axis=1),
+            np.transpose(A), np.ravel(A), np.trace(M), np.diagonal(M, -1), np.sort(A),
+            np.argsort(A, kind="stable"), np.round(A, 1), np.swapaxes(A, 0, 1), np.repeat(A, 2),
+            np.take(A, [1, 4]), np.reshape(A, (3, 2)), np.dot(A, M), np.squeeze(A[:1])]
+    for g, w in zip(got, want):
+        assert g.shape == w.shape and g.dtype == w.dtype and np.array_equal(g, w)
+    assert (v.size, v.ndim, np.shape(v), np.ndim(v), np.size(v)) == (6, 2, (2, 3), 2, 6)
+    # d/dv and d/dm of that sum, by finite differences of NumPy's own functions
+    def numpy_total(a, b):
+        parts = [a.T, a.T, a.T, a.mT, a.flatten(), a.swapaxes(0, 1), a.repeat(2, axis=1),
+                 b.diagonal(1), b.trace(), a @ b, np.sort(a, 0), a.take([2, 0], axis=1),
+                 a.T, a.ravel(), b.trace(), b.diagonal(-1), np.sort(a), a.swapaxes(0, 1),
+                 a.repeat(2), a.take([1, 4]), a.reshape(3, 2), a @ M, a[:1].squeeze()]
+        return sum(np.sum(p) for p in parts)
+    for k, (x0, other) in enumerate([(A, M), (M, A)]):
+        fd = np.zeros_like(x0)
+        for idx in np.ndindex(x0.shape):
+            e = np.zeros_like(x0)
+            e[idx] = 1e-6
+            args = [(x0 + e, other), (x0 - e, other)] if k == 0 else [(other, x0 + e), (other, x0 - e)]
+            fd[idx] = (numpy_total(*args[0]) - numpy_total(*args[1])) / 2e-6
+        np.testing.assert_allclose(grads[k], fd, rtol=1e-7, atol=1e-7)
+
+
 @pytest.mark.parametrize("call, part", [
+    (lambda x, v: np.linalg.inv(v), "numpy.linalg.inv does not build symgraph nodes (called "
+     "on the node 'v'); use sg.linalg.inv"),
+    (lambda x, v: np.where(v, 1, 2), "use sg.where"),
+    (lambda x, v: np.amax(v), "symgraph has no sg.amax"),
+    (lambda x, v: np.dot(np.ones(2), v), "use sg.dot"),
+    (lambda x, v: np.take(v, [0], mode="clip"), "takes no mode='clip'"),
+    (lambda x, v: np.argsort(v, order="f"), "takes no sort order='f'"),
+    (lambda x, v: x.mT, "mT swaps the last two"),
+    (lambda x, v: np.round(v, 1, np.zeros((2, 3))), "pass NumPy's arguments of ndarray.round"),
     (lambda x, v: np.add.reduce(v), "np.add.reduce cannot take the symbolic node 'v'"),
     (lambda x, v: np.cbrt(x), "np.cbrt cannot take the symbolic node 'x' (shape ()); symgraph has no op"),
     (lambda x, v: np.sin(x, where=True), "call sg.sin(...) without where"),

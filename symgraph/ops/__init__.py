@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from symgraph import array_methods as _array_methods
 from symgraph import graph as _graph
 from symgraph.graph import Node, ShapeError, SymgraphError
 from symgraph.ops import layout as _layout
@@ -250,10 +251,19 @@ class _Operators:
     cumprod = staticmethod(_sorting.cumprod)
     ravel = staticmethod(_layout.ravel)
     squeeze = staticmethod(_layout.squeeze)
+    swapaxes = staticmethod(_layout.swapaxes)
+    repeat = staticmethod(_layout.repeat)
+    diagonal = staticmethod(diagonal)
+    trace = staticmethod(trace)
+    dot = staticmethod(dot)
+    round = staticmethod(_rounding.round)
+    sort = staticmethod(_sorting.sort)
+    argsort = staticmethod(_sorting.argsort)
+    take = staticmethod(take)
     clip = staticmethod(_rounding.clip)
     cast = staticmethod(cast)
     mod = staticmethod(_rounding.mod)
     array_ufunc = staticmethod(_ufuncs.array_ufunc)
 
 
-_graph._OPS = _Operators
+_graph._OPS = _array_methods.OPS = _Operators

@@ -1,0 +1,249 @@
+"""The NumPy methods and properties of a node (``x.sum()``, ``x.T``, ``x.reshape(2, 3)``...).
+
+Owns: :class:`ArrayMethods`, the mixin of ``symgraph.graph.Node`` whose methods have
+``numpy.ndarray``'s names and signatures and build nodes: reductions (``sum mean max min
+prod var std argmax argmin cumsum cumprod``, which also take the ``dtype``/``out``/
+``order`` that NumPy's functions pass on, so ``np.sum(x)`` works), layout (``reshape
+ravel flatten squeeze transpose swapaxes repeat diagonal trace``, ``T``, ``mT``), and
+``dot clip round sort argsort take astype``; ``ndim`` and ``size``; and NumPy's
+functions of a node (``np.trace(x)``), through the methods of the same names.
+
+Imports: the standard library, ``symgraph.errors`` and ``symgraph.symbol``. The methods call
+the op constructors through :data:`OPS`, which ``symgraph.ops`` fills in when it is
+imported (so this module does not import ops).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from symgraph.errors import SymgraphError
+from symgraph.symbol import short
+
+# Filled by symgraph.ops at import: the namespace that holds sum, reshape, cast, ...
+OPS: Any = None
+
+Axis = int | Sequence[int] | None
+
+
+class ArrayMethods:
+    """``numpy.ndarray``'s methods on a node; each returns a new node.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x", shape=(2, 3))
+    ...     y = x.transpose().dot(x).trace()
+    >>> y.shape, x.size, x.mT.shape
+    ((), 6, (3, 2))
+    """
+
+    __slots__ = ()
+    shape: tuple
+
+    @property
+    def T(self) -> Any:
+        """The transpose (all axes reversed), as ``numpy.ndarray.T``."""
+        return OPS.transpose(self)
+
+    @property
+    def mT(self) -> Any:
+        """The last two axes swapped (a stack of matrices transposed), as ``ndarray.mT``."""
+        if len(self.shape) < 2:
+            raise SymgraphError(f"{short(self)}.mT: the node has {len(self.shape)} axes; "
+                                "mT swaps the last two, so it needs at least two")
+        return OPS.swapaxes(self, -2, -1)
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return len(self.shape)
+
+    @property
+    def size(self) -> int | None:
+        """Number of elements (``None`` when a dimension is known only when fed)."""
+        return None if None in self.shape else math.prod(self.shape)
+
+    # The reductions take NumPy's pass-through options too, so np.sum(x) and np.mean(x, 0)
+    # (which call x.sum(axis=..., dtype=None, out=None)) work on a node: see _options.
+    def sum(self, axis: Axis = None, keepdims: bool = False, **numpy: Any) -> Any:
+        """Sum over ``axis`` (all axes by default), as ``numpy.sum``."""
+        return OPS.sum(_options(self, numpy), axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Axis = None, keepdims: bool = False, **numpy: Any) -> Any:
+        """Mean over ``axis`` (all axes by default), as ``numpy.mean``."""
+        return OPS.mean(_options(self, numpy), axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Axis = None, keepdims: bool = False, **numpy: Any) -> Any:
+        """Maximum over ``axis``; its gradient goes to the first maximal element."""
+        return OPS.max(_options(self, numpy), axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Axis = None, keepdims: bool = False, **numpy: Any) -> Any:
+        """Minimum over ``axis``; its gradient goes to the first minimal element."""
+        return OPS.min(_options(self, numpy), axis=axis, keepdims=keepdims)
+
+    def prod(self, axis: Axis = None, keepdims: bool = False, **numpy: Any) -> Any:
+        """Product over ``axis``, as ``numpy.prod`` (its gradient is right with zeros)."""
+        return OPS.prod(_options(self, numpy), axis=axis, keepdims=keepdims)
+
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: float = 0,
+            **numpy: Any) -> Any:
+        """Variance over ``axis``, as ``numpy.var`` (the function is ``sg.variance``)."""
+        return OPS.variance(_options(self, numpy), axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def std(self, axis: Axis = None, keepdims: bool = False, ddof: float = 0,
+            **numpy: Any) -> Any:
+        """Standard deviation over ``axis``, as ``numpy.std``."""
+        return OPS.std(_options(self, numpy), axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False, **numpy: Any) -> Any:
+        """Index of the first maximum (int64), as ``numpy.argmax``."""
+        return OPS.argmax(_options(self, numpy), axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False, **numpy: Any) -> Any:
+        """Index of the first minimum (int64), as ``numpy.argmin``."""
+        return OPS.argmin(_options(self, numpy), axis=axis, keepdims=keepdims)
+
+    def cumsum(self, axis: int | None = None, **numpy: Any) -> Any:
+        """Cumulative sum, as ``numpy.cumsum`` (``axis=None`` flattens)."""
+        return OPS.cumsum(_options(self, numpy), axis=axis)
+
+    def cumprod(self, axis: int | None = None, **numpy: Any) -> Any:
+        """Cumulative product, as ``numpy.cumprod`` (``axis=None`` flattens)."""
+        return OPS.cumprod(_options(self, numpy), axis=axis)
+
+    def reshape(self, *shape: Any, **numpy: Any) -> Any:
+        """Reshape (one dimension may be -1), as ``numpy.reshape`` (``shape=`` too, as
+        ``np.reshape(x, shape=...)`` passes it)."""
+        if not shape and "shape" in numpy:
+            shape = (numpy.pop("shape"),)
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return OPS.reshape(_options(self, numpy), shape)
+
+    def ravel(self, order: str = "C") -> Any:
+        """The flattened node, as ``numpy.ravel``."""
+        return OPS.ravel(_options(self, {"order": order}))
+
+    def flatten(self, order: str = "C") -> Any:
+        """The flattened node, as ``numpy.ndarray.flatten`` (nodes are immutable: a copy
+        and a view are the same thing)."""
+        return OPS.ravel(_options(self, {"order": order}))
+
+    def squeeze(self, axis: Axis = None) -> Any:
+        """Length-1 axes removed, as ``numpy.squeeze``."""
+        return OPS.squeeze(self, axis=axis)
+
+    def transpose(self, *axes: Any) -> Any:
+        """Axes permuted, as ``numpy.ndarray.transpose``: ``x.transpose()`` reverses them,
+        ``x.transpose(1, 0, 2)`` and ``x.transpose((1, 0, 2))`` permute."""
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = axes[0]
+        return OPS.transpose(self, tuple(axes) if axes else None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Any:
+        """Two axes exchanged, as ``numpy.swapaxes``."""
+        return OPS.swapaxes(self, axis1, axis2)
+
+    def repeat(self, repeats: Any, axis: int | None = None) -> Any:
+        """Each element repeated, as ``numpy.repeat`` (``axis=None`` flattens)."""
+        return OPS.repeat(self, repeats, axis=axis)
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+        """The diagonal, as ``numpy.diagonal``."""
+        return OPS.diagonal(self, offset, axis1, axis2)
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1, **numpy: Any) -> Any:
+        """Sum of the diagonal, as ``numpy.trace``."""
+        return OPS.trace(_options(self, numpy), offset, axis1, axis2)
+
+    def dot(self, b: Any, **numpy: Any) -> Any:
+        """The dot product with ``b``, as ``numpy.dot``."""
+        return OPS.dot(_options(self, numpy), b)
+
+    def clip(self, a_min: Any = None, a_max: Any = None, **numpy: Any) -> Any:
+        """Values limited to ``[a_min, a_max]``, as ``numpy.clip``."""
+        return OPS.clip(_options(self, numpy), a_min, a_max)
+
+    def round(self, decimals: int = 0, **numpy: Any) -> Any:
+        """Rounded to ``decimals`` (half to even), as ``numpy.round``."""
+        return OPS.round(_options(self, numpy), decimals)
+
+    def sort(self, axis: int | None = -1, kind: str | None = None, order: None = None) -> Any:
+        """Sorted along ``axis``, as ``numpy.sort`` (a new node: nodes are immutable; every
+        ``kind`` gives the same values)."""
+        _options(self, {"order": None} if order is None else {"sort order": order})
+        return OPS.sort(self, axis=axis)
+
+    def argsort(self, axis: int | None = -1, kind: str | None = None,
+                order: None = None) -> Any:
+        """The indices that sort along ``axis`` (int64), as ``numpy.argsort``. Ties keep
+        their order (a stable sort, which every ``kind`` of NumPy's allows)."""
+        _options(self, {"order": None} if order is None else {"sort order": order})
+        return OPS.argsort(self, axis=axis)
+
+    def take(self, indices: Any, axis: int | None = None, mode: str = "raise",
+             **numpy: Any) -> Any:
+        """Elements at ``indices`` along ``axis``, as ``numpy.take`` (an index out of
+        range raises when evaluated: NumPy's ``mode="raise"``)."""
+        if mode != "raise":
+            numpy["mode"] = mode
+        return OPS.take(_options(self, numpy), indices, axis=axis)
+
+    def astype(self, dtype: Any) -> Any:
+        """The node converted to ``dtype`` (``sg.cast``; no gradient through integer casts)."""
+        return OPS.cast(self, dtype)
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        """NumPy's functions of a node (NEP 18): ``np.trace(x)``, ``np.sort(x, 0)``,
+        ``np.ravel(x)``, ``np.shape(x)``... call the node's method or attribute of that name
+        (NumPy's own fallback for many of them); other functions raise an error naming
+        symgraph's function."""
+        name = getattr(func, "__name__", "")
+        found = getattr(type(self), name, None) if name in _NUMPY_NAMED else None
+        if func.__module__ == "numpy" and found is not None and args and args[0] is self:
+            if not callable(found):  # a property or field: np.shape(x), np.ndim(x)
+                if len(args) == 1 and not kwargs:
+                    return getattr(self, name)
+            else:
+                try:
+                    return found(self, *args[1:], **kwargs)
+                except TypeError as exc:
+                    raise SymgraphError(
+                        f"numpy.{name} of the node {short(self)}: {exc}; pass NumPy's "
+                        f"arguments of ndarray.{name}") from None
+        raise SymgraphError(
+            f"{func.__module__}.{name} does not build symgraph nodes (called on the node "
+            f"{short(self)}); {_instead(func.__module__, name)}, or sg.evaluate for values")
+
+
+def _instead(module: str, name: str) -> str:
+    """What to call instead of NumPy's ``module.name``: symgraph's function of that name
+    when it has one (looked up in the imported package, which sits above this module)."""
+    where = "sg.linalg" if module == "numpy.linalg" else "sg"
+    package = sys.modules.get("symgraph." + where[3:] if where != "sg" else "symgraph")
+    if package is not None and callable(getattr(package, name, None)):
+        return f"use {where}.{name} (symgraph follows NumPy's names)"
+    return f"symgraph has no {where}.{name}: build it from symgraph's functions"
+
+
+# What NumPy's functions may reach on a node: these methods and the data attributes.
+_NUMPY_NAMED = frozenset(
+    {k for k, v in vars(ArrayMethods).items() if not k.startswith("_")} | {"shape", "ndim", "size"})
+
+
+def _options(node: Any, numpy: dict) -> Any:
+    """``node`` with the NumPy options that NumPy's functions pass on (``np.sum(x)`` calls
+    ``x.sum(axis=None, dtype=None, out=None)``): ``dtype`` casts first, as NumPy computes
+    in it; ``out`` (nodes are immutable), a non-C ``order`` or any other option raises."""
+    dtype = numpy.pop("dtype", None)
+    bad = {k: v for k, v in numpy.items() if not (
+        (k in ("out", "copy") and v is None) or (k == "order" and v in (None, "C")))}
+    if bad:
+        raise SymgraphError(
+            f"the node {short(node)} takes no "
+            f"{', '.join(f'{k}={v!r}' for k, v in bad.items())}: nodes are immutable and "
+            "row-major; leave it out (for where=, use sg.where)")
+    return node if dtype is None else OPS.cast(node, dtype)
