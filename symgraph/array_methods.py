@@ -15,6 +15,7 @@ imported (so this module does not import ops).
 
 from __future__ import annotations
 
+import inspect
 import math
 import sys
 from collections.abc import Sequence
@@ -208,12 +209,13 @@ class ArrayMethods:
                 if len(args) == 1 and not kwargs:
                     return getattr(self, name)
             else:
-                try:
-                    return found(self, *args[1:], **kwargs)
+                try:  # NumPy's signature, which ours may not take all of
+                    inspect.signature(found).bind(self, *args[1:], **kwargs)
                 except TypeError as exc:
                     raise SymgraphError(
                         f"numpy.{name} of the node {short(self)}: {exc}; pass NumPy's "
                         f"arguments of ndarray.{name}") from None
+                return found(self, *args[1:], **kwargs)
         raise SymgraphError(
             f"{func.__module__}.{name} does not build symgraph nodes (called on the node "
             f"{short(self)}); {_instead(func.__module__, name)}, or sg.evaluate for values")
@@ -222,16 +224,16 @@ class ArrayMethods:
 def _instead(module: str, name: str) -> str:
     """What to call instead of NumPy's ``module.name``: symgraph's function of that name
     when it has one (looked up in the imported package, which sits above this module)."""
-    where = "sg.linalg" if module == "numpy.linalg" else "sg"
-    package = sys.modules.get("symgraph." + where[3:] if where != "sg" else "symgraph")
+    package_name, where = (("symgraph.linalg", "sg.linalg") if module == "numpy.linalg"
+                           else ("symgraph", "sg"))
+    package = sys.modules.get(package_name)
     if package is not None and callable(getattr(package, name, None)):
         return f"use {where}.{name} (symgraph follows NumPy's names)"
     return f"symgraph has no {where}.{name}: build it from symgraph's functions"
 
 
 # What NumPy's functions may reach on a node: these methods and the data attributes.
-_NUMPY_NAMED = frozenset(
-    {k for k, v in vars(ArrayMethods).items() if not k.startswith("_")} | {"shape", "ndim", "size"})
+_NUMPY_NAMED = frozenset({k for k in vars(ArrayMethods) if not k.startswith("_")} | {"shape"})
 
 
 def _options(node: Any, numpy: dict) -> Any:

@@ -80,8 +80,9 @@ def test_ndarray_methods_and_numpy_functions_of_a_node_equal_numpy():
         for idx in np.ndindex(x0.shape):
             e = np.zeros_like(x0)
             e[idx] = 1e-6
-            args = [(x0 + e, other), (x0 - e, other)] if k == 0 else [(other, x0 + e), (other, x0 - e)]
-            fd[idx] = (numpy_total(*args[0]) - numpy_total(*args[1])) / 2e-6
+            up, down = ((x0 + e, other), (x0 - e, other)) if k == 0 else \
+                ((other, x0 + e), (other, x0 - e))
+            fd[idx] = (numpy_total(*up) - numpy_total(*down)) / 2e-6
         np.testing.assert_allclose(grads[k], fd, rtol=1e-7, atol=1e-7)
 
 

@@ -92,10 +92,10 @@ _code_lock = threading.Lock()
 class PythonBackend(Backend):
     """Generated Python/NumPy source, specialised on static shapes and dtypes.
 
-    Options: ``trust_input`` (arrays used as given, unchecked, by position only), ``python_scalars``
-    (float64 scalar outputs as Python floats), ``use_math`` (scalar functions from
-    ``math``; False: NumPy's, equal to evaluate to the bit), ``assume_finite`` (see
-    :func:`symgraph.compile`)."""
+    Options: ``trust_input`` (arrays used as given, unchecked, by position only),
+    ``python_scalars`` (float64 scalar outputs as Python floats), ``use_math`` (scalar
+    functions from ``math``; False: NumPy's, equal to evaluate to the bit),
+    ``assume_finite`` (see :func:`symgraph.compile`)."""
 
     name = "python"
     options: ClassVar[dict[str, Any]] = {"trust_input": False, "python_scalars": False,

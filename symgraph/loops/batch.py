@@ -122,10 +122,11 @@ def batch_cond(node: Node, args: list[Node], flags: tuple[bool, ...]) -> Node | 
     chosen = const(True, graph=pred.graph)
     rows = []
     for branch, taken in ((true, True), (false, False)):
-        # Each branch reads every operand per entry, through where(picked, a, a): the
-        # same values, but the branch's derivative reaches an entry only where the
-        # branch is picked (where's derivative selects, so a NaN derivative of a branch
-        # not taken, sqrt at a negative entry, is dropped rather than multiplied by 0).
+        # Each branch reads every operand per entry through where(pred, a,
+        # stop_gradient(a)) (or the mirror image): the same values, but the branch's
+        # derivative reaches an entry only where the branch is taken (where's derivative
+        # selects, so a NaN derivative of a branch not taken, sqrt at a negative entry, is
+        # dropped rather than multiplied by 0).
         operands = []
         for a, batched in zip(args[1:], flags[1:]):
             a = a if batched else _spread(a, size)
