@@ -335,6 +335,17 @@ def test_vmap_of_cond_with_a_batched_predicate_picks_each_entry_branch(rng):
         np.testing.assert_array_equal(H - np.diag(np.diag(H)), 0.0)
 
 
+def test_vmap_of_cond_with_a_batched_predicate_and_branches_of_closures_only():
+    with sg.Graph():
+        x, c = sg.var("x", shape=(4, 3)), sg.var("c")
+        z = sg.vmap(lambda row: cond(sg.sum(row) > 0, lambda: c * 2.0, lambda: c - 1.0),
+                    in_axes=0)(x)
+        xv = np.arange(12.0).reshape(4, 3) - 5.0
+        pos = xv.sum(axis=1) > 0
+        np.testing.assert_array_equal(sg.evaluate(z, {x: xv, c: 3.0}), np.where(pos, 6.0, 2.0))
+        assert float(sg.evaluate(sg.grad(sg.sum(z), c), {x: xv, c: 3.0})) == 2 * 2 + 2
+
+
 @pytest.mark.parametrize("backend", [b for b, ok in sg.backends().items() if ok])
 def test_vmap_of_cond_with_a_batched_predicate_compiles_on_every_backend(backend):
     with sg.Graph():
