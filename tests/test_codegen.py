@@ -461,6 +461,8 @@ def test_constant_factors_are_multiplied_once(rng):
         w = sg.var("w", shape=(300, 300))
         y = 1e-4 * sg.square(w).sum() + sg.sin(w).sum()
         d = sg.grad(y, w)
+        # square's derivative is written (2*g)*w: the 2 folds into the constant cotangent
+        # 1e-4, one multiply (as a hand-written 2*lam*W), with no assume_finite needed
         fn = sg.compile([y, d], [w], assume_finite=True)
         exact = sg.compile([y, d], [w])
         wv = rng.standard_normal((300, 300))
@@ -468,15 +470,21 @@ def test_constant_factors_are_multiplied_once(rng):
         got = fn(wv)
         np.testing.assert_allclose(got[1], 2e-4 * wv + np.cos(wv), rtol=1e-13, atol=1e-15)
         _same(got, sg.evaluate([y, d], {w: wv}))
-        # 1e-4 * (2 * w) overflows at w = 1e308 where 2e-4 * w does not: merged only when
-        # assume_finite promises no overflow
+        _same(exact(wv), sg.evaluate([y, d], {w: wv}))
+        # and 2e-4 * w stays finite at w = 1e308, where 1e-4 * (2 * w) overflowed
         wv[0, 0] = 1e308
-        assert np.isinf(sg.evaluate(d, {w: wv})[0, 0]) and np.isinf(exact(wv)[1][0, 0])
-        assert fn(wv)[1][0, 0] == pytest.approx(2e304)
-    assert fn.source.count("_np_multiply(") == 1 and "_np_broadcast_to" not in fn.source
+        for dw in (sg.evaluate(d, {w: wv}), exact(wv)[1], fn(wv)[1]):
+            assert dw[0, 0] == pytest.approx(2e304 + np.cos(1e308))
+        # factors the user wrote apart are merged only when assume_finite promises no
+        # overflow: 1e-4 * (3 * w) is inf at w = 1e308, 3e-4 * w is not
+        z = 1e-4 * (3.0 * w)
+        merged, kept = sg.compile(z, [w], assume_finite=True), sg.compile(z, [w])
+        assert np.isinf(sg.evaluate(z, {w: wv})[0, 0]) and np.isinf(kept(wv)[0, 0])
+        assert merged(wv)[0, 0] == pytest.approx(3e304)
+    for f, products in ((fn, 1), (exact, 1), (merged, 1), (kept, 2)):
+        assert f.source.count("_np_multiply(") == products and "_np_broadcast_to" not in f.source
     assert fn.__globals__[fn.source.split("_np_multiply(")[1].split(",")[0]] == \
         pytest.approx(2e-4, rel=1e-15)
-    assert exact.source.count("_np_multiply(") == 2
     wv[0, 0] = keep[0, 0]
     assert (keep == wv).all()
 

@@ -203,18 +203,35 @@ def _binary_cases(build: Any, low: float = -2.0, high: float = 2.0, low2: float 
     ]
 
 
+def _constant(g: Node) -> bool:
+    """Whether ``g`` is a constant, or one broadcast to a static shape (a sum's cotangent)."""
+    if g.op == "broadcast_to" and None not in g.shape:
+        g = g.inputs[0]
+    return g.op == "const"
+
+
 def unary(name: str, forward: Any, d: Any, low: float = -2.0, high: float = 2.0,
           dtype: Any = inexact, order: int = 2, ref: Any = None, latex: Any = None,
-          latex_atom: bool = False, parse: bool = True) -> Op:
+          latex_atom: bool = False, parse: bool = True, scale: float | None = None) -> Op:
     """Declare a unary elementwise op from its local derivative ``d(x, y) = dy/dx``
-    (its array-API name is its own where NumPy's function of that name is its forward)."""
+    (its array-API name is its own where NumPy's function of that name is its forward).
+    ``scale=k`` says ``d`` is ``k*x``: for a constant cotangent the rules are then written
+    ``(k*g)*x``, which folds into one constant (``LAM * square(W)`` has the gradient
+    ``(2*LAM)*W``, one pass over ``W``, as a hand-written step computes it)."""
+    if scale is not None:
+        def vjp(g: Node, out: Node) -> Node:
+            x = out.inputs[0]
+            return (scale * g) * x if _constant(g) else g * (scale * x)
+    else:
+        def vjp(g: Node, out: Node) -> Node:
+            return g * d(out.inputs[0], out)
     op = Op(
         name=name,
         impl=forward,
         shape=same_shape,
         dtype=dtype,
-        vjp=None if d is None else (lambda g, out: g * d(out.inputs[0], out),),
-        jvp=None if d is None else (lambda t, out: t * d(out.inputs[0], out),),
+        vjp=None if d is None else (vjp,),
+        jvp=None if d is None else (vjp,),
         batch=batch_elementwise,
         array_api=name if getattr(np, name, None) is forward else None,
         latex=latex or operatorname(name), latex_atom=latex_atom, parse=parse,

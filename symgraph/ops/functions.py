@@ -62,7 +62,7 @@ ABS = unary("abs", np.abs, lambda x, y: sign(x), dtype=first_dtype, order=1,
 SQUARE = unary("square", np.square, lambda x, y: 2 * x,  # 2x
                dtype=lambda inputs, attrs: np.dtype("int8") if inputs[0].dtype == np.bool_
                else inputs[0].dtype,  # as NumPy: square(bool) is int8
-               latex="{0:base}^{{2}}")
+               latex="{0:base}^{{2}}", scale=2)
 LOG1P = unary("log1p", np.log1p, lambda x, y: 1 / (1 + x), low=-0.5, high=2.0)
 EXPM1 = unary("expm1", np.expm1, lambda x, y: y + 1)  # d/dx (e^x - 1) = e^x
 STOP_GRADIENT = unary("stop_gradient", lambda x: x, None, dtype=first_dtype, order=0)
