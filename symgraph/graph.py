@@ -7,8 +7,9 @@ inputs and attributes returns the existing one, so equal subexpressions are one 
 ``grad`` reuses forward nodes (Goodfellow et al., Fig. 6.10).
 
 Imports: the standard library, NumPy, ``symgraph.errors``, ``symgraph.symbol`` (what a
-node refuses to do), ``symgraph.array_methods`` (a node's NumPy methods) and ``symgraph.context`` (whose build-context helpers it re-exports to
-the node makers). The operator methods of :class:`Node`
+node refuses to do), ``symgraph.array_methods`` (a node's NumPy methods) and
+``symgraph.context`` (whose build-context helpers it re-exports to the node makers). The
+operator methods of :class:`Node`
 (``+``, ``@``, ``x[0]``...) call the op constructors through ``_OPS``, which
 ``symgraph.ops`` fills in when it is imported (so this module does not import ops).
 """
@@ -18,11 +19,12 @@ from __future__ import annotations
 import contextvars
 import itertools
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
+from symgraph.array_methods import ArrayMethods
 from symgraph.context import (  # noqa: F401 - re-exported: the build context of node makers
     BUILD_CONTEXT,
     SCOPE,
@@ -32,7 +34,6 @@ from symgraph.context import (  # noqa: F401 - re-exported: the build context of
     name_scope,
     user_context,
 )
-from symgraph.array_methods import ArrayMethods
 from symgraph.errors import MissingFeedError, ShapeError, SymgraphError
 from symgraph.symbol import Symbol, short as _short
 
