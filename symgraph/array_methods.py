@@ -175,14 +175,14 @@ class ArrayMethods:
     def sort(self, axis: int | None = -1, kind: str | None = None, order: None = None) -> Any:
         """Sorted along ``axis``, as ``numpy.sort`` (a new node: nodes are immutable; every
         ``kind`` gives the same values)."""
-        _options(self, {"order": None} if order is None else {"sort order": order})
+        _sort_options(self, kind, order)
         return OPS.sort(self, axis=axis)
 
     def argsort(self, axis: int | None = -1, kind: str | None = None,
                 order: None = None) -> Any:
         """The indices that sort along ``axis`` (int64), as ``numpy.argsort``. Ties keep
         their order (a stable sort, which every ``kind`` of NumPy's allows)."""
-        _options(self, {"order": None} if order is None else {"sort order": order})
+        _sort_options(self, kind, order)
         return OPS.argsort(self, axis=axis)
 
     def take(self, indices: Any, axis: int | None = None, mode: str = "raise",
@@ -234,6 +234,17 @@ def _instead(module: str, name: str) -> str:
 
 # What NumPy's functions may reach on a node: these methods and the data attributes.
 _NUMPY_NAMED = frozenset({k for k in vars(ArrayMethods) if not k.startswith("_")} | {"shape"})
+
+
+def _sort_options(node: Any, kind: str | None, order: Any) -> None:
+    """NumPy's ``kind`` (one of its names; symgraph's sort is stable, which each allows) and
+    ``order`` (field names of a structured array: a node has none) of a sort."""
+    if kind not in (None, "quicksort", "mergesort", "heapsort", "stable"):
+        raise SymgraphError(f"the node {short(node)} sorts with no kind={kind!r}: NumPy's "
+                            "kinds are quicksort, mergesort, heapsort and stable")
+    if order is not None:
+        raise SymgraphError(f"the node {short(node)} takes no sort order={order!r}: it has "
+                            "no named fields; leave it out")
 
 
 def _options(node: Any, numpy: dict) -> Any:

@@ -94,6 +94,7 @@ def test_ndarray_methods_and_numpy_functions_of_a_node_equal_numpy():
     (lambda x, v: np.dot(np.ones(2), v), "use sg.dot"),
     (lambda x, v: np.take(v, [0], mode="clip"), "takes no mode='clip'"),
     (lambda x, v: np.argsort(v, order="f"), "takes no sort order='f'"),
+    (lambda x, v: v.sort(kind="bogus"), "sorts with no kind='bogus'"),
     (lambda x, v: x.mT, "mT swaps the last two"),
     (lambda x, v: np.round(v, 1, np.zeros((2, 3))), "pass NumPy's arguments of ndarray.round"),
     (lambda x, v: np.add.reduce(v), "np.add.reduce cannot take the symbolic node 'v'"),

@@ -159,7 +159,7 @@ def evaluate(outputs: Outputs, feeds: Mapping[Any, Any] | None = None,
     [0.8415, 1.3818]
     """
     nodes, single = as_outputs(outputs, "sg.evaluate")
-    check_finite = check_finite is True or flag("sg.evaluate", check_finite=check_finite)
+    check_finite = flag("sg.evaluate", check_finite=check_finite)
     if feeds is None:
         feeds = {}
     if not isinstance(feeds, Mapping):

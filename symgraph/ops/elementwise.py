@@ -214,24 +214,27 @@ def unary(name: str, forward: Any, d: Any, low: float = -2.0, high: float = 2.0,
           dtype: Any = inexact, order: int = 2, ref: Any = None, latex: Any = None,
           latex_atom: bool = False, parse: bool = True, scale: float | None = None) -> Op:
     """Declare a unary elementwise op from its local derivative ``d(x, y) = dy/dx``
-    (its array-API name is its own where NumPy's function of that name is its forward).
-    ``scale=k`` says ``d`` is ``k*x``: for a constant cotangent the rules are then written
-    ``(k*g)*x``, which folds into one constant (``LAM * square(W)`` has the gradient
-    ``(2*LAM)*W``, one pass over ``W``, as a hand-written step computes it)."""
+    (its array-API name is its own where NumPy's function of that name is its forward;
+    ``d=None``: no derivative). ``scale=k`` instead of ``d`` says the derivative is
+    ``k*x``: the rule is then ``(k*g)*x`` for a constant cotangent, which folds into one
+    constant (``LAM * square(W)`` has the gradient ``(2*LAM)*W``, one pass over ``W``, as
+    a hand-written step computes it), and ``g*(k*x)`` otherwise."""
     if scale is not None:
-        def vjp(g: Node, out: Node) -> Node:
+        def rule(g: Node, out: Node) -> Node:  # g: a cotangent or a tangent
             x = out.inputs[0]
             return (scale * g) * x if _constant(g) else g * (scale * x)
-    else:
-        def vjp(g: Node, out: Node) -> Node:
+    elif d is not None:
+        def rule(g: Node, out: Node) -> Node:
             return g * d(out.inputs[0], out)
+    else:
+        rule = None
     op = Op(
         name=name,
         impl=forward,
         shape=same_shape,
         dtype=dtype,
-        vjp=None if d is None else (vjp,),
-        jvp=None if d is None else (vjp,),
+        vjp=None if rule is None else (rule,),
+        jvp=None if rule is None else (rule,),
         batch=batch_elementwise,
         array_api=name if getattr(np, name, None) is forward else None,
         latex=latex or operatorname(name), latex_atom=latex_atom, parse=parse,

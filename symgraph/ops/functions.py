@@ -59,10 +59,10 @@ SQRT = unary("sqrt", np.sqrt, lambda x, y: 0.5 / y, low=0.2, high=3.0,
 SIGN = unary("sign", np.sign, None, dtype=first_dtype, order=0)  # piecewise constant
 ABS = unary("abs", np.abs, lambda x, y: sign(x), dtype=first_dtype, order=1,
             latex=r"\left|{0}\right|", latex_atom=True)  # abs'(0) = 0
-SQUARE = unary("square", np.square, lambda x, y: 2 * x,  # 2x
+SQUARE = unary("square", np.square, None, scale=2,  # 2x
                dtype=lambda inputs, attrs: np.dtype("int8") if inputs[0].dtype == np.bool_
                else inputs[0].dtype,  # as NumPy: square(bool) is int8
-               latex="{0:base}^{{2}}", scale=2)
+               latex="{0:base}^{{2}}")
 LOG1P = unary("log1p", np.log1p, lambda x, y: 1 / (1 + x), low=-0.5, high=2.0)
 EXPM1 = unary("expm1", np.expm1, lambda x, y: y + 1)  # d/dx (e^x - 1) = e^x
 STOP_GRADIENT = unary("stop_gradient", lambda x: x, None, dtype=first_dtype, order=0)
