@@ -90,7 +90,9 @@ from symgraph.ops.gather import one_hot, take, take_along_axis
 from symgraph.ops.layout import (
     flip, hstack, moveaxis, pad, ravel, repeat, roll, split, squeeze, swapaxes, tile, vstack,
 )
-from symgraph.ops.rounding import ceil, clip, floor, isfinite, isnan, mod, nan_to_num, round
+from symgraph.ops.rounding import (
+    ceil, clip, floor, floor_divide, isfinite, isnan, mod, nan_to_num, round,
+)
 from symgraph.ops.sorting import argsort, cumprod, cumsum, sort
 from symgraph.ops.statistics import argmax, argmin, min, prod, std, variance
 from symgraph.ops.trig import (
@@ -116,7 +118,7 @@ __all__ = [
     "avg_pool2d", "backends", "broadcast_to", "cast", "ceil", "check_grad", "clip", "compile",
     "concatenate", "cond", "const", "conv2d", "cos", "cosh", "cumprod", "cumsum", "debugprint",
     "define_op", "diag", "diagonal", "divide", "dot", "einsum", "evaluate", "exp", "exp2",
-    "expand_dims", "expm1", "flip", "floor", "fori_loop", "formula", "get_default_graph",
+    "expand_dims", "expm1", "flip", "floor", "floor_divide", "fori_loop", "formula", "get_default_graph",
     "grad", "hessian", "hstack", "hvp", "hypot", "inner", "isfinite", "isnan", "jacobian",
     "jvp", "kron", "latex", "linalg", "load", "log", "log10", "log1p", "log2", "log_softmax",
     "logaddexp", "logsumexp", "matmul", "max", "max_pool2d", "maximum", "mean", "min",

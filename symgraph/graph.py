@@ -174,6 +174,18 @@ class Node(_NodeFields, ArrayMethods, Symbol):
     def __rmod__(self, other: Any) -> Node:
         return _OPS.mod(other, self)
 
+    def __floordiv__(self, other: Any) -> Node:  # NumPy's floor_divide: x == (x // y) * y + x % y
+        return _OPS.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Node:
+        return _OPS.floor_divide(other, self)
+
+    def __divmod__(self, other: Any) -> tuple[Node, Node]:
+        return _OPS.floor_divide(self, other), _OPS.mod(self, other)
+
+    def __rdivmod__(self, other: Any) -> tuple[Node, Node]:
+        return _OPS.floor_divide(other, self), _OPS.mod(other, self)
+
     def __neg__(self) -> Node:
         return _OPS.negative(self)
 

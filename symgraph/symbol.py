@@ -116,7 +116,7 @@ class Symbol:
             raise
 
 
-# Python's other operators (% is NumPy's mod, on Node) say what to write, instead of
+# Python's other operators (% // divmod are NumPy's, on Node) say what to write, instead of
 # Python's bare "TypeError: unsupported operand type(s) for //: 'Node' and 'int'".
 def _refuse(symbol: str, hint: str) -> Any:
     def refused(self: Any, *other: Any) -> Any:
@@ -125,8 +125,6 @@ def _refuse(symbol: str, hint: str) -> Any:
 
 
 for _names, _symbol, _hint in (
-        ("floordiv rfloordiv", "//", "write sg.floor(a / b)"),
-        ("divmod rdivmod", "divmod", "write sg.floor(a / b) and sg.mod(a, b)"),
         ("and rand or ror xor rxor invert", "bitwise & | ^ ~", "for conditions use "
          "comparisons and sg.where(cond, a, b); for 0/1 values write a * b or 1 - a"),
         ("lshift rlshift rshift rrshift", "shifts << >>", "multiply by a power of 2")):

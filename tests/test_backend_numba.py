@@ -249,7 +249,7 @@ def test_array_graphs_run_on_the_python_backend_and_user_ops_are_refused(graph):
 TAPE_OPS = {
     "abs", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
     "cast", "ceil", "clip", "cos", "cosh", "divide", "exp", "exp2", "expm1", "first_max_mask",
-    "floor", "greater", "greater_equal", "hypot", "isfinite", "isnan", "less", "less_equal",
+    "floor", "floor_divide", "greater", "greater_equal", "hypot", "isfinite", "isnan", "less", "less_equal",
     "log", "log10", "log1p", "log2", "logaddexp", "max", "maximum", "mean", "min", "minimum",
     "mod", "multiply", "negative", "not_equal", "power", "relu", "sigmoid", "sign", "sin",
     "sinh", "softplus", "sqrt", "square", "stop_gradient", "subtract", "sum", "tan", "tanh",

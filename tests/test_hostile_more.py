@@ -472,8 +472,7 @@ def test_a_node_cannot_be_emptied_and_copies_are_itself():
         assert f"{x}|{x!s:>3}" == "x|  x"
 
 
-OPERATORS = [("//", lambda x, i: x // 2), ("r//", lambda x, i: 2 // x),
-             ("divmod", lambda x, i: divmod(x, 2)), ("~", lambda x, i: ~i),
+OPERATORS = [("~", lambda x, i: ~i),
              ("&", lambda x, i: (x > 0) & (x < 1)), ("r|", lambda x, i: True | (x > 0)),
              ("^", lambda x, i: i ^ i), ("<<", lambda x, i: i << 1), ("r>>", lambda x, i: 8 >> i)]
 
@@ -501,6 +500,41 @@ def test_percent_is_numpys_mod():
         for a, b in zip(got, want):
             np.testing.assert_array_equal(a, b)
         assert ys[2].dtype == np.int64
+
+
+def test_floor_division_is_numpys_floor_divide():
+    """``//`` and ``divmod`` are NumPy's: ``x == (x // y) * y + x % y``, integers stay
+    integers, and ``1.0 // 0.1`` is 9.0 (``floor(1.0 / 0.1)`` would be 10.0)."""
+    with sg.Graph():
+        x, i = sg.var("x"), sg.var("i", shape=(4,), dtype="int64")
+        q, r = divmod(x, 0.1)
+        ys = [x // 3, 7.5 // x, q, r, i // 2, np.arange(4) // i, 2 // i, np.floor_divide(x, 2)]
+        got = sg.evaluate(ys, {x: 1.0, i: [3, -5, 4, 0]})
+        with np.errstate(divide="ignore"):
+            want = [1.0 // 3, 7.5 // 1.0, 9.0, np.mod(1.0, 0.1), np.array([1, -3, 2, 0]),
+                    np.array([0, -1, 0, 0]), np.array([0, -1, 0, 0]), 0.0]
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+        assert float(got[2]) * 0.1 + float(got[3]) == 1.0
+        assert ys[4].dtype == np.int64 and str(ys[0]) == "floor_divide(x, 3)"
+
+
+def test_mod_slope_in_the_divisor_follows_floor_divide():
+    """d(x % y)/dy is -(x // y), the slope of the branch whose value mod gives: at
+    (1, 0.1 + 1e-9) mod is 1 - 9 y, so -9 (``-floor(x / y)`` said -10: 1 / y rounds to 10
+    there). Checked by a one-sided difference inside that branch."""
+    with sg.Graph():
+        x, y = sg.var("x"), sg.var("y")
+        r = x % y
+        dx, dy = sg.evaluate(sg.grad(r, [x, y]), {x: 1.0, y: 0.1})
+        h = 1e-9
+        one_sided = (float(sg.evaluate(r, {x: 1.0, y: 0.1 + 2 * h}))
+                     - float(sg.evaluate(r, {x: 1.0, y: 0.1 + h}))) / h
+        assert float(dx) == 1.0 and float(dy) == -9.0
+        assert abs(one_sided - -9.0) < 1e-5
+        for name in ("x", "y"):  # piecewise constant: nothing flows through //
+            wrt = {"x": x, "y": y}[name]
+            assert float(sg.evaluate(sg.grad(x // y, wrt), {x: 1.0, y: 0.3})) == 0.0
 
 
 # --- flags that must be booleans ---------------------------------------------------------------

@@ -434,6 +434,7 @@ OVERRIDES: dict[Op, Lowered] = {
     fn.STOP_GRADIENT: lambda node, checks, x: x,  # the graph already holds the derivative
     fn.RELU: lambda node, checks, x: jnp.maximum(x, 0),
     fn.SIGMOID: _sigmoid, fn.SIGN: parity.sign, rounding.MOD: parity.mod,
+    rounding.FLOOR_DIVIDE: parity.floor_divide,
     rounding.CLIP: parity.clip,
     arithmetic.MAXIMUM: parity.maximum, arithmetic.MINIMUM: parity.minimum,
     arithmetic.POWER: parity.power,

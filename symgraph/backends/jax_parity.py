@@ -4,7 +4,8 @@ accumulates in. Each lowering here gives NumPy's answer; ``symgraph.backends.jax
 them in its table. The cases (tests/test_backend_parity_hunt.py): XLA reduces one element to
 itself and folds ``x + 0.0`` to ``x`` (NumPy's sums start at 0.0, so their zero is never
 -0.0), orders -0.0 below 0.0 in max and min, starts running sums at 0.0; jnp.sign(-0.0)
-and jnp.mod's zeros keep the dividend's sign; jnp takes the mean of int32 in float32.
+and jnp.mod's zeros keep the dividend's sign, jnp.floor_divide's zero quotients lose theirs
+and its x // 0 is not x / 0 (nor 0 for integers); jnp takes the mean of int32 in float32.
 
 Imported only by ``symgraph.backends.jax_ops``, when the jax backend is used: it imports jax.
 
@@ -89,6 +90,24 @@ def mod(node: Node, checks: list, x: Any, y: Any) -> Any:
         return r
     # NumPy's zero takes the divisor's sign (np.mod(-1.0, 1.0) is 0.0), JAX's the dividend's
     return jnp.where(r == 0, jnp.copysign(jnp.zeros_like(r), y), r)
+
+
+def floor_divide(node: Node, checks: list, x: Any, y: Any) -> Any:
+    if not jnp.issubdtype(jnp.result_type(x, y), jnp.floating):
+        # NumPy's integer x // 0 is 0; XLA's division by zero gives -1 (all ones)
+        q = jnp.floor_divide(x, y)
+        return jnp.where(y == 0, jnp.zeros_like(q), q)
+    # npy_divmod's quotient, step by step (jnp's differs in the sign of zero quotients and
+    # at x // 0, which NumPy takes to be x / 0): (x - fmod(x, y)) / y, one less where the
+    # remainder moves to y's sign, snapped to an integer; a zero takes the sign of x / y
+    m = jnp.fmod(x, y)
+    d = (x - m) / y
+    d = jnp.where((m != 0) & ((y < 0) != (m < 0)), d - 1, d)
+    f = jnp.floor(d)
+    f = jnp.where(d - f > 0.5, f + 1, f)
+    ratio = x / y
+    f = jnp.where(d == 0, jnp.copysign(jnp.zeros_like(f), ratio), f)
+    return jnp.where(y == 0, ratio, f)
 
 
 # NumPy's maximum and minimum give the second operand on a tie (maximum(0.0, -0.0) is -0.0);

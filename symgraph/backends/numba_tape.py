@@ -23,9 +23,10 @@ boolean outputs. The tape's ops: ``add`` ``subtract`` ``multiply`` ``divide`` ``
 ``square`` ``sqrt`` ``power`` ``exp`` ``expm1`` ``exp2`` ``log`` ``log1p`` ``log2``
 ``log10`` ``logaddexp`` ``sin`` ``cos`` ``tan`` ``arcsin`` ``arccos`` ``arctan``
 ``arctan2`` ``hypot`` ``sinh`` ``cosh`` ``tanh`` ``arcsinh`` ``arccosh`` ``arctanh``
-``sigmoid`` ``relu`` ``softplus`` ``abs`` ``sign`` ``floor`` ``ceil`` ``mod`` ``clip``
-``maximum`` ``minimum`` ``where`` ``less`` ``less_equal`` ``greater`` ``greater_equal``
-``not_equal`` ``isnan`` ``isfinite`` ``cast`` ``stop_gradient``, and of a scalar ``sum``
+``sigmoid`` ``relu`` ``softplus`` ``abs`` ``sign`` ``floor`` ``ceil`` ``mod``
+``floor_divide`` ``clip`` ``maximum`` ``minimum`` ``where`` ``less`` ``less_equal``
+``greater`` ``greater_equal`` ``not_equal`` ``isnan`` ``isfinite`` ``cast``
+``stop_gradient``, and of a scalar ``sum``
 ``mean`` ``max`` ``min`` ``first_max_mask``. Loops too: a graph of ``scan``, ``cond``
 and ``while_loop`` nodes (a ``fori_loop``, its gradient's reverse scan, a checkpointed
 scan, a branch in a loop) whose bodies are such scalar graphs runs on the tape with loop
@@ -72,14 +73,14 @@ from symgraph.plan import Plan, builtin, convert_feed
 (ADD, MUL, SUB, NEG, DIV, SQUARE, SIN, COS, EXP, LOG, TANH, SQRT, COPY, ADD0, POW, WHERE,
  MAX2, MIN2, RELU, SIGMOID, SOFTPLUS, ABS, SIGN, LT, LE, GT, GE, NE, TOBOOL, ISNAN, ISFINITE,
  EQ_ONE, TAN, LOG1P, EXPM1, ASIN, ACOS, ATAN, SINH, COSH, ASINH, ACOSH, ATANH, LOG2, LOG10,
- EXP2, ATAN2, HYPOT, LOGADDEXP, FLOOR, CEIL, MOD, CLIP,
+ EXP2, ATAN2, HYPOT, LOGADDEXP, FLOOR, CEIL, MOD, CLIP, FLOOR_DIVIDE,
  # fused pairs (a step read only by the next one, written into it): each computes exactly
  # what its two rows would (no fused multiply-add: Numba does not contract without fastmath)
  MUL_ADD, NEG_MUL, MUL_NEG, SQ_SUB, COS_MUL, MUL_MUL, SIN_MUL, MUL_SUB,
  # sin(a) into the row's out, cos(a) into its slot c (numba_order merges the two steps)
  SINCOS,
  # loops (numba_loops; run by numba_vm.run_loops only, which tests op >= LOAD for them)
- LOAD, STORE, COPYN, LOOP_UP, LOOP_DOWN, JUMP, JUMP_IFNOT) = range(69)
+ LOAD, STORE, COPYN, LOOP_UP, LOOP_DOWN, JUMP, JUMP_IFNOT) = range(70)
 # (producer, consumer) -> fused opcode; the producer's operands come first in the row
 _FUSE = {(MUL, ADD): MUL_ADD, (NEG, MUL): NEG_MUL, (MUL, NEG): MUL_NEG, (SQUARE, SUB): SQ_SUB,
          (MUL, SUB): MUL_SUB,
@@ -101,7 +102,7 @@ FLOAT: dict[Op, int] = {
     tr.ARCSIN: ASIN, tr.ARCCOS: ACOS, tr.ARCTAN: ATAN, tr.SINH: SINH, tr.COSH: COSH,
     tr.ARCSINH: ASINH, tr.ARCCOSH: ACOSH, tr.ARCTANH: ATANH, ex.LOG2: LOG2, ex.LOG10: LOG10,
     ex.EXP2: EXP2, tr.ARCTAN2: ATAN2, tr.HYPOT: HYPOT, ex.LOGADDEXP: LOGADDEXP,
-    ro.FLOOR: FLOOR, ro.CEIL: CEIL, ro.MOD: MOD, ro.CLIP: CLIP,
+    ro.FLOOR: FLOOR, ro.CEIL: CEIL, ro.MOD: MOD, ro.CLIP: CLIP, ro.FLOOR_DIVIDE: FLOOR_DIVIDE,
 }
 _COMPARE = {el.LESS: LT, el.LESS_EQUAL: LE, el.GREATER: GT, el.GREATER_EQUAL: GE,
             el.NOT_EQUAL: NE}

@@ -58,6 +58,7 @@ from symgraph.backends.numba_tape import (
     EQ_ONE,
     EXP,
     EXP2,
+    FLOOR_DIVIDE,
     EXPM1,
     FLOOR,
     GE,
@@ -136,6 +137,24 @@ def _mod(a: float, b: float) -> float:
     else:
         m = math.copysign(0.0, b)
     return m
+
+
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def _floor_divide(a: float, b: float) -> float:
+    # npy_divmod's quotient: (a - fmod(a, b)) / b, one less where the remainder moves to
+    # b's sign, snapped to an integer; x // 0 is x / 0; a zero takes the sign of a / b
+    if b == 0.0:
+        return a / b
+    m = np.fmod(a, b)
+    d = (a - m) / b
+    if m != 0.0 and (b < 0.0) != (m < 0.0):
+        d -= 1.0
+    if d == 0.0:
+        return math.copysign(0.0, a / b)
+    f = np.floor(d)
+    if d - f > 0.5:
+        f += 1.0
+    return f
 
 
 @njit("Tuple((int32[:, ::1], int64, boolean[::1]))(int32[::1], int32[::1], int32[::1], "
@@ -355,6 +374,8 @@ def _apply(op: int, x: float, y: float, w: np.ndarray, code: np.ndarray,
         r = np.ceil(x)
     elif op == MOD:
         r = _mod(x, y)
+    elif op == FLOOR_DIVIDE:
+        r = _floor_divide(x, y)
     elif op == CLIP:  # NumPy's clip loop: NaN-propagating, a tie keeps the first
         c = w[code[t, 4]]
         r = x if x >= y or math.isnan(x) else y

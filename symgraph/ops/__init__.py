@@ -60,7 +60,9 @@ from symgraph.ops.gather import one_hot, take, take_along_axis
 from symgraph.ops.layout import (
     flip, hstack, moveaxis, pad, ravel, repeat, roll, split, squeeze, swapaxes, tile, vstack,
 )
-from symgraph.ops.rounding import ceil, clip, floor, isfinite, isnan, mod, nan_to_num, round
+from symgraph.ops.rounding import (
+    ceil, clip, floor, floor_divide, isfinite, isnan, mod, nan_to_num, round,
+)
 from symgraph.ops.sorting import argsort, cumprod, cumsum, sort
 from symgraph.ops.statistics import argmax, argmin, min, prod, std, variance
 from symgraph.ops.trig import (
@@ -263,6 +265,7 @@ class _Operators:
     clip = staticmethod(_rounding.clip)
     cast = staticmethod(cast)
     mod = staticmethod(_rounding.mod)
+    floor_divide = staticmethod(_rounding.floor_divide)
     array_ufunc = staticmethod(_ufuncs.array_ufunc)
 
 

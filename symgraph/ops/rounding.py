@@ -1,7 +1,9 @@
-"""Piecewise functions: ``clip floor ceil round mod`` and the tests ``isnan isfinite``, with ``nan_to_num``.
+"""Piecewise functions: ``clip floor ceil round mod floor_divide`` and the tests ``isnan isfinite``,
+with ``nan_to_num``.
 
 (``sign`` lives with the other unary functions, ``symgraph.ops.functions``.) NumPy's
-functions, values and dtypes. The piecewise-constant ones (``floor ceil round`` and the
+functions, values and dtypes. The piecewise-constant ones (``floor ceil round
+floor_divide`` and the
 boolean tests) pass no gradient: their rules are declared ``(None,)``, so a derivative
 through them is zero, not an error. ``mod``, ``clip`` and ``nan_to_num`` are piecewise
 linear; their rules are written with symgraph ops (``where`` masks), so they
@@ -38,7 +40,8 @@ from symgraph.ops.core import (
 from symgraph.ops.elementwise import apply, binary, where
 from symgraph.ops.shape import batch_elementwise
 
-__all__ = ["ceil", "clip", "floor", "isfinite", "isnan", "mod", "nan_to_num", "round"]
+__all__ = ["ceil", "clip", "floor", "floor_divide", "isfinite", "isnan", "mod", "nan_to_num",
+           "round"]
 
 ArrayLike = Any  # a Node, a Python number or an array
 
@@ -98,26 +101,32 @@ ISNAN.cases = _flat_cases(lambda x: isnan(x))
 ISFINITE.cases = _flat_cases(lambda x: isfinite(x))
 
 
-# mod(x, y) = x - y floor(x/y): d/dx = 1, d/dy = -floor(x/y), away from the jumps.
+# mod(x, y) = x - y * (x // y), exactly as NumPy computes both (npy_divmod): d/dx = 1,
+# d/dy = -(x // y), away from the jumps. (Not floor(x / y): where x / y rounds up to an
+# integer, 1 // 0.1 is 9 and floor(1 / 0.1) is 10; the slope must be the branch's whose
+# value mod gives, 1 - 9 y.)
 def _mod_d_divisor(t: Node, out: Node) -> Node:
     x, y = out.inputs
-    return -(t * floor(x / y))
+    return -(t * floor_divide(x, y))
 
 
-def _quiet_mod(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):  # x mod 0 is NaN, as evaluated
-        return np.mod(x, y)
+def _quiet(forward: Any) -> Any:
+    def quiet(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        # x mod 0 and x // 0 (NaN, inf; 0 for integers) are quiet, as evaluated
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return forward(x, y)
+    return quiet
 
 
-def _mod_dtype(inputs: tuple, attrs: dict) -> np.dtype:
-    # np.mod has no boolean loop: two booleans compute in int8
+def _no_boolean_loop(inputs: tuple, attrs: dict) -> np.dtype:
+    # np.mod and np.floor_divide have no boolean loop: two booleans compute in int8
     if all(n.dtype == np.bool_ for n in inputs):
         return np.dtype(np.int8)
     return promote(inputs, attrs)
 
 
 MOD = binary(
-    "mod", np.mod, vjp=(lambda g, out: g, _mod_d_divisor), dtype=_mod_dtype,
+    "mod", np.mod, vjp=(lambda g, out: g, _mod_d_divisor), dtype=_no_boolean_loop,
     jvp=(lambda t, out: t, _mod_d_divisor), parse=True,
     # each case keeps x/y between two integers (floor 2, -3, -3, 0): no jump in reach
     cases=lambda build: [
@@ -125,7 +134,25 @@ MOD = binary(
         Case(build, [((2, 3), -2.8, -2.2), ((2, 3), 0.95, 1.05)]),
         Case(build, [((2, 3), 2.2, 2.8), ((3,), -1.05, -0.95)]),
         Case(build, [((), 0.2, 0.8), ((2, 1), 1.5, 2.0)]),
-        Case(build, [_EDGES, _EDGES[::-1, ::-1]], _quiet_mod, order=0),  # NaN, inf, 0
+        Case(build, [_EDGES, _EDGES[::-1, ::-1]], _quiet(np.mod), order=0),  # NaN, inf, 0
+    ],
+)
+
+
+# x // y is piecewise constant: no gradient flows (as floor's, and JAX's).
+FLOOR_DIVIDE = binary(
+    "floor_divide", np.floor_divide, vjp=(None, None), jvp=(None, None),
+    dtype=_no_boolean_loop, parse=True, latex=r"\left\lfloor \frac{{{0}}}{{{1}}} \right\rfloor",
+    latex_atom=True,
+    cases=lambda build: [
+        Case(build, [((), 2.2, 2.8), ((), 0.95, 1.05)]),
+        Case(build, [((2, 3), -2.8, -2.2), ((3,), -1.05, -0.95)]),
+        # 1 // 0.1 is 9 (1 - 9 * 0.1 is the remainder), where floor(1 / 0.1) is 10
+        Case(build, [np.array([1.0, -1.0, 0.3, 7.0]), np.array([0.1, 0.1, 0.1, 0.7])],
+             order=0),
+        Case(build, [_EDGES, _EDGES[::-1, ::-1]], _quiet(np.floor_divide), order=0),
+        Case(build, [np.array([7, -7, 7, 0, 5]), np.array([2, 2, -2, 3, 0])],
+             _quiet(np.floor_divide), order=0),  # integers stay integers; x // 0 is 0
     ],
 )
 
@@ -247,7 +274,7 @@ def round(x: ArrayLike, decimals: int = 0) -> Node:
 
 def mod(x: ArrayLike, y: ArrayLike) -> Node:
     """Elementwise remainder of ``x / y`` with the sign of ``y`` (NumPy's ``mod``, Python's
-    ``%``). Away from its jumps its derivative is 1 in ``x`` and ``-floor(x / y)`` in ``y``.
+    ``%``). Away from its jumps its derivative is 1 in ``x`` and ``-(x // y)`` in ``y``.
 
     >>> import symgraph as sg
     >>> with sg.Graph():
@@ -259,6 +286,24 @@ def mod(x: ArrayLike, y: ArrayLike) -> Node:
     [1.0, 3.0]
     """
     return apply(MOD, x, y)
+
+
+def floor_divide(x: ArrayLike, y: ArrayLike) -> Node:
+    """Elementwise ``x // y`` (NumPy's ``floor_divide``, Python's ``//``: the floor of the
+    exact quotient, so ``x == (x // y) * y + x % y``; integers stay integers); no gradient
+    flows. It is not always ``floor(x / y)``: ``1.0 // 0.1`` is 9.0, as the remainder
+    ``1.0 % 0.1`` is 0.0999..., while ``1.0 / 0.1`` rounds to 10.0.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x, y = sg.var("x"), sg.var("y")
+    ...     q = x // y
+    >>> float(sg.evaluate(q, {x: -7.0, y: 2.0})), float(sg.evaluate(q, {x: 1.0, y: 0.1}))
+    (-4.0, 9.0)
+    >>> str(q), float(sg.evaluate(sg.grad(q, x), {x: -7.0, y: 2.0}))
+    ('floor_divide(x, y)', 0.0)
+    """
+    return apply(FLOOR_DIVIDE, x, y)
 
 
 def clip(x: ArrayLike, a_min: ArrayLike, a_max: ArrayLike) -> Node:
