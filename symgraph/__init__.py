@@ -90,6 +90,7 @@ from symgraph.ops.gather import one_hot, take, take_along_axis
 from symgraph.ops.layout import (
     flip, hstack, moveaxis, pad, ravel, repeat, roll, split, squeeze, swapaxes, tile, vstack,
 )
+from symgraph.ops.logical import all, any  # noqa: A004 - NumPy's names, as sg.sum
 from symgraph.ops.rounding import (
     ceil, clip, floor, floor_divide, isfinite, isnan, mod, nan_to_num, round,
 )
@@ -113,7 +114,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Case", "CompiledFunction", "GradCheck", "Graph", "MissingFeedError", "Node", "Op", "OPS",
-    "Picture", "ShapeError", "SymgraphError", "abs", "add", "ancestors", "arccos", "arccosh",
+    "Picture", "ShapeError", "SymgraphError", "abs", "add", "all", "ancestors", "any", "arccos", "arccosh",
     "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort",
     "avg_pool2d", "backends", "broadcast_to", "cast", "ceil", "check_grad", "clip", "compile",
     "concatenate", "cond", "const", "conv2d", "cos", "cosh", "cumprod", "cumsum", "debugprint",

@@ -2,7 +2,7 @@
 
 Owns: :class:`ArrayMethods`, the mixin of ``symgraph.graph.Node`` whose methods have
 ``numpy.ndarray``'s names and signatures and build nodes: reductions (``sum mean max min
-prod var std argmax argmin cumsum cumprod``, which also take the ``dtype``/``out``/
+prod all any var std argmax argmin cumsum cumprod``, which also take the ``dtype``/``out``/
 ``order`` that NumPy's functions pass on, so ``np.sum(x)`` works), layout (``reshape
 ravel flatten squeeze transpose swapaxes repeat diagonal trace``, ``T``, ``mT``), and
 ``dot clip round sort argsort take astype``; ``ndim`` and ``size``; and NumPy's
@@ -88,6 +88,14 @@ class ArrayMethods:
     def prod(self, axis: Axis = None, keepdims: bool = False, **numpy: Any) -> Any:
         """Product over ``axis``, as ``numpy.prod`` (its gradient is right with zeros)."""
         return OPS.prod(_options(self, numpy), axis=axis, keepdims=keepdims)
+
+    def all(self, axis: Axis = None, keepdims: bool = False, **numpy: Any) -> Any:
+        """Whether every element over ``axis`` is nonzero (a boolean), as ``numpy.all``."""
+        return OPS.all(_options(self, numpy), axis=axis, keepdims=keepdims)
+
+    def any(self, axis: Axis = None, keepdims: bool = False, **numpy: Any) -> Any:
+        """Whether some element over ``axis`` is nonzero (a boolean), as ``numpy.any``."""
+        return OPS.any(_options(self, numpy), axis=axis, keepdims=keepdims)
 
     def var(self, axis: Axis = None, keepdims: bool = False, ddof: float = 0,
             **numpy: Any) -> Any:

@@ -202,6 +202,19 @@ def test_while_loop_runs_as_many_steps_as_its_test_asks(graph, backend):
     assert [float(t) for t in run([n, y], [x, v], [3.0, np.zeros(2)], backend)] == [5.0, 243.0]
 
 
+@pytest.mark.parametrize("backend", ["python", "numba", *BACKENDS])
+def test_a_while_loop_until_every_entry_converged(graph, backend):
+    """A vector state loops while sg.any of it is off (JAX's ``jnp.any`` in a cond_fun):
+    Newton's steps for the square roots of v, each entry to within 1e-12."""
+    v = sg.var("v", shape=(3,))
+    n, r = while_loop(lambda s: sg.any(abs(s[1] * s[1] - v) > 1e-12 * v),
+                      lambda s: (s[0] + 1.0, 0.5 * (s[1] + v / s[1])), (sg.const(0.0), v))
+    at = np.array([2.0, 9.0, 1e4])
+    steps, roots = same_as_evaluate([n, r], [v], [at], backend)
+    np.testing.assert_allclose(roots, np.sqrt(at), rtol=1e-12)
+    assert 3 <= steps <= 20
+
+
 # --- backend specifics ------------------------------------------------------------------------
 
 

@@ -33,12 +33,15 @@ def test_numpy_reductions_and_shape_functions_call_the_node_methods():
         v = sg.var("v", (2, 3))
         outs = [np.sum(v), np.mean(v, 0), np.max(v), np.min(v, axis=1, keepdims=True),
                 np.prod(v), np.std(v), np.var(v, ddof=1), np.argmax(v), np.cumsum(v, 1),
-                np.clip(v, 0, 1), np.reshape(v, (3, 2)), np.sum(v, dtype="float32")]
+                np.clip(v, 0, 1), np.reshape(v, (3, 2)), np.sum(v, dtype="float32"),
+                np.all(v > 0, axis=1), np.any(v > 2), (v < 0).any(0, keepdims=True),
+                v.all(), sg.all(v - v)]
         got = sg.evaluate(outs, {v: A})
         grad = sg.evaluate(sg.grad(np.sum(np.sin(v)), v), {v: A})
     want = [np.sum(A), np.mean(A, 0), np.max(A), np.min(A, axis=1, keepdims=True), np.prod(A),
             np.std(A), np.var(A, ddof=1), np.argmax(A), np.cumsum(A, 1), np.clip(A, 0, 1),
-            np.reshape(A, (3, 2)), np.sum(A, dtype="float32")]
+            np.reshape(A, (3, 2)), np.sum(A, dtype="float32"), np.all(A > 0, axis=1),
+            np.any(A > 2), (A < 0).any(0, keepdims=True), A.all(), np.all(A - A)]
     for g, w in zip(got, want):
         assert np.asarray(g).dtype == np.asarray(w).dtype and np.array_equal(g, w)
     np.testing.assert_allclose(grad, np.cos(A))

@@ -25,6 +25,7 @@ from symgraph.ops.conv import AVG_POOL2D, CONV2D_WEIGHT_GRAD, MAX_POOL2D, WINDOW
 from symgraph.ops.core import Op, describe
 from symgraph.ops.diagonals import DIAGONAL, TRACE, TRIL, TRIU
 from symgraph.ops.layout import PAD, ROLL, TILE
+from symgraph.ops.logical import ALL, ANY
 from symgraph.ops.linalg import MATMUL
 from symgraph.ops.nn import LOG_SOFTMAX, LOGSUMEXP, SOFTMAX
 from symgraph.ops.reduce import BROADCAST_TO, COUNT, FIRST_MAX_MASK, MAX, MEAN, SUM, SUM_TO
@@ -381,10 +382,10 @@ OVERRIDES: dict[Op, Any] = {
 # tests/test_backend_dask.py builds every case of these over dask arrays with computing
 # forbidden. The other non-elementwise ops run as one task (see _one_block).
 DISPATCH: frozenset[Op] = frozenset({
-    SUM, MEAN, MAX, MIN, PROD, COUNT, STD, VARIANCE, SUM_TO, CUMSUM, CUMPROD, LOGSUMEXP, SOFTMAX,
-    LOG_SOFTMAX, NORM, MATMUL, TENSORDOT, TRANSPOSE, EXPAND_DIMS, GETITEM, CONCATENATE, STACK,
-    PAD, ROLL, TILE, DIAGONAL, TRACE, TRIL, TRIU, WINDOWS2D, AVG_POOL2D, MAX_POOL2D,
-    CONV2D_WEIGHT_GRAD,
+    SUM, MEAN, MAX, MIN, PROD, ALL, ANY, COUNT, STD, VARIANCE, SUM_TO, CUMSUM, CUMPROD,
+    LOGSUMEXP, SOFTMAX, LOG_SOFTMAX, NORM, MATMUL, TENSORDOT, TRANSPOSE, EXPAND_DIMS, GETITEM,
+    CONCATENATE, STACK, PAD, ROLL, TILE, DIAGONAL, TRACE, TRIL, TRIU, WINDOWS2D, AVG_POOL2D,
+    MAX_POOL2D, CONV2D_WEIGHT_GRAD,
     # the factors' parts: slices of the one packed result (the decomposition is one task)
     EIGH_VALUES, EIGH_VECTORS, SVD_S, SVD_U, SVD_VH, QR_Q, QR_R,
 })

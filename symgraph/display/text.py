@@ -362,7 +362,7 @@ def format_value(value: Any, digits: int = 4, small: int = 6) -> str:
         return f"{shape_text(array.shape)} empty"
     if array.size <= small:
         return np.array2string(
-            array, separator=", ", formatter={"all": lambda v: _number(v, digits)}
+            array, separator=", ", formatter=dict(all=lambda v: _number(v, digits))
         ).replace("\n", "")
     if array.dtype.kind == "f" and np.isnan(array).any():
         finite = array[~np.isnan(array)]

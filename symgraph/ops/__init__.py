@@ -18,6 +18,8 @@ from symgraph import array_methods as _array_methods
 from symgraph import graph as _graph
 from symgraph.graph import Node, ShapeError, SymgraphError
 from symgraph.ops import layout as _layout
+# all and any are public as sg.all/sg.any only: here they would shadow the builtins
+from symgraph.ops import logical as _logical
 from symgraph.ops import rounding as _rounding
 from symgraph.ops import sorting as _sorting
 from symgraph.ops import statistics as _statistics
@@ -245,6 +247,8 @@ class _Operators:
     # the NumPy methods users reach for (x.min(), x.std(), x.astype(...)), issue 14/18
     min = staticmethod(_statistics.min)
     prod = staticmethod(_statistics.prod)
+    all = staticmethod(_logical.all)
+    any = staticmethod(_logical.any)
     variance = staticmethod(_statistics.variance)
     std = staticmethod(_statistics.std)
     argmax = staticmethod(_statistics.argmax)
