@@ -90,7 +90,9 @@ from symgraph.ops.gather import one_hot, take, take_along_axis
 from symgraph.ops.layout import (
     flip, hstack, moveaxis, pad, ravel, repeat, roll, split, squeeze, swapaxes, tile, vstack,
 )
-from symgraph.ops.logical import all, any  # noqa: A004 - NumPy's names, as sg.sum
+from symgraph.ops.logical import (
+    all, any, logical_and, logical_not, logical_or, logical_xor,
+)
 from symgraph.ops.rounding import (
     ceil, clip, floor, floor_divide, isfinite, isnan, mod, nan_to_num, round,
 )
@@ -114,21 +116,21 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Case", "CompiledFunction", "GradCheck", "Graph", "MissingFeedError", "Node", "Op", "OPS",
-    "Picture", "ShapeError", "SymgraphError", "abs", "add", "all", "ancestors", "any", "arccos", "arccosh",
-    "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort",
+    "Picture", "ShapeError", "SymgraphError", "abs", "add", "all", "ancestors", "any", "arccos",
+    "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort",
     "avg_pool2d", "backends", "broadcast_to", "cast", "ceil", "check_grad", "clip", "compile",
     "concatenate", "cond", "const", "conv2d", "cos", "cosh", "cumprod", "cumsum", "debugprint",
     "define_op", "diag", "diagonal", "divide", "dot", "einsum", "evaluate", "exp", "exp2",
-    "expand_dims", "expm1", "flip", "floor", "floor_divide", "fori_loop", "formula", "get_default_graph",
-    "grad", "hessian", "hstack", "hvp", "hypot", "inner", "isfinite", "isnan", "jacobian",
-    "jvp", "kron", "latex", "linalg", "load", "log", "log10", "log1p", "log2", "log_softmax",
-    "logaddexp", "logsumexp", "matmul", "max", "max_pool2d", "maximum", "mean", "min",
-    "minimum", "mod", "moveaxis", "multiply", "name_scope", "nan_to_num", "negative", "nn",
-    "one_hot", "outer", "pad", "power", "pprint", "prod", "ravel", "relu", "repeat", "reshape",
-    "roll", "round", "save", "scan", "sigmoid", "sign", "simplify", "sin", "sinh", "softmax",
-    "softplus", "sort", "split", "sqrt", "square", "squeeze", "stack", "stats", "std",
-    "stop_gradient", "subtract", "sum", "sum_to", "swapaxes", "take", "take_along_axis", "tan",
-    "tanh", "tensordot", "tile", "to_dot", "to_networkx", "to_svg", "trace", "transpose",
-    "tril", "triu", "var", "variance", "vjp", "vmap", "vstack", "where", "while_loop",
-    "zeros_like",
+    "expand_dims", "expm1", "flip", "floor", "floor_divide", "fori_loop", "formula",
+    "get_default_graph", "grad", "hessian", "hstack", "hvp", "hypot", "inner", "isfinite", "isnan",
+    "jacobian", "jvp", "kron", "latex", "linalg", "load", "log", "log10", "log1p", "log2",
+    "log_softmax", "logaddexp", "logical_and", "logical_not", "logical_or", "logical_xor",
+    "logsumexp", "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mod",
+    "moveaxis", "multiply", "name_scope", "nan_to_num", "negative", "nn", "one_hot", "outer", "pad",
+    "power", "pprint", "prod", "ravel", "relu", "repeat", "reshape", "roll", "round", "save",
+    "scan", "sigmoid", "sign", "simplify", "sin", "sinh", "softmax", "softplus", "sort", "split",
+    "sqrt", "square", "squeeze", "stack", "stats", "std", "stop_gradient", "subtract", "sum",
+    "sum_to", "swapaxes", "take", "take_along_axis", "tan", "tanh", "tensordot", "tile", "to_dot",
+    "to_networkx", "to_svg", "trace", "transpose", "tril", "triu", "var", "variance", "vjp", "vmap",
+    "vstack", "where", "while_loop", "zeros_like",
 ]

@@ -186,6 +186,28 @@ class Node(_NodeFields, ArrayMethods, Symbol):
     def __rdivmod__(self, other: Any) -> tuple[Node, Node]:
         return _OPS.floor_divide(other, self), _OPS.mod(other, self)
 
+    # & | ^ ~ are NumPy's bitwise operators: logic, on booleans (else an error saying so)
+    def __and__(self, other: Any) -> Node:
+        return _OPS.boolean_operator("&", self, other)
+
+    def __rand__(self, other: Any) -> Node:
+        return _OPS.boolean_operator("&", other, self)
+
+    def __or__(self, other: Any) -> Node:
+        return _OPS.boolean_operator("|", self, other)
+
+    def __ror__(self, other: Any) -> Node:
+        return _OPS.boolean_operator("|", other, self)
+
+    def __xor__(self, other: Any) -> Node:
+        return _OPS.boolean_operator("^", self, other)
+
+    def __rxor__(self, other: Any) -> Node:
+        return _OPS.boolean_operator("^", other, self)
+
+    def __invert__(self) -> Node:
+        return _OPS.boolean_operator("~", self)
+
     def __neg__(self) -> Node:
         return _OPS.negative(self)
 

@@ -116,17 +116,13 @@ class Symbol:
             raise
 
 
-# Python's other operators (% // divmod are NumPy's, on Node) say what to write, instead of
-# Python's bare "TypeError: unsupported operand type(s) for //: 'Node' and 'int'".
+# Python's shifts (% // divmod & | ^ ~ are NumPy's, on Node) say what to write, instead of
+# Python's bare "TypeError: unsupported operand type(s) for <<: 'Node' and 'int'".
 def _refuse(symbol: str, hint: str) -> Any:
     def refused(self: Any, *other: Any) -> Any:
         raise SymgraphError(f"symgraph nodes have no {symbol} ({short(self)}); {hint}")
     return refused
 
 
-for _names, _symbol, _hint in (
-        ("and rand or ror xor rxor invert", "bitwise & | ^ ~", "for conditions use "
-         "comparisons and sg.where(cond, a, b); for 0/1 values write a * b or 1 - a"),
-        ("lshift rlshift rshift rrshift", "shifts << >>", "multiply by a power of 2")):
-    for _name in _names.split():
-        setattr(Symbol, f"__{_name}__", _refuse(_symbol, _hint))
+for _name in ("lshift", "rlshift", "rshift", "rrshift"):
+    setattr(Symbol, f"__{_name}__", _refuse("shifts << >>", "multiply by a power of 2"))

@@ -472,9 +472,10 @@ def test_a_node_cannot_be_emptied_and_copies_are_itself():
         assert f"{x}|{x!s:>3}" == "x|  x"
 
 
-OPERATORS = [("~", lambda x, i: ~i),
-             ("&", lambda x, i: (x > 0) & (x < 1)), ("r|", lambda x, i: True | (x > 0)),
-             ("^", lambda x, i: i ^ i), ("<<", lambda x, i: i << 1), ("r>>", lambda x, i: 8 >> i)]
+OPERATORS = [("~int", lambda x, i: ~i), ("&float", lambda x, i: (x > 0) & x),
+             ("r|float", lambda x, i: 1.5 | (x > 0)), ("^int", lambda x, i: i ^ i),
+             ("&number", lambda x, i: (x > 0) & 2), ("<<", lambda x, i: i << 1),
+             ("r>>", lambda x, i: 8 >> i)]
 
 
 @pytest.mark.parametrize("label,call", OPERATORS, ids=[o[0] for o in OPERATORS])
@@ -482,7 +483,8 @@ def test_python_operators_a_node_lacks_say_what_to_write(label, call):
     """TypeError: unsupported operand type(s) for //: 'Node' and 'int' (and alike)."""
     with sg.Graph() as g:
         x, i = sg.var("x"), sg.var("i", dtype="int64")
-        with pytest.raises(sg.SymgraphError, match=r"symgraph nodes have no .*; (write|for|mult)"):
+        with pytest.raises(sg.SymgraphError,
+                           match=r"(symgraph nodes have no .*; mult|is logic on booleans)"):
             call(x, i)
         before = len(g)  # (the comparisons a call builds first are interned now)
         with pytest.raises(sg.SymgraphError):
@@ -500,6 +502,27 @@ def test_percent_is_numpys_mod():
         for a, b in zip(got, want):
             np.testing.assert_array_equal(a, b)
         assert ys[2].dtype == np.int64
+
+
+def test_and_or_xor_not_of_booleans_are_numpys_logic():
+    """``& | ^ ~`` of boolean nodes (and Python or NumPy booleans) are NumPy's, which on
+    booleans is logic: the masks a JAX user writes, ``where((x > 0) & (x < 1), ...)``."""
+    with sg.Graph():
+        x = sg.var("x", shape=(5,))
+        X = np.array([-0.5, 0.5, 1.5, 0.0, np.nan])
+        mask = np.array([True, False, True, False, True])
+        ys = [(x > 0) & (x < 1), (x < 0) | (x > 1), (x > 0) ^ (x > 1), ~(x > 0),
+              True & (x > 0), mask | (x > 1), sg.where((x > 0) & (x < 1), x, 0.0),
+              np.logical_and(x, x > 0), sg.logical_not(x)]
+        got = sg.evaluate(ys, {x: X})
+        with np.errstate(invalid="ignore"):
+            want = [(X > 0) & (X < 1), (X < 0) | (X > 1), (X > 0) ^ (X > 1), ~(X > 0),
+                    True & (X > 0), mask | (X > 1), np.where((X > 0) & (X < 1), X, 0.0),
+                    np.logical_and(X, X > 0), np.logical_not(X)]
+        for a, b in zip(got, want):
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b)
+        assert str(ys[0]) == "logical_and(x > 0, x < 1)"
 
 
 def test_floor_division_is_numpys_floor_divide():

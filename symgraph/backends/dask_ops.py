@@ -25,8 +25,8 @@ from symgraph.ops.conv import AVG_POOL2D, CONV2D_WEIGHT_GRAD, MAX_POOL2D, WINDOW
 from symgraph.ops.core import Op, describe
 from symgraph.ops.diagonals import DIAGONAL, TRACE, TRIL, TRIU
 from symgraph.ops.layout import PAD, ROLL, TILE
-from symgraph.ops.logical import ALL, ANY
 from symgraph.ops.linalg import MATMUL
+from symgraph.ops.logical import ALL, ANY
 from symgraph.ops.nn import LOG_SOFTMAX, LOGSUMEXP, SOFTMAX
 from symgraph.ops.reduce import BROADCAST_TO, COUNT, FIRST_MAX_MASK, MAX, MEAN, SUM, SUM_TO
 from symgraph.ops.shape import (

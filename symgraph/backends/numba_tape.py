@@ -25,8 +25,9 @@ boolean outputs. The tape's ops: ``add`` ``subtract`` ``multiply`` ``divide`` ``
 ``arctan2`` ``hypot`` ``sinh`` ``cosh`` ``tanh`` ``arcsinh`` ``arccosh`` ``arctanh``
 ``sigmoid`` ``relu`` ``softplus`` ``abs`` ``sign`` ``floor`` ``ceil`` ``mod``
 ``floor_divide`` ``clip`` ``maximum`` ``minimum`` ``where`` ``less`` ``less_equal``
-``greater`` ``greater_equal`` ``not_equal`` ``isnan`` ``isfinite`` ``cast``
-``stop_gradient``, and of a scalar ``sum``
+``greater`` ``greater_equal`` ``not_equal`` ``logical_and`` ``logical_or``
+``logical_xor`` ``logical_not`` ``isnan`` ``isfinite`` ``cast`` ``stop_gradient``, and
+of a scalar ``sum``
 ``mean`` ``max`` ``min`` ``first_max_mask``. Loops too: a graph of ``scan``, ``cond``
 and ``while_loop`` nodes (a ``fori_loop``, its gradient's reverse scan, a checkpointed
 scan, a branch in a loop) whose bodies are such scalar graphs runs on the tape with loop
@@ -62,6 +63,7 @@ from symgraph.ops import arithmetic as ar
 from symgraph.ops import elementwise as el
 from symgraph.ops import explog as ex
 from symgraph.ops import functions as fn
+from symgraph.ops import logical as lo
 from symgraph.ops import reduce as rd
 from symgraph.ops import rounding as ro
 from symgraph.ops import statistics as st
@@ -73,14 +75,18 @@ from symgraph.plan import Plan, builtin, convert_feed
 (ADD, MUL, SUB, NEG, DIV, SQUARE, SIN, COS, EXP, LOG, TANH, SQRT, COPY, ADD0, POW, WHERE,
  MAX2, MIN2, RELU, SIGMOID, SOFTPLUS, ABS, SIGN, LT, LE, GT, GE, NE, TOBOOL, ISNAN, ISFINITE,
  EQ_ONE, TAN, LOG1P, EXPM1, ASIN, ACOS, ATAN, SINH, COSH, ASINH, ACOSH, ATANH, LOG2, LOG10,
- EXP2, ATAN2, HYPOT, LOGADDEXP, FLOOR, CEIL, MOD, CLIP, FLOOR_DIVIDE,
+ EXP2, ATAN2, HYPOT, LOGADDEXP, FLOOR, CEIL, MOD, CLIP,
  # fused pairs (a step read only by the next one, written into it): each computes exactly
  # what its two rows would (no fused multiply-add: Numba does not contract without fastmath)
  MUL_ADD, NEG_MUL, MUL_NEG, SQ_SUB, COS_MUL, MUL_MUL, SIN_MUL, MUL_SUB,
  # sin(a) into the row's out, cos(a) into its slot c (numba_order merges the two steps)
  SINCOS,
+ # later scalar ops: here, so that the opcodes above keep their numbers (numba_order's
+ # cached machine code holds SIN, COS, SINCOS and SUB, and Numba keys its cache on
+ # numba_order.py alone, not on this table), yet below LOAD (see the loops' opcodes)
+ FLOOR_DIVIDE, AND, OR, XOR, NOT,
  # loops (numba_loops; run by numba_vm.run_loops only, which tests op >= LOAD for them)
- LOAD, STORE, COPYN, LOOP_UP, LOOP_DOWN, JUMP, JUMP_IFNOT) = range(70)
+ LOAD, STORE, COPYN, LOOP_UP, LOOP_DOWN, JUMP, JUMP_IFNOT) = range(74)
 # (producer, consumer) -> fused opcode; the producer's operands come first in the row
 _FUSE = {(MUL, ADD): MUL_ADD, (NEG, MUL): NEG_MUL, (MUL, NEG): MUL_NEG, (SQUARE, SUB): SQ_SUB,
          (MUL, SUB): MUL_SUB,
@@ -108,6 +114,7 @@ _COMPARE = {el.LESS: LT, el.LESS_EQUAL: LE, el.GREATER: GT, el.GREATER_EQUAL: GE
             el.NOT_EQUAL: NE}
 # boolean steps: comparisons, tests, casts, and selections of 0/1 values
 _BOOLEAN = {**_COMPARE, ro.ISNAN: ISNAN, ro.ISFINITE: ISFINITE, el.CAST: TOBOOL,
+            lo.LOGICAL_AND: AND, lo.LOGICAL_OR: OR, lo.LOGICAL_XOR: XOR, lo.LOGICAL_NOT: NOT,
             el.WHERE: WHERE, fn.STOP_GRADIENT: COPY, ar.MAXIMUM: MAX2, ar.MINIMUM: MIN2,
             rd.MAX: COPY, st.MIN: COPY}
 # integer steps: only selections, which keep a value as NumPy would convert it to float64

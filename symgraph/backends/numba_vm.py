@@ -42,6 +42,7 @@ from symgraph.backends.numba_tape import (
     ACOSH,
     ADD,
     ADD0,
+    AND,
     ASIN,
     ASINH,
     ATAN,
@@ -58,16 +59,16 @@ from symgraph.backends.numba_tape import (
     EQ_ONE,
     EXP,
     EXP2,
-    FLOOR_DIVIDE,
     EXPM1,
     FLOOR,
+    FLOOR_DIVIDE,
     GE,
     GT,
     HYPOT,
-    JUMP,
-    JUMP_IFNOT,
     ISFINITE,
     ISNAN,
+    JUMP,
+    JUMP_IFNOT,
     LE,
     LOAD,
     LOG,
@@ -89,6 +90,8 @@ from symgraph.backends.numba_tape import (
     NE,
     NEG,
     NEG_MUL,
+    NOT,
+    OR,
     POW,
     RELU,
     SIGMOID,
@@ -107,6 +110,7 @@ from symgraph.backends.numba_tape import (
     TANH,
     TOBOOL,
     WHERE,
+    XOR,
 )
 
 _LN2 = math.log(2.0)
@@ -328,6 +332,14 @@ def _apply(op: int, x: float, y: float, w: np.ndarray, code: np.ndarray,
         r = 1.0 if x != y else 0.0
     elif op == TOBOOL:
         r = 1.0 if x != 0.0 else 0.0
+    elif op == AND:  # NumPy's logic: any nonzero value is true, NaN included
+        r = 1.0 if x != 0.0 and y != 0.0 else 0.0
+    elif op == OR:
+        r = 1.0 if x != 0.0 or y != 0.0 else 0.0
+    elif op == XOR:
+        r = 1.0 if (x != 0.0) != (y != 0.0) else 0.0
+    elif op == NOT:
+        r = 1.0 if x == 0.0 else 0.0
     elif op == ISNAN:
         r = 1.0 if math.isnan(x) else 0.0
     elif op == ISFINITE:

@@ -59,6 +59,7 @@ from symgraph.ops.contract import (
 from symgraph.ops.conv import avg_pool2d, conv2d, max_pool2d
 from symgraph.ops.explog import exp2, log10, log2, logaddexp
 from symgraph.ops.gather import one_hot, take, take_along_axis
+from symgraph.ops.logical import logical_and, logical_not, logical_or, logical_xor
 from symgraph.ops.layout import (
     flip, hstack, moveaxis, pad, ravel, repeat, roll, split, squeeze, swapaxes, tile, vstack,
 )
@@ -249,6 +250,7 @@ class _Operators:
     prod = staticmethod(_statistics.prod)
     all = staticmethod(_logical.all)
     any = staticmethod(_logical.any)
+    boolean_operator = staticmethod(_logical.boolean_operator)
     variance = staticmethod(_statistics.variance)
     std = staticmethod(_statistics.std)
     argmax = staticmethod(_statistics.argmax)

@@ -3,9 +3,12 @@
 Owns: the map from a NumPy ufunc to the op that names it as its NumPy function
 (``Op.array_api``: ``np.abs`` is ``np.absolute``, so it reaches ``sg.abs``; ``np.mod`` is
 ``np.remainder``, ``sg.mod``), made from the registry when first asked, and the error for
-a ufunc or a ufunc method (``np.add.reduce``, ``out=``) that has no op.
+a ufunc or a ufunc method (``np.add.reduce``, ``out=``) that has no op. NumPy's bitwise
+ufuncs (``mask | node`` calls ``np.bitwise_or``) are Python's ``& | ^ ~`` of nodes:
+logic on booleans (``symgraph.ops.logical``).
 
-Imports: NumPy, ``symgraph.graph`` and the registry of ``symgraph.ops.core``.
+Imports: NumPy, ``symgraph.graph`` and the registry of ``symgraph.ops.core``; inside
+:func:`array_ufunc`, ``symgraph.ops`` and its ``logical`` module.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from symgraph.graph import Node, SymgraphError
 from symgraph.ops.core import OPS, Op, describe
 
 _BY_UFUNC: dict[np.ufunc, Op] = {}
+_OPERATOR_OF = {np.bitwise_and: "&", np.bitwise_or: "|", np.bitwise_xor: "^", np.invert: "~"}
 
 
 def _op_of(ufunc: np.ufunc) -> Op | None:
@@ -39,7 +43,11 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> No
     True abs(x) 2*x
     """
     from symgraph import ops  # the public constructors (this module is one of their parts)
+    from symgraph.ops.logical import boolean_operator
 
+    symbol = _OPERATOR_OF.get(ufunc)
+    if symbol is not None and method == "__call__" and not kwargs:
+        return boolean_operator(symbol, *inputs)
     op = _op_of(ufunc)
     node = next(i for i in inputs if isinstance(i, Node))
     if method != "__call__" or kwargs or op is None:
