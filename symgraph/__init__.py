@@ -97,6 +97,7 @@ from symgraph.ops.rounding import (
     ceil, clip, floor, floor_divide, isfinite, isnan, mod, nan_to_num, round,
 )
 from symgraph.ops.sorting import argsort, cumprod, cumsum, sort
+from symgraph.ops.special import erf
 from symgraph.ops.statistics import argmax, argmin, min, prod, std, variance
 from symgraph.ops.trig import (
     arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cosh, hypot, sinh,
@@ -120,7 +121,7 @@ __all__ = [
     "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort",
     "avg_pool2d", "backends", "broadcast_to", "cast", "ceil", "check_grad", "clip", "compile",
     "concatenate", "cond", "const", "conv2d", "cos", "cosh", "cumprod", "cumsum", "debugprint",
-    "define_op", "diag", "diagonal", "divide", "dot", "einsum", "evaluate", "exp", "exp2",
+    "define_op", "diag", "diagonal", "divide", "dot", "einsum", "erf", "evaluate", "exp", "exp2",
     "expand_dims", "expm1", "flip", "floor", "floor_divide", "fori_loop", "formula",
     "get_default_graph", "grad", "hessian", "hstack", "hvp", "hypot", "inner", "isfinite", "isnan",
     "jacobian", "jvp", "kron", "latex", "linalg", "load", "log", "log10", "log1p", "log2",

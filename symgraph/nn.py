@@ -1,7 +1,10 @@
 """``sg.nn``: neural-network ops under one name, as ``torch.nn.functional``.
 
-``conv2d max_pool2d avg_pool2d``, and ``relu sigmoid softplus softmax log_softmax
-logsumexp`` (also at the top level). A small convolutional layer and its gradient:
+``conv2d max_pool2d avg_pool2d``, ``relu sigmoid softplus softmax log_softmax
+logsumexp`` (also at the top level), and the activations ``gelu silu elu leaky_relu
+log_sigmoid``, written with ops as ``jax.nn`` writes them (same signatures and defaults),
+so their derivatives are the ops' own, to any order. A small convolutional layer and its
+gradient:
 
 >>> import numpy as np, symgraph as sg
 >>> with sg.Graph():
@@ -17,14 +20,95 @@ logsumexp`` (also at the top level). A small convolutional layer and its gradien
 >>> value.shape
 (4, 1, 3, 3)
 
-Imports: ``symgraph.ops``.
+Imports: ``symgraph.graph`` and ``symgraph.ops``.
 """
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
+from symgraph.graph import Node
 from symgraph.ops import (
-    avg_pool2d, conv2d, log_softmax, logsumexp, max_pool2d, relu, sigmoid, softmax, softplus,
+    avg_pool2d, conv2d, erf, expm1, log_softmax, logsumexp, max_pool2d, operands, relu,
+    sigmoid, softmax, softplus, tanh, where,
 )
 
 __all__ = ["conv2d", "max_pool2d", "avg_pool2d", "relu", "sigmoid", "softplus", "softmax",
-           "log_softmax", "logsumexp"]
+           "log_softmax", "logsumexp", "gelu", "silu", "elu", "leaky_relu", "log_sigmoid"]
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def gelu(x: Any, approximate: bool = True) -> Node:
+    """The Gaussian error linear unit ``x * Phi(x)``, as ``jax.nn.gelu``: by default its tanh
+    approximation ``x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``; ``approximate=False``
+    is exact, ``x/2 (1 + erf(x / sqrt(2)))`` (PyTorch's default).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> [round(float(sg.evaluate(sg.nn.gelu(x, a), {x: 1.0})), 6) for a in (True, False)]
+    [0.841192, 0.841345]
+    """
+    (x,) = operands([x], "gelu")
+    if approximate:
+        return x * (0.5 * (1.0 + tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3))))
+    return x * (0.5 * (1.0 + erf(x * (1.0 / math.sqrt(2.0)))))
+
+
+def silu(x: Any) -> Node:
+    """``x * sigmoid(x)`` (swish), as ``jax.nn.silu``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> round(float(sg.evaluate(sg.nn.silu(x), {x: 1.0})), 6)
+    0.731059
+    """
+    (x,) = operands([x], "silu")
+    return x * sigmoid(x)
+
+
+def elu(x: Any, alpha: float = 1.0) -> Node:
+    """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``, as ``jax.nn.elu``: the
+    exponential reads ``min(x, 0)``, so a large ``x`` gives no inf in the other branch (and
+    no NaN in the gradient).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x", shape=(3,))
+    ...     y = sg.nn.elu(x)
+    >>> sg.evaluate(sg.grad(y.sum(), x), {x: [-1.0, 2.0, 1000.0]}).round(6).tolist()
+    [0.367879, 1.0, 1.0]
+    """
+    (x,) = operands([x], "elu")
+    positive = x > 0
+    return where(positive, x, alpha * expm1(where(positive, 0.0, x)))
+
+
+def leaky_relu(x: Any, negative_slope: float = 1e-2) -> Node:
+    """``x`` where ``x >= 0``, else ``negative_slope * x``, as ``jax.nn.leaky_relu``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x", shape=(2,))
+    >>> sg.evaluate(sg.nn.leaky_relu(x), {x: [-2.0, 3.0]}).tolist()
+    [-0.02, 3.0]
+    """
+    (x,) = operands([x], "leaky_relu")
+    return where(x >= 0, x, negative_slope * x)
+
+
+def log_sigmoid(x: Any) -> Node:
+    """``log(sigmoid(x))`` as ``-softplus(-x)``, as ``jax.nn.log_sigmoid``: finite where
+    ``sigmoid(x)`` underflows to 0.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x")
+    >>> float(sg.evaluate(sg.nn.log_sigmoid(x), {x: -800.0}))
+    -800.0
+    """
+    (x,) = operands([x], "log_sigmoid")
+    return -softplus(-x)

@@ -248,10 +248,10 @@ def test_array_graphs_run_on_the_python_backend_and_user_ops_are_refused(graph):
 # python backend, and every built-in op is accepted.
 TAPE_OPS = {
     "abs", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
-    "cast", "ceil", "clip", "cos", "cosh", "divide", "exp", "exp2", "expm1", "first_max_mask",
-    "floor", "floor_divide", "greater", "greater_equal", "hypot", "isfinite", "isnan", "less", "less_equal",
-    "log", "log10", "log1p", "log2", "logaddexp", "logical_and", "logical_not", "logical_or",
-    "logical_xor", "max", "maximum", "mean", "min", "minimum",
+    "cast", "ceil", "clip", "cos", "cosh", "divide", "erf", "exp", "exp2", "expm1",
+    "first_max_mask", "floor", "floor_divide", "greater", "greater_equal", "hypot", "isfinite",
+    "isnan", "less", "less_equal", "log", "log10", "log1p", "log2", "logaddexp", "logical_and",
+    "logical_not", "logical_or", "logical_xor", "max", "maximum", "mean", "min", "minimum",
     "mod", "multiply", "negative", "not_equal", "power", "relu", "sigmoid", "sign", "sin",
     "sinh", "softplus", "sqrt", "square", "stop_gradient", "subtract", "sum", "tan", "tanh",
     "where"}

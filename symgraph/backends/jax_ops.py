@@ -45,6 +45,7 @@ from symgraph.ops import (
     rounding,
     shape,
     sorting,
+    special,
     spectral,
     statistics,
 )
@@ -434,7 +435,7 @@ OVERRIDES: dict[Op, Lowered] = {
     fn.STOP_GRADIENT: lambda node, checks, x: x,  # the graph already holds the derivative
     fn.RELU: lambda node, checks, x: jnp.maximum(x, 0),
     fn.SIGMOID: _sigmoid, fn.SIGN: parity.sign, rounding.MOD: parity.mod,
-    rounding.FLOOR_DIVIDE: parity.floor_divide,
+    rounding.FLOOR_DIVIDE: parity.floor_divide, special.ERF: lambda node, checks, x: lax.erf(x),
     rounding.CLIP: parity.clip,
     arithmetic.MAXIMUM: parity.maximum, arithmetic.MINIMUM: parity.minimum,
     arithmetic.POWER: parity.power,

@@ -26,7 +26,7 @@ boolean outputs. The tape's ops: ``add`` ``subtract`` ``multiply`` ``divide`` ``
 ``sigmoid`` ``relu`` ``softplus`` ``abs`` ``sign`` ``floor`` ``ceil`` ``mod``
 ``floor_divide`` ``clip`` ``maximum`` ``minimum`` ``where`` ``less`` ``less_equal``
 ``greater`` ``greater_equal`` ``not_equal`` ``logical_and`` ``logical_or``
-``logical_xor`` ``logical_not`` ``isnan`` ``isfinite`` ``cast`` ``stop_gradient``, and
+``logical_xor`` ``logical_not`` ``erf`` ``isnan`` ``isfinite`` ``cast`` ``stop_gradient``, and
 of a scalar ``sum``
 ``mean`` ``max`` ``min`` ``first_max_mask``. Loops too: a graph of ``scan``, ``cond``
 and ``while_loop`` nodes (a ``fori_loop``, its gradient's reverse scan, a checkpointed
@@ -66,6 +66,7 @@ from symgraph.ops import functions as fn
 from symgraph.ops import logical as lo
 from symgraph.ops import reduce as rd
 from symgraph.ops import rounding as ro
+from symgraph.ops import special as sp
 from symgraph.ops import statistics as st
 from symgraph.ops import trig as tr
 from symgraph.ops.core import Op, describe
@@ -84,9 +85,9 @@ from symgraph.plan import Plan, builtin, convert_feed
  # later scalar ops: here, so that the opcodes above keep their numbers (numba_order's
  # cached machine code holds SIN, COS, SINCOS and SUB, and Numba keys its cache on
  # numba_order.py alone, not on this table), yet below LOAD (see the loops' opcodes)
- FLOOR_DIVIDE, AND, OR, XOR, NOT,
+ FLOOR_DIVIDE, AND, OR, XOR, NOT, ERF,
  # loops (numba_loops; run by numba_vm.run_loops only, which tests op >= LOAD for them)
- LOAD, STORE, COPYN, LOOP_UP, LOOP_DOWN, JUMP, JUMP_IFNOT) = range(74)
+ LOAD, STORE, COPYN, LOOP_UP, LOOP_DOWN, JUMP, JUMP_IFNOT) = range(75)
 # (producer, consumer) -> fused opcode; the producer's operands come first in the row
 _FUSE = {(MUL, ADD): MUL_ADD, (NEG, MUL): NEG_MUL, (MUL, NEG): MUL_NEG, (SQUARE, SUB): SQ_SUB,
          (MUL, SUB): MUL_SUB,
@@ -109,6 +110,7 @@ FLOAT: dict[Op, int] = {
     tr.ARCSINH: ASINH, tr.ARCCOSH: ACOSH, tr.ARCTANH: ATANH, ex.LOG2: LOG2, ex.LOG10: LOG10,
     ex.EXP2: EXP2, tr.ARCTAN2: ATAN2, tr.HYPOT: HYPOT, ex.LOGADDEXP: LOGADDEXP,
     ro.FLOOR: FLOOR, ro.CEIL: CEIL, ro.MOD: MOD, ro.CLIP: CLIP, ro.FLOOR_DIVIDE: FLOOR_DIVIDE,
+    sp.ERF: ERF,
 }
 _COMPARE = {el.LESS: LT, el.LESS_EQUAL: LE, el.GREATER: GT, el.GREATER_EQUAL: GE,
             el.NOT_EQUAL: NE}

@@ -57,6 +57,7 @@ from symgraph.backends.numba_tape import (
     COSH,
     DIV,
     EQ_ONE,
+    ERF,
     EXP,
     EXP2,
     EXPM1,
@@ -340,6 +341,8 @@ def _apply(op: int, x: float, y: float, w: np.ndarray, code: np.ndarray,
         r = 1.0 if (x != 0.0) != (y != 0.0) else 0.0
     elif op == NOT:
         r = 1.0 if x == 0.0 else 0.0
+    elif op == ERF:
+        r = math.erf(x)
     elif op == ISNAN:
         r = 1.0 if math.isnan(x) else 0.0
     elif op == ISFINITE:

@@ -66,6 +66,7 @@ from symgraph.ops.functions import (
 )
 from symgraph.ops.nn import LOG_SOFTMAX, LOGSUMEXP, SOFTMAX
 from symgraph.ops.reduce import BROADCAST_TO, FIRST_MAX_MASK, MAX, MEAN, SUM, SUM_TO
+from symgraph.ops.special import ERF
 from symgraph.ops.shape import (
     CONCATENATE,
     EXPAND_DIMS,
@@ -115,6 +116,7 @@ MATH = {
     # as hand-written code: exp(-x) overflows (OverflowError) only for x < -709, where
     # the rerun gives NumPy's value; elsewhere it is within an ulp of NumPy's rule
     SIGMOID: "1.0 / (1.0 + _exp(-{0}))",
+    ERF: "_erf({0})",  # the op's own function on scalars: it never raises
 }
 COMPARE = {LESS: "{0} < {1}", LESS_EQUAL: "{0} <= {1}", GREATER: "{0} > {1}",
            GREATER_EQUAL: "{0} >= {1}", NOT_EQUAL: "{0} != {1}"}
@@ -137,7 +139,7 @@ NO_ALIAS = frozenset({SUM, MEAN, MAX, WHERE, SIGMOID, SOFTMAX, LOG_SOFTMAX, LOGS
 GLOBALS = {
     "_exp": math.exp, "_log": math.log, "_sin": math.sin, "_cos": math.cos, "_tan": math.tan,
     "_tanh": math.tanh, "_sqrt": math.sqrt, "_log1p": math.log1p, "_expm1": math.expm1,
-    "_pow": math.pow, "_LN2": math.log(2.0), "_asarray": np.asarray, "_ndarray": np.ndarray,
+    "_pow": math.pow, "_erf": math.erf, "_LN2": math.log(2.0), "_asarray": np.asarray, "_ndarray": np.ndarray,
     "_f64": np.float64, "_np_bool": np.bool_, "_np_empty": np.empty, "_errstate": np.errstate,
     "_np_maximum": np.maximum,
     "_np_logaddexp": np.logaddexp, "_np_transpose": np.transpose,

@@ -67,6 +67,7 @@ from symgraph.ops.rounding import (
     ceil, clip, floor, floor_divide, isfinite, isnan, mod, nan_to_num, round,
 )
 from symgraph.ops.sorting import argsort, cumprod, cumsum, sort
+from symgraph.ops.special import erf
 from symgraph.ops.statistics import argmax, argmin, min, prod, std, variance
 from symgraph.ops.trig import (
     arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cosh, hypot, sinh,
