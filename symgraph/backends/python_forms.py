@@ -66,7 +66,6 @@ from symgraph.ops.functions import (
 )
 from symgraph.ops.nn import LOG_SOFTMAX, LOGSUMEXP, SOFTMAX
 from symgraph.ops.reduce import BROADCAST_TO, FIRST_MAX_MASK, MAX, MEAN, SUM, SUM_TO
-from symgraph.ops.special import ERF
 from symgraph.ops.shape import (
     CONCATENATE,
     EXPAND_DIMS,
@@ -78,6 +77,7 @@ from symgraph.ops.shape import (
     TRANSPOSE,
     numpy_index,
 )
+from symgraph.ops.special import ERF
 from symgraph.plan import builtin
 
 _F64 = np.dtype("float64")
@@ -139,7 +139,8 @@ NO_ALIAS = frozenset({SUM, MEAN, MAX, WHERE, SIGMOID, SOFTMAX, LOG_SOFTMAX, LOGS
 GLOBALS = {
     "_exp": math.exp, "_log": math.log, "_sin": math.sin, "_cos": math.cos, "_tan": math.tan,
     "_tanh": math.tanh, "_sqrt": math.sqrt, "_log1p": math.log1p, "_expm1": math.expm1,
-    "_pow": math.pow, "_erf": math.erf, "_LN2": math.log(2.0), "_asarray": np.asarray, "_ndarray": np.ndarray,
+    "_pow": math.pow, "_erf": math.erf, "_LN2": math.log(2.0), "_asarray": np.asarray,
+    "_ndarray": np.ndarray,
     "_f64": np.float64, "_np_bool": np.bool_, "_np_empty": np.empty, "_errstate": np.errstate,
     "_np_maximum": np.maximum,
     "_np_logaddexp": np.logaddexp, "_np_transpose": np.transpose,
