@@ -73,7 +73,9 @@ class Symbol:
     def __bool__(self) -> bool:
         raise SymgraphError(
             f"the node {short(self)} is a symbol and has no truth value; "
-            "use sg.where(cond, a, b) for a choice inside the graph, or sg.evaluate it first"
+            "use sg.where(cond, a, b) for a choice inside the graph, or sg.evaluate it first "
+            "(to combine conditions write (x > 0) & (x < 1), not `and`/`or`/`not` or a "
+            "chained 0 < x < 1, which ask for a truth value)"
         )
 
     def __iter__(self) -> Iterator[Any]:

@@ -76,6 +76,8 @@ def test_nodes_hash_by_identity_and_equality_is_not_overloaded(graph):
     assert (x == x) is True
     with pytest.raises(sg.SymgraphError, match="truth value"):
         bool(x > 0)
+    with pytest.raises(sg.SymgraphError, match=r"write \(x > 0\) & \(x < 1\)"):
+        0 < x < 1  # noqa: B015 - Python asks bool(0 < x) first
 
 
 def test_mixing_graphs_is_an_error():
