@@ -58,6 +58,12 @@ class ArrayMethods:
         return OPS.swapaxes(self, -2, -1)
 
     @property
+    def at(self) -> Any:
+        """Functional index updates, as JAX's: ``x.at[i].set(y)``, ``x.at[i].add(y)``,
+        ``x.at[i].get()`` (new nodes: see ``symgraph.ops.updates``)."""
+        return OPS.index_updates(self)
+
+    @property
     def ndim(self) -> int:
         """Number of dimensions."""
         return len(self.shape)

@@ -24,6 +24,7 @@ from symgraph.ops import rounding as _rounding
 from symgraph.ops import sorting as _sorting
 from symgraph.ops import statistics as _statistics
 from symgraph.ops import ufuncs as _ufuncs
+from symgraph.ops import updates as _updates
 from symgraph.ops.core import (
     OPS,
     Case,
@@ -252,6 +253,7 @@ class _Operators:
     all = staticmethod(_logical.all)
     any = staticmethod(_logical.any)
     boolean_operator = staticmethod(_logical.boolean_operator)
+    index_updates = staticmethod(_updates.IndexUpdates)
     variance = staticmethod(_statistics.variance)
     std = staticmethod(_statistics.std)
     argmax = staticmethod(_statistics.argmax)

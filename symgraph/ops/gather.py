@@ -24,6 +24,7 @@ from symgraph.ops.core import (
     normalize_axes, operands, operatorname, register,
 )
 from symgraph.ops.nn import log_softmax
+from symgraph.ops.reduce import broadcast_to
 from symgraph.ops.shape import _ALL, _canonical_index, expand_dims, reshape, transpose
 
 __all__ = ["take", "take_along_axis", "one_hot"]
@@ -185,9 +186,13 @@ def _add_at_impl(g: np.ndarray, ref: np.ndarray, *idx: np.ndarray, index: tuple,
 
 
 def _batch_add_at(node: Node, args: list, batched: tuple) -> Node | None:
-    if not batched[0] or any(batched[1:]):
+    if any(batched[2:]) or not (batched[0] or batched[1]):  # (batched indices: no rule)
         return None
     g, index = args[0], node.attrs["index"]
+    if not batched[0]:  # only ``like`` (its shape) is batched: each row adds the same g
+        if args[1].shape[0] is None:
+            return None
+        g = broadcast_to(expand_dims(g, 0), (args[1].shape[0], *g.shape))
     size = g.shape[0]
     if not _adjacent(index):  # g's index dims come first: the batch axis goes after them
         r = _rank(index, node.inputs[2:])
