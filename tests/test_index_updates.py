@@ -110,3 +110,16 @@ def test_refused_updates_say_why_and_leave_the_graph(call, part):
         with pytest.raises(sg.SymgraphError, match=part):
             call(x, i, j)
         assert len(graph) == before
+
+
+def test_a_dimension_known_only_when_fed():
+    with sg.Graph():
+        x = sg.var("x", shape=(None, 3))
+        y = x.at[:, [0, 2]].add(x[:, 1:2] * 2.0).at[0].set(-1.0)
+        rows = np.arange(6.0).reshape(2, 3)
+        want = rows.copy()
+        want[:, [0, 2]] += 2.0 * rows[:, 1:2]
+        want[0] = -1.0
+        assert y.shape == (None, 3)
+        np.testing.assert_array_equal(sg.evaluate(y, {x: rows}), want)
+        assert sg.check_grad(sg.sum(sg.sin(y)), [x], {x: rows * 0.1}, order=2) < 1e-6

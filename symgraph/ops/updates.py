@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.graph import Node, ShapeError, SymgraphError
-from symgraph.ops.core import CONST, as_node, const, describe, operands
+from symgraph.ops.core import CONST, as_node, const, describe
 from symgraph.ops.elementwise import NOT_EQUAL, apply, cast, where
 from symgraph.ops.gather import GATHER, add_at
 from symgraph.ops.reduce import broadcast_to
@@ -80,26 +80,24 @@ def _update(x: Node, index: Any, values: Any, adding: bool) -> Node:
     with building(x.graph, who, "building the update"):  # a refused update adds no node
         part = x[index]
         y = _values(values, x, part, who)
-        true = broadcast_to(const(True, graph=x.graph), part.shape)
+        true = broadcast_to(const(True, graph=x.graph), part)  # (part's runtime shape)
         if part.opdef is GETITEM:  # slices, ints, None, ...: each element once
-            where_, placed = (scatter(t, part.attrs["index"], x) for t in (true, y))
+            mask, placed = (scatter(t, part.attrs["index"], x) for t in (true, y))
         elif part.opdef is GATHER:
             idx, spec = list(part.inputs[1:]), part.attrs["index"]
             if not adding:
                 _check_unrepeated(idx, spec, x, who)
             placed = add_at(y, x, idx, spec)
             # (not `!=`: a node's == and != are Python's identity tests)
-            where_ = apply(NOT_EQUAL, add_at(cast(true, x.dtype), x, idx, spec), 0)
+            mask = apply(NOT_EQUAL, add_at(cast(true, x.dtype), x, idx, spec), 0)
         else:  # x[()] of a 0-d x is x itself
             return y if not adding else x + y
-        return where(where_, x + placed if adding else placed, x)
+        return where(mask, x + placed if adding else placed, x)
 
 
 def _values(values: Any, x: Node, part: Node, who: str) -> Node:
     """The update's values as a node of ``x``'s dtype and ``part``'s shape."""
     y = values if isinstance(values, Node) else as_node(values, x)
-    if isinstance(values, Node):
-        (y,) = operands([values], who)
     if y.dtype != x.dtype:
         loses = (x.dtype.kind == "b" and y.dtype.kind != "b") or (
             x.dtype.kind in "iu" and y.dtype.kind not in "biu")
@@ -108,9 +106,9 @@ def _values(values: Any, x: Node, part: Node, who: str) -> Node:
                 f"{who}: the values ({describe(y)}, dtype {y.dtype}) would lose their kind "
                 f"in the node's dtype {x.dtype}; cast them yourself (sg.cast) if you mean it")
         y = cast(y, x.dtype)
-    if y.shape != part.shape:
+    if y.shape != part.shape or None in part.shape:
         try:
-            y = broadcast_to(y, part.shape)
+            y = broadcast_to(y, part)
         except ShapeError:
             raise ShapeError(
                 f"{who}: the values have shape {y.shape}, which does not broadcast to the "
