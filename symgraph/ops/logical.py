@@ -25,10 +25,6 @@ __all__ = ["all", "any", "logical_and", "logical_not", "logical_or", "logical_xo
 
 Axis = Any  # int, tuple of ints, or None
 
-# zeros of both signs, NaN (nonzero, so true) and infinities, in rows all-true and not
-_TRUTHS = np.array([[1.0, np.nan, -np.inf, 2.0], [0.0, -0.0, 3.0, np.inf]])
-
-
 # --- elementwise ----------------------------------------------------------------------------
 
 # every pairing of true and false, as zeros of both signs, NaN and infinities
@@ -126,6 +122,10 @@ def boolean_operator(symbol: str, *values: Any) -> Node:
 
 
 # --- reductions ------------------------------------------------------------------------------
+
+
+# zeros of both signs, NaN (nonzero, so true) and infinities, in rows all-true and not
+_TRUTHS = np.array([[1.0, np.nan, -np.inf, 2.0], [0.0, -0.0, 3.0, np.inf]])
 
 
 def _logical(name: str, forward: Any) -> Op:
