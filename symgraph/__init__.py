@@ -85,6 +85,7 @@ from symgraph.ops.contract import (
     diag, diagonal, einsum, inner, kron, outer, tensordot, trace, tril, triu,
 )
 from symgraph.ops.conv import avg_pool2d, conv2d, max_pool2d
+from symgraph.ops.differences import diff, nanmean, nansum
 from symgraph.ops.explog import exp2, log10, log2, logaddexp
 from symgraph.ops.gather import one_hot, take, take_along_axis
 from symgraph.ops.layout import (
@@ -121,17 +122,17 @@ __all__ = [
     "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort",
     "avg_pool2d", "backends", "broadcast_to", "cast", "ceil", "check_grad", "clip", "compile",
     "concatenate", "cond", "const", "conv2d", "cos", "cosh", "cumprod", "cumsum", "debugprint",
-    "define_op", "diag", "diagonal", "divide", "dot", "einsum", "erf", "evaluate", "exp", "exp2",
-    "expand_dims", "expm1", "flip", "floor", "floor_divide", "fori_loop", "formula",
+    "define_op", "diag", "diagonal", "diff", "divide", "dot", "einsum", "erf", "evaluate", "exp",
+    "exp2", "expand_dims", "expm1", "flip", "floor", "floor_divide", "fori_loop", "formula",
     "get_default_graph", "grad", "hessian", "hstack", "hvp", "hypot", "inner", "isfinite", "isnan",
     "jacobian", "jvp", "kron", "latex", "linalg", "load", "log", "log10", "log1p", "log2",
     "log_softmax", "logaddexp", "logical_and", "logical_not", "logical_or", "logical_xor",
     "logsumexp", "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mod",
-    "moveaxis", "multiply", "name_scope", "nan_to_num", "negative", "nn", "one_hot", "outer", "pad",
-    "power", "pprint", "prod", "ravel", "relu", "repeat", "reshape", "roll", "round", "save",
-    "scan", "sigmoid", "sign", "simplify", "sin", "sinh", "softmax", "softplus", "sort", "split",
-    "sqrt", "square", "squeeze", "stack", "stats", "std", "stop_gradient", "subtract", "sum",
-    "sum_to", "swapaxes", "take", "take_along_axis", "tan", "tanh", "tensordot", "tile", "to_dot",
-    "to_networkx", "to_svg", "trace", "transpose", "tril", "triu", "var", "variance", "vjp", "vmap",
-    "vstack", "where", "while_loop", "zeros_like",
+    "moveaxis", "multiply", "name_scope", "nan_to_num", "nanmean", "nansum", "negative", "nn",
+    "one_hot", "outer", "pad", "power", "pprint", "prod", "ravel", "relu", "repeat", "reshape",
+    "roll", "round", "save", "scan", "sigmoid", "sign", "simplify", "sin", "sinh", "softmax",
+    "softplus", "sort", "split", "sqrt", "square", "squeeze", "stack", "stats", "std",
+    "stop_gradient", "subtract", "sum", "sum_to", "swapaxes", "take", "take_along_axis", "tan",
+    "tanh", "tensordot", "tile", "to_dot", "to_networkx", "to_svg", "trace", "transpose", "tril",
+    "triu", "var", "variance", "vjp", "vmap", "vstack", "where", "while_loop", "zeros_like",
 ]

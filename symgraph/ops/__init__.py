@@ -58,6 +58,7 @@ from symgraph.ops.contract import (
     diag, diagonal, einsum, inner, kron, outer, tensordot, trace, tril, triu,
 )
 from symgraph.ops.conv import avg_pool2d, conv2d, max_pool2d
+from symgraph.ops.differences import diff, nanmean, nansum
 from symgraph.ops.explog import exp2, log10, log2, logaddexp
 from symgraph.ops.gather import one_hot, take, take_along_axis
 from symgraph.ops.logical import logical_and, logical_not, logical_or, logical_xor
