@@ -19,7 +19,8 @@ import numpy as np
 from symgraph.graph import Node, ShapeError, SymgraphError
 from symgraph.ops.core import as_node, describe, operands
 from symgraph.ops.elementwise import NOT_EQUAL, apply, cast, where
-from symgraph.ops.reduce import broadcast_to, sum as reduce_sum
+from symgraph.ops.reduce import broadcast_to
+from symgraph.ops.reduce import sum as reduce_sum
 from symgraph.ops.rounding import isnan
 from symgraph.ops.shape import concatenate
 from symgraph.ops.sorting import one_axis
