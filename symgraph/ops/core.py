@@ -535,6 +535,23 @@ def const(
     if not isinstance(name, (str, type(None))) or not isinstance(graph, (Graph, type(None))):
         raise SymgraphError(f"sg.const: name must be a str and graph an sg.Graph, got "
                             f"{type(name).__name__} and {type(graph).__name__}")
+    if type(value) is float and (dtype is None or dtype is FLOAT64):
+        # the rewrites' and derivatives' constants: nothing to check, nothing to cast
+        array = np.array(value)
+    else:
+        array = _checked_array(value, dtype)
+    array.setflags(write=False)
+    graph = graph if graph is not None else get_default_graph()  # (an empty Graph is falsy)
+    key = const_key(array) if name is None else None
+    if key is not None:
+        found = graph._lookup(key)
+        if found is not None:
+            return found
+    return graph._add(key, CONST, (), {"value": array}, array.shape, array.dtype, name)
+
+
+def _checked_array(value: Any, dtype: Any) -> np.ndarray:
+    """``value`` as a contiguous array of ``dtype`` (exactly: see ``exact_cast``)."""
     try:
         array = raw = np.asarray(value)
         if dtype is not None:  # (asarray(1.5, int64) would be 1, an int array wraps round)
@@ -547,14 +564,7 @@ def const(
     _check_dtype(array.dtype, lambda: f"sg.const({_brief(repr(value), 40)})")
     if any(array.strides) or array.size == 0:
         array = array.copy()
-    array.setflags(write=False)
-    graph = graph if graph is not None else get_default_graph()  # (an empty Graph is falsy)
-    key = const_key(array) if name is None else None
-    if key is not None:
-        found = graph._lookup(key)
-        if found is not None:
-            return found
-    return graph._add(key, CONST, (), {"value": array}, array.shape, array.dtype, name)
+    return array
 
 
 def placeholder(graph: Graph, shape: Shape, dtype: Any, name: str) -> Node:
