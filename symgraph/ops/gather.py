@@ -1,4 +1,5 @@
-"""Gathering and scattering by integer index: ``x[idx]``, ``take``, ``take_along_axis``, ``one_hot``.
+"""Gathering and scattering by integer index: ``x[idx]``, ``take``, ``take_along_axis``,
+``one_hot``.
 
 ``gather`` is NumPy's integer-array ("advanced") indexing, mixed with ints, slices and
 ``None`` as NumPy allows; ``take`` and ``x[idx]`` make it. Its derivative is
@@ -20,7 +21,7 @@ import numpy as np
 
 from symgraph.graph import Graph, Node, ShapeError, SymgraphError, get_default_graph
 from symgraph.ops.core import (
-    FLOAT64, Case, Op, _brief, broadcast_shapes, const, describe, first_dtype, lazy_text, make,
+    FLOAT64, Case, Op, _brief, broadcast_shapes, const, describe, first_dtype, make,
     normalize_axes, operands, operatorname, register,
 )
 from symgraph.ops.nn import log_softmax
@@ -427,7 +428,8 @@ def one_hot(indices: Any, n: int) -> Node:
 
 _ROWS, _COLS = np.array([0, 2, 2, -1]), np.array([1, -1, 1, 0])
 GATHER.cases = [
-    Case(lambda x, i: x[i] * x[i], [((3,), -1.0, 1.0), ((5,), "int", 3)], ref=lambda x, i: x[i] ** 2),
+    Case(lambda x, i: x[i] * x[i], [((3,), -1.0, 1.0), ((5,), "int", 3)],
+         ref=lambda x, i: x[i] ** 2),
     Case(lambda x, i: x[i], [((4, 3), -1.0, 1.0), np.array([[0, -1], [3, 0]])],
          ref=lambda x, i: x[i]),
     Case(lambda x, i: x[:, i], [((3, 4), -1.0, 1.0), _COLS], ref=lambda x, i: x[:, i]),
@@ -446,7 +448,8 @@ ADD_AT.cases = [
          ref=lambda g, i: _ref_add_at((3, 2), (i,), g)),
     Case(lambda g: add_at(g, const(np.zeros((2, 3))), [const(_COLS[:3])],
                                (_ALL, ("array", 0))) ** 2,
-         [((2, 3), -1.0, 1.0)], ref=lambda g: _ref_add_at((2, 3), (slice(None), _COLS[:3]), g) ** 2),
+         [((2, 3), -1.0, 1.0)],
+         ref=lambda g: _ref_add_at((2, 3), (slice(None), _COLS[:3]), g) ** 2),
 ]
 TAKE_ALONG_AXIS.cases = [
     Case(lambda x, i: take_along_axis(x, i, axis=1), [((3, 4), -1.0, 1.0), ((3, 2), "int", 4)],
