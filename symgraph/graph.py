@@ -174,7 +174,7 @@ class Node(_NodeFields, ArrayMethods, Symbol):
     def __rmod__(self, other: Any) -> Node:
         return _OPS.mod(other, self)
 
-    def __floordiv__(self, other: Any) -> Node:  # NumPy's: x == (x // y) * y + x % y
+    def __floordiv__(self, other: Any) -> Node:  # NumPy's floor_divide, the partner of %
         return _OPS.floor_divide(self, other)
 
     def __rfloordiv__(self, other: Any) -> Node:

@@ -25,19 +25,18 @@ boolean outputs. The tape's ops: ``add`` ``subtract`` ``multiply`` ``divide`` ``
 ``arctan2`` ``hypot`` ``sinh`` ``cosh`` ``tanh`` ``arcsinh`` ``arccosh`` ``arctanh``
 ``sigmoid`` ``relu`` ``softplus`` ``abs`` ``sign`` ``floor`` ``ceil`` ``mod``
 ``floor_divide`` ``clip`` ``maximum`` ``minimum`` ``where`` ``less`` ``less_equal``
-``greater`` ``greater_equal`` ``not_equal`` ``logical_and`` ``logical_or``
-``logical_xor`` ``logical_not`` ``erf`` ``isnan`` ``isfinite`` ``cast`` ``stop_gradient``, and
-of a scalar ``sum``
-``mean`` ``max`` ``min`` ``first_max_mask``. Loops too: a graph of ``scan``, ``cond``
-and ``while_loop`` nodes (a ``fori_loop``, its gradient's reverse scan, a checkpointed
-scan, a branch in a loop) whose bodies are such scalar graphs runs on the tape with loop
-and jump rows (``symgraph.backends.numba_loops``, run by ``numba_vm.run_loops``). Any
-other graph (array nodes, other dtypes) is compiled whole by the ``python`` backend
-instead, as the contract
-allows ("numba may run array ops through NumPy outside its native tape"); the compiled
-function's ``backend`` says which ran it (``"numba"`` or ``"python"``). The loop ops
-are symgraph's own ops, declared above the plan (:func:`own`); an op declared by a user
-(``sg.define_op``) has no Numba form: compiling it raises at compile time, naming the op.
+``greater`` ``greater_equal`` ``not_equal`` ``logical_and`` ``logical_or`` ``logical_xor``
+``logical_not`` ``erf`` ``isnan`` ``isfinite`` ``cast`` ``stop_gradient``, and of a scalar
+``sum`` ``mean`` ``max`` ``min`` ``first_max_mask``. Loops too: a graph of ``scan``,
+``cond`` and ``while_loop`` nodes (a ``fori_loop``, its gradient's reverse scan, a
+checkpointed scan, a branch in a loop) whose bodies are such scalar graphs runs on the
+tape with loop and jump rows (``symgraph.backends.numba_loops``, run by
+``numba_vm.run_loops``). Any other graph (array nodes, other dtypes) is compiled whole by
+the ``python`` backend instead, as the contract allows ("numba may run array ops through
+NumPy outside its native tape"); the compiled function's ``backend`` says which ran it
+(``"numba"`` or ``"python"``). The loop ops are symgraph's own ops, declared above the
+plan (:func:`own`); an op declared by a user (``sg.define_op``) has no Numba form:
+compiling it raises at compile time, naming the op.
 
 Imports: ``numpy``, ``symgraph.errors``, ``symgraph.graph``, ``symgraph.ops``,
 ``symgraph.plan``, ``symgraph.backends.base``, ``symgraph.backends.python``,

@@ -1,13 +1,12 @@
-"""Piecewise functions: ``clip floor ceil round mod floor_divide`` and the tests ``isnan isfinite``,
-with ``nan_to_num``.
+"""Piecewise functions: ``clip floor ceil round mod floor_divide`` and the tests ``isnan
+isfinite``, with ``nan_to_num``.
 
 (``sign`` lives with the other unary functions, ``symgraph.ops.functions``.) NumPy's
 functions, values and dtypes. The piecewise-constant ones (``floor ceil round
-floor_divide`` and the
-boolean tests) pass no gradient: their rules are declared ``(None,)``, so a derivative
-through them is zero, not an error. ``mod``, ``clip`` and ``nan_to_num`` are piecewise
-linear; their rules are written with symgraph ops (``where`` masks), so they
-differentiate again (to zero, away from the jumps).
+floor_divide`` and the boolean tests) pass no gradient: their rules are declared
+``(None,)``, so a derivative through them is zero, not an error. ``mod``, ``clip`` and
+``nan_to_num`` are piecewise linear; their rules are written with symgraph ops (``where``
+masks), so they differentiate again (to zero, away from the jumps).
 
 Imports: ``symgraph.graph``, ``symgraph.ops.core``, ``symgraph.ops.elementwise`` and
 ``symgraph.ops.arithmetic`` (``minimum``/``maximum`` for a one-sided ``clip``).
@@ -142,8 +141,8 @@ MOD = binary(
 # x // y is piecewise constant: no gradient flows (as floor's, and JAX's).
 FLOOR_DIVIDE = binary(
     "floor_divide", np.floor_divide, vjp=(None, None), jvp=(None, None),
-    dtype=_no_boolean_loop, parse=True, latex=r"\left\lfloor \frac{{{0}}}{{{1}}} \right\rfloor",
-    latex_atom=True,
+    dtype=_no_boolean_loop, parse=True, latex_atom=True,
+    latex=r"\left\lfloor \frac{{{0}}}{{{1}}} \right\rfloor",
     cases=lambda build: [
         Case(build, [((), 2.2, 2.8), ((), 0.95, 1.05)]),
         Case(build, [((2, 3), -2.8, -2.2), ((3,), -1.05, -0.95)]),
@@ -290,9 +289,9 @@ def mod(x: ArrayLike, y: ArrayLike) -> Node:
 
 def floor_divide(x: ArrayLike, y: ArrayLike) -> Node:
     """Elementwise ``x // y`` (NumPy's ``floor_divide``, Python's ``//``: the floor of the
-    exact quotient, so ``x == (x // y) * y + x % y``; integers stay integers); no gradient
-    flows. It is not always ``floor(x / y)``: ``1.0 // 0.1`` is 9.0, as the remainder
-    ``1.0 % 0.1`` is 0.0999..., while ``1.0 / 0.1`` rounds to 10.0.
+    exact quotient, the partner of ``x % y``; integers stay integers); no gradient flows.
+    It is not always ``floor(x / y)``: ``1.0 // 0.1`` is 9.0, as the remainder ``1.0 % 0.1``
+    is 0.0999..., while ``1.0 / 0.1`` rounds to 10.0.
 
     >>> import symgraph as sg
     >>> with sg.Graph():
