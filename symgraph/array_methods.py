@@ -8,7 +8,7 @@ ravel flatten squeeze transpose swapaxes repeat diagonal trace``, ``T``, ``mT``)
 ``dot clip round sort argsort take astype``; ``ndim`` and ``size``; and NumPy's
 functions of a node (``np.trace(x)``), through the methods of the same names.
 
-Imports: the standard library, ``symgraph.errors`` and ``symgraph.symbol``. The methods call
+Imports: the standard library, NumPy, ``symgraph.errors`` and ``symgraph.symbol``. The methods call
 the op constructors through :data:`OPS`, which ``symgraph.ops`` fills in when it is
 imported (so this module does not import ops).
 """
@@ -20,6 +20,8 @@ import math
 import sys
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from symgraph.errors import SymgraphError
 from symgraph.symbol import short
@@ -216,7 +218,7 @@ class ArrayMethods:
         ``np.ravel(x)``, ``np.shape(x)``... call the node's method or attribute of that name
         (NumPy's own fallback for many of them); other functions raise an error naming
         symgraph's function."""
-        name = getattr(func, "__name__", "")
+        name = getattr(_NUMPY_ALIASES.get(func, func), "__name__", "")
         found = getattr(type(self), name, None) if name in _NUMPY_NAMED else None
         if func.__module__ == "numpy" and found is not None and args and args[0] is self:
             if not callable(found):  # a property or field: np.shape(x), np.ndim(x)
@@ -246,6 +248,8 @@ def _instead(module: str, name: str) -> str:
     return f"symgraph has no {where}.{name}: build it from symgraph's functions"
 
 
+# NumPy's other names of the same functions (np.amax is np.max's alias, not the same object)
+_NUMPY_ALIASES = {np.amax: np.max, np.amin: np.min, np.around: np.round}
 # What NumPy's functions may reach on a node: these methods and the data attributes.
 _NUMPY_NAMED = frozenset({k for k in vars(ArrayMethods) if not k.startswith("_")} | {"shape"})
 
