@@ -333,16 +333,6 @@ def _apply(op: int, x: float, y: float, w: np.ndarray, code: np.ndarray,
         r = 1.0 if x != y else 0.0
     elif op == TOBOOL:
         r = 1.0 if x != 0.0 else 0.0
-    elif op == AND:  # NumPy's logic: any nonzero value is true, NaN included
-        r = 1.0 if x != 0.0 and y != 0.0 else 0.0
-    elif op == OR:
-        r = 1.0 if x != 0.0 or y != 0.0 else 0.0
-    elif op == XOR:
-        r = 1.0 if (x != 0.0) != (y != 0.0) else 0.0
-    elif op == NOT:
-        r = 1.0 if x == 0.0 else 0.0
-    elif op == ERF:
-        r = math.erf(x)
     elif op == ISNAN:
         r = 1.0 if math.isnan(x) else 0.0
     elif op == ISFINITE:
@@ -389,12 +379,23 @@ def _apply(op: int, x: float, y: float, w: np.ndarray, code: np.ndarray,
         r = np.ceil(x)
     elif op == MOD:
         r = _mod(x, y)
-    elif op == FLOOR_DIVIDE:
-        r = _floor_divide(x, y)
     elif op == CLIP:  # NumPy's clip loop: NaN-propagating, a tie keeps the first
         c = w[code[t, 4]]
         r = x if x >= y or math.isnan(x) else y
         r = r if r <= c or math.isnan(r) else c
+    # the later, rarer opcodes last: each test above runs for every row of the ops below
+    elif op == FLOOR_DIVIDE:
+        r = _floor_divide(x, y)
+    elif op == AND:  # NumPy's logic: any nonzero value is true, NaN included
+        r = 1.0 if x != 0.0 and y != 0.0 else 0.0
+    elif op == OR:
+        r = 1.0 if x != 0.0 or y != 0.0 else 0.0
+    elif op == XOR:
+        r = 1.0 if (x != 0.0) != (y != 0.0) else 0.0
+    elif op == NOT:
+        r = 1.0 if x == 0.0 else 0.0
+    elif op == ERF:
+        r = math.erf(x)
     else:  # no tape holds another opcode (numba_tape.lower makes them all)
         r = np.nan
     return r
