@@ -51,9 +51,11 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     k = one_axis(x, axis, "diff")
     if n == 0:
         return x
-    parts = [_edge(v, x, k, what) for v, what in ((prepend, "prepend"),) if v is not None]
-    parts.append(x)
-    parts += [_edge(append, x, k, "append")] if append is not None else []
+    parts = [x]
+    if prepend is not None:
+        parts.insert(0, _edge(prepend, x, k, "prepend"))
+    if append is not None:
+        parts.append(_edge(append, x, k, "append"))
     if len(parts) > 1:
         x = concatenate(parts, axis=k)
     lead = (slice(None),) * k

@@ -117,8 +117,10 @@ def boolean_operator(symbol: str, *values: Any) -> Node:
             f"{symbol} of {what} (dtype {dtype}): symgraph's {symbol} is logic on booleans "
             "(comparisons, sg.isnan...); for 0/1 values write a * b or 1 - a, for a "
             "condition compare first (x != 0)")
-    op = {"&": LOGICAL_AND, "|": LOGICAL_OR, "^": LOGICAL_XOR, "~": LOGICAL_NOT}[symbol]
-    return apply(op, *operands(values, symbol))
+    return apply(_OF_OPERATOR[symbol], *operands(values, symbol))
+
+
+_OF_OPERATOR = {"&": LOGICAL_AND, "|": LOGICAL_OR, "^": LOGICAL_XOR, "~": LOGICAL_NOT}
 
 
 # --- reductions ------------------------------------------------------------------------------

@@ -82,7 +82,8 @@ def _update(x: Node, index: Any, values: Any, adding: bool) -> Node:
         y = _values(values, x, part, who)
         true = broadcast_to(const(True, graph=x.graph), part)  # (part's runtime shape)
         if part.opdef is GETITEM:  # slices, ints, None, ...: each element once
-            mask, placed = (scatter(t, part.attrs["index"], x) for t in (true, y))
+            mask = scatter(true, part.attrs["index"], x)
+            placed = scatter(y, part.attrs["index"], x)
         elif part.opdef is GATHER:
             idx, spec = list(part.inputs[1:]), part.attrs["index"]
             if not adding:
