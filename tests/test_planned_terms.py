@@ -122,3 +122,19 @@ def test_each_polynomial_carries_its_count_of_factors_and_the_limit_is_exact():
         s = xs[0] + xs[1]  # (an add node: only its op counts here)
         assert combine(s, [(p, 300), (p, 300)], table)[1] == 300
         assert combine(s, [(p, 300), (q, 200)], table) is None
+
+
+def test_a_single_terms_sign_goes_into_its_coefficient():
+    # -3*x*x*2 and -(3*exp(s))*(2*s) are one monomial each: the constants fold into one
+    # signed coefficient, with no negation node (-6*square(x), not -(6*square(x)))
+    with sg.Graph():
+        x, s = sg.var("x"), sg.var("s")
+        cases = [(-3 * x * x * 2, lambda x0, s0: -6 * x0 * x0, 2),
+                 (-(3 * sg.exp(s)) * (2 * s), lambda x0, s0: -6 * s0 * math.exp(s0), 3)]
+        for e, want, nodes in cases:
+            p = sg.simplify(e, assume_finite=True)
+            assert op_count(p) == nodes, sg.pprint(p)
+            assert not any(n.op == "negative" for n in sg.ancestors([p])), sg.pprint(p)
+            for x0, s0 in ((0.7, -1.1), (-2.5, 0.3)):
+                got = float(sg.evaluate(p, {x: x0, s: s0}))
+                assert math.isclose(got, want(x0, s0), rel_tol=1e-12)

@@ -310,6 +310,11 @@ class _Plan:
         return self._step(SUBTRACT, q, p), False
 
     def _horner(self, poly: dict) -> int:
+        if len(poly) == 1:  # one term: a sign goes into its coefficient (-6*x, not -(6*x))
+            ((m, c),) = poly.items()
+            if abs(c) != 1.0 and self.table.monomial(m):
+                ref, _ = self._monomial(m, 1.0)
+                return self._step(MULTIPLY, self._step(CONST, c), ref)
         results: list[tuple[int, bool]] = []
         tasks: list[tuple] = [(_BUILD, poly)]
         while tasks:
