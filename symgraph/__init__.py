@@ -94,6 +94,9 @@ from symgraph.ops.layout import (
 from symgraph.ops.logical import (
     all, any, logical_and, logical_not, logical_or, logical_xor,
 )
+from symgraph.ops.nanreduce import (
+    nancumprod, nancumsum, nanmax, nanmin, nanprod, nanstd, nanvar,
+)
 from symgraph.ops.rounding import (
     ceil, clip, floor, floor_divide, isfinite, isnan, mod, nan_to_num, round,
 )
@@ -128,7 +131,8 @@ __all__ = [
     "jacobian", "jvp", "kron", "latex", "linalg", "load", "log", "log10", "log1p", "log2",
     "log_softmax", "logaddexp", "logical_and", "logical_not", "logical_or", "logical_xor",
     "logsumexp", "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mod",
-    "moveaxis", "multiply", "name_scope", "nan_to_num", "nanmean", "nansum", "negative", "nn",
+    "moveaxis", "multiply", "name_scope", "nan_to_num", "nancumprod", "nancumsum", "nanmax", "nanmean", "nanmin",
+    "nanprod", "nanstd", "nansum", "nanvar", "negative", "nn",
     "one_hot", "outer", "pad", "power", "pprint", "prod", "ravel", "relu", "repeat", "reshape",
     "roll", "round", "save", "scan", "sigmoid", "sign", "simplify", "sin", "sinh", "softmax",
     "softplus", "sort", "split", "sqrt", "square", "squeeze", "stack", "stats", "std",

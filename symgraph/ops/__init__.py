@@ -62,6 +62,9 @@ from symgraph.ops.differences import diff, nanmean, nansum
 from symgraph.ops.explog import exp2, log10, log2, logaddexp
 from symgraph.ops.gather import one_hot, take, take_along_axis
 from symgraph.ops.logical import logical_and, logical_not, logical_or, logical_xor
+from symgraph.ops.nanreduce import (
+    nancumprod, nancumsum, nanmax, nanmin, nanprod, nanstd, nanvar,
+)
 from symgraph.ops.layout import (
     flip, hstack, moveaxis, pad, ravel, repeat, roll, split, squeeze, swapaxes, tile, vstack,
 )
