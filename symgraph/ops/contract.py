@@ -25,6 +25,7 @@ from symgraph.ops.core import (
     Op,
     _brief,
     describe,
+    follows_numpy,
     make,
     operands,
     operatorname,
@@ -219,6 +220,7 @@ EINSUM = register(Op(
 ))
 
 
+@follows_numpy(np.einsum)
 def einsum(subscripts: str, *operands: Any) -> Node:
     """Einstein summation, as ``numpy.einsum``: explicit (``'ij,jk->ik'``) or implicit
     (``'ij,jk'``) output, ``...`` for leading dimensions, an index repeated in one
@@ -304,6 +306,7 @@ TENSORDOT = register(Op(
 ))
 
 
+@follows_numpy(np.tensordot, np.linalg.tensordot)
 def tensordot(a: Any, b: Any, axes: int | tuple = 2) -> Node:
     """Sum of products over axes: the last ``axes`` of ``a`` with the first ``axes`` of
     ``b``, or the pairs ``(axes_a, axes_b)``, as ``numpy.tensordot``.
@@ -332,6 +335,7 @@ def tensordot(a: Any, b: Any, axes: int | tuple = 2) -> Node:
     return make(TENSORDOT, [a, b], {"axes": (ia, ib)})
 
 
+@follows_numpy(np.inner)
 def inner(a: Any, b: Any) -> Node:
     """The sum of products over the last axes, as ``numpy.inner`` (a ``tensordot``).
 
@@ -347,6 +351,7 @@ def inner(a: Any, b: Any) -> Node:
     return tensordot(a, b, axes=((a.ndim - 1,), (b.ndim - 1,)))
 
 
+@follows_numpy(np.outer)
 def outer(a: Any, b: Any) -> Node:
     """The products of every element of ``a`` with every element of ``b`` (both
     flattened), as ``numpy.outer``: a broadcast ``multiply``.
@@ -415,6 +420,7 @@ KRON = register(Op(
 ))
 
 
+@follows_numpy(np.kron)
 def kron(a: Any, b: Any) -> Node:
     """The Kronecker product, blocks ``a[i, j] * b``, as ``numpy.kron``.
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.graph import Node, ShapeError, SymgraphError
-from symgraph.ops.core import as_node, describe, operands
+from symgraph.ops.core import as_node, describe, follows_numpy, operands
 from symgraph.ops.elementwise import NOT_EQUAL, apply, cast, where
 from symgraph.ops.reduce import broadcast_to
 from symgraph.ops.reduce import sum as reduce_sum
@@ -28,6 +28,7 @@ from symgraph.ops.sorting import one_axis
 __all__ = ["diff", "nanmean", "nansum"]
 
 
+@follows_numpy(np.diff)
 def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> Node:
     """The ``n``-th difference along ``axis``, ``a[1:] - a[:-1]`` applied ``n`` times, as
     ``numpy.diff`` (``prepend``/``append``: values joined to ``a`` along ``axis`` first, a
@@ -78,6 +79,7 @@ def _edge(value: Any, x: Node, axis: int, what: str) -> Node:
     return node
 
 
+@follows_numpy(np.nansum)
 def nansum(a: Any, axis: Any = None, keepdims: bool = False) -> Node:
     """Sum over ``axis`` with NaN counted as zero, as ``numpy.nansum`` (a slice of NaN
     sums to 0); its NaN elements get a zero cotangent.
@@ -97,6 +99,7 @@ def nansum(a: Any, axis: Any = None, keepdims: bool = False) -> Node:
     return reduce_sum(where(isnan(x), 0.0, x), axis, keepdims)
 
 
+@follows_numpy(np.nanmean)
 def nanmean(a: Any, axis: Any = None, keepdims: bool = False) -> Node:
     """Mean over ``axis`` of the elements that are not NaN, as ``numpy.nanmean`` (NaN for
     a slice of NaN only).

@@ -51,6 +51,7 @@ from symgraph.graph import Node, ShapeError, SymgraphError
 from symgraph.ops.core import (
     Case, Op, const, describe, inexact, make, normalize_axes, operands, operatorname, register,
     flag,
+    follows_numpy,
 )
 from symgraph.ops.elementwise import cast, where
 from symgraph.ops.factor import (
@@ -144,6 +145,7 @@ class EighResult(NamedTuple):
     eigenvectors: Node
 
 
+@follows_numpy(np.linalg.eigh)
 def eigh(a: Any, UPLO: str = "L") -> EighResult:
     """Eigenvalues (ascending) and eigenvectors (columns) of each symmetric matrix of
     ``a``, as ``np.linalg.eigh``, which reads the triangle ``UPLO`` ("L" or "U"). The
@@ -280,6 +282,7 @@ class SVDResult(NamedTuple):
     Vh: Node
 
 
+@follows_numpy(np.linalg.svd)
 def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
         hermitian: bool = False) -> SVDResult | Node:
     """``a = U @ (S[..., None] * Vh)`` for each matrix of ``a``, as ``np.linalg.svd``
@@ -405,6 +408,7 @@ class QRResult(NamedTuple):
     R: Node
 
 
+@follows_numpy(np.linalg.qr)
 def qr(a: Any, mode: str = "reduced") -> QRResult | Node:
     """``a = Q @ R`` (orthonormal columns, upper triangular) for each matrix of ``a``, as
     ``np.linalg.qr``: ``mode="reduced"`` gives ``(Q, R)``, ``"r"`` gives ``R`` alone
@@ -505,6 +509,7 @@ def _matrix_norm(x: Node, ord: Any, row: int, col: int, keepdims: bool) -> Node:
     return expand_dims(out, tuple(sorted((row, col)))) if keepdims else out
 
 
+@follows_numpy(np.linalg.norm)
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Node:
     """Vector and matrix norms, as ``np.linalg.norm``: vector ``ord`` None/2, 1, inf,
     -inf or any other non-zero number; matrix ``ord`` None/"fro", "nuc", 1, -1, 2, -2, inf,
