@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.graph import Node, ShapeError, SymgraphError
-from symgraph.ops.core import as_node, describe, follows_numpy, operands
+from symgraph.ops.core import const, describe, follows_numpy, operands
 from symgraph.ops.elementwise import NOT_EQUAL, apply, cast, where
 from symgraph.ops.reduce import broadcast_to
 from symgraph.ops.reduce import sum as reduce_sum
@@ -68,8 +68,10 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
 
 def _edge(value: Any, x: Node, axis: int, what: str) -> Node:
     """``prepend``/``append`` as a node to join to ``x`` along ``axis``: a scalar is
-    broadcast to ``x``'s shape with length 1 along ``axis``, as NumPy does."""
-    node = value if isinstance(value, Node) else as_node(value, x)
+    broadcast to ``x``'s shape with length 1 along ``axis``, as NumPy does. A number is
+    an array of its own dtype, as NumPy's ``asanyarray`` makes it (``prepend=0`` of float32
+    values gives float64, as in NumPy), not a weak scalar."""
+    node = value if isinstance(value, Node) else const(np.asarray(value), graph=x.graph)
     if node.ndim == 0:
         first = x[(*(slice(None),) * axis, slice(0, 1))]  # (its runtime shape, if unknown)
         return broadcast_to(node, first)
