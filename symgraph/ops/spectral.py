@@ -534,8 +534,8 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> N
             raise ShapeError(f"{who()}: with ord={ord!r} and axis=None it must be 1-D or 2-D "
                              "(as in NumPy); give axis")
         axis = tuple(range(x.ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    normalize_axes(axes, x.ndim, who)  # checks range and repeats
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
+    normalize_axes(axes, x.ndim, who)  # checks type, range and repeats (axis=1.0 raises)
     axes = tuple(int(a) % x.ndim for a in axes)
     number = isinstance(ord, (int, float, np.integer, np.floating))
     if ord is not None and not number and not isinstance(ord, str):
