@@ -71,11 +71,8 @@ def _split(subscripts: str) -> tuple[list[str], str]:
     return inputs.split(","), output
 
 
-def _parse(subscripts: Any, ndims: list[int], who: str) -> str:
+def _parse(subscripts: str, ndims: list[int], who: str) -> str:
     """NumPy's subscripts in explicit form, ``...`` spelled out as letters: ``ij,jk->ik``."""
-    if not isinstance(subscripts, str):
-        raise SymgraphError(f"{who}: the subscripts must be a string such as 'ij,jk->ik', got "
-                            f"{_brief(repr(subscripts))}")
     text = subscripts.replace(" ", "")
     lhs, arrow, rhs = text.partition("->")
     terms = lhs.split(",")
@@ -232,6 +229,10 @@ def einsum(subscripts: str, *operands: Any) -> Node:
     >>> sg.einsum("ij,jk->ik", a, b).shape, sg.einsum("ii->", sg.var("m", shape=(3, 3))).shape
     ((2, 4), ())
     """
+    if not isinstance(subscripts, str):  # (checked before the operands become nodes)
+        raise SymgraphError(f"einsum: the subscripts must be a string such as 'ij,jk->ik', got "
+                            f"{_brief(repr(subscripts))}; NumPy's form with lists of axis "
+                            "numbers is not supported")
     if not operands:
         raise SymgraphError("einsum needs at least one operand after the subscripts")
     nodes = _operands(list(operands), "einsum")
