@@ -304,6 +304,13 @@ def _numpy_name(func: Callable[..., Any]) -> str:
     return f"{func.__module__}.{func.__name__}"
 
 
+def _public_name(follower: Callable[..., Any]) -> str:
+    """How users call ``follower``: ``sg.NAME`` or ``sg.linalg.NAME``."""
+    name = follower.__name__
+    package = sys.modules.get("symgraph")
+    return f"sg.{name}" if getattr(package, name, None) is follower else f"sg.linalg.{name}"
+
+
 @functools.cache
 def _matching(func: Callable[..., Any], follower: Callable[..., Any]) -> dict[str, str | None]:
     """NumPy's parameter -> the follower's that takes its value (None: it has none)."""
@@ -333,7 +340,7 @@ def _call_follower(func: Callable[..., Any], follower: Callable[..., Any], node:
     """``follower`` called with NumPy's ``args`` and ``kwargs``, each given to the follower's
     parameter of NumPy's meaning; an argument it cannot take raises, naming it."""
     who = f"{_numpy_name(func)} of the node {short(node)}"
-    public = ("sg.linalg." if func.__module__ == "numpy.linalg" else "sg.") + follower.__name__
+    public = _public_name(follower)
     theirs = inspect.signature(func)
     try:
         bound = theirs.bind(*args, **kwargs)
