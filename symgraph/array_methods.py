@@ -292,9 +292,10 @@ def follows_numpy(*functions: Callable[..., Any]) -> Callable[[Function], Functi
     """
     def declare(function: Function) -> Function:
         for numpy_function in functions:
-            if _FOLLOWERS.setdefault(numpy_function, function) is not function:
+            if _FOLLOWERS.get(numpy_function, function) is not function:
                 raise SymgraphError(f"{_numpy_name(numpy_function)} is already followed by "
                                     f"{_FOLLOWERS[numpy_function].__name__}; declare one")
+        _FOLLOWERS.update(dict.fromkeys(functions, function))
         function.follows_numpy = functions  # type: ignore[attr-defined]
         return function
     return declare
