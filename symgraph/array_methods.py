@@ -16,6 +16,7 @@ Imports: the standard library, ``symgraph.errors`` and ``symgraph.symbol``. The 
 the op constructors through :data:`OPS`, which ``symgraph.ops`` fills in when it is
 imported (so this module does not import ops).
 """
+
 from __future__ import annotations
 
 import functools
@@ -270,6 +271,7 @@ Function = TypeVar("Function", bound=Callable[..., Any])
 _FOLLOWERS: dict[Callable[..., Any], Callable[..., Any]] = {}
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 _SPREAD = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+_signature = functools.cache(inspect.signature)  # (NumPy's and ours never change)
 
 
 def follows_numpy(*functions: Callable[..., Any]) -> Callable[[Function], Function]:
@@ -315,8 +317,8 @@ def _public_name(follower: Callable[..., Any]) -> str:
 @functools.cache
 def _matching(func: Callable[..., Any], follower: Callable[..., Any]) -> dict[str, str | None]:
     """NumPy's parameter -> the follower's that takes its value (None: it has none)."""
-    theirs = list(inspect.signature(func).parameters.values())
-    ours = list(inspect.signature(follower).parameters.values())
+    theirs = list(_signature(func).parameters.values())
+    ours = list(_signature(follower).parameters.values())
     their_names, our_names = {p.name for p in theirs}, {p.name for p in ours}
     match: dict[str, str | None] = {}
     for i, p in enumerate(theirs):
@@ -342,12 +344,12 @@ def _call_follower(func: Callable[..., Any], follower: Callable[..., Any], node:
     parameter of NumPy's meaning; an argument it cannot take raises, naming it."""
     who = f"{_numpy_name(func)} of the node {short(node)}"
     public = _public_name(follower)
-    theirs = inspect.signature(func)
+    theirs = _signature(func)
     try:
         bound = theirs.bind(*args, **kwargs)
     except TypeError as exc:
         raise SymgraphError(f"{who}: {exc}; pass the arguments NumPy takes") from None
-    match, ours = _matching(func, follower), inspect.signature(follower).parameters
+    match, ours = _matching(func, follower), _signature(follower).parameters
     values: dict[str, Any] = {}
     spread: tuple = ()  # einsum's *operands, whose subscripts come first
     refused = []

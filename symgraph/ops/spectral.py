@@ -50,8 +50,7 @@ import numpy as np
 from symgraph.graph import Node, ShapeError, SymgraphError
 from symgraph.ops.core import (
     Case, Op, const, describe, inexact, make, normalize_axes, operands, operatorname, register,
-    flag,
-    follows_numpy,
+    flag, follows_numpy,
 )
 from symgraph.ops.elementwise import cast, where
 from symgraph.ops.factor import (
