@@ -1,27 +1,30 @@
-"""The NumPy methods and properties of a node (``x.sum()``, ``x.T``, ``x.reshape(2, 3)``...).
+"""The NumPy methods and properties of a node (``x.sum()``, ``x.T``, ``x.reshape(2, 3)``...),
+and NumPy's functions of nodes (``np.where(x > 0, x, 0.0)``, ``np.linalg.norm(v)``).
 
 Owns: :class:`ArrayMethods`, the mixin of ``symgraph.graph.Node`` whose methods have
 ``numpy.ndarray``'s names and signatures and build nodes: reductions (``sum mean max min
 prod all any var std argmax argmin cumsum cumprod``, which also take the ``dtype``/``out``/
 ``order`` that NumPy's functions pass on, so ``np.sum(x)`` works), layout (``reshape
 ravel flatten squeeze transpose swapaxes repeat diagonal trace``, ``T``, ``mT``), and
-``dot clip round sort argsort take astype``; ``ndim`` and ``size``; and NumPy's
-functions of a node (``np.trace(x)``), through the methods of the same names.
+``dot clip round sort argsort take astype``; ``ndim`` and ``size``. And NumPy's functions
+of a node (NEP 18's ``__array_function__``): those methods with the node first, else the
+symgraph function declared with :func:`follows_numpy` to follow that NumPy function (the
+declaration sits on each function in ``symgraph.ops``; :data:`_FOLLOWERS` is what the
+declarations fill in), with NumPy's arguments matched to its own and any it lacks refused.
 
-Imports: the standard library, NumPy, ``symgraph.errors`` and ``symgraph.symbol``. The methods call
+Imports: the standard library, ``symgraph.errors`` and ``symgraph.symbol``. The methods call
 the op constructors through :data:`OPS`, which ``symgraph.ops`` fills in when it is
 imported (so this module does not import ops).
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import sys
-from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from symgraph.errors import SymgraphError
 from symgraph.symbol import short
@@ -214,11 +217,14 @@ class ArrayMethods:
         return OPS.cast(self, dtype)
 
     def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
-        """NumPy's functions of a node (NEP 18): ``np.trace(x)``, ``np.sort(x, 0)``,
-        ``np.ravel(x)``, ``np.shape(x)``... call the node's method or attribute of that name
-        (NumPy's own fallback for many of them); other functions raise an error naming
-        symgraph's function."""
-        name = getattr(_NUMPY_ALIASES.get(func, func), "__name__", "")
+        """NumPy's functions of a node (NEP 18). With the node first, ``np.trace(x)``,
+        ``np.sort(x, 0)``, ``np.sum(x)``, ``np.shape(x)``... call the node's method or
+        attribute of that name (NumPy's own fallback for many of them); any other call of a
+        NumPy function that a symgraph function declares it follows (:func:`follows_numpy`)
+        calls that function, with NumPy's arguments matched to its own
+        (``np.where(c, x, 0)``, ``np.concatenate([x, np.ones(3)])``); other functions, and
+        arguments it does not take, raise an error that says what to call instead."""
+        name = getattr(func, "__name__", "")
         found = getattr(type(self), name, None) if name in _NUMPY_NAMED else None
         if func.__module__ == "numpy" and found is not None and args and args[0] is self:
             if not callable(found):  # a property or field: np.shape(x), np.ndim(x)
@@ -232,26 +238,157 @@ class ArrayMethods:
                         f"numpy.{name} of the node {short(self)}: {exc}; pass NumPy's "
                         f"arguments of ndarray.{name}") from None
                 return found(self, *args[1:], **kwargs)
+        follower = _FOLLOWERS.get(func)
+        if follower is not None:
+            return _call_follower(func, follower, self, args, kwargs)
         raise SymgraphError(
             f"{func.__module__}.{name} does not build symgraph nodes (called on the node "
             f"{short(self)}); {_instead(func.__module__, name)}, or sg.evaluate for values")
 
 
 def _instead(module: str, name: str) -> str:
-    """What to call instead of NumPy's ``module.name``: symgraph's function of that name
-    when it has one (looked up in the imported package, which sits above this module)."""
+    """What to call instead of NumPy's ``module.name``, which no symgraph function follows:
+    a function of that name (looked up in the imported package, which sits above this
+    module) is not declared to be NumPy's, so users are sent to its own documentation."""
     package_name, where = (("symgraph.linalg", "sg.linalg") if module == "numpy.linalg"
                            else ("symgraph", "sg"))
     package = sys.modules.get(package_name)
     if package is not None and callable(getattr(package, name, None)):
-        return f"use {where}.{name} (symgraph follows NumPy's names)"
+        return (f"{where}.{name} is symgraph's, not declared to be NumPy's: call it as its "
+                f"docstring says (help({where}.{name}))")
     return f"symgraph has no {where}.{name}: build it from symgraph's functions"
 
 
-# NumPy's other names of the same functions (np.amax is np.max's alias, not the same object)
-_NUMPY_ALIASES = {np.amax: np.max, np.amin: np.min, np.around: np.round}
 # What NumPy's functions may reach on a node: these methods and the data attributes.
 _NUMPY_NAMED = frozenset({k for k in vars(ArrayMethods) if not k.startswith("_")} | {"shape"})
+
+
+# --- symgraph's functions that follow NumPy's ---------------------------------------------------
+
+Function = TypeVar("Function", bound=Callable[..., Any])
+# NumPy's function -> the symgraph function that follows it, filled in by @follows_numpy as
+# symgraph.ops is imported (each declaration sits on its function: no table of names here)
+_FOLLOWERS: dict[Callable[..., Any], Callable[..., Any]] = {}
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+_SPREAD = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+_signature = functools.cache(inspect.signature)  # (NumPy's and ours never change)
+
+
+def follows_numpy(*functions: Callable[..., Any]) -> Callable[[Function], Function]:
+    """Declare that the decorated function is NumPy's ``functions`` for nodes (the same
+    values, shapes and dtypes for every argument it accepts), so that NumPy's function of a
+    node calls it (NEP 18). Declare it only after checking that on values.
+
+    NumPy's arguments are matched to the function's by name; a positional parameter whose
+    name NumPy does not use stands for NumPy's parameter at its position (our ``x`` for
+    NumPy's ``a``). An argument the function lacks is refused unless it is NumPy's default
+    (``out=None``), and the function's own checks refuse values it does not support (a pad
+    ``mode``, a norm ``ord``): nothing given to NumPy is dropped.
+
+    >>> import numpy as np, symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x", shape=(3,))
+    ...     y = np.concatenate([np.where(x > 0, x, 0.0), np.ones(2)])
+    >>> y.shape, sg.evaluate(y, {x: [-1.0, 2.0, 3.0]}).tolist()
+    ((5,), [0.0, 2.0, 3.0, 1.0, 1.0])
+    """
+    def declare(function: Function) -> Function:
+        for numpy_function in functions:
+            if _FOLLOWERS.get(numpy_function, function) is not function:
+                raise SymgraphError(f"{_numpy_name(numpy_function)} is already followed by "
+                                    f"{_FOLLOWERS[numpy_function].__name__}; declare one")
+        _FOLLOWERS.update(dict.fromkeys(functions, function))
+        function.follows_numpy = functions  # type: ignore[attr-defined]
+        return function
+    return declare
+
+
+def _numpy_name(func: Callable[..., Any]) -> str:
+    return f"{func.__module__}.{func.__name__}"
+
+
+def _public_name(follower: Callable[..., Any]) -> str:
+    """How users call ``follower``: ``sg.NAME`` or ``sg.linalg.NAME``."""
+    name = follower.__name__
+    package = sys.modules.get("symgraph")
+    return f"sg.{name}" if getattr(package, name, None) is follower else f"sg.linalg.{name}"
+
+
+@functools.cache
+def _matching(func: Callable[..., Any], follower: Callable[..., Any]) -> dict[str, str | None]:
+    """NumPy's parameter -> the follower's that takes its value (None: it has none)."""
+    theirs = list(_signature(func).parameters.values())
+    ours = list(_signature(follower).parameters.values())
+    their_names, our_names = {p.name for p in theirs}, {p.name for p in ours}
+    match: dict[str, str | None] = {}
+    for i, p in enumerate(theirs):
+        if p.name in our_names:
+            match[p.name] = p.name
+        elif (p.kind in _POSITIONAL and i < len(ours) and ours[i].kind in _POSITIONAL
+              and ours[i].name not in their_names):
+            match[p.name] = ours[i].name  # NumPy's a is our x
+        else:
+            match[p.name] = None
+    return match
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    """Whether ``value`` is NumPy's ``default`` (an array never is: it is not compared)."""
+    return value is default or (
+        type(value) is type(default) and isinstance(value, (str, int, float)) and value == default)
+
+
+def _call_follower(func: Callable[..., Any], follower: Callable[..., Any], node: Any,
+                   args: tuple, kwargs: dict) -> Any:
+    """``follower`` called with NumPy's ``args`` and ``kwargs``, each given to the follower's
+    parameter of NumPy's meaning; an argument it cannot take raises, naming it."""
+    who = f"{_numpy_name(func)} of the node {short(node)}"
+    public = _public_name(follower)
+    theirs = _signature(func)
+    try:
+        bound = theirs.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise SymgraphError(f"{who}: {exc}; pass the arguments NumPy takes") from None
+    match, ours = _matching(func, follower), _signature(follower).parameters
+    values: dict[str, Any] = {}
+    spread: tuple = ()  # einsum's *operands, whose subscripts come first
+    refused = []
+    for name, value in bound.arguments.items():
+        kind, target = theirs.parameters[name].kind, match[name]
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            spread = value if target is not None else ()
+            refused += [f"*{name}={_brief(value)}"] if target is None and value else []
+        elif kind is inspect.Parameter.VAR_KEYWORD:  # (pad's constant_values=, clip's casting=)
+            for key, given in value.items():  # only to a parameter no named one stands for
+                if key in ours and ours[key].kind not in _SPREAD and key not in match.values():
+                    values[key] = given
+                else:
+                    refused.append(f"{key}={_brief(given)}")
+        elif target is not None:
+            values[target] = value
+        elif not _is_default(value, theirs.parameters[name].default):
+            refused.append(f"{name}={_brief(value)}")
+    if refused:
+        raise SymgraphError(f"{who}: {public} takes no {', '.join(refused)}; leave it out, or "
+                            "call NumPy on the values that sg.evaluate gives")
+    call = []
+    for p in ours.values():  # positional while they come in order, by keyword after
+        if p.kind not in _POSITIONAL or p.name not in values:
+            break
+        call.append(values.pop(p.name))
+    call += spread
+    missing = [p.name for p in list(ours.values())[len(call):]
+               if p.kind not in _SPREAD and p.default is p.empty and p.name not in values]
+    if missing:  # said with NumPy's names
+        wanted = ", ".join(next((k for k, v in match.items() if v == m), m) for m in missing)
+        raise SymgraphError(f"{who}: {public} follows {func.__name__}{theirs} only with "
+                            f"{wanted} given; pass {wanted}")
+    return follower(*call, **values)
+
+
+def _brief(value: Any, limit: int = 40) -> str:
+    text = " ".join(repr(value).split())  # an array's repr on one line
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _sort_options(node: Any, kind: str | None, order: Any) -> None:

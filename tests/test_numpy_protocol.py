@@ -6,6 +6,8 @@ np.asarray) raises a SymgraphError naming the node, never NumPy's TypeError.
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
@@ -91,11 +93,10 @@ def test_ndarray_methods_and_numpy_functions_of_a_node_equal_numpy():
 
 
 @pytest.mark.parametrize("call, part", [
-    (lambda x, v: np.linalg.inv(v), "numpy.linalg.inv does not build symgraph nodes (called "
-     "on the node 'v'); use sg.linalg.inv"),
-    (lambda x, v: np.where(v, 1, 2), "use sg.where"),
+    (lambda x, v: np.linalg.pinv(v), "numpy.linalg.pinv does not build symgraph nodes (called "
+     "on the node 'v'); symgraph has no sg.linalg.pinv"),
+    (lambda x, v: np.save(io.BytesIO(), v), "sg.save is symgraph's, not declared to be NumPy's"),
     (lambda x, v: np.ptp(v), "symgraph has no sg.ptp"),
-    (lambda x, v: np.dot(np.ones(2), v), "use sg.dot"),
     (lambda x, v: np.take(v, [0], mode="clip"), "takes no mode='clip'"),
     (lambda x, v: np.argsort(v, order="f"), "takes no sort order='f'"),
     (lambda x, v: v.sort(kind="bogus"), "sorts with no kind='bogus'"),

@@ -2,7 +2,9 @@
 
 Owns: the families of ops (``elementwise``, ``reduce``, ``shape``, ``linalg``, ``nn``),
 one module each, and :func:`define_op` for users' own ops. Importing this package
-registers every op and wires ``Node``'s operators to the constructors.
+registers every op, wires ``Node``'s operators to the constructors, and (through each
+function's ``@follows_numpy``) tells ``Node.__array_function__`` which NumPy functions of a
+node build which symgraph function's nodes.
 
 Imports: ``symgraph.graph`` and its own modules.
 """

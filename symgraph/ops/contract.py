@@ -25,6 +25,7 @@ from symgraph.ops.core import (
     Op,
     _brief,
     describe,
+    follows_numpy,
     make,
     operands,
     operatorname,
@@ -70,11 +71,8 @@ def _split(subscripts: str) -> tuple[list[str], str]:
     return inputs.split(","), output
 
 
-def _parse(subscripts: Any, ndims: list[int], who: str) -> str:
+def _parse(subscripts: str, ndims: list[int], who: str) -> str:
     """NumPy's subscripts in explicit form, ``...`` spelled out as letters: ``ij,jk->ik``."""
-    if not isinstance(subscripts, str):
-        raise SymgraphError(f"{who}: the subscripts must be a string such as 'ij,jk->ik', got "
-                            f"{_brief(repr(subscripts))}")
     text = subscripts.replace(" ", "")
     lhs, arrow, rhs = text.partition("->")
     terms = lhs.split(",")
@@ -219,6 +217,7 @@ EINSUM = register(Op(
 ))
 
 
+@follows_numpy(np.einsum)
 def einsum(subscripts: str, *operands: Any) -> Node:
     """Einstein summation, as ``numpy.einsum``: explicit (``'ij,jk->ik'``) or implicit
     (``'ij,jk'``) output, ``...`` for leading dimensions, an index repeated in one
@@ -230,6 +229,10 @@ def einsum(subscripts: str, *operands: Any) -> Node:
     >>> sg.einsum("ij,jk->ik", a, b).shape, sg.einsum("ii->", sg.var("m", shape=(3, 3))).shape
     ((2, 4), ())
     """
+    if not isinstance(subscripts, str):  # (checked before the operands become nodes)
+        raise SymgraphError(f"einsum: the subscripts must be a string such as 'ij,jk->ik', got "
+                            f"{_brief(repr(subscripts))}; NumPy's form with lists of axis "
+                            "numbers is not supported")
     if not operands:
         raise SymgraphError("einsum needs at least one operand after the subscripts")
     nodes = _operands(list(operands), "einsum")
@@ -304,6 +307,7 @@ TENSORDOT = register(Op(
 ))
 
 
+@follows_numpy(np.tensordot, np.linalg.tensordot)
 def tensordot(a: Any, b: Any, axes: int | tuple = 2) -> Node:
     """Sum of products over axes: the last ``axes`` of ``a`` with the first ``axes`` of
     ``b``, or the pairs ``(axes_a, axes_b)``, as ``numpy.tensordot``.
@@ -332,6 +336,7 @@ def tensordot(a: Any, b: Any, axes: int | tuple = 2) -> Node:
     return make(TENSORDOT, [a, b], {"axes": (ia, ib)})
 
 
+@follows_numpy(np.inner)
 def inner(a: Any, b: Any) -> Node:
     """The sum of products over the last axes, as ``numpy.inner`` (a ``tensordot``).
 
@@ -347,6 +352,7 @@ def inner(a: Any, b: Any) -> Node:
     return tensordot(a, b, axes=((a.ndim - 1,), (b.ndim - 1,)))
 
 
+@follows_numpy(np.outer)
 def outer(a: Any, b: Any) -> Node:
     """The products of every element of ``a`` with every element of ``b`` (both
     flattened), as ``numpy.outer``: a broadcast ``multiply``.
@@ -415,6 +421,7 @@ KRON = register(Op(
 ))
 
 
+@follows_numpy(np.kron)
 def kron(a: Any, b: Any) -> Node:
     """The Kronecker product, blocks ``a[i, j] * b``, as ``numpy.kron``.
 

@@ -5,7 +5,9 @@ dtype rules, display, test cases), the registry ``OPS``, inputs (``var``), const
 (``const``, with NumPy-2 weak promotion of Python scalars) and :func:`make`, the single
 place where a node is checked, interned and appended.
 
-Imports: ``symgraph.graph``, NumPy and its siblings ``folding`` and ``values``.
+Imports: ``symgraph.graph``, NumPy and its siblings ``folding`` and ``values``; re-exports
+``symgraph.array_methods.follows_numpy``, with which a public function declares the NumPy
+function it follows (so ``np.where(c, x, 0)`` of nodes calls ``sg.where``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from symgraph.array_methods import follows_numpy  # noqa: F401 - re-exported: an op tool
 from symgraph.graph import (
     BUILD_CONTEXT,
     Graph,

@@ -21,6 +21,7 @@ from symgraph.ops.core import (
     Op,
     describe,
     first_dtype,
+    follows_numpy,
     latex_function,
     make,
     operands,
@@ -77,6 +78,7 @@ def _triangle_of(op: Op, x: Any, k: int) -> Node:
     return make(op, [x], {"k": int(k)})
 
 
+@follows_numpy(np.tril)
 def tril(x: Any, k: int = 0) -> Node:
     """``x`` with the elements above the ``k``-th diagonal zeroed (of the last two axes),
     as ``numpy.tril``.
@@ -90,6 +92,7 @@ def tril(x: Any, k: int = 0) -> Node:
     return _triangle_of(TRIL, x, k)
 
 
+@follows_numpy(np.triu)
 def triu(x: Any, k: int = 0) -> Node:
     """``x`` with the elements below the ``k``-th diagonal zeroed (of the last two axes),
     as ``numpy.triu``.
@@ -248,6 +251,7 @@ def _diagonal_args(name: str, x: Any, offset: Any, axis1: Any, axis2: Any) -> tu
     return x, {"offset": int(offset), "axis1": a1, "axis2": a2}
 
 
+@follows_numpy(np.diagonal)
 def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
     """The ``offset``-th diagonal of the axes ``axis1``, ``axis2`` (as the last axis of
     the result), as ``numpy.diagonal``.
@@ -262,6 +266,7 @@ def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
     return make(DIAGONAL, [x], attrs)
 
 
+@follows_numpy(np.trace)
 def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
     """The sum along the ``offset``-th diagonal, as ``numpy.trace``.
 
@@ -275,6 +280,7 @@ def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
     return make(TRACE, [x], attrs)
 
 
+@follows_numpy(np.diag)
 def diag(v: Any, k: int = 0) -> Node:
     """As ``numpy.diag``: a 1-D ``v`` becomes the ``k``-th diagonal of a square matrix of
     zeros; of a 2-D ``v`` the ``k``-th diagonal is taken.

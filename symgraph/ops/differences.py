@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.graph import Node, ShapeError, SymgraphError
-from symgraph.ops.core import as_node, describe, operands
+from symgraph.ops.core import const, describe, follows_numpy, operands
 from symgraph.ops.elementwise import NOT_EQUAL, apply, cast, where
 from symgraph.ops.reduce import broadcast_to
 from symgraph.ops.reduce import sum as reduce_sum
@@ -28,6 +28,7 @@ from symgraph.ops.sorting import one_axis
 __all__ = ["diff", "nanmean", "nansum"]
 
 
+@follows_numpy(np.diff)
 def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> Node:
     """The ``n``-th difference along ``axis``, ``a[1:] - a[:-1]`` applied ``n`` times, as
     ``numpy.diff`` (``prepend``/``append``: values joined to ``a`` along ``axis`` first, a
@@ -67,8 +68,10 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
 
 def _edge(value: Any, x: Node, axis: int, what: str) -> Node:
     """``prepend``/``append`` as a node to join to ``x`` along ``axis``: a scalar is
-    broadcast to ``x``'s shape with length 1 along ``axis``, as NumPy does."""
-    node = value if isinstance(value, Node) else as_node(value, x)
+    broadcast to ``x``'s shape with length 1 along ``axis``, as NumPy does. A number is
+    an array of its own dtype, as NumPy's ``asanyarray`` makes it (``prepend=0`` of float32
+    values gives float64, as in NumPy), not a weak scalar."""
+    node = value if isinstance(value, Node) else const(np.asarray(value), graph=x.graph)
     if node.ndim == 0:
         first = x[(*(slice(None),) * axis, slice(0, 1))]  # (its runtime shape, if unknown)
         return broadcast_to(node, first)
@@ -78,6 +81,7 @@ def _edge(value: Any, x: Node, axis: int, what: str) -> Node:
     return node
 
 
+@follows_numpy(np.nansum)
 def nansum(a: Any, axis: Any = None, keepdims: bool = False) -> Node:
     """Sum over ``axis`` with NaN counted as zero, as ``numpy.nansum`` (a slice of NaN
     sums to 0); its NaN elements get a zero cotangent.
@@ -97,6 +101,7 @@ def nansum(a: Any, axis: Any = None, keepdims: bool = False) -> Node:
     return reduce_sum(where(isnan(x), 0.0, x), axis, keepdims)
 
 
+@follows_numpy(np.nanmean)
 def nanmean(a: Any, axis: Any = None, keepdims: bool = False) -> Node:
     """Mean over ``axis`` of the elements that are not NaN, as ``numpy.nanmean`` (NaN for
     a slice of NaN only).

@@ -38,6 +38,7 @@ from symgraph.ops.core import (
     describe,
     exact_product,
     fold,
+    follows_numpy,
     inexact,
     is_const,
     make,
@@ -325,6 +326,7 @@ WHERE.cases = [
 ]
 
 
+@follows_numpy(np.where)
 def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Node:
     """``a`` where ``condition`` holds, else ``b`` (NumPy's ``where``, broadcast).
 
@@ -374,6 +376,7 @@ CAST.cases = _cases(lambda x: cast(cast(x, "float32"), "float64"), order=0,
                     ref=lambda x: x.astype(np.float32).astype(np.float64))
 
 
+@follows_numpy(np.astype)
 def cast(x: ArrayLike, dtype: Any) -> Node:
     """``x`` converted to ``dtype`` (``numpy.ndarray.astype``). No derivative flows
     through a cast to or from an integer or boolean dtype (it is piecewise constant).

@@ -49,6 +49,7 @@ from symgraph.ops.core import (
     broadcast_shapes,
     const,
     describe,
+    follows_numpy,
     inexact,
     latex_function,
     make,
@@ -300,6 +301,7 @@ INV = register(Op(
 ))
 
 
+@follows_numpy(np.linalg.inv)
 def inv(a: Any) -> Node:
     """The inverse of each square matrix of ``a``, as ``np.linalg.inv``; a singular matrix
     raises at evaluation.
@@ -378,6 +380,7 @@ SOLVE = register(Op(
 ))
 
 
+@follows_numpy(np.linalg.solve)
 def solve(a: Any, b: Any) -> Node:
     """The solution ``x`` of ``a @ x = b``, as ``np.linalg.solve``: ``b`` is a vector
     ``(n,)`` or a batch of matrices ``(..., n, k)`` (NumPy 2's rule), batches broadcast. A
@@ -429,6 +432,7 @@ DET = register(Op(
 ))
 
 
+@follows_numpy(np.linalg.det)
 def det(a: Any) -> Node:
     """The determinant of each square matrix of ``a``, as ``np.linalg.det``.
 
@@ -466,6 +470,7 @@ class SlogdetResult(NamedTuple):
     logabsdet: Node
 
 
+@follows_numpy(np.linalg.slogdet)
 def slogdet(a: Any) -> SlogdetResult:
     """``(sign, logabsdet)`` of each square matrix of ``a``, as ``np.linalg.slogdet``:
     ``det = sign * exp(logabsdet)`` without overflow. The gradient of ``logabsdet`` is
@@ -527,6 +532,7 @@ CHOLESKY = register(Op(
 ))
 
 
+@follows_numpy(np.linalg.cholesky)
 def cholesky(a: Any, /, *, upper: bool = False) -> Node:
     """The Cholesky factor ``L`` (lower triangular, ``a = L L^T``) of each symmetric
     positive-definite matrix of ``a``, as ``np.linalg.cholesky``: only the lower triangle of

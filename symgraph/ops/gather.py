@@ -22,6 +22,7 @@ import numpy as np
 from symgraph.graph import Graph, Node, ShapeError, SymgraphError, get_default_graph
 from symgraph.ops.core import (
     FLOAT64, Case, Op, _brief, broadcast_shapes, const, describe, first_dtype, make,
+    follows_numpy,
     normalize_axes, operands, operatorname, register,
 )
 from symgraph.ops.nn import log_softmax
@@ -305,6 +306,7 @@ def _check_static(index: tuple, x: Node, nodes: list, who: str) -> None:
         axis += 1
 
 
+@follows_numpy(np.take)
 def take(x: Any, indices: Any, axis: int | None = None) -> Node:
     """Elements of ``x`` at integer ``indices`` along ``axis`` (of the flattened ``x`` by
     default), as ``numpy.take``; ``indices`` a NumPy array, an int or an integer node.
@@ -350,6 +352,7 @@ TAKE_ALONG_AXIS = register(Op(
 ))
 
 
+@follows_numpy(np.take_along_axis)
 def take_along_axis(x: Any, indices: Any, axis: int | None) -> Node:
     """Pick from ``x`` along ``axis`` at ``indices`` of the same rank (the other axes
     broadcast), as ``numpy.take_along_axis``: the way to read the log-probability of each

@@ -27,6 +27,7 @@ from symgraph.ops.core import (
     _brief,
     describe,
     first_dtype,
+    follows_numpy,
     lazy_text,
     make,
     normalize_axes,
@@ -76,6 +77,7 @@ def _along(axis: int, item: Any) -> tuple:
 # --- expressed with existing ops ----------------------------------------------------------------
 
 
+@follows_numpy(np.ravel)
 def ravel(x: Any) -> Node:
     """``x`` flattened to 1-D in C order, as ``numpy.ravel`` (a ``reshape``).
 
@@ -89,6 +91,7 @@ def ravel(x: Any) -> Node:
     return reshape(x, (-1,))
 
 
+@follows_numpy(np.squeeze)
 def squeeze(x: Any, axis: int | tuple | None = None) -> Node:
     """``x`` without its length-1 axes (those in ``axis``), as ``numpy.squeeze``.
 
@@ -120,6 +123,7 @@ def squeeze(x: Any, axis: int | tuple | None = None) -> Node:
     return getitem(x, tuple(0 if i in axes else slice(None) for i in range(x.ndim)))
 
 
+@follows_numpy(np.swapaxes)
 def swapaxes(x: Any, axis1: int, axis2: int) -> Node:
     """``x`` with two axes interchanged, as ``numpy.swapaxes`` (a ``transpose``).
 
@@ -137,6 +141,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Node:
     return transpose(x, tuple(perm))
 
 
+@follows_numpy(np.moveaxis)
 def moveaxis(x: Any, source: int | tuple, destination: int | tuple) -> Node:
     """``x`` with axes moved to new positions, the others in order, as ``numpy.moveaxis``.
 
@@ -158,6 +163,7 @@ def moveaxis(x: Any, source: int | tuple, destination: int | tuple) -> Node:
     return transpose(x, tuple(order))
 
 
+@follows_numpy(np.flip)
 def flip(x: Any, axis: int | tuple | None = None) -> Node:
     """``x`` with the order of elements reversed along ``axis`` (all axes by default), as
     ``numpy.flip``: a reversed slice, so its derivative is a reversed slice too.
@@ -177,6 +183,7 @@ def flip(x: Any, axis: int | tuple | None = None) -> Node:
                             for i in range(max(axes) + 1)))
 
 
+@follows_numpy(np.split)
 def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Node]:
     """``x`` cut along ``axis`` into equal sections (an int) or at the given indices, as
     ``numpy.split``; returns a list of slices of ``x``.
@@ -228,6 +235,7 @@ def _join_list(tup: Any, who: str) -> list[Node]:
     return nodes
 
 
+@follows_numpy(np.vstack)
 def vstack(tup: Any) -> Node:
     """Stack nodes row-wise (1-D ones become rows), as ``numpy.vstack``.
 
@@ -242,6 +250,7 @@ def vstack(tup: Any) -> Node:
     return concatenate(nodes, axis=0)
 
 
+@follows_numpy(np.hstack)
 def hstack(tup: Any) -> Node:
     """Stack nodes column-wise (along axis 1, or 0 for 1-D), as ``numpy.hstack``.
 
@@ -327,6 +336,7 @@ REPEAT_SUM = register(Op(
 ))
 
 
+@follows_numpy(np.repeat)
 def repeat(x: Any, repeats: int | Any, axis: int | None = None) -> Node:
     """Each element of ``x`` repeated ``repeats`` times along ``axis`` (of the flattened
     ``x`` by default), as ``numpy.repeat``; ``repeats`` is an int or one int per element.
@@ -395,6 +405,7 @@ TILE = register(Op(
 ))
 
 
+@follows_numpy(np.tile)
 def tile(x: Any, reps: int | tuple) -> Node:
     """``x`` repeated ``reps`` times along each axis, as ``numpy.tile``.
 
@@ -464,6 +475,7 @@ def _pairs(value: Any, ndim: int, who: Callable[[], str], what: str, kinds: str)
     return tuple((p[0].item(), p[1].item()) for p in pairs)
 
 
+@follows_numpy(np.pad)
 def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0) -> Node:
     """``x`` padded along each axis, as ``numpy.pad``: ``pad_width`` is an int, a
     ``(before, after)`` pair, or one pair per axis. Modes: ``"constant"`` (with
@@ -557,6 +569,7 @@ ROLL = register(Op(
 ))
 
 
+@follows_numpy(np.roll)
 def roll(x: Any, shift: int | tuple, axis: int | tuple | None = None) -> Node:
     """``x`` shifted cyclically by ``shift`` along ``axis`` (of the flattened ``x`` by
     default), as ``numpy.roll``; elements that leave one end come back at the other.

@@ -13,6 +13,7 @@ from symgraph.ops.core import (
     Op,
     broadcast_shapes,
     describe,
+    follows_numpy,
     make,
     operands,
     promote,
@@ -110,6 +111,7 @@ def matmul(a: Any, b: Any) -> Node:
     return make(MATMUL, operands([a, b], "matmul"))
 
 
+@follows_numpy(np.dot)
 def dot(a: Any, b: Any) -> Node:
     """``numpy.dot`` for scalars, vectors and matrices (``matmul`` for 1-D and 2-D).
 

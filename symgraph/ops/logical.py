@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.graph import Node, SymgraphError
-from symgraph.ops.core import Case, Op, boolean, describe, operands, register
+from symgraph.ops.core import Case, Op, boolean, describe, follows_numpy, operands, register
 from symgraph.ops.elementwise import apply, binary, unary
 from symgraph.ops.reduce import _reduction_cases
 from symgraph.ops.statistics import _reduction, _show
@@ -148,6 +148,7 @@ ALL = _logical("all", np.all)
 ANY = _logical("any", np.any)
 
 
+@follows_numpy(np.all)
 def all(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:  # noqa: A001
     """Whether every element over ``axis`` (all axes by default) is nonzero, a boolean
     node, as ``numpy.all``.
@@ -162,6 +163,7 @@ def all(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:  # noqa: A00
     return _reduction(ALL, x, axis, keepdims)
 
 
+@follows_numpy(np.any)
 def any(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:  # noqa: A001
     """Whether some element over ``axis`` (all axes by default) is nonzero, a boolean
     node, as ``numpy.any``.

@@ -23,6 +23,7 @@ from symgraph.ops.core import (
     describe,
     first_dtype,
     flag,
+    follows_numpy,
     latex_function,
     make,
     normalize_axes,
@@ -122,6 +123,7 @@ def _shape_of(like: Any) -> tuple[tuple, list[Node]]:
     return tuple(int(d) for d in shape), []
 
 
+@follows_numpy(np.broadcast_to)
 def broadcast_to(x: Any, like: Any) -> Node:
     """``x`` broadcast to a shape, or to the (runtime) shape of the node ``like``.
 
@@ -156,6 +158,7 @@ def sum_to(x: Any, like: Any) -> Node:
     return make(SUM_TO, [x, *ref], {"shape": shape})
 
 
+@follows_numpy(np.zeros_like)
 def zeros_like(x: Node) -> Node:
     """Zeros of ``x``'s (runtime) shape and dtype; no memory for static shapes.
 
@@ -290,6 +293,7 @@ def _reduce(op: Op, x: Any, axis: Axis, keepdims: bool) -> Node:
     return make(op, [x], {"axis": axes, "keepdims": keep})
 
 
+@follows_numpy(np.sum)
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:  # noqa: A001
     """Sum over ``axis`` (all axes by default), as ``numpy.sum``.
 
@@ -302,6 +306,7 @@ def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:  # noqa: A00
     return _reduce(SUM, x, axis, keepdims)
 
 
+@follows_numpy(np.mean)
 def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:
     """Mean over ``axis`` (all axes by default), as ``numpy.mean``.
 
@@ -314,6 +319,7 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:
     return _reduce(MEAN, x, axis, keepdims)
 
 
+@follows_numpy(np.max, np.amax)
 def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:  # noqa: A001
     """Maximum over ``axis``; the gradient goes to the first maximal element.
 

@@ -29,6 +29,7 @@ from symgraph.ops.core import (
     broadcast_rule,
     describe,
     first_dtype,
+    follows_numpy,
     make,
     operands,
     operatorname,
@@ -250,6 +251,7 @@ def ceil(x: ArrayLike) -> Node:
     return apply(CEIL, x)
 
 
+@follows_numpy(np.round, np.around)
 def round(x: ArrayLike, decimals: int = 0) -> Node:
     """Elementwise rounding to ``decimals`` places (NumPy's ``round``: halves to even,
     negative ``decimals`` round to tens, hundreds...); no gradient flows.
@@ -305,6 +307,7 @@ def floor_divide(x: ArrayLike, y: ArrayLike) -> Node:
     return apply(FLOOR_DIVIDE, x, y)
 
 
+@follows_numpy(np.clip)
 def clip(x: ArrayLike, a_min: ArrayLike, a_max: ArrayLike) -> Node:
     """``x`` limited to ``[a_min, a_max]`` (NumPy's ``clip``: ``minimum(maximum(x, a_min),
     a_max)``, so where ``a_min > a_max`` the result is ``a_max``). The bounds may be
@@ -356,6 +359,7 @@ def isfinite(x: ArrayLike) -> Node:
     return apply(ISFINITE, x)
 
 
+@follows_numpy(np.nan_to_num)
 def nan_to_num(x: ArrayLike, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Node:
     """``x`` with NaN replaced by ``nan`` and +-inf by ``posinf``/``neginf`` (default: the

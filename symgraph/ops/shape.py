@@ -18,6 +18,7 @@ from symgraph.ops.core import (
     _brief,
     describe,
     first_dtype,
+    follows_numpy,
     make,
     normalize_axes,
     lazy_text,
@@ -109,6 +110,7 @@ def _sum_axes(g: Node, axes: tuple) -> Node:
     return reduce_sum(g, axis=axes)
 
 
+@follows_numpy(np.expand_dims)
 def expand_dims(x: Any, axis: int | tuple) -> Node:
     """Insert length-1 axes at the positions ``axis`` of the result, as NumPy does.
 
@@ -165,6 +167,7 @@ RESHAPE = register(Op(
 ))
 
 
+@follows_numpy(np.reshape)
 def reshape(x: Any, shape: Any) -> Node:
     """``x`` with a new shape (one dimension may be -1), or the runtime shape of a node.
 
@@ -219,6 +222,7 @@ TRANSPOSE = register(Op(
 ))
 
 
+@follows_numpy(np.transpose)
 def transpose(x: Any, axes: tuple | None = None) -> Node:
     """Permute the axes (reverse them by default), as ``numpy.transpose``.
 
@@ -520,6 +524,7 @@ def _join(op: Op, xs: Any, axis: int) -> Node:
     return make(op, nodes, {"axis": ax})
 
 
+@follows_numpy(np.concatenate)
 def concatenate(xs: Any, axis: int = 0) -> Node:
     """Join nodes along an existing axis, as ``numpy.concatenate``.
 
@@ -532,6 +537,7 @@ def concatenate(xs: Any, axis: int = 0) -> Node:
     return _join(CONCATENATE, xs, axis)
 
 
+@follows_numpy(np.stack)
 def stack(xs: Any, axis: int = 0) -> Node:
     """Join nodes of one shape along a new axis, as ``numpy.stack``.
 

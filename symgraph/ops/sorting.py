@@ -34,6 +34,7 @@ from symgraph.ops.core import (
     Op,
     describe,
     first_dtype,
+    follows_numpy,
     make,
     normalize_axes,
     operands,
@@ -290,6 +291,7 @@ PERMUTE.cases = [  # x * x in sorted order of x, and scattered back
 ]
 
 
+@follows_numpy(np.sort)
 def sort(x: Any, axis: int | None = -1) -> Node:
     """``x`` sorted along ``axis`` (``None``: flattened), as ``numpy.sort``; NaN last.
 
@@ -306,6 +308,7 @@ def sort(x: Any, axis: int | None = -1) -> Node:
     return make(SORT, [x], {"axis": a})
 
 
+@follows_numpy(np.argsort)
 def argsort(x: Any, axis: int | None = -1) -> Node:
     """Indices (int64) that sort ``x`` along ``axis`` (``None``: flattened), as
     ``numpy.argsort(x, axis, kind="stable")``: ties keep their input order. No gradient
@@ -384,6 +387,7 @@ CUMPROD = register(Op(
 ))
 
 
+@follows_numpy(np.cumsum)
 def cumsum(x: Any, axis: int | None = None) -> Node:
     """Running sums along ``axis`` (``None``: of the flattened ``x``), as ``numpy.cumsum``.
 
@@ -397,6 +401,7 @@ def cumsum(x: Any, axis: int | None = None) -> Node:
     return _scan(CUMSUM, x, a, False)
 
 
+@follows_numpy(np.cumprod)
 def cumprod(x: Any, axis: int | None = None) -> Node:
     """Running products along ``axis`` (``None``: of the flattened ``x``), as
     ``numpy.cumprod``. The derivatives divide by nothing: they are right, to every order,

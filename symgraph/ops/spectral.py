@@ -50,7 +50,7 @@ import numpy as np
 from symgraph.graph import Node, ShapeError, SymgraphError
 from symgraph.ops.core import (
     Case, Op, const, describe, inexact, make, normalize_axes, operands, operatorname, register,
-    flag,
+    flag, follows_numpy,
 )
 from symgraph.ops.elementwise import cast, where
 from symgraph.ops.factor import (
@@ -144,6 +144,7 @@ class EighResult(NamedTuple):
     eigenvectors: Node
 
 
+@follows_numpy(np.linalg.eigh)
 def eigh(a: Any, UPLO: str = "L") -> EighResult:
     """Eigenvalues (ascending) and eigenvectors (columns) of each symmetric matrix of
     ``a``, as ``np.linalg.eigh``, which reads the triangle ``UPLO`` ("L" or "U"). The
@@ -280,6 +281,7 @@ class SVDResult(NamedTuple):
     Vh: Node
 
 
+@follows_numpy(np.linalg.svd)
 def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
         hermitian: bool = False) -> SVDResult | Node:
     """``a = U @ (S[..., None] * Vh)`` for each matrix of ``a``, as ``np.linalg.svd``
@@ -405,6 +407,7 @@ class QRResult(NamedTuple):
     R: Node
 
 
+@follows_numpy(np.linalg.qr)
 def qr(a: Any, mode: str = "reduced") -> QRResult | Node:
     """``a = Q @ R`` (orthonormal columns, upper triangular) for each matrix of ``a``, as
     ``np.linalg.qr``: ``mode="reduced"`` gives ``(Q, R)``, ``"r"`` gives ``R`` alone
@@ -505,6 +508,7 @@ def _matrix_norm(x: Node, ord: Any, row: int, col: int, keepdims: bool) -> Node:
     return expand_dims(out, tuple(sorted((row, col)))) if keepdims else out
 
 
+@follows_numpy(np.linalg.norm)
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Node:
     """Vector and matrix norms, as ``np.linalg.norm``: vector ``ord`` None/2, 1, inf,
     -inf or any other non-zero number; matrix ``ord`` None/"fro", "nuc", 1, -1, 2, -2, inf,
@@ -529,8 +533,8 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> N
             raise ShapeError(f"{who()}: with ord={ord!r} and axis=None it must be 1-D or 2-D "
                              "(as in NumPy); give axis")
         axis = tuple(range(x.ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    normalize_axes(axes, x.ndim, who)  # checks range and repeats
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
+    normalize_axes(axes, x.ndim, who)  # checks type, range and repeats (axis=1.0 raises)
     axes = tuple(int(a) % x.ndim for a in axes)
     number = isinstance(ord, (int, float, np.integer, np.floating))
     if ord is not None and not number and not isinstance(ord, str):

@@ -31,6 +31,7 @@ from symgraph.ops.core import (
     describe,
     first_dtype,
     flag,
+    follows_numpy,
     latex_function,
     make,
     normalize_axes,
@@ -121,6 +122,7 @@ MIN = register(Op(
 MIN.cases = _reduction_cases(lambda x, a, k: min(x, a, k), np.min)
 
 
+@follows_numpy(np.min, np.amin)
 def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:
     """Minimum over ``axis``, as ``numpy.min``; the gradient goes to the first minimal
     element.
@@ -179,6 +181,7 @@ PROD.cases = _reduction_cases(lambda x, a, k: prod(x, a, k), np.prod) + [
     for value in _ZEROS for axis in (None, 1)]
 
 
+@follows_numpy(np.prod)
 def prod(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:
     """Product over ``axis`` (all axes by default), as ``numpy.prod``. The gradient is the
     product of the other elements (no division), right to every order with zeros in ``x``.
@@ -257,6 +260,7 @@ def _ddof(who: str, x: Any, ddof: Any) -> float | int:
     return int(ddof) if float(ddof).is_integer() else float(ddof)
 
 
+@follows_numpy(np.var)
 def variance(x: Any, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Node:
     """Variance over ``axis``, ``sum((x - mean)^2) / (n - ddof)``, as ``numpy.var``
     (named ``variance`` because ``sg.var`` makes inputs).
@@ -270,6 +274,7 @@ def variance(x: Any, axis: Axis = None, keepdims: bool = False, ddof: float = 0)
     return _reduction(VARIANCE, x, axis, keepdims, ddof=_ddof("variance", x, ddof))
 
 
+@follows_numpy(np.std)
 def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Node:
     """Standard deviation over ``axis``, as ``numpy.std``. Its gradient is 0 (rather than
     NaN) where a slice is constant: ``std`` has a kink there, and 0 is a subgradient.
@@ -327,6 +332,7 @@ ARGMAX = _arg_op("argmax", np.argmax)
 ARGMIN = _arg_op("argmin", np.argmin)
 
 
+@follows_numpy(np.argmax)
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Node:
     """Index (int64) of the first maximum along ``axis`` (``None``: in the flattened
     ``x``), as ``numpy.argmax``. No gradient flows through it.
@@ -340,6 +346,7 @@ def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Node:
     return _arg(ARGMAX, x, axis, keepdims)
 
 
+@follows_numpy(np.argmin)
 def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Node:
     """Index (int64) of the first minimum along ``axis`` (``None``: in the flattened
     ``x``), as ``numpy.argmin``. No gradient flows through it.
