@@ -131,6 +131,13 @@ CASES = [
     case("diff-bool", lambda a: np.diff(a > 0)),
     case("nansum", lambda n: np.nansum(n, 1, keepdims=True), "n"),
     case("nanmean", lambda n: np.nanmean(n, axis=0), "n"),
+    case("nanmax", lambda n: np.nanmax(n, axis=1), "n"),
+    case("nanmin-keepdims", lambda n: np.nanmin(n, 0, keepdims=True), "n"),
+    case("nanprod", lambda n: np.nanprod(n), "n"),
+    case("nancumsum", lambda n: np.nancumsum(n, axis=1), "n"),
+    case("nancumprod", lambda n: np.nancumprod(n), "n"),
+    case("nanvar-ddof", lambda n: np.nanvar(n[0], ddof=1), "n"),
+    case("nanstd", lambda n: np.nanstd(n, 0), "n"),
     # gathering
     case("take", lambda a: np.take(a, np.array([[0, 5], [3, 1]])), "a"),
     case("take-axis", lambda a: np.take(a, [2, 0, 2], axis=1), "a"),

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.graph import Node
-from symgraph.ops.core import operands
+from symgraph.ops.core import follows_numpy, operands
 from symgraph.ops.differences import nanmean
 from symgraph.ops.elementwise import cast, where
 from symgraph.ops.functions import sqrt
@@ -53,6 +53,7 @@ def _extreme(a: Any, axis: Axis, keepdims: bool, name: str, reduce: Any,
     return where(all_of(nan, axis, keepdims), np.nan, found)
 
 
+@follows_numpy(np.nanmax)
 def nanmax(a: Any, axis: Axis = None, keepdims: bool = False) -> Node:
     """Maximum over ``axis`` ignoring NaN, as ``numpy.nanmax`` (NaN for a slice of NaN
     only); the gradient goes to the first maximal element that is not NaN.
@@ -68,6 +69,7 @@ def nanmax(a: Any, axis: Axis = None, keepdims: bool = False) -> Node:
     return _extreme(a, axis, keepdims, "nanmax", reduce_max, -np.inf)
 
 
+@follows_numpy(np.nanmin)
 def nanmin(a: Any, axis: Axis = None, keepdims: bool = False) -> Node:
     """Minimum over ``axis`` ignoring NaN, as ``numpy.nanmin`` (NaN for a slice of NaN
     only); the gradient goes to the first minimal element that is not NaN.
@@ -82,6 +84,7 @@ def nanmin(a: Any, axis: Axis = None, keepdims: bool = False) -> Node:
     return _extreme(a, axis, keepdims, "nanmin", reduce_min, np.inf)
 
 
+@follows_numpy(np.nanprod)
 def nanprod(a: Any, axis: Axis = None, keepdims: bool = False) -> Node:
     """Product over ``axis`` with NaN counted as one, as ``numpy.nanprod``.
 
@@ -97,6 +100,7 @@ def nanprod(a: Any, axis: Axis = None, keepdims: bool = False) -> Node:
     return prod(where(isnan(x), 1.0, x), axis, keepdims)
 
 
+@follows_numpy(np.nancumsum)
 def nancumsum(a: Any, axis: int | None = None) -> Node:
     """Running sums along ``axis`` (``None``: of the flattened input) with NaN counted as
     zero, as ``numpy.nancumsum``.
@@ -111,6 +115,7 @@ def nancumsum(a: Any, axis: int | None = None) -> Node:
     return cumsum(a if x is None else where(isnan(x), 0.0, x), axis)
 
 
+@follows_numpy(np.nancumprod)
 def nancumprod(a: Any, axis: int | None = None) -> Node:
     """Running products along ``axis`` (``None``: of the flattened input) with NaN counted
     as one, as ``numpy.nancumprod``.
@@ -125,6 +130,7 @@ def nancumprod(a: Any, axis: int | None = None) -> Node:
     return cumprod(a if x is None else where(isnan(x), 1.0, x), axis)
 
 
+@follows_numpy(np.nanvar)
 def nanvar(a: Any, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Node:
     """Variance over ``axis`` of the elements that are not NaN, ``sum((x - mean)^2) /
     (n - ddof)``, as ``numpy.nanvar`` (NaN where ``n - ddof <= 0``).
@@ -147,6 +153,7 @@ def nanvar(a: Any, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -
                  np.nan)
 
 
+@follows_numpy(np.nanstd)
 def nanstd(a: Any, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Node:
     """Standard deviation over ``axis`` of the elements that are not NaN, as
     ``numpy.nanstd``. Like ``sg.std``, its gradient is 0 (rather than NaN) where the kept
