@@ -91,7 +91,8 @@ def test_an_elementwise_user_op_runs_its_numpy_forward_block_by_block(graph):
         blocks.append(v.shape)
         return v ** 3
 
-    op = sg.define_op("dask_test_cube", cube, vjp=[lambda g, out: g * 3 * sg.square(out.inputs[0])])
+    op = sg.define_op("dask_test_cube", cube, elementwise=True,
+                      vjp=[lambda g, out: g * 3 * sg.square(out.inputs[0])])
     x = sg.var("x", shape=(6, 4))
     y = sg.sum(op(x))
     f = sg.compile([y, sg.grad(y, x)], [x], backend="dask", chunks=(3, 2))

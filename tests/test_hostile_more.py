@@ -98,7 +98,8 @@ _DEFINED: dict = {}
 
 def _broken_op():
     if not _DEFINED:
-        _DEFINED["op"] = sg.define_op("hostile_more_broken_forward", _broken_forward)
+        _DEFINED["op"] = sg.define_op("hostile_more_broken_forward", _broken_forward,
+                                       elementwise=True)
     return _DEFINED["op"]
 
 
@@ -210,7 +211,7 @@ def test_a_good_user_shape_rule_still_works():
 def _forward_ops() -> dict:
     if "forwards" not in _DEFINED:
         def declare(label, forward):
-            return sg.define_op(f"hostile_more_forward_{label}", forward)
+            return sg.define_op(f"hostile_more_forward_{label}", forward, elementwise=True)
         _DEFINED["forwards"] = {
             "str": declare("str", lambda a: np.array(["a"] * a.size)),
             "int": declare("int", lambda a: np.ones(a.shape, dtype=np.int64)),

@@ -63,6 +63,13 @@ class DaskBackend(Backend):
         return (builtin(op) or NAME in op.lowerings or user_impl(op) is not None
                 or op.batch is batch_elementwise)
 
+    def instead(self, op: Op) -> str:
+        if builtin(op):
+            return super().instead(op)
+        return (f"declare sg.define_op({op.name!r}, ..., elementwise=True) if its forward acts "
+                "element by element (dask then runs it block by block), or give it "
+                "impls={'dask': fn}, a function of dask arrays")
+
     def normalize(self, options: dict[str, Any]) -> dict[str, Any]:
         chunks = options.get("chunks", "auto")
         return {"chunks": _frozen(chunks), "assume_finite": bool(options.get("assume_finite"))}

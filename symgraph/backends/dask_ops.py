@@ -177,9 +177,9 @@ def _checked_block(function: Any, node: Node, *blocks: Any) -> Any:
     if np.shape(result) != want:
         raise ResultShapeError(
             f"the op '{node.opdef.name}' ({describe(node)}, node #{node.id}) returned shape "
-            f"{np.shape(result)} for blocks of shape {want}; an op declared without a shape "
-            "rule is elementwise: its forward must return its inputs' broadcast shape (or "
-            f"give sg.define_op({node.opdef.name!r}, ..., shape=rule))")
+            f"{np.shape(result)} for blocks of shape {want}; an op declared elementwise "
+            "must return its inputs' broadcast shape (or declare sg.define_op"
+            f"({node.opdef.name!r}, ..., shape=rule) without elementwise=True)")
     return check_dtype(node, result)
 
 

@@ -93,6 +93,7 @@ def define_op(
     dtype: Callable[[tuple, dict], Any] | None = None,
     cases: list[Case] | None = None,
     impls: dict[str, Callable[..., Any]] | None = None,
+    elementwise: bool = False,
 ) -> Callable[..., Node]:
     """Declare a new op in one place and get its constructor.
 
@@ -101,6 +102,14 @@ def define_op(
     (``out`` is the op's node: ``out.inputs`` are its arguments), so the derivative is
     differentiable again; ``jvp`` likewise for forward mode, ``rule(t, out)``. Shapes
     default to NumPy broadcasting and the dtype to float promotion.
+
+    ``elementwise=True`` declares that ``forward`` acts element by element (each output
+    element depends on the input elements at the same broadcast position only, like
+    ``np.sin`` or ``np.add``): ``sg.vmap`` and Jacobians then batch it by broadcasting, and
+    ``dask`` runs it block by block. It takes the broadcast shape, so no ``shape`` rule.
+    Without it, vmap of the op raises (a Jacobian builds one row at a time), and ``dask``
+    runs ``forward`` on the whole arrays as one task: an op like ``x - x.mean()`` keeps its
+    input's shape but is not elementwise, and batching it by broadcasting would be wrong.
 
     A rule (or an entry) ``None`` means no derivative flows to that input: it gets zero,
     as through ``sg.stop_gradient``. Without ``vjp`` (or ``jvp``) the op has no rules at
@@ -111,12 +120,12 @@ def define_op(
     ``impls`` gives the op's implementation for a backend, by name: ``{"jax": fn}`` (a
     function of JAX arrays), ``{"numba": fn}`` (an ``@njit``-able function), ``{"dask":
     fn}`` (a function of dask arrays). Without one, ``python`` and ``numpy`` use
-    ``forward``, ``dask`` runs ``forward`` block by block when the op is elementwise, and
-    ``jax``/``numba`` refuse the op at compile time, naming it.
+    ``forward``, ``dask`` runs ``forward`` block by block when the op is elementwise (as
+    one task otherwise), and ``jax``/``numba`` refuse the op at compile time, naming it.
 
     >>> import numpy as np, symgraph as sg
     >>> cube = sg.define_op(
-    ...     "cube_example", lambda x: x ** 3,
+    ...     "cube_example", lambda x: x ** 3, elementwise=True,
     ...     vjp=[lambda g, out: g * 3 * sg.square(out.inputs[0])],
     ...     jvp=[lambda t, out: t * 3 * sg.square(out.inputs[0])])
     >>> with sg.Graph():
@@ -143,6 +152,13 @@ def define_op(
         if rule is not None and not callable(rule):
             raise SymgraphError(f"sg.define_op({name!r}): {kind} must be a function "
                                 f"(inputs, attrs) -> {kind}, got {type(rule).__name__}")
+    if not isinstance(elementwise, bool):
+        raise SymgraphError(f"sg.define_op({name!r}): elementwise must be True or False, "
+                            f"got {elementwise!r}")
+    if elementwise and shape is not None:
+        raise SymgraphError(f"sg.define_op({name!r}): an elementwise op has the broadcast "
+                            "shape of its inputs: leave out shape=, or elementwise=True if the op "
+                            "has a shape of its own")
     if cases is not None and (not isinstance(cases, (list, tuple))
                               or not all(isinstance(c, Case) for c in cases)):
         raise SymgraphError(f"sg.define_op({name!r}): cases must be a list of sg.Case, "
@@ -157,7 +173,9 @@ def define_op(
         vjp=_missing(name, "vjp") if vjp_rules is None else vjp_rules,
         jvp=_missing(name, "jvp") if jvp_rules is None else jvp_rules,
         cases=list(cases or []),
-        batch=batch_elementwise if shape is None else None,
+        # only a declared elementwise op is batched by broadcasting (vmap, Jacobians, dask
+        # blocks): a shape-keeping op such as x - x.mean() would give wrong numbers
+        batch=batch_elementwise if elementwise else None,
         impls=dict(impls or {}),
     ))
 
