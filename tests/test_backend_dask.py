@@ -74,14 +74,22 @@ def test_every_op_runs_and_the_one_task_ops_are_the_documented_ones():
     assert one_task == ONE_TASK, f"undocumented: {one_task ^ ONE_TASK}"
 
 
-def test_a_non_elementwise_user_op_without_a_dask_function_is_refused_at_compile(graph):
-    rowsum = sg.define_op("dask_test_rowsum", lambda x: x.sum(axis=1, keepdims=True),
-                          shape=lambda inputs, attrs: (inputs[0].shape[0], 1))
+def test_a_non_elementwise_user_op_without_a_dask_function_runs_as_one_task(graph):
+    calls = []
+
+    def rowsum(v):
+        calls.append(v.shape)
+        return v.sum(axis=1, keepdims=True)
+
+    op = sg.define_op("dask_test_rowsum", rowsum,
+                      shape=lambda inputs, attrs: (inputs[0].shape[0], 1))
     x = sg.var("x", shape=(4, 3))
-    with pytest.raises(sg.SymgraphError, match=r"backend 'dask' cannot run the op "
-                                               r"'dask_test_rowsum'"):
-        sg.compile(rowsum(x), [x], backend="dask")
-    assert float(sg.compile(sg.sum(rowsum(x)), [x])(np.ones((4, 3)))) == 12.0  # python runs it
+    xv = np.arange(12.0).reshape(4, 3)
+    f = sg.compile(op(x), [x], backend="dask", chunks=(2, 1))
+    with NoCompute():
+        lazy = f(xv)
+    np.testing.assert_array_equal(lazy.compute(), xv.sum(axis=1, keepdims=True))
+    assert calls == [(4, 3)]  # the whole array, not its (2, 1) blocks
 
 
 def test_an_elementwise_user_op_runs_its_numpy_forward_block_by_block(graph):

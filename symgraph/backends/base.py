@@ -63,10 +63,6 @@ class Backend:
         """Whether this backend can run ``op`` (asked at compile time, per op needed)."""
         return True
 
-    def instead(self, op: Op) -> str:
-        """What to do about an op this backend does not support (the end of the error)."""
-        return "compile with another backend (sg.backends() lists them)"
-
     def normalize(self, options: dict[str, Any]) -> dict[str, Any]:
         """Every option of this backend, given or defaulted (this one: all flags)."""
         return {k: bool(options.get(k, default)) for k, default in self.options.items()}
@@ -110,8 +106,8 @@ def check_supported(backend: Backend, plan: Plan) -> None:
             node = nodes[op[1]]
             raise SymgraphError(
                 f"sg.compile: the backend {backend.name!r} cannot run the op "
-                f"'{op[0].name}' (node #{node.id}, {describe(node)}); "
-                f"{backend.instead(op[0])}")
+                f"'{op[0].name}' (node #{node.id}, {describe(node)}); compile with another "
+                "backend (sg.backends() lists them)")
 
 
 _NOT_GIVEN = object()

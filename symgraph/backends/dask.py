@@ -16,11 +16,12 @@ step of the plan into a dask array; nothing is computed (``dask.compute`` or a
   forward would make one big block (``broadcast_to``, ``reshape``, ``scatter``,
   ``scatter_add``, ``first_max_mask``);
 - a user op's own ``impls={"dask": fn}``;
-- an elementwise op (a user's too) runs its NumPy forward block by block;
+- an elementwise op (a user's too, when declared ``elementwise=True``) runs its NumPy
+  forward block by block;
 - a symgraph op whose NumPy function stays lazy on dask arrays (``DISPATCH``: NumPy hands
-  ``np.sum``, ``np.matmul``... to dask) is called on the dask arrays; any other symgraph
-  op (sorting, gathers, decompositions) runs its NumPy forward on whole arrays, as one
-  task (correct, not blocked).
+  ``np.sum``, ``np.matmul``... to dask) is called on the dask arrays; any other op
+  (sorting, gathers, decompositions, a user's op not declared elementwise) runs its NumPy
+  forward on whole arrays, as one task (correct, not blocked).
 
 ``dask`` is imported only when this backend is used (``import symgraph`` never imports it).
 
@@ -37,12 +38,11 @@ import numpy as np
 
 from symgraph.backends.base import Backend, Request, by_name
 from symgraph.backends.dask_fuse import fused, groups
-from symgraph.backends.dask_ops import NAME, array_module, block_function, lower, user_impl
+from symgraph.backends.dask_ops import NAME, array_module, block_function, lower
 from symgraph.errors import ShapeError, SymgraphError
 from symgraph.graph import Node
-from symgraph.ops.core import Op, describe, fill_value
-from symgraph.ops.shape import batch_elementwise
-from symgraph.plan import builtin, convert_feed
+from symgraph.ops.core import describe, fill_value
+from symgraph.plan import convert_feed
 
 
 class DaskBackend(Backend):
@@ -56,19 +56,6 @@ class DaskBackend(Backend):
 
     def available(self) -> bool:
         return array_module() is not None
-
-    def supports(self, op: Op) -> bool:
-        # symgraph's own ops all run (blocked or as one task); a user's op needs its
-        # dask function, or must be elementwise so that its forward runs per block
-        return (builtin(op) or NAME in op.lowerings or user_impl(op) is not None
-                or op.batch is batch_elementwise)
-
-    def instead(self, op: Op) -> str:
-        if builtin(op):
-            return super().instead(op)
-        return (f"declare sg.define_op({op.name!r}, ..., elementwise=True) if its forward acts "
-                "element by element (dask then runs it block by block), or give it "
-                "impls={'dask': fn}, a function of dask arrays")
 
     def normalize(self, options: dict[str, Any]) -> dict[str, Any]:
         chunks = options.get("chunks", "auto")

@@ -120,8 +120,8 @@ def define_op(
     ``impls`` gives the op's implementation for a backend, by name: ``{"jax": fn}`` (a
     function of JAX arrays), ``{"numba": fn}`` (an ``@njit``-able function), ``{"dask":
     fn}`` (a function of dask arrays). Without one, ``python`` and ``numpy`` use
-    ``forward``, ``dask`` runs ``forward`` block by block when the op is elementwise (as
-    one task otherwise), and ``jax``/``numba`` refuse the op at compile time, naming it.
+    ``forward``, ``dask`` runs ``forward`` block by block when the op is declared
+    elementwise (on whole arrays, as one task, otherwise), and ``jax``/``numba`` refuse the op at compile time, naming it.
 
     >>> import numpy as np, symgraph as sg
     >>> cube = sg.define_op(
