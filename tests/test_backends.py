@@ -377,3 +377,26 @@ def test_plan_and_backends_name_no_op_by_string():
              if isinstance(node, ast.Constant) and isinstance(node.value, str)
              and node.value in names]
     assert found == []
+
+
+@pytest.mark.parametrize("backend", ["python", "numpy", "numba"])
+def test_a_result_a_rewrite_made_an_input_is_a_new_array(graph, backend):
+    """x * 1.0 is rewritten to x: the result was the caller's array itself, so writing into
+    it changed the input (evaluate gives a new array there)."""
+    if not sg.backends()[backend]:
+        pytest.skip(f"{backend} is not installed")
+    x = sg.var("x", shape=(3,))
+    s = sg.var("s")
+    for python_scalars in (False, True):
+        f = sg.compile([x * 1.0, s * 1.0, sg.sin(x)], [x, s], backend=backend,
+                       python_scalars=python_scalars)
+        a, b = np.array([1.0, -0.0, np.nan]), np.array(2.0)
+        got = f(a, b)
+        np.testing.assert_array_equal(got[0], a)
+        assert np.signbit(got[0][1]) and not np.shares_memory(got[0], a)
+        got[0] += 10.0
+        np.testing.assert_array_equal(a, [1.0, -0.0, np.nan])
+        if python_scalars:
+            assert type(got[1]) is float and got[1] == 2.0
+        else:
+            assert not np.shares_memory(got[1], b) and float(got[1]) == 2.0

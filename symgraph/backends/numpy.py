@@ -199,6 +199,11 @@ class Interpreted:
         self.plan, self.single, self.trust = request.plan, request.single, trust
         self.floats = [python_scalars and n.shape == () and n.dtype == _F64
                        for n in request.computed]
+        # outputs a rewrite made inputs (x * 1.0 -> x): copied, so that writing into a
+        # result never changes the caller's input (evaluate gives new arrays there)
+        fed = {n.id for n in self.inputs}
+        self.copies = [k for k, (n, asked) in enumerate(zip(self.computed, self.outputs))
+                       if n.id in fed and n is not asked and not self.floats[k]]
         self.ids = [n.id for n in self.inputs]
         _program(self.plan)  # built now, not at the first call
 
@@ -225,4 +230,6 @@ class Interpreted:
                    for n, v in zip(self.inputs, arrays)}
         results = run(self.plan, fed)
         results = [float(r) if f else r for r, f in zip(results, self.floats)]
+        for k in self.copies:
+            results[k] = np.array(results[k])
         return results[0] if self.single else results

@@ -483,11 +483,17 @@ class _Builder(Forms, Blocks):
                   "    except Exception:",
                   f"        return _slow({', '.join(xs)})"]
         results = []
-        for node in self.computed:
+        for node, asked in zip(self.computed, self.outputs):
             i = self.slot[node.id]
             value = f"R[{self.rindex[i]}]" if self.multi and self.role[i] != "preset" \
                 else self._name(i)
-            if not (self.python_scalars and self.kind[i] == "F"):
+            if self.python_scalars and self.kind[i] == "F":
+                pass  # a Python float
+            elif self.role[i] == "in" and node is not asked:
+                # a rewrite made an input the result (x * 1.0 -> x): a new array, as
+                # evaluate's, so that writing into it leaves the caller's input alone
+                value = f"_copy({value})"
+            else:
                 value = f"_asarray({value})"
             results.append(value)
         lines.append(f"    return {results[0]}" if self.single

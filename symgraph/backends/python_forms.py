@@ -140,6 +140,7 @@ GLOBALS = {
     "_exp": math.exp, "_log": math.log, "_sin": math.sin, "_cos": math.cos, "_tan": math.tan,
     "_tanh": math.tanh, "_sqrt": math.sqrt, "_log1p": math.log1p, "_expm1": math.expm1,
     "_pow": math.pow, "_erf": math.erf, "_LN2": math.log(2.0), "_asarray": np.asarray,
+    "_copy": np.array,
     "_ndarray": np.ndarray,
     "_f64": np.float64, "_np_bool": np.bool_, "_np_empty": np.empty, "_errstate": np.errstate,
     "_np_maximum": np.maximum,
