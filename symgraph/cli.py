@@ -167,6 +167,10 @@ def _diff(args: argparse.Namespace) -> int:
         raise _UsageError(f"--order must be from 1 to {MAX_ORDER}, got {args.order}")
     if args.max_nodes < 1:
         raise _UsageError(f"--max-nodes must be at least 1, got {args.max_nodes}")
+    folder = os.path.dirname(args.svg) if args.svg else ""
+    if folder and not os.path.isdir(folder):  # said before any result is printed
+        raise _UsageError(f"--svg {args.svg}: the folder {folder!r} does not exist; create it "
+                          "or write the picture elsewhere")
     entries = sum(len(wrt_names) ** k for k in range(1, args.order + 1))
     if entries > MAX_ENTRIES:
         raise _UsageError(f"{len(wrt_names)} variables up to order {args.order} is {entries} "

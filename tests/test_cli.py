@@ -209,6 +209,12 @@ def test_svg_is_written_with_values(capsys, tmp_path):
     assert "= 0.7311" in texts and "sigmoid(w0*x0 + w1*x1 + w2)" in texts and "df/dw0" in texts
 
 
+def test_svg_to_a_missing_folder_is_refused_before_any_result(capsys, tmp_path):
+    path = tmp_path / "no-such-folder" / "f.svg"
+    code, out, err = run(capsys, "diff", "x*x", "--wrt", "x", "--at", "x=1", "--svg", str(path))
+    assert code == 2 and out == "" and "does not exist" in err and len(err.splitlines()) == 1
+
+
 def test_expression_from_a_file_and_from_stdin(capsys, tmp_path, monkeypatch):
     source = tmp_path / "f.txt"
     source.write_text("x**2\r\n  + y\n")  # one formula over two lines
