@@ -21,7 +21,8 @@ import numpy as np
 
 from symgraph.graph import Node, ShapeError, SymgraphError, ancestors, derivative_context
 from symgraph.ops import add, broadcast_to, cast, const, reshape, stack, sum_to, zeros_like
-from symgraph.ops.core import describe, placeholder
+from symgraph.ops.core import CONST, describe, placeholder
+from symgraph.ops.values import const_key
 from symgraph.ops.reduce import sum as reduce_sum
 from symgraph.batching import vectorize
 
@@ -42,7 +43,9 @@ def _as_list(wrt: Any, who: str) -> tuple[list[Node], bool]:
     raise SymgraphError(f"{who}: wrt must be a node or a list of nodes, got {type(wrt).__name__}")
 
 
-def _check_target(y: Any, wrt: list[Node], who: str) -> None:
+def _check_target(y: Any, wrt: list[Node], who: str, constants: bool = False) -> None:
+    """Refuse a ``y`` or ``wrt`` that has no derivative (``constants``: a shared constant
+    node counts as one, for the pictures' gradient of every node)."""
     if callable(y) and not isinstance(y, Node):
         raise SymgraphError(
             f"{who} differentiates nodes, not Python functions (it is not jax.grad): build "
@@ -56,6 +59,13 @@ def _check_target(y: Any, wrt: list[Node], who: str) -> None:
                 f"{who}: {describe(n)} belongs to another graph than {describe(y)}; "
                 "differentiate within one sg.Graph"
             )
+        if not constants and _shared_constant(n):
+            raise SymgraphError(
+                f"{who}: cannot differentiate with respect to the constant {describe(n)}: a "
+                "graph holds one node per small constant value, shared by every use of that "
+                "value (the 2 of x**2 too), so the derivative would count them all; make it "
+                "an input, sg.var(...), or a constant of its own, sg.const(value, name=...)"
+            )
         if n.dtype.kind not in "fc":
             raise SymgraphError(
                 f"{who}: cannot differentiate with respect to {describe(n)} of dtype {n.dtype}; "
@@ -66,6 +76,16 @@ def _check_target(y: Any, wrt: list[Node], who: str) -> None:
             f"{who}: {describe(y)} has dtype {y.dtype}, which has no derivative; "
             "differentiate a float expression"
         )
+
+
+def _shared_constant(n: Node) -> bool:
+    """Whether ``n`` is the graph's interned node of a constant value (what sg.const and
+    every Python number in an expression give for that value); named and large constants
+    are nodes of their own."""
+    if n.opdef is not CONST or n.name is not None:
+        return False
+    key = const_key(n.attrs["value"])
+    return key is not None and n.graph._lookup(key) is n
 
 
 def _next_order(nodes: list[Node]) -> int:
@@ -143,8 +163,19 @@ def grad(y: Node, wrt: Wrt) -> Node | list[Node]:
     >>> float(sg.evaluate(d1, {x: 2.0})), float(sg.evaluate(d2, {x: 2.0}))
     (12.0, 12.0)
     """
+    return _grad(y, wrt)
+
+
+def grad_of_every_node(y: Node, wrt: list[Node]) -> list[Node]:
+    """:func:`grad` that also takes the graph's shared constant nodes in ``wrt``: the
+    derivative with respect to one sums over every use of its value, which is what a
+    picture of that one node shows."""
+    return _grad(y, wrt, constants=True)
+
+
+def _grad(y: Node, wrt: Wrt, constants: bool = False) -> Node | list[Node]:
     nodes, single = _as_list(wrt, "sg.grad")
-    _check_target(y, nodes, "sg.grad")
+    _check_target(y, nodes, "sg.grad", constants)
     if y.shape != ():
         raise SymgraphError(
             f"sg.grad needs a scalar y, but {describe(y)} has shape {y.shape}; "

@@ -434,3 +434,22 @@ def test_vmap_builds_the_batched_graph_once():
     np.testing.assert_allclose(cv, (xs0 ** 2).sum(0), rtol=1e-13)
     t = np.tanh(xs0 @ w0)
     np.testing.assert_allclose(gv, (2 * t * (1 - t * t))[:, None] * w0, rtol=1e-12)
+
+
+def test_a_shared_constant_is_refused_as_wrt_and_a_named_one_is_its_own():
+    """sg.const(2.0) is the graph's one node of the value 2, which x**2 uses too: grad with
+    respect to it gave x + x**2 log(x) for d(c*x + x**2)/dc (12.89 at x = 3, not 3)."""
+    with sg.Graph() as g:
+        x = sg.var("x")
+        c = sg.const(2.0)
+        y = c * x + x ** 2
+        n = len(g)
+        for call in (lambda: sg.grad(y, c), lambda: sg.grad(y, [x, c]),
+                     lambda: sg.jacobian(y, c), lambda: sg.hessian(y, c),
+                     lambda: sg.jvp(y, c, 1.0), lambda: sg.vjp(y, c, 1.0)):
+            with pytest.raises(sg.SymgraphError, match="constant '2'.*name="):
+                call()
+        assert len(g) == n
+        named = sg.const(2.0, name="c")  # a node of its own: only its own use counts
+        y2 = named * x + x ** 2
+        assert float(sg.evaluate(sg.grad(y2, named), {x: 3.0})) == 3.0

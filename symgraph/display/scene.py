@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.autodiff import grad
+from symgraph.autodiff import grad_of_every_node
 from symgraph.backends.numpy import evaluate
 from symgraph.context import BUILD_CONTEXT, SCOPE, USER_CONTEXT, _BuildContext
 from symgraph.display.formula import render
@@ -138,7 +138,7 @@ def gradients(y: Node, wrt: list[Node], feeds: Mapping[Any, Any]) -> list[np.nda
     already checked), computed on a scratch copy of ``y``'s ancestors: the user's graph
     gains no node."""
     copy = scratch_copy([y])
-    grads = grad(copy[y.id], [copy[n.id] for n in wrt])
+    grads = grad_of_every_node(copy[y.id], [copy[n.id] for n in wrt])
     return evaluate(grads, _copied_feeds(feeds, y.graph, copy))
 
 
