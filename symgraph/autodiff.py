@@ -59,7 +59,7 @@ def _check_target(y: Any, wrt: list[Node], who: str, constants: bool = False) ->
                 f"{who}: {describe(n)} belongs to another graph than {describe(y)}; "
                 "differentiate within one sg.Graph"
             )
-        if not constants and _shared_constant(n):
+        if not constants and _shared_constant(n) and n in ancestors([y]):
             raise SymgraphError(
                 f"{who}: cannot differentiate with respect to the constant {describe(n)}: a "
                 "graph holds one node per small constant value, shared by every use of that "

@@ -453,3 +453,5 @@ def test_a_shared_constant_is_refused_as_wrt_and_a_named_one_is_its_own():
         named = sg.const(2.0, name="c")  # a node of its own: only its own use counts
         y2 = named * x + x ** 2
         assert float(sg.evaluate(sg.grad(y2, named), {x: 3.0})) == 3.0
+        # a constant y does not use gets a zero, as any wrt y does not depend on
+        assert float(sg.evaluate(sg.grad(sg.sin(x), sg.const(7.0)), {x: 3.0})) == 0.0
