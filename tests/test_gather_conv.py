@@ -140,8 +140,12 @@ def test_bad_indices_are_refused(graph):
     f = sg.var("f", shape=(2,))
     with pytest.raises(sg.SymgraphError, match="'f'.*dtype float64.*integer node"):
         x[f]
-    with pytest.raises(sg.SymgraphError, match="boolean index arrays are not supported"):
-        x[np.array([True, False, True])]
+    with pytest.raises(sg.SymgraphError, match=r"boolean index of shape \(2,\) does not match"):
+        x[np.array([True, False])]  # NumPy's IndexError: the mask must cover whole axes
+    with pytest.raises(sg.SymgraphError, match="boolean indices are not supported"):
+        x[True]
+    with pytest.raises(sg.SymgraphError, match="known"):
+        sg.var("u", shape=(None,))[np.array([True, False])]
     with pytest.raises(sg.SymgraphError, match="not an integer array"):
         x[np.array([0.5])]
     with pytest.raises(sg.ShapeError, match="3 indices for 2 dimensions"):
@@ -370,3 +374,29 @@ def test_dtypes_follow_the_inputs(graph, rng):
     assert sg.evaluate(mean, {counts: np.arange(8).reshape(2, 4)}).tolist() == [[2.5, 4.5]]
     table = sg.var("table", shape=(3,), dtype="int32")
     assert table[np.array([2, 0])].dtype == np.int32
+
+
+MASK_CASES = [np.array([True, False, True]), [False, True, True],
+              (slice(None), np.array([True, False, False, True])),
+              np.array([[True, False, True, False], [False, False, True, True],
+                        [True, True, True, True]]),
+              (Ellipsis, np.array([False, True, True, True])),
+              (np.array([True, False, True]), np.array([0, 3])),
+              (None, np.array([True, True, False]), 1)]
+
+
+@pytest.mark.parametrize("index", MASK_CASES, ids=range(len(MASK_CASES)))
+def test_a_constant_boolean_mask_indexes_as_numpy(graph, index):
+    X = np.arange(12.0).reshape(3, 4) - 5.0
+    x = sg.var("x", shape=(3, 4))
+    y = x[index]
+    want = X[index]
+    got = sg.evaluate(y, {x: X})
+    assert y.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+    # the gradient scatters back to the True positions, and checks by finite differences
+    g = sg.evaluate(sg.grad(sg.sum(y * y), x), {x: X})
+    expected = np.zeros_like(X)
+    np.add.at(expected, index if isinstance(index, tuple) else (index,), 2 * want)
+    np.testing.assert_array_equal(g, expected)
+    assert sg.check_grad(sg.sum(sg.sin(y)), x, {x: X}, order=2) < 1e-6

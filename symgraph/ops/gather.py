@@ -255,7 +255,7 @@ def gather(x: Any, index: Any) -> Node:
     """
     (x,) = operands([x], "gather")
     who = f"indexing {describe(x)}"
-    items = list(index) if isinstance(index, tuple) else [index]
+    items = _without_masks(list(index) if isinstance(index, tuple) else [index], x, who)
     arrays = [i for i, item in enumerate(items)
               if isinstance(item, (Node, np.ndarray, list))]
     nodes = [_index_node(items[i], x.graph, who) for i in arrays]
@@ -267,6 +267,54 @@ def gather(x: Any, index: Any) -> Node:
     canonical = _explicit(canonical, x, who)
     _check_static(canonical, x, nodes, who)
     return make(GATHER, [x, *nodes], {"index": canonical})
+
+
+def _mask(item: Any) -> np.ndarray | None:
+    """``item`` as a boolean NumPy array, if it is a constant mask (an array or list)."""
+    if isinstance(item, np.ndarray) and item.dtype.kind == "b":
+        return item
+    if isinstance(item, list):
+        try:
+            array = np.asarray(item)
+        except (ValueError, TypeError):
+            return None  # (a ragged list: _index_node names it)
+        return array if array.dtype.kind == "b" else None
+    return None
+
+
+def _without_masks(items: list, x: Node, who: str) -> list:
+    """``items`` with each constant boolean mask replaced by the integer arrays of its True
+    positions, ``np.nonzero(mask)``: NumPy's ``x[mask]`` is exactly ``x[mask.nonzero()]``.
+    The axes a mask covers must have its shape (NumPy's IndexError otherwise), and must be
+    known: on a size known only when fed, the True positions would not say the length."""
+    if not any(_mask(item) is not None for item in items):
+        return items
+
+    def axes(item: Any) -> int:  # how many axes of x an index item uses
+        mask = _mask(item)
+        return mask.ndim if mask is not None else 0 if item is None or item is Ellipsis else 1
+
+    out: list = []
+    for pos, item in enumerate(items):
+        mask = _mask(item)
+        if mask is None:
+            out.append(item)
+            continue
+        if mask.ndim == 0:
+            raise SymgraphError(f"{who}: a 0-d boolean index (x[True]) is not supported; use "
+                                "x[None] for a new axis, or sg.where")
+        if any(i is Ellipsis for i in items[:pos]):  # counted from the end
+            start = x.ndim - sum(axes(i) for i in items[pos:])
+        else:
+            start = sum(axes(i) for i in items[:pos])
+        covered = x.shape[start:start + mask.ndim] if start >= 0 else ()
+        if len(covered) != mask.ndim or None in covered or tuple(covered) != mask.shape:
+            raise SymgraphError(
+                f"{who}: the boolean index of shape {mask.shape} does not match the axes "
+                f"{start}..{start + mask.ndim - 1} it covers (sizes {tuple(covered)}); give a "
+                "mask of exactly their (known) shape, or use sg.where to keep the shape")
+        out.extend(np.nonzero(mask))
+    return out
 
 
 def _explicit(items: list, x: Node, who: str) -> tuple:

@@ -357,7 +357,8 @@ SCATTER = register(Op(
 def getitem(x: Any, index: Any) -> Node:
     """NumPy indexing: ``x[0]``, ``x[1:3]``, ``x[:, 0]``, ``x[None]``, ``x[..., -1]``; an
     integer array, list or integer node in the index gathers (``x[idx]``, ``x[:, idx]``,
-    ``x[rows, cols]``: see ``symgraph.ops.gather``).
+    ``x[rows, cols]``: see ``symgraph.ops.gather``), and so does a constant boolean mask
+    (``x[np.array([True, False, True])]``, NumPy's ``x[mask.nonzero()]``).
 
     >>> import numpy as np, symgraph as sg
     >>> with sg.Graph():
