@@ -191,17 +191,19 @@ class ArrayMethods:
         """Rounded to ``decimals`` (half to even), as ``numpy.round``."""
         return OPS.round(_options(self, numpy), decimals)
 
-    def sort(self, axis: int | None = -1, kind: str | None = None, order: None = None) -> Any:
+    def sort(self, axis: int | None = -1, kind: str | None = None, order: None = None, *,
+             stable: bool | None = None) -> Any:
         """Sorted along ``axis``, as ``numpy.sort`` (a new node: nodes are immutable; every
-        ``kind`` gives the same values)."""
-        _sort_options(self, kind, order)
+        ``kind`` and ``stable`` gives the same values)."""
+        _sort_options(self, kind, order, stable)
         return OPS.sort(self, axis=axis)
 
     def argsort(self, axis: int | None = -1, kind: str | None = None,
-                order: None = None) -> Any:
+                order: None = None, *, stable: bool | None = None) -> Any:
         """The indices that sort along ``axis`` (int64), as ``numpy.argsort``. Ties keep
-        their order (a stable sort, which every ``kind`` of NumPy's allows)."""
-        _sort_options(self, kind, order)
+        their order (a stable sort, which every ``kind`` and ``stable`` of NumPy's
+        allows)."""
+        _sort_options(self, kind, order, stable)
         return OPS.argsort(self, axis=axis)
 
     def take(self, indices: Any, axis: int | None = None, mode: str = "raise",
@@ -391,7 +393,7 @@ def _brief(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _sort_options(node: Any, kind: str | None, order: Any) -> None:
+def _sort_options(node: Any, kind: str | None, order: Any, stable: Any = None) -> None:
     """NumPy's ``kind`` (one of its names; symgraph's sort is stable, which each allows) and
     ``order`` (field names of a structured array: a node has none) of a sort."""
     if kind not in (None, "quicksort", "mergesort", "heapsort", "stable"):
@@ -400,6 +402,9 @@ def _sort_options(node: Any, kind: str | None, order: Any) -> None:
     if order is not None:
         raise SymgraphError(f"the node {short(node)} takes no sort order={order!r}: it has "
                             "no named fields; leave it out")
+    if stable not in (None, True, False):
+        raise SymgraphError(f"the node {short(node)} sorts with stable={stable!r}: NumPy's "
+                            "stable is True, False or None")
 
 
 def _options(node: Any, numpy: dict) -> Any:

@@ -116,3 +116,18 @@ def test_what_numpy_cannot_do_with_a_symbol_says_so(call, part):
         with pytest.raises(sg.SymgraphError) as error:
             call(x, v)
         assert part in str(error.value) and len(graph) == before
+
+
+def test_sorts_take_numpys_stable_keyword():
+    ties = np.array([[2.0, 1.0, 2.0, 1.0], [0.5, 0.5, -1.0, 0.5]])
+    with sg.Graph():
+        v = sg.var("v", (2, 4))
+        outs = [np.sort(v, stable=True), np.argsort(v, stable=True), v.argsort(stable=False),
+                np.sort(v, axis=0, stable=None)]
+        got = sg.evaluate(outs, {v: ties})
+        with pytest.raises(sg.SymgraphError, match="stable='yes'"):
+            np.sort(v, stable="yes")
+    want = [np.sort(ties, stable=True), np.argsort(ties, stable=True),
+            np.argsort(ties, stable=True), np.sort(ties, axis=0)]
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype and np.array_equal(g, w)
