@@ -401,10 +401,10 @@ TAKE_ALONG_AXIS = register(Op(
 
 
 @follows_numpy(np.take_along_axis)
-def take_along_axis(x: Any, indices: Any, axis: int | None) -> Node:
+def take_along_axis(x: Any, indices: Any, axis: int | None = -1) -> Node:
     """Pick from ``x`` along ``axis`` at ``indices`` of the same rank (the other axes
-    broadcast), as ``numpy.take_along_axis``: the way to read the log-probability of each
-    example's integer label.
+    broadcast), as ``numpy.take_along_axis`` (the last axis by default, as in NumPy 2.3+):
+    the way to read the log-probability of each example's integer label.
 
     >>> import numpy as np, symgraph as sg
     >>> with sg.Graph():
