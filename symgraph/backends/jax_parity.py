@@ -177,11 +177,38 @@ def round_(node: Node, checks: list, x: Any) -> Any:
 
 def power(node: Node, checks: list, a: Any, b: Any) -> Any:
     """np.power with one exponent (a 0-d array) of 0.5 is np.sqrt (NumPy's fast path:
-    (-inf)**0.5 is NaN, (-0.0)**0.5 is -0.0); XLA's pow follows C (inf, 0.0)."""
+    (-inf)**0.5 is NaN, (-0.0)**0.5 is -0.0); XLA's pow follows C (inf, 0.0). An integer
+    power is :func:`integer_power`'s."""
+    if node.dtype.kind in "iu":
+        return integer_power(node, checks, a, b)
     r = jnp.power(a, b)
     if b.ndim or not jnp.issubdtype(r.dtype, jnp.floating):
         return r
     return jnp.where(b == 0.5, jnp.sqrt(a.astype(r.dtype)), r)
+
+
+NEGATIVE_POWER = ("an integer to a negative integer power is not allowed (NumPy raises "
+                  "ValueError); cast the base to float, sg.cast(base, 'float64') ** exponent")
+
+
+def integer_power(node: Node, checks: list, a: Any, b: Any) -> Any:
+    """np.power of integers, in the node's dtype as NumPy computes it (uint8 ** int8 in
+    int16): binary exponentiation over every bit of the exponent, so that the result wraps
+    exactly as NumPy's does. jnp.power stops after 6 bits (2**64 is 1 there, 0 in NumPy)
+    and gives 0 or garbage for a negative exponent, where NumPy raises: a negative
+    exponent is a run-time check, raised after the call as evaluate raises it."""
+    dtype = np.dtype(node.dtype)
+    if jnp.issubdtype(b.dtype, jnp.signedinteger):
+        shape = jnp.broadcast_shapes(a.shape, b.shape)  # (none raise for an empty result)
+        checks.append((node, jnp.any(jnp.broadcast_to(b < 0, shape)), NEGATIVE_POWER))
+    a, b = a.astype(dtype), b.astype(dtype)
+    acc = jnp.ones(jnp.broadcast_shapes(a.shape, b.shape), dtype)
+    # a signed exponent's top bit is set only where it is negative (checked above)
+    for _ in range(8 * dtype.itemsize - (dtype.kind == "i")):
+        acc = jnp.where((b & 1) != 0, acc * a, acc)
+        a = a * a
+        b = b >> 1
+    return acc
 
 
 # consumer op -> the producer ops of an input that XLA would fold into it (see the docstring)

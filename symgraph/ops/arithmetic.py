@@ -13,8 +13,18 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.graph import Node
-from symgraph.ops.core import Case, Op, const, first_dtype, inexact, register, same_shape
+from symgraph.graph import Node, SymgraphError
+from symgraph.ops.core import (
+    Case,
+    Op,
+    const,
+    describe,
+    first_dtype,
+    inexact,
+    promote,
+    register,
+    same_shape,
+)
 from symgraph.ops.elementwise import (
     PREC_ADD,
     PREC_MUL,
@@ -26,6 +36,7 @@ from symgraph.ops.elementwise import (
     binary,
     where,
 )
+from symgraph.ops.folding import fill_value
 from symgraph.ops.functions import log
 from symgraph.ops.shape import batch_elementwise
 
@@ -105,11 +116,42 @@ def _power_vjp_exponent(g: Node, out: Node) -> Node:
     return g * (out * log(where(base, base, 1)))
 
 
+_INT8 = np.dtype(np.int8)
+
+
+def _power_dtype(inputs: tuple, attrs: dict) -> np.dtype:
+    """NumPy 2's dtype of ``np.power``: the operands' promotion, so an integer power stays
+    an integer (exact, wrapping on overflow as NumPy's does) and ``int ** float`` is a
+    float; two booleans compute in int8 (NumPy's power has no boolean loop).
+
+    NumPy raises at run time for an integer to a negative integer power; a constant such
+    exponent raises here instead, when the node is built (every construction of a power
+    comes through this rule, rewrites' included).
+    """
+    dtype = promote(inputs, attrs)
+    if dtype.kind not in "biu":  # a float power (nearly all): nothing to check
+        return dtype
+    if dtype.kind == "b":
+        return _INT8
+    base, exponent = inputs
+    if exponent.op == "const" and exponent.dtype.kind == "i":
+        value = exponent.attrs["value"]
+        first = fill_value(value)
+        if bool(first < 0) if first is not None else bool((value < 0).any()):
+            raise SymgraphError(
+                f"{describe(base)} ** {describe(exponent)}: an integer to a negative integer "
+                f"power is not an integer, and NumPy refuses it (dtype {dtype}); cast the base "
+                "to float first, sg.cast(base, 'float64') ** exponent (or write the base as a "
+                "float, 2.0 ** k)"
+            )
+    return dtype
+
+
 POWER = binary(
     "power", lambda a, b: np.power(a, b),
     vjp=(_power_vjp_base, _power_vjp_exponent),
     jvp=(lambda t, out: _power_vjp_base(t, out), lambda t, out: _power_vjp_exponent(t, out)),
-    infix="**", prec=PREC_POW, dtype=inexact, latex="{0:base}^{{{1}}}", parse=True,
+    infix="**", prec=PREC_POW, dtype=_power_dtype, latex="{0:base}^{{{1}}}", parse=True,
     cases=lambda build: _binary_cases(build, 0.5, 2.0, -1.5, 2.5)
     + [Case(lambda a: build(a, 3), [((2,), -2.0, 2.0)], ref=lambda a: a**3)],
 )
