@@ -15,6 +15,7 @@ import numpy as np
 
 from symgraph.graph import Node, SymgraphError
 from symgraph.ops.core import (
+    FLOAT64_RULES,
     Case,
     Op,
     const,
@@ -146,6 +147,8 @@ def _power_dtype(inputs: tuple, attrs: dict) -> np.dtype:
             )
     return dtype
 
+
+FLOAT64_RULES.add(_power_dtype)  # (make's shortcut for float64 operands)
 
 POWER = binary(
     "power", lambda a, b: np.power(a, b),
