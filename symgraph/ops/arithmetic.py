@@ -35,6 +35,7 @@ from symgraph.ops.elementwise import (
     _cases,
     apply,
     binary,
+    cast,
     where,
 )
 from symgraph.ops.folding import fill_value
@@ -88,9 +89,16 @@ def _power_vjp_base(g: Node, out: Node) -> Node | None:
     the result instead would leave a nan that comes back as 0 * inf in the next
     derivative. Elsewhere the exponent stays b-1, so derivatives in b are exact, b = 0
     included. A constant b is folded: no guard when it has no zero (``3*x**2`` as
-    before), no gradient when it is all zeros.
+    before), no gradient when it is all zeros. An integer b is taken in the result's float
+    dtype first: b-1 in its own would wrap (uint8 0 - 1 is 255, and 0 * x**255 is nan for
+    |x| > 16; int8 -128 - 1 is 127).
     """
     base, exponent = out.inputs
+    if exponent.dtype.kind not in "fc":
+        if out.dtype.kind not in "fc":
+            return None  # an integer power: integers carry no derivative
+        exponent = (const(exponent.attrs["value"].astype(out.dtype), graph=out.graph)
+                    if exponent.op == "const" else cast(exponent, out.dtype))
     if exponent.op != "const":
         lowered = exponent - 1
         safe = where(base, lowered, where(exponent, lowered, 0))
