@@ -156,6 +156,20 @@ def _power_dtype(inputs: tuple, attrs: dict) -> np.dtype:
     return dtype
 
 
+def _integer_cases(build: Any) -> list[Case]:
+    """Integer powers (exact, wrapping as NumPy's: 39**12 overflows int64, int8 wraps at
+    100**3) and integer exponents of floats, of integers fed at run time or fixed."""
+    int8 = np.array([[-7, 5, 100], [0, 1, -128]], dtype=np.int8)
+    return [
+        Case(build, [((2, 3), "int", 40), ((3,), "int", 13)], order=0),
+        Case(lambda a: build(a, 3), [int8], ref=lambda a: np.power(a, 3), order=0),
+        Case(lambda a: build(2, a), [np.array([0, 1, 62, 63, 64, 65])],
+             ref=lambda a: np.power(2, a), order=0),
+        Case(build, [((2, 3), 0.5, 2.0), ((3,), "int", 5)]),
+        Case(build, [((2, 3), "int", 5), ((3,), 0.5, 2.0)]),
+    ]
+
+
 FLOAT64_RULES.add(_power_dtype)  # (make's shortcut for float64 operands)
 
 POWER = binary(
@@ -164,7 +178,8 @@ POWER = binary(
     jvp=(lambda t, out: _power_vjp_base(t, out), lambda t, out: _power_vjp_exponent(t, out)),
     infix="**", prec=PREC_POW, dtype=_power_dtype, latex="{0:base}^{{{1}}}", parse=True,
     cases=lambda build: _binary_cases(build, 0.5, 2.0, -1.5, 2.5)
-    + [Case(lambda a: build(a, 3), [((2,), -2.0, 2.0)], ref=lambda a: a**3)],
+    + [Case(lambda a: build(a, 3), [((2,), -2.0, 2.0)], ref=lambda a: a**3)]
+    + _integer_cases(build),
 )
 
 
