@@ -271,11 +271,35 @@ def power(a: ArrayLike, b: ArrayLike) -> Node:
     """``a ** b``; its derivative in ``b`` is ``a**b * log(a)`` (``a > 0``, and 0 at
     ``a = 0``); in ``a`` it is ``b * a**(b-1)`` (0 where ``b = 0``, even at ``a = 0``).
 
+    Dtypes are ``np.power``'s (NumPy 2): an integer to an integer power is an integer,
+    exact and wrapping on overflow as NumPy's (a Python int takes the other operand's
+    dtype: ``int8_node ** 2`` is int8); ``int ** float`` is a float; two booleans give
+    int8 (``np.power``, not the ``bool_array ** 2`` shortcut of NumPy's operator, which is
+    ``np.square``). Integers have no derivative.
+
+    An integer to a negative integer power has no integer value, and NumPy raises. A
+    constant exponent is checked when the node is built (``SymgraphError``: cast the base
+    to float). An exponent that is a node is checked on its values when the graph runs:
+    ``sg.evaluate`` and every backend raise ``SymgraphError`` naming the node (jax, which
+    cannot raise inside ``jit``, right after the call; ``jnp.power`` alone would give 0),
+    so no backend returns a number NumPy would refuse. Building such powers keeps
+    ``2 ** k`` exact for an integer ``k``; an unsigned or boolean exponent is never
+    negative.
+
     >>> import symgraph as sg
     >>> with sg.Graph():
     ...     x = sg.var("x")
+    ...     i = sg.var("i", shape=(1,), dtype="int64")
     >>> str(sg.power(x, 3))
     'x**3'
+    >>> y = i ** 2
+    >>> y.dtype.name, sg.evaluate(y, {i: [123456789]}).tolist()
+    ('int64', [15241578750190521])
+    >>> try:
+    ...     i ** -1
+    ... except sg.SymgraphError as e:
+    ...     print(str(e)[:40])
+    'i' (shape (1,)) ** '-1' (shape ()): an
     """
     return apply(POWER, a, b)
 
