@@ -181,6 +181,12 @@ def power(node: Node, checks: list, a: Any, b: Any) -> Any:
     power is :func:`integer_power`'s."""
     if node.dtype.kind in "iu":
         return integer_power(node, checks, a, b)
+    # in the node's dtype, as NumPy computes: jnp computes int64 ** float32 and float32 **
+    # int64 in float32 (NumPy in float64). An integer exponent stays one (jnp's pow of it).
+    if a.dtype != node.dtype:
+        a = a.astype(node.dtype)
+    if b.dtype != node.dtype and jnp.issubdtype(b.dtype, jnp.floating):
+        b = b.astype(node.dtype)
     r = jnp.power(a, b)
     if b.ndim or not jnp.issubdtype(r.dtype, jnp.floating):
         return r
