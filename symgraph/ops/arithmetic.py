@@ -4,7 +4,8 @@ Each op is declared once (forward, derivative rules with their math, display, ca
 through ``symgraph.ops.elementwise``'s helpers.
 
 Imports: ``symgraph.graph``, ``symgraph.ops.core``, ``symgraph.ops.shape``,
-``symgraph.ops.elementwise`` and ``symgraph.ops.functions`` (``log`` in power's rule).
+``symgraph.ops.elementwise``, ``symgraph.ops.folding`` (a constant exponent's fill) and
+``symgraph.ops.functions`` (``log`` in power's rule).
 """
 
 from __future__ import annotations
