@@ -109,6 +109,25 @@ def test_python_numbers_are_weak(graph, dtype, number):
         _same(sg.evaluate(r, {x: a.clip(0)}), want_r)
 
 
+@pytest.mark.parametrize("dtype", INTS + ["bool"])
+def test_scalars_with_python_numbers_on_every_backend(graph, dtype):
+    """A scalar takes the python backend's scalar statements (``math.pow``, ``math.sqrt``
+    where the result is a float64) and numba's tape where it can."""
+    i = sg.var("i", dtype=dtype)
+    value = np.asarray(True if dtype == "bool" else 3, dtype)
+    outs = [i ** n for n in (0, 1, 2, 3, 0.5, 2.0, True)]
+    if dtype != "bool":
+        outs += [n ** i for n in (0, 1, 2, 3)]
+    with np.errstate(all="ignore"):
+        want = [np.power(value, n) for n in (0, 1, 2, 3, 0.5, 2.0, True)]
+        want += [np.power(n, value) for n in (0, 1, 2, 3)] if dtype != "bool" else []
+    got = sg.evaluate(outs, {i: value})
+    for o, g, w in zip(outs, got, want):
+        assert o.dtype == w.dtype
+        _same(g, w)
+    _every_backend_equals_evaluate(outs, [i], [value])
+
+
 @pytest.mark.parametrize("dtype", INTS)
 def test_zero_and_one_exponents_and_zero_bases_stay_integers(graph, dtype):
     a = _array([0, 1, 2, 100], dtype)
