@@ -5,7 +5,9 @@ them in its table. The cases (tests/test_backend_parity_hunt.py): XLA reduces on
 itself and folds ``x + 0.0`` to ``x`` (NumPy's sums start at 0.0, so their zero is never
 -0.0), orders -0.0 below 0.0 in max and min, starts running sums at 0.0; jnp.sign(-0.0)
 and jnp.mod's zeros keep the dividend's sign, jnp.floor_divide's zero quotients lose theirs
-and its x // 0 is not x / 0 (nor 0 for integers); jnp takes the mean of int32 in float32.
+and its x // 0 is not x / 0 (nor 0 for integers); jnp takes the mean of int32 in float32;
+jnp.power of integers stops after 6 bits of the exponent and gives 0 for a negative one
+(NumPy raises), and computes int64 ** float32 in float32 (tests/test_integer_power.py).
 
 Imported only by ``symgraph.backends.jax_ops``, when the jax backend is used: it imports jax.
 
@@ -204,11 +206,11 @@ def integer_power(node: Node, checks: list, a: Any, b: Any) -> Any:
     and gives 0 or garbage for a negative exponent, where NumPy raises: a negative
     exponent is a run-time check, raised after the call as evaluate raises it."""
     dtype = np.dtype(node.dtype)
-    if jnp.issubdtype(b.dtype, jnp.signedinteger):
-        shape = jnp.broadcast_shapes(a.shape, b.shape)  # (none raise for an empty result)
+    shape = jnp.broadcast_shapes(a.shape, b.shape)
+    if jnp.issubdtype(b.dtype, jnp.signedinteger):  # (an empty result raises nowhere)
         checks.append((node, jnp.any(jnp.broadcast_to(b < 0, shape)), NEGATIVE_POWER))
     a, b = a.astype(dtype), b.astype(dtype)
-    acc = jnp.ones(jnp.broadcast_shapes(a.shape, b.shape), dtype)
+    acc = jnp.ones(shape, dtype)
     # a signed exponent's top bit is set only where it is negative (checked above)
     for _ in range(8 * dtype.itemsize - (dtype.kind == "i")):
         acc = jnp.where((b & 1) != 0, acc * a, acc)
