@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.backends.dask_ops import array_module
+from symgraph.backends.dask_ops import array_module, step_failed, step_name
 from symgraph.plan import Plan
 
 
@@ -96,11 +96,12 @@ def fused(group: Group, plan: Plan, blockwise: dict[int, Any]) -> Any:
     local = {j: k for k, j in enumerate(group.inputs)}
     program = []
     for s in group.steps:
-        program.append((blockwise[s], tuple(local[j] for j in plan.args[s])))
+        program.append((blockwise[s], tuple(local[j] for j in plan.args[s]),
+                         step_name(plan.nodes[s])))
         local[s] = len(local)
     outs = tuple(local[s] for s in group.outputs)
     # each block read for the last time by a step is dropped after it (outputs kept)
-    last = {k: p for p, (_, ins) in enumerate(program) for k in ins}
+    last = {k: p for p, (_, ins, _) in enumerate(program) for k in ins}
     drops: list[list[int]] = [[] for _ in program]
     for k, p in last.items():
         if k not in outs:
@@ -111,7 +112,8 @@ def fused(group: Group, plan: Plan, blockwise: dict[int, Any]) -> Any:
 
 
 class Steps:
-    """A group's steps as one function of blocks, giving one block of each output. Dask
+    """A group's steps as one function of blocks, giving one block of each output (a step
+    that raises, an integer to a negative power, names its node as an unfused one). Dask
     names a layer by a token of its function: this one is made once (tokenizing the steps
     themselves, NumPy functions and all, took 1 s for 9,000 steps at every call)."""
 
@@ -123,8 +125,12 @@ class Steps:
     def __call__(self, *blocks: Any) -> Any:
         env = list(blocks)
         with np.errstate(all="ignore"):
-            for (function, ins), drops in self.program:
-                env.append(function(*[env[k] for k in ins]))
+            for (function, ins, what), drops in self.program:
+                args = [env[k] for k in ins]
+                try:
+                    env.append(function(*args))
+                except Exception as exc:  # noqa: BLE001 - a failure names its step's node
+                    raise step_failed(what, args, exc) from None
                 for k in drops:
                     env[k] = None
         outs = self.outs

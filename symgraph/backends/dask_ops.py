@@ -137,10 +137,20 @@ def _quiet(function: Any, what: str, *args: Any) -> Any:
     except SymgraphError:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure names its node
-        shapes = ", ".join(str(np.shape(a)) for a in args)
-        raise SymgraphError(f"computing {what} with dask failed for blocks of shapes "
-                            f"({shapes}): {type(exc).__name__}: {exc}; check the values "
-                            "fed") from None
+        raise step_failed(what, args, exc) from None
+
+
+def step_failed(what: str, args: Any, exc: Exception) -> SymgraphError:
+    """The error of a step (``what`` names its node: :func:`step_name`) whose function
+    raised on blocks ``args`` (an integer to a negative integer power, say)."""
+    shapes = ", ".join(str(np.shape(a)) for a in args)
+    return SymgraphError(f"computing {what} with dask failed for blocks of shapes ({shapes}): "
+                         f"{type(exc).__name__}: {exc}; check the values fed")
+
+
+def step_name(node: Node) -> str:
+    """How a dask task names its node (a string: dask tokenizes the task's arguments)."""
+    return f"{describe(node)} (op '{node.opdef.name}', node #{node.id})"
 
 
 class _Seen:
@@ -185,8 +195,7 @@ def _checked_block(function: Any, node: Node, *blocks: Any) -> Any:
 
 def _task(function: Any, node: Node) -> Any:
     """``function`` as run in a dask task for ``node`` (see :func:`_quiet`)."""
-    what = f"{describe(node)} (op '{node.opdef.name}', node #{node.id})"
-    return functools.partial(_quiet, function, what)
+    return functools.partial(_quiet, function, step_name(node))
 
 
 def _blockwise(function: Any, dtype: np.dtype, *args: Any) -> Any:

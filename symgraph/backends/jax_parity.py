@@ -5,7 +5,9 @@ them in its table. The cases (tests/test_backend_parity_hunt.py): XLA reduces on
 itself and folds ``x + 0.0`` to ``x`` (NumPy's sums start at 0.0, so their zero is never
 -0.0), orders -0.0 below 0.0 in max and min, starts running sums at 0.0; jnp.sign(-0.0)
 and jnp.mod's zeros keep the dividend's sign, jnp.floor_divide's zero quotients lose theirs
-and its x // 0 is not x / 0 (nor 0 for integers); jnp takes the mean of int32 in float32.
+and its x // 0 is not x / 0 (nor 0 for integers); jnp takes the mean of int32 in float32;
+jnp.power of integers stops after 6 bits of the exponent and gives 0 for a negative one
+(NumPy raises), and computes int64 ** float32 in float32 (tests/test_integer_power.py).
 
 Imported only by ``symgraph.backends.jax_ops``, when the jax backend is used: it imports jax.
 
@@ -177,11 +179,44 @@ def round_(node: Node, checks: list, x: Any) -> Any:
 
 def power(node: Node, checks: list, a: Any, b: Any) -> Any:
     """np.power with one exponent (a 0-d array) of 0.5 is np.sqrt (NumPy's fast path:
-    (-inf)**0.5 is NaN, (-0.0)**0.5 is -0.0); XLA's pow follows C (inf, 0.0)."""
+    (-inf)**0.5 is NaN, (-0.0)**0.5 is -0.0); XLA's pow follows C (inf, 0.0). An integer
+    power is :func:`integer_power`'s."""
+    if node.dtype.kind in "iu":
+        return integer_power(node, checks, a, b)
+    # in the node's dtype, as NumPy computes: jnp computes int64 ** float32 and float32 **
+    # int64 in float32 (NumPy in float64). An integer exponent stays one (jnp's pow of it).
+    if a.dtype != node.dtype:
+        a = a.astype(node.dtype)
+    if b.dtype != node.dtype and jnp.issubdtype(b.dtype, jnp.floating):
+        b = b.astype(node.dtype)
     r = jnp.power(a, b)
     if b.ndim or not jnp.issubdtype(r.dtype, jnp.floating):
         return r
     return jnp.where(b == 0.5, jnp.sqrt(a.astype(r.dtype)), r)
+
+
+NEGATIVE_POWER = ("an integer to a negative integer power is not allowed (NumPy raises "
+                  "ValueError); cast the base to float, sg.cast(base, 'float64') ** exponent")
+
+
+def integer_power(node: Node, checks: list, a: Any, b: Any) -> Any:
+    """np.power of integers, in the node's dtype as NumPy computes it (uint8 ** int8 in
+    int16): binary exponentiation over every bit of the exponent, so that the result wraps
+    exactly as NumPy's does. jnp.power stops after 6 bits (2**64 is 1 there, 0 in NumPy)
+    and gives 0 or garbage for a negative exponent, where NumPy raises: a negative
+    exponent is a run-time check, raised after the call as evaluate raises it."""
+    dtype = np.dtype(node.dtype)
+    shape = jnp.broadcast_shapes(a.shape, b.shape)
+    if jnp.issubdtype(b.dtype, jnp.signedinteger):  # (an empty result raises nowhere)
+        checks.append((node, jnp.any(jnp.broadcast_to(b < 0, shape)), NEGATIVE_POWER))
+    a, b = a.astype(dtype), b.astype(dtype)
+    acc = jnp.ones(shape, dtype)
+    # a signed exponent's top bit is set only where it is negative (checked above)
+    for _ in range(8 * dtype.itemsize - (dtype.kind == "i")):
+        acc = jnp.where((b & 1) != 0, acc * a, acc)
+        a = a * a
+        b = b >> 1
+    return acc
 
 
 # consumer op -> the producer ops of an input that XLA would fold into it (see the docstring)

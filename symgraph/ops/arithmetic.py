@@ -4,7 +4,8 @@ Each op is declared once (forward, derivative rules with their math, display, ca
 through ``symgraph.ops.elementwise``'s helpers.
 
 Imports: ``symgraph.graph``, ``symgraph.ops.core``, ``symgraph.ops.shape``,
-``symgraph.ops.elementwise`` and ``symgraph.ops.functions`` (``log`` in power's rule).
+``symgraph.ops.elementwise``, ``symgraph.ops.folding`` (a constant exponent's fill) and
+``symgraph.ops.functions`` (``log`` in power's rule).
 """
 
 from __future__ import annotations
@@ -13,8 +14,19 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.graph import Node
-from symgraph.ops.core import Case, Op, const, first_dtype, inexact, register, same_shape
+from symgraph.graph import Node, SymgraphError
+from symgraph.ops.core import (
+    FLOAT64_RULES,
+    Case,
+    Op,
+    const,
+    describe,
+    first_dtype,
+    inexact,
+    promote,
+    register,
+    same_shape,
+)
 from symgraph.ops.elementwise import (
     PREC_ADD,
     PREC_MUL,
@@ -24,8 +36,10 @@ from symgraph.ops.elementwise import (
     _cases,
     apply,
     binary,
+    cast,
     where,
 )
+from symgraph.ops.folding import fill_value
 from symgraph.ops.functions import log
 from symgraph.ops.shape import batch_elementwise
 
@@ -76,9 +90,16 @@ def _power_vjp_base(g: Node, out: Node) -> Node | None:
     the result instead would leave a nan that comes back as 0 * inf in the next
     derivative. Elsewhere the exponent stays b-1, so derivatives in b are exact, b = 0
     included. A constant b is folded: no guard when it has no zero (``3*x**2`` as
-    before), no gradient when it is all zeros.
+    before), no gradient when it is all zeros. An integer b is taken in the result's float
+    dtype first: b-1 in its own would wrap (uint8 0 - 1 is 255, and 0 * x**255 is nan for
+    |x| > 16; int8 -128 - 1 is 127).
     """
     base, exponent = out.inputs
+    if exponent.dtype.kind not in "fc":
+        if out.dtype.kind not in "fc":
+            return None  # an integer power: integers carry no derivative
+        exponent = (const(exponent.attrs["value"].astype(out.dtype), graph=out.graph)
+                    if exponent.op == "const" else cast(exponent, out.dtype))
     if exponent.op != "const":
         lowered = exponent - 1
         safe = where(base, lowered, where(exponent, lowered, 0))
@@ -105,13 +126,61 @@ def _power_vjp_exponent(g: Node, out: Node) -> Node:
     return g * (out * log(where(base, base, 1)))
 
 
+_INT8 = np.dtype(np.int8)
+
+
+def _power_dtype(inputs: tuple, attrs: dict) -> np.dtype:
+    """NumPy 2's dtype of ``np.power``: the operands' promotion, so an integer power stays
+    an integer (exact, wrapping on overflow as NumPy's does) and ``int ** float`` is a
+    float; two booleans compute in int8 (NumPy's power has no boolean loop).
+
+    NumPy raises at run time for an integer to a negative integer power; a constant such
+    exponent raises here instead, when the node is built (every construction of a power
+    comes through this rule, rewrites' included).
+    """
+    dtype = promote(inputs, attrs)
+    if dtype.kind not in "biu":  # a float power (nearly all): nothing to check
+        return dtype
+    if dtype.kind == "b":
+        return _INT8
+    base, exponent = inputs
+    if exponent.op == "const" and exponent.dtype.kind == "i":
+        value = exponent.attrs["value"]
+        first = fill_value(value)
+        if bool(first < 0) if first is not None else bool((value < 0).any()):
+            raise SymgraphError(
+                f"{describe(base)} ** {describe(exponent)}: an integer to a negative integer "
+                f"power is not an integer, and NumPy refuses it (dtype {dtype}); cast the base "
+                "to float first, sg.cast(base, 'float64') ** exponent (or write the base as a "
+                "float, 2.0 ** k)"
+            )
+    return dtype
+
+
+def _integer_cases(build: Any) -> list[Case]:
+    """Integer powers (exact, wrapping as NumPy's: 39**12 overflows int64, int8 wraps at
+    100**3) and integer exponents of floats, of integers fed at run time or fixed."""
+    int8 = np.array([[-7, 5, 100], [0, 1, -128]], dtype=np.int8)
+    return [
+        Case(build, [((2, 3), "int", 40), ((3,), "int", 13)], order=0),
+        Case(lambda a: build(a, 3), [int8], ref=lambda a: np.power(a, 3), order=0),
+        Case(lambda a: build(2, a), [np.array([0, 1, 62, 63, 64, 65])],
+             ref=lambda a: np.power(2, a), order=0),
+        Case(build, [((2, 3), 0.5, 2.0), ((3,), "int", 5)]),
+        Case(build, [((2, 3), "int", 5), ((3,), 0.5, 2.0)]),
+    ]
+
+
+FLOAT64_RULES.add(_power_dtype)  # (make's shortcut for float64 operands)
+
 POWER = binary(
     "power", lambda a, b: np.power(a, b),
     vjp=(_power_vjp_base, _power_vjp_exponent),
     jvp=(lambda t, out: _power_vjp_base(t, out), lambda t, out: _power_vjp_exponent(t, out)),
-    infix="**", prec=PREC_POW, dtype=inexact, latex="{0:base}^{{{1}}}", parse=True,
+    infix="**", prec=PREC_POW, dtype=_power_dtype, latex="{0:base}^{{{1}}}", parse=True,
     cases=lambda build: _binary_cases(build, 0.5, 2.0, -1.5, 2.5)
-    + [Case(lambda a: build(a, 3), [((2,), -2.0, 2.0)], ref=lambda a: a**3)],
+    + [Case(lambda a: build(a, 3), [((2,), -2.0, 2.0)], ref=lambda a: a**3)]
+    + _integer_cases(build),
 )
 
 
@@ -203,11 +272,35 @@ def power(a: ArrayLike, b: ArrayLike) -> Node:
     """``a ** b``; its derivative in ``b`` is ``a**b * log(a)`` (``a > 0``, and 0 at
     ``a = 0``); in ``a`` it is ``b * a**(b-1)`` (0 where ``b = 0``, even at ``a = 0``).
 
+    Dtypes are ``np.power``'s (NumPy 2): an integer to an integer power is an integer,
+    exact and wrapping on overflow as NumPy's (a Python int takes the other operand's
+    dtype: ``int8_node ** 2`` is int8); ``int ** float`` is a float; two booleans give
+    int8 (``np.power``, not the ``bool_array ** 2`` shortcut of NumPy's operator, which is
+    ``np.square``). Integers have no derivative.
+
+    An integer to a negative integer power has no integer value, and NumPy raises. A
+    constant exponent is checked when the node is built (``SymgraphError``: cast the base
+    to float). An exponent that is a node is checked on its values when the graph runs:
+    ``sg.evaluate`` and every backend raise ``SymgraphError`` naming the node (jax, which
+    cannot raise inside ``jit``, right after the call; ``jnp.power`` alone would give 0),
+    so no backend returns a number NumPy would refuse. Building such powers keeps
+    ``2 ** k`` exact for an integer ``k``; an unsigned or boolean exponent is never
+    negative.
+
     >>> import symgraph as sg
     >>> with sg.Graph():
     ...     x = sg.var("x")
+    ...     i = sg.var("i", shape=(1,), dtype="int64")
     >>> str(sg.power(x, 3))
     'x**3'
+    >>> y = i ** 2
+    >>> y.dtype.name, sg.evaluate(y, {i: [123456789]}).tolist()
+    ('int64', [15241578750190521])
+    >>> try:
+    ...     i ** -1
+    ... except sg.SymgraphError as e:
+    ...     print(str(e)[:40])
+    'i' (shape (1,)) ** '-1' (shape ()): an
     """
     return apply(POWER, a, b)
 

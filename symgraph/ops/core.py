@@ -293,6 +293,12 @@ def boolean(inputs: tuple, attrs: dict) -> np.dtype:
     return BOOL
 
 
+# The dtype rules that answer float64 for float64 inputs: :func:`make` does not call them
+# for such inputs (most of a derivative's nodes). An op declaring a rule of its own with
+# that property adds it here (power's, which looks at integer operands only).
+FLOAT64_RULES: set[Callable[[tuple, dict], np.dtype]] = {first_dtype, promote, inexact}
+
+
 def normalize_axes(axis: Any, ndim: int, who: str | Callable[[], str]) -> tuple[int, ...] | None:
     """``axis`` as a sorted tuple of non-negative ints (``None`` for all axes).
 
@@ -384,7 +390,7 @@ def make(op: Op, inputs: Sequence[Node], attrs: dict | None = None) -> Node:
     # The rules' answers for float64 inputs of one shape, without calling them: a derivative
     # is mostly such nodes (the rules cost as much as appending the node).
     rule = op.dtype
-    if rule is first_dtype or rule is promote or rule is inexact:
+    if rule in FLOAT64_RULES:
         shape = inputs[0].shape if arity else None
         for n in inputs:
             if n.dtype is not FLOAT64 or n.shape != shape:
