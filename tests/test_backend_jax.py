@@ -246,3 +246,23 @@ def test_import_symgraph_does_not_import_jax():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
                           timeout=300)
     assert done.returncode == 0 and done.stdout.strip() == "False", done.stdout + done.stderr
+
+
+def test_mixed_integer_and_float32_operands_compute_in_numpys_dtype():
+    """jnp computes int64 + float32 in float32 (JAX's promotion), NumPy and evaluate in
+    float64: 123456789 + 0.1 came out 2.9 off, 123456789 / 0.1 64.4 off."""
+    feeds = {"i": np.array([123456789, 3, -7]), "f": np.array([0.1, 1.3, 2.7], np.float32),
+             "u": np.array([200, 3, 255], np.uint8), "d": np.array([1e-9, -2.5, 3.0])}
+    with sg.Graph():
+        i = sg.var("i", shape=(3,), dtype="int64")
+        f = sg.var("f", shape=(3,), dtype="float32")
+        u = sg.var("u", shape=(3,), dtype="uint8")
+        d = sg.var("d", shape=(3,))
+        outs = [i + f, i * f, f - i, i / f, sg.maximum(i, f), sg.where(f > 0, i, f),
+                sg.arctan2(i, f), i < f + 123456788, u + f, u * i, sg.mod(i, f), i // f,
+                u - d, sg.minimum(u, i)]
+        want = sg.evaluate(outs, feeds)
+        got = sg.compile(outs, [i, f, u, d], backend="jax")(*feeds.values())
+    for o, w, g in zip(outs, want, got):
+        g = np.asarray(g)
+        assert g.dtype == w.dtype and np.array_equal(g, w, equal_nan=True), (str(o), w, g)

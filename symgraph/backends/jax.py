@@ -48,6 +48,7 @@ from symgraph.backends.base import Backend, Request, by_name, check_supported, p
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.core import Op, describe
+from symgraph.ops.shape import batch_elementwise
 from symgraph.plan import Plan, convert_feed
 
 # More scalar steps than this and XLA's compile passes a second (measured here, compile and
@@ -118,6 +119,7 @@ class Program:
                       for s in plan.steps]
         # the inputs XLA would fold into their step with another value (jax_parity)
         self.opaque = {s: ops.parity.opaque(plan.nodes[s]) for s in plan.steps}
+        self.promoted = {s: _promotion(plan.nodes[s]) for s in plan.steps}
         self.scalar_steps = sum(1 for s, *_ in self.steps if plan.nodes[s].shape == ()) + sum(
             getattr(f, "scalar_steps", 0) for _, f, _, _ in self.steps)
 
@@ -138,6 +140,8 @@ class Program:
             arrays = [values[i] for i in args]
             for k in self.opaque[s]:
                 arrays[k] = hidden(arrays[k])
+            for k, dtype in self.promoted[s]:
+                arrays[k] = arrays[k].astype(dtype)
             try:
                 out = function(node, checks, *arrays)
             except SymgraphError:
@@ -150,6 +154,21 @@ class Program:
             # jnp's promotion may differ from the node's declared dtype (NumPy's)
             values[s] = out if out.dtype == node.dtype else out.astype(node.dtype)
         return [values[s] for s in plan.outputs]
+
+
+def _promotion(node: Node) -> tuple:
+    """``(argument position, dtype)`` for each input of an elementwise ``node`` that NumPy
+    converts before computing: NumPy computes int64 + float32 in float64 (their
+    ``result_type``), jnp in float32, which loses 123456789's last digits. Booleans (a
+    ``where``'s condition) are left as they are."""
+    if node.opdef.batch is not batch_elementwise or len(node.inputs) < 2:
+        return ()
+    numeric = [i.dtype for i in node.inputs if i.dtype.kind != "b"]
+    if len(set(numeric)) < 2:
+        return ()
+    common = np.result_type(*numeric)
+    return tuple((k, common) for k, i in enumerate(node.inputs)
+                 if i.dtype.kind != "b" and i.dtype != common)
 
 
 def traceable(outputs: list[Node], inputs: list[Node]) -> Program:
