@@ -266,3 +266,17 @@ def test_mixed_integer_and_float32_operands_compute_in_numpys_dtype():
     for o, w, g in zip(outs, want, got):
         g = np.asarray(g)
         assert g.dtype == w.dtype and np.array_equal(g, w, equal_nan=True), (str(o), w, g)
+    # and the ops whose dtype is their inputs' promotion (123456789 @ 0.1 came out 1.19 off)
+    big = {"I": np.array([[123456789, 3], [-7, 2]]),
+           "F": np.array([[0.1, 1.3], [2.7, 1.0]], np.float32)}
+    with sg.Graph():
+        I = sg.var("I", shape=(2, 2), dtype="int64")
+        F = sg.var("F", shape=(2, 2), dtype="float32")
+        outs = [I @ F, sg.concatenate([I, F]), sg.stack([I, F]), sg.einsum("ij,jk->ik", I, F),
+                sg.tensordot(I, F, 1), sg.kron(I, F), sg.inner(I, F), sg.clip(F, I, 1e9)]
+        want = sg.evaluate(outs, big)
+        got = sg.compile(outs, [I, F], backend="jax")(*big.values())
+    for o, w, g in zip(outs, want, got):
+        g = np.asarray(g)
+        assert g.dtype == w.dtype, str(o)
+        np.testing.assert_allclose(g, w, rtol=1e-15, atol=0, err_msg=str(o))

@@ -47,7 +47,7 @@ import numpy as np
 from symgraph.backends.base import Backend, Request, by_name, check_supported, prepare
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
-from symgraph.ops.core import Op, describe
+from symgraph.ops.core import Op, describe, promote
 from symgraph.ops.shape import batch_elementwise
 from symgraph.plan import Plan, convert_feed
 
@@ -157,18 +157,21 @@ class Program:
 
 
 def _promotion(node: Node) -> tuple:
-    """``(argument position, dtype)`` for each input of an elementwise ``node`` that NumPy
-    converts before computing: NumPy computes int64 + float32 in float64 (their
-    ``result_type``), jnp in float32, which loses 123456789's last digits. Booleans (a
-    ``where``'s condition) are left as they are."""
-    if node.opdef.batch is not batch_elementwise or len(node.inputs) < 2:
+    """``(argument position, dtype)`` for each input that NumPy converts before computing
+    ``node``, an elementwise op or one whose dtype is its inputs' promotion (``matmul``,
+    ``concatenate``, ``einsum``...): NumPy computes int64 + float32 or int64 @ float32 in
+    float64 (their ``result_type``), jnp in float32, which loses 123456789's last digits.
+    Booleans (a ``where``'s condition) and inputs that lend only their shape are left."""
+    op = node.opdef
+    if len(node.inputs) < 2 or not (op.batch is batch_elementwise or op.dtype is promote):
         return ()
-    numeric = [i.dtype for i in node.inputs if i.dtype.kind != "b"]
-    if len(set(numeric)) < 2:
+    values = [k for k, i in enumerate(node.inputs)
+              if i.dtype.kind != "b" and k not in op.shape_only]
+    numeric = {node.inputs[k].dtype for k in values}
+    if len(numeric) < 2:
         return ()
     common = np.result_type(*numeric)
-    return tuple((k, common) for k, i in enumerate(node.inputs)
-                 if i.dtype.kind != "b" and i.dtype != common)
+    return tuple((k, common) for k in values if node.inputs[k].dtype != common)
 
 
 def traceable(outputs: list[Node], inputs: list[Node]) -> Program:
