@@ -374,9 +374,23 @@ def _cumsum(node: Node, x: Any) -> Any:
     return da.flip(out, axis) if reverse else out
 
 
+def _moment(node: Node, x: Any) -> Any:
+    """np.var/np.std block by block: dask divides by ``n - ddof`` and gives NaN where that
+    is negative, NumPy divides by ``max(n - ddof, 0)`` (inf from ``ddof >= n`` on), so a
+    ``ddof`` past ``n`` is ``n``. With ``n`` known only when computed, one task."""
+    axis, keepdims, ddof = (node.attrs[k] for k in ("axis", "keepdims", "ddof"))
+    n = math.prod(x.shape[a] for a in (range(x.ndim) if axis is None else axis))
+    if math.isnan(n):
+        return _one_block(_task(_numpy_function(node.opdef, node.attrs), node), node, x)
+    f = np.std if node.opdef is STD else np.var  # (NumPy dispatches them to dask's)
+    with np.errstate(all="ignore"):
+        return f(x, axis=axis, keepdims=keepdims, ddof=min(ddof, n))
+
+
 OVERRIDES: dict[Op, Any] = {
     BROADCAST_TO: _broadcast_to, RESHAPE: _reshape, SCATTER: _scatter,
     SCATTER_ADD: _scatter_add, FIRST_MAX_MASK: _first_max_mask, CUMSUM: _cumsum,
+    VARIANCE: _moment, STD: _moment,
 }
 # symgraph ops whose NumPy function stays lazy on dask arrays (NumPy dispatches it to dask);
 # tests/test_backend_dask.py builds every case of these over dask arrays with computing

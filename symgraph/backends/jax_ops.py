@@ -477,8 +477,8 @@ OVERRIDES: dict[Op, Lowered] = {
     reduce.SUM: parity.summed(lambda node, checks, x: jnp.sum(x, **node.attrs)),
     reduce.MEAN: parity.summed(parity.widened(
         lambda node, checks, x: jnp.mean(x, **node.attrs))),
-    statistics.VARIANCE: parity.widened(lambda node, checks, x: jnp.var(x, **node.attrs)),
-    statistics.STD: parity.widened(lambda node, checks, x: jnp.std(x, **node.attrs)),
+    statistics.VARIANCE: parity.widened(parity.moment(jnp.var)),
+    statistics.STD: parity.widened(parity.moment(jnp.std)),
     diagonals.TRACE: parity.summed(lambda node, checks, x: jnp.trace(x, **node.attrs)),
 }
 
