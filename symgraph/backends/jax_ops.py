@@ -182,14 +182,20 @@ def _first_max_mask(node: Node, checks: list, x: Any) -> Any:
         jnp.transpose(mask.reshape(moved.shape), np.argsort(keep + list(axes))))
 
 
+def _top(x: Any, axis: Any) -> Any:
+    # -inf over an empty axis, as the NumPy impl (nn._top): jnp.max refuses it
+    initial = -jnp.inf if nn.empty_axis(x.shape, axis) else None
+    return jnp.max(x, axis=axis, keepdims=True, initial=initial)
+
+
 def _shifted(x: Any, axis: Any) -> Any:
-    top = jnp.max(x, axis=axis, keepdims=True)
+    top = _top(x, axis)
     return x - jnp.where(jnp.isfinite(top), top, 0)
 
 
 def _logsumexp(node: Node, checks: list, x: Any) -> Any:
     axis, keepdims = node.attrs["axis"], node.attrs["keepdims"]
-    top = jnp.max(x, axis=axis, keepdims=True)
+    top = _top(x, axis)
     top = jnp.where(jnp.isfinite(top), top, 0)
     out = jnp.log(jnp.sum(jnp.exp(x - top), axis=axis, keepdims=True)) + top
     return out if keepdims else jnp.squeeze(out, axis=axis)
