@@ -174,7 +174,7 @@ def _first_max_mask(node: Node, checks: list, x: Any) -> Any:
     axes = tuple(range(x.ndim)) if axis is None else tuple(axis)
     keep = [a for a in range(x.ndim) if a not in axes]
     moved = jnp.transpose(x, keep + list(axes))
-    flat = moved.reshape(moved.shape[: len(keep)] + (-1,))
+    flat = moved.reshape(moved.shape[: len(keep)] + (math.prod(moved.shape[len(keep):]),))
     mask = (jnp.argmax(flat, axis=-1)[..., None] == jnp.arange(flat.shape[-1])).astype(x.dtype)
     # the barrier: XLA rewrites g * convert(mask) as select(mask, g, 0), which makes
     # NaN * 0 zero where NumPy (and evaluate) give NaN
