@@ -93,3 +93,80 @@ def test_var_and_std_gradients_with_any_ddof_agree_on_every_backend(graph, ddof)
         np.testing.assert_array_equal(want[0][1], 0.0)  # a constant slice: 0 (subgradient)
     else:  # the value is inf (NaN) for every x: so is its slope, never a finite number
         assert not np.isfinite(want[0]).any()
+
+
+# --- zero-size arrays: dask made empty results through blocked algorithms that fail on them ----
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (None, 3)])
+def test_softmax_family_of_an_empty_batch_equals_evaluate_on_every_backend(graph, shape):
+    x = sg.var("x", shape=shape)
+    outs = [sg.softmax(x, axis=1), sg.logsumexp(x, axis=1), sg.log_softmax(x, axis=1),
+            sg.logsumexp(x, axis=1, keepdims=True),
+            sg.grad(sg.sum(sg.logsumexp(x, axis=1)), x),
+            sg.grad(sg.sum(sg.softmax(x, axis=1) ** 2), x)]
+    want = assert_every_backend_evaluates(outs, [x], [np.zeros((0, 3))])
+    assert [w.shape for w in want] == [(0, 3), (0,), (0, 3), (0, 1), (0, 3), (0, 3)]
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (None, 3)])
+def test_softmax_family_over_an_empty_axis_is_empty_and_logsumexp_minus_inf(graph, shape):
+    # as JAX (jax.nn) and scipy.special.logsumexp: the log of an empty sum is -inf
+    x = sg.var("x", shape=shape)
+    outs = [sg.softmax(x, axis=0), sg.log_softmax(x, axis=0), sg.logsumexp(x, axis=0),
+            sg.logsumexp(x, axis=None), sg.grad(sg.sum(sg.logsumexp(x, axis=0)), x),
+            sg.grad(sg.sum(sg.softmax(x, axis=0) ** 2), x)]
+    want = assert_every_backend_evaluates(outs, [x], [np.zeros((0, 3))])
+    assert [w.shape for w in want] == [(0, 3), (0, 3), (3,), (), (0, 3), (0, 3)]
+    np.testing.assert_array_equal(want[2], [-np.inf] * 3)
+    assert want[3] == -np.inf
+    jax = pytest.importorskip("jax")
+    np.testing.assert_array_equal(want[2], jax.nn.logsumexp(np.zeros((0, 3)), axis=0))
+
+
+def test_softmax_family_of_a_non_empty_array_is_unchanged(graph):
+    x = sg.var("x", shape=(2, 3))
+    value = np.array([[1000.0, 1000.0, -np.inf], [np.nan, 0.0, 1.0]])
+    want = assert_every_backend_evaluates(
+        [sg.softmax(x), sg.logsumexp(x, axis=0), sg.log_softmax(x, axis=0)], [x], [value])
+    np.testing.assert_allclose(want[0][0], [0.5, 0.5, 0.0])
+    assert np.isnan(want[0][1]).all()
+
+
+@pytest.mark.parametrize("shape", [(0, 2), (None, 2), (2, 0)])
+def test_pad_of_an_empty_array_is_the_padding_on_every_backend(graph, shape):
+    x = sg.var("x", shape=shape)
+    widths, values = ((1, 2), (1, 1)), ((1.0, 2.0), (3.0, 4.0))
+    outs = [sg.pad(x, widths, constant_values=values), sg.pad(x, ((0, 0), (2, 1))),
+            sg.grad(sg.sum(sg.pad(x, 1) * 2.0), x)]
+    value = np.zeros(tuple(0 if d is None else d for d in shape))
+    want = assert_every_backend_evaluates(outs, [x], [value])
+    # np.pad writes axis after axis: the later axis's values in the corners
+    np.testing.assert_array_equal(want[0], np.pad(value, widths, constant_values=values))
+    if shape[0] != 2:
+        np.testing.assert_array_equal(want[0], [[3, 1, 1, 4], [3, 2, 2, 4], [3, 2, 2, 4]])
+    assert want[2].shape == value.shape
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (None, 3), (3, None)])
+def test_tile_and_its_gradient_of_an_empty_array_on_every_backend(graph, shape):
+    # dask's reshape of the gradient's two empty blocks (one per copy) raised a TypeError
+    x = sg.var("x", shape=shape)
+    outs = [sg.tile(x, (2, 2)), sg.grad(sg.sum(sg.tile(x, (2, 1)) ** 2), x),
+            sg.grad(sg.sum(sg.tile(x, (2, 2)) * 3.0), x)]
+    value = np.zeros(tuple(0 if d is None else d for d in shape))
+    want = assert_every_backend_evaluates(outs, [x], [value])
+    assert want[0].shape == tuple(2 * d for d in value.shape)
+    assert want[1].shape == want[2].shape == value.shape
+
+
+def test_max_over_the_non_empty_axis_of_an_empty_array_is_empty_as_numpys(graph):
+    x = sg.var("x", shape=(0, 3))
+    want = assert_every_backend_evaluates(
+        [sg.max(x, axis=1), x.max(axis=1, keepdims=True), sg.grad(sg.sum(sg.max(x, axis=1)), x)],
+        [x], [np.zeros((0, 3))])
+    assert [w.shape for w in want] == [(0,), (0, 1), (0, 3)]
+    with pytest.raises(sg.ShapeError, match=r"max of 'x'.*a reduced axis has length 0"):
+        sg.max(x, axis=0)
+    with pytest.raises(sg.ShapeError, match=r"max of 'x'.*a reduced axis has length 0"):
+        sg.max(x)
