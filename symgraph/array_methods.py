@@ -141,16 +141,17 @@ class ArrayMethods:
             shape = (numpy.pop("shape"),)
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return OPS.reshape(_options(self, numpy), shape)
+        order = numpy.pop("order", "C")  # (sg.reshape's refusal names the transpose)
+        return OPS.reshape(_options(self, numpy), shape, order=order)
 
     def ravel(self, order: str = "C") -> Any:
-        """The flattened node, as ``numpy.ravel``."""
-        return OPS.ravel(_options(self, {"order": order}))
+        """The flattened node, as ``numpy.ravel`` (C order only: ``sg.ravel``)."""
+        return OPS.ravel(self, order=order)
 
     def flatten(self, order: str = "C") -> Any:
         """The flattened node, as ``numpy.ndarray.flatten`` (nodes are immutable: a copy
-        and a view are the same thing)."""
-        return OPS.ravel(_options(self, {"order": order}))
+        and a view are the same thing; C order only)."""
+        return OPS.ravel(self, order=order)
 
     def squeeze(self, axis: Axis = None) -> Any:
         """Length-1 axes removed, as ``numpy.squeeze``."""

@@ -241,6 +241,63 @@ def test_a_batch_sharded_mlp_step_equals_the_unsharded_one_on_four_devices():
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
 
 
+_SHARDING_MISTAKES = textwrap.dedent("""
+    import jax, numpy as np, pytest, symgraph as sg
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+    assert len(jax.devices()) == 4, jax.devices()
+    with sg.Graph():
+        x = sg.var("x", shape=(None, 3))
+        y, s = sg.sin(x), sg.sum(x, axis=1)
+        # an axis the default mesh lacks: at compile time, naming the input and the axis
+        with pytest.raises(sg.SymgraphError, match=r"input 'x'.*mesh axis 'data'.*axes are "
+                           r"\\('batch',\\).*one axis named 'batch'.*mesh=jax.sharding.Mesh"):
+            sg.compile(y, [x], backend="jax", shardings={x: P("data", None)})
+        with pytest.raises(sg.SymgraphError, match=r"output 'sum.*mesh axis 'rows'"):
+            sg.compile(s, [x], backend="jax", shardings={s: P("rows")})
+        with pytest.raises(sg.SymgraphError, match=r"input 'x'.*partitions 3 dimensions.*has 2"):
+            sg.compile(y, [x], backend="jax", shardings={x: P("batch", None, None)})
+        # a static dimension that does not divide: at compile time
+        with pytest.raises(sg.SymgraphError, match=r"input 'x'.*dimension 1 \\(of size 3\\) "
+                           r"into 4 parts.*multiple of 4"):
+            sg.compile(y, [x], backend="jax", shardings={x: P(None, "batch")})
+        with pytest.raises(sg.SymgraphError, match=r"mesh is 'devices'.*jax.sharding.Mesh"):
+            sg.compile(y, [x], backend="jax", shardings={x: P("batch")}, mesh="devices")
+        # a fed batch that does not divide across the 4 devices: at the call
+        f = sg.compile(y, [x], backend="jax", shardings={x: P("batch", None)})
+        np.testing.assert_allclose(np.asarray(f(np.ones((8, 3)))), np.sin(np.ones((8, 3))))
+        with pytest.raises(sg.SymgraphError, match=r"input 'x'.*was fed shape \\(6, 3\\).*"
+                           r"dimension 0 into 4 parts.*multiple of 4.*pad the batch"):
+            f(np.ones((6, 3)))
+        g = sg.compile(s, [x], backend="jax", shardings={s: P("batch")})
+        with pytest.raises(sg.SymgraphError, match=r"output 'sum.*came out with shape "
+                           r"\\(6,\\).*multiple of 4"):
+            g(np.ones((6, 3)))
+        np.testing.assert_allclose(np.asarray(g(np.ones((4, 3)))), np.full(4, 3.0))
+        # the user's own mesh: its axis names are the ones to use
+        mesh = Mesh(np.array(jax.devices()).reshape(2, 2), ("data", "model"))
+        h = sg.compile(y, [x], backend="jax", shardings={x: P("data", None)}, mesh=mesh)
+        np.testing.assert_allclose(np.asarray(h(np.ones((2, 3)))), np.sin(np.ones((2, 3))))
+        with pytest.raises(sg.SymgraphError, match=r"was fed shape \\(3, 3\\).*into 2 parts"
+                           r" \\(mesh axes \\('data',\\)\\)"):
+            h(np.ones((3, 3)))
+        with pytest.raises(sg.SymgraphError, match=r"mesh axis 'batch'.*axes are "
+                           r"\\('data', 'model'\\); name one"):
+            sg.compile(y, [x], backend="jax", shardings={x: P("batch")}, mesh=mesh)
+        # a NamedSharding given as it is: checked against its own mesh
+        with pytest.raises(sg.SymgraphError, match=r"dimension 1 \\(of size 3\\) into 2 "):
+            sg.compile(y, [x], backend="jax", shardings={x: NamedSharding(mesh, P(None, "model"))})
+    print("ok")
+""")
+
+
+def test_sharding_mistakes_raise_symgraph_errors_naming_the_node_on_four_devices():
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4",
+               JAX_PLATFORMS="cpu")
+    done = subprocess.run([sys.executable, "-c", _SHARDING_MISTAKES], env=env,
+                          capture_output=True, check=False, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
+
+
 def test_import_symgraph_does_not_import_jax():
     code = "import sys, symgraph; print('jax' in sys.modules or 'jaxlib' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,

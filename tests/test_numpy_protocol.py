@@ -106,7 +106,17 @@ def test_ndarray_methods_and_numpy_functions_of_a_node_equal_numpy():
     (lambda x, v: np.cbrt(x), "np.cbrt cannot take the symbolic node 'x' (shape ()); symgraph has no op"),
     (lambda x, v: np.sin(x, where=True), "call sg.sin(...) without where"),
     (lambda x, v: np.sum(v, out=np.zeros(())), "the node 'v' takes no out="),
-    (lambda x, v: np.reshape(v, 6, order="F"), "takes no order='F'"),
+    (lambda x, v: np.reshape(v, 6, order="F"), "reshape of 'v' (shape (2, 3)): order='F' is "
+     "not supported, nodes are read in C (row-major) order; leave order out, or for NumPy's "
+     "order='F' write sg.reshape(x.T, shape[::-1]).T"),
+    (lambda x, v: sg.reshape(v, (3, 2), order="F"), "order='F' is not supported"),
+    (lambda x, v: v.reshape(3, 2, order="A"), "reshape of 'v' (shape (2, 3)): order='A'"),
+    # sg.ravel raised Python's TypeError for order=
+    (lambda x, v: sg.ravel(v, order="F"), "ravel of 'v' (shape (2, 3)): order='F' is not "
+     "supported, nodes are read in C (row-major) order; leave order out, or for NumPy's "
+     "order='F' write sg.ravel(x.T)"),
+    (lambda x, v: np.ravel(v, order="K"), "ravel of 'v' (shape (2, 3)): order='K'"),
+    (lambda x, v: v.flatten("F"), "write sg.ravel(x.T)"),
     (lambda x, v: np.asarray(x), "'x' is a symbol, not an array"),
 ])
 def test_what_numpy_cannot_do_with_a_symbol_says_so(call, part):

@@ -91,6 +91,25 @@ def test_composed_functions_use_existing_ops(graph):
     assert sg.swapaxes(x, 1, 1) is x and sg.squeeze(x) is x and sg.flip(x, ()) is x
 
 
+def test_order_c_is_taken_and_the_transposes_named_for_order_f_are_numpys(graph):
+    # sg.ravel(x, order=...) and sg.reshape(x, shape, order=...) take NumPy's default; the
+    # refusal of 'F' names these transposes, which must give NumPy's order='F' values
+    x = sg.var("x", shape=(2, 3, 4))
+    value = np.arange(24.0).reshape(2, 3, 4)
+    outs = [sg.ravel(x, order="C"), sg.reshape(x, (4, 6), order="C"), x.ravel(order="C"),
+            sg.ravel(x.T), sg.reshape(x.T, (6, 4)[::-1]).T]
+    got = sg.evaluate(outs, {x: value})
+    np.testing.assert_array_equal(got[0], value.ravel())
+    np.testing.assert_array_equal(got[1], value.reshape(4, 6))
+    np.testing.assert_array_equal(got[2], value.ravel())
+    np.testing.assert_array_equal(got[3], np.ravel(value, order="F"))
+    np.testing.assert_array_equal(got[4], np.reshape(value, (6, 4), order="F"))
+    for call in (lambda: sg.ravel(x, order="F"), lambda: sg.reshape(x, (4, 6), order="F"),
+                 lambda: x.ravel("F")):
+        with pytest.raises(sg.SymgraphError, match=r"order='F' is not supported.*x\.T"):
+            call()
+
+
 @pytest.mark.parametrize("sections", [3, [1, 4], [2, -1], [0, 6, 9], [4, 2]])
 def test_split_matches_numpy(sections, rng):
     with sg.Graph():

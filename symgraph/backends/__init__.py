@@ -81,7 +81,9 @@ def compile(outputs: Node | Sequence[Node], inputs: Any, *,
     graphs that run at least ``numba_tape.AUTO_MIN_STEPS`` steps a call (a loop's body
     counted once per step) when Numba is installed,
     ``"python"`` otherwise; ``"jax"`` traces the plan with ``jax.numpy`` under ``jax.jit``
-    (CPU, GPU, TPU; ``shardings={node: PartitionSpec(...)}``); ``"dask"`` returns lazy
+    (CPU, GPU, TPU; ``shardings={node: PartitionSpec(...)}``, on ``mesh=`` or by default a
+    mesh of every device on one axis named ``"batch"``: ``PartitionSpec("batch")`` splits
+    a leading dimension, which must divide by the number of devices); ``"dask"`` returns lazy
     dask arrays (``chunks="auto"`` splits NumPy inputs, or an int, a tuple, or a dict by
     input). The engines of ``numba``, ``jax`` and ``dask`` are optional extras
     (``pip install "symgraph[jax]"``...), imported only when used.

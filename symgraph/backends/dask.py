@@ -12,9 +12,13 @@ step of the plan into a dask array; nothing is computed (``dask.compute`` or a
   runs, a ``while_loop`` runs as many steps as it needs), but a ``scan`` fed blocked data
   runs its body through this backend once per step, block by block; their results are
   lazy slices of the loop's packed value;
+- a built-in op whose value has no elements (a zero-length dimension) is an empty array
+  of its shape and dtype, made without the op: dask's blocked algorithms trip over
+  zero-length blocks;
 - an override keyed by the op record, for the ops that create shapes or whose NumPy
   forward would make one big block (``broadcast_to``, ``reshape``, ``scatter``,
-  ``scatter_add``, ``first_max_mask``);
+  ``scatter_add``, ``first_max_mask``), or where dask's function answers otherwise than
+  NumPy (``variance``/``std`` past ``ddof = n``, ``pad`` of an empty array);
 - a user op's own ``impls={"dask": fn}``;
 - an elementwise op (a user's too, when declared ``elementwise=True``) runs its NumPy
   forward block by block;

@@ -1,7 +1,8 @@
 """How the ``dask`` backend runs one step: the choice of a step's function of dask arrays
-(:func:`lower`), the chunk-aware overrides keyed by the op record (``OVERRIDES``), the ops
-whose NumPy function stays lazy on dask arrays (``DISPATCH``), block-by-block elementwise
-ops and the one-task fallback. See ``symgraph.backends.dask``.
+(:func:`lower`; an empty result made without its op), the chunk-aware overrides keyed by
+the op record (``OVERRIDES``), the ops whose NumPy function stays lazy on dask arrays
+(``DISPATCH``), block-by-block elementwise ops and the one-task fallback. See
+``symgraph.backends.dask``.
 
 Imports: ``symgraph.graph``, ``symgraph.ops``, ``symgraph.plan``, ``symgraph.backends.numpy``;
 ``dask`` only inside functions.
@@ -86,7 +87,27 @@ def chunk_limit() -> int:
 
 
 def lower(node: Node) -> Any:
-    """The function of dask arrays computing ``node`` (see the module's docstring)."""
+    """The function of dask arrays computing ``node`` (see the module's docstring); a
+    built-in op's empty result is made without it (:func:`_unless_empty`)."""
+    function = _lower(node)
+    return functools.partial(_unless_empty, function, node) if builtin(node.opdef) else function
+
+
+def _unless_empty(function: Any, node: Node, *args: Any) -> Any:
+    """``function(*args)``, or, where ``node``'s value has no elements, an empty array of its
+    shape and dtype: the value evaluate gives, with nothing to compute. Dask's blocked
+    algorithms trip over zero-length blocks (its max of a (0, 3) block inside softmax
+    raised NumPy's ValueError at compute time, its reshape of two empty blocks a
+    TypeError)."""
+    shape = node.shape
+    if None in shape and any(0 in getattr(a, "shape", ()) for a in args):
+        shape = _runtime_shape(node, args)  # (an empty input: the result may be empty)
+    if 0 in shape and None not in shape:
+        return array_module().zeros(shape, dtype=node.dtype)
+    return function(*args)
+
+
+def _lower(node: Node) -> Any:
     op, attrs = node.opdef, node.attrs
     make = op.lowerings.get(NAME)  # an op's own lowering (the loops: symgraph.loops.lower)
     if make is not None:
@@ -383,9 +404,43 @@ def _cumsum(node: Node, x: Any) -> Any:
     return da.flip(out, axis) if reverse else out
 
 
+def _pad(node: Node, x: Any) -> Any:
+    """np.pad's constant mode (NumPy dispatches it to dask's); of an array with a
+    zero-length axis, the padding alone, joined axis after axis as np.pad writes it (the
+    later axes' values in the corners): dask's pad divides by the empty axis's block size."""
+    widths, values = node.attrs["pad_width"], node.attrs["constant_values"]
+    if 0 not in x.shape:
+        with np.errstate(all="ignore"):
+            return np.pad(x, widths, mode="constant", constant_values=values)
+    da = array_module()
+    for axis, (sizes, fills) in enumerate(zip(widths, values)):
+        parts = [x]
+        for end, (size, fill) in enumerate(zip(sizes, fills)):
+            if size:
+                shape = x.shape[:axis] + (size,) + x.shape[axis + 1:]
+                block = da.full(shape, fill, dtype=node.dtype)
+                parts = [block, *parts] if end == 0 else [*parts, block]
+        x = da.concatenate(parts, axis=axis) if len(parts) > 1 else x
+    return x
+
+
+def _moment(node: Node, x: Any) -> Any:
+    """np.var/np.std block by block: dask divides by ``n - ddof`` and gives NaN where that
+    is negative, NumPy divides by ``max(n - ddof, 0)`` (inf from ``ddof >= n`` on), so a
+    ``ddof`` past ``n`` is ``n``. With ``n`` known only when computed, one task."""
+    axis, keepdims, ddof = (node.attrs[k] for k in ("axis", "keepdims", "ddof"))
+    n = math.prod(x.shape[a] for a in (range(x.ndim) if axis is None else axis))
+    if math.isnan(n):
+        return _one_block(_task(_numpy_function(node.opdef, node.attrs), node), node, x)
+    f = np.std if node.opdef is STD else np.var  # (NumPy dispatches them to dask's)
+    with np.errstate(all="ignore"):
+        return f(x, axis=axis, keepdims=keepdims, ddof=min(ddof, n))
+
+
 OVERRIDES: dict[Op, Any] = {
     BROADCAST_TO: _broadcast_to, RESHAPE: _reshape, SCATTER: _scatter,
     SCATTER_ADD: _scatter_add, FIRST_MAX_MASK: _first_max_mask, CUMSUM: _cumsum,
+    VARIANCE: _moment, STD: _moment, PAD: _pad,
 }
 # symgraph ops whose NumPy function stays lazy on dask arrays (NumPy dispatches it to dask);
 # tests/test_backend_dask.py builds every case of these over dask arrays with computing

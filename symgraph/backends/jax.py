@@ -17,7 +17,10 @@ are symgraph's own nodes (``sg.grad`` made them), never ``jax.grad``, so the val
   input runs sharded); outputs are JAX arrays.
 - ``shardings={node or name: PartitionSpec or Sharding}`` for inputs and outputs: a
   ``PartitionSpec`` is placed on ``mesh`` (default: every device of ``jax.devices()`` on
-  one axis named ``"batch"``); ``jit``'s ``in_shardings``/``out_shardings``.
+  one axis named ``"batch"``); ``jit``'s ``in_shardings``/``out_shardings``. A spec naming
+  an axis the mesh lacks, or a dimension that does not divide into its shards (checked at
+  compile time where static, else at the call), raises SymgraphError naming the node
+  (``symgraph.backends.jax_sharding``).
 - run-time errors: JAX cannot raise inside ``jit``; each gather of fed indices, each
   ``inv``/``solve`` and ``cholesky`` carries a flag (an index out of range, a singular or
   not positive-definite matrix), and the call raises after computing, naming the node, as
@@ -79,7 +82,9 @@ class JaxBackend(Backend):
     """``backend="jax"``: XLA through ``jax.jit`` (CPU, GPU, TPU, sharded arrays). Options:
     ``shardings`` (a dict of input/output nodes or names to ``PartitionSpec`` or
     ``jax.sharding.Sharding``), ``mesh`` (the ``jax.sharding.Mesh`` a ``PartitionSpec`` is
-    placed on) and ``assume_finite`` (see :func:`symgraph.compile`)."""
+    placed on; by default every device of ``jax.devices()`` on one axis named ``"batch"``,
+    so ``PartitionSpec("batch")`` splits the leading dimension across all devices, which
+    it must divide by) and ``assume_finite`` (see :func:`symgraph.compile`)."""
 
     name = "jax"
     extra = "jax"
@@ -218,37 +223,17 @@ class JaxFunction:
         self.outputs = tuple(request.outputs)
         self.computed = tuple(request.computed)
         self.single = request.single
-        in_sh, out_sh = self._shardings(jax, dict(shardings), mesh)
+        in_sh, out_sh = self._shardings(dict(shardings), mesh)
+        self.placed = (in_sh, out_sh)
         self.jitted = jax.jit(self._trace, in_shardings=in_sh,
                               out_shardings=None if out_sh is None else (out_sh, None))
 
-    def _shardings(self, jax: Any, asked: dict, mesh: Any) -> tuple[Any, Any]:
+    def _shardings(self, asked: dict, mesh: Any) -> tuple[Any, Any]:
         """``jit``'s in/out shardings from ``asked`` (keys: node ids or names)."""
         if not asked:
             return None, None
-        from jax.sharding import Mesh, NamedSharding, PartitionSpec, Sharding
-        if mesh is None:
-            mesh = Mesh(np.array(jax.devices()), ("batch",))
-
-        def place(spec: Any, where: Node) -> Any:
-            if isinstance(spec, Sharding):
-                return spec
-            if isinstance(spec, PartitionSpec):
-                return NamedSharding(mesh, spec)
-            raise SymgraphError(f"sg.compile: the sharding for {describe(where)} is {spec!r}; "
-                                "give a jax.sharding.PartitionSpec or Sharding")
-
-        def lookup(node: Node) -> Any:
-            for key in (node.id, node.name):
-                if key in asked:
-                    return place(asked.pop(key), node)
-            return None
-        ins = tuple(lookup(n) for n in self.inputs)
-        outs = tuple(lookup(n) for n in self.outputs)
-        if asked:
-            raise SymgraphError(f"sg.compile: shardings names {next(iter(asked))!r}, which is "
-                                "neither an input nor an output of this function")
-        return ins, outs
+        from symgraph.backends import jax_sharding
+        return jax_sharding.placed(asked, mesh, self.inputs, self.outputs)
 
     @property
     def source(self) -> str:
@@ -283,6 +268,26 @@ class JaxFunction:
             return value
         return convert_feed(node, value, "compiled function")
 
+    def _sharding_error(self, exc: Exception, fed: list) -> SymgraphError | None:
+        """The input or output whose shape does not fit its sharding, named (JAX's error
+        names neither); None when no sharding was asked for, or none is to blame."""
+        in_sh, out_sh = self.placed
+        if in_sh is None:
+            return None
+        jax = _modules()[0]
+
+        from symgraph.backends import jax_sharding
+        placed = [("input", n, s, np.shape(v)) for n, s, v in zip(self.inputs, in_sh, fed)
+                  if s is not None]
+        if any(s is not None for s in out_sh):
+            try:  # (the outputs' shapes for these inputs, traced on this error's path only)
+                shapes = [o.shape for o in jax.eval_shape(self._trace, *fed)[0]]
+            except Exception:  # noqa: BLE001 - then the inputs alone are looked at
+                shapes = []
+            placed += [("output", n, s, shape) for n, s, shape in zip(self.outputs, out_sh,
+                                                                      shapes) if s is not None]
+        return jax_sharding.explain(exc, placed)
+
     def __call__(self, *arrays: Any, **names: Any) -> Any:
         jax = _modules()[0]
         if names:  # keyword arguments by the inputs' names, as every backend takes them
@@ -294,7 +299,13 @@ class JaxFunction:
                 f"got {len(arrays)}; pass one array per input, in the order given to sg.compile")
         with jax.enable_x64(True):
             fed = [self._feed(n, v, jax) for n, v in zip(self.inputs, arrays)]
-            outputs, flags = self.jitted(*fed)
+            try:
+                outputs, flags = self.jitted(*fed)
+            except ValueError as exc:  # (JAX's IndivisibleError is one)
+                error = self._sharding_error(exc, fed)
+                if error is None:
+                    raise
+                raise error from None
         if flags is not None and bool(np.any(np.asarray(flags))):
             node, why = self._checks[int(np.argmax(np.asarray(flags)))]
             raise SymgraphError(f"computing {describe(node)} (op '{node.opdef.name}', node "

@@ -174,7 +174,7 @@ def _first_max_mask(node: Node, checks: list, x: Any) -> Any:
     axes = tuple(range(x.ndim)) if axis is None else tuple(axis)
     keep = [a for a in range(x.ndim) if a not in axes]
     moved = jnp.transpose(x, keep + list(axes))
-    flat = moved.reshape(moved.shape[: len(keep)] + (-1,))
+    flat = moved.reshape(moved.shape[: len(keep)] + (math.prod(moved.shape[len(keep):]),))
     mask = (jnp.argmax(flat, axis=-1)[..., None] == jnp.arange(flat.shape[-1])).astype(x.dtype)
     # the barrier: XLA rewrites g * convert(mask) as select(mask, g, 0), which makes
     # NaN * 0 zero where NumPy (and evaluate) give NaN
@@ -182,14 +182,20 @@ def _first_max_mask(node: Node, checks: list, x: Any) -> Any:
         jnp.transpose(mask.reshape(moved.shape), np.argsort(keep + list(axes))))
 
 
+def _top(x: Any, axis: Any) -> Any:
+    # -inf over an empty axis, as the NumPy impl (nn._top): jnp.max refuses it
+    initial = -jnp.inf if nn.empty_axis(x.shape, axis) else None
+    return jnp.max(x, axis=axis, keepdims=True, initial=initial)
+
+
 def _shifted(x: Any, axis: Any) -> Any:
-    top = jnp.max(x, axis=axis, keepdims=True)
+    top = _top(x, axis)
     return x - jnp.where(jnp.isfinite(top), top, 0)
 
 
 def _logsumexp(node: Node, checks: list, x: Any) -> Any:
     axis, keepdims = node.attrs["axis"], node.attrs["keepdims"]
-    top = jnp.max(x, axis=axis, keepdims=True)
+    top = _top(x, axis)
     top = jnp.where(jnp.isfinite(top), top, 0)
     out = jnp.log(jnp.sum(jnp.exp(x - top), axis=axis, keepdims=True)) + top
     return out if keepdims else jnp.squeeze(out, axis=axis)
@@ -477,8 +483,8 @@ OVERRIDES: dict[Op, Lowered] = {
     reduce.SUM: parity.summed(lambda node, checks, x: jnp.sum(x, **node.attrs)),
     reduce.MEAN: parity.summed(parity.widened(
         lambda node, checks, x: jnp.mean(x, **node.attrs))),
-    statistics.VARIANCE: parity.widened(lambda node, checks, x: jnp.var(x, **node.attrs)),
-    statistics.STD: parity.widened(lambda node, checks, x: jnp.std(x, **node.attrs)),
+    statistics.VARIANCE: parity.widened(parity.moment(jnp.var)),
+    statistics.STD: parity.widened(parity.moment(jnp.std)),
     diagonals.TRACE: parity.summed(lambda node, checks, x: jnp.trace(x, **node.attrs)),
 }
 

@@ -8,6 +8,7 @@ and jnp.mod's zeros keep the dividend's sign, jnp.floor_divide's zero quotients 
 and its x // 0 is not x / 0 (nor 0 for integers); jnp takes the mean of int32 in float32;
 jnp.power of integers stops after 6 bits of the exponent and gives 0 for a negative one
 (NumPy raises), and computes int64 ** float32 in float32 (tests/test_integer_power.py).
+jnp.var and jnp.std give NaN, not NumPy's inf, from ddof >= n on.
 
 Imported only by ``symgraph.backends.jax_ops``, when the jax backend is used: it imports jax.
 
@@ -25,6 +26,7 @@ Imports: jax, NumPy, ``symgraph.graph``, ``symgraph.ops``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -62,6 +64,21 @@ def widened(f: Lowered) -> Lowered:
     def run(node: Node, checks: list, *arrays: Any) -> Any:
         return f(node, checks, *[a if jnp.issubdtype(a.dtype, jnp.inexact)
                                  else a.astype(node.dtype) for a in arrays])
+    return run
+
+
+def moment(f: Callable[..., Any]) -> Lowered:
+    """``f`` (jnp.var or jnp.std) dividing by NumPy's ``max(n - ddof, 0)``: from
+    ``ddof >= n`` on NumPy's value is inf, or NaN where the sum of squares is 0 (0 / 0) or
+    NaN; jnp gives NaN for every ``n - ddof <= 0``. ``n`` is static under ``jit``."""
+    def run(node: Node, checks: list, x: Any) -> Any:
+        axis, keepdims, ddof = (node.attrs[k] for k in ("axis", "keepdims", "ddof"))
+        n = math.prod(x.shape[a] for a in (range(x.ndim) if axis is None else axis))
+        if n - ddof > 0:
+            return f(x, axis=axis, keepdims=keepdims, ddof=ddof)
+        # the sum of squares itself: divided by n - (n - 1) = 1, exactly
+        squares = jnp.var(x, axis=axis, keepdims=keepdims, ddof=max(n - 1, 0))
+        return jnp.where(squares > 0, jnp.inf, jnp.nan).astype(squares.dtype)
     return run
 
 

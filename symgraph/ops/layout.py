@@ -36,7 +36,7 @@ from symgraph.ops.core import (
     register,
 )
 from symgraph.ops.reduce import sum as reduce_sum
-from symgraph.ops.shape import concatenate, expand_dims, getitem, reshape, transpose
+from symgraph.ops.shape import concatenate, expand_dims, getitem, reshape, row_major, transpose
 
 __all__ = [
     "flip",
@@ -78,16 +78,18 @@ def _along(axis: int, item: Any) -> tuple:
 
 
 @follows_numpy(np.ravel)
-def ravel(x: Any) -> Node:
-    """``x`` flattened to 1-D in C order, as ``numpy.ravel`` (a ``reshape``).
+def ravel(x: Any, order: str = "C") -> Node:
+    """``x`` flattened to 1-D in C order, as ``numpy.ravel`` (a ``reshape``); ``order``
+    other than 'C' raises, naming the transpose that gives NumPy's 'F' order.
 
     >>> import symgraph as sg
     >>> with sg.Graph():
     ...     m = sg.var("m", shape=(2, 3))
-    >>> sg.ravel(m).shape
-    (6,)
+    >>> sg.ravel(m).shape, sg.ravel(m.T).shape  # (the second: NumPy's order="F")
+    ((6,), (6,))
     """
     (x,) = operands([x], "ravel")
+    row_major("ravel", x, order, "sg.ravel(x.T)")
     return reshape(x, (-1,))
 
 

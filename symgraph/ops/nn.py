@@ -1,6 +1,8 @@
 """Numerically stable softmax family: ``softmax``, ``log_softmax``, ``logsumexp``.
 
-Each subtracts the maximum before exponentiating, so large inputs never overflow.
+Each subtracts the maximum before exponentiating, so large inputs never overflow. Over an
+empty axis, ``logsumexp`` is -inf (the log of an empty sum, as ``scipy.special.logsumexp``
+and JAX) and ``softmax``/``log_softmax`` are empty.
 """
 
 from __future__ import annotations
@@ -19,13 +21,27 @@ from symgraph.ops.functions import exp
 from symgraph.ops.reduce import _batch_reduction, restore_reduced, sum as reduce_sum
 
 
+def empty_axis(shape: tuple, axis: Any) -> bool:
+    """Whether an axis reduced over (``axis``: a tuple, None for all) has length 0."""
+    return any(shape[a] == 0 for a in (range(len(shape)) if axis is None else axis))
+
+
+def _top(x: np.ndarray, axis: Any) -> np.ndarray:
+    """The max over ``axis`` (kept), -inf over an empty axis, where np.max has no element:
+    -inf is the max's identity, so logsumexp of nothing is log(0) = -inf (as scipy's and
+    JAX's), and softmax of nothing is empty."""
+    if empty_axis(x.shape, axis):
+        return np.full(np.sum(x, axis=axis, keepdims=True).shape, -np.inf, dtype=x.dtype)
+    return np.max(x, axis=axis, keepdims=True)
+
+
 def _shifted(x: np.ndarray, axis: Any) -> np.ndarray:
-    top = np.max(x, axis=axis, keepdims=True)
+    top = _top(x, axis)
     return x - np.where(np.isfinite(top), top, 0)
 
 
 def _logsumexp(x: np.ndarray, *, axis: Any, keepdims: bool) -> np.ndarray:
-    top = np.max(x, axis=axis, keepdims=True)
+    top = _top(x, axis)
     top = np.where(np.isfinite(top), top, 0)
     out = np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True)) + top
     return out if keepdims else np.squeeze(out, axis=axis)

@@ -249,7 +249,8 @@ def _first_max_mask(x: np.ndarray, *, axis: tuple | None) -> np.ndarray:
     axes = tuple(range(x.ndim)) if axis is None else axis
     keep = [a for a in range(x.ndim) if a not in axes]
     moved = np.transpose(x, keep + list(axes))
-    flat = moved.reshape(moved.shape[: len(keep)] + (-1,))
+    # (the slice's size, not -1: that is ambiguous for an empty array)
+    flat = moved.reshape(moved.shape[: len(keep)] + (int(np.prod(moved.shape[len(keep):])),))
     mask = np.zeros_like(flat)
     np.put_along_axis(mask, np.argmax(flat, axis=-1)[..., None], 1, axis=-1)
     return np.transpose(mask.reshape(moved.shape), np.argsort(keep + list(axes)))
@@ -287,8 +288,11 @@ def _reduce(op: Op, x: Any, axis: Axis, keepdims: bool) -> Node:
     axes = normalize_axes(axis, x.ndim, lambda: f"{op.name} of {describe(x)}")
     if axes is not None and len(axes) == x.ndim:
         axes = None
-    if op is MAX and 0 in x.shape:
-        raise ShapeError(f"max of {describe(x)}: the array is empty, there is no maximum")
+    # (as np.max: an empty slice has no maximum; slices of an empty array along a non-empty
+    # axis are none, and their maxima an empty array)
+    if op is MAX and any(x.shape[a] == 0 for a in (range(x.ndim) if axes is None else axes)):
+        raise ShapeError(f"max of {describe(x)}: a reduced axis has length 0, so there is no "
+                         "maximum; reduce over axes that have elements")
     keep = flag(f"sg.{op.name}", keepdims=keepdims)
     return make(op, [x], {"axis": axes, "keepdims": keep})
 

@@ -167,9 +167,20 @@ RESHAPE = register(Op(
 ))
 
 
+def row_major(who: str, x: Node, order: Any, fortran: str) -> None:
+    """Refuse an ``order`` other than NumPy's default 'C': a node's elements have no memory
+    layout, its values are read in C (row-major) order; NumPy's order='F' result is a
+    transpose away (``fortran``, which the message shows)."""
+    if order not in (None, "C"):
+        raise SymgraphError(
+            f"{who} of {describe(x)}: order={order!r} is not supported, nodes are read in C "
+            f"(row-major) order; leave order out, or for NumPy's order='F' write {fortran}")
+
+
 @follows_numpy(np.reshape)
-def reshape(x: Any, shape: Any) -> Node:
-    """``x`` with a new shape (one dimension may be -1), or the runtime shape of a node.
+def reshape(x: Any, shape: Any, order: str = "C") -> Node:
+    """``x`` with a new shape (one dimension may be -1), or the runtime shape of a node;
+    ``order`` is NumPy's default 'C' only (see :func:`row_major`).
 
     >>> import symgraph as sg
     >>> with sg.Graph():
@@ -178,6 +189,7 @@ def reshape(x: Any, shape: Any) -> Node:
     (6,)
     """
     (x,) = operands([x], "reshape")
+    row_major("reshape", x, order, "sg.reshape(x.T, shape[::-1]).T")
     if isinstance(shape, Node):
         if shape.shape == x.shape and None not in x.shape:
             return x

@@ -9,8 +9,11 @@ derivative rules:
 - ``prod``: the product of the other elements, from exclusive running products from both
   ends (``symgraph.ops.sorting``'s ``cumprod`` and ``shift``): no division by ``x``, so
   it is right, to every order, with any number of zeros;
+- ``variance``: ``2 (x - mean) / (n - ddof)``;
 - ``std``: ``(x - mean) / ((n - ddof) std)``, and 0 where ``std`` is 0 (a constant
   slice, where ``std`` has a kink: 0 is a subgradient). JAX gives NaN there;
+- both divide by ``max(n - ddof, 0)``, as NumPy's value does: from ``ddof >= n`` on the
+  value is inf (NaN for a constant slice), and so is the derivative (or NaN);
 - ``argmax``/``argmin``: integer-valued (int64), so no gradient.
 
 Imports: ``symgraph.graph``, ``symgraph.ops``' core, elementwise, arithmetic, shape,
@@ -24,10 +27,12 @@ from typing import Any
 import numpy as np
 
 from symgraph.graph import Node, ShapeError, SymgraphError
-from symgraph.ops.arithmetic import negative
+from symgraph.ops.arithmetic import maximum, negative
 from symgraph.ops.core import (
+    CONST,
     Case,
     Op,
+    const,
     describe,
     first_dtype,
     flag,
@@ -211,7 +216,15 @@ def _centered(out: Node) -> Node:
 
 
 def _dof(out: Node) -> Node:
-    return _count(out) - out.attrs["ddof"]
+    # NumPy divides by max(n - ddof, 0), and so does the derivative: past n - ddof = 0 the
+    # value is inf (NaN for a constant slice), and a slope through the negative count
+    # would be finite there
+    count, ddof = _count(out), out.attrs["ddof"]
+    if count.opdef is not CONST:  # (a dimension known only when fed)
+        return maximum(count - ddof, 0)
+    if count.attrs["value"] - ddof <= 0:
+        return const(0, dtype=count.dtype, graph=count.graph)
+    return count - ddof
 
 
 def _dvariance(out: Node) -> Node:
@@ -262,8 +275,9 @@ def _ddof(who: str, x: Any, ddof: Any) -> float | int:
 
 @follows_numpy(np.var)
 def variance(x: Any, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Node:
-    """Variance over ``axis``, ``sum((x - mean)^2) / (n - ddof)``, as ``numpy.var``
-    (named ``variance`` because ``sg.var`` makes inputs).
+    """Variance over ``axis``, ``sum((x - mean)^2) / max(n - ddof, 0)``, as ``numpy.var``
+    (named ``variance`` because ``sg.var`` makes inputs): inf from ``ddof >= n`` on, NaN
+    where the slice is constant there (0 / 0).
 
     >>> import symgraph as sg
     >>> with sg.Graph():
