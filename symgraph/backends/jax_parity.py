@@ -36,6 +36,7 @@ from jax import lax
 
 from symgraph.graph import Node
 from symgraph.ops import arithmetic as ar
+from symgraph.ops import explog
 from symgraph.ops import functions as fn
 
 Lowered = Callable[..., Any]
@@ -237,7 +238,10 @@ def integer_power(node: Node, checks: list, a: Any, b: Any) -> Any:
 
 
 # consumer op -> the producer ops of an input that XLA would fold into it (see the docstring)
-_FOLDS = {fn.LOG: (fn.EXP, ar.POWER), ar.POWER: (fn.EXP,), fn.SQRT: (fn.SQUARE, ar.MULTIPLY)}
+# (exp2 and log2/log10 reach XLA as exp and log with a factor: log2(exp2(a)) folds too)
+_LOGS_OF = (fn.EXP, explog.EXP2, ar.POWER)
+_FOLDS = {fn.LOG: _LOGS_OF, explog.LOG2: _LOGS_OF, explog.LOG10: _LOGS_OF,
+          ar.POWER: (fn.EXP, explog.EXP2), fn.SQRT: (fn.SQUARE, ar.MULTIPLY)}
 _BOTH_EXP = (ar.MULTIPLY, ar.DIVIDE)  # exp(a)*exp(b), exp(a)/exp(b): both operands exp
 
 
