@@ -42,6 +42,12 @@ def _float(a: Any, name: str) -> Node | None:
     return x if x.dtype.kind in "fc" else None
 
 
+def _nan_as(a: Any, fill: float, name: str) -> Any:
+    """``a`` with its NaN elements replaced by ``fill`` (an integer ``a`` as it is)."""
+    x = _float(a, name)
+    return a if x is None else where(isnan(x), fill, x)
+
+
 def _extreme(a: Any, axis: Axis, keepdims: bool, name: str, reduce: Any,
              fill: float) -> Node:
     x = _float(a, name)
@@ -94,10 +100,7 @@ def nanprod(a: Any, axis: Axis = None, keepdims: bool = False) -> Node:
     >>> float(sg.evaluate(sg.nanprod(v), {v: [2.0, float("nan"), 3.0]}))
     6.0
     """
-    x = _float(a, "nanprod")
-    if x is None:
-        return prod(a, axis, keepdims)
-    return prod(where(isnan(x), 1.0, x), axis, keepdims)
+    return prod(_nan_as(a, 1.0, "nanprod"), axis, keepdims)
 
 
 @follows_numpy(np.nancumsum)
@@ -111,8 +114,7 @@ def nancumsum(a: Any, axis: int | None = None) -> Node:
     >>> sg.evaluate(sg.nancumsum(v), {v: [1.0, float("nan"), 2.0]}).tolist()
     [1.0, 1.0, 3.0]
     """
-    x = _float(a, "nancumsum")
-    return cumsum(a if x is None else where(isnan(x), 0.0, x), axis)
+    return cumsum(_nan_as(a, 0.0, "nancumsum"), axis)
 
 
 @follows_numpy(np.nancumprod)
@@ -126,8 +128,7 @@ def nancumprod(a: Any, axis: int | None = None) -> Node:
     >>> sg.evaluate(sg.nancumprod(v), {v: [2.0, float("nan"), 3.0]}).tolist()
     [2.0, 2.0, 6.0]
     """
-    x = _float(a, "nancumprod")
-    return cumprod(a if x is None else where(isnan(x), 1.0, x), axis)
+    return cumprod(_nan_as(a, 1.0, "nancumprod"), axis)
 
 
 @follows_numpy(np.nanvar)
