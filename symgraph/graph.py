@@ -9,17 +9,19 @@ append-only: a call that fails forgets the nodes it appended (``Graph._undo`` an
 ``Graph._rollback``), so a failed call leaves the graph as it was.
 
 Imports: the standard library, NumPy, ``symgraph.errors``, ``symgraph.symbol`` (what a
-node refuses to do), ``symgraph.array_methods`` (a node's NumPy methods) and
-``symgraph.context`` (whose build-context helpers it re-exports to the node makers). The
-operator methods of :class:`Node`
-(``+``, ``@``, ``x[0]``...) call the op constructors through ``_OPS``, which
-``symgraph.ops`` fills in when it is imported (so this module does not import ops).
+node refuses to do), ``symgraph.undo`` (the guard of a node's methods and operators),
+``symgraph.array_methods`` (a node's NumPy methods) and ``symgraph.context`` (whose
+build-context helpers it re-exports to the node makers). The operator methods of
+:class:`Node` (``+``, ``@``, ``x[0]``...) call the op constructors through
+``symgraph.undo.OPERATORS`` and ``_OPS``, which ``symgraph.ops`` fills in when it is
+imported (so this module does not import ops).
 """
 
 from __future__ import annotations
 
 import contextvars
 import itertools
+import operator
 import threading
 import weakref
 from collections.abc import Callable, Iterable
@@ -41,12 +43,13 @@ from symgraph.context import (  # noqa: F401 - re-exported: the build context of
 )
 from symgraph.errors import MissingFeedError, ShapeError, SymgraphError
 from symgraph.symbol import Symbol, short as _short
+from symgraph.undo import all_or_nothing, operator_method as _method
 
 __all__ = ["SymgraphError", "ShapeError", "MissingFeedError", "Graph", "Node", "name_scope",
            "get_default_graph", "ancestors"]
 
 
-# Filled by symgraph.ops at import: the namespace that holds add, mul, getitem, ...
+# Filled by symgraph.ops at import: the namespace that holds array_ufunc, sum, reshape, ...
 _OPS: Any = None
 
 
@@ -132,110 +135,36 @@ class Node(_NodeFields, ArrayMethods, Symbol):
 
     __slots__ = ()  # the fields live in _NodeFields
 
+    # --- operators: op constructors, called all or nothing (symgraph.undo) -----------------
+    @all_or_nothing
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Node:
         # np.sin(x) builds sg.sin(x); np.float64(2) * x arrives here as np.multiply
         return _OPS.array_ufunc(ufunc, method, inputs, kwargs)
 
-    # --- operators: thin calls into the op constructors -----------------------------------
-    def __add__(self, other: Any) -> Node:
-        return _OPS.add(self, other)
-
-    def __radd__(self, other: Any) -> Node:
-        return _OPS.add(other, self)
-
-    def __sub__(self, other: Any) -> Node:
-        return _OPS.subtract(self, other)
-
-    def __rsub__(self, other: Any) -> Node:
-        return _OPS.subtract(other, self)
-
-    def __mul__(self, other: Any) -> Node:
-        return _OPS.multiply(self, other)
-
-    def __rmul__(self, other: Any) -> Node:
-        return _OPS.multiply(other, self)
-
-    def __truediv__(self, other: Any) -> Node:
-        return _OPS.divide(self, other)
-
-    def __rtruediv__(self, other: Any) -> Node:
-        return _OPS.divide(other, self)
-
-    def __pow__(self, other: Any) -> Node:
-        return _OPS.power(self, other)
-
-    def __rpow__(self, other: Any) -> Node:
-        return _OPS.power(other, self)
-
-    def __matmul__(self, other: Any) -> Node:
-        return _OPS.matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> Node:
-        return _OPS.matmul(other, self)
-
-    def __mod__(self, other: Any) -> Node:  # NumPy's mod: the sign of the divisor
-        return _OPS.mod(self, other)
-
-    def __rmod__(self, other: Any) -> Node:
-        return _OPS.mod(other, self)
-
-    def __floordiv__(self, other: Any) -> Node:  # NumPy's floor_divide, the partner of %
-        return _OPS.floor_divide(self, other)
-
-    def __rfloordiv__(self, other: Any) -> Node:
-        return _OPS.floor_divide(other, self)
-
-    def __divmod__(self, other: Any) -> tuple[Node, Node]:
-        return _OPS.floor_divide(self, other), _OPS.mod(self, other)
-
-    def __rdivmod__(self, other: Any) -> tuple[Node, Node]:
-        return _OPS.floor_divide(other, self), _OPS.mod(other, self)
-
+    __add__, __radd__ = _method(operator.add), _method(operator.add, swap=True)
+    __sub__, __rsub__ = _method(operator.sub), _method(operator.sub, swap=True)
+    __mul__, __rmul__ = _method(operator.mul), _method(operator.mul, swap=True)
+    __truediv__, __rtruediv__ = _method(operator.truediv), _method(operator.truediv, swap=True)
+    __pow__, __rpow__ = _method(operator.pow), _method(operator.pow, swap=True)
+    __matmul__, __rmatmul__ = _method(operator.matmul), _method(operator.matmul, swap=True)
+    # NumPy's mod (the sign of the divisor), floor_divide (its partner) and both at once
+    __mod__, __rmod__ = _method(operator.mod), _method(operator.mod, swap=True)
+    __floordiv__ = _method(operator.floordiv)
+    __rfloordiv__ = _method(operator.floordiv, swap=True)
+    __divmod__, __rdivmod__ = _method(divmod), _method(divmod, swap=True)
     # & | ^ ~ are NumPy's bitwise operators: logic, on booleans (else an error saying so)
-    def __and__(self, other: Any) -> Node:
-        return _OPS.boolean_operator("&", self, other)
-
-    def __rand__(self, other: Any) -> Node:
-        return _OPS.boolean_operator("&", other, self)
-
-    def __or__(self, other: Any) -> Node:
-        return _OPS.boolean_operator("|", self, other)
-
-    def __ror__(self, other: Any) -> Node:
-        return _OPS.boolean_operator("|", other, self)
-
-    def __xor__(self, other: Any) -> Node:
-        return _OPS.boolean_operator("^", self, other)
-
-    def __rxor__(self, other: Any) -> Node:
-        return _OPS.boolean_operator("^", other, self)
-
-    def __invert__(self) -> Node:
-        return _OPS.boolean_operator("~", self)
-
-    def __neg__(self) -> Node:
-        return _OPS.negative(self)
-
-    def __abs__(self) -> Node:
-        return _OPS.abs(self)
+    __and__, __rand__ = _method(operator.and_), _method(operator.and_, swap=True)
+    __or__, __ror__ = _method(operator.or_), _method(operator.or_, swap=True)
+    __xor__, __rxor__ = _method(operator.xor), _method(operator.xor, swap=True)
+    __invert__ = _method(operator.invert, unary=True)
+    __lt__, __le__ = _method(operator.lt), _method(operator.le)
+    __gt__, __ge__ = _method(operator.gt), _method(operator.ge)
+    __neg__ = _method(operator.neg, unary=True)
+    __abs__ = _method(operator.abs, unary=True)
+    __getitem__ = _method(operator.getitem)
 
     def __pos__(self) -> Node:
         return self
-
-    def __lt__(self, other: Any) -> Node:
-        return _OPS.less(self, other)
-
-    def __le__(self, other: Any) -> Node:
-        return _OPS.less_equal(self, other)
-
-    def __gt__(self, other: Any) -> Node:
-        return _OPS.greater(self, other)
-
-    def __ge__(self, other: Any) -> Node:
-        return _OPS.greater_equal(self, other)
-
-    def __getitem__(self, index: Any) -> Node:
-        return _OPS.getitem(self, index)
 
     # --- display ----------------------------------------------------------------------------
     def __str__(self) -> str:
