@@ -29,6 +29,7 @@ from symgraph.ops import sorting as _sorting
 from symgraph.ops import statistics as _statistics
 from symgraph.ops import ufuncs as _ufuncs
 from symgraph.ops import updates as _updates
+from symgraph.ops.transaction import all_or_nothing
 from symgraph.ops.core import (
     OPS,
     Case,
@@ -178,8 +179,9 @@ def define_op(
 
     constructor.__name__ = name
     constructor.__doc__ = f"The user-declared op {name!r}."
-    constructor.op = op  # type: ignore[attr-defined]
-    return constructor
+    guarded = all_or_nothing(constructor)  # a failed call (its shape rule) adds no constant
+    guarded.op = op  # type: ignore[attr-defined]
+    return guarded
 
 
 _IMPL_BACKENDS = ("jax", "numba", "dask")  # the backends a user's op may bring code for
