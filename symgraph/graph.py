@@ -224,8 +224,8 @@ class Graph:
         self._lock = threading.Lock()  # never taken twice by one thread: no RLock needed
         self._grad_calls = itertools.count(1)
         # The last run of nodes one thread appended: from id _run_start on, all by thread
-        # _run_thread (None: unknown). A failed call undoes its nodes only if they are all
-        # in it (Graph._undo): nodes carry no thread, so building costs no memory for this.
+        # _run_thread (None: unknown). A failed call undoes only its nodes in it
+        # (Graph._undo): nodes carry no thread, so building costs no memory for this.
         self._run_start, self._run_thread = 0, None
         # Weak references to forgotten nodes still alive (held by a traceback, or by another
         # thread that found one just before): while any is, a new node's inputs are checked.

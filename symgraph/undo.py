@@ -55,8 +55,8 @@ def operator_method(python: Callable[..., Any], swap: bool = False,
     """A node's method for the Python operator ``python`` (``operator.add`` for ``+``;
     with the operands swapped for the reflected one, ``__radd__``): it calls what
     :data:`OPERATORS` holds for it, all or nothing. The guard is written out here rather
-    than wrapped around a method: derivative rules use operators for most nodes they
-    build, and a second call frame per operator would cost ``sg.grad`` about 1.5%."""
+    than wrapped around a method: a second call frame would add ~50 ns to every operator,
+    and derivative rules use operators for most nodes they build (~15 ns as it is)."""
     if unary:
         def method(self: Any) -> Any:
             graph = self.graph
