@@ -12,6 +12,8 @@ the same graph as more nodes; ``sg.evaluate`` computes any of them from numeric 
 [-0.1966, -0.3932, 0.1966]
 """
 
+import sys as _sys
+
 from symgraph.autodiff import grad, hessian, hvp, jacobian, jvp, vjp
 from symgraph.batching import vmap
 from symgraph.backends import CompiledFunction, backends, compile
@@ -140,3 +142,9 @@ __all__ = [
     "tanh", "tensordot", "tile", "to_dot", "to_networkx", "to_svg", "trace", "transpose", "tril",
     "triu", "var", "variance", "vjp", "vmap", "vstack", "where", "while_loop", "zeros_like",
 ]
+
+from symgraph.ops.transaction import guard_public as _guard_public
+
+# Every op constructor users reach builds all or nothing (a failed call leaves the graph as
+# it was); the internal callers (derivative rules, rewrites) keep the unguarded functions.
+_guard_public(_sys.modules[__name__], linalg, nn)

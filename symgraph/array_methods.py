@@ -12,9 +12,12 @@ symgraph function declared with :func:`follows_numpy` to follow that NumPy funct
 declaration sits on each function in ``symgraph.ops``; :data:`_FOLLOWERS` is what the
 declarations fill in), with NumPy's arguments matched to its own and any it lacks refused.
 
-Imports: the standard library, ``symgraph.errors`` and ``symgraph.symbol``. The methods call
-the op constructors through :data:`OPS`, which ``symgraph.ops`` fills in when it is
-imported (so this module does not import ops).
+Every one of them builds all or nothing (``symgraph.undo``): a call that fails leaves the
+graph as it was.
+
+Imports: the standard library, ``symgraph.errors``, ``symgraph.symbol`` and ``symgraph.undo``.
+The methods call the op constructors through :data:`OPS`, which ``symgraph.ops`` fills in
+when it is imported (so this module does not import ops).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any, TypeVar
 
 from symgraph.errors import SymgraphError
 from symgraph.symbol import short
+from symgraph.undo import all_or_nothing
 
 # Filled by symgraph.ops at import: the namespace that holds sum, reshape, cast, ...
 OPS: Any = None
@@ -247,6 +251,19 @@ class ArrayMethods:
         raise SymgraphError(
             f"{func.__module__}.{name} does not build symgraph nodes (called on the node "
             f"{short(self)}); {_instead(func.__module__, name)}, or sg.evaluate for values")
+
+
+def _guard_methods(cls: type) -> None:
+    """Every method of ``cls`` that builds nodes (the public ones, ``T``, ``mT`` and
+    ``__array_function__``) made :func:`all_or_nothing`, so none added later is missed."""
+    for name, member in list(vars(cls).items()):
+        if isinstance(member, property) and name in ("T", "mT"):
+            setattr(cls, name, property(all_or_nothing(member.fget), doc=member.__doc__))
+        elif callable(member) and (not name.startswith("_") or name == "__array_function__"):
+            setattr(cls, name, all_or_nothing(member))
+
+
+_guard_methods(ArrayMethods)
 
 
 def _instead(module: str, name: str) -> str:

@@ -19,10 +19,20 @@ from typing import Any
 from symgraph.errors import SymgraphError
 
 
+_THREADS = threading.local()
+
+
+def this_thread() -> dict:
+    """A token of the calling thread: its own ``__dict__`` of a ``threading.local`` (one
+    object per thread, alive while held; compared by identity). Faster to get and compare
+    than ``threading.get_ident()``, and ``Graph._add`` asks once per node built."""
+    return _THREADS.__dict__
+
+
 class _BuildContext:
     """What nodes built right now are: user nodes (order 0) or part of a ``grad`` call."""
 
-    __slots__ = ("order", "grad_call", "grad_of", "simplify")
+    __slots__ = ("order", "grad_call", "grad_of", "simplify", "thread")
 
     def __init__(self, order: int = 0, grad_call: int | None = None):
         self.order = order
@@ -30,6 +40,10 @@ class _BuildContext:
         self.grad_of: Any = None  # a Node
         # Inside a derivative builder, trivial identities (x*1, x+0) are not materialised.
         self.simplify = grad_call is not None
+        # The thread building in this context (as this_thread() names it), which
+        # Graph._add records: known once for a derivative's context (one thread builds it);
+        # None for the user context that every thread shares (each node then asks).
+        self.thread = this_thread() if grad_call is not None else None
 
 
 USER_CONTEXT = _BuildContext()

@@ -4,21 +4,26 @@ Owns: the data model. A :class:`Graph` is append-only: a node can only use nodes
 already exist, so node ids (creation order) are a topological order. Walks therefore
 never recurse: they sort by id. Nodes are *interned*: asking for a node with the same op,
 inputs and attributes returns the existing one, so equal subexpressions are one node and
-``grad`` reuses forward nodes (Goodfellow et al., Fig. 6.10).
+``grad`` reuses forward nodes (Goodfellow et al., Fig. 6.10). The one exception to
+append-only: a call that fails forgets the nodes it appended (``Graph._undo`` and
+``Graph._rollback``), so a failed call leaves the graph as it was.
 
 Imports: the standard library, NumPy, ``symgraph.errors``, ``symgraph.symbol`` (what a
-node refuses to do), ``symgraph.array_methods`` (a node's NumPy methods) and
-``symgraph.context`` (whose build-context helpers it re-exports to the node makers). The
-operator methods of :class:`Node`
-(``+``, ``@``, ``x[0]``...) call the op constructors through ``_OPS``, which
-``symgraph.ops`` fills in when it is imported (so this module does not import ops).
+node refuses to do), ``symgraph.undo`` (the guard of a node's methods and operators),
+``symgraph.array_methods`` (a node's NumPy methods) and ``symgraph.context`` (whose
+build-context helpers it re-exports to the node makers). The operator methods of
+:class:`Node` (``+``, ``@``, ``x[0]``...) call the op constructors through
+``symgraph.undo.OPERATORS`` and ``_OPS``, which ``symgraph.ops`` fills in when it is
+imported (so this module does not import ops).
 """
 
 from __future__ import annotations
 
 import contextvars
 import itertools
+import operator
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -31,17 +36,20 @@ from symgraph.context import (  # noqa: F401 - re-exported: the build context of
     build_context,
     derivative_context,
     gc_paused,
+    _THREADS,
     name_scope,
+    this_thread,
     user_context,
 )
 from symgraph.errors import MissingFeedError, ShapeError, SymgraphError
 from symgraph.symbol import Symbol, short as _short
+from symgraph.undo import all_or_nothing, operator_method as _method
 
 __all__ = ["SymgraphError", "ShapeError", "MissingFeedError", "Graph", "Node", "name_scope",
            "get_default_graph", "ancestors"]
 
 
-# Filled by symgraph.ops at import: the namespace that holds add, mul, getitem, ...
+# Filled by symgraph.ops at import: the namespace that holds array_ufunc, sum, reshape, ...
 _OPS: Any = None
 
 
@@ -127,110 +135,36 @@ class Node(_NodeFields, ArrayMethods, Symbol):
 
     __slots__ = ()  # the fields live in _NodeFields
 
+    # --- operators: op constructors, called all or nothing (symgraph.undo) -----------------
+    @all_or_nothing
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Node:
         # np.sin(x) builds sg.sin(x); np.float64(2) * x arrives here as np.multiply
         return _OPS.array_ufunc(ufunc, method, inputs, kwargs)
 
-    # --- operators: thin calls into the op constructors -----------------------------------
-    def __add__(self, other: Any) -> Node:
-        return _OPS.add(self, other)
-
-    def __radd__(self, other: Any) -> Node:
-        return _OPS.add(other, self)
-
-    def __sub__(self, other: Any) -> Node:
-        return _OPS.subtract(self, other)
-
-    def __rsub__(self, other: Any) -> Node:
-        return _OPS.subtract(other, self)
-
-    def __mul__(self, other: Any) -> Node:
-        return _OPS.multiply(self, other)
-
-    def __rmul__(self, other: Any) -> Node:
-        return _OPS.multiply(other, self)
-
-    def __truediv__(self, other: Any) -> Node:
-        return _OPS.divide(self, other)
-
-    def __rtruediv__(self, other: Any) -> Node:
-        return _OPS.divide(other, self)
-
-    def __pow__(self, other: Any) -> Node:
-        return _OPS.power(self, other)
-
-    def __rpow__(self, other: Any) -> Node:
-        return _OPS.power(other, self)
-
-    def __matmul__(self, other: Any) -> Node:
-        return _OPS.matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> Node:
-        return _OPS.matmul(other, self)
-
-    def __mod__(self, other: Any) -> Node:  # NumPy's mod: the sign of the divisor
-        return _OPS.mod(self, other)
-
-    def __rmod__(self, other: Any) -> Node:
-        return _OPS.mod(other, self)
-
-    def __floordiv__(self, other: Any) -> Node:  # NumPy's floor_divide, the partner of %
-        return _OPS.floor_divide(self, other)
-
-    def __rfloordiv__(self, other: Any) -> Node:
-        return _OPS.floor_divide(other, self)
-
-    def __divmod__(self, other: Any) -> tuple[Node, Node]:
-        return _OPS.floor_divide(self, other), _OPS.mod(self, other)
-
-    def __rdivmod__(self, other: Any) -> tuple[Node, Node]:
-        return _OPS.floor_divide(other, self), _OPS.mod(other, self)
-
+    __add__, __radd__ = _method(operator.add), _method(operator.add, swap=True)
+    __sub__, __rsub__ = _method(operator.sub), _method(operator.sub, swap=True)
+    __mul__, __rmul__ = _method(operator.mul), _method(operator.mul, swap=True)
+    __truediv__, __rtruediv__ = _method(operator.truediv), _method(operator.truediv, swap=True)
+    __pow__, __rpow__ = _method(operator.pow), _method(operator.pow, swap=True)
+    __matmul__, __rmatmul__ = _method(operator.matmul), _method(operator.matmul, swap=True)
+    # NumPy's mod (the sign of the divisor), floor_divide (its partner) and both at once
+    __mod__, __rmod__ = _method(operator.mod), _method(operator.mod, swap=True)
+    __floordiv__ = _method(operator.floordiv)
+    __rfloordiv__ = _method(operator.floordiv, swap=True)
+    __divmod__, __rdivmod__ = _method(divmod), _method(divmod, swap=True)
     # & | ^ ~ are NumPy's bitwise operators: logic, on booleans (else an error saying so)
-    def __and__(self, other: Any) -> Node:
-        return _OPS.boolean_operator("&", self, other)
-
-    def __rand__(self, other: Any) -> Node:
-        return _OPS.boolean_operator("&", other, self)
-
-    def __or__(self, other: Any) -> Node:
-        return _OPS.boolean_operator("|", self, other)
-
-    def __ror__(self, other: Any) -> Node:
-        return _OPS.boolean_operator("|", other, self)
-
-    def __xor__(self, other: Any) -> Node:
-        return _OPS.boolean_operator("^", self, other)
-
-    def __rxor__(self, other: Any) -> Node:
-        return _OPS.boolean_operator("^", other, self)
-
-    def __invert__(self) -> Node:
-        return _OPS.boolean_operator("~", self)
-
-    def __neg__(self) -> Node:
-        return _OPS.negative(self)
-
-    def __abs__(self) -> Node:
-        return _OPS.abs(self)
+    __and__, __rand__ = _method(operator.and_), _method(operator.and_, swap=True)
+    __or__, __ror__ = _method(operator.or_), _method(operator.or_, swap=True)
+    __xor__, __rxor__ = _method(operator.xor), _method(operator.xor, swap=True)
+    __invert__ = _method(operator.invert, unary=True)
+    __lt__, __le__ = _method(operator.lt), _method(operator.le)
+    __gt__, __ge__ = _method(operator.gt), _method(operator.ge)
+    __neg__ = _method(operator.neg, unary=True)
+    __abs__ = _method(operator.abs, unary=True)
+    __getitem__ = _method(operator.getitem)
 
     def __pos__(self) -> Node:
         return self
-
-    def __lt__(self, other: Any) -> Node:
-        return _OPS.less(self, other)
-
-    def __le__(self, other: Any) -> Node:
-        return _OPS.less_equal(self, other)
-
-    def __gt__(self, other: Any) -> Node:
-        return _OPS.greater(self, other)
-
-    def __ge__(self, other: Any) -> Node:
-        return _OPS.greater_equal(self, other)
-
-    def __getitem__(self, index: Any) -> Node:
-        return _OPS.getitem(self, index)
 
     # --- display ----------------------------------------------------------------------------
     def __str__(self) -> str:
@@ -243,6 +177,25 @@ class Node(_NodeFields, ArrayMethods, Symbol):
         return DISPLAY.svg(self)
 
 _set_order = _NodeFields.order.__set__  # (nodes refuse setattr; only _reach lowers an order)
+_set_graph = _NodeFields.graph.__set__  # (only Graph._drop: an undone node's graph is _UNDONE)
+
+
+class _Undone:
+    """The graph of a forgotten node: one that a failed call built, which its graph then
+    forgot (``Graph._drop``), but that is still held: found meanwhile by another thread
+    building an equal subexpression, or kept from the failed call. Any use of it raises,
+    saying why: such a node is never built on, nor evaluated by an id now another's."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # (what introspection asks of any object: copy, doctest)
+            raise AttributeError(name)
+        raise SymgraphError(
+            "this node was built by a call that failed, and its graph forgot it (it was "
+            "found meanwhile by another thread building an equal subexpression, or kept "
+            "from the failed call); build it again")
+
+
+_UNDONE = _Undone()
 
 
 class Graph:
@@ -270,6 +223,13 @@ class Graph:
         self._by_name: dict[str, list[Node]] = {}
         self._lock = threading.Lock()  # never taken twice by one thread: no RLock needed
         self._grad_calls = itertools.count(1)
+        # The last run of nodes one thread appended: from id _run_start on, all by thread
+        # _run_thread (None: unknown). A failed call undoes only its nodes in it
+        # (Graph._undo): nodes carry no thread, so building costs no memory for this.
+        self._run_start, self._run_thread = 0, None
+        # Weak references to forgotten nodes still alive (held by a traceback, or by another
+        # thread that found one just before): while any is, a new node's inputs are checked.
+        self._undone: set[weakref.ref] = set()
         # Caches keyed by node ids; nodes never change, so entries never go stale.
         self.cache: dict[Any, Any] = {}
 
@@ -369,10 +329,17 @@ class Graph:
         node.scope = SCOPE.get()
         node.grad_call = ctx.grad_call
         node.grad_of = ctx.grad_of
+        thread = ctx.thread
+        if thread is None:  # the user context: ask (this_thread(), inlined: once per node)
+            thread = _THREADS.__dict__
         nodes = self._nodes
         lock = self._lock
         lock.acquire()  # not ``with``: acquire/release is 2.5x cheaper, once per node
         try:
+            if self._undone:  # (rarely: only while a forgotten node is alive, refuse it)
+                for n in inputs:
+                    if n.graph is not self:
+                        n.graph._nodes  # raises, saying why  # noqa: B018
             node.id = len(nodes)
             node.__class__ = Node  # complete before another thread can find it
             if key is not None:  # one hash and probe, for the lookup and the insert
@@ -382,29 +349,57 @@ class Graph:
                         _set_order(existing, ctx.order)
                     return existing
             nodes.append(node)
+            if thread is not self._run_thread:  # another thread's turn: a new run
+                self._run_start, self._run_thread = node.id, thread
             if name is not None and findable:
                 self._by_name.setdefault(name, []).append(node)
             return node
         finally:
             lock.release()
 
+    def _undo(self, mark: int) -> None:
+        """Forget the nodes this thread appended from id ``mark`` on: a public op call that
+        failed after making some (a constant from an operand, a cast, a reshape) leaves the
+        graph as it was. ``mark`` is ``len(graph)`` when the call began. If another thread
+        appended nodes since, only this thread's nodes after the last of those go (ids stay
+        dense: a node of another thread is never dropped, nor one it could have used)."""
+        if len(self._nodes) <= mark:  # (a call that failed before building anything: most)
+            return
+        with self._lock:
+            if self._run_thread is this_thread():
+                self._drop(max(mark, self._run_start))
+
     def _rollback(self, first_id: int, ours: Callable[[Node], bool]) -> None:
         """Forget the nodes a failed call (a ``grad``, a loop's build) appended from
         ``first_id`` on, if ``ours`` holds for each (else another thread built some too)."""
         with self._lock:
-            if not all(map(ours, self._nodes[first_id:])):
-                return  # another thread built nodes meanwhile; keep the graph consistent
-            dropped = self._nodes[first_id:]
-            del self._nodes[first_id:]
-            doomed = {id(n) for n in dropped}
-            for key in [k for k, v in self._interned.items() if id(v) in doomed]:
-                del self._interned[key]
-            for name, nodes in list(self._by_name.items()):
-                kept = [n for n in nodes if id(n) not in doomed]
-                if kept:
-                    self._by_name[name] = kept
-                else:
-                    del self._by_name[name]
+            if all(map(ours, self._nodes[first_id:])):
+                self._drop(first_id)
+            # else another thread built nodes meanwhile; keep the graph consistent
+
+    def _drop(self, first_id: int) -> None:
+        """Forget the nodes from ``first_id`` on (with the lock held). Each gets the graph
+        ``_UNDONE``: another thread that found one through interning just before (and holds
+        it, not yet built on) gets an error on using it, not a node whose id is another's."""
+        dropped = self._nodes[first_id:]
+        if not dropped:
+            return
+        del self._nodes[first_id:]
+        forget = self._undone.discard
+        for n in dropped:
+            _set_graph(n, _UNDONE)
+            self._undone.add(weakref.ref(n, forget))
+        doomed = {id(n) for n in dropped}
+        for key in [k for k, v in self._interned.items() if id(v) in doomed]:
+            del self._interned[key]
+        for name, nodes in list(self._by_name.items()):
+            kept = [n for n in nodes if id(n) not in doomed]
+            if kept:
+                self._by_name[name] = kept
+            else:
+                del self._by_name[name]
+        if self._run_start >= first_id:  # node first_id - 1 is another run's: whose, unknown
+            self._run_start, self._run_thread = first_id, None
 
 
 def ancestors(outputs: Iterable[Node], stop: frozenset[int] | set[int] = frozenset()) -> list[Node]:

@@ -174,3 +174,47 @@ def test_failed_grad_in_one_thread_does_not_hurt_others():
     assert not errors, errors[0]
     assert failures
     _check_graph_consistent(g)
+
+
+def test_failed_op_calls_never_drop_another_threads_nodes():
+    """Op calls that fail (a constant of the wrong shape, made then forgotten) in two
+    threads while two others build in the same graph: every node a builder holds stays in
+    the graph at its id with the right value, and the graph stays consistent."""
+    g = sg.Graph()
+    with g:
+        x = sg.var("x", shape=(3,))
+        y = sg.var("y", shape=(4,))
+    kept: list = []
+    failures = []
+
+    def failing(stop):
+        k, me = 0, threading.get_ident() % 1000  # constants no other thread makes
+        while not stop.is_set():
+            k += 1
+            with g:
+                with pytest.raises(sg.ShapeError):
+                    x + np.full(4, -1.0 - k - 1e4 * me)
+                with pytest.raises(sg.ShapeError):
+                    sg.concatenate([x, np.full((2, 2), -1.0 - k - 1e4 * me)])
+            failures.append(1)
+
+    def building(stop):
+        k, mine = 0, []
+        while not stop.is_set():
+            k += 1
+            with g:
+                z = sg.tanh(y * (0.001 * k)) + np.full(4, 0.5)
+            got = sg.evaluate(z, {y: np.arange(4.0)})
+            np.testing.assert_allclose(got, np.tanh(np.arange(4.0) * 0.001 * k) + 0.5)
+            mine.append((k, z))
+        kept.extend(mine)
+
+    errors = _run([failing, failing, building, building], budget=2.0)
+    assert not errors, errors[0]
+    assert failures and kept
+    _check_graph_consistent(g)
+    nodes = g.nodes
+    for k, z in kept:
+        assert all(nodes[n.id] is n for n in sg.ancestors([z])), "a builder's node was dropped"
+    k, z = kept[-1]
+    np.testing.assert_allclose(sg.evaluate(z, {y: np.ones(4)}), np.tanh(0.001 * k) + 0.5)

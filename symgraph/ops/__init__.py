@@ -11,6 +11,7 @@ Imports: ``symgraph.graph`` and its own modules.
 
 from __future__ import annotations
 
+import operator as _operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from symgraph import array_methods as _array_methods
 from symgraph import graph as _graph
+from symgraph import undo as _undo
 from symgraph.graph import Node, ShapeError, SymgraphError
 from symgraph.ops import layout as _layout
 # all and any are public as sg.all/sg.any only: here they would shadow the builtins
@@ -27,6 +29,7 @@ from symgraph.ops import sorting as _sorting
 from symgraph.ops import statistics as _statistics
 from symgraph.ops import ufuncs as _ufuncs
 from symgraph.ops import updates as _updates
+from symgraph.ops.transaction import all_or_nothing
 from symgraph.ops.core import (
     OPS,
     Case,
@@ -194,8 +197,9 @@ def define_op(
 
     constructor.__name__ = name
     constructor.__doc__ = f"The user-declared op {name!r}."
-    constructor.op = op  # type: ignore[attr-defined]
-    return constructor
+    guarded = all_or_nothing(constructor)  # a failed call (its shape rule) adds no constant
+    guarded.op = op  # type: ignore[attr-defined]
+    return guarded
 
 
 _IMPL_BACKENDS = ("jax", "numba", "dask")  # the backends a user's op may bring code for
@@ -251,21 +255,9 @@ def _missing(name: str, kind: str) -> Callable[..., Node]:
 
 
 class _Operators:
-    """What ``Node``'s operator methods call (kept here so graph.py imports no ops)."""
+    """What ``Node``'s methods call (kept here so graph.py imports no ops); its Python
+    operators call what ``symgraph.undo.OPERATORS`` holds, filled below."""
 
-    add = staticmethod(add)
-    subtract = staticmethod(subtract)
-    multiply = staticmethod(multiply)
-    divide = staticmethod(divide)
-    power = staticmethod(power)
-    matmul = staticmethod(matmul)
-    negative = staticmethod(negative)
-    abs = staticmethod(abs)
-    less = staticmethod(less)
-    less_equal = staticmethod(less_equal)
-    greater = staticmethod(greater)
-    greater_equal = staticmethod(greater_equal)
-    getitem = staticmethod(getitem)
     transpose = staticmethod(transpose)
     sum = staticmethod(sum)
     mean = staticmethod(mean)
@@ -276,7 +268,6 @@ class _Operators:
     prod = staticmethod(_statistics.prod)
     all = staticmethod(_logical.all)
     any = staticmethod(_logical.any)
-    boolean_operator = staticmethod(_logical.boolean_operator)
     index_updates = staticmethod(_updates.IndexUpdates)
     variance = staticmethod(_statistics.variance)
     std = staticmethod(_statistics.std)
@@ -297,9 +288,20 @@ class _Operators:
     take = staticmethod(take)
     clip = staticmethod(_rounding.clip)
     cast = staticmethod(cast)
-    mod = staticmethod(_rounding.mod)
-    floor_divide = staticmethod(_rounding.floor_divide)
     array_ufunc = staticmethod(_ufuncs.array_ufunc)
 
 
 _graph._OPS = _array_methods.OPS = _Operators
+_undo.OPERATORS.update({  # what Python's operators of a node call (symgraph.undo)
+    _operator.add: add, _operator.sub: subtract, _operator.mul: multiply,
+    _operator.truediv: divide, _operator.pow: power, _operator.matmul: matmul,
+    _operator.mod: _rounding.mod, _operator.floordiv: _rounding.floor_divide,
+    divmod: lambda a, b: (_rounding.floor_divide(a, b), _rounding.mod(a, b)),
+    _operator.and_: lambda a, b: _logical.boolean_operator("&", a, b),
+    _operator.or_: lambda a, b: _logical.boolean_operator("|", a, b),
+    _operator.xor: lambda a, b: _logical.boolean_operator("^", a, b),
+    _operator.invert: lambda a: _logical.boolean_operator("~", a),
+    _operator.lt: less, _operator.le: less_equal, _operator.gt: greater,
+    _operator.ge: greater_equal, _operator.neg: negative, _operator.abs: abs,
+    _operator.getitem: getitem,
+})

@@ -350,6 +350,8 @@ def _graph_of(nodes: Sequence[Node], who: str) -> Graph:
     graph = nodes[0].graph
     for n in nodes[1:]:
         if n.graph is not graph:
+            for m in nodes:  # a node its graph forgot (Graph._drop) raises, saying why
+                m.graph._nodes  # noqa: B018
             raise SymgraphError(
                 f"{who}: {describe(nodes[0])} and {describe(n)} belong to different graphs; "
                 "build every node of one computation inside the same sg.Graph"

@@ -337,7 +337,9 @@ def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Node:
     >>> float(sg.evaluate(y, {x: -2.0}))
     -0.2
     """
-    cond = operands([condition], "where")[0]
+    # a condition given as an array goes to the graph of the branches' nodes, if any
+    graph = next((v.graph for v in (condition, a, b) if isinstance(v, Node)), None)
+    cond = operands([condition], "where", graph=graph)[0]
     # numbers take the other branch's dtype
     a_node, b_node = operands([a, b], "where", graph=cond.graph)
     if cond.dtype != np.bool_:
