@@ -21,27 +21,14 @@ import numpy as np
 
 from symgraph.array_methods import follows_numpy  # noqa: F401 - re-exported: an op tool
 from symgraph.graph import (
-    BUILD_CONTEXT,
-    Graph,
-    Node,
-    ShapeError,
-    SymgraphError,
-    get_default_graph,
+    BUILD_CONTEXT, Graph, Node, ShapeError, SymgraphError, get_default_graph,
 )
 from symgraph.ops.folding import (  # noqa: F401 - the one folding rule, with the op tools
-    FOLD_INPUT_LIMIT,
-    FOLD_LIMIT,
-    exact_cast,
-    exact_product,
-    fill_value,
-    fold,
+    FOLD_INPUT_LIMIT, FOLD_LIMIT, exact_cast, exact_product, fill_value, fold,
 )
 from symgraph.ops.tex import latex_function, operatorname, tex_escape  # noqa: F401 - op tools
 from symgraph.ops.values import (  # noqa: F401 - re-exported: keys and labels of constants
-    attr_key,
-    const_key,
-    const_label,
-    format_number,
+    attr_key, const_key, const_label, format_number,
 )
 
 Shape = tuple  # of int | None

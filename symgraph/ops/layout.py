@@ -22,36 +22,14 @@ import numpy as np
 
 from symgraph.graph import Node, ShapeError, SymgraphError
 from symgraph.ops.core import (
-    Case,
-    Op,
-    _brief,
-    describe,
-    first_dtype,
-    follows_numpy,
-    lazy_text,
-    make,
-    normalize_axes,
-    operands,
-    operatorname,
-    register,
+    Case, Op, _brief, describe, first_dtype, follows_numpy, lazy_text, make, normalize_axes,
+    operands, operatorname, register,
 )
 from symgraph.ops.reduce import sum as reduce_sum
 from symgraph.ops.shape import concatenate, expand_dims, getitem, reshape, row_major, transpose
 
-__all__ = [
-    "flip",
-    "hstack",
-    "moveaxis",
-    "pad",
-    "ravel",
-    "repeat",
-    "roll",
-    "split",
-    "squeeze",
-    "swapaxes",
-    "tile",
-    "vstack",
-]
+__all__ = ["flip", "hstack", "moveaxis", "pad", "ravel", "repeat", "roll", "split", "squeeze",
+           "swapaxes", "tile", "vstack"]
 
 
 def _is_int(value: Any) -> bool:
