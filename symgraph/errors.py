@@ -25,6 +25,16 @@ class ShapeError(SymgraphError, ValueError):
     """Shapes that do not fit: found while building, or when a feed is checked."""
 
 
+class ValueRefused(ValueError):
+    """Raised by an op's NumPy forward for values it has no result for, with a message
+    that says what to do; the backend running the op names the node before it and raises
+    :class:`SymgraphError` (internal: users never catch this one).
+
+    >>> str(ValueRefused("cast the base to float"))
+    'cast the base to float'
+    """
+
+
 class MissingFeedError(SymgraphError, KeyError):
     """An input needed by the requested outputs was not fed.
 

@@ -135,6 +135,20 @@ def test_constant_indices_are_checked_when_built(graph):
         sg.one_hot(np.array([0, 3]), 3)
 
 
+def test_take_names_the_array_taken_from_not_its_flattening(graph):
+    x = sg.var("x", shape=(3, 4))
+    before = len(graph)
+    for index in (12, [12], [[0, -13]]):
+        with pytest.raises(sg.ShapeError, match=r"sg.take: index -?1[23] is out of range for "
+                                                r"the flattened 'x' .*size 12.*\[-12, 12\)"):
+            sg.take(x, index)
+    with pytest.raises(sg.ShapeError, match=r"index 4 is out of range for axis 1 of 'x'"):
+        sg.take(x, [4], axis=-1)
+    assert len(graph) == before  # the flattening made on the way is undone
+    assert sg.evaluate(sg.take(x, [11, -12]), {x: np.arange(12.0).reshape(3, 4)}).tolist() \
+        == [11.0, 0.0]
+
+
 def test_bad_indices_are_refused(graph):
     x = sg.var("x", shape=(3, 4))
     f = sg.var("f", shape=(2,))

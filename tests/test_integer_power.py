@@ -255,7 +255,10 @@ def test_a_negative_exponent_value_raises_naming_the_node_on_every_backend(graph
     base, bad = np.full(shape, 2, np.int64), np.full(shape, -1, np.int64)
     with pytest.raises(ValueError, match="negative integer powers"):
         np.power(base, bad)  # NumPy's oracle: it raises
-    with pytest.raises(sg.SymgraphError, match=r"a\*\*k.*'power'.*negative integer power"):
+    # every backend's message says what to do (dask's names NumPy's ValueError)
+    wanted = "cast the base to float" if backend != "dask" else ""
+    with pytest.raises(sg.SymgraphError, match=rf"a\*\*k.*'power'.*negative integer power"
+                                               rf".*{wanted}"):
         if backend == "evaluate":
             sg.evaluate(y, {a: base, k: bad})
         else:

@@ -19,7 +19,7 @@ import numpy as np
 
 from symgraph.backends.base import ResultShapeError, check_dtype, check_shape
 from symgraph.backends.numpy import array_function
-from symgraph.errors import SymgraphError
+from symgraph.errors import SymgraphError, ValueRefused
 from symgraph.graph import Node
 from symgraph.ops.contract import TENSORDOT
 from symgraph.ops.conv import AVG_POOL2D, CONV2D_WEIGHT_GRAD, MAX_POOL2D, WINDOWS2D
@@ -164,6 +164,8 @@ def _quiet(function: Any, what: str, *args: Any) -> Any:
 def step_failed(what: str, args: Any, exc: Exception) -> SymgraphError:
     """The error of a step (``what`` names its node: :func:`step_name`) whose function
     raised on blocks ``args`` (an integer to a negative integer power, say)."""
+    if isinstance(exc, ValueRefused):  # its message already says what to do
+        return SymgraphError(f"computing {what} with dask failed: {exc}")
     shapes = ", ".join(str(np.shape(a)) for a in args)
     return SymgraphError(f"computing {what} with dask failed for blocks of shapes ({shapes}): "
                          f"{type(exc).__name__}: {exc}; check the values fed")

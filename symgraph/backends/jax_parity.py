@@ -213,10 +213,6 @@ def power(node: Node, checks: list, a: Any, b: Any) -> Any:
     return jnp.where(b == 0.5, jnp.sqrt(a.astype(r.dtype)), r)
 
 
-NEGATIVE_POWER = ("an integer to a negative integer power is not allowed (NumPy raises "
-                  "ValueError); cast the base to float, sg.cast(base, 'float64') ** exponent")
-
-
 def integer_power(node: Node, checks: list, a: Any, b: Any) -> Any:
     """np.power of integers, in the node's dtype as NumPy computes it (uint8 ** int8 in
     int16): binary exponentiation over every bit of the exponent, so that the result wraps
@@ -226,7 +222,7 @@ def integer_power(node: Node, checks: list, a: Any, b: Any) -> Any:
     dtype = np.dtype(node.dtype)
     shape = jnp.broadcast_shapes(a.shape, b.shape)
     if jnp.issubdtype(b.dtype, jnp.signedinteger):  # (an empty result raises nowhere)
-        checks.append((node, jnp.any(jnp.broadcast_to(b < 0, shape)), NEGATIVE_POWER))
+        checks.append((node, jnp.any(jnp.broadcast_to(b < 0, shape)), ar.NEGATIVE_POWER))
     a, b = a.astype(dtype), b.astype(dtype)
     acc = jnp.ones(shape, dtype)
     # a signed exponent's top bit is set only where it is negative (checked above)

@@ -22,7 +22,7 @@ import numpy as np
 
 from symgraph.backends.base import Backend, Request, ResultShapeError, by_name, check_shape
 from symgraph.backends.recipe import Recipe
-from symgraph.errors import SymgraphError
+from symgraph.errors import SymgraphError, ValueRefused
 from symgraph.graph import Node
 from symgraph.ops.core import Op, describe, flag
 from symgraph.plan import (
@@ -113,6 +113,16 @@ def _checked(function: Any, node: Node, *args: Any) -> Any:
 
 
 def _op_error(node: Node, args: list, exc: Exception) -> SymgraphError:
+    if not isinstance(exc, ValueRefused) and array_function(node.opdef, node.attrs):
+        try:  # NumPy's function failed: the op's own forward may say why, and what to do
+            node.opdef.impl(*args)
+        except ValueRefused as refused:
+            exc = refused
+        except Exception:  # noqa: BLE001, S110 - NumPy's own message is then the best
+            pass
+    if isinstance(exc, ValueRefused):  # its message already says what to do
+        return SymgraphError(
+            f"computing {describe(node)} (op '{node.opdef.name}', node #{node.id}) failed: {exc}")
     shapes = ", ".join(str(np.shape(a)) for a in args)
     return SymgraphError(
         f"computing {describe(node)} (op '{node.opdef.name}', node #{node.id}) failed for "

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from symgraph.errors import ValueRefused
 from symgraph.graph import Node, SymgraphError
 from symgraph.ops.core import (
     FLOAT64_RULES,
@@ -173,8 +174,19 @@ def _integer_cases(build: Any) -> list[Case]:
 
 FLOAT64_RULES.add(_power_dtype)  # (make's shortcut for float64 operands)
 
+NEGATIVE_POWER = ("an integer to a negative integer power is not allowed (NumPy raises "
+                  "ValueError); cast the base to float, sg.cast(base, 'float64') ** exponent")
+
+
+def _power_impl(a: Any, b: Any) -> Any:
+    try:
+        return np.power(a, b)
+    except ValueError:  # NumPy's only ValueError here: integers to a negative power
+        raise ValueRefused(NEGATIVE_POWER) from None
+
+
 POWER = binary(
-    "power", lambda a, b: np.power(a, b),
+    "power", _power_impl,
     vjp=(_power_vjp_base, _power_vjp_exponent),
     jvp=(lambda t, out: _power_vjp_base(t, out), lambda t, out: _power_vjp_exponent(t, out)),
     infix="**", prec=PREC_POW, dtype=_power_dtype, latex="{0:base}^{{{1}}}", parse=True,

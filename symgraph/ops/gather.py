@@ -367,10 +367,22 @@ def take(x: Any, indices: Any, axis: int | None = None) -> Node:
     [[3.0, 3.0, 1.0], [6.0, 6.0, 4.0]]
     """
     (x,) = operands([x], "take")
-    if axis is None:
-        x, axis = reshape(x, (-1,)), 0
-    (axis,) = normalize_axes(axis, x.ndim, lambda: f"take of {describe(x)}")
-    return x[(slice(None),) * axis + (indices,)]
+    source = reshape(x, (-1,)) if axis is None else x
+    (along,) = normalize_axes(0 if axis is None else axis, source.ndim,
+                              lambda: f"take of {describe(x)}")
+    n = source.shape[along]
+    if not isinstance(indices, Node) and n is not None:
+        # a constant index is checked here, so the message names x, not the flattening
+        where = f"the flattened {describe(x)}" if axis is None else f"axis {along} of {describe(x)}"
+        try:
+            bad = np.asarray(indices)
+        except (ValueError, TypeError):
+            bad = np.zeros(0)  # (a ragged list: gather names it)
+        if bad.dtype.kind in "iu" and bad.size and (bad.min() < -n or bad.max() >= n):
+            worst = bad.max() if bad.max() >= n else bad.min()
+            raise ShapeError(f"sg.take: index {worst} is out of range for {where} (size {n}); "
+                             f"indices must lie in [{-n}, {n})")
+    return source[(slice(None),) * along + (indices,)]
 
 
 def _take_along_impl(x: np.ndarray, idx: np.ndarray, *, axis: int) -> np.ndarray:
