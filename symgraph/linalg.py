@@ -1,10 +1,11 @@
 """``sg.linalg``: NumPy's ``np.linalg`` names for symgraph nodes.
 
-``inv solve det slogdet cholesky eigh svd qr norm`` with NumPy's signatures, batched over
-leading axes, differentiable to any order (``eigh``/``svd`` where the spectrum is distinct).
-``slogdet``, ``eigh``, ``svd`` and ``qr`` return named tuples of nodes, as NumPy does. The
-ops live in ``symgraph.ops.factor`` and ``symgraph.ops.spectral``; their docstrings give
-the derivative rules and how several results share one decomposition.
+``inv solve det slogdet cholesky eigh svd qr norm`` with NumPy's signatures (and
+``solve_triangular`` with SciPy's and JAX's), batched over leading axes, differentiable to
+any order (``eigh``/``svd`` where the spectrum is distinct). ``slogdet``, ``eigh``, ``svd``
+and ``qr`` return named tuples of nodes, as NumPy does. The ops live in
+``symgraph.ops.factor``, ``symgraph.ops.spectral`` and ``symgraph.ops.triangular``; their
+docstrings give the derivative rules and how several results share one decomposition.
 
 The negative log-density of a Gaussian ``N(0, K)`` through ``cholesky`` and ``solve``,
 and its gradient with respect to ``K`` (``cholesky`` reads K's lower triangle, so the
@@ -36,5 +37,7 @@ from __future__ import annotations
 
 from symgraph.ops.factor import cholesky, det, inv, slogdet, solve
 from symgraph.ops.spectral import eigh, norm, qr, svd
+from symgraph.ops.triangular import solve_triangular
 
-__all__ = ["cholesky", "det", "eigh", "inv", "norm", "qr", "slogdet", "solve", "svd"]
+__all__ = ["cholesky", "det", "eigh", "inv", "norm", "qr", "slogdet", "solve",
+           "solve_triangular", "svd"]

@@ -10,7 +10,8 @@ import symgraph as sg
 from symgraph.ops import factor, spectral
 
 L = sg.linalg
-NAMES = ["cholesky", "det", "eigh", "inv", "norm", "qr", "slogdet", "solve", "svd"]
+NAMES = ["cholesky", "det", "eigh", "inv", "norm", "qr", "slogdet", "solve",
+         "solve_triangular", "svd"]
 
 
 def spd(rng, *shape):
@@ -28,7 +29,7 @@ def both(outputs, inputs, values):
     return got
 
 
-def test_the_namespace_holds_the_nine_names_and_the_top_level_none():
+def test_the_namespace_holds_the_ten_names_and_the_top_level_none():
     assert sorted(L.__all__) == NAMES
     assert all(callable(getattr(L, n)) for n in NAMES)
     assert factor.__all__ == [] and spectral.__all__ == []
