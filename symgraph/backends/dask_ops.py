@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.backends.base import ResultShapeError, check_dtype, check_shape
-from symgraph.backends.numpy import array_function
+from symgraph.backends.numpy import numpy_function
 from symgraph.errors import SymgraphError, ValueRefused
 from symgraph.graph import Node
 from symgraph.ops.contract import TENSORDOT
@@ -118,7 +118,7 @@ def _lower(node: Node) -> Any:
     own = user_impl(op)
     if own is not None:
         return own
-    function = _numpy_function(op, attrs)
+    function = numpy_function(op, attrs)
     if not builtin(op):  # a user's forward: its result is checked, as evaluate checks it
         function = functools.partial(
             _checked_block if op.batch is batch_elementwise else _checked, function,
@@ -138,14 +138,7 @@ def block_function(node: Node) -> Any:
     if (op.batch is not batch_elementwise or NAME in op.lowerings or op in OVERRIDES
             or not builtin(op) or None in node.shape):
         return None
-    return _numpy_function(op, node.attrs)
-
-
-def _numpy_function(op: Op, attrs: dict) -> Any:
-    function = array_function(op, attrs)
-    if function is not None:
-        return function
-    return functools.partial(op.impl, **attrs) if attrs else op.impl
+    return numpy_function(op, node.attrs)
 
 
 def _quiet(function: Any, what: str, *args: Any) -> Any:
@@ -433,7 +426,7 @@ def _moment(node: Node, x: Any) -> Any:
     axis, keepdims, ddof = (node.attrs[k] for k in ("axis", "keepdims", "ddof"))
     n = math.prod(x.shape[a] for a in (range(x.ndim) if axis is None else axis))
     if math.isnan(n):
-        return _one_block(_task(_numpy_function(node.opdef, node.attrs), node), node, x)
+        return _one_block(_task(numpy_function(node.opdef, node.attrs), node), node, x)
     f = np.std if node.opdef is STD else np.var  # (NumPy dispatches them to dask's)
     with np.errstate(all="ignore"):
         return f(x, axis=axis, keepdims=keepdims, ddof=min(ddof, n))
