@@ -113,6 +113,26 @@ def check_supported(backend: Backend, plan: Plan) -> None:
 _NOT_GIVEN = object()
 
 
+def arguments(inputs: Sequence[Node], args: tuple, names: dict[str, Any]) -> tuple:
+    """A compiled function's arrays, one per input in ``inputs``' order: ``args`` as given,
+    with ``names`` (keyword arguments) placed by :func:`by_name`; a wrong count raises.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x, w = sg.var("x"), sg.var("w")
+    >>> arguments([x, w], (1.0,), {"w": 2.0})
+    (1.0, 2.0)
+    """
+    if names:
+        args = tuple(by_name(inputs, args, names))
+    if len(args) != len(inputs):
+        raise SymgraphError(
+            f"this compiled function takes {len(inputs)} arrays (inputs: "
+            f"{_listed(inputs) or 'none'}), got {len(args)}; pass one array per input, in the "
+            "order given to sg.compile")
+    return args
+
+
 def by_name(inputs: Sequence[Node], args: Sequence[Any], names: dict[str, Any],
             who: str = "compiled function") -> list[Any]:
     """A compiled function's arguments in the order of ``inputs``: ``args`` first, then

@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from symgraph.backends.base import Backend, Request, by_name
+from symgraph.backends.base import Backend, Request, arguments
 from symgraph.backends.dask_fuse import fused, groups
 from symgraph.backends.dask_ops import NAME, array_module, block_function, lower
 from symgraph.errors import ShapeError, SymgraphError
@@ -119,20 +119,14 @@ class Lazy:
         return self.plan.listing()
 
     def __call__(self, *arrays: Any, **names: Any) -> Any:
-        if names:  # keyword arguments by the inputs' names, as every backend takes them
-            arrays = tuple(by_name(self.inputs, arrays, names))
-        results = self.values(*arrays)
+        results = self.values(*arguments(self.inputs, arrays, names))
         outs = [results[s] for s in self.plan.outputs]
         return outs[0] if self.single else outs
 
     def values(self, *arrays: Any, keep: bool = False) -> list:
         """The dask array of every slot of the plan for these inputs (with ``keep`` the
         intermediates too: a test reads their chunks)."""
-        if len(arrays) != len(self.inputs):
-            names = ", ".join(describe(n) for n in self.inputs) or "none"
-            raise SymgraphError(
-                f"this compiled function takes {len(self.inputs)} arrays (inputs: {names}), "
-                f"got {len(arrays)}; pass one array per input, in the order given to sg.compile")
+        arrays = arguments(self.inputs, arrays, {})
         plan = self.plan
         values: list[Any] = [None] * len(plan.nodes)
         if self._preset is None:

@@ -47,7 +47,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from symgraph.backends.base import Backend, Request, by_name, check_supported, prepare
+from symgraph.backends.base import Backend, Request, arguments, check_supported, prepare
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.core import Op, describe, promote
@@ -290,13 +290,7 @@ class JaxFunction:
 
     def __call__(self, *arrays: Any, **names: Any) -> Any:
         jax = _modules()[0]
-        if names:  # keyword arguments by the inputs' names, as every backend takes them
-            arrays = tuple(by_name(self.inputs, arrays, names))
-        if len(arrays) != len(self.inputs):
-            names = ", ".join(describe(n) for n in self.inputs) or "none"
-            raise SymgraphError(
-                f"this compiled function takes {len(self.inputs)} arrays (inputs: {names}), "
-                f"got {len(arrays)}; pass one array per input, in the order given to sg.compile")
+        arrays = arguments(self.inputs, arrays, names)
         with jax.enable_x64(True):
             fed = [self._feed(n, v, jax) for n, v in zip(self.inputs, arrays)]
             try:

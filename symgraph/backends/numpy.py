@@ -20,7 +20,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from symgraph.backends.base import Backend, Request, ResultShapeError, by_name, check_shape
+from symgraph.backends.base import (
+    Backend, Request, ResultShapeError, arguments, check_shape,
+)
 from symgraph.backends.recipe import Recipe
 from symgraph.errors import SymgraphError, ValueRefused
 from symgraph.graph import Node
@@ -226,13 +228,7 @@ class Interpreted:
         return (getattr, (self.recipe, "_entry"))
 
     def __call__(self, *arrays: Any, **names: Any) -> Any:
-        if names:
-            arrays = tuple(by_name(self.inputs, arrays, names))
-        if len(arrays) != len(self.inputs):
-            names = ", ".join(describe(n) for n in self.inputs) or "none"
-            raise SymgraphError(
-                f"this compiled function takes {len(self.inputs)} arrays (inputs: {names}), "
-                f"got {len(arrays)}; pass one array per input, in the order given to sg.compile")
+        arrays = arguments(self.inputs, arrays, names)
         if self.trust:
             fed = dict(zip(self.ids, arrays))
         else:
