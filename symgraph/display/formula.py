@@ -30,7 +30,7 @@ from symgraph.ops.arithmetic import DIVIDE, MULTIPLY, NEGATIVE
 from symgraph.ops.core import CONST, VAR, const_label
 from symgraph.ops.linalg import MATMUL
 from symgraph.ops.reduce import BROADCAST_TO
-from symgraph.ops.shape import GETITEM, format_index
+from symgraph.ops.shape import EXPAND_DIMS, GETITEM, RESHAPE, format_index
 from symgraph.ops.values import fill_label, format_number
 
 ATOM = 100
@@ -137,13 +137,14 @@ def _nested(value: np.ndarray) -> str:
     return format_number(value[()])  # the text that reads back as the same number
 
 
+_RESHAPINGS = (BROADCAST_TO, EXPAND_DIMS, RESHAPE)  # of a fill, a fill of the same number
+
+
 def fill_value(node: Node) -> float | None:
-    """The number a constant or a ``broadcast_to`` of an unnamed scalar constant repeats
-    (a ones/zeros array a derivative builder made), else None."""
-    if node.opdef is BROADCAST_TO and len(node.inputs) == 1:
+    """The number an unnamed fill constant repeats, or a ``broadcast_to``, ``expand_dims``
+    or ``reshape`` of one (a ones/zeros array a derivative builder made), else None."""
+    while node.opdef in _RESHAPINGS and len(node.inputs) == 1:
         node = node.inputs[0]
-        if node.opdef is not CONST or node.name or node.attrs["value"].ndim:
-            return None
     if node.opdef is not CONST or node.name:
         return None
     value = node.attrs["value"]
@@ -160,7 +161,7 @@ def unit_operand(node: Node) -> int | None:
         return None
     for k in (0, 1):
         one, kept = node.inputs[1 - k], node.inputs[k]
-        if (getattr(one, "opdef", None) in (CONST, BROADCAST_TO) and one.shape
+        if (getattr(one, "opdef", None) in (CONST, *_RESHAPINGS) and one.shape
                 and fill_value(one) == 1 and getattr(kept, "shape", None) == node.shape
                 and getattr(kept, "dtype", None) == node.dtype):
             return k
@@ -190,8 +191,8 @@ def render(node: Node, args: list[str]) -> str:
         return printable(node.name)
     if op is CONST:
         return printable(const_text(node))  # a named constant shows its name
-    if op is BROADCAST_TO and fill_value(node) is not None:  # ones(3), not broadcast_to(1, ...)
-        return fill_label(node.inputs[0].attrs["value"][()], node.shape)
+    if op in _RESHAPINGS and fill_value(node) is not None:  # ones(3), not broadcast_to(1, ...)
+        return fill_label(fill_value(node), node.shape)
     if op is GETITEM:
         return _wrap(args[0], prec(node.inputs[0]), op.prec) + format_index(node.attrs["index"])
     if op.infix and len(args) == 1:  # prefix minus

@@ -69,7 +69,7 @@ def _atom(name: str, n: Node) -> SimpleNamespace:
     # Stands in for a named subexpression: formula's rules see an input-like atom, so a
     # name is never wrapped in parentheses.
     return SimpleNamespace(op=VAR.name, opdef=VAR, name=name, attrs={}, inputs=(),
-                           shape=n.shape, dtype=n.dtype)
+                           shape=n.shape, ndim=n.ndim, dtype=n.dtype)
 
 
 def _worth_naming(n: Node) -> bool:
@@ -139,8 +139,9 @@ def _lines(nodes: list[Node], outs: list[Node], labels: list[str], preset: dict[
         shown: Any = n
         if any(i.id in named for i in n.inputs):
             inputs = tuple(_atom(named[i.id], i) if i.id in named else i for i in n.inputs)
+            # (ndim too: an op's default attributes, axis=-1 say, read it)
             shown = SimpleNamespace(op=n.op, opdef=n.opdef, name=n.name, attrs=n.attrs,
-                                    inputs=inputs, shape=n.shape, dtype=n.dtype)
+                                    inputs=inputs, shape=n.shape, ndim=n.ndim, dtype=n.dtype)
         return render(shown, args)
 
     def name(n: Node, line: str) -> None:
