@@ -214,7 +214,7 @@ def test_call_contract_checks_feeds_and_returns_arrays(graph):
                                                                                       False, -2.0]
     with pytest.raises(sg.SymgraphError, match="takes 4 arrays"):
         f(1.0, 2)
-    with pytest.raises(sg.SymgraphError, match="keywords x"):
+    with pytest.raises(sg.SymgraphError, match="'x' is given twice, by position and by name"):
         f(1.0, 2, True, x=0.0)
     with pytest.raises(sg.SymgraphError, match="'n'.*cannot become int64"):
         f(1.0, 2.5, True, 0.0)

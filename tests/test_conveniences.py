@@ -69,6 +69,69 @@ def test_compiled_functions_pickle_as_their_graph(backend):
     assert pickle.loads(pickle.dumps(g))(1.1, wv)[0] == g(1.1, wv)[0]
 
 
+def _computed(values):
+    return [np.asarray(v.compute() if hasattr(v, "compute") else v) for v in values]
+
+
+@pytest.mark.parametrize("backend,options", [
+    ("numba", {}), ("auto", {}), ("jax", {}), ("dask", {"chunks": 2}),
+    ("jax", {"shardings": "by node"}),
+])
+def test_every_backend_takes_names_and_pickles_as_its_graph(backend, options):
+    """numba's, jax's and dask's functions too (keywords and pickling were python's and
+    numpy's only); an input may even be named ``self``. A jax ``shardings`` keyed by a
+    node comes back keyed by the loaded graph's node."""
+    if backend in ("numba", "jax", "dask") and not sg.backends()[backend]:
+        pytest.skip(f"{backend} is not installed")
+    with sg.Graph():
+        s, t = sg.var("self"), sg.var("t", shape=(4,))
+        outs = [sg.sum(sg.sin(s) * t * t), sg.grad(sg.sum(sg.sin(s) * t * t), t)]
+        if options.get("shardings") == "by node":
+            from jax.sharding import PartitionSpec
+            options = {"shardings": {t: PartitionSpec()}}
+        f = sg.compile(outs, [s, t], backend=backend, **options)
+        tv = np.array([1.0, -2.0, 0.5, 3.0])
+        want = [np.sin(0.3) * (tv * tv).sum(), 2 * np.sin(0.3) * tv]
+        for got in (f(0.3, tv), f(self=0.3, t=tv), f(0.3, t=tv)):
+            for g, w in zip(_computed(got), want):
+                np.testing.assert_allclose(g, w, rtol=1e-14)
+        with pytest.raises(sg.SymgraphError, match="no value for 't'"):
+            f(self=0.3)
+    data = pickle.dumps(f)
+    assert b"def " not in data and b"symgraph" in data  # the graph's JSON, no code
+    g = pickle.loads(data)
+    assert [n.name for n in g.inputs] == ["self", "t"] and g.inputs[0].graph is not s.graph
+    for got, w in zip(_computed(g(self=0.3, t=tv)), want):
+        np.testing.assert_allclose(got, w, rtol=1e-14)
+
+
+def test_the_numba_tape_takes_names_and_pickles():
+    if not sg.backends()["numba"]:
+        pytest.skip("numba is not installed")
+    with sg.Graph():
+        s, t = sg.var("self"), sg.var("t")
+        f = sg.compile([sg.sin(s) * t, sg.grad(sg.sin(s) * t, s)], [s, t], backend="numba")
+    assert f.backend == "numba"  # the tape itself, not the python fallback
+    want = [np.sin(0.3) * 2.0, np.cos(0.3) * 2.0]
+    for got in (f(0.3, 2.0), f(t=2.0, self=0.3), pickle.loads(pickle.dumps(f))(0.3, t=2.0)):
+        np.testing.assert_allclose(np.asarray(got, dtype=float), want, rtol=1e-15)
+    with pytest.raises(sg.SymgraphError, match="no input is named 'u'"):
+        f(0.3, u=2.0)
+
+
+def test_a_jax_function_given_a_mesh_refuses_to_pickle_saying_why():
+    if not sg.backends()["jax"]:
+        pytest.skip("jax is not installed")
+    import jax
+    from jax.sharding import Mesh
+
+    with sg.Graph():
+        x = sg.var("x", shape=(4,))
+        f = sg.compile(x * 2, [x], backend="jax", mesh=Mesh(np.array(jax.devices()[:1]), ("b",)))
+    with pytest.raises(sg.SymgraphError, match="mesh=.*cannot be pickled.*sg.save"):
+        pickle.dumps(f)
+
+
 def test_feeding_by_name_after_a_cell_ran_again():
     with sg.Graph():
         x = old = sg.var("x")    # the cell, first run

@@ -23,6 +23,7 @@ from symgraph.backends.jax import JaxBackend
 from symgraph.backends.numba_tape import AutoBackend, NumbaBackend
 from symgraph.backends.numpy import NumpyBackend
 from symgraph.backends.python import PythonBackend
+from symgraph.backends.recipe import Recipe
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.core import flag
@@ -161,6 +162,9 @@ def compile(outputs: Node | Sequence[Node], inputs: Any, *,
         finally:
             if collecting:
                 gc.enable()
+        if getattr(fn, "recipe", None) is None:  # how to pickle it: the graph, these options
+            fn.recipe = Recipe(nodes, ins, single, chosen.name, options)
+            fn.recipe._entry = fn
         graph.cache[key] = fn
     return fn
 

@@ -43,6 +43,7 @@ import numpy as np
 from symgraph.backends.base import Backend, Request, arguments
 from symgraph.backends.dask_fuse import fused, groups
 from symgraph.backends.dask_ops import NAME, array_module, block_function, lower
+from symgraph.backends.recipe import pickled
 from symgraph.errors import ShapeError, SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.core import describe, fill_value
@@ -118,7 +119,9 @@ class Lazy:
     def source(self) -> str:
         return self.plan.listing()
 
-    def __call__(self, *arrays: Any, **names: Any) -> Any:
+    __reduce__ = pickled  # the graph's JSON, compiled again when unpickled
+
+    def __call__(self, /, *arrays: Any, **names: Any) -> Any:
         results = self.values(*arguments(self.inputs, arrays, names))
         outs = [results[s] for s in self.plan.outputs]
         return outs[0] if self.single else outs

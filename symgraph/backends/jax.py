@@ -48,6 +48,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from symgraph.backends.base import Backend, Request, arguments, check_supported, prepare
+from symgraph.backends.recipe import pickled
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.core import Op, describe, promote
@@ -288,7 +289,9 @@ class JaxFunction:
                                                                       shapes) if s is not None]
         return jax_sharding.explain(exc, placed)
 
-    def __call__(self, *arrays: Any, **names: Any) -> Any:
+    __reduce__ = pickled  # the graph's JSON, compiled again when unpickled
+
+    def __call__(self, /, *arrays: Any, **names: Any) -> Any:
         jax = _modules()[0]
         arrays = arguments(self.inputs, arrays, names)
         with jax.enable_x64(True):

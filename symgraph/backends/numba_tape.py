@@ -55,8 +55,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from symgraph.backends.base import Backend, Request
+from symgraph.backends.base import Backend, Request, arguments
 from symgraph.backends.python import PythonBackend
+from symgraph.backends.recipe import pickled
 from symgraph.errors import SymgraphError
 from symgraph.ops import arithmetic as ar
 from symgraph.ops import elementwise as el
@@ -372,14 +373,11 @@ class TapeFunction:
             shape != () for shape in tape.out_shapes or ()))
         run(tape.code[:0], tape.template.copy())  # load the machine code now, not at a call
 
-    def __call__(self, *arrays: Any, **named: Any) -> Any:
+    __reduce__ = pickled  # the graph's JSON, compiled again when unpickled
+
+    def __call__(self, /, *arrays: Any, **named: Any) -> Any:
         if len(arrays) != len(self.inputs) or named:
-            names = ", ".join(describe(n) for n in self.inputs) or "none"
-            given = f"{len(arrays)}" + (f" and keywords {', '.join(named)}" if named else "")
-            raise SymgraphError(
-                f"this compiled function takes {len(self.inputs)} arrays (inputs: {names}), "
-                f"got {given}; pass one array per input, positionally, in the order given "
-                "to sg.compile")
+            arrays = arguments(self.inputs, arrays, named)
         if self._arrays:
             return self._call_arrays(arrays)
         work = np.empty(self._size)

@@ -23,7 +23,7 @@ import numpy as np
 from symgraph.backends.base import (
     Backend, Request, ResultShapeError, arguments, check_shape,
 )
-from symgraph.backends.recipe import Recipe
+from symgraph.backends.recipe import Recipe, pickled
 from symgraph.errors import SymgraphError, ValueRefused
 from symgraph.graph import Node
 from symgraph.ops.core import Op, describe, flag
@@ -223,11 +223,9 @@ class Interpreted:
     def source(self) -> str:
         return self.plan.listing()
 
-    def __reduce__(self) -> tuple:
-        # the graph's JSON, compiled again when unpickled (see symgraph.backends.recipe.Recipe)
-        return (getattr, (self.recipe, "_entry"))
+    __reduce__ = pickled  # the graph's JSON, compiled again when unpickled
 
-    def __call__(self, *arrays: Any, **names: Any) -> Any:
+    def __call__(self, /, *arrays: Any, **names: Any) -> Any:
         arrays = arguments(self.inputs, arrays, names)
         if self.trust:
             fed = dict(zip(self.ids, arrays))

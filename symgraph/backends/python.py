@@ -71,7 +71,7 @@ from symgraph.backends.python_blocks import Blocks
 from symgraph.backends.python_forms import (BY_POSITION, COMPARE, GLOBALS, MATH, SCALAR,
                                             TENSOR_ATTR, Forms)
 from symgraph.backends.python_schedule import sink
-from symgraph.backends.recipe import Recipe
+from symgraph.backends.recipe import Recipe, pickled
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.core import describe
@@ -510,8 +510,7 @@ class Compiled(functools.partial):
     def __getattr__(self, name: str) -> Any:
         return getattr(self.func, name)
 
-    def __reduce__(self) -> tuple:
-        return (getattr, (self.recipe, "_entry"))
+    __reduce__ = pickled
 
 
 def _code(source: str) -> CodeType:

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any
 
-from symgraph.graph import Node
+from symgraph.graph import Node, SymgraphError
 from symgraph.io.json import load, save
 
 
@@ -36,7 +36,26 @@ class Recipe:
             save([*self.outputs, *self.inputs], path)
             with open(path, encoding="utf-8") as f:
                 text = f.read()
-        return (_recompiled, (text, len(self.outputs), self.single, self.backend, self.options))
+        ends = [*self.outputs, *self.inputs]
+        options = {k: _positions(v, ends, k) for k, v in self.options.items()}
+        return (_recompiled, (text, len(self.outputs), self.single, self.backend, options))
+
+
+class _Position(tuple):
+    """A node in a pickled option (a jax ``shardings`` key): its place among the
+    outputs and inputs, the graph's JSON lists them in that order."""
+
+
+def _positions(value: Any, ends: list[Node], option: str) -> Any:
+    """``value`` with each node key of a dict written as its :class:`_Position`."""
+    if isinstance(value, dict) and any(isinstance(k, Node) for k in value):
+        at = {n.id: k for k, n in enumerate(ends)}
+        return {(_Position((at[k.id],)) if isinstance(k, Node) else k): v
+                for k, v in value.items()}
+    if option == "mesh" and value is not None:
+        raise SymgraphError("this compiled function was given mesh=, which holds devices that "
+                            "cannot be pickled; pickle the graph (sg.save) and compile it again")
+    return value
 
 
 def _recompiled(text: str, n_outputs: int, single: bool, backend: str,
@@ -50,9 +69,17 @@ def _recompiled(text: str, n_outputs: int, single: bool, backend: str,
             f.write(text)
         nodes = load(path)
     outputs, inputs = nodes[:n_outputs], nodes[n_outputs:]
+    options = {k: {(nodes[p[0]] if isinstance(p, _Position) else p): v for p, v in value.items()}
+               if isinstance(value, dict) else value for k, value in options.items()}
     fn = compile_(outputs[0] if single else outputs, inputs, backend=backend, **options)
     recipe = getattr(fn, "recipe", None)
     if recipe is None:
         recipe = Recipe(outputs, inputs, single, backend, options)
         recipe._entry = fn
     return recipe
+
+
+def pickled(function: Any) -> tuple:
+    """``__reduce__`` of a compiled function that has a ``recipe``: the recipe's (the
+    graph's JSON), its ``_entry`` the function compiled again."""
+    return (getattr, (function.recipe, "_entry"))
