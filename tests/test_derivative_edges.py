@@ -294,3 +294,42 @@ def test_define_op_takes_an_implementation_per_backend():
         out = f(dask_array.from_array(np.arange(4.0), chunks=2)).compute()
     np.testing.assert_array_equal(out, [0.0, 3.0, 6.0, 9.0])
     assert calls
+
+
+def test_a_numba_implementation_is_compiled_and_called_by_the_numba_backend():
+    """define_op(impls={"numba": fn}): fn (njit-able; numbers for scalars, arrays else)
+    computes the op on the numba backend, and its result is checked as everywhere."""
+    numba = pytest.importorskip("numba")
+    import math
+
+    cube = sg.define_op("numba_impl_cube", lambda x: np.negative(x) * 0,  # not used: see fn
+                        vjp=[lambda g, out: g * 3 * sg.square(out.inputs[0])],
+                        elementwise=True, impls={"numba": lambda x: x ** 3})
+    shifted = sg.define_op("numba_impl_sin", np.sin, elementwise=True,
+                           impls={"numba": numba.njit(lambda x: math.sin(x) + 0.0)})
+    wrong = sg.define_op("numba_impl_wrong", lambda x: 2 * x, elementwise=True,
+                         impls={"numba": lambda x: np.sum(x)})
+    with sg.Graph():
+        v, s = sg.var("v", shape=(3,)), sg.var("s")
+        f = sg.compile([cube(v), sg.grad(cube(s) * 2, s), shifted(s)], [v, s], backend="numba")
+        got = f(np.array([1.0, -2.0, 0.5]), 2.0)
+        np.testing.assert_allclose(got[0], [1.0, -8.0, 0.125], rtol=0)  # fn's, not forward's
+        assert float(got[1]) == 24.0 and float(got[2]) == math.sin(2.0)
+        with pytest.raises(sg.ShapeError, match="'numba_impl_wrong'.*returned shape \\(\\)"):
+            sg.compile(wrong(v) + v, [v], backend="numba")(np.ones(3))
+        with pytest.raises(sg.SymgraphError, match="cannot run the op 'numba_impl_wrong'"):
+            sg.compile(wrong(v), [v], backend="jax")
+
+
+def test_a_jax_implementation_returning_another_shape_raises_naming_the_op():
+    pytest.importorskip("jax")
+    import jax.numpy as jnp
+
+    summed = sg.define_op("jax_impl_wrong", lambda x: 2 * x, elementwise=True,
+                          impls={"jax": lambda x: jnp.sum(2 * x)})
+    with sg.Graph():
+        v = sg.var("v", shape=(3,))
+        f = sg.compile(summed(v) + v, [v], backend="jax")
+        with pytest.raises(sg.ShapeError, match="'jax_impl_wrong'.*returned shape \\(\\).*"
+                                                "declares \\(3,\\)"):
+            f(np.ones(3))  # (it broadcast silently to [3, 3, 3] + v before)

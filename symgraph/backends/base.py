@@ -15,7 +15,7 @@ Imports: NumPy, ``symgraph.graph``, ``symgraph.errors``, ``symgraph.ops``, ``sym
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -44,6 +44,9 @@ class Request:
     inputs: list[Node]
     single: bool
     plan: Plan
+    # user ops' functions to call instead of their NumPy forward (the numba backend's
+    # ``define_op(impls={"numba": fn})``, run by the python backend's code)
+    impls: dict = field(default_factory=dict)
 
 
 class Backend:

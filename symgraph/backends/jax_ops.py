@@ -30,6 +30,7 @@ import numpy as np
 from jax import lax
 
 from symgraph.backends import jax_parity as parity
+from symgraph.backends.base import check_shape
 from symgraph.graph import Node
 from symgraph.ops import (
     arithmetic,
@@ -497,6 +498,13 @@ def lowering_of(node: Node) -> Lowered | None:
     return make(node) if make is not None else lowering(node.opdef)
 
 
+def _declared(node: Node, value: Any) -> Any:
+    """A user op's JAX result, checked against the node's shape rule when traced (as
+    every backend checks a user op's result) and given the node's dtype."""
+    value = jnp.asarray(value)
+    return check_shape(node, value if value.dtype == node.dtype else value.astype(node.dtype))
+
+
 def lowering(op: Op) -> Lowered | None:
     """The function ``fn(node, checks, *arrays)`` computing ``op`` in JAX, or None."""
     found = OVERRIDES.get(op)
@@ -504,7 +512,7 @@ def lowering(op: Op) -> Lowered | None:
         return found
     own = op.impls.get("jax")  # a user op's own function of JAX arrays (define_op's impls)
     if own is not None:
-        return lambda node, checks, *arrays: own(*arrays, **node.attrs)
+        return lambda node, checks, *arrays: _declared(node, own(*arrays, **node.attrs))
     if op.array_api is None or op.shape_only:
         return None
     function = getattr(jnp, op.array_api, None)

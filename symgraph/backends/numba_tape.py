@@ -281,11 +281,18 @@ class NumbaBackend(Backend):
         return _numba["ok"]
 
     def supports(self, op: Op) -> bool:
-        # a user's op brings no Numba form (the contract: raise at compile time); the
-        # loop ops are symgraph's own, registered above the plan (so not ``builtin``)
-        return builtin(op) or own(op)
+        # a user's op runs here only with its own Numba function (define_op's impls; the
+        # contract: raise at compile time otherwise); the loop ops are symgraph's own,
+        # registered above the plan (so not ``builtin``)
+        return builtin(op) or own(op) or "numba" in op.impls
 
     def compile(self, request: Request, **options: Any) -> Any:
+        users = {op: jitted(op.impls["numba"]) for op in {request.plan.nodes[s].opdef
+                                                         for s in request.plan.steps}
+                 if "numba" in op.impls}
+        if users:  # the python backend's code, calling the user's jitted functions
+            request.impls = users
+            return _python(request, options)
         tape = lower(request.plan, request.inputs)
         if tape is None:
             from symgraph.backends.numba_loops import lower_loops
@@ -330,11 +337,27 @@ class AutoBackend(Backend):
 AUTO_MIN_STEPS = 400
 
 
+def jitted(function: Any) -> Any:
+    """A user's ``@njit``-able ``function`` compiled by Numba (as given if it already is),
+    called with NumPy's 0-d arrays as scalars (Numba's ``math`` functions take no 0-d
+    array) and the op's attributes as keywords."""
+    import numba
+
+    compiled = function if isinstance(function, numba.core.dispatcher.Dispatcher) \
+        else numba.njit(function)
+
+    def call(*args: Any, **attrs: Any) -> Any:
+        return compiled(*[a[()] if isinstance(a, np.ndarray) and a.ndim == 0 else a
+                          for a in args], **attrs)
+    return call
+
+
 def _python(request: Request, options: dict[str, Any]) -> Any:
     """The python backend's function for ``request``, marked as such."""
     python = PythonBackend()
     function = python.compile(request, **python.normalize(options))
     function.backend = "python"
+    function.recipe = None  # pickled as asked (numba or auto; sg.compile gives the recipe)
     return function
 
 

@@ -57,10 +57,11 @@ def numpy_function(op: Op, attrs: dict) -> Any:
     return functools.partial(op.impl, **attrs) if attrs else op.impl
 
 
-def _program(plan: Plan) -> list[tuple]:
+def _program(plan: Plan, impls: dict | None = None) -> list[tuple]:
     """The interpreter's steps of ``plan`` (built once, kept with the plan):
-    (slot, function, input slots, slots that die after it, node)."""
-    program = plan.lowered.get("numpy")
+    (slot, function, input slots, slots that die after it, node). ``impls``: user ops'
+    functions to call instead of their forward (not kept: the numba backend's slow path)."""
+    program = None if impls else plan.lowered.get("numpy")
     if program is None:
         nodes, args, frees = plan.nodes, plan.args, plan.frees
         cache: dict[tuple, Any] = {}
@@ -72,15 +73,20 @@ def _program(plan: Plan) -> list[tuple]:
             function = cache.get(key)
             if function is None:
                 function = cache[key] = numpy_function(op, attrs)
+            if impls and op in impls:
+                function = functools.partial(impls[op], **attrs) if attrs else impls[op]
             if not builtin(op):  # a user's op: its result is checked against its shape
                 function = functools.partial(_checked, function, node)
             program.append((s, function, args[s], frees[t], node))
-        plan.lowered["numpy"] = program
+        if not impls:
+            plan.lowered["numpy"] = program
     return program
 
 
-def run(plan: Plan, fed_values: dict[int, Any], check_finite: bool = False) -> list:
-    """One call of ``plan``: its outputs as arrays, from the values of the fed nodes (by id)."""
+def run(plan: Plan, fed_values: dict[int, Any], check_finite: bool = False,
+        impls: dict | None = None) -> list:
+    """One call of ``plan``: its outputs as arrays, from the values of the fed nodes (by id);
+    ``impls``: user ops' functions to call instead of their forward."""
     values: list[Any] = [None] * len(plan.nodes)
     for s, value in plan.preset:
         values[s] = value
@@ -95,7 +101,7 @@ def run(plan: Plan, fed_values: dict[int, Any], check_finite: bool = False) -> l
             if value is not None:
                 _check_finite(nodes[s], value)
     with np.errstate(all="ignore"):
-        for out, function, ins, frees, node in _program(plan):
+        for out, function, ins, frees, node in _program(plan, impls):
             try:
                 result = function(*[values[i] for i in ins])
             except ResultShapeError:

@@ -115,6 +115,7 @@ class _Builder(Forms, Blocks):
         self.single, self.inputs = request.single, request.inputs
         self.trust, self.python_scalars, self.use_math = trust_input, python_scalars, use_math
         self.assume_finite = assume_finite
+        self.impls = request.impls
         self.fed = plan.fed
         self.nodes, self.slot, self.args, self.steps = plan.nodes, plan.slot, plan.args, plan.steps
         self.uses = plan.readers  # step numbers reading each slot: the plan's liveness
@@ -204,7 +205,7 @@ class _Builder(Forms, Blocks):
         source = "\n".join(parts) + "\n"
         self.globals["_slow"] = functools.partial(
             _rerun, tuple(self.computed), self.fed, tuple(self.inputs), self.single,
-            self.python_scalars)
+            self.python_scalars, self.impls)
         recipe = Recipe(self.outputs, self.inputs, self.single, "python", {
             "trust_input": self.trust, "python_scalars": self.python_scalars,
             "use_math": self.use_math, "assume_finite": self.assume_finite})
@@ -541,11 +542,12 @@ def _scalar_feed(node: Node, value: Any) -> float:
 
 
 def _rerun(outputs: tuple, fed: frozenset, inputs: tuple, single: bool,
-           python_scalars: bool, *values: Any) -> Any:
+           python_scalars: bool, impls: dict, *values: Any) -> Any:
     """The interpreter's answer, when the generated code raised: NumPy's nan and inf
-    where ``math`` or ``/`` raised, or an error naming the node that failed."""
+    where ``math`` or ``/`` raised, or an error naming the node that failed (the user
+    ops' functions the code calls, ``impls``, are called here too)."""
     feeds = {n.id: convert_feed(n, v, "compiled function") for n, v in zip(inputs, values)}
-    results = run(plan_for(list(outputs), fed), feeds)
+    results = run(plan_for(list(outputs), fed), feeds, impls=impls)
     if python_scalars:  # as the generated code returns them
         results = [float(r) if n.shape == () and n.dtype == _F64 else r
                    for r, n in zip(results, outputs)]

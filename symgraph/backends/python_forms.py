@@ -296,7 +296,7 @@ class Forms:
         function = array_function(op, node.attrs)
         mine = builtin(op)
         if function is None:
-            function = node.opdef.impl
+            function = self.impls.get(op, op.impl)
             if node.attrs or not isinstance(function, np.ufunc):
                 function = functools.partial(function, **node.attrs) if node.attrs else function
                 fname = self._global(function, ("attrs", s) if node.attrs

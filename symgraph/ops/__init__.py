@@ -121,10 +121,13 @@ def define_op(
     zero. The lists must have one entry per input the op is called with.
 
     ``impls`` gives the op's implementation for a backend, by name: ``{"jax": fn}`` (a
-    function of JAX arrays), ``{"numba": fn}`` (an ``@njit``-able function), ``{"dask":
-    fn}`` (a function of dask arrays). Without one, ``python`` and ``numpy`` use
-    ``forward``, ``dask`` runs ``forward`` block by block when the op is declared
-    elementwise (on whole arrays, as one task, otherwise), and ``jax``/``numba`` refuse the op at compile time, naming it.
+    function of JAX arrays, traced into the jitted function), ``{"numba": fn}`` (an
+    ``@njit``-able function of NumPy arrays or, for scalars, numbers; Numba compiles it and
+    the graph runs as the ``python`` backend's code calling it), ``{"dask": fn}`` (a
+    function of dask arrays). Every backend checks its result against the shape rule.
+    Without one, ``python`` and ``numpy`` use ``forward``, ``dask`` runs ``forward`` block
+    by block when the op is declared elementwise (on whole arrays, as one task,
+    otherwise), and ``jax``/``numba`` refuse the op at compile time, naming it.
 
     >>> import numpy as np, symgraph as sg
     >>> cube = sg.define_op(
