@@ -71,17 +71,19 @@ def test_every_registered_op_roundtrips(name, i, case, rng, tmp_path):
 
 def test_floats_roundtrip_exactly(graph, tmp_path, rng):
     tricky = np.array([0.1, 1 / 3, -0.0, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308,
-                       np.pi, np.nextafter(1.0, 2.0), np.nan, np.inf, -np.inf])
+                       np.pi, np.nextafter(1.0, 2.0), np.nan, np.inf, -np.inf,
+                       np.copysign(np.nan, -1.0)])  # NaN's sign too (np.copysign reads it)
     values = np.concatenate([tricky, rng.normal(size=200) * 10.0 ** rng.integers(-300, 300, 200)])
     x = sg.var("x")
     c64 = sg.const(values)
-    c32 = sg.const(values[[0, 1, 2, 3, 6, 7, 8, 9, 10]].astype(np.float32))
+    c32 = sg.const(values[[0, 1, 2, 3, 6, 7, 8, 9, 10, 11]].astype(np.float32))
     c16 = sg.const(np.array([0.1, 65504.0, 6e-8], dtype=np.float16))
     scalar = sg.const(np.float64(1 / 3)) * x  # a 0-d constant is stored as a fill
     ints = sg.const(np.array([np.iinfo(np.int64).min, np.iinfo(np.int64).max, 0]))
     big_u = sg.const(np.array([np.iinfo(np.uint64).max, 1], dtype=np.uint64))
-    loaded, _ = _roundtrip([c64, c32, c16, scalar, ints, big_u], tmp_path)
-    for a, b in zip([c64, c32, c16], loaded):
+    fills = [sg.const(np.full(3, np.copysign(np.nan, -1.0))), sg.const(np.copysign(np.nan, -1.0))]
+    loaded, _ = _roundtrip([c64, c32, c16, scalar, ints, big_u, *fills], tmp_path)
+    for a, b in zip([c64, c32, c16, *fills], loaded[:3] + loaded[6:]):
         assert b.dtype == a.dtype
         # bit for bit, so -0.0, subnormals and NaN are kept exactly
         assert b.attrs["value"].tobytes() == a.attrs["value"].tobytes()

@@ -46,7 +46,8 @@ DEFAULTS: dict[str, Any] = {"inputs": [], "attrs": {}, "name": None, "order": 0,
                             "grad_call": None, "grad_of": None}
 FIELDS = ("op", "inputs", "attrs", "name", "shape", "dtype", "order", "scope", "grad_call",
           "grad_of")
-NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+NONFINITE = {"nan": math.nan, "-nan": math.copysign(math.nan, -1.0), "inf": math.inf,
+             "-inf": -math.inf}
 
 
 class BadFile(Exception):
@@ -320,7 +321,7 @@ def _to_array(items: list, dtype: np.dtype, where: str) -> np.ndarray:
         raise BadFile(f"{where} holds {brief(repr(bad), 30)}, which is not a {dtype} value")
     if str in kinds and not {x for x in items if type(x) is str} <= set(NONFINITE):
         raise BadFile(f"{where}: the only strings allowed in float data are "
-                      "\"nan\", \"inf\", \"-inf\"")
+                      "\"nan\", \"-nan\", \"inf\", \"-inf\"")
     try:
         with np.errstate(over="raise", invalid="raise"):
             return np.array(items, dtype=dtype)

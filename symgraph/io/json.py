@@ -168,7 +168,14 @@ def _encode(value: Any, where: str) -> Any:
 def _float(f: float) -> Any:
     if math.isfinite(f):
         return f
-    return {"$": "float", "value": "nan" if math.isnan(f) else ("inf" if f > 0 else "-inf")}
+    return {"$": "float", "value": _nonfinite(f)}
+
+
+def _nonfinite(f: float) -> str:
+    """NaN (its sign kept: ``np.copysign`` reads it) or an infinity, as a string."""
+    if math.isnan(f):
+        return "-nan" if math.copysign(1.0, f) < 0 else "nan"
+    return "inf" if f > 0 else "-inf"
 
 
 def _encode_array(a: np.ndarray, where: str) -> dict[str, Any]:
@@ -185,9 +192,9 @@ def _encode_array(a: np.ndarray, where: str) -> dict[str, Any]:
 
 
 def _scalar(v: Any) -> Any:
-    """An array element: NaN and infinities as the strings "nan", "inf", "-inf"."""
+    """An array element: NaN and infinities as the strings "nan", "-nan", "inf", "-inf"."""
     if isinstance(v, float) and not math.isfinite(v):
-        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+        return _nonfinite(v)
     return v
 
 
