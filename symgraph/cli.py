@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     """
     try:
-        args = _parser().parse_args(argv)
+        args = _parser().parse_args(_expression_marked(sys.argv[1:] if argv is None else argv))
         return args.run(args)
     except _Exit as exc:
         return exc.status
@@ -149,6 +149,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:  # a bug in symgraph: still one line, and say so
         return _fail(f"internal error ({type(exc).__name__}: {exc}); please report it")
+
+
+# diff's options, and whether each takes a value
+_DIFF_OPTIONS = {"--wrt": True, "--at": True, "--order": True, "--svg": True,
+                 "--max-nodes": True, "-h": False, "--help": False}
+
+
+def _expression_marked(argv: Sequence[str]) -> list[str]:
+    """``argv`` with an EXPR of ``diff`` that starts with a minus (``-x**2``) given a
+    leading blank, which the parser strips: argparse would take it for an option."""
+    argv = list(argv)
+    if not argv or argv[0] != "diff" or "--" in argv:
+        return argv
+    value_next = False
+    for k in range(1, len(argv)):
+        token = argv[k]
+        if value_next:
+            value_next = False
+        elif token in _DIFF_OPTIONS:
+            value_next = _DIFF_OPTIONS[token]
+        elif token.startswith("-") and token != "-" and token.split("=")[0] not in _DIFF_OPTIONS:
+            argv[k] = " " + token
+    return argv
 
 
 def _fail(message: str) -> int:

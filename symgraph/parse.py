@@ -102,6 +102,7 @@ def parse_expression(text: str, variables: dict[str, Node] | None = None) -> Nod
     if not isinstance(text, str):
         raise ExpressionError(f"the expression must be a string, got {type(text).__name__}")
     variables = {} if variables is None else variables
+    text = text.strip()  # (Python would take a leading blank for an indent)
     tree = _parse(text)
     _check(tree, text)
     return _translate(tree, text, variables)

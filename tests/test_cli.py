@@ -350,6 +350,24 @@ def test_pi_and_e_are_constants(capsys):
         assert code == 2 and "the constant" in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("argv", [
+    ["-x**2", "--wrt", "x", "--at", "x=3"],            # argparse took it for an option
+    ["--wrt", "x", "-x**2", "--at", "x=3"],
+    ["--wrt", "x", "--at", "x=3", "--", "-x**2"],
+    ["  -x**2 ", "--wrt", "x", "--at", "x=3"],         # blanks around: Python's indent
+])
+def test_an_expression_may_start_with_a_minus_or_a_blank(capsys, argv):
+    code, out, err = run(capsys, "diff", *argv)
+    assert code == 0 and err == ""
+    assert out.splitlines()[:2] == ["f = -x**2", "df/dx = -2*x"]
+    assert values(out) == {"f": -9.0, "df/dx": -6.0}
+
+
+def test_an_unknown_option_is_still_refused(capsys):
+    code, _, err = run(capsys, "diff", "x", "--wrt", "x", "--bogus")
+    assert code == 2 and "unrecognized arguments: --bogus" in err and err.count("\n") == 1
+
+
 def test_a_list_in_at_makes_a_vector_input(capsys):
     code, out, err = run(capsys, "diff", "x*x*y", "--wrt", "x,y", "--at", "x=[1, 2],y=3")
     assert code == 0 and err == ""
