@@ -129,9 +129,16 @@ def needed_nodes(outputs: list[Node], fed: frozenset[int], complaint: str,
     nodes, missing = walk(outputs, fed, keep)
     if missing:
         one = len(missing) == 1
-        raise MissingFeedError(complaint.format(
+        message = complaint.format(
             names=", ".join(describe(n) for n in missing), is_="is" if one else "are",
-            it="it" if one else "them"), missing)
+            it="it" if one else "them")
+        graph = missing[0].graph
+        shared = sorted({n.name for n in missing if n.name is not None
+                         and any(m.id in fed for m in graph.by_name(n.name))})
+        if shared:  # a name fed stands for another input: no name can reach both
+            message += (f"; several inputs are named {shared[0]!r} and the name reached "
+                        "another of them: feed each by its node ({node: value})")
+        raise MissingFeedError(message, missing)
     return nodes
 
 

@@ -67,8 +67,11 @@ def check_grad(
     >>> err < 1e-6
     True
     """
-    if not isinstance(order, int) or order < 1:
+    if not isinstance(order, (int, np.integer)) or isinstance(order, bool) or order < 1:
         raise SymgraphError(f"sg.check_grad: order must be an int >= 1, got {order!r}")
+    if rtol is not None and (not isinstance(rtol, (int, float, np.floating))
+                             or isinstance(rtol, bool) or not rtol > 0):
+        raise SymgraphError(f"sg.check_grad: rtol must be a number > 0 (or None), got {rtol!r}")
     if not isinstance(y, Node):
         raise SymgraphError("sg.check_grad: y must be a symgraph node")
     if not isinstance(wrt, (Node, list, tuple)):
@@ -130,7 +133,10 @@ def check_grad(
         exact = float(np.sum(np.asarray(a, dtype=np.float64) * d))
         scale = max(abs(exact), abs(numeric), 1e-3 if tight else 1e-1)
         error = abs(exact - numeric) / scale
-        errors[_label(n)] = error
+        label = _label(n)
+        if label in errors:  # two inputs of one name: each keeps its entry
+            label = f"{label} (node #{n.id})"
+        errors[label] = error
         if not error <= tolerance:  # also catches NaN
             raise SymgraphError(
                 f"sg.check_grad: the order-{order} derivative with respect to {_label(n)} "

@@ -50,6 +50,13 @@ def test_inputs_sharing_a_name_are_given_by_position():
         assert float(f(3.0, 1.0)) == 2.0
         with pytest.raises(sg.SymgraphError, match="several inputs are named 't'"):
             f(t=1.0)
+        # evaluate by the shared name reaches one of them; the other is named in the error
+        with pytest.raises(sg.MissingFeedError, match="several inputs are named 't' and the "
+                                                      "name reached another.*by its node"):
+            sg.evaluate(a - b, {"t": 1.0})
+        # check_grad keeps one entry per input, although both are named t
+        r = sg.check_grad(sg.sin(a) * b, [a, b], {a: 0.3, b: 2.0})
+        assert sorted(r.per_input) == ["t", f"t (node #{b.id})"]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

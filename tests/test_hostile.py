@@ -193,6 +193,9 @@ BAD = [
     # --- tools ----------------------------------------------------------------------------
     ("check_grad-order-0", lambda e: sg.check_grad(e.y, e.x, {e.x: 1.0}, order=0), "order"),
     ("check_grad-order-str", lambda e: sg.check_grad(e.y, e.x, {e.x: 1.0}, order="2"), "order"),
+    ("check_grad-order-bool", lambda e: sg.check_grad(e.y, e.x, {e.x: 1.0}, order=True), "order"),
+    ("check_grad-rtol-str", lambda e: sg.check_grad(e.y, e.x, {e.x: 1.0}, rtol="a"), "rtol"),
+    ("check_grad-rtol-0", lambda e: sg.check_grad(e.y, e.x, {e.x: 1.0}, rtol=0), "rtol"),
     ("check_grad-y-str", lambda e: sg.check_grad("y", e.x, {e.x: 1.0}), "y"),
     ("check_grad-empty", lambda e: sg.check_grad(e.y, [], {e.x: 1.0}), "empty"),
     ("check_grad-missing", lambda e: sg.check_grad(e.y, e.x, {}), "x"),
