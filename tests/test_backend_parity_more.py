@@ -170,3 +170,26 @@ def test_max_over_the_non_empty_axis_of_an_empty_array_is_empty_as_numpys(graph)
         sg.max(x, axis=0)
     with pytest.raises(sg.ShapeError, match=r"max of 'x'.*a reduced axis has length 0"):
         sg.max(x)
+
+
+# --- round: NumPy's own algorithm (rint(x * 10**d) / 10**d), wrapping casts --------------------
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "int64", "float32", "float64"])
+@pytest.mark.parametrize("decimals", [-400, -20, -3, -1, 0, 1, 2, 17, 300, 400])
+def test_round_equals_numpy_on_every_backend(graph, dtype, decimals):
+    """jax saturated int8 127 rounded to tens (NumPy wraps: -126) and returned x for 400
+    decimals (NumPy: NaN, 10**400 being inf)."""
+    info = np.iinfo(dtype) if dtype[0] in "iu" else np.finfo(dtype)
+    values = np.array([0, 1, 5, 15, 25, 35, 127, 99, info.max, info.min, 2.675, -0.125,
+                       123.456, 1e-5], dtype=np.float64)
+    if dtype[0] in "iu":
+        values = values[(values >= info.min) & (values <= info.max)].round().astype(dtype)
+    else:
+        values = values.astype(dtype)
+    x = sg.var("x", shape=values.shape, dtype=dtype)
+    y = sg.round(x, decimals)
+    with np.errstate(all="ignore"):
+        expected = np.round(values, decimals)
+    want = assert_every_backend_evaluates([y], [x], [values])
+    np.testing.assert_array_equal(want[0], expected)
+    assert want[0].dtype == expected.dtype

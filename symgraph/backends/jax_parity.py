@@ -184,15 +184,39 @@ def repeat_sum(node: Node, checks: list, g: Any) -> Any:
 
 
 def round_(node: Node, checks: list, x: Any) -> Any:
-    """np.round: of booleans in the node's float dtype, of integers to a negative number of
-    decimals as rint(x / 10**-d) * 10**-d in float64 (jnp.round refuses both at trace)."""
+    """np.round as NumPy computes it (PyArray_Round): ``rint(x * f) / f`` with ``f =
+    10**decimals`` (inf past float64's range: NaN then, as NumPy gives), ``rint(x / f) * f``
+    with ``f = 10**-decimals`` for negative decimals; integers in float64, cast back
+    wrapping as NumPy's cast does (XLA's float-to-int8 saturates: through int64). Booleans
+    in the node's float dtype. (jnp.round refuses some of these, and returns x for
+    decimals past 308.)"""
     decimals = node.attrs.get("decimals", 0)
     if x.dtype == jnp.bool_:
         x = x.astype(node.dtype)
-    if jnp.issubdtype(x.dtype, jnp.integer) and decimals < 0:
-        scale = 10.0 ** -decimals
-        return (jnp.round(x.astype(jnp.float64) / scale) * scale).astype(x.dtype)
-    return jnp.round(x, decimals)
+    integer = jnp.issubdtype(x.dtype, jnp.integer)
+    if decimals >= 0 and integer:
+        return x
+    try:
+        f = 10.0 ** abs(decimals)
+    except OverflowError:
+        f = math.inf
+    # (dividing by a whole array of f behind a barrier: XLA divides by a broadcast
+    # scalar as a product by its reciprocal, one ulp off, which rint can take across a
+    # half or the product past the largest float)
+    def divided(a: Any) -> Any:
+        return a / hidden(jnp.full(a.shape, f, a.dtype))
+
+    if decimals >= 0:
+        return divided(jnp.rint(x * f))
+    if not integer:
+        return jnp.rint(divided(x)) * f
+    y = jnp.rint(divided(x.astype(jnp.float64))) * f
+    if f == math.inf:  # every value NaN: NumPy's cast of NaN on this machine
+        with np.errstate(all="ignore"):
+            return jnp.full(x.shape, np.array(np.nan).astype(x.dtype))
+    if np.dtype(x.dtype).itemsize < 8:
+        y = y.astype(jnp.int64)
+    return y.astype(x.dtype)
 
 
 def power(node: Node, checks: list, a: Any, b: Any) -> Any:
