@@ -129,12 +129,19 @@ def unflatten(nodes: Sequence[Node], structure: Any) -> Any:
 
 
 def trace(fn: Callable[..., Any], graph: Graph, args: list[tuple[list[Node], Any]],
-          split: Callable[[Any], tuple[Any, Any]], who: str) -> tuple[Body, list[Node], Any, Any]:
+          split: Callable[[Any], tuple[Any, Any]], who: str,
+          hoist: bool = True) -> tuple[Body, list[Node], Any, Any]:
     """Call ``fn`` once on placeholders shaped like ``args`` (each a list of example nodes
     with its structure) and return the body, the outer nodes it closes over, and the
     structures of the two result groups that ``split`` separates ``fn``'s result into
     (the carry and the per-step output; ``None`` structure and no nodes for an absent group).
-    The first argument group is the carry, the second (if any) the per-step input."""
+    The first argument group is the carry, the second (if any) the per-step input.
+
+    What ``fn`` computes from outer nodes alone is done once, outside the loop, with
+    ``hoist`` (a scan of at least one step: the same values, the same derivatives); without
+    it (a branch, which may not run; a loop that may run no step) it stays in the body, so
+    that nothing of a branch not taken runs, and its derivative, which may be NaN where the
+    branch is not meant to run, never meets the zero cotangent of that branch (0 * NaN)."""
     groups: list[list[Node]] = []
     call_args = []
     with graph:
@@ -143,6 +150,7 @@ def trace(fn: Callable[..., Any], graph: Graph, args: list[tuple[list[Node], Any
                    for j, n in enumerate(examples)]
             groups.append(phs)
             call_args.append(unflatten(phs, structure) if phs or structure else None)
+        made_from = None if hoist else len(graph)  # the nodes fn makes: ids from here on
         try:
             result = fn(*call_args)
         except SymgraphError as exc:
@@ -157,7 +165,7 @@ def trace(fn: Callable[..., Any], graph: Graph, args: list[tuple[list[Node], Any
                                 "graph; build the body from its arguments and nodes of the "
                                 "loop's graph")
     inputs = [p for g in groups for p in g]
-    closures, rebuilt = close_over(inputs, [*outs1, *outs2])
+    closures, rebuilt = close_over(inputs, [*outs1, *outs2], made_from=made_from)
     carries = groups[0]
     xs = groups[1] if len(groups) > 1 else []
     ph_closures = list(closures.values())
@@ -165,11 +173,13 @@ def trace(fn: Callable[..., Any], graph: Graph, args: list[tuple[list[Node], Any
     return body, list(closures), struct1, struct2
 
 
-def close_over(inputs: list[Node], outputs: list[Node], keep: Sequence[Node] = ()
-               ) -> tuple[dict[Node, Node], list[Node]]:
+def close_over(inputs: list[Node], outputs: list[Node], keep: Sequence[Node] = (),
+               made_from: int | None = None) -> tuple[dict[Node, Node], list[Node]]:
     """The outer nodes ``outputs`` read without depending on ``inputs`` (constants aside),
     each mapped to a new placeholder (the nodes of ``keep`` to themselves: placeholders
-    already), and ``outputs`` rebuilt on those placeholders."""
+    already), and ``outputs`` rebuilt on those placeholders. Nodes of id ``made_from`` on
+    (made by the body's function) count as the body's even where they read outer nodes
+    only: they are rebuilt inside, on placeholders of the outer nodes they read."""
     graph = outputs[0].graph if outputs else None
     if graph is None:
         return {}, []
@@ -182,9 +192,19 @@ def close_over(inputs: list[Node], outputs: list[Node], keep: Sequence[Node] = (
         if n.opdef is not CONST and n not in closures:
             closures[n] = n if n in kept else placeholder(graph, n.shape, n.dtype, "closure")
 
+    # nodes an earlier body made and rebuilt inside (the originals stay in the graph, and
+    # interning hands them to a later body that builds the same expression: it is that
+    # body's own work too, never an outer value)
+    moved: dict[int, Node] = graph.cache.setdefault(("loops", "moved into a body"), {})
     for node in ancestors(outputs, stop=stop):
-        if node.id in dependent or not any(i.id in dependent for i in node.inputs):
+        if node.id in dependent:
             continue
+        made = made_from is not None and node.opdef is not CONST and (
+            node.id >= made_from or moved.get(node.id) is node)
+        if not made and not any(i.id in dependent for i in node.inputs):
+            continue
+        if made:
+            moved[node.id] = node
         dependent.add(node.id)
         for i in node.inputs:
             if i.id not in dependent:

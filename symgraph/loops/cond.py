@@ -49,8 +49,9 @@ def _traced(fns: list[Callable[..., Any]], examples: list[Node], structure: Any,
     spread into several) into a body whose results are its ``carry_out``; the bodies share
     one list of closures (the union of theirs)."""
     graph = examples[0].graph if examples else get_default_graph()
+    # (nothing hoisted out: a branch may not run, nor a while loop's body)
     traced = [trace((lambda a, fn=fn: fn(*a)) if spread else fn,
-                    graph, [(examples, structure)], lambda r: (r, None), who)
+                    graph, [(examples, structure)], lambda r: (r, None), who, hoist=False)
               for fn in fns]
     union: list[Node] = []
     for _, closures, _, _ in traced:

@@ -252,7 +252,8 @@ def scan(f: Callable[..., Any], init: Any, xs: Any = None, length: int | None = 
 
         groups = [(carries, cstruct), (slices, xstruct if xs is not None else ())]
         body, closures, _, ystruct = trace(
-            lambda c, x: f(c, None if xs is None else x), graph, groups, split_result, who)
+            lambda c, x: f(c, None if xs is None else x), graph, groups, split_result, who,
+            hoist=T > 0)  # (no step: nothing of the body may run)
         check_carries(body, who)
         node = make(SCAN, [*carries, *xs_nodes, *closures],
                     {"body": body, "length": int(T), "reverse": False, "save": True})
