@@ -439,10 +439,16 @@ def jacobian(y: Node, x: Wrt) -> Node | list[Node]:
         raise SymgraphError(
             f"sg.jacobian needs a static shape for {describe(y)}; give its inputs static shapes"
         )
-    results = _batched_jacobian(y, xs)
+    # (every node is interned by its inputs, but a loop's batching makes new placeholders,
+    # so a repeated call would build a new batched loop: the answer is kept)
+    key = ("jacobian", y.id, y.order, tuple(n.id for n in xs))
+    results = y.graph.cache.get(key)
     if results is None:
-        results = _unrolled_jacobian(y, xs)
-    return results[0] if single else results
+        results = _batched_jacobian(y, xs)
+        if results is None:
+            results = _unrolled_jacobian(y, xs)
+        y.graph.cache[key] = results
+    return results[0] if single else list(results)
 
 
 def _batched_jacobian(y: Node, xs: list[Node]) -> list[Node] | None:

@@ -90,3 +90,34 @@ def test_a_scan_of_steps_still_computes_outer_work_once_outside():
         assert "exp" not in inside  # hoisted: one exp, not three
         assert float(sg.evaluate(sg.grad(c, w), {w: 0.5, x: 2.0})) == pytest.approx(
             3 * 2.0 * np.exp(1.5))
+
+
+@pytest.mark.parametrize("loop", ["scan", "fori_loop", "cond"])
+def test_jacobian_and_hessian_through_a_loop_asked_again_add_no_nodes(loop):
+    """API.md: asked again with the same arguments, the same nodes and none added (a loop's
+    batching made new placeholders, so a new batched loop, at every call)."""
+    with sg.Graph() as g:
+        xs, a = sg.var("xs", shape=(3,)), sg.var("a")
+        if loop == "scan":
+            c, ys = sg.scan(lambda c, t: (c * t, c * t), a, xs)
+        elif loop == "fori_loop":
+            c = sg.fori_loop(0, 3, lambda i, c: c * xs[0] + xs, xs * a)
+            ys = c
+        else:
+            c = sg.cond(a > 0, lambda: sg.sum(xs * xs) * a, lambda: sg.sum(sg.sin(xs)))
+            ys = c * xs
+        J, H = sg.jacobian(ys, xs), sg.hessian(sg.sum(c), xs)
+        both = sg.jacobian(ys, [xs, a])
+        before = len(g)
+        for _ in range(3):
+            assert sg.jacobian(ys, xs) is J and sg.hessian(sg.sum(c), xs) is H
+            assert all(p is q for p, q in zip(sg.jacobian(ys, [xs, a]), both))
+        assert len(g) == before
+        feeds = {xs: np.array([0.5, -1.0, 2.0]), a: 1.5}
+        j = sg.evaluate(J, feeds)
+        h = 1e-6
+        for k in range(3):  # the kept Jacobian is still right: central differences
+            e = np.eye(3)[k] * h
+            plus = sg.evaluate(ys, {xs: feeds[xs] + e, a: 1.5})
+            minus = sg.evaluate(ys, {xs: feeds[xs] - e, a: 1.5})
+            np.testing.assert_allclose(j[..., k], (plus - minus) / (2 * h), rtol=1e-6, atol=1e-8)
