@@ -139,7 +139,9 @@ class _Transaction:
 
     def fail(self, exc: Exception, node: Node | None = None) -> SymgraphError:
         """Roll back; ``node`` is the one whose rules ran when a non-symgraph error came."""
-        self.graph._rollback(self.first, lambda n: n.grad_call == self.call)
+        # this thread's nodes from the start on, those of the derivative calls it made
+        # (a loop's body derivatives) too; never another thread's (Graph._undo)
+        self.graph._undo(self.first)
         if isinstance(exc, SymgraphError):
             return exc
         at = "" if node is None else f" in the derivative rules of '{node.op}' ({describe(node)})"
@@ -442,12 +444,14 @@ def jacobian(y: Node, x: Wrt) -> Node | list[Node]:
     # (every node is interned by its inputs, but a loop's batching makes new placeholders,
     # so a repeated call would build a new batched loop: the answer is kept)
     key = ("jacobian", y.id, y.order, tuple(n.id for n in xs))
-    results = y.graph.cache.get(key)
-    if results is None:
+    kept = y.graph.cache.get(key)
+    if kept is not None and kept[0] is y and all(a is b for a, b in zip(kept[1], xs)):
+        results = kept[2]  # (the same nodes: ids of forgotten nodes are used again)
+    else:
         results = _batched_jacobian(y, xs)
         if results is None:
             results = _unrolled_jacobian(y, xs)
-        y.graph.cache[key] = results
+        y.graph.cache[key] = (y, tuple(xs), results)
     return results[0] if single else list(results)
 
 

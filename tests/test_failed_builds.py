@@ -421,3 +421,21 @@ def test_a_rollback_never_drops_a_node_another_thread_built_meanwhile():
     assert [7.5] * 4 in values and [9.25] * 2 not in values  # below theirs: kept; above: not
     _check_consistent(g)
     np.testing.assert_allclose(sg.evaluate(z, {x: np.zeros(3)}), np.full(3, 3.0))
+
+
+def test_a_failed_grad_through_a_loop_leaves_the_graph_as_it_was():
+    """The loop's body derivatives are built by derivative calls of their own: the rollback
+    took them for another thread's nodes and kept all 15 before."""
+    novjp = sg.define_op("failed_builds_novjp", lambda x: x * 2, elementwise=True)
+    with sg.Graph() as g:
+        x = sg.var("x")
+        c, _ = sg.scan(lambda c, t: (sg.sin(c) * x, None), novjp(x), length=2)
+        c2, _ = sg.scan(lambda c, t: (sg.while_loop(lambda q: q < 10.0, lambda q: q * 2.0, c)
+                                      * x, None), x, length=3)
+        before = len(g)
+        for y, words in ((c, "no vjp rule"), (c2, "while_loop")):
+            with pytest.raises(sg.SymgraphError, match=words):
+                sg.grad(y, x)
+            assert len(g) == before
+        d = sg.grad(x * x, x)  # the graph still works
+        assert float(sg.evaluate(d, {x: 3.0})) == 6.0
