@@ -257,6 +257,8 @@ LOOPS = {
     "fori-carry-shape": lambda e: sg.fori_loop(0, 3, lambda i, c: c + e.v, e.x),
     "fori-body-None": lambda e: sg.fori_loop(0, 3, None, e.x),
     "fori-raises": lambda e: sg.fori_loop(0, 3, lambda i, c: {}["k"], e.x),
+    # i is float64: past 2**53 every step read the same index (JAX x64 counts exactly)
+    "fori-past-2**53": lambda e: sg.fori_loop(2**53, 2**53 + 4, lambda i, c: c + i, e.x),
     "while-carry-shape": lambda e: sg.while_loop(lambda c: c < 3, lambda c: c + e.v, e.x),
     "while-raises": lambda e: sg.while_loop(lambda c: c < 3, lambda c: 1 / 0, e.x),
     "cond-shapes": lambda e: sg.cond(e.p, lambda a: a, lambda a: a * e.v, e.x),

@@ -373,3 +373,29 @@ def test_a_derivative_loops_body_is_of_that_loops_order():
         assert sorted({n.order for n in scans}) == [0, 1, 2]
         assert {top[n] for n in scans if n.order == 1} == {1}
         assert 2 in {top[n] for n in scans if n.order == 2}
+
+
+def test_save_writes_only_what_load_reads_of_nested_bodies(tmp_path):
+    """Five checkpointed scans (each a scan of scans) nest ten bodies: load refused the file
+    save wrote (its limit was 8 levels); past the format's limit, save refuses up front."""
+    with sg.Graph():
+        x = sg.var("x")
+
+        def step(c, t):
+            return sg.sin(c) * x + 0.1, None
+        f = step
+        for _ in range(4):
+            f = (lambda inner: (lambda c, t: (sg.scan(inner, c, length=4, checkpoint=2)[0],
+                                              None)))(f)
+        y = sg.scan(f, x, length=4, checkpoint=2)[0]
+        want = float(sg.evaluate(y, {x: 0.5}))
+        sg.save([y], str(tmp_path / "nested.json"))
+        (loaded,) = sg.load(str(tmp_path / "nested.json"))
+        assert float(sg.evaluate(loaded, {"x": 0.5})) == want
+        f = step
+        for _ in range(32):
+            f = (lambda inner: (lambda c, t: (sg.scan(inner, c, length=1)[0], None)))(f)
+        deep = sg.scan(f, x, length=1)[0]  # 33 bodies, one in the other
+        with pytest.raises(sg.SymgraphError, match="nested more than 32 levels"):
+            sg.save([deep], str(tmp_path / "deep.json"))
+        assert not (tmp_path / "deep.json").exists()

@@ -35,7 +35,7 @@ TOTAL_WORK = 2**36
 MAX_ORDER = 1000
 MAX_STRING = 10_000
 MAX_ATTR_DEPTH = 8
-MAX_BODY_DEPTH = 8  # loops within loop bodies (a derivative's body holds the loop's)
+MAX_BODY_DEPTH = 32  # loops within loop bodies (a derivative's body holds the loop's)
 DTYPES = frozenset(
     ["bool", "float16", "float32", "float64"]
     + [f"{sign}int{bits}" for sign in ("", "u") for bits in (8, 16, 32, 64)]

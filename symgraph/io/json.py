@@ -39,6 +39,7 @@ from symgraph.io.checks import (
     DEFAULTS,
     DTYPES,
     FORMAT,
+    MAX_BODY_DEPTH,
     NODE_ELEMENTS,
     TOTAL_WORK,
     VERSION,
@@ -106,13 +107,17 @@ def _saved_nodes(outputs: list[Node]) -> list[Node]:
     return [seen[i] for i in sorted(seen)]
 
 
-def _node_record(n: Node, index: dict[int, int]) -> dict[str, Any]:
+def _node_record(n: Node, index: dict[int, int], level: int = 0) -> dict[str, Any]:
     where = f"node #{n.id} ({n.op}{' ' + repr(n.name) if n.name else ''})"
     attrs, bodies = (n.attrs, {}) if n.opdef.encode_attrs is None else \
         n.opdef.encode_attrs(n.attrs)
     encoded = {k: _encode(v, f"attribute {k!r} of {where}") for k, v in attrs.items()}
     for k, (inputs, outputs, meta) in bodies.items():
-        encoded[k] = _body_record(inputs, outputs, meta)
+        if level >= MAX_BODY_DEPTH:  # (load refuses deeper: write only what it reads)
+            raise SymgraphError(
+                f"sg.save: the bodies of {where} are nested more than {MAX_BODY_DEPTH} levels "
+                "deep (a checkpointed scan is a scan of scans), more than the format holds")
+        encoded[k] = _body_record(inputs, outputs, meta, level + 1)
     full = {
         "op": n.op, "inputs": [index[i.id] for i in n.inputs],
         "attrs": encoded,
@@ -124,7 +129,8 @@ def _node_record(n: Node, index: dict[int, int]) -> dict[str, Any]:
     return {k: v for k, v in full.items() if k not in DEFAULTS or v != DEFAULTS[k]}
 
 
-def _body_record(inputs: list[Node], outputs: list[Node], meta: dict) -> dict[str, Any]:
+def _body_record(inputs: list[Node], outputs: list[Node], meta: dict,
+                 level: int) -> dict[str, Any]:
     """A graph an op holds in an attribute (a loop's body) as a nested node list:
     ``{"$": "graph", "meta": ..., "nodes": [...], "inputs": [...], "outputs": [...]}``,
     positions local to its list. Its nodes are its outputs' ancestors down to its
@@ -134,7 +140,8 @@ def _body_record(inputs: list[Node], outputs: list[Node], meta: dict) -> dict[st
     nodes = {n.id: n for n in [*ancestors(outputs, stop), *inputs]}
     ordered = [nodes[i] for i in sorted(nodes)]
     index = {n.id: i for i, n in enumerate(ordered)}
-    return {"$": "graph", "meta": meta, "nodes": [_node_record(n, index) for n in ordered],
+    return {"$": "graph", "meta": meta,
+            "nodes": [_node_record(n, index, level) for n in ordered],
             "inputs": [index[n.id] for n in inputs], "outputs": [index[n.id] for n in outputs]}
 
 

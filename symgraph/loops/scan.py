@@ -316,6 +316,11 @@ def fori_loop(lower: int, upper: int, body: Callable[[Node, Any], Any], init: An
                                 "sg.while_loop (no gradient)")
     if not callable(body):
         raise SymgraphError("sg.fori_loop: body must be a function body(i, carry) -> carry")
+    if max(abs(int(lower)), abs(int(upper))) > 2**53:  # i is float64: exact up to 2**53
+        raise SymgraphError(
+            f"sg.fori_loop: the bounds {lower}, {upper} pass 2**53, where float64, the index's "
+            "dtype, no longer holds every integer; loop over range(0, upper - lower) and add "
+            "lower inside the body (as an int64 constant)")
     n = max(int(upper) - int(lower), 0)
     carries, _ = flatten(init, "sg.fori_loop", "init")
     graph = _graph_of(carries)
