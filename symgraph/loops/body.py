@@ -31,6 +31,7 @@ import numpy as np
 from symgraph.autodiff import jvp as sg_jvp
 from symgraph.autodiff import vjp as sg_vjp
 from symgraph.context import build_context, derivative_context
+from symgraph.errors import ValueRefused
 from symgraph.graph import Graph, Node, SymgraphError, ancestors
 from symgraph.ops import add
 from symgraph.ops.core import CONST, as_node, describe, make, placeholder
@@ -258,7 +259,7 @@ def check_exact_integers(piece: np.ndarray) -> np.ndarray:
     raise rather than return a wrong integer (the jax and dask lowerings of ``loop_part``
     check the same bound)."""
     if np.nanmax(np.abs(piece)) >= exact_integer_limit(piece.dtype):
-        raise SymgraphError(inexact_integer_message(piece.dtype))
+        raise ValueRefused(inexact_integer_message(piece.dtype))
     return piece
 
 
