@@ -32,7 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.graph import Node
+from symgraph.errors import ValueRefused
+from symgraph.graph import Node, SymgraphError
+from symgraph.ops.core import describe
 from symgraph.loops.body import (
     Body,
     check_exact_integers,
@@ -286,9 +288,17 @@ def dask_scan(node: Node) -> Callable[..., Any]:
     return run
 
 
+def _exact(what: str, block: np.ndarray) -> np.ndarray:
+    try:
+        return check_exact_integers(block)
+    except ValueRefused as exc:  # raised when dask computes: name the node
+        raise SymgraphError(f"computing {what} with dask failed: {exc}") from None
+
+
 def dask_part(node: Node) -> Callable[..., Any]:
     start, shape, dtype = node.attrs["start"], node.attrs["shape"], node.attrs["dtype"]
     size = math.prod(shape)
+    what = f"{describe(node)} (op '{node.op}', node #{node.id})"  # (a string: dask pickles)
 
     lossy = np.dtype(node.inputs[0].dtype).kind == "f" and np.dtype(dtype).kind in "iu"
 
@@ -296,7 +306,7 @@ def dask_part(node: Node) -> Callable[..., Any]:
         piece = pack[start:start + size]
         piece = piece.reshape(shape) if len(shape) != 1 else piece
         if lossy and size:  # as body.check_exact_integers, block by block when computed
-            piece = piece.map_blocks(check_exact_integers, dtype=piece.dtype)
+            piece = piece.map_blocks(functools.partial(_exact, what), dtype=piece.dtype)
         return piece.astype(dtype)
     return run
 
