@@ -60,6 +60,9 @@ BAD = [
     ("var-shape-nested", lambda e: sg.var("q", shape=((1, 2),)), "shape"),
     ("var-shape-object", lambda e: sg.var("q", shape=Thing()), "shape"),
     ("var-dtype-complex", lambda e: sg.var("q", dtype="complex128"), "dtype"),
+    # (accepted before, then jax failed with a bare TypeError; save refused it)
+    ("var-dtype-longdouble", lambda e: sg.var("q", dtype=np.longdouble), "up to float64"),
+    ("cast-longdouble", lambda e: sg.cast(e.x, np.longdouble), "up to float64"),
     ("var-dtype-nonsense", lambda e: sg.var("q", dtype="nonsense"), "dtype"),
     ("var-dtype-object", lambda e: sg.var("q", dtype=object), "dtype"),
     ("var-dtype-str", lambda e: sg.var("q", dtype=str), "dtype"),

@@ -22,10 +22,11 @@ def test_ufuncs_build_the_op_of_the_same_numpy_function():
         assert np.sin(x) is sg.sin(x) and np.abs(x) is sg.abs(x)  # np.abs is np.absolute
         assert np.mod(x, 2.0) is sg.mod(x, 2.0) and np.float64(2) * x is 2 * x
         outs = [np.exp(v), np.maximum(v, 0.0), np.ones(3) + v, np.arctan2(v, 2.0),
-                np.greater(v, 0.0), np.power(np.abs(v), 1.5), np.negative(v)]
+                np.greater(v, 0.0), np.power(np.abs(v), 1.5), np.negative(v),
+                np.not_equal(v, A[0, 0])]  # (an op without a constructor: AttributeError)
         got = sg.evaluate(outs, {v: A})
     want = [np.exp(A), np.maximum(A, 0.0), np.ones(3) + A, np.arctan2(A, 2.0), A > 0,
-            np.abs(A) ** 1.5, -A]
+            np.abs(A) ** 1.5, -A, A != A[0, 0]]
     for g, w in zip(got, want):
         assert g.dtype == w.dtype and np.array_equal(g, w)
 

@@ -446,10 +446,11 @@ def _check_dtype(dtype: Any, who: str | Callable[[], str]) -> np.dtype:
     except TypeError as exc:
         who = who() if callable(who) else who
         raise SymgraphError(f"{who}: {dtype!r} is not a NumPy dtype ({exc})") from None
-    if dt.kind not in "biuf":
+    if dt.kind not in "biuf" or (dt.kind == "f" and dt.itemsize > 8):
         who = who() if callable(who) else who
         raise SymgraphError(
-            f"{who}: dtype {dt} is not supported; use a float, integer or bool dtype"
+            f"{who}: dtype {dt} is not supported; use a float (up to float64), integer or "
+            "bool dtype"
         )
     return dt
 

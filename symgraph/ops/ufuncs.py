@@ -60,4 +60,8 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> No
             hint = ("symgraph has no op for it: build it from sg functions, or sg.evaluate "
                     "the node first and call NumPy on its value")
         raise SymgraphError(f"{call} cannot take the symbolic node {describe(node)}; {hint}")
-    return getattr(ops, op.name)(*inputs)
+    public = getattr(ops, op.name, None)
+    if public is None:  # an op without a constructor of its own (not_equal): elementwise
+        from symgraph.ops.elementwise import apply
+        return apply(op, *inputs)
+    return public(*inputs)
