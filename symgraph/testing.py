@@ -66,7 +66,20 @@ def check_grad(
     >>> err = sg.check_grad(y, x, {x: [0.1, -0.5, 2.0]}, order=2)
     >>> err < 1e-6
     True
+
+    A check that raises leaves the graph as it was (the derivative nodes it built go).
     """
+    mark = len(y.graph) if isinstance(y, Node) else None
+    try:
+        return _check_grad(y, wrt, feeds, order, rtol, seed)
+    except BaseException:
+        if mark is not None:
+            y.graph._undo(mark)
+        raise
+
+
+def _check_grad(y: Any, wrt: Any, feeds: Mapping[Any, Any], order: Any, rtol: Any,
+                seed: Any) -> GradCheck:
     if not isinstance(order, (int, np.integer)) or isinstance(order, bool) or order < 1:
         raise SymgraphError(f"sg.check_grad: order must be an int >= 1, got {order!r}")
     if rtol is not None and (not isinstance(rtol, (int, float, np.floating))
@@ -137,6 +150,11 @@ def check_grad(
         if label in errors:  # two inputs of one name: each keeps its entry
             label = f"{label} (node #{n.id})"
         errors[label] = error
+        if not np.isfinite(numeric):  # (a finite difference of non-finite values of y)
+            raise SymgraphError(
+                f"sg.check_grad: at these feeds y is not finite near them along {_label(n)} "
+                f"(symbolic derivative {exact:.10g}, numeric {numeric:.10g}): it overflows or "
+                "is undefined there, so differences say nothing; check at another point")
         if not error <= tolerance:  # also catches NaN
             raise SymgraphError(
                 f"sg.check_grad: the order-{order} derivative with respect to {_label(n)} "

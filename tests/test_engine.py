@@ -189,6 +189,21 @@ def test_check_grad_catches_a_wrong_first_derivative(graph):
         sg.check_grad(wrong(x) * 2, x, {x: 0.7})
 
 
+def test_a_failed_check_grad_leaves_the_graph_as_it_was(graph):
+    wrong = sg.define_op("test_wrong_cube", lambda x: x**3, elementwise=True,
+                         vjp=[lambda g, out: g * 2 * out.inputs[0]])
+    x = sg.var("x", shape=(3,))
+    y, z = sg.sum(wrong(x)), sg.sum(sg.exp(x))
+    before = len(graph)
+    with pytest.raises(sg.SymgraphError, match="does not match"):
+        sg.check_grad(y, x, {x: np.array([0.5, 1.0, 2.0])}, order=2)
+    assert len(graph) == before
+    # at exp(800) differences say nothing: the message says so, not "check the rules"
+    with pytest.raises(sg.SymgraphError, match="not finite near them along x.*another point"):
+        sg.check_grad(z, x, {x: np.full(3, 800.0)})
+    assert len(graph) == before
+
+
 def test_check_grad_catches_a_wrong_second_derivative(graph):
     # First derivative right, but written through stop_gradient: its own derivative is lost.
     frozen = sg.define_op(
