@@ -189,7 +189,12 @@ class ArrayMethods:
         return OPS.dot(_options(self, numpy), b)
 
     def clip(self, a_min: Any = None, a_max: Any = None, **numpy: Any) -> Any:
-        """Values limited to ``[a_min, a_max]``, as ``numpy.clip``."""
+        """Values limited to ``[a_min, a_max]``, as ``numpy.clip`` (or ``min=``, ``max=``)."""
+        bounds = {k: numpy.pop(k) for k in ("min", "max") if k in numpy}
+        if bounds:
+            if a_min is not None or a_max is not None:
+                bounds.update(a_min=a_min, a_max=a_max)  # (clip refuses the mix)
+            return OPS.clip(_options(self, numpy), **bounds)
         return OPS.clip(_options(self, numpy), a_min, a_max)
 
     def round(self, decimals: int = 0, **numpy: Any) -> Any:

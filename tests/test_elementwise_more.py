@@ -325,3 +325,16 @@ def test_the_cli_language_calls_the_new_functions():
                  "hypot", "logaddexp", "mod"]:
         assert name in FUNCTIONS, name
     assert "isnan" not in FUNCTIONS and "clip" not in FUNCTIONS  # boolean / three arguments
+
+
+def test_clip_takes_numpy_2_1s_min_and_max_keywords():
+    """x.clip(max=1.0) and np.clip(x, min=, max=) were refused with an unrelated reason."""
+    with sg.Graph():
+        x = sg.var("x", shape=(4,))
+        v = np.array([-2.0, 0.25, 0.75, 3.0])
+        for got, want in ((x.clip(max=0.5), np.clip(v, None, 0.5)),
+                          (np.clip(x, min=0.0, max=0.5), np.clip(v, 0.0, 0.5)),
+                          (sg.clip(x, min=0.0), np.clip(v, 0.0, None))):
+            np.testing.assert_array_equal(sg.evaluate(got, {x: v}), want)
+        g = sg.evaluate(sg.grad(sg.sum(x.clip(min=0.0, max=0.5)), x), {x: v})
+        np.testing.assert_array_equal(g, [0.0, 1.0, 0.0, 0.0])

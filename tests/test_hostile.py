@@ -97,6 +97,10 @@ BAD = [
     ("reshape-size", lambda e: e.M.reshape(7), "M"),
     ("reshape-two-minus-one", lambda e: e.M.reshape(-1, -1), "M"),
     ("sum-axis-out", lambda e: e.M.sum(axis=5), "axis"),
+    # NumPy raises TypeError for these; they summed over axis 1 and reshaped to (3, 2)
+    ("sum-axis-bool", lambda e: sg.sum(e.M, axis=True), "axis True is a bool"),
+    ("reshape-float-dims", lambda e: sg.reshape(e.M, (2.0, -1)), "not a tuple of ints"),
+    ("clip-both-spellings", lambda e: sg.clip(e.M, 0.0, max=1.0), "not both"),
     ("mean-axis-str", lambda e: e.M.mean(axis="a"), "axis"),
     ("max-axis-repeat", lambda e: e.M.max(axis=(0, 0)), "axis"),
     ("bool", lambda e: bool(e.x), "x"),

@@ -17,6 +17,7 @@ import pytest
 import symgraph as sg
 from symgraph import array_methods
 from symgraph.array_methods import _FOLLOWERS, _matching
+from symgraph.ops import rounding
 
 rng = np.random.default_rng(7)
 A = rng.normal(size=(2, 3))
@@ -221,7 +222,9 @@ def test_every_declared_numpy_function_is_checked_on_values_here(monkeypatch):
 
 NO_VALUE = inspect.signature(np.sum).parameters["keepdims"].default  # NumPy's "not given"
 # What NumPy's "not given" means for the parameters that have it, as our default
-NOT_GIVEN = {"keepdims": False, "prepend": None, "append": None}
+NOT_GIVEN = {"keepdims": False, "prepend": None, "append": None,
+             # clip's bounds: NumPy's <no value> is ours (None is an open side)
+             **dict.fromkeys(["a_min", "a_max", "min", "max"], rounding.NOT_GIVEN)}
 # The positional parameters whose NumPy name is not ours (matched by position): the array
 # argument (or list of arrays), where's branches, linalg.tensordot's operands, broadcast_to's
 # shape
@@ -300,8 +303,8 @@ def test_a_numpy_function_is_followed_by_one_function():
     (lambda a, v, m, c: np.linalg.svd(m, hermitian=True), "hermitian=True is not supported"),
     (lambda a, v, m, c: np.linalg.qr(m, "raw"), "mode='raw' is not supported"),
     (lambda a, v, m, c: np.split(v, 2), "do not divide into 2 equal sections"),
-    (lambda a, v, m, c: np.clip(A, v), "sg.clip follows clip(a, a_min=<no value>"),
-    (lambda a, v, m, c: np.clip(A, min=v), "sg.clip takes no min="),
+    (lambda a, v, m, c: np.clip(A, v), "give both bounds, a_min and a_max"),
+    (lambda a, v, m, c: np.clip(A, 0.0, max=v), "not both"),
     (lambda a, v, m, c: np.zeros_like(v, dtype=int), "sg.zeros_like takes no dtype="),
     # NumPy 2's linalg.diagonal and linalg.outer differ from np.diagonal and np.outer
     (lambda a, v, m, c: np.linalg.diagonal(m), "symgraph has no sg.linalg.diagonal"),

@@ -294,6 +294,9 @@ def normalize_axes(axis: Any, ndim: int, who: str | Callable[[], str]) -> tuple[
     """
     if axis is None:
         return None
+    if isinstance(axis, (bool, np.bool_)):  # (an int to Python: axis=True meant axis 1)
+        raise ShapeError(f"{lazy_text(who)}: axis {axis!r} is a bool, not an int or a tuple "
+                         "of ints")
     if isinstance(axis, (int, np.integer)):
         axes: Any = (axis,)
     elif isinstance(axis, (str, bytes)) or not hasattr(axis, "__iter__"):
@@ -303,7 +306,8 @@ def normalize_axes(axis: Any, ndim: int, who: str | Callable[[], str]) -> tuple[
         axes = tuple(axis)
     out = []
     for a in axes:
-        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, (bool, np.bool_)) or \
+                not -ndim <= a < ndim:
             raise ShapeError(f"{lazy_text(who)}: axis {a!r} is out of range for {ndim} dimensions")
         out.append(int(a) % ndim)
     if len(set(out)) != len(out):

@@ -307,8 +307,20 @@ def floor_divide(x: ArrayLike, y: ArrayLike) -> Node:
     return apply(FLOOR_DIVIDE, x, y)
 
 
+class _NotGiven:
+    """A bound ``clip`` was not given (NumPy's ``<no value>``: ``None`` is an open side)."""
+
+    def __repr__(self) -> str:
+        return "<no value>"
+
+
+NOT_GIVEN: Any = _NotGiven()
+
+
 @follows_numpy(np.clip)
-def clip(x: ArrayLike, a_min: ArrayLike, a_max: ArrayLike) -> Node:
+def clip(x: ArrayLike, a_min: ArrayLike = NOT_GIVEN, a_max: ArrayLike = NOT_GIVEN, *,
+         min: ArrayLike = NOT_GIVEN, max: ArrayLike = NOT_GIVEN  # noqa: A002 - NumPy's names
+         ) -> Node:
     """``x`` limited to ``[a_min, a_max]`` (NumPy's ``clip``: ``minimum(maximum(x, a_min),
     a_max)``, so where ``a_min > a_max`` the result is ``a_max``). The bounds may be
     numbers, arrays or nodes; ``None`` leaves that side open (the node is then
@@ -325,7 +337,18 @@ def clip(x: ArrayLike, a_min: ArrayLike, a_max: ArrayLike) -> Node:
     [0.0, 0.5, 1.0]
     >>> sg.evaluate(sg.grad(y.sum(), x), {x: [0.0, 0.5, 1.0]}).tolist()   # bounds included
     [1.0, 1.0, 1.0]
+
+    ``min=`` and ``max=`` are NumPy 2.1's names of the bounds (then one may be left out).
     """
+    if min is not NOT_GIVEN or max is not NOT_GIVEN:
+        if a_min is not NOT_GIVEN or a_max is not NOT_GIVEN:
+            raise SymgraphError("clip: give the bounds as a_min, a_max or as min=, max=, not "
+                                "both (NumPy 2.1 refuses the mix too)")
+        a_min = None if min is NOT_GIVEN else min
+        a_max = None if max is NOT_GIVEN else max
+    elif a_min is NOT_GIVEN or a_max is NOT_GIVEN:
+        raise SymgraphError("clip: give both bounds, a_min and a_max (None for an open side), "
+                            "or min= and/or max=, as NumPy does")
     if a_min is None and a_max is None:
         return operands([x], "clip")[0]
     if a_min is None:

@@ -198,6 +198,9 @@ def reshape(x: Any, shape: Any, order: str = "C") -> Node:
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
     try:
+        if any(not isinstance(d, (int, np.integer)) or isinstance(d, (bool, np.bool_))
+               for d in shape):  # (int(3.0) would pass a float, int(True) a bool)
+            raise TypeError
         target = tuple(int(d) for d in shape)
     except (TypeError, ValueError):
         raise SymgraphError(f"reshape of {describe(x)}: shape {shape!r} is not a tuple of ints")
