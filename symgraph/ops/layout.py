@@ -475,6 +475,12 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0
         raise ShapeError(f"{who()}: pad_width {_brief(repr(pad_width))} has a negative width")
     if mode == "constant":
         values = _pairs(constant_values, x.ndim, who, "constant_values", "biuf")
+        if x.dtype.kind in "iu":  # (NumPy raises OverflowError; a cast would wrap silently)
+            info = np.iinfo(x.dtype)
+            for v in (v for pair in values for v in pair):
+                if not info.min <= v <= info.max:
+                    raise SymgraphError(f"{who()}: constant_values {v!r} does not fit "
+                                        f"{x.dtype} ({info.min} to {info.max})")
         if not any(w for pair in widths for w in pair):
             return x
         return make(PAD, [x], {"pad_width": widths, "constant_values": values})
