@@ -205,27 +205,26 @@ class ArrayMethods:
              stable: bool | None = None) -> Any:
         """Sorted along ``axis``, as ``numpy.sort`` (a new node: nodes are immutable; every
         ``kind`` and ``stable`` gives the same values)."""
-        _sort_options(self, kind, order, stable)
-        return OPS.sort(self, axis=axis)
+        _sort_order(self, order)
+        return OPS.sort(self, axis, kind, stable=stable)
 
     def argsort(self, axis: int | None = -1, kind: str | None = None,
                 order: None = None, *, stable: bool | None = None) -> Any:
         """The indices that sort along ``axis`` (int64), as ``numpy.argsort``. Ties keep
         their order (a stable sort, which every ``kind`` and ``stable`` of NumPy's
         allows)."""
-        _sort_options(self, kind, order, stable)
-        return OPS.argsort(self, axis=axis)
+        _sort_order(self, order)
+        return OPS.argsort(self, axis, kind, stable=stable)
 
     def take(self, indices: Any, axis: int | None = None, mode: str = "raise",
              **numpy: Any) -> Any:
         """Elements at ``indices`` along ``axis``, as ``numpy.take`` (an index out of
         range raises when evaluated: NumPy's ``mode="raise"``)."""
-        if mode != "raise":
-            numpy["mode"] = mode
-        return OPS.take(_options(self, numpy), indices, axis=axis)
+        return OPS.take(_options(self, numpy), indices, axis=axis, mode=mode)
 
-    def astype(self, dtype: Any) -> Any:
-        """The node converted to ``dtype`` (``sg.cast``; no gradient through integer casts)."""
+    def astype(self, dtype: Any, copy: bool = True) -> Any:
+        """The node converted to ``dtype`` (``sg.cast``; no gradient through integer casts;
+        ``copy`` has no effect: nodes are immutable)."""
         return OPS.cast(self, dtype)
 
     def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
@@ -416,18 +415,11 @@ def _brief(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _sort_options(node: Any, kind: str | None, order: Any, stable: Any = None) -> None:
-    """NumPy's ``kind`` (one of its names; symgraph's sort is stable, which each allows) and
-    ``order`` (field names of a structured array: a node has none) of a sort."""
-    if kind not in (None, "quicksort", "mergesort", "heapsort", "stable"):
-        raise SymgraphError(f"the node {short(node)} sorts with no kind={kind!r}: NumPy's "
-                            "kinds are quicksort, mergesort, heapsort and stable")
+def _sort_order(node: Any, order: Any) -> None:
+    """NumPy's ``order`` of a sort: field names of a structured array (a node has none)."""
     if order is not None:
         raise SymgraphError(f"the node {short(node)} takes no sort order={order!r}: it has "
                             "no named fields; leave it out")
-    if stable not in (None, True, False):
-        raise SymgraphError(f"the node {short(node)} sorts with stable={stable!r}: NumPy's "
-                            "stable is True, False or None")
 
 
 def _options(node: Any, numpy: dict) -> Any:

@@ -322,3 +322,38 @@ def test_what_symgraph_does_not_follow_is_refused_by_name(call, part):
             call(a, v, m, c)
         assert part in str(error.value)
         assert len(graph) == before, "a refused call added nodes"
+
+
+def test_numpys_keywords_work_on_the_sg_functions_too():
+    """sg.sum(x, dtype=...) and the rest raised a bare TypeError, where the node method and
+    NumPy's function of a node took the same keyword."""
+    with sg.Graph():
+        x = sg.var("x", shape=(2, 3))
+        i = sg.var("i", shape=(4,), dtype="int64")
+        v = np.array([[0.5, -1.25, 3.0], [2.0, 0.1, -7.0]])
+        iv = np.array([-7, -1, 3, 9])
+        cases = [
+            (sg.sum(x, dtype=np.float32), np.sum(v, dtype=np.float32)),
+            (sg.mean(x, axis=0, dtype=np.float32), np.mean(v, axis=0, dtype=np.float32)),
+            (sg.prod(x, dtype=np.float32), np.prod(v, dtype=np.float32)),
+            (sg.cumsum(x, 1, dtype=np.float32), np.cumsum(v, 1, dtype=np.float32)),
+            (sg.cumprod(x, 1, dtype=np.float32), np.cumprod(v, 1, dtype=np.float32)),
+            (sg.sort(x, kind="stable"), np.sort(v, kind="stable")),
+            (sg.argsort(x, stable=True), np.argsort(v, stable=True)),
+            (sg.concatenate([x, x], dtype=np.float32), np.concatenate([v, v], dtype=np.float32)),
+            (sg.einsum("ij->j", x, optimize=True), np.einsum("ij->j", v, optimize=True)),
+            (sg.one_hot(np.array([0, 2]), 3, dtype=np.float32), np.eye(3, dtype=np.float32)[[0, 2]]),
+            (x.astype(np.float32, copy=False), v.astype(np.float32)),
+        ]
+        for mode in ("wrap", "clip"):
+            cases += [(sg.take(x, [-7, -1, 3, 9], mode=mode), np.take(v, [-7, -1, 3, 9], mode=mode)),
+                      (sg.take(x, i, axis=1, mode=mode), np.take(v, iv, axis=1, mode=mode))]
+        got = sg.evaluate([c for c, _ in cases], {x: v, i: iv})
+        for g, (_, want) in zip(got, cases):
+            assert g.dtype == want.dtype
+            np.testing.assert_allclose(g, want, rtol=1e-6)
+        for call, words in ((lambda: sg.sort(x, kind="bogo"), "no kind='bogo'"),
+                            (lambda: sg.take(x, [0], mode="fill"), "mode='fill'"),
+                            (lambda: sg.concatenate([x, x], dtype=np.int64), "same_kind")):
+            with pytest.raises(sg.SymgraphError, match=words):
+                call()

@@ -218,7 +218,7 @@ EINSUM = register(Op(
 
 
 @follows_numpy(np.einsum)
-def einsum(subscripts: str, *operands: Any) -> Node:
+def einsum(subscripts: str, *operands: Any, optimize: Any = False) -> Node:
     """Einstein summation, as ``numpy.einsum``: explicit (``'ij,jk->ik'``) or implicit
     (``'ij,jk'``) output, ``...`` for leading dimensions, an index repeated in one
     operand for a diagonal (``'ii->i'``); size-1 dimensions broadcast.
@@ -228,6 +228,9 @@ def einsum(subscripts: str, *operands: Any) -> Node:
     ...     a, b = sg.var("a", shape=(2, 3)), sg.var("b", shape=(3, 4))
     >>> sg.einsum("ij,jk->ik", a, b).shape, sg.einsum("ii->", sg.var("m", shape=(3, 3))).shape
     ((2, 4), ())
+
+    ``optimize`` (NumPy's contraction order) is accepted and has no effect here: the order
+    of the contractions is symgraph's.
     """
     if not isinstance(subscripts, str):  # (checked before the operands become nodes)
         raise SymgraphError(f"einsum: the subscripts must be a string such as 'ij,jk->ik', got "

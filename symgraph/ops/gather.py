@@ -25,8 +25,10 @@ from symgraph.ops.core import (
     follows_numpy,
     normalize_axes, operands, operatorname, register,
 )
+from symgraph.ops.elementwise import cast
 from symgraph.ops.nn import log_softmax
 from symgraph.ops.reduce import broadcast_to
+from symgraph.ops.rounding import clip, mod
 from symgraph.ops.shape import _ALL, _canonical_index, expand_dims, reshape, transpose
 
 __all__ = ["take", "take_along_axis", "one_hot"]
@@ -355,7 +357,7 @@ def _check_static(index: tuple, x: Node, nodes: list, who: str) -> None:
 
 
 @follows_numpy(np.take)
-def take(x: Any, indices: Any, axis: int | None = None) -> Node:
+def take(x: Any, indices: Any, axis: int | None = None, mode: str = "raise") -> Node:
     """Elements of ``x`` at integer ``indices`` along ``axis`` (of the flattened ``x`` by
     default), as ``numpy.take``; ``indices`` a NumPy array, an int or an integer node.
 
@@ -371,6 +373,8 @@ def take(x: Any, indices: Any, axis: int | None = None) -> Node:
     (along,) = normalize_axes(0 if axis is None else axis, source.ndim,
                               lambda: f"take of {describe(x)}")
     n = source.shape[along]
+    if mode != "raise":
+        indices = _moded(indices, n, mode, x)
     if not isinstance(indices, Node) and n is not None:
         # a constant index is checked here, so the message names x, not the flattening
         where = f"the flattened {describe(x)}" if axis is None else f"axis {along} of {describe(x)}"
@@ -383,6 +387,26 @@ def take(x: Any, indices: Any, axis: int | None = None) -> Node:
             raise ShapeError(f"sg.take: index {worst} is out of range for {where} (size {n}); "
                              f"indices must lie in [{-n}, {n})")
     return source[(slice(None),) * along + (indices,)]
+
+
+def _moded(indices: Any, n: int | None, mode: Any, x: Node) -> Any:
+    """``numpy.take``'s ``mode``: ``"wrap"`` takes indices modulo ``n``, ``"clip"`` into
+    ``[0, n - 1]`` (negative ones to 0, as NumPy does)."""
+    if mode not in ("wrap", "clip"):
+        raise SymgraphError(f"sg.take of {describe(x)}: mode={mode!r} is not one of NumPy's "
+                            "'raise', 'wrap', 'clip'")
+    if n is None:
+        raise SymgraphError(f"sg.take of {describe(x)}: mode={mode!r} needs the size of the "
+                            "axis taken from; give it in sg.var(..., shape=...)")
+    if isinstance(indices, Node):
+        return mod(indices, n) if mode == "wrap" else clip(indices, 0, n - 1)
+    try:
+        array = np.asarray(indices)
+    except (ValueError, TypeError):
+        return indices  # (ragged: gather names it)
+    if array.dtype.kind not in "iu":
+        return indices
+    return np.mod(array, n) if mode == "wrap" else np.clip(array, 0, n - 1)
 
 
 def _take_along_impl(x: np.ndarray, idx: np.ndarray, *, axis: int) -> np.ndarray:
@@ -464,9 +488,9 @@ ONE_HOT = register(Op(
 ))
 
 
-def one_hot(indices: Any, n: int) -> Node:
-    """Rows of the ``n``-by-``n`` identity at integer ``indices`` (float64, shape
-    ``indices.shape + (n,)``): ``np.eye(n)[indices]``, negative indices included.
+def one_hot(indices: Any, n: int, dtype: Any = None) -> Node:
+    """Rows of the ``n``-by-``n`` identity at integer ``indices`` (float64, or ``dtype``;
+    shape ``indices.shape + (n,)``): ``np.eye(n)[indices]``, negative indices included.
 
     >>> import numpy as np, symgraph as sg
     >>> with sg.Graph():
@@ -484,7 +508,8 @@ def one_hot(indices: Any, n: int) -> Node:
             check_range(idx.attrs["value"], int(n), "one_hot's classes")
         except IndexError as exc:
             raise ShapeError(f"one_hot: {exc}") from None
-    return make(ONE_HOT, [idx], {"n": int(n)})
+    rows = make(ONE_HOT, [idx], {"n": int(n)})
+    return rows if dtype is None else cast(rows, dtype)
 
 
 # --- test cases (repeated and negative indices on purpose) ------------------------------------

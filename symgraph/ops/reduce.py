@@ -31,6 +31,7 @@ from symgraph.ops.core import (
     operatorname,
     register,
 )
+from symgraph.ops.elementwise import cast
 from symgraph.ops.shape import _static, batched_to_rank, expand_dims, shift_axes
 
 Axis = Any  # int, tuple of ints, or None
@@ -298,7 +299,8 @@ def _reduce(op: Op, x: Any, axis: Axis, keepdims: bool) -> Node:
 
 
 @follows_numpy(np.sum)
-def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:  # noqa: A001
+def sum(x: Any, axis: Axis = None, keepdims: bool = False,  # noqa: A001
+        dtype: Any = None) -> Node:
     """Sum over ``axis`` (all axes by default), as ``numpy.sum``.
 
     >>> import symgraph as sg
@@ -306,12 +308,14 @@ def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:  # noqa: A00
     ...     m = sg.var("m", shape=(2, 3))
     >>> sg.sum(m, axis=0).shape, sg.sum(m).shape
     ((3,), ())
+
+    ``dtype`` casts first: NumPy sums in it.
     """
-    return _reduce(SUM, x, axis, keepdims)
+    return _reduce(SUM, x if dtype is None else cast(x, dtype), axis, keepdims)
 
 
 @follows_numpy(np.mean)
-def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:
+def mean(x: Any, axis: Axis = None, keepdims: bool = False, dtype: Any = None) -> Node:
     """Mean over ``axis`` (all axes by default), as ``numpy.mean``.
 
     >>> import symgraph as sg
@@ -319,8 +323,10 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:
     ...     v = sg.var("v", shape=(4,))
     >>> float(sg.evaluate(sg.mean(v), {v: [1, 2, 3, 6]}))
     3.0
+
+    ``dtype`` casts first: NumPy computes in it.
     """
-    return _reduce(MEAN, x, axis, keepdims)
+    return _reduce(MEAN, x if dtype is None else cast(x, dtype), axis, keepdims)
 
 
 @follows_numpy(np.max, np.amax)

@@ -541,8 +541,9 @@ def _join(op: Op, xs: Any, axis: int) -> Node:
 
 
 @follows_numpy(np.concatenate)
-def concatenate(xs: Any, axis: int = 0) -> Node:
-    """Join nodes along an existing axis, as ``numpy.concatenate``.
+def concatenate(xs: Any, axis: int = 0, dtype: Any = None) -> Node:
+    """Join nodes along an existing axis, as ``numpy.concatenate`` (``dtype``: of the
+    result, each array cast to it first).
 
     >>> import symgraph as sg
     >>> with sg.Graph():
@@ -550,7 +551,18 @@ def concatenate(xs: Any, axis: int = 0) -> Node:
     >>> sg.concatenate([a, b]).shape
     (5,)
     """
-    return _join(CONCATENATE, xs, axis)
+    joined = _join(CONCATENATE, xs, axis)
+    if dtype is None:
+        return joined
+    from symgraph.ops.elementwise import cast  # (elementwise builds on this module)
+    try:
+        castable = np.can_cast(joined.dtype, np.dtype(dtype), "same_kind")  # NumPy's casting
+    except TypeError:
+        castable = True  # (not a dtype: cast names it)
+    if not castable:
+        raise SymgraphError(f"concatenate: dtype={np.dtype(dtype)} cannot hold "
+                            f"{joined.dtype} values (NumPy casts same_kind only); cast first")
+    return cast(joined, dtype)
 
 
 @follows_numpy(np.stack)

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.graph import Node, ShapeError
+from symgraph.graph import Node, ShapeError, SymgraphError
 from symgraph.ops.core import (
     Case,
     Op,
@@ -43,6 +43,7 @@ from symgraph.ops.core import (
     register,
     same_shape,
 )
+from symgraph.ops.elementwise import cast
 from symgraph.ops.shape import _batch_all, reshape
 
 __all__ = ["argsort", "cumprod", "cumsum", "sort"]
@@ -292,7 +293,19 @@ PERMUTE.cases = [  # x * x in sorted order of x, and scattered back
 
 
 @follows_numpy(np.sort)
-def sort(x: Any, axis: int | None = -1) -> Node:
+def sort_options(who: str, kind: Any, stable: Any) -> None:
+    """NumPy's ``kind`` (one of its names) and ``stable`` of a sort: symgraph's sort is
+    stable, which each allows, so they only have to be NumPy's."""
+    if kind not in (None, "quicksort", "mergesort", "heapsort", "stable"):
+        raise SymgraphError(f"{who} sorts with no kind={kind!r}: NumPy's kinds are quicksort, "
+                            "mergesort, heapsort and stable")
+    if stable not in (None, True, False):
+        raise SymgraphError(f"{who} sorts with stable={stable!r}: NumPy's stable is True, "
+                            "False or None")
+
+
+def sort(x: Any, axis: int | None = -1, kind: str | None = None, *,
+         stable: bool | None = None) -> Node:
     """``x`` sorted along ``axis`` (``None``: flattened), as ``numpy.sort``; NaN last.
 
     The gradient goes back to where each element came from (ties in input order).
@@ -304,12 +317,14 @@ def sort(x: Any, axis: int | None = -1) -> Node:
     >>> sg.evaluate([sg.sort(v), dv], {v: [3.0, 1.0, 2.0]})
     [array([1., 2., 3.]), array([0., 1., 0.])]
     """
+    sort_options("sg.sort", kind, stable)
     x, a = _along(x, axis, "sort")
     return make(SORT, [x], {"axis": a})
 
 
 @follows_numpy(np.argsort)
-def argsort(x: Any, axis: int | None = -1) -> Node:
+def argsort(x: Any, axis: int | None = -1, kind: str | None = None, *,
+            stable: bool | None = None) -> Node:
     """Indices (int64) that sort ``x`` along ``axis`` (``None``: flattened), as
     ``numpy.argsort(x, axis, kind="stable")``: ties keep their input order. No gradient
     flows through it.
@@ -320,6 +335,7 @@ def argsort(x: Any, axis: int | None = -1) -> Node:
     >>> sg.evaluate(sg.argsort(v), {v: [3.0, 1.0, 2.0]}).tolist()
     [1, 2, 0]
     """
+    sort_options("sg.argsort", kind, stable)
     x, a = _along(x, axis, "argsort")
     return make(ARGSORT, [x], {"axis": a})
 
@@ -388,7 +404,7 @@ CUMPROD = register(Op(
 
 
 @follows_numpy(np.cumsum)
-def cumsum(x: Any, axis: int | None = None) -> Node:
+def cumsum(x: Any, axis: int | None = None, dtype: Any = None) -> Node:
     """Running sums along ``axis`` (``None``: of the flattened ``x``), as ``numpy.cumsum``.
 
     >>> import symgraph as sg
@@ -397,12 +413,12 @@ def cumsum(x: Any, axis: int | None = None) -> Node:
     >>> sg.evaluate(sg.cumsum(m, axis=1), {m: [[1.0, 2.0], [3.0, 4.0]]}).tolist()
     [[1.0, 3.0], [3.0, 7.0]]
     """
-    x, a = _along(x, axis, "cumsum")
+    x, a = _along(x if dtype is None else cast(x, dtype), axis, "cumsum")  # (NumPy sums in it)
     return _scan(CUMSUM, x, a, False)
 
 
 @follows_numpy(np.cumprod)
-def cumprod(x: Any, axis: int | None = None) -> Node:
+def cumprod(x: Any, axis: int | None = None, dtype: Any = None) -> Node:
     """Running products along ``axis`` (``None``: of the flattened ``x``), as
     ``numpy.cumprod``. The derivatives divide by nothing: they are right, to every order,
     where ``x`` has zeros.
@@ -414,5 +430,5 @@ def cumprod(x: Any, axis: int | None = None) -> Node:
     >>> sg.evaluate(dv, {v: [2.0, 0.0, 3.0]}).tolist()
     [0.0, 6.0, 0.0]
     """
-    x, a = _along(x, axis, "cumprod")
+    x, a = _along(x if dtype is None else cast(x, dtype), axis, "cumprod")
     return _scan(CUMPROD, x, a, False)

@@ -44,7 +44,7 @@ from symgraph.ops.core import (
     operatorname,
     register,
 )
-from symgraph.ops.elementwise import NOT_EQUAL, apply, where
+from symgraph.ops.elementwise import NOT_EQUAL, apply, cast, where
 from symgraph.ops.reduce import (
     FIRST_MAX_MASK,
     _batch_reduction,
@@ -187,7 +187,7 @@ PROD.cases = _reduction_cases(lambda x, a, k: prod(x, a, k), np.prod) + [
 
 
 @follows_numpy(np.prod)
-def prod(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:
+def prod(x: Any, axis: Axis = None, keepdims: bool = False, dtype: Any = None) -> Node:
     """Product over ``axis`` (all axes by default), as ``numpy.prod``. The gradient is the
     product of the other elements (no division), right to every order with zeros in ``x``.
 
@@ -198,7 +198,7 @@ def prod(x: Any, axis: Axis = None, keepdims: bool = False) -> Node:
     >>> sg.evaluate(dv, {v: [2.0, 0.0, 3.0]}).tolist()
     [0.0, 6.0, 0.0]
     """
-    return _reduction(PROD, x, axis, keepdims)
+    return _reduction(PROD, x if dtype is None else cast(x, dtype), axis, keepdims)
 
 
 # --- variance and std ------------------------------------------------------------------------
