@@ -35,6 +35,7 @@ from symgraph.undo import all_or_nothing
 
 # Filled by symgraph.ops at import: the namespace that holds sum, reshape, cast, ...
 OPS: Any = None
+_UNSET: Any = object()  # a keyword not given (None means an open side)
 
 Axis = int | Sequence[int] | None
 
@@ -188,14 +189,14 @@ class ArrayMethods:
         """The dot product with ``b``, as ``numpy.dot``."""
         return OPS.dot(_options(self, numpy), b)
 
-    def clip(self, a_min: Any = None, a_max: Any = None, **numpy: Any) -> Any:
+    def clip(self, a_min: Any = None, a_max: Any = None, *, min: Any = _UNSET,  # noqa: A002
+             max: Any = _UNSET, **numpy: Any) -> Any:  # noqa: A002 - NumPy's names
         """Values limited to ``[a_min, a_max]``, as ``numpy.clip`` (or ``min=``, ``max=``)."""
-        bounds = {k: numpy.pop(k) for k in ("min", "max") if k in numpy}
-        if bounds:
-            if a_min is not None or a_max is not None:
-                bounds.update(a_min=a_min, a_max=a_max)  # (clip refuses the mix)
-            return OPS.clip(_options(self, numpy), **bounds)
-        return OPS.clip(_options(self, numpy), a_min, a_max)
+        if min is _UNSET and max is _UNSET:
+            return OPS.clip(_options(self, numpy), a_min, a_max)
+        bounds = {k: v for k, v in zip(("a_min", "a_max"), (a_min, a_max)) if v is not None}
+        return OPS.clip(_options(self, numpy), **bounds,  # (clip refuses a mix)
+                        min=None if min is _UNSET else min, max=None if max is _UNSET else max)
 
     def round(self, decimals: int = 0, **numpy: Any) -> Any:
         """Rounded to ``decimals`` (half to even), as ``numpy.round``."""

@@ -23,7 +23,7 @@ from symgraph.graph import Node, SymgraphError, ancestors
 from symgraph.ops import const, multiply
 from symgraph.ops.core import describe
 from symgraph.ops.reduce import sum as reduce_sum
-from symgraph.plan import convert_feed, resolve_feeds
+from symgraph.feeds import convert_feed, resolve_feeds
 
 
 class GradCheck(float):

@@ -18,7 +18,8 @@ from symgraph.ops.arithmetic import ADD, SUBTRACT
 from symgraph.ops.core import CONST, FOLD_LIMIT, Op, fold, inexact, same_shape
 from symgraph.ops.functions import SIN
 from symgraph.ops.shape import SCATTER_ADD, scatter_add
-from symgraph.plan import Needed, Plan, as_outputs, plan_for, walk
+from symgraph.feeds import as_outputs
+from symgraph.plan import Needed, Plan, plan_for, walk
 
 ROOT = pathlib.Path(sg.__file__).parent
 

@@ -27,7 +27,8 @@ from symgraph.backends.recipe import Recipe
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.core import flag
-from symgraph.plan import Plan, as_outputs, resolve
+from symgraph.feeds import as_outputs, resolve
+from symgraph.plan import Plan
 
 __all__ = ["BACKENDS", "Backend", "CompiledFunction", "backends", "compile"]
 

@@ -47,7 +47,7 @@ from symgraph.backends.recipe import pickled
 from symgraph.errors import ShapeError, SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.core import describe, fill_value
-from symgraph.plan import convert_feed
+from symgraph.feeds import convert_feed
 
 
 class DaskBackend(Backend):

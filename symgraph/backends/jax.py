@@ -53,7 +53,8 @@ from symgraph.errors import SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.core import Op, describe, promote
 from symgraph.ops.shape import batch_elementwise
-from symgraph.plan import Plan, convert_feed
+from symgraph.feeds import convert_feed
+from symgraph.plan import Plan
 
 # More scalar steps than this and XLA's compile passes a second (measured here, compile and
 # first call of a chain of scalar steps: 1000 steps 1.0 s, 2000 3.4 s, 4000 8.1 s; W2a's

@@ -70,7 +70,8 @@ from symgraph.ops import special as sp
 from symgraph.ops import statistics as st
 from symgraph.ops import trig as tr
 from symgraph.ops.core import Op, describe
-from symgraph.plan import Plan, builtin, convert_feed
+from symgraph.feeds import convert_feed
+from symgraph.plan import Plan, builtin
 
 # The opcodes (numba_vm.run tests them in this order of frequency).
 (ADD, MUL, SUB, NEG, DIV, SQUARE, SIN, COS, EXP, LOG, TANH, SQRT, COPY, ADD0, POW, WHERE,

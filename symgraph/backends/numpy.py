@@ -27,15 +27,8 @@ from symgraph.backends.recipe import Recipe, pickled
 from symgraph.errors import SymgraphError, ValueRefused
 from symgraph.graph import Node
 from symgraph.ops.core import Op, describe, flag
-from symgraph.plan import (
-    Outputs,
-    Plan,
-    as_outputs,
-    builtin,
-    convert_feed,
-    plan_for,
-    resolve_feeds,
-)
+from symgraph.feeds import as_outputs, convert_feed, resolve_feeds
+from symgraph.plan import Outputs, Plan, builtin, plan_for
 
 _F64 = np.dtype("float64")
 

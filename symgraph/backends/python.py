@@ -75,7 +75,8 @@ from symgraph.backends.recipe import Recipe, pickled
 from symgraph.errors import SymgraphError
 from symgraph.graph import Node
 from symgraph.ops.core import describe
-from symgraph.plan import builtin, convert_feed, plan_for
+from symgraph.feeds import convert_feed
+from symgraph.plan import builtin, plan_for
 
 _CHUNK = 1 << 21  # statements per generated function (chunks only past 2 million)
 _OPERAND = re.compile(r"\{(\d+)\}")

@@ -57,7 +57,7 @@ from symgraph.display.style import (
 from symgraph.graph import Graph, Node, SymgraphError
 from symgraph.io.bodies import bodies_of
 from symgraph.ops.core import CONST, VAR
-from symgraph.plan import as_outputs as _outputs
+from symgraph.feeds import as_outputs as _outputs
 
 Outputs = Node | Sequence[Node]
 

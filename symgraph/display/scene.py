@@ -29,7 +29,7 @@ from symgraph.display.formula import render
 from symgraph.display.text import format_value
 from symgraph.graph import Graph, Node, SymgraphError, ancestors
 from symgraph.ops.core import CONST, VAR, const, make, placeholder
-from symgraph.plan import resolve_feeds
+from symgraph.feeds import resolve_feeds
 from symgraph.rewrite import simplify
 
 # A node whose infix formula is at most this long shows it (``w0*x0``, ``cos(sin(w))``)

@@ -39,7 +39,7 @@ from symgraph.graph import Node, SymgraphError, ancestors
 from symgraph.io.bodies import bodies_of
 from symgraph.ops.core import CONST, VAR
 from symgraph.ops.shape import GETITEM, format_index
-from symgraph.plan import as_outputs as _outputs
+from symgraph.feeds import as_outputs as _outputs
 
 Outputs = Node | Sequence[Node]
 

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.context import derivative_context, name_scope
-from symgraph.plan import as_outputs as _outputs
+from symgraph.feeds import as_outputs as _outputs
 from symgraph.errors import SymgraphError
 from symgraph.graph import Graph, Node, ancestors
 from symgraph.io.checks import (

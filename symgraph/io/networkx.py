@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import networkx as nx
 
 from symgraph.context import gc_paused
-from symgraph.plan import as_outputs as _outputs
+from symgraph.feeds import as_outputs as _outputs
 from symgraph.graph import Node, ancestors
 from symgraph.io.bodies import bodies_of
 

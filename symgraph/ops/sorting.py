@@ -292,7 +292,6 @@ PERMUTE.cases = [  # x * x in sorted order of x, and scattered back
 ]
 
 
-@follows_numpy(np.sort)
 def sort_options(who: str, kind: Any, stable: Any) -> None:
     """NumPy's ``kind`` (one of its names) and ``stable`` of a sort: symgraph's sort is
     stable, which each allows, so they only have to be NumPy's."""
@@ -304,6 +303,7 @@ def sort_options(who: str, kind: Any, stable: Any) -> None:
                             "False or None")
 
 
+@follows_numpy(np.sort)
 def sort(x: Any, axis: int | None = -1, kind: str | None = None, *,
          stable: bool | None = None) -> Node:
     """``x`` sorted along ``axis`` (``None``: flattened), as ``numpy.sort``; NaN last.
