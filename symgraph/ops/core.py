@@ -268,7 +268,10 @@ def promote(inputs: tuple, attrs: dict) -> np.dtype:
 
 
 def inexact(inputs: tuple, attrs: dict) -> np.dtype:
-    """Promotion, then integers and booleans become float64 (as ``np.sin`` does)."""
+    """Promotion, then integers and booleans become float64: as NumPy does for 32- and
+    64-bit integers, and on purpose for the others, where NumPy's ``np.sin`` gives float16
+    (8-bit, bool) or float32 (16-bit): a derivative graph computed in float16 is no use,
+    and JAX (x64) and PyTensor compute such inputs in float64 too. README: dtypes."""
     return _promote(tuple(n.dtype for n in inputs), True)
 
 
