@@ -2,7 +2,8 @@
 
 Owns: the map from a NumPy ufunc to the op that names it as its NumPy function
 (``Op.array_api``: ``np.abs`` is ``np.absolute``, so it reaches ``sg.abs``; ``np.mod`` is
-``np.remainder``, ``sg.mod``), made from the registry when first asked, and the error for
+``np.remainder``, ``sg.mod``), made from the registry when first asked, the ufuncs
+written with other ops (``np.fmax`` builds ``sg.fmax``), and the error for
 a ufunc or a ufunc method (``np.add.reduce``, ``out=``) that has no op. NumPy's bitwise
 ufuncs (``mask | node`` calls ``np.bitwise_or``) are Python's ``& | ^ ~`` of nodes:
 logic on booleans (``symgraph.ops.logical``).
@@ -21,6 +22,12 @@ from symgraph.graph import Node, SymgraphError
 from symgraph.ops.core import OPS, Op, describe
 
 _BY_UFUNC: dict[np.ufunc, Op] = {}
+# NumPy's ufuncs that symgraph writes with other ops (no op names them): the function of
+# the same name in symgraph.ops builds them
+# (vecdot, matvec and vecmat are ufuncs from NumPy 2.0 and 2.2 on)
+_COMPOSED = {getattr(np, name) for name in (
+    "fmax", "fmin", "heaviside", "reciprocal", "float_power", "isinf", "signbit", "fabs",
+    "positive", "degrees", "radians", "vecdot", "matvec", "vecmat") if hasattr(np, name)}
 _OPERATOR_OF = {np.bitwise_and: "&", np.bitwise_or: "|", np.bitwise_xor: "^", np.invert: "~"}
 
 
@@ -48,6 +55,8 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> No
     symbol = _OPERATOR_OF.get(ufunc)
     if symbol is not None and method == "__call__" and not kwargs:
         return boolean_operator(symbol, *inputs)
+    if ufunc in _COMPOSED and method == "__call__" and not kwargs:
+        return getattr(ops, ufunc.__name__)(*inputs)
     op = _op_of(ufunc)
     node = next(i for i in inputs if isinstance(i, Node))
     if method != "__call__" or kwargs or op is None:
