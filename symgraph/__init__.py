@@ -103,6 +103,10 @@ from symgraph.ops.moremath import (
     cbrt, copysign, deg2rad, degrees, float_power, fmax, fmin, fmod, heaviside, logaddexp2,
     rad2deg, radians, reciprocal, remainder, rint, sinc, trunc,
 )
+from symgraph.ops.quantiles import (
+    average, corrcoef, count_nonzero, cov, median, percentile, ptp, quantile,
+)
+from symgraph.ops.numeric import cross, interp, searchsorted, select, trapezoid
 from symgraph.ops.aliases import (
     absolute, acos, acosh, amax, amin, around, asin, asinh, atan, atan2, atanh, concat,
     cumulative_prod, cumulative_sum, fabs, isinf, isneginf, isposinf, matrix_transpose, matvec,
@@ -163,6 +167,10 @@ __all__ = [
     "atanh", "concat", "cumulative_prod", "cumulative_sum", "fabs", "isinf", "isneginf",
     "isposinf", "matrix_transpose", "matvec", "permute_dims", "positive", "pow", "signbit",
     "true_divide", "vecdot", "vecmat",
+    # statistics (ops.quantiles)
+    "average", "corrcoef", "count_nonzero", "cov", "median", "percentile", "ptp", "quantile",
+    # numerical helpers (ops.numeric)
+    "cross", "interp", "searchsorted", "select", "trapezoid",
 ]
 
 from symgraph.ops.transaction import guard_public as _guard_public

@@ -73,6 +73,10 @@ from symgraph.ops.moremath import (
     cbrt, copysign, deg2rad, degrees, float_power, fmax, fmin, fmod, heaviside, logaddexp2,
     rad2deg, radians, reciprocal, remainder, rint, sinc, trunc,
 )
+from symgraph.ops.quantiles import (
+    average, corrcoef, count_nonzero, cov, median, percentile, ptp, quantile,
+)
+from symgraph.ops.numeric import cross, interp, searchsorted, select, trapezoid
 from symgraph.ops.aliases import (
     absolute, acos, acosh, amax, amin, around, asin, asinh, atan, atan2, atanh, concat,
     cumulative_prod, cumulative_sum, fabs, isinf, isneginf, isposinf, matrix_transpose, matvec,
