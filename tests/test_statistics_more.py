@@ -166,6 +166,20 @@ def test_the_gradient_goes_where_the_value_was_read():
         assert slope.tolist() == [0.0, 10.0, (0.5 - 3.0) / 1.5, 0.0, 0.0]
 
 
+def test_vmap_and_jacobians_of_searchsorted_quantile_and_interp():
+    """(vmap of interp is refused: a gather by indices that vary along the batch has no
+    batch rule yet; the Jacobian builds its rows one by one.)"""
+    m = GENERIC[:2]
+    with sg.Graph():
+        rows = sg.var("rows", shape=m.shape)
+        batched = sg.vmap(lambda r: sg.searchsorted(XP, r) + sg.quantile(r, 0.3), 0)(rows)
+        want = np.stack([np.searchsorted(XP, r) + np.quantile(r, 0.3) for r in m])
+        np.testing.assert_allclose(sg.evaluate(batched, {rows: m}), want, rtol=1e-14)
+        x = sg.var("x", shape=(3,))
+        jac = sg.evaluate(sg.jacobian(sg.interp(x, XP, FP), x), {x: [-2.0, 0.25, 3.0]})
+        np.testing.assert_array_equal(jac, np.diag([0.0, 10.0, (-1.0 - 7.0) / 2.0]))
+
+
 # --- backends ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("backend", ["python", "numba", "jax", "dask"])

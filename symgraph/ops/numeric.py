@@ -33,12 +33,20 @@ __all__ = ["cross", "interp", "searchsorted", "select", "trapezoid"]
 
 INTP = np.dtype(np.intp)
 
+def _batch_searchsorted(node: Node, args: list, batched: tuple) -> Node | None:
+    """vmap: the values batched (each a lookup of its own), the sorted array not: the same
+    op, the batch axis one more axis of the values. A batch of sorted arrays: no rule."""
+    if batched[0]:
+        return None
+    return make(node.opdef, args, node.attrs)
+
+
 SEARCHSORTED = register(Op(
     name="searchsorted", array_api="searchsorted",
     impl=lambda a, v, *, side: np.asarray(np.searchsorted(a, v, side=side), dtype=INTP),
     shape=lambda inputs, attrs: inputs[1].shape, dtype=lambda inputs, attrs: INTP,
     vjp=(None, None), jvp=(None, None),  # integer-valued, piecewise constant
-    show_attrs=("side",), latex=operatorname("searchsorted"),
+    show_attrs=("side",), latex=operatorname("searchsorted"), batch=_batch_searchsorted,
 ))
 _SORTED = np.array([-1.0, 0.0, 0.0, 2.5, np.inf])
 SEARCHSORTED.cases = [
