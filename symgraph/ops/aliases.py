@@ -140,7 +140,13 @@ def _cumulative(x: Any, axis: int | None, dtype: Any, include_initial: bool, nam
     return concat([start, out], axis=k)
 
 
-@follows_numpy(np.cumulative_sum)
+def _if_numpy_has(name: str) -> tuple:
+    """NumPy's function ``name``, if this NumPy has it (cumulative_sum: NumPy 2.1 on)."""
+    function = getattr(np, name, None)
+    return () if function is None else (function,)
+
+
+@follows_numpy(*_if_numpy_has("cumulative_sum"))
 def cumulative_sum(x: Any, axis: int | None = None, dtype: Any = None,
                    include_initial: bool = False) -> Node:
     """Running sums along ``axis``, as NumPy 2's ``numpy.cumulative_sum``: ``axis`` may be
@@ -156,7 +162,7 @@ def cumulative_sum(x: Any, axis: int | None = None, dtype: Any = None,
     return _cumulative(x, axis, dtype, include_initial, "cumulative_sum", cumsum, 0)
 
 
-@follows_numpy(np.cumulative_prod)
+@follows_numpy(*_if_numpy_has("cumulative_prod"))
 def cumulative_prod(x: Any, axis: int | None = None, dtype: Any = None,
                     include_initial: bool = False) -> Node:
     """Running products along ``axis``, as NumPy 2's ``numpy.cumulative_prod``
