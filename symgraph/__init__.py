@@ -104,7 +104,7 @@ from symgraph.ops.moremath import (
     rad2deg, radians, reciprocal, remainder, rint, sinc, trunc,
 )
 from symgraph.ops.quantiles import (
-    average, corrcoef, count_nonzero, cov, median, percentile, ptp, quantile,
+    average, corrcoef, count_nonzero, cov, median, nanmedian, percentile, ptp, quantile,
 )
 from symgraph.ops.numeric import cross, interp, searchsorted, select, trapezoid
 from symgraph.ops.aliases import (
@@ -168,7 +168,8 @@ __all__ = [
     "isposinf", "matrix_transpose", "matvec", "permute_dims", "positive", "pow", "signbit",
     "true_divide", "vecdot", "vecmat",
     # statistics (ops.quantiles)
-    "average", "corrcoef", "count_nonzero", "cov", "median", "percentile", "ptp", "quantile",
+    "average", "corrcoef", "count_nonzero", "cov", "median", "nanmedian", "percentile", "ptp",
+    "quantile",
     # numerical helpers (ops.numeric)
     "cross", "interp", "searchsorted", "select", "trapezoid",
 ]

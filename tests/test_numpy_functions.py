@@ -121,6 +121,8 @@ CASES = [
     case("average-unweighted", lambda i: np.average(i, axis=0)),
     case("median", lambda t: np.median(t, axis=1), "t"),
     case("median-nan", lambda n: np.median(n, axis=1, keepdims=True)),
+    case("nanmedian", lambda n: np.nanmedian(n, axis=1, keepdims=True)),
+    case("nanmedian-flat", lambda a: np.nanmedian(a), "a"),
     case("quantile", lambda t: np.quantile(t, [0.1, 0.5, 0.9], axis=-1), "t"),
     case("quantile-float32", lambda f: np.quantile(f, 0.3)),
     case("percentile", lambda a: np.percentile(a, 62.5, axis=0, keepdims=True), "a"),

@@ -12,6 +12,8 @@ from test_compile_matches_evaluate import assert_same_values
 
 import symgraph as sg
 
+# NumPy's references warn on a slice of NaN only, dask's reductions on NaN and inf
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 rng = np.random.default_rng(3)
 A = rng.normal(size=(3, 5))
 B = rng.normal(size=(3, 5))
@@ -43,6 +45,11 @@ FUNCTIONS = {
     "median-even": (lambda a, b: sg.median(a[:2], axis=0, keepdims=True),
                     lambda a, b: np.median(a[:2], axis=0, keepdims=True)),
     "median-all": (lambda a, b: sg.median(a), lambda a, b: np.median(a)),
+    "nanmedian": (lambda a, b: sg.nanmedian(a, axis=1), lambda a, b: np.nanmedian(a, axis=1)),
+    "nanmedian-all": (lambda a, b: sg.nanmedian(a, keepdims=True),
+                      lambda a, b: np.nanmedian(a, keepdims=True)),
+    "nanmedian-all-nan": (lambda a, b: sg.nanmedian(a[:, :2] * np.nan, axis=0),
+                          lambda a, b: np.nanmedian(a[:, :2] * np.nan, axis=0)),
     "quantile": (lambda a, b: sg.quantile(a, 0.3, axis=1),
                  lambda a, b: np.quantile(a, 0.3, axis=1)),
     "quantile-array": (lambda a, b: sg.quantile(a, [0.0, 0.45, 0.5, 1.0], axis=0, keepdims=True),
@@ -115,6 +122,7 @@ DIFFERENTIABLE = {
     "average-weights": lambda a, b: sg.average(a, axis=1, weights=b[0] * b[0] + 1),
     "median": lambda a, b: sg.median(a * b, axis=1),
     "median-even": lambda a, b: sg.median(a[:2] * b[:2], axis=0),
+    "nanmedian": lambda a, b: sg.nanmedian(sg.where(b > 0.5, np.nan, a * b), axis=1),
     "quantile": lambda a, b: sg.quantile(a * a, [0.3, 0.8], axis=0),
     "percentile": lambda a, b: sg.percentile(a, 70.0),
     "cov": lambda a, b: sg.cov(a, b[0]),

@@ -74,7 +74,7 @@ from symgraph.ops.moremath import (
     rad2deg, radians, reciprocal, remainder, rint, sinc, trunc,
 )
 from symgraph.ops.quantiles import (
-    average, corrcoef, count_nonzero, cov, median, percentile, ptp, quantile,
+    average, corrcoef, count_nonzero, cov, median, nanmedian, percentile, ptp, quantile,
 )
 from symgraph.ops.numeric import cross, interp, searchsorted, select, trapezoid
 from symgraph.ops.aliases import (

@@ -1,5 +1,5 @@
-"""Descriptive statistics beyond the moments: ``ptp count_nonzero average median quantile
-percentile cov corrcoef``.
+"""Descriptive statistics beyond the moments: ``ptp count_nonzero average median nanmedian
+quantile percentile cov corrcoef``.
 
 Each is written with other ops as NumPy computes it, so values match NumPy's (to the bit
 where NumPy's arithmetic is followed step by step: ``quantile``'s two-sided lerp,
@@ -9,9 +9,9 @@ through ``sort`` (the gradient goes to the elements the value was read from), ``
 through ``max`` and ``min``. ``quantile``/``percentile`` take ``method="linear"`` only and
 a constant ``q`` (its indices are fixed when the graph is built), along one axis or all.
 
-Imports: ``symgraph.graph`` and ``symgraph.ops``' core, elementwise, functions,
-reduce, statistics, shape, layout, sorting, contract, linalg, rounding and aliases
-modules.
+Imports: ``symgraph.graph`` and ``symgraph.ops``' core, arithmetic, elementwise,
+functions, gather, reduce, statistics, shape, layout, sorting, contract, linalg and
+rounding modules.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ import numpy as np
 from symgraph.graph import Node, ShapeError, SymgraphError
 from symgraph.ops.contract import diagonal
 from symgraph.ops.core import const, describe, follows_numpy, operands
-from symgraph.ops.elementwise import cast, not_equal, where
+from symgraph.ops.arithmetic import maximum
+from symgraph.ops.elementwise import cast, equal, not_equal, where
+from symgraph.ops.gather import take_along_axis
 from symgraph.ops.functions import sqrt
 from symgraph.ops.layout import ravel
 from symgraph.ops.linalg import matmul
@@ -36,8 +38,8 @@ from symgraph.ops.shape import concatenate, expand_dims, reshape, stack, transpo
 from symgraph.ops.sorting import one_axis, sort
 from symgraph.ops.statistics import min as reduce_min
 
-__all__ = ["average", "corrcoef", "count_nonzero", "cov", "median", "percentile", "ptp",
-           "quantile"]
+__all__ = ["average", "corrcoef", "count_nonzero", "cov", "median", "nanmedian", "percentile",
+           "ptp", "quantile"]
 
 Axis = Any
 
@@ -179,6 +181,33 @@ def median(a: Any, axis: int | None = None, keepdims: bool = False) -> Node:
     n = s.shape[k]
     middle = slice(n // 2, n // 2 + 1) if n % 2 else slice(n // 2 - 1, n // 2 + 1)
     return _keep(_nan_where_nan(s, k, mean(_at(s, k, middle), k)), x, axis, k, keepdims)
+
+
+@follows_numpy(np.nanmedian)
+def nanmedian(a: Any, axis: int | None = None, keepdims: bool = False) -> Node:
+    """The median over ``axis`` of the elements that are not NaN, as ``numpy.nanmedian``
+    (NaN for a slice of NaN only): the middle two of each slice's sorted values, found
+    when the graph runs (how many are NaN is known only then). The gradient goes to them.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     m = sg.var("m", shape=(2, 3))
+    >>> nan = float("nan")
+    >>> sg.evaluate(sg.nanmedian(m, axis=1), {m: [[3.0, nan, 1.0], [nan, nan, nan]]}).tolist()
+    [2.0, nan]
+    """
+    s, k, x = _sorted_along(a, axis, "nanmedian")
+    if s.dtype.kind != "f":  # nothing is NaN
+        return median(a, axis, keepdims)
+    flat = ravel(x) if axis is None else x
+    valid = reduce_sum(cast(~isnan(flat), np.intp), k, keepdims=True)
+    low = maximum((valid - 1) // 2, 0)
+    high = valid // 2
+    a_value, b_value = take_along_axis(s, low, k), take_along_axis(s, high, k)
+    # a slice's median: its middle value (odd count), the mean of its middle two (even)
+    value = where(equal(low, high), a_value, (a_value + b_value) / 2)
+    value = where(valid > 0, value, np.nan)[(*(slice(None),) * k, 0)]
+    return _keep(value, x, axis, k, keepdims)
 
 
 def _keep(value: Node, x: Node, axis: Any, k: int, keepdims: bool) -> Node:
