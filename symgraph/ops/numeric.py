@@ -48,12 +48,14 @@ SEARCHSORTED = register(Op(
     vjp=(None, None), jvp=(None, None),  # integer-valued, piecewise constant
     show_attrs=("side",), latex=operatorname("searchsorted"), batch=_batch_searchsorted,
 ))
-_SORTED = np.array([-1.0, 0.0, 0.0, 2.5, np.inf])
+_SORTED = np.array([-1.0, 0.0, 0.0, 2.5])  # a tie, for the two sides
+_SORTED_EDGES = np.array([-np.inf, -1.0, 0.0, 0.0, np.inf])
 SEARCHSORTED.cases = [
-    Case(lambda v, side=side: searchsorted(_SORTED, v, side), [values], order=0,
-         ref=lambda v, side=side: np.searchsorted(_SORTED, v, side=side))
+    Case(lambda v, side=side, a=a: searchsorted(a, v, side), [values], order=0,
+         ref=lambda v, side=side, a=a: np.searchsorted(a, v, side=side))
     for side in ("left", "right")
-    for values in (np.array([[-2.0, -1.0, 0.0], [1.0, np.inf, np.nan]]), ((3,), -2.0, 3.0))
+    for a, values in ((_SORTED_EDGES, np.array([[-2.0, -1.0, 0.0], [1.0, np.inf, np.nan]])),
+                      (_SORTED, ((3,), -2.0, 3.0)))
 ]
 
 
