@@ -96,6 +96,22 @@ from symgraph.ops.layout import (
 from symgraph.ops.logical import (
     all, any, logical_and, logical_not, logical_or, logical_xor,
 )
+from symgraph.ops.elementwise import (
+    equal, greater, greater_equal, less, less_equal, not_equal,
+)
+from symgraph.ops.moremath import (
+    cbrt, copysign, deg2rad, degrees, float_power, fmax, fmin, fmod, heaviside, logaddexp2,
+    rad2deg, radians, reciprocal, remainder, rint, sinc, trunc,
+)
+from symgraph.ops.quantiles import (
+    average, corrcoef, count_nonzero, cov, median, nanmedian, percentile, ptp, quantile,
+)
+from symgraph.ops.numeric import cross, interp, searchsorted, select, trapezoid
+from symgraph.ops.aliases import (
+    absolute, acos, acosh, amax, amin, around, asin, asinh, atan, atan2, atanh, concat,
+    cumulative_prod, cumulative_sum, fabs, isinf, isneginf, isposinf, matrix_transpose, matvec,
+    permute_dims, positive, pow, signbit, true_divide, vecdot, vecmat,
+)
 from symgraph.ops.nanreduce import (
     nancumprod, nancumsum, nanmax, nanmin, nanprod, nanstd, nanvar,
 )
@@ -141,6 +157,21 @@ __all__ = [
     "stop_gradient", "subtract", "sum", "sum_to", "swapaxes", "take", "take_along_axis", "tan",
     "tanh", "tensordot", "tile", "to_dot", "to_networkx", "to_svg", "trace", "transpose", "tril",
     "triu", "var", "variance", "vjp", "vmap", "vstack", "where", "while_loop", "zeros_like",
+    # comparisons as functions, NumPy's elementwise math beyond the basics (ops.moremath)
+    "equal", "greater", "greater_equal", "less", "less_equal", "not_equal",
+    "cbrt", "copysign", "deg2rad", "degrees", "float_power", "fmax", "fmin", "fmod",
+    "heaviside", "logaddexp2", "rad2deg", "radians", "reciprocal", "remainder", "rint", "sinc",
+    "trunc",
+    # the Array API's and NumPy 2's names (ops.aliases)
+    "absolute", "acos", "acosh", "amax", "amin", "around", "asin", "asinh", "atan", "atan2",
+    "atanh", "concat", "cumulative_prod", "cumulative_sum", "fabs", "isinf", "isneginf",
+    "isposinf", "matrix_transpose", "matvec", "permute_dims", "positive", "pow", "signbit",
+    "true_divide", "vecdot", "vecmat",
+    # statistics (ops.quantiles)
+    "average", "corrcoef", "count_nonzero", "cov", "median", "nanmedian", "percentile", "ptp",
+    "quantile",
+    # numerical helpers (ops.numeric)
+    "cross", "interp", "searchsorted", "select", "trapezoid",
 ]
 
 from symgraph.ops.transaction import guard_public as _guard_public

@@ -10,12 +10,15 @@ ravel flatten squeeze transpose swapaxes repeat diagonal trace``, ``T``, ``mT``)
 of a node (NEP 18's ``__array_function__``): those methods with the node first, else the
 symgraph function declared with :func:`follows_numpy` to follow that NumPy function (the
 declaration sits on each function in ``symgraph.ops``; :data:`_FOLLOWERS` is what the
-declarations fill in), with NumPy's arguments matched to its own and any it lacks refused.
+declarations fill in; :data:`UFUNC_FOLLOWERS` for the ufuncs no op names, which
+``Node.__array_ufunc__`` reads), with NumPy's arguments matched to its own and any it
+lacks refused.
 
 Every one of them builds all or nothing (``symgraph.undo``): a call that fails leaves the
 graph as it was.
 
-Imports: the standard library, ``symgraph.errors``, ``symgraph.symbol`` and ``symgraph.undo``.
+Imports: the standard library, NumPy, ``symgraph.errors``, ``symgraph.symbol`` and
+``symgraph.undo``.
 The methods call the op constructors through :data:`OPS`, which ``symgraph.ops`` fills in
 when it is imported (so this module does not import ops).
 """
@@ -28,6 +31,8 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
+
+import numpy as np
 
 from symgraph.errors import SymgraphError
 from symgraph.symbol import short
@@ -294,6 +299,9 @@ Function = TypeVar("Function", bound=Callable[..., Any])
 # NumPy's function -> the symgraph function that follows it, filled in by @follows_numpy as
 # symgraph.ops is imported (each declaration sits on its function: no table of names here)
 _FOLLOWERS: dict[Callable[..., Any], Callable[..., Any]] = {}
+# NumPy's ufuncs that no op names (symgraph writes them with other ops: np.fmax of a node
+# calls sg.fmax), declared with @follows_numpy too; Node.__array_ufunc__ reads them
+UFUNC_FOLLOWERS: dict[np.ufunc, Callable[..., Any]] = {}
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 _SPREAD = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 _signature = functools.cache(inspect.signature)  # (NumPy's and ours never change)
@@ -318,11 +326,13 @@ def follows_numpy(*functions: Callable[..., Any]) -> Callable[[Function], Functi
     ((5,), [0.0, 2.0, 3.0, 1.0, 1.0])
     """
     def declare(function: Function) -> Function:
-        for numpy_function in functions:
-            if _FOLLOWERS.get(numpy_function, function) is not function:
+        tables = [UFUNC_FOLLOWERS if isinstance(f, np.ufunc) else _FOLLOWERS for f in functions]
+        for numpy_function, table in zip(functions, tables):
+            if table.get(numpy_function, function) is not function:
                 raise SymgraphError(f"{_numpy_name(numpy_function)} is already followed by "
-                                    f"{_FOLLOWERS[numpy_function].__name__}; declare one")
-        _FOLLOWERS.update(dict.fromkeys(functions, function))
+                                    f"{table[numpy_function].__name__}; declare one")
+        for numpy_function, table in zip(functions, tables):  # (all checked: all or none)
+            table[numpy_function] = function
         function.follows_numpy = functions  # type: ignore[attr-defined]
         return function
     return declare

@@ -1,10 +1,12 @@
 """``sg.nn``: neural-network ops under one name, as ``torch.nn.functional``.
 
 ``conv2d max_pool2d avg_pool2d``, ``relu sigmoid softplus softmax log_softmax
-logsumexp`` (also at the top level), and the activations ``gelu silu elu leaky_relu
-log_sigmoid``, written with ops as ``jax.nn`` writes them (same signatures and defaults),
-so their derivatives are the ops' own, to any order. A small convolutional layer and its
-gradient:
+logsumexp`` (also at the top level), and the activations ``gelu silu swish elu selu
+leaky_relu log_sigmoid`` here and ``relu6 hard_tanh hard_sigmoid hard_silu hard_swish celu
+mish soft_sign squareplus glu log1mexp standardize logmeanexp one_hot`` from
+``symgraph.ops.activations``, written with ops as ``jax.nn`` writes them (same signatures
+and defaults), so their derivatives are the ops' own, to any order. A small convolutional
+layer and its gradient:
 
 >>> import numpy as np, symgraph as sg
 >>> with sg.Graph():
@@ -33,9 +35,16 @@ from symgraph.ops import (
     avg_pool2d, conv2d, erf, expm1, log_softmax, logsumexp, max_pool2d, operands, relu,
     sigmoid, softmax, softplus, tanh, where,
 )
+from symgraph.ops.activations import (
+    celu, glu, hard_sigmoid, hard_silu, hard_tanh, log1mexp, logmeanexp, mish, one_hot, relu6,
+    soft_sign, squareplus, standardize,
+)
 
 __all__ = ["conv2d", "max_pool2d", "avg_pool2d", "relu", "sigmoid", "softplus", "softmax",
-           "log_softmax", "logsumexp", "gelu", "silu", "elu", "leaky_relu", "log_sigmoid"]
+           "log_softmax", "logsumexp", "gelu", "silu", "elu", "leaky_relu", "log_sigmoid",
+           "selu", "swish", "relu6", "hard_tanh", "hard_sigmoid", "hard_silu", "hard_swish",
+           "celu", "mish", "soft_sign", "squareplus", "glu", "log1mexp", "standardize",
+           "logmeanexp", "one_hot"]
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
@@ -112,3 +121,25 @@ def log_sigmoid(x: Any) -> Node:
     """
     (x,) = operands([x], "log_sigmoid")
     return -softplus(-x)
+
+
+swish = silu  # jax.nn.swish is jax.nn.silu
+hard_swish = hard_silu  # jax.nn.hard_swish is jax.nn.hard_silu
+
+# SELU's constants, as jax.nn.selu writes them (float64 reads them to the last bit)
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x: Any) -> Node:
+    """The scaled exponential linear unit ``scale * elu(x, alpha)`` with JAX's constants
+    (alpha 1.6733, scale 1.0507), as ``jax.nn.selu``.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     x = sg.var("x", shape=(2,))
+    >>> sg.evaluate(sg.nn.selu(x), {x: [-1.0, 1.0]}).round(6).tolist()
+    [-1.111331, 1.050701]
+    """
+    (x,) = operands([x], "selu")
+    return _SELU_SCALE * elu(x, _SELU_ALPHA)

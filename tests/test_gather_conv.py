@@ -367,11 +367,16 @@ def test_pool_errors(graph):
 def test_nn_namespace():
     names = {"conv2d", "max_pool2d", "avg_pool2d", "relu", "sigmoid", "softplus", "softmax",
              "log_softmax", "logsumexp"}
-    activations = {"gelu", "silu", "elu", "leaky_relu", "log_sigmoid"}  # sg.nn's own
+    activations = {"gelu", "silu", "elu", "leaky_relu", "log_sigmoid",  # sg.nn's own
+                   "selu", "swish", "relu6", "hard_tanh", "hard_sigmoid", "hard_silu",
+                   "hard_swish", "celu", "mish", "soft_sign", "squareplus", "glu", "log1mexp",
+                   "standardize", "logmeanexp", "one_hot"}
     assert set(sg.nn.__all__) == names | activations
     assert all(getattr(sg.nn, n) is getattr(sg, n) for n in names - {"conv2d", "max_pool2d",
                                                                        "avg_pool2d"})
-    assert not any(hasattr(sg, n) for n in activations)
+    # (sg.one_hot is NumPy-style indexing, sg.nn.one_hot JAX's: out of range is zeros)
+    assert not any(hasattr(sg, n) for n in activations - {"one_hot"})
+    assert sg.nn.one_hot is not sg.one_hot
 
 
 def test_dtypes_follow_the_inputs(graph, rng):

@@ -29,6 +29,7 @@ from symgraph.ops.layout import PAD, ROLL, TILE
 from symgraph.ops.linalg import MATMUL
 from symgraph.ops.logical import ALL, ANY
 from symgraph.ops.nn import LOG_SOFTMAX, LOGSUMEXP, SOFTMAX
+from symgraph.ops.numeric import SEARCHSORTED
 from symgraph.ops.reduce import BROADCAST_TO, COUNT, FIRST_MAX_MASK, MAX, MEAN, SUM, SUM_TO
 from symgraph.ops.shape import (
     CONCATENATE,
@@ -432,10 +433,26 @@ def _moment(node: Node, x: Any) -> Any:
         return f(x, axis=axis, keepdims=keepdims, ddof=min(ddof, n))
 
 
+def _searchsorted(node: Node, a: Any, v: Any) -> Any:
+    """``searchsorted`` block by block of the values, each block against the whole sorted
+    array (one block: it is 1-D, and every block of ``v`` reads all of it)."""
+    da = array_module()
+    side = node.attrs["side"]
+    v = da.asarray(v)
+    index = tuple(range(1, v.ndim + 1))
+
+    def block(values: np.ndarray, sorted_: np.ndarray) -> np.ndarray:
+        return np.asarray(np.searchsorted(sorted_, values, side=side), dtype=node.dtype)
+
+    return da.blockwise(block, index, v, index, da.asarray(a).rechunk(-1), (0,),
+                        concatenate=True, dtype=node.dtype,
+                        meta=np.empty((0,) * v.ndim, dtype=node.dtype))
+
+
 OVERRIDES: dict[Op, Any] = {
     BROADCAST_TO: _broadcast_to, RESHAPE: _reshape, SCATTER: _scatter,
     SCATTER_ADD: _scatter_add, FIRST_MAX_MASK: _first_max_mask, CUMSUM: _cumsum,
-    VARIANCE: _moment, STD: _moment, PAD: _pad,
+    VARIANCE: _moment, STD: _moment, PAD: _pad, SEARCHSORTED: _searchsorted,
 }
 # symgraph ops whose NumPy function stays lazy on dask arrays (NumPy dispatches it to dask);
 # tests/test_backend_dask.py builds every case of these over dask arrays with computing

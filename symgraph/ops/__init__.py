@@ -48,7 +48,9 @@ from symgraph.ops.core import (
 from symgraph.ops.arithmetic import (
     add, divide, maximum, minimum, multiply, negative, power, subtract,
 )
-from symgraph.ops.elementwise import cast, greater, greater_equal, less, less_equal, where
+from symgraph.ops.elementwise import (
+    cast, equal, greater, greater_equal, less, less_equal, not_equal, where,
+)
 from symgraph.ops.functions import (
     abs, cos, exp, expm1, log, log1p, relu, sigmoid, sign, sin, softplus, sqrt, square,
     stop_gradient, tan, tanh,
@@ -67,6 +69,19 @@ from symgraph.ops.differences import diff, nanmean, nansum
 from symgraph.ops.explog import exp2, log10, log2, logaddexp
 from symgraph.ops.gather import one_hot, take, take_along_axis
 from symgraph.ops.logical import logical_and, logical_not, logical_or, logical_xor
+from symgraph.ops.moremath import (
+    cbrt, copysign, deg2rad, degrees, float_power, fmax, fmin, fmod, heaviside, logaddexp2,
+    rad2deg, radians, reciprocal, remainder, rint, sinc, trunc,
+)
+from symgraph.ops.quantiles import (
+    average, corrcoef, count_nonzero, cov, median, nanmedian, percentile, ptp, quantile,
+)
+from symgraph.ops.numeric import cross, interp, searchsorted, select, trapezoid
+from symgraph.ops.aliases import (
+    absolute, acos, acosh, amax, amin, around, asin, asinh, atan, atan2, atanh, concat,
+    cumulative_prod, cumulative_sum, fabs, isinf, isneginf, isposinf, matrix_transpose, matvec,
+    permute_dims, positive, pow, signbit, true_divide, vecdot, vecmat,
+)
 from symgraph.ops.nanreduce import (
     nancumprod, nancumsum, nanmax, nanmin, nanprod, nanstd, nanvar,
 )

@@ -3,8 +3,9 @@
 Owns: :func:`apply` (every elementwise node is built through it: dtype promotion, and
 inside a derivative builder the exact identities ``x*1``, ``x+0`` and constant folding),
 the declaration helpers :func:`unary` and :func:`binary` with their standard test cases,
-the comparisons, ``where`` and ``cast``. The arithmetic ops live in
-``symgraph.ops.arithmetic``, the unary functions in ``symgraph.ops.functions``.
+the comparisons (``less less_equal greater greater_equal equal not_equal``), ``where``
+and ``cast``. The arithmetic ops live in ``symgraph.ops.arithmetic``, the unary functions
+in ``symgraph.ops.functions``.
 
 Each op is declared once: forward (a NumPy ufunc), derivative, shape rule (NumPy
 broadcasting), dtype rule, display and test cases. A unary op gives its local derivative
@@ -349,6 +350,19 @@ def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Node:
 
 
 NOT_EQUAL = _compare("not_equal", np.not_equal, "!=")
+EQUAL = _compare("equal", np.equal, "==")
+
+
+def equal(a: ArrayLike, b: ArrayLike) -> Node:
+    """``a == b`` elementwise as a boolean node (NumPy's ``equal``; a node's own ``==``
+    compares identity); no gradient flows through it."""
+    return apply(EQUAL, a, b)
+
+
+def not_equal(a: ArrayLike, b: ArrayLike) -> Node:
+    """``a != b`` elementwise as a boolean node (NumPy's ``not_equal``; NaN differs from
+    everything); no gradient flows through it."""
+    return apply(NOT_EQUAL, a, b)
 
 # --- cast ------------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ import types
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from symgraph.array_methods import _FOLLOWERS
+from symgraph.array_methods import _FOLLOWERS, UFUNC_FOLLOWERS
 from symgraph.context import SCOPE
 from symgraph.graph import Graph, Node, SymgraphError, _NodeFields, get_default_graph
 
@@ -121,8 +121,9 @@ def guard_public(*namespaces: types.ModuleType) -> None:
             # have doctest collect its docstring there too)
             public.__qualname__ = f"{function.__qualname__}.public"
             function.public = public  # type: ignore[attr-defined]
-    for numpy_function, follower in list(_FOLLOWERS.items()):
-        _FOLLOWERS[numpy_function] = guarded.get(follower, follower)
+    for table in (_FOLLOWERS, UFUNC_FOLLOWERS):
+        for numpy_function, follower in list(table.items()):
+            table[numpy_function] = guarded.get(follower, follower)
 
 
 class _Building(str):

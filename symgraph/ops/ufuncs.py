@@ -2,8 +2,9 @@
 
 Owns: the map from a NumPy ufunc to the op that names it as its NumPy function
 (``Op.array_api``: ``np.abs`` is ``np.absolute``, so it reaches ``sg.abs``; ``np.mod`` is
-``np.remainder``, ``sg.mod``), made from the registry when first asked, and the error for
-a ufunc or a ufunc method (``np.add.reduce``, ``out=``) that has no op. NumPy's bitwise
+``np.remainder``, ``sg.mod``), made from the registry when first asked, the ufuncs
+written with other ops (``np.fmax`` builds ``sg.fmax``: ``@follows_numpy(np.fmax)`` on it), and the error for a
+ufunc or a ufunc method (``np.add.reduce``, ``out=``) that has no op. NumPy's bitwise
 ufuncs (``mask | node`` calls ``np.bitwise_or``) are Python's ``& | ^ ~`` of nodes:
 logic on booleans (``symgraph.ops.logical``).
 
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from symgraph.array_methods import UFUNC_FOLLOWERS
 from symgraph.graph import Node, SymgraphError
 from symgraph.ops.core import OPS, Op, describe
 
@@ -48,6 +50,9 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> No
     symbol = _OPERATOR_OF.get(ufunc)
     if symbol is not None and method == "__call__" and not kwargs:
         return boolean_operator(symbol, *inputs)
+    composed = UFUNC_FOLLOWERS.get(ufunc)  # (declared with @follows_numpy on its function)
+    if composed is not None and method == "__call__" and not kwargs:
+        return composed(*inputs)
     op = _op_of(ufunc)
     node = next(i for i in inputs if isinstance(i, Node))
     if method != "__call__" or kwargs or op is None:
