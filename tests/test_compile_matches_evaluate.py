@@ -66,6 +66,13 @@ def _compiled_and_evaluated(build, at, **options):
     ("relu(-0.0)", lambda x: sg.relu(x), [-0.0]),  # NumPy: maximum(-0.0, 0) is 0.0
     ("sum of -0.0", lambda x: sg.sum(x), [-0.0]),  # NumPy's sums start at 0.0
     ("mean of -0.0", lambda x: sg.mean(x), [-0.0]),
+    # a second QA hunt: like terms whose coefficients' sum overflows (fsum raised a bare
+    # OverflowError), and -1 * a boolean (the rewrite to -b raised: -x of a boolean)
+    ("1e308 + (1e308 + x)", lambda x: 1e308 + (1e308 + x), [1.0, -np.inf]),
+    ("x*1e308 + sin(x) + x*1e308", lambda x: x * 1e308 + sg.sin(x) + x * 1e308, [1.0, 0.0]),
+    ("(x > 0) * -1.0", lambda x: (x > 0) * -1.0, [1.0, -1.0, np.nan]),
+    ("-1 * (x > 0)", lambda x: -1 * (x > 0), [1.0, -1.0]),
+    ("int8 0 - (x > 0)", lambda x: sg.const(np.int8(0)) - (x > 0), [1.0, -1.0]),
 ])
 def test_compile_equals_evaluate_where_rewrites_changed_values(name, build, at):
     for got, want in _compiled_and_evaluated(build, at):

@@ -556,7 +556,9 @@ class _Rewriter:
                         if replacement is not None:
                             break
                 except SymgraphError:
-                    raise
+                    # the replacement cannot be built for these operands (-x of a boolean
+                    # for x*-1): the rule does not apply here, the node stays as it is
+                    replacement = None
                 except Exception as exc:  # noqa: BLE001 - MemoryError, a rule's bug: name the node
                     raise SymgraphError(
                         f"sg.simplify: rule {rule.name!r} failed on node #{cur.id} "

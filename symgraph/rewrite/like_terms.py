@@ -184,7 +184,10 @@ def linear_plan(root: Node, inside: set[int], region_size: int,
         return None  # no like terms (or only one term: a scaling, mul-consts' business)
     unbounded, total, kept = 0, 0.0, []
     for key, (node, cs) in groups.items():
-        s = math.fsum(cs)
+        try:
+            s = math.fsum(cs)
+        except OverflowError:  # (1e308 + 1e308: the sum is not finite, no rule of ours)
+            return None
         # finite as the rebuilt coefficient holds it, in the sum's dtype (float32: 6e38 is inf)
         if not _finite_in(s, root.dtype) or s == 0.0 or (
                 exact and not (all(c > 0 for c in cs) or all(c < 0 for c in cs))):
