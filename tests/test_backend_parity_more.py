@@ -193,3 +193,19 @@ def test_round_equals_numpy_on_every_backend(graph, dtype, decimals):
     want = assert_every_backend_evaluates([y], [x], [values])
     np.testing.assert_array_equal(want[0], expected)
     assert want[0].dtype == expected.dtype
+
+
+def test_moments_of_a_broadcast_overflow_as_numpy_on_every_backend(graph):
+    """XLA took mean(broadcast_to(x)) for x: the largest float's mean over three copies is
+    inf in NumPy (the sum overflows), and its variance inf, not 0."""
+    x = sg.var("x")
+    b = sg.broadcast_to(x, (3,))
+    outs = [sg.mean(b), sg.variance(b), sg.std(b), sg.mean(b * 2.0)]
+    big = np.finfo(np.float64).max
+    for point in (big, 1.5, -big):
+        want = assert_every_backend_evaluates(outs, [x], [np.float64(point)])
+        with np.errstate(all="ignore"):
+            numpy = [np.mean(np.full(3, point)), np.var(np.full(3, point)),
+                     np.std(np.full(3, point)), np.mean(np.full(3, point) * 2.0)]
+        for w, n in zip(want, numpy):
+            np.testing.assert_array_equal(w, n)

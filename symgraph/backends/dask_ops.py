@@ -421,16 +421,19 @@ def _pad(node: Node, x: Any) -> Any:
 
 
 def _moment(node: Node, x: Any) -> Any:
-    """np.var/np.std block by block: dask divides by ``n - ddof`` and gives NaN where that
-    is negative, NumPy divides by ``max(n - ddof, 0)`` (inf from ``ddof >= n`` on), so a
-    ``ddof`` past ``n`` is ``n``. With ``n`` known only when computed, one task."""
+    """np.var/np.std block by block, as NumPy computes them (``_var``): the mean, the
+    squares of the deviations from it, their sum over ``max(n - ddof, 0)`` (inf from
+    ``ddof >= n`` on; dask's own var divides by ``n - ddof``, NaN past it, and sums raw
+    powers, inf - inf where the squares overflow). With ``n`` known only when computed,
+    one task."""
     axis, keepdims, ddof = (node.attrs[k] for k in ("axis", "keepdims", "ddof"))
     n = math.prod(x.shape[a] for a in (range(x.ndim) if axis is None else axis))
     if math.isnan(n):
         return _one_block(_task(numpy_function(node.opdef, node.attrs), node), node, x)
-    f = np.std if node.opdef is STD else np.var  # (NumPy dispatches them to dask's)
     with np.errstate(all="ignore"):
-        return f(x, axis=axis, keepdims=keepdims, ddof=min(ddof, n))
+        deviation = x - x.mean(axis=axis, keepdims=True)
+        var = (deviation * deviation).sum(axis=axis, keepdims=keepdims) / max(n - ddof, 0)
+        return array_module().sqrt(var) if node.opdef is STD else var
 
 
 def _searchsorted(node: Node, a: Any, v: Any) -> Any:

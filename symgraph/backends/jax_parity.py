@@ -38,6 +38,7 @@ from symgraph.graph import Node
 from symgraph.ops import arithmetic as ar
 from symgraph.ops import explog
 from symgraph.ops import functions as fn
+from symgraph.ops import reduce, statistics
 
 Lowered = Callable[..., Any]
 _HIGHEST = lax.Precision.HIGHEST  # (as jax_ops: no TF32 on a GPU)
@@ -265,10 +266,17 @@ _FOLDS = {fn.LOG: _LOGS_OF, explog.LOG2: _LOGS_OF, explog.LOG10: _LOGS_OF,
 _BOTH_EXP = (ar.MULTIPLY, ar.DIVIDE)  # exp(a)*exp(b), exp(a)/exp(b): both operands exp
 
 
+# the mean (and moments) of a broadcast: XLA takes mean(broadcast(x)) for x, which is not
+# NumPy's (x + x + x) / 3 where the sum overflows (the largest float's mean is inf)
+_OF_BROADCAST = (reduce.MEAN, statistics.VARIANCE, statistics.STD)
+
+
 def opaque(node: Node) -> tuple[int, ...]:
     """The positions of ``node``'s inputs that must reach XLA behind a barrier, lest its
     algebraic simplifier fold them into ``node`` with another value."""
     ins = node.inputs
+    if node.opdef in _OF_BROADCAST:
+        return (0,) if ins and ins[0].opdef is reduce.BROADCAST_TO else ()
     if node.opdef in _BOTH_EXP:
         return (0,) if len(ins) == 2 and all(i.opdef is fn.EXP for i in ins) else ()
     producers = _FOLDS.get(node.opdef)
