@@ -12,16 +12,17 @@ Imports: ``symgraph.graph`` and ``symgraph.ops``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from symgraph.graph import Node, ShapeError, SymgraphError, ancestors, derivative_context
 from symgraph.ops import add, broadcast_to, cast, const, reshape, stack, sum_to, zeros_like
-from symgraph.ops.core import CONST, describe, placeholder
+from symgraph.ops.core import CONST, describe, make, placeholder
 from symgraph.ops.values import const_key
 from symgraph.ops.reduce import sum as reduce_sum
 from symgraph.batching import vectorize
@@ -129,6 +130,23 @@ def _bad_result(value: Any, node: Node, i: int, kind: str) -> SymgraphError:
     )
 
 
+def _whole(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function``, a derivative builder made of others (``hessian`` is ``grad`` then
+    ``jacobian``), all or nothing: if it raises, this thread's nodes it appended go."""
+    @functools.wraps(function)
+    def call(y: Any, *args: Any, **kwargs: Any) -> Any:
+        first = y[0] if isinstance(y, (list, tuple)) and y else y
+        graph = first.graph if isinstance(first, Node) else None
+        mark = len(graph) if graph is not None else 0
+        try:
+            return function(y, *args, **kwargs)
+        except BaseException:
+            if graph is not None:
+                graph._undo(mark)
+            raise
+    return call
+
+
 class _Transaction:
     """Undo the nodes a derivative builder appended if it fails half-way."""
 
@@ -187,6 +205,7 @@ def _grad(y: Node, wrt: Wrt, constants: bool = False) -> Node | list[Node]:
     return results[0] if single else results
 
 
+@_whole
 def vjp(ys: Node | Sequence[Node], xs: Wrt, cotangents: Any) -> Node | list[Node]:
     """Reverse mode with a seed: ``sum_i cotangents[i] . d ys[i] / d xs``, as
     ``tf.gradients(ys, xs, grad_ys=cotangents)`` or the function ``jax.vjp`` returns.
@@ -215,16 +234,53 @@ def vjp(ys: Node | Sequence[Node], xs: Wrt, cotangents: Any) -> Node | list[Node
     graph = outs[0].graph
     tx = _Transaction(graph, "sg.vjp")
     try:
-        # <y, cotangent> belongs to y's order (as jacobian's), so its gradient is of the next
+        # <y, cotangent> belongs to y's order (as jacobian's), so its gradient is of the next.
+        # A cotangent that is a node (not a constant) is a placeholder for the reverse pass,
+        # put in afterwards: the gradient of <y, v(x)> would differentiate v too.
+        seeded: dict[Node, Node] = {}
+        wrt_ids = {n.id for n in nodes}
         with derivative_context(_next_order(ancestors(outs)) - 1, tx.call):
             total = None
             for y, v in zip(outs, directions):
-                term = reduce_sum(y * _as_tangent(v, y))
+                tangent = _as_tangent(v, y)
+                if tangent.opdef is not CONST and any(
+                        a.id in wrt_ids for a in ancestors([tangent])):
+                    seed = _cotangent_of(y, tangent)
+                    seeded[seed] = tangent
+                    tangent = seed
+                term = reduce_sum(y * tangent)
                 total = term if total is None else total + term
+        results = _reverse(total, nodes, "sg.vjp")
+        if seeded:
+            results = _put_in(results, seeded)
     except Exception as exc:
         raise tx.fail(exc) from exc
-    results = _reverse(total, nodes, "sg.vjp")
     return results[0] if single else results
+
+
+def _cotangent_of(y: Node, stands_for: Node | None = None) -> Node:
+    """The placeholder cotangent of ``y`` with which ``jacobian`` (and ``vjp``, for the node
+    ``stands_for``) seeds the reverse pass: interned, so a repeated call builds the same
+    nodes; one per ``y`` and what it stands for."""
+    key = (_INTERNED, "cotangent", y.id, None if stands_for is None else stands_for.id)
+    found = y.graph._lookup(key)
+    if found is None:
+        found = placeholder(y.graph, y.shape, y.dtype, "cotangent")
+        y.graph._alias(key, found)
+    return found
+
+
+def _put_in(results: list[Node], values: dict[Node, Node]) -> list[Node]:
+    """``results`` with each placeholder of ``values`` replaced by its value: the nodes
+    between are made again on it, each at the order of the node it stands for."""
+    made = {p.id: v for p, v in values.items()}
+    for node in ancestors(results):  # (in id order: topological)
+        if node.id in made or not any(i.id in made for i in node.inputs):
+            continue
+        with derivative_context(node.order, node.grad_call):
+            made[node.id] = make(node.opdef, [made.get(i.id, i) for i in node.inputs],
+                                 node.attrs)
+    return [made.get(r.id, r) for r in results]
 
 
 def _reverse(y: Node, wrt: list[Node], who: str) -> list[Node]:
@@ -350,6 +406,7 @@ def _as_tangent(v: Node | np.ndarray, x: Node) -> Node:
     return node
 
 
+@_whole
 def jvp(y: Node, x: Wrt, v: Any) -> Node:
     """Forward mode: the directional derivative of ``y`` at ``x`` along ``v``.
 
@@ -419,6 +476,7 @@ def jvp(y: Node, x: Wrt, v: Any) -> Node:
         raise tx.fail(exc, n) from exc
 
 
+@_whole
 def jacobian(y: Node, x: Wrt) -> Node | list[Node]:
     """All first derivatives: shape ``y.shape + x.shape`` (a list for a list ``x``).
 
@@ -437,6 +495,7 @@ def jacobian(y: Node, x: Wrt) -> Node | list[Node]:
     if y.shape == ():
         out = _reverse(y, xs, "sg.jacobian")
         return out[0] if single else out
+    _static_shapes(xs, "sg.jacobian")
     if None in y.shape:
         raise SymgraphError(
             f"sg.jacobian needs a static shape for {describe(y)}; give its inputs static shapes"
@@ -445,14 +504,25 @@ def jacobian(y: Node, x: Wrt) -> Node | list[Node]:
     # so a repeated call would build a new batched loop: the answer is kept)
     key = ("jacobian", y.id, y.order, tuple(n.id for n in xs))
     kept = y.graph.cache.get(key)
-    if kept is not None and kept[0] is y and all(a is b for a, b in zip(kept[1], xs)):
-        results = kept[2]  # (the same nodes: ids of forgotten nodes are used again)
+    if kept is not None and kept[0] is y and all(a is b for a, b in zip(kept[1], xs)) and all(
+            r.graph is y.graph for r in kept[2]):
+        results = kept[2]  # (the same nodes, not forgotten: ids of forgotten ones come again)
     else:
         results = _batched_jacobian(y, xs)
         if results is None:
             results = _unrolled_jacobian(y, xs)
         y.graph.cache[key] = (y, tuple(xs), results)
     return results[0] if single else list(results)
+
+
+def _static_shapes(xs: list[Node], who: str) -> None:
+    """A Jacobian's shape is ``y.shape + x.shape``: every ``x`` needs a static shape."""
+    for x in xs:
+        if None in x.shape:
+            raise SymgraphError(
+                f"{who}: {describe(x)} has a dimension known only when fed, and the result's "
+                "shape holds it twice over; give it a static shape (sg.var(..., shape=...)), "
+                "or take sg.grad of a scalar (or sg.vjp, sg.jvp, sg.hvp), which need none")
 
 
 def _batched_jacobian(y: Node, xs: list[Node]) -> list[Node] | None:
@@ -468,11 +538,7 @@ def _batched_jacobian(y: Node, xs: list[Node]) -> list[Node] | None:
         # the identity are interned (a rollback forgets them), so a repeated call builds
         # the very same nodes: everything else is interned by its inputs.
         with derivative_context(order - 1, tx.call):
-            key = (_INTERNED, "cotangent", y.id)
-            cotangent = graph._lookup(key)
-            if cotangent is None:
-                cotangent = placeholder(graph, y.shape, y.dtype, "cotangent")
-                graph._alias(key, cotangent)
+            cotangent = _cotangent_of(y)
             projected = reduce_sum(y * cotangent)
         vjps = _reverse(projected, xs, "sg.jacobian")
         with derivative_context(order, tx.call):
@@ -507,6 +573,7 @@ def _unrolled_jacobian(y: Node, xs: list[Node]) -> list[Node]:
     return results
 
 
+@_whole
 def hessian(y: Node, x: Wrt) -> Node | list[list[Node]]:
     """All second derivatives of the scalar ``y``: shape ``x.shape + x.shape``.
 
@@ -525,6 +592,7 @@ def hessian(y: Node, x: Wrt) -> Node | list[list[Node]]:
     """
     xs, single = _as_list(x, "sg.hessian")
     _check_target(y, xs, "sg.hessian")
+    _static_shapes(xs, "sg.hessian")
     if y.shape != ():
         raise SymgraphError(
             f"sg.hessian needs a scalar y, got {describe(y)}; sum it first (y.sum()) or take "
@@ -535,6 +603,7 @@ def hessian(y: Node, x: Wrt) -> Node | list[list[Node]]:
     return rows[0][0] if single else rows
 
 
+@_whole
 def hvp(y: Node, x: Node, v: Any) -> Node:
     """Hessian-vector product ``H(y) @ v``, shape ``x.shape``, without forming ``H``.
 
@@ -551,5 +620,8 @@ def hvp(y: Node, x: Node, v: Any) -> Node:
     if not isinstance(x, Node):
         raise SymgraphError("sg.hvp: x must be one node")
     _check_target(y, [x], "sg.hvp")
+    if y.shape != ():
+        raise SymgraphError(f"sg.hvp needs a scalar y, got {describe(y)}; sum it first "
+                            "(y.sum())")
     _direction(v, x, "sg.hvp")  # before the gradient is built, so a bad v builds nothing
     return jvp(grad(y, x), x, v)

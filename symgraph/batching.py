@@ -96,7 +96,19 @@ def vmap(fn: Callable[..., Any], in_axes: int | None | Sequence[int | None] = 0,
     if not callable(fn):
         raise SymgraphError(f"sg.vmap needs a function of nodes, got {type(fn).__name__}")
 
-    def batched(*args: Any) -> Any:
+    if out_axes is None or not isinstance(out_axes, int) or isinstance(out_axes, bool):
+        raise SymgraphError(f"sg.vmap: out_axes must be an int (where each result's batch "
+                            f"axis goes), got {out_axes!r}")
+
+    def batched(*args: Any, **keywords: Any) -> Any:
+        if keywords:
+            raise SymgraphError(f"sg.vmap: pass the arguments by position (in_axes follows "
+                                f"them); got {', '.join(keywords)} by name")
+        for k, a in enumerate(args):
+            if isinstance(a, (list, tuple)) and any(isinstance(i, Node) for i in a):
+                raise SymgraphError(f"sg.vmap: argument {k} is a {type(a).__name__} of nodes; "
+                                    "vmap maps nodes (no pytrees): pass them as arguments of "
+                                    "their own, or sg.stack them")
         axes = [in_axes] * len(args) if not isinstance(in_axes, (list, tuple)) else list(in_axes)
         if len(axes) != len(args):
             raise SymgraphError(
@@ -116,7 +128,8 @@ def vmap(fn: Callable[..., Any], in_axes: int | None | Sequence[int | None] = 0,
             if front.shape[0] is None or (size is not None and front.shape[0] != size):
                 raise SymgraphError(
                     f"sg.vmap: the mapped axes must have one static size; argument {k} "
-                    f"({describe(x)}) has {front.shape[0]}, another has {size}")
+                    f"({describe(x)}) has {front.shape[0]}"
+                    + (f", another has {size}" if size is not None else ""))
             size = front.shape[0]
             moved.append(front)
         if size is None:
@@ -138,7 +151,9 @@ def vmap(fn: Callable[..., Any], in_axes: int | None | Sequence[int | None] = 0,
                     "map with a Python loop and sg.stack instead")
             if out_axes != 0:
                 results = [moveaxis_front(r, out_axes) for r in results]
-            return results[0] if single else type(out)(results)
+        # (outside the function's guard: these are vmap's own, not the function's)
+        return results[0] if single else list(results) if isinstance(out, list) else tuple(
+            results) if type(out) is tuple else type(out)(*results)
 
     return batched
 

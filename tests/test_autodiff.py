@@ -455,3 +455,58 @@ def test_a_shared_constant_is_refused_as_wrt_and_a_named_one_is_its_own():
         assert float(sg.evaluate(sg.grad(y2, named), {x: 3.0})) == 3.0
         # a constant y does not use gets a zero, as any wrt y does not depend on
         assert float(sg.evaluate(sg.grad(sg.sin(x), sg.const(7.0)), {x: 3.0})) == 0.0
+
+
+def test_vjp_with_a_cotangent_that_depends_on_xs_differentiates_only_y():
+    """sg.vjp(sin(w), w, cos(w)) is cos(w) * cos(w), as jax.vjp's function gives; it was
+    the gradient of sum(sin(w) * cos(w)), which differentiates the cotangent too. Its own
+    gradient goes through the cotangent, as JAX's does."""
+    with sg.Graph():
+        w = sg.var("w", shape=(3,))
+        wv = np.array([0.3, -1.1, 0.8])
+        g = sg.vjp(sg.sin(w), w, sg.cos(w))
+        np.testing.assert_allclose(sg.evaluate(g, {w: wv}), np.cos(wv) ** 2, rtol=1e-14)
+        d = sg.evaluate(sg.grad(sg.sum(g), w), {w: wv})
+        np.testing.assert_allclose(d, -2 * np.cos(wv) * np.sin(wv), rtol=1e-12)
+        assert sg.vjp(sg.sin(w), w, sg.cos(w)) is g  # asked again: the same node
+        two = sg.vjp([sg.sin(w), w * w], w, [sg.cos(w), w])  # two ys, seeds of xs
+        np.testing.assert_allclose(sg.evaluate(two, {w: wv}), np.cos(wv) ** 2 + 2 * wv * wv,
+                                   rtol=1e-14)
+
+
+@pytest.mark.parametrize("case", [
+    lambda x, X, w: (sg.hvp, sg.sum(_cube_no_jvp(x)), x, np.ones(3)),
+    lambda x, X, w: (sg.vjp, sg.sin(_cube_no_vjp(x)), x, np.ones(3)),
+    lambda x, X, w: (sg.hessian, sg.sum(X ** 2), X),
+    lambda x, X, w: (sg.hessian, sg.sum(X @ w), [w, X]),
+    lambda x, X, w: (sg.jacobian, sg.sin(w), [w, X]),
+])
+def test_a_failed_derivative_call_leaves_the_graph_as_it_was(case):
+    """hvp is jvp of grad, hessian jacobian of grad: each part kept its nodes when a later
+    one failed; the None-dimension refusals named an internal reshape."""
+    with sg.Graph() as g:
+        x, X, w = sg.var("x", shape=(3,)), sg.var("X", shape=(None, 3)), sg.var("w", shape=(3,))
+        function, *args = case(x, X, w)
+        before = len(g)
+        with pytest.raises(sg.SymgraphError) as info:
+            function(*args)
+        assert len(g) == before, str(info.value)
+        assert "reshape" not in str(info.value) and "sum_to" not in str(info.value)
+
+
+_cube_no_jvp = sg.define_op("autodiff_cube_no_jvp", lambda x: x ** 3, elementwise=True,
+                            vjp=[lambda g, out: g * 3 * out / out.inputs[0]])
+_cube_no_vjp = sg.define_op("autodiff_cube_no_vjp", lambda x: x ** 3, elementwise=True)
+
+
+def test_vmap_refuses_what_it_cannot_map_saying_what_it_is():
+    with sg.Graph():
+        A, X = sg.var("A", shape=(4, 3)), sg.var("X", shape=(None, 3))
+        for call, words in (
+                (lambda: sg.vmap(lambda a, b: a * b)(A, b=A), "by position.*got b by name"),
+                (lambda: sg.vmap(lambda a: a * 2, out_axes=None), "out_axes must be an int"),
+                (lambda: sg.vmap(lambda ab: ab[0] * ab[1])((A, A)), "tuple of nodes"),
+                (lambda: sg.vmap(sg.sum)(X), r"'X' \(shape \(None, 3\)\)\) has None$"),
+                (lambda: sg.hvp(sg.sin(A), A, np.ones((4, 3))), "sg.hvp needs a scalar y")):
+            with pytest.raises(sg.SymgraphError, match=words):
+                call()
