@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from symgraph.graph import Node, SymgraphError, ancestors
+from symgraph.graph import BUILD_CONTEXT, Node, SymgraphError, ancestors, derivative_context
 from symgraph.ops import broadcast_to, expand_dims, transpose
 from symgraph.ops.core import describe, operands, placeholder
 from symgraph.ops.transaction import building
@@ -56,7 +56,14 @@ def substitute(results: list[Node], batched: dict[Node, Node]
         if not any(flags):
             continue
         rule = node.opdef.batch
-        out = rule(node, [new.get(i.id, i) for i in node.inputs], flags) if rule else None
+        args = [new.get(i.id, i) for i in node.inputs]
+        if rule is None:
+            out = None
+        elif node.order == BUILD_CONTEXT.get().order:
+            out = rule(node, args, flags)
+        else:  # the batched node is a derivative of the order the node is (vmap of a grad)
+            with derivative_context(node.order, node.grad_call):
+                out = rule(node, args, flags)
         if out is None:
             return None, node
         if out.shape == node.shape:

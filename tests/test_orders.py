@@ -125,3 +125,19 @@ def test_const_goes_to_the_graph_it_is_given_even_an_empty_one():
     with sg.Graph() as other:
         c = sg.const(1.5, graph=empty)
     assert c.graph is empty and len(other) == 0 and len(empty) == 1
+
+
+def test_vmap_of_a_derivative_keeps_its_order():
+    """Per-example gradients and Hessians (vmap of grad, of hessian) are derivatives of
+    orders 1 and 2, as without vmap; they came out as order 0, drawn as user nodes."""
+    with sg.Graph():
+        X, w = sg.var("X", shape=(4, 3)), sg.var("w", shape=(3,))
+        one = sg.grad(sg.sum(sg.sin(X[0] * w)), w)
+        per_example = sg.vmap(lambda x: sg.grad(sg.sum(sg.sin(x * w)), w))(X)
+        hessians = sg.vmap(lambda x: sg.hessian(sg.sum(sg.sin(x * w)), w))(X)
+        assert one.order == per_example.order == 1 and hessians.order == 2
+        assert max(sg.stats(per_example)["by_order"]) == 1
+        assert max(sg.stats(hessians)["by_order"]) == 2
+        xv, wv = np.arange(12.0).reshape(4, 3) / 7, np.array([0.3, -0.2, 0.5])
+        got = sg.evaluate(per_example, {X: xv, w: wv})
+        np.testing.assert_allclose(got, np.cos(xv * wv) * xv, rtol=1e-14)
