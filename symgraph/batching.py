@@ -143,8 +143,7 @@ def vmap(fn: Callable[..., Any], in_axes: int | None | Sequence[int | None] = 0,
             raise SymgraphError("sg.vmap: no argument is mapped (every in_axes is None)")
         graph = next(m for m in moved if m is not None).graph
         with building(graph, "sg.vmap", "calling the function"):
-            stand_ins = [x if m is None else placeholder(graph, m.shape[1:], m.dtype, "vmap_entry")
-                         for x, m in zip(nodes, moved)]
+            stand_ins = [x if m is None else _entry(m) for x, m in zip(nodes, moved)]
             out = fn(*stand_ins)
             single = isinstance(out, Node)
             outs = list(out) if isinstance(out, (list, tuple)) else [out]
@@ -163,6 +162,21 @@ def vmap(fn: Callable[..., Any], in_axes: int | None | Sequence[int | None] = 0,
             results) if type(out) is tuple else type(out)(*results)
 
     return batched
+
+
+_ENTRY = object()  # the interning key's tag: no op's name can equal it
+
+
+def _entry(mapped: Node) -> Node:
+    """The placeholder of one entry of ``mapped`` (batch axis first): one per node mapped,
+    interned, so the function's nodes on it are interned too and mapping the same function
+    again adds no node."""
+    key = (_ENTRY, mapped.id)
+    found = mapped.graph._lookup(key)
+    if found is None:
+        found = placeholder(mapped.graph, mapped.shape[1:], mapped.dtype, "vmap_entry")
+        mapped.graph._alias(key, found)
+    return found
 
 
 def moveaxis_front(x: Node, axis: int) -> Node:

@@ -510,3 +510,21 @@ def test_vmap_refuses_what_it_cannot_map_saying_what_it_is():
                 (lambda: sg.hvp(sg.sin(A), A, np.ones((4, 3))), "sg.hvp needs a scalar y")):
             with pytest.raises(sg.SymgraphError, match=words):
                 call()
+
+
+def test_vmap_of_the_same_function_again_adds_no_node():
+    """Each call made a new entry placeholder, so a new copy of the function's nodes on it:
+    100 calls left 400 dead nodes."""
+    with sg.Graph() as g:
+        x, b = sg.var("x", shape=(3, 2)), sg.var("b")
+        f = lambda r: sg.sum(sg.sin(r) * b)  # noqa: E731
+        out = sg.vmap(f)(x)
+        before = len(g)
+        for _ in range(5):
+            assert sg.vmap(f)(x) is out
+            assert sg.vmap(lambda r: sg.sum(sg.sin(r) * b))(x) is out  # a new lambda, too
+        assert len(g) == before
+        other = sg.vmap(lambda r: sg.max(r))(x)  # another function over the same x
+        xv = np.arange(6.0).reshape(3, 2)
+        np.testing.assert_allclose(sg.evaluate([out, other], {x: xv, b: 2.0}),
+                                   [np.sin(xv).sum(1) * 2, xv.max(1)])
