@@ -14,8 +14,9 @@ the same graph as more nodes; ``sg.evaluate`` computes any of them from numeric 
 
 import sys as _sys
 
-from symgraph.autodiff import grad, hessian, hvp, jacobian, jvp, vjp
+from symgraph.autodiff import grad, jvp, vjp
 from symgraph.batching import vmap
+from symgraph.jacobians import hessian, hvp, jacobian
 from symgraph.backends import CompiledFunction, backends, compile
 from symgraph.display import (
     Picture, debugprint, formula, graph_bundle, latex, pprint, stats, to_dot, to_svg,

@@ -212,7 +212,7 @@ def test_one_hot_values_and_no_gradient_to_indices(graph):
 def test_gather_jacobian_is_vectorized(graph, rng):
     """jacobian/hessian take the batch rules of gather and add_at, also for index items
     apart (where NumPy moves the index dims first)."""
-    from symgraph.autodiff import _batched_jacobian
+    from symgraph.jacobians import _batched_jacobian
 
     x = sg.var("x", shape=(3, 2, 4))
     i = sg.var("i", shape=(2,), dtype="int64")

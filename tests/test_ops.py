@@ -115,7 +115,7 @@ def test_float32_stays_float32(name, rng):
 def test_batch_rules_give_the_jacobian_of_one_pass_per_row(name, i, case, rng):
     """The vmap path (one reverse pass over a batch axis) equals one pass per output row,
     for the op itself and for its derivative (so Hessians vectorize too)."""
-    from symgraph.autodiff import _batched_jacobian, _unrolled_jacobian
+    from symgraph.jacobians import _batched_jacobian, _unrolled_jacobian
 
     with sg.Graph():
         nodes, values = case_inputs(case, rng)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import symgraph as sg
-from symgraph.autodiff import _batched_jacobian
+from symgraph.jacobians import _batched_jacobian
 from symgraph.graph import ancestors
 
 

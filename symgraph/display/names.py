@@ -12,7 +12,7 @@ Outputs with neither a label nor a derivation keep the tags ``sg.pprint`` gives 
 (``out0``, ``out1``...); once some output is named as a derivative, the other unnamed
 outputs get letters (``f``, ``g``...) instead, so ``f`` and ``df/dx`` read together.
 
-Imports: ``symgraph.graph``, ``symgraph.ops.core`` (op records), ``symgraph.autodiff``,
+Imports: ``symgraph.graph``, ``symgraph.ops.core`` (op records), ``symgraph.autodiff`` and ``symgraph.jacobians``,
 ``symgraph.display``'s formula and scene modules.
 """
 
@@ -23,7 +23,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from symgraph.autodiff import grad, hessian, jacobian
+from symgraph.autodiff import grad
+from symgraph.jacobians import hessian, jacobian
 from symgraph.display.formula import printable
 from symgraph.display.scene import scratch_copy
 from symgraph.graph import Node, SymgraphError, ancestors
