@@ -12,8 +12,8 @@ Outputs with neither a label nor a derivation keep the tags ``sg.pprint`` gives 
 (``out0``, ``out1``...); once some output is named as a derivative, the other unnamed
 outputs get letters (``f``, ``g``...) instead, so ``f`` and ``df/dx`` read together.
 
-Imports: ``symgraph.graph``, ``symgraph.ops.core`` (op records), ``symgraph.autodiff`` and ``symgraph.jacobians``,
-``symgraph.display``'s formula and scene modules.
+Imports: ``symgraph.graph``, ``symgraph.ops.core`` (op records), ``symgraph.autodiff``,
+``symgraph.jacobians``, ``symgraph.display``'s formula and scene modules.
 """
 
 from __future__ import annotations
