@@ -92,11 +92,13 @@ class ArrayMethods:
     # (which call x.sum(axis=..., dtype=None, out=None)) work on a node: see _options.
     def sum(self, axis: Axis = None, keepdims: bool = False, **numpy: Any) -> Any:
         """Sum over ``axis`` (all axes by default), as ``numpy.sum``."""
-        return OPS.sum(_options(self, numpy), axis=axis, keepdims=keepdims)
+        dtype = numpy.pop("dtype", None)  # (the function computes in it)
+        return OPS.sum(_options(self, numpy), axis=axis, keepdims=keepdims, dtype=dtype)
 
     def mean(self, axis: Axis = None, keepdims: bool = False, **numpy: Any) -> Any:
         """Mean over ``axis`` (all axes by default), as ``numpy.mean``."""
-        return OPS.mean(_options(self, numpy), axis=axis, keepdims=keepdims)
+        dtype = numpy.pop("dtype", None)  # (the function computes in it)
+        return OPS.mean(_options(self, numpy), axis=axis, keepdims=keepdims, dtype=dtype)
 
     def max(self, axis: Axis = None, keepdims: bool = False, **numpy: Any) -> Any:
         """Maximum over ``axis``; its gradient goes to the first maximal element."""
@@ -108,7 +110,8 @@ class ArrayMethods:
 
     def prod(self, axis: Axis = None, keepdims: bool = False, **numpy: Any) -> Any:
         """Product over ``axis``, as ``numpy.prod`` (its gradient is right with zeros)."""
-        return OPS.prod(_options(self, numpy), axis=axis, keepdims=keepdims)
+        dtype = numpy.pop("dtype", None)  # (the function computes in it)
+        return OPS.prod(_options(self, numpy), axis=axis, keepdims=keepdims, dtype=dtype)
 
     def all(self, axis: Axis = None, keepdims: bool = False, **numpy: Any) -> Any:
         """Whether every element over ``axis`` is nonzero (a boolean), as ``numpy.all``."""
@@ -138,11 +141,13 @@ class ArrayMethods:
 
     def cumsum(self, axis: int | None = None, **numpy: Any) -> Any:
         """Cumulative sum, as ``numpy.cumsum`` (``axis=None`` flattens)."""
-        return OPS.cumsum(_options(self, numpy), axis=axis)
+        dtype = numpy.pop("dtype", None)  # (the function computes in it)
+        return OPS.cumsum(_options(self, numpy), axis=axis, dtype=dtype)
 
     def cumprod(self, axis: int | None = None, **numpy: Any) -> Any:
         """Cumulative product, as ``numpy.cumprod`` (``axis=None`` flattens)."""
-        return OPS.cumprod(_options(self, numpy), axis=axis)
+        dtype = numpy.pop("dtype", None)  # (the function computes in it)
+        return OPS.cumprod(_options(self, numpy), axis=axis, dtype=dtype)
 
     def reshape(self, *shape: Any, **numpy: Any) -> Any:
         """Reshape (one dimension may be -1), as ``numpy.reshape`` (``shape=`` too, as

@@ -382,6 +382,17 @@ def test_numpys_keywords_work_on_the_sg_functions_too():
         for g, (_, want) in zip(got, cases):
             assert g.dtype == want.dtype
             np.testing.assert_allclose(g, want, rtol=1e-6)
+        # an integer dtype= is the result's too, wrapping as NumPy's accumulation does
+        b = sg.var("b", shape=(3,), dtype="int8")
+        bv = np.array([100, 100, 3], np.int8)
+        for got, want in ((sg.sum(b, dtype=np.int8), np.sum(bv, dtype=np.int8)),
+                          (b.sum(dtype=np.int16), bv.sum(dtype=np.int16)),
+                          (np.prod(b, dtype=np.int32), np.prod(bv, dtype=np.int32)),
+                          (sg.mean(b, dtype=np.int32), np.mean(bv, dtype=np.int32)),
+                          (sg.cumsum(b, dtype=np.int8), np.cumsum(bv, dtype=np.int8)),
+                          (b.cumprod(dtype=np.uint8), bv.cumprod(dtype=np.uint8))):
+            value = sg.evaluate(got, {b: bv})
+            assert value.dtype == want.dtype and value.tolist() == want.tolist()
         for call, words in ((lambda: sg.sort(x, kind="bogo"), "no kind='bogo'"),
                             (lambda: sg.take(x, [0], mode="fill"), "mode='fill'"),
                             (lambda: sg.concatenate([x, x], dtype=np.int64), "same_kind")):

@@ -14,7 +14,6 @@ moremath modules.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
@@ -71,7 +70,6 @@ def matrix_transpose(x: Any) -> Node:
     return swapaxes(x, -1, -2)
 
 
-@functools.lru_cache(maxsize=32)
 def _fabs_dtype(dtype: np.dtype) -> np.dtype:
     # integers and booleans in float64, as every float function of them (ops.core.inexact)
     return dtype if dtype.kind in "fc" else np.dtype(np.float64)
@@ -127,11 +125,7 @@ def _cumulative(x: Any, axis: int | None, dtype: Any, include_initial: bool, nam
                              "required (NumPy 2's rule; sg.cumsum flattens)")
         axis = 0
     k = one_axis(x, axis, name)
-    if dtype is not None:
-        x = cast(x, dtype)
-    out = scan(x, k)
-    if dtype is not None:  # the running sum of int32 is int64; NumPy's with dtype keeps it
-        out = cast(out, dtype)
+    out = scan(x, k, dtype)
     if not include_initial:
         return out
     shape = tuple(1 if i == k else d for i, d in enumerate(out.shape))
@@ -204,7 +198,7 @@ def vecdot(x1: Any, x2: Any, axis: int = -1) -> Node:
         if along < 0 or x.shape[along] != product.shape[k]:
             raise ShapeError(f"vecdot of {describe(a)} and {describe(b)}: axis {axis} must be "
                              "an axis of both, of the same length (NumPy does not broadcast it)")
-    return cast(reduce_sum(product, k), product.dtype)
+    return reduce_sum(product, k, dtype=product.dtype)  # (NumPy keeps int8 . int8 int8)
 
 
 @follows_numpy(*_if_numpy_has("matvec"))

@@ -21,7 +21,7 @@ Imports: ``symgraph.graph``, ``symgraph.ops.core``, ``symgraph.ops.shape``.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -408,3 +408,18 @@ def cast(x: ArrayLike, dtype: Any) -> Node:
     if dtype == x.dtype:
         return x
     return make(CAST, [x], {"dtype": dtype.str})
+
+
+def in_dtype(build: Callable[[Node], Node], x: ArrayLike, dtype: Any) -> Node:
+    """``build(x)`` with NumPy's ``dtype=`` of a reduction (``np.sum(x, dtype=...)``): ``x``
+    cast to it first, as NumPy accumulates in it, and the result too (the sum of int32
+    would otherwise widen to int64, where NumPy's stays int32, wrapping as it does).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     i = sg.var("i", shape=(3,), dtype="int8")
+    >>> sg.sum(i, dtype="int16").dtype.name
+    'int16'
+    """
+    out = build(cast(x, dtype))
+    return out if out.dtype == np.dtype(dtype) else cast(out, dtype)

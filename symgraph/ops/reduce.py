@@ -31,7 +31,7 @@ from symgraph.ops.core import (
     operatorname,
     register,
 )
-from symgraph.ops.elementwise import cast
+from symgraph.ops.elementwise import in_dtype
 from symgraph.ops.shape import _static, batched_to_rank, expand_dims, shift_axes
 
 Axis = Any  # int, tuple of ints, or None
@@ -309,9 +309,11 @@ def sum(x: Any, axis: Axis = None, keepdims: bool = False,  # noqa: A001
     >>> sg.sum(m, axis=0).shape, sg.sum(m).shape
     ((3,), ())
 
-    ``dtype`` casts first: NumPy sums in it.
+    ``dtype``: NumPy's, the sum computed and given in it.
     """
-    return _reduce(SUM, x if dtype is None else cast(x, dtype), axis, keepdims)
+    if dtype is not None:
+        return in_dtype(lambda v: _reduce(SUM, v, axis, keepdims), x, dtype)
+    return _reduce(SUM, x, axis, keepdims)
 
 
 @follows_numpy(np.mean)
@@ -324,9 +326,11 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False, dtype: Any = None) -
     >>> float(sg.evaluate(sg.mean(v), {v: [1, 2, 3, 6]}))
     3.0
 
-    ``dtype`` casts first: NumPy computes in it.
+    ``dtype``: NumPy's, the mean computed and given in it.
     """
-    return _reduce(MEAN, x if dtype is None else cast(x, dtype), axis, keepdims)
+    if dtype is not None:
+        return in_dtype(lambda v: _reduce(MEAN, v, axis, keepdims), x, dtype)
+    return _reduce(MEAN, x, axis, keepdims)
 
 
 @follows_numpy(np.max, np.amax)

@@ -43,7 +43,7 @@ from symgraph.ops.core import (
     register,
     same_shape,
 )
-from symgraph.ops.elementwise import cast
+from symgraph.ops.elementwise import in_dtype
 from symgraph.ops.shape import _batch_all, reshape
 
 __all__ = ["argsort", "cumprod", "cumsum", "sort"]
@@ -413,7 +413,9 @@ def cumsum(x: Any, axis: int | None = None, dtype: Any = None) -> Node:
     >>> sg.evaluate(sg.cumsum(m, axis=1), {m: [[1.0, 2.0], [3.0, 4.0]]}).tolist()
     [[1.0, 3.0], [3.0, 7.0]]
     """
-    x, a = _along(x if dtype is None else cast(x, dtype), axis, "cumsum")  # (NumPy sums in it)
+    if dtype is not None:
+        return in_dtype(lambda v: cumsum(v, axis), x, dtype)
+    x, a = _along(x, axis, "cumsum")
     return _scan(CUMSUM, x, a, False)
 
 
@@ -430,5 +432,7 @@ def cumprod(x: Any, axis: int | None = None, dtype: Any = None) -> Node:
     >>> sg.evaluate(dv, {v: [2.0, 0.0, 3.0]}).tolist()
     [0.0, 6.0, 0.0]
     """
-    x, a = _along(x if dtype is None else cast(x, dtype), axis, "cumprod")
+    if dtype is not None:
+        return in_dtype(lambda v: cumprod(v, axis), x, dtype)
+    x, a = _along(x, axis, "cumprod")
     return _scan(CUMPROD, x, a, False)

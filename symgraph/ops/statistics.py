@@ -44,7 +44,7 @@ from symgraph.ops.core import (
     operatorname,
     register,
 )
-from symgraph.ops.elementwise import NOT_EQUAL, apply, cast, where
+from symgraph.ops.elementwise import NOT_EQUAL, apply, in_dtype, where
 from symgraph.ops.reduce import (
     FIRST_MAX_MASK,
     _batch_reduction,
@@ -198,7 +198,9 @@ def prod(x: Any, axis: Axis = None, keepdims: bool = False, dtype: Any = None) -
     >>> sg.evaluate(dv, {v: [2.0, 0.0, 3.0]}).tolist()
     [0.0, 6.0, 0.0]
     """
-    return _reduction(PROD, x if dtype is None else cast(x, dtype), axis, keepdims)
+    if dtype is not None:
+        return in_dtype(lambda v: _reduction(PROD, v, axis, keepdims), x, dtype)
+    return _reduction(PROD, x, axis, keepdims)
 
 
 # --- variance and std ------------------------------------------------------------------------
