@@ -13,10 +13,9 @@ Imports: ``symgraph.graph`` and ``symgraph.ops``.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,7 @@ import numpy as np
 from symgraph.graph import Node, ShapeError, SymgraphError, ancestors, derivative_context
 from symgraph.ops import add, broadcast_to, cast, const, sum_to, zeros_like
 from symgraph.ops.core import CONST, describe, make, placeholder
+from symgraph.ops.transaction import all_or_nothing
 from symgraph.ops.values import const_key
 from symgraph.ops.reduce import sum as reduce_sum
 
@@ -130,23 +130,6 @@ def _bad_result(value: Any, node: Node, i: int, kind: str) -> SymgraphError:
     )
 
 
-def _whole(function: Callable[..., Any]) -> Callable[..., Any]:
-    """``function``, a derivative builder made of others (``hessian`` is ``grad`` then
-    ``jacobian``), all or nothing: if it raises, this thread's nodes it appended go."""
-    @functools.wraps(function)
-    def call(y: Any, *args: Any, **kwargs: Any) -> Any:
-        first = y[0] if isinstance(y, (list, tuple)) and y else y
-        graph = first.graph if isinstance(first, Node) else None
-        mark = len(graph) if graph is not None else 0
-        try:
-            return function(y, *args, **kwargs)
-        except BaseException:
-            if graph is not None:
-                graph._undo(mark)
-            raise
-    return call
-
-
 class _Transaction:
     """Undo the nodes a derivative builder appended if it fails half-way."""
 
@@ -205,7 +188,7 @@ def _grad(y: Node, wrt: Wrt, constants: bool = False) -> Node | list[Node]:
     return results[0] if single else results
 
 
-@_whole
+@all_or_nothing  # (a failed call leaves the graph as it was)
 def vjp(ys: Node | Sequence[Node], xs: Wrt, cotangents: Any) -> Node | list[Node]:
     """Reverse mode with a seed: ``sum_i cotangents[i] . d ys[i] / d xs``, as
     ``tf.gradients(ys, xs, grad_ys=cotangents)`` or the function ``jax.vjp`` returns.
@@ -406,7 +389,7 @@ def _as_tangent(v: Node | np.ndarray, x: Node) -> Node:
     return node
 
 
-@_whole
+@all_or_nothing  # (a failed call leaves the graph as it was)
 def jvp(y: Node, x: Wrt, v: Any) -> Node:
     """Forward mode: the directional derivative of ``y`` at ``x`` along ``v``.
 
