@@ -246,11 +246,7 @@ def _cotangent_of(y: Node, stands_for: Node | None = None) -> Node:
     ``stands_for``) seeds the reverse pass: interned, so a repeated call builds the same
     nodes; one per ``y`` and what it stands for."""
     key = (_INTERNED, "cotangent", y.id, None if stands_for is None else stands_for.id)
-    found = y.graph._lookup(key)
-    if found is None:
-        found = placeholder(y.graph, y.shape, y.dtype, "cotangent")
-        y.graph._alias(key, found)
-    return found
+    return y.graph._kept(key, lambda: placeholder(y.graph, y.shape, y.dtype, "cotangent"))
 
 
 def _put_in(results: list[Node], values: dict[Node, Node]) -> list[Node]:

@@ -171,12 +171,8 @@ def _entry(mapped: Node) -> Node:
     """The placeholder of one entry of ``mapped`` (batch axis first): one per node mapped,
     interned, so the function's nodes on it are interned too and mapping the same function
     again adds no node."""
-    key = (_ENTRY, mapped.id)
-    found = mapped.graph._lookup(key)
-    if found is None:
-        found = placeholder(mapped.graph, mapped.shape[1:], mapped.dtype, "vmap_entry")
-        mapped.graph._alias(key, found)
-    return found
+    return mapped.graph._kept((_ENTRY, mapped.id), lambda: placeholder(
+        mapped.graph, mapped.shape[1:], mapped.dtype, "vmap_entry"))
 
 
 def moveaxis_front(x: Node, axis: int) -> Node:

@@ -302,10 +302,18 @@ class Graph:
                     _set_order(node, order)
         return node
 
-    def _alias(self, key: tuple, node: Node) -> None:
-        """Intern ``node`` under a second key as well (forgotten with it on rollback)."""
+    def _alias(self, key: tuple, node: Node) -> Node:
+        """Intern ``node`` under a second key as well (forgotten with it on rollback);
+        returns the node interned there (another thread's, if it came first)."""
         with self._lock:
-            self._interned.setdefault(key, node)
+            return self._interned.setdefault(key, node)
+
+    def _kept(self, key: tuple, build: Callable[[], Node]) -> Node:
+        """The node interned under ``key`` (an internal key: a derivative's seed, vmap's
+        entry placeholder), made by ``build()`` the first time, so a repeated call that
+        asks for it builds the same nodes on it."""
+        found = self._lookup(key)
+        return found if found is not None else self._alias(key, build())
 
     def _add(self, key: tuple | None, opdef: Any, inputs: tuple[Node, ...],
              attrs: dict[str, Any], shape: tuple, dtype: np.dtype, name: str | None = None,

@@ -100,12 +100,9 @@ def _batched_jacobian(y: Node, xs: list[Node]) -> list[Node] | None:
             projected = reduce_sum(y * cotangent)
         vjps = _reverse(projected, xs, "sg.jacobian")
         with derivative_context(order, tx.call):
-            key = (_INTERNED, "identity", y.shape, y.dtype.str)
-            rows = graph._lookup(key)
-            if rows is None:  # only consts of <= 256 elements are interned by value
-                eye = np.eye(size, dtype=y.dtype).reshape((size, *y.shape))
-                rows = const(eye, graph=graph)
-                graph._alias(key, rows)
+            # (interned under a key: const interns by value only up to 256 elements)
+            rows = graph._kept((_INTERNED, "identity", y.shape, y.dtype.str), lambda: const(
+                np.eye(size, dtype=y.dtype).reshape((size, *y.shape)), graph=graph))
             batched = vectorize(vjps, cotangent, rows)
             if batched is None:
                 return None
