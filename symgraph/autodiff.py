@@ -13,6 +13,7 @@ Imports: ``symgraph.graph`` and ``symgraph.ops``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import operator
 from collections.abc import Sequence
@@ -24,6 +25,8 @@ from symgraph.graph import Node, ShapeError, SymgraphError, ancestors, derivativ
 from symgraph.ops import add, broadcast_to, cast, const, sum_to, zeros_like
 from symgraph.ops.core import CONST, describe, make, placeholder
 from symgraph.ops.transaction import all_or_nothing
+
+_whole = functools.partial(all_or_nothing, whole=True)  # (Graph._undo: derivatives)
 from symgraph.ops.values import const_key
 from symgraph.ops.reduce import sum as reduce_sum
 
@@ -141,8 +144,9 @@ class _Transaction:
     def fail(self, exc: Exception, node: Node | None = None) -> SymgraphError:
         """Roll back; ``node`` is the one whose rules ran when a non-symgraph error came."""
         # this thread's nodes from the start on, those of the derivative calls it made
-        # (a loop's body derivatives) too; never another thread's (Graph._undo)
-        self.graph._undo(self.first)
+        # (a loop's body derivatives) too, unless another thread built meanwhile: it may
+        # have found and used one of them (Graph._undo)
+        self.graph._undo(self.first, whole=True)
         if isinstance(exc, SymgraphError):
             return exc
         at = "" if node is None else f" in the derivative rules of '{node.op}' ({describe(node)})"
@@ -188,7 +192,7 @@ def _grad(y: Node, wrt: Wrt, constants: bool = False) -> Node | list[Node]:
     return results[0] if single else results
 
 
-@all_or_nothing  # (a failed call leaves the graph as it was)
+@_whole  # (a failed call leaves the graph as it was)
 def vjp(ys: Node | Sequence[Node], xs: Wrt, cotangents: Any) -> Node | list[Node]:
     """Reverse mode with a seed: ``sum_i cotangents[i] . d ys[i] / d xs``, as
     ``tf.gradients(ys, xs, grad_ys=cotangents)`` or the function ``jax.vjp`` returns.
@@ -385,7 +389,7 @@ def _as_tangent(v: Node | np.ndarray, x: Node) -> Node:
     return node
 
 
-@all_or_nothing  # (a failed call leaves the graph as it was)
+@_whole  # (a failed call leaves the graph as it was)
 def jvp(y: Node, x: Wrt, v: Any) -> Node:
     """Forward mode: the directional derivative of ``y`` at ``x`` along ``v``.
 

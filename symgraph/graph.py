@@ -365,16 +365,18 @@ class Graph:
         finally:
             lock.release()
 
-    def _undo(self, mark: int) -> None:
+    def _undo(self, mark: int, whole: bool = False) -> None:
         """Forget the nodes this thread appended from id ``mark`` on: a public op call that
         failed after making some (a constant from an operand, a cast, a reshape) leaves the
         graph as it was. ``mark`` is ``len(graph)`` when the call began. If another thread
         appended nodes since, only this thread's nodes after the last of those go (ids stay
-        dense: a node of another thread is never dropped, nor one it could have used)."""
+        dense: a node of another thread is never dropped, nor one it could have used); with
+        ``whole`` (a derivative, whose many common nodes another thread building meanwhile
+        may well have found and used), none go then."""
         if len(self._nodes) <= mark:  # (a call that failed before building anything: most)
             return
         with self._lock:
-            if self._run_thread is this_thread():
+            if self._run_thread is this_thread() and (not whole or self._run_start <= mark):
                 self._drop(max(mark, self._run_start))
 
     def _rollback(self, first_id: int, ours: Callable[[Node], bool]) -> None:

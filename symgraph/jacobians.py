@@ -23,6 +23,7 @@ from symgraph.autodiff import (
     _next_order,
     _reverse,
     _Transaction,
+    _whole,
     grad,
     jvp,
 )
@@ -31,10 +32,9 @@ from symgraph.graph import Node, SymgraphError, ancestors, derivative_context
 from symgraph.ops import const, reshape, stack, zeros_like
 from symgraph.ops.core import describe
 from symgraph.ops.reduce import sum as reduce_sum
-from symgraph.ops.transaction import all_or_nothing
 
 
-@all_or_nothing  # (a failed call leaves the graph as it was)
+@_whole  # (a failed call leaves the graph as it was)
 def jacobian(y: Node, x: Wrt) -> Node | list[Node]:
     """All first derivatives: shape ``y.shape + x.shape`` (a list for a list ``x``).
 
@@ -128,7 +128,7 @@ def _unrolled_jacobian(y: Node, xs: list[Node]) -> list[Node]:
     return results
 
 
-@all_or_nothing  # (grad, then jacobian: the first is undone if the second fails)
+@_whole  # (grad, then jacobian: the first is undone if the second fails)
 def hessian(y: Node, x: Wrt) -> Node | list[list[Node]]:
     """All second derivatives of the scalar ``y``: shape ``x.shape + x.shape``.
 
@@ -158,7 +158,7 @@ def hessian(y: Node, x: Wrt) -> Node | list[list[Node]]:
     return rows[0][0] if single else rows
 
 
-@all_or_nothing  # (grad, then jvp: the first is undone if the second fails)
+@_whole  # (grad, then jvp: the first is undone if the second fails)
 def hvp(y: Node, x: Node, v: Any) -> Node:
     """Hessian-vector product ``H(y) @ v``, shape ``x.shape``, without forming ``H``.
 

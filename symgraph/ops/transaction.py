@@ -33,7 +33,7 @@ from symgraph.graph import Graph, Node, SymgraphError, _NodeFields, get_default_
 Function = TypeVar("Function", bound=Callable[..., Any])
 
 
-def all_or_nothing(function: Function) -> Function:
+def all_or_nothing(function: Function, whole: bool = False) -> Function:
     """``function``, an op constructor, building all or nothing: if it raises, the nodes it
     appended (by this thread) to the graph of its first node argument (the default graph
     if it has none) are forgotten. On success it costs finding that graph and its length,
@@ -49,11 +49,14 @@ def all_or_nothing(function: Function) -> Function:
     ...         pass
     >>> len(g)   # no constant ones(4) left behind
     1
+
+    ``whole``: undo only if no other thread built in the graph meanwhile (``Graph._undo``;
+    for the derivative builders).
     """
     params = inspect.signature(function).parameters.values()
     names = tuple(p.name for p in params
                   if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty)
-    if names == ("x",) and len(params) == 1:
+    if names == ("x",) and len(params) == 1 and not whole:
         def call(x: Any) -> Any:  # (a fixed signature: a third of the cost of *args)
             graph = x.graph if type(x) is Node else _graph_of_call((x,), {})
             mark = len(graph._nodes)
@@ -62,7 +65,7 @@ def all_or_nothing(function: Function) -> Function:
             except BaseException:
                 graph._undo(mark)
                 raise
-    elif names == ("a", "b") and len(params) == 2:
+    elif names == ("a", "b") and len(params) == 2 and not whole:
         def call(a: Any, b: Any) -> Any:  # type: ignore[misc]
             graph = a.graph if type(a) is Node else _graph_of_call((a, b), {})
             mark = len(graph._nodes)
@@ -78,7 +81,7 @@ def all_or_nothing(function: Function) -> Function:
             try:
                 return function(*args, **kwargs)
             except BaseException:
-                graph._undo(mark)
+                graph._undo(mark, whole)
                 raise
     return functools.update_wrapper(call, function)  # type: ignore[return-value]
 
