@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from symgraph.graph import BUILD_CONTEXT, Node, SymgraphError, ancestors, derivative_context
-from symgraph.ops import broadcast_to, expand_dims, transpose
-from symgraph.ops.core import describe, operands, placeholder
+from symgraph.ops import broadcast_to, expand_dims, getitem, stack, transpose
+from symgraph.ops.core import describe, make, operands, placeholder
 from symgraph.ops.transaction import building
 
 
@@ -33,11 +33,12 @@ def vectorize(results: list[Node], placeholder: Node, batched_value: Node) -> li
     return outputs
 
 
-def substitute(results: list[Node], batched: dict[Node, Node]
+def substitute(results: list[Node], batched: dict[Node, Node], unroll: bool = False
                ) -> tuple[list[Node] | None, Node | None]:
     """``results`` with each placeholder replaced by its batched value (all with the same
     leading axis ``B``); also the first node whose op has no batch rule, if any. The
-    loops' batch rules vmap a body with it.
+    loops' batch rules vmap a body with it. ``unroll=True`` (``sg.vmap``'s) applies a node
+    with no rule for its batched inputs to each entry and stacks the results instead.
 
     >>> import symgraph as sg
     >>> from symgraph.ops.core import placeholder
@@ -57,13 +58,11 @@ def substitute(results: list[Node], batched: dict[Node, Node]
             continue
         rule = node.opdef.batch
         args = [new.get(i.id, i) for i in node.inputs]
-        if rule is None:
-            out = None
-        elif node.order == BUILD_CONTEXT.get().order:
-            out = rule(node, args, flags)
+        if node.order == BUILD_CONTEXT.get().order:
+            out = _batched(node, args, flags, size, unroll)
         else:  # the batched node is a derivative of the order the node is (vmap of a grad)
             with derivative_context(node.order, node.grad_call):
-                out = rule(node, args, flags)
+                out = _batched(node, args, flags, size, unroll)
         if out is None:
             return None, node
         if out.shape == node.shape:
@@ -80,6 +79,20 @@ def substitute(results: list[Node], batched: dict[Node, Node]
     return outputs, None
 
 
+def _batched(node: Node, args: list[Node], flags: tuple[bool, ...], size: int | None,
+             unroll: bool) -> Node | None:
+    """``node`` over the batched ``args`` (``flags``: which are): its op's batch rule, or
+    with ``unroll``, where the op has no rule for these flags, the op applied to each
+    entry and the results stacked (exact, at ``size`` nodes instead of one)."""
+    rule = node.opdef.batch
+    out = None if rule is None else rule(node, args, flags)
+    if out is not None or not unroll or size is None:
+        return out
+    entries = [make(node.opdef, [getitem(a, j) if f else a for a, f in zip(args, flags)],
+                    node.attrs) for j in range(size)]
+    return stack(entries) if all(e.shape == node.shape for e in entries) else None
+
+
 def vmap(fn: Callable[..., Any], in_axes: int | None | Sequence[int | None] = 0,
          out_axes: int = 0) -> Callable[..., Any]:
     """``fn`` mapped over an axis of its arguments, as ``jax.vmap``: a function of nodes that
@@ -89,7 +102,10 @@ def vmap(fn: Callable[..., Any], in_axes: int | None | Sequence[int | None] = 0,
     builds is then vectorized with each op's batch rule (no Python loop over the batch, no
     copy of the graph per entry). ``in_axes`` gives the batch axis of each argument (``None``:
     not batched, the same for every entry); ``fn`` returns a node or a list/tuple of nodes,
-    whose batch axis is put at ``out_axes``.
+    whose batch axis is put at ``out_axes``. A node whose op has no batch rule for its
+    batched arguments (a ``while_loop``, whose trip count may differ per entry; a
+    ``define_op`` not declared elementwise; a convolution whose image and kernel both vary)
+    is applied to each entry and the results stacked: exact, at one node per entry.
 
     >>> import numpy as np, symgraph as sg
     >>> with sg.Graph():
@@ -150,11 +166,11 @@ def vmap(fn: Callable[..., Any], in_axes: int | None | Sequence[int | None] = 0,
             if not all(isinstance(o, Node) for o in outs):
                 raise SymgraphError("sg.vmap: the function must return a node or a list of nodes")
             subs = {p: m for p, m in zip(stand_ins, moved) if m is not None}
-            results, culprit = substitute(outs, subs)
+            results, culprit = substitute(outs, subs, unroll=True)
             if results is None:
                 raise SymgraphError(
-                    f"sg.vmap: the op {culprit.op!r} of {describe(culprit)} has no batch rule; "
-                    "map with a Python loop and sg.stack instead")
+                    f"sg.vmap: the op {culprit.op!r} of {describe(culprit)} cannot be applied "
+                    "to one entry of the batch at a time; map with a Python loop and sg.stack")
             if out_axes != 0:
                 results = [moveaxis_front(r, out_axes) for r in results]
         # (outside the function's guard: these are vmap's own, not the function's)

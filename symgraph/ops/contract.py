@@ -293,7 +293,19 @@ def _batch_tensordot(node: Node, args: list, batched: tuple) -> Node | None:
         r = make(TENSORDOT, args, {"axes": (ia, _shift(ib))})
         nfa = node.inputs[0].ndim - len(ia)
         return transpose(r, (nfa, *range(nfa), *range(nfa + 1, r.ndim)))
-    return None  # derivatives are linear in the batched cotangent: never both
+    # both batched: a contraction with the batch index kept, which einsum writes
+    a, b = node.inputs
+    if a.ndim + b.ndim + 1 > len(_LETTERS):
+        return None
+    la = _LETTERS[1:a.ndim + 1]
+    lb = list(_LETTERS[a.ndim + 1:a.ndim + 1 + b.ndim])
+    for i, j in zip(ia, ib):
+        lb[j] = la[i]
+    free = [c for k, c in enumerate(la) if k not in ia] + [
+        c for k, c in enumerate(lb) if k not in ib]
+    batch = _LETTERS[0]
+    return make(EINSUM, args, {"subscripts": f"{batch}{la},{batch}{''.join(lb)}->"
+                                             f"{batch}{''.join(free)}"})
 
 
 TENSORDOT = register(Op(
@@ -406,8 +418,14 @@ def _kron_vjp(g: Node, out: Node, k: int) -> Node:
 def _batch_kron(node: Node, args: list, batched: tuple) -> Node | None:
     """vmap: the batched operand's batch axis meets a length-1 axis of the other (np.kron
     pads the lower rank with leading ones)."""
-    if all(batched):
-        return None  # derivatives are linear in the batched cotangent: never both
+    if all(batched):  # each entry's own product: every pair of entries, then the blocks laid out
+        if None in node.shape:
+            return None
+        rank, size = node.ndim, args[0].shape[0]
+        a, b = (batched_to_rank(x, rank) for x in args)
+        pairs = multiply(expand_dims(a, tuple(range(2, 2 * rank + 1, 2))),
+                         expand_dims(b, tuple(range(1, 2 * rank, 2))))
+        return reshape(pairs, (size, *node.shape))
     return make(KRON, [batched_to_rank(x, node.ndim) if bt else x
                        for x, bt in zip(args, batched)])
 

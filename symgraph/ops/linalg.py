@@ -22,7 +22,8 @@ from symgraph.ops.core import (
 from symgraph.ops.arithmetic import multiply
 from symgraph.ops.elementwise import PREC_MUL
 from symgraph.ops.reduce import sum as reduce_sum
-from symgraph.ops.shape import expand_dims, swap_last_axes
+from symgraph.ops.layout import squeeze
+from symgraph.ops.shape import batched_to_rank, expand_dims, swap_last_axes
 
 
 def _matmul_shape(inputs: tuple, attrs: dict) -> tuple:
@@ -68,8 +69,7 @@ def _vjp_b(g: Node, out: Node) -> Node:
 
 
 def _batch_matmul(node: Node, args: list, batched: tuple) -> Node | None:
-    """vmap of matmul when one operand carries the batch axis (derivatives are linear in
-    the batched cotangent, so both operands are never batched there)."""
+    """vmap of matmul: the batch axis first in each batched operand and in the result."""
     (a, b), (A, B) = args, node.inputs
     if batched == (True, False):
         if (A.ndim == 1 and B.ndim <= 2) or (A.ndim >= 2 and B.ndim <= A.ndim):
@@ -79,7 +79,16 @@ def _batch_matmul(node: Node, args: list, batched: tuple) -> Node | None:
             return matmul(a, b)
         if B.ndim == 1 and A.ndim <= 2:  # (B, k) against A: rows of A @ b_i
             return matmul(b, A if A.ndim == 1 else swap_last_axes(A))
-    return None
+    # otherwise a vector becomes a one-row (or one-column) matrix, squeezed away again as
+    # NumPy does, and a batched operand's stack axes are aligned past its batch axis, so
+    # the batch axis meets the other's broadcast (or batch) axis, not one of its stack axes
+    rank = max(A.ndim, B.ndim, 2)
+    rows = expand_dims(a, 1 if batched[0] else 0) if A.ndim == 1 else a
+    cols = expand_dims(b, -1) if B.ndim == 1 else b
+    out = matmul(batched_to_rank(rows, rank) if batched[0] else rows,
+                 batched_to_rank(cols, rank) if batched[1] else cols)
+    drop = (-2,) * (A.ndim == 1) + (-1,) * (B.ndim == 1)
+    return squeeze(out, tuple(out.ndim + d for d in drop)) if drop else out
 
 
 MATMUL = register(Op(
