@@ -94,7 +94,7 @@ def _batched(node: Node, args: list[Node], flags: tuple[bool, ...], size: int | 
 
 
 def vmap(fn: Callable[..., Any], in_axes: int | None | Sequence[int | None] = 0,
-         out_axes: int = 0) -> Callable[..., Any]:
+         out_axes: int | Sequence[int] = 0) -> Callable[..., Any]:
     """``fn`` mapped over an axis of its arguments, as ``jax.vmap``: a function of nodes that
     builds the batched graph.
 
@@ -102,7 +102,7 @@ def vmap(fn: Callable[..., Any], in_axes: int | None | Sequence[int | None] = 0,
     builds is then vectorized with each op's batch rule (no Python loop over the batch, no
     copy of the graph per entry). ``in_axes`` gives the batch axis of each argument (``None``:
     not batched, the same for every entry); ``fn`` returns a node or a list/tuple of nodes,
-    whose batch axis is put at ``out_axes``. A node whose op has no batch rule for its
+    whose batch axis is put at ``out_axes`` (one int for all, or one per result). A node whose op has no batch rule for its
     batched arguments (a ``while_loop``, whose trip count may differ per entry; a
     ``define_op`` not declared elementwise; a convolution whose image and kernel both vary)
     is applied to each entry and the results stacked: exact, at one node per entry.
@@ -119,9 +119,11 @@ def vmap(fn: Callable[..., Any], in_axes: int | None | Sequence[int | None] = 0,
     if not callable(fn):
         raise SymgraphError(f"sg.vmap needs a function of nodes, got {type(fn).__name__}")
 
-    if out_axes is None or not isinstance(out_axes, int) or isinstance(out_axes, bool):
+    many = isinstance(out_axes, (list, tuple))
+    if not all(isinstance(a, int) and not isinstance(a, bool)
+               for a in (out_axes if many else [out_axes])):
         raise SymgraphError(f"sg.vmap: out_axes must be an int (where each result's batch "
-                            f"axis goes), got {out_axes!r}")
+                            f"axis goes) or a list of them, one per result; got {out_axes!r}")
 
     def batched(*args: Any, **keywords: Any) -> Any:
         if keywords:
@@ -171,8 +173,11 @@ def vmap(fn: Callable[..., Any], in_axes: int | None | Sequence[int | None] = 0,
                 raise SymgraphError(
                     f"sg.vmap: the op {culprit.op!r} of {describe(culprit)} cannot be applied "
                     "to one entry of the batch at a time; map with a Python loop and sg.stack")
-            if out_axes != 0:
-                results = [moveaxis_front(r, out_axes) for r in results]
+            axes = list(out_axes) if many else [out_axes] * len(results)
+            if len(axes) != len(results):
+                raise SymgraphError(f"sg.vmap: out_axes has {len(axes)} entries for "
+                                    f"{len(results)} results")
+            results = [r if a == 0 else moveaxis_front(r, a) for r, a in zip(results, axes)]
         # (outside the function's guard: these are vmap's own, not the function's)
         return results[0] if single else list(results) if isinstance(out, list) else tuple(
             results) if type(out) is tuple else type(out)(*results)

@@ -512,6 +512,18 @@ def test_vmap_refuses_what_it_cannot_map_saying_what_it_is():
                 call()
 
 
+def test_vmap_out_axes_one_per_result_as_jax():
+    x = np.arange(24.0).reshape(2, 3, 4)
+    with sg.Graph():
+        X = sg.var("X", shape=(2, 3, 4))
+        a, b = sg.vmap(lambda r: (r * 2, sg.sum(r, axis=0)), out_axes=(1, -1))(X)
+        got = sg.evaluate([a, b], {X: x})
+        np.testing.assert_array_equal(got[0], np.moveaxis(x * 2, 0, 1))
+        np.testing.assert_array_equal(got[1], np.moveaxis(x.sum(axis=1), 0, -1))
+        with pytest.raises(sg.SymgraphError, match="out_axes has 3 entries for 2 results"):
+            sg.vmap(lambda r: (r, r), out_axes=[0, 1, 2])(X)
+
+
 def test_vmap_of_the_same_function_again_adds_no_node():
     """Each call made a new entry placeholder, so a new copy of the function's nodes on it:
     100 calls left 400 dead nodes."""
