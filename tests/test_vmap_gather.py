@@ -261,3 +261,33 @@ def test_unknown_dims_and_indices_out_of_range(graph, rng):
         agot, np.stack([np.take_along_axis(xv[k], iv[k][:, None], 0) for k in range(B)]))
     with pytest.raises(sg.SymgraphError, match="index 4 is out of range"):
         sg.evaluate(y, {x: xv, i: np.where(iv == iv[1, 0], 4, iv)})
+
+
+def test_nested_vmap_and_jacobians_of_a_batched_gather(graph, rng):
+    """vmap of a vmapped gather (its iotas shift again), and the Jacobian and Hessian of one
+    (their own vmap batches the cotangent: add_at with g batched, the indices too)."""
+    X = sg.var("X", shape=(2, 3, 5, 4))
+    I = sg.var("I", shape=(2, 3, 6), dtype="int64")
+    J = sg.var("J", shape=(3, 6), dtype="int64")
+    y = sg.vmap(sg.vmap(lambda x, i, j: x[i, j]), in_axes=(0, 0, None))(X, I, J)
+    along = sg.vmap(sg.vmap(lambda x, i: sg.take_along_axis(x, i[:, None], axis=0),
+                            in_axes=(None, 0)), in_axes=(0, 0))(X[:, 0], I)
+    xv, iv, jv = rng.standard_normal((2, 3, 5, 4)), rng.integers(-5, 5, (2, 3, 6)), rng.integers(
+        -4, 4, (3, 6))
+    got, got_along = sg.evaluate([y, along], {X: xv, I: iv, J: jv})
+    np.testing.assert_array_equal(got, [[xv[a, b][iv[a, b], jv[b]] for b in range(3)]
+                                        for a in range(2)])
+    np.testing.assert_array_equal(got_along, [[np.take_along_axis(xv[a, 0], iv[a, b][:, None], 0)
+                                               for b in range(3)] for a in range(2)])
+
+    x, i = sg.var("x", shape=(5,)), sg.var("i", shape=(3, 4), dtype="int64")
+    xv, iv = rng.standard_normal(5), rng.integers(-5, 5, (3, 4))
+    jac = sg.evaluate(sg.jacobian(sg.vmap(lambda i: x[i] ** 2)(i), x), {x: xv, i: iv})
+    want = np.zeros((3, 4, 5))
+    for a, b in np.ndindex(3, 4):
+        want[a, b, iv[a, b]] += 2 * xv[iv[a, b]]
+    np.testing.assert_array_equal(jac, want)
+    z = sg.sum(sg.vmap(lambda i: sg.sin(x[i]) ** 2)(i))
+    hess = sg.evaluate(sg.hessian(z, x), {x: xv, i: iv})
+    counts = np.bincount(iv.ravel() % 5, minlength=5)
+    np.testing.assert_allclose(hess, np.diag(2 * np.cos(2 * xv) * counts), rtol=1e-13, atol=1e-15)
