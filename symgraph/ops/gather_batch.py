@@ -102,12 +102,15 @@ def batch_gather(node: Node, args: list, batched: tuple) -> Node:
 
 
 def batch_add_at(node: Node, args: list, batched: tuple) -> Node:
-    """The vmap rule of ``add_at``: one ``add_at`` into zeros of ``(B, *shape)``, whose
-    gather from the batched index (the adjoint's) has the rows of ``g`` where they go."""
+    """The vmap rule of ``add_at``: one ``add_at`` into zeros of ``(B, *shape)`` at the
+    index :func:`batch_gather` would read them by (its target always batched), ``g``'s axes
+    put where that gather's result has them."""
     index, idx = node.attrs["index"], tuple(node.inputs[2:])
     size = batch_size(args, batched)
     if size is None and not batched[1]:
-        raise SymgraphError(f"vmap of {describe(node)}: the batch size must be known")
+        # (the zeros' leading size would come from nowhere: like's shape has no batch axis)
+        raise SymgraphError(f"vmap of {describe(node)}: the batch size must be known; give "
+                            "the mapped axis a static size")
     rank = _rank(index, idx)
     new, order = batched_index(index, idx, True, batched[2:])
     g, width = args[0], len(order) - 1  # (width: the rank of the gathered part)
