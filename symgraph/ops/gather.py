@@ -9,7 +9,9 @@ for a NumPy array, or an integer node fed at run time. Each is checked against i
 when the node runs, so an out-of-range index raises an error naming the node (NumPy's
 negative indices count from the end).
 
-Imports: ``symgraph.graph`` and ``symgraph.ops``' lower modules.
+The vmap rules are in ``symgraph.ops.gather_batch``.
+
+Imports: ``symgraph.graph`` and ``symgraph.ops``' lower modules (``gather_batch`` among them).
 """
 
 from __future__ import annotations
@@ -26,27 +28,17 @@ from symgraph.ops.core import (
     normalize_axes, operands, operatorname, register,
 )
 from symgraph.ops.elementwise import cast
+from symgraph.ops.gather_batch import (
+    _adjacent, batch_add_at, batch_gather, batch_take_along,
+)
 from symgraph.ops.nn import log_softmax
-from symgraph.ops.reduce import broadcast_to
 from symgraph.ops.rounding import clip, mod
-from symgraph.ops.shape import _ALL, _canonical_index, expand_dims, reshape, transpose
+from symgraph.ops.shape import _ALL, _canonical_index, reshape
 
 __all__ = ["take", "take_along_axis", "one_hot"]
 
-# A gather index is a tuple with one item per axis of x (plus ``None`` for new axes): an
-# int, ("slice", start, stop, step), None, ("array", k) for the index input k, or
-# ("iota", p, r): arange over that axis, placed at position p of a rank-r index (what
-# take_along_axis pairs with its indices, sized at run time so unknown dims work).
-
-
-def _advanced(item: Any) -> bool:
-    return isinstance(item, int) or (isinstance(item, tuple) and item[0] != "slice")
-
-
-def _adjacent(index: tuple) -> bool:
-    """Whether the advanced items are side by side (NumPy then keeps their place)."""
-    where = [k for k, item in enumerate(index) if _advanced(item)]
-    return where[-1] - where[0] == len(where) - 1
+# (a gather's ``index`` attribute: see symgraph.ops.gather_batch, which owns its helpers
+# and the vmap rules)
 
 
 def _index_shape(xshape: tuple, index: tuple, idx_shapes: list) -> tuple:
@@ -136,34 +128,11 @@ def check_range(a: np.ndarray, n: int, where: str) -> np.ndarray:
     return a
 
 
-def _rank(index: tuple, idx: tuple) -> int:
-    """How many dims the broadcast index arrays give the result."""
-    ranks = [idx[item[1]].ndim if item[0] == "array" else item[2]
-             for item in index if isinstance(item, tuple) and item[0] != "slice"]
-    return max(ranks, default=0)
-
-
-def _batch_to_front(out: Node, index: tuple, idx: tuple) -> Node:
-    """A batched gather's result with the batch axis first: NumPy puts the index dims
-    first when the advanced items are apart, and the batch axis then follows them."""
-    if _adjacent(index):
-        return out
-    r = _rank(index, idx)
-    return transpose(out, (r, *range(r), *range(r + 1, out.ndim)))
-
-
 # --- gather and add_at ----------------------------------------------------------------------
 
 
 def _gather_impl(x: np.ndarray, *idx: np.ndarray, index: tuple) -> np.ndarray:
     return x[_numpy_key(index, idx, np.shape(x))]
-
-
-def _batch_gather(node: Node, args: list, batched: tuple) -> Node | None:
-    if any(batched[1:]):
-        return None  # indices that vary along the batch: the unrolled Jacobian does it
-    out = make(GATHER, args, {"index": (_ALL, *node.attrs["index"])})
-    return _batch_to_front(out, node.attrs["index"], node.inputs[1:])
 
 
 GATHER = register(Op(
@@ -174,7 +143,7 @@ GATHER = register(Op(
     # the rules of the indices are None (a tuple shorter than the inputs): integers
     vjp=(lambda g, out: add_at(g, out.inputs[0], out.inputs[1:], out.attrs["index"]),),
     jvp=(lambda t, out: make(GATHER, [t, *out.inputs[1:]], out.attrs),),
-    batch=_batch_gather,
+    batch=batch_gather,
 ))
 
 
@@ -189,29 +158,13 @@ def _add_at_impl(g: np.ndarray, ref: np.ndarray, *idx: np.ndarray, index: tuple,
     return out
 
 
-def _batch_add_at(node: Node, args: list, batched: tuple) -> Node | None:
-    if any(batched[2:]) or not (batched[0] or batched[1]):  # (batched indices: no rule)
-        return None
-    g, index = args[0], node.attrs["index"]
-    if not batched[0]:  # only ``like`` (its shape) is batched: each row adds the same g
-        if args[1].shape[0] is None:
-            return None
-        g = broadcast_to(expand_dims(g, 0), (args[1].shape[0], *g.shape))
-    size = g.shape[0]
-    if not _adjacent(index):  # g's index dims come first: the batch axis goes after them
-        r = _rank(index, node.inputs[2:])
-        g = transpose(g, (*range(1, r + 1), 0, *range(r + 1, g.ndim)))
-    return make(ADD_AT, [g, *args[1:]],
-                {"index": (_ALL, *index), "shape": (size, *node.attrs["shape"])})
-
-
 ADD_AT = register(Op(
     name="add_at", latex=operatorname("add_at"),
     impl=_add_at_impl, dtype=first_dtype, shape_only=(1,),
     shape=lambda inputs, attrs: attrs["shape"],
     vjp=(lambda g, out: make(GATHER, [g, *out.inputs[2:]], {"index": out.attrs["index"]}),),
     jvp=(lambda t, out: make(ADD_AT, [t, *out.inputs[1:]], out.attrs),),
-    batch=_batch_add_at,
+    batch=batch_add_at,
 ))
 
 
@@ -431,8 +384,7 @@ TAKE_ALONG_AXIS = register(Op(
     vjp=(lambda g, out: add_at(g, out.inputs[0], out.inputs[1:],
                                _along_index(out.ndim, out.attrs["axis"])),),
     jvp=(lambda t, out: make(TAKE_ALONG_AXIS, [t, out.inputs[1]], out.attrs),),
-    batch=lambda node, args, b: None if b[1] else make(
-        TAKE_ALONG_AXIS, [args[0], expand_dims(args[1], 0)], {"axis": node.attrs["axis"] + 1}),
+    batch=batch_take_along,
 ))
 
 
