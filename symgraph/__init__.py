@@ -82,7 +82,6 @@ from symgraph.ops import (
     transpose,
     var,
     where,
-    zeros_like,
 )
 from symgraph.ops.contract import (
     diag, diagonal, einsum, inner, kron, outer, tensordot, trace, tril, triu,
@@ -108,6 +107,11 @@ from symgraph.ops.quantiles import (
     average, corrcoef, count_nonzero, cov, median, nanmedian, percentile, ptp, quantile,
 )
 from symgraph.ops.numeric import cross, interp, searchsorted, select, trapezoid
+from symgraph.ops.creation import (
+    arange, array, asarray, empty, empty_like, eye, full, full_like, identity, ones, ones_like,
+    tri, zeros, zeros_like,
+)
+from symgraph.ops.spacing import geomspace, linspace, logspace, meshgrid
 from symgraph.ops.aliases import (
     absolute, acos, acosh, amax, amin, around, asin, asinh, atan, atan2, atanh, concat,
     cumulative_prod, cumulative_sum, fabs, isinf, isneginf, isposinf, matrix_transpose, matvec,
@@ -173,6 +177,10 @@ __all__ = [
     "quantile",
     # numerical helpers (ops.numeric)
     "cross", "interp", "searchsorted", "select", "trapezoid",
+    # NumPy's array creation (ops.creation) and spacing (ops.spacing)
+    "arange", "array", "asarray", "empty", "empty_like", "eye", "full", "full_like",
+    "geomspace", "identity", "linspace", "logspace", "meshgrid", "ones", "ones_like", "tri",
+    "zeros",
 ]
 
 from symgraph.ops.transaction import guard_public as _guard_public

@@ -57,7 +57,7 @@ from symgraph.ops.functions import (
 )
 from symgraph.ops.linalg import dot, matmul
 from symgraph.ops.nn import log_softmax, logsumexp, softmax
-from symgraph.ops.reduce import broadcast_to, max, mean, sum, sum_to, zeros_like
+from symgraph.ops.reduce import broadcast_to, max, mean, sum, sum_to
 from symgraph.ops.shape import batch_elementwise, concatenate, expand_dims, getitem, reshape, stack, transpose
 
 # The families of the wider op surface (issue 14).
@@ -77,6 +77,12 @@ from symgraph.ops.quantiles import (
     average, corrcoef, count_nonzero, cov, median, nanmedian, percentile, ptp, quantile,
 )
 from symgraph.ops.numeric import cross, interp, searchsorted, select, trapezoid
+# NumPy's array creation and spacing (zeros_like with NumPy's dtype= and shape=)
+from symgraph.ops.creation import (
+    arange, array, asarray, empty, empty_like, eye, full, full_like, identity, ones, ones_like,
+    tri, zeros, zeros_like,
+)
+from symgraph.ops.spacing import geomspace, linspace, logspace, meshgrid
 from symgraph.ops.aliases import (
     absolute, acos, acosh, amax, amin, around, asin, asinh, atan, atan2, atanh, concat,
     cumulative_prod, cumulative_sum, fabs, isinf, isneginf, isposinf, matrix_transpose, matvec,
