@@ -112,6 +112,11 @@ from symgraph.ops.creation import (
     tri, zeros, zeros_like,
 )
 from symgraph.ops.spacing import geomspace, linspace, logspace, meshgrid
+from symgraph.ops.arrangement import (
+    atleast_1d, atleast_2d, atleast_3d, broadcast_arrays, column_stack, dsplit, dstack, fliplr,
+    flipud, hsplit, rollaxis, rot90, vsplit,
+)
+from symgraph.ops.editing import append, delete, diagflat, ediff1d, insert
 from symgraph.ops.aliases import (
     absolute, acos, acosh, amax, amin, around, asin, asinh, atan, atan2, atanh, concat,
     cumulative_prod, cumulative_sum, fabs, isinf, isneginf, isposinf, matrix_transpose, matvec,
@@ -181,6 +186,10 @@ __all__ = [
     "arange", "array", "asarray", "empty", "empty_like", "eye", "full", "full_like",
     "geomspace", "identity", "linspace", "logspace", "meshgrid", "ones", "ones_like", "tri",
     "zeros",
+    # NumPy's layout helpers (ops.arrangement, ops.editing)
+    "append", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_arrays", "column_stack",
+    "delete", "diagflat", "dsplit", "dstack", "ediff1d", "fliplr", "flipud", "hsplit", "insert",
+    "rollaxis", "rot90", "vsplit",
 ]
 
 from symgraph.ops.transaction import guard_public as _guard_public

@@ -83,6 +83,11 @@ from symgraph.ops.creation import (
     tri, zeros, zeros_like,
 )
 from symgraph.ops.spacing import geomspace, linspace, logspace, meshgrid
+from symgraph.ops.arrangement import (
+    atleast_1d, atleast_2d, atleast_3d, broadcast_arrays, column_stack, dsplit, dstack, fliplr,
+    flipud, hsplit, rollaxis, rot90, vsplit,
+)
+from symgraph.ops.editing import append, delete, diagflat, ediff1d, insert
 from symgraph.ops.aliases import (
     absolute, acos, acosh, amax, amin, around, asin, asinh, atan, atan2, atanh, concat,
     cumulative_prod, cumulative_sum, fabs, isinf, isneginf, isposinf, matrix_transpose, matvec,
