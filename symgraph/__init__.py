@@ -117,6 +117,11 @@ from symgraph.ops.arrangement import (
     flipud, hsplit, rollaxis, rot90, vsplit,
 )
 from symgraph.ops.editing import append, delete, diagflat, ediff1d, insert
+from symgraph.ops.numbers import (
+    allclose, array_equal, conj, conjugate, digitize, divmod, gcd, imag, isclose, lcm, ldexp,
+    real, vdot,
+)
+from symgraph.ops.polynomials import polyval, vander
 from symgraph.ops.aliases import (
     absolute, acos, acosh, amax, amin, around, asin, asinh, atan, atan2, atanh, concat,
     cumulative_prod, cumulative_sum, fabs, isinf, isneginf, isposinf, matrix_transpose, matvec,
@@ -190,6 +195,9 @@ __all__ = [
     "append", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_arrays", "column_stack",
     "delete", "diagflat", "dsplit", "dstack", "ediff1d", "fliplr", "flipud", "hsplit", "insert",
     "rollaxis", "rot90", "vsplit",
+    # comparing and taking numbers apart (ops.numbers), polynomials (ops.polynomials)
+    "allclose", "array_equal", "conj", "conjugate", "digitize", "divmod", "gcd", "imag",
+    "isclose", "lcm", "ldexp", "polyval", "real", "vander", "vdot",
 ]
 
 from symgraph.ops.transaction import guard_public as _guard_public

@@ -11,6 +11,7 @@ Imports: ``symgraph.graph`` and its own modules.
 
 from __future__ import annotations
 
+import builtins as _builtins
 import operator as _operator
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -88,6 +89,11 @@ from symgraph.ops.arrangement import (
     flipud, hsplit, rollaxis, rot90, vsplit,
 )
 from symgraph.ops.editing import append, delete, diagflat, ediff1d, insert
+from symgraph.ops.numbers import (
+    allclose, array_equal, conj, conjugate, digitize, divmod, gcd, imag, isclose, lcm, ldexp,
+    real, vdot,
+)
+from symgraph.ops.polynomials import polyval, vander
 from symgraph.ops.aliases import (
     absolute, acos, acosh, amax, amin, around, asin, asinh, atan, atan2, atanh, concat,
     cumulative_prod, cumulative_sum, fabs, isinf, isneginf, isposinf, matrix_transpose, matvec,
@@ -325,7 +331,7 @@ _undo.OPERATORS.update({  # what Python's operators of a node call (symgraph.und
     _operator.add: add, _operator.sub: subtract, _operator.mul: multiply,
     _operator.truediv: divide, _operator.pow: power, _operator.matmul: matmul,
     _operator.mod: _rounding.mod, _operator.floordiv: _rounding.floor_divide,
-    divmod: lambda a, b: (_rounding.floor_divide(a, b), _rounding.mod(a, b)),
+    _builtins.divmod: divmod,  # (sg.divmod: NumPy's floor_divide and mod)
     _operator.and_: lambda a, b: _logical.boolean_operator("&", a, b),
     _operator.or_: lambda a, b: _logical.boolean_operator("|", a, b),
     _operator.xor: lambda a, b: _logical.boolean_operator("^", a, b),

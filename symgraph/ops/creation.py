@@ -120,7 +120,7 @@ def flag_arg(value: Any, name: str, who: str) -> bool:
 # --- from a shape ----------------------------------------------------------------------------
 
 
-def _filled(shape: Any, fill: Any, dtype: Any, who: str) -> Node:
+def _filled(shape: Any, fill: Any, dtype: Any, who: str, graph: Graph | None = None) -> Node:
     shape = static_shape(shape, who)
     dtype = dtype_arg(dtype, who)
     if isinstance(fill, Node):  # jnp.full of a traced value: the value broadcast
@@ -129,7 +129,7 @@ def _filled(shape: Any, fill: Any, dtype: Any, who: str) -> Node:
     # as a zero-stride view (zeros((10**6,)) takes no memory)
     return numpy_constant(who, lambda: np.broadcast_to(
         np.asarray(fill).astype(dtype, copy=False) if dtype is not None else np.asarray(fill),
-        shape))
+        shape), graph=graph)
 
 
 def zeros(shape: Any, dtype: Any = float) -> Node:
@@ -265,18 +265,18 @@ def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) ->
 def _filled_like(a: Any, fill: Any, dtype: Any, shape: Any, who: str) -> Node:
     if not isinstance(a, Node):  # data: NumPy's own constant
         if isinstance(fill, Node):
-            base = numpy_constant(who, lambda: np.zeros_like(a, dtype=dtype, shape=shape))
-            return _filled(base.shape, fill, base.dtype, who)
+            base = numpy_value(who, lambda: np.zeros_like(a, dtype=dtype, shape=shape))
+            return _filled(base.shape, fill, _check_dtype(base.dtype, who), who)
         return numpy_constant(who, lambda: np.full_like(a, fill, dtype=dtype, shape=shape))
     dtype = a.dtype if dtype is None else _check_dtype(dtype, who)
     if shape is not None:
-        return _filled(shape, fill, dtype, who)
+        return _filled(shape, fill, dtype, who, a.graph)
     if isinstance(fill, Node):  # the fill, of a's dtype, broadcast to a's (run-time) shape
         if fill.graph is not a.graph:
             operands([a, fill], who)  # raises: two graphs
         return broadcast_to(cast(fill, dtype), a if None in a.shape else a.shape)
     if None not in a.shape:
-        return _filled(a.shape, fill, dtype, who)
+        return _filled(a.shape, fill, dtype, who, a.graph)
     value = numpy_constant(who, lambda: np.asarray(fill).astype(dtype), graph=a.graph)
     return broadcast_to(value, a)  # the shape a has when fed
 
