@@ -128,7 +128,8 @@ from symgraph.ops.aliases import (
     permute_dims, positive, pow, signbit, true_divide, vecdot, vecmat,
 )
 from symgraph.ops.nanreduce import (
-    nancumprod, nancumsum, nanmax, nanmin, nanprod, nanstd, nanvar,
+    nanargmax, nanargmin, nancumprod, nancumsum, nanmax, nanmin, nanpercentile, nanprod,
+    nanquantile, nanstd, nanvar,
 )
 from symgraph.ops.rounding import (
     ceil, clip, floor, floor_divide, isfinite, isnan, mod, nan_to_num, round,
@@ -198,6 +199,8 @@ __all__ = [
     # comparing and taking numbers apart (ops.numbers), polynomials (ops.polynomials)
     "allclose", "array_equal", "conj", "conjugate", "digitize", "divmod", "gcd", "imag",
     "isclose", "lcm", "ldexp", "polyval", "real", "vander", "vdot",
+    # NaN-ignoring arg-reductions and quantiles (ops.nanreduce)
+    "nanargmax", "nanargmin", "nanpercentile", "nanquantile",
 ]
 
 from symgraph.ops.transaction import guard_public as _guard_public

@@ -100,7 +100,8 @@ from symgraph.ops.aliases import (
     permute_dims, positive, pow, signbit, true_divide, vecdot, vecmat,
 )
 from symgraph.ops.nanreduce import (
-    nancumprod, nancumsum, nanmax, nanmin, nanprod, nanstd, nanvar,
+    nanargmax, nanargmin, nancumprod, nancumsum, nanmax, nanmin, nanpercentile, nanprod,
+    nanquantile, nanstd, nanvar,
 )
 from symgraph.ops.layout import (
     flip, hstack, moveaxis, pad, ravel, repeat, roll, split, squeeze, swapaxes, tile, vstack,
