@@ -122,6 +122,9 @@ from symgraph.ops.numbers import (
     real, vdot,
 )
 from symgraph.ops.polynomials import polyval, vander
+from symgraph.ops.counting import (
+    argwhere, bincount, flatnonzero, histogram, nonzero, unique,
+)
 from symgraph.ops.aliases import (
     absolute, acos, acosh, amax, amin, around, asin, asinh, atan, atan2, atanh, concat,
     cumulative_prod, cumulative_sum, fabs, isinf, isneginf, isposinf, matrix_transpose, matvec,
@@ -201,6 +204,8 @@ __all__ = [
     "isclose", "lcm", "ldexp", "polyval", "real", "vander", "vdot",
     # NaN-ignoring arg-reductions and quantiles (ops.nanreduce)
     "nanargmax", "nanargmin", "nanpercentile", "nanquantile",
+    # lengths that depend on the values: jax.numpy's size= forms, histogram (ops.counting)
+    "argwhere", "bincount", "flatnonzero", "histogram", "nonzero", "unique",
 ]
 
 from symgraph.ops.transaction import guard_public as _guard_public

@@ -94,6 +94,9 @@ from symgraph.ops.numbers import (
     real, vdot,
 )
 from symgraph.ops.polynomials import polyval, vander
+from symgraph.ops.counting import (
+    argwhere, bincount, flatnonzero, histogram, nonzero, unique,
+)
 from symgraph.ops.aliases import (
     absolute, acos, acosh, amax, amin, around, asin, asinh, atan, atan2, atanh, concat,
     cumulative_prod, cumulative_sum, fabs, isinf, isneginf, isposinf, matrix_transpose, matvec,
