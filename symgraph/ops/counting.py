@@ -244,7 +244,10 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0, *,
     """
     minlength = count_arg(minlength, "minlength", "sg.bincount")
     if not any(isinstance(v, Node) for v in (x, weights)) and length is None:
-        return numpy_constant("sg.bincount", lambda: np.bincount(x, weights, minlength))
+        data = numpy_value("sg.bincount", lambda: np.asarray(x))
+        if data.dtype.kind not in "iub":
+            raise SymgraphError(f"sg.bincount: x must hold integers, got {data.dtype}")
+        return numpy_constant("sg.bincount", lambda: np.bincount(data, weights, minlength))
     # x as a node (in the weights' graph if only they are one)
     values = as_nodes([x, *[w for w in (weights,) if isinstance(w, Node)]], "bincount")[0]
     if values.ndim != 1 or values.dtype.kind not in "iub":
