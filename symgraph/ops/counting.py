@@ -16,7 +16,7 @@ equality with ``arange`` counts), so every backend runs them; ``unique``'s value
 are the weighted counts in the weights.
 
 Imports: ``symgraph.graph`` and ``symgraph.ops``' core, creation, spacing, arrangement,
-elementwise, logical, reduce, statistics, sorting, gather, layout, shape, rounding,
+arithmetic, elementwise, reduce, statistics, sorting, gather, layout, shape, rounding,
 differences and numeric modules.
 """
 

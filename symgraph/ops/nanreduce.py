@@ -14,8 +14,9 @@ runs cannot): test ``i < 0``. ``nanquantile`` reads, in each slice sorted (NaN l
 two values NumPy's linear method interpolates among the slice's non-NaN count, known when
 the graph runs; its arithmetic is NumPy's, and the gradient goes to those two values.
 
-Imports: ``symgraph.graph`` and ``symgraph.ops``' core, elementwise, functions, logical,
-reduce, rounding, sorting, statistics, gather, layout, quantiles and differences modules.
+Imports: ``symgraph.graph`` and ``symgraph.ops``' core, arithmetic, elementwise, functions,
+logical, reduce, rounding, sorting, statistics, gather, layout, quantiles and differences
+modules.
 """
 
 from __future__ import annotations
