@@ -82,7 +82,6 @@ from symgraph.ops import (
     transpose,
     var,
     where,
-    zeros_like,
 )
 from symgraph.ops.contract import (
     diag, diagonal, einsum, inner, kron, outer, tensordot, trace, tril, triu,
@@ -108,13 +107,32 @@ from symgraph.ops.quantiles import (
     average, corrcoef, count_nonzero, cov, median, nanmedian, percentile, ptp, quantile,
 )
 from symgraph.ops.numeric import cross, interp, searchsorted, select, trapezoid
+from symgraph.ops.creation import (
+    arange, array, asarray, empty, empty_like, eye, full, full_like, identity, ones, ones_like,
+    tri, zeros, zeros_like,
+)
+from symgraph.ops.spacing import geomspace, linspace, logspace, meshgrid
+from symgraph.ops.arrangement import (
+    atleast_1d, atleast_2d, atleast_3d, broadcast_arrays, column_stack, dsplit, dstack, fliplr,
+    flipud, hsplit, rollaxis, rot90, vsplit,
+)
+from symgraph.ops.editing import append, delete, diagflat, ediff1d, insert
+from symgraph.ops.numbers import (
+    allclose, array_equal, conj, conjugate, digitize, divmod, gcd, imag, isclose, lcm, ldexp,
+    real, vdot,
+)
+from symgraph.ops.polynomials import polyval, vander
+from symgraph.ops.counting import (
+    argwhere, bincount, flatnonzero, histogram, nonzero, unique,
+)
 from symgraph.ops.aliases import (
     absolute, acos, acosh, amax, amin, around, asin, asinh, atan, atan2, atanh, concat,
     cumulative_prod, cumulative_sum, fabs, isinf, isneginf, isposinf, matrix_transpose, matvec,
     permute_dims, positive, pow, signbit, true_divide, vecdot, vecmat,
 )
 from symgraph.ops.nanreduce import (
-    nancumprod, nancumsum, nanmax, nanmin, nanprod, nanstd, nanvar,
+    nanargmax, nanargmin, nancumprod, nancumsum, nanmax, nanmin, nanpercentile, nanprod,
+    nanquantile, nanstd, nanvar,
 )
 from symgraph.ops.rounding import (
     ceil, clip, floor, floor_divide, isfinite, isnan, mod, nan_to_num, round,
@@ -173,6 +191,21 @@ __all__ = [
     "quantile",
     # numerical helpers (ops.numeric)
     "cross", "interp", "searchsorted", "select", "trapezoid",
+    # NumPy's array creation (ops.creation) and spacing (ops.spacing)
+    "arange", "array", "asarray", "empty", "empty_like", "eye", "full", "full_like",
+    "geomspace", "identity", "linspace", "logspace", "meshgrid", "ones", "ones_like", "tri",
+    "zeros",
+    # NumPy's layout helpers (ops.arrangement, ops.editing)
+    "append", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_arrays", "column_stack",
+    "delete", "diagflat", "dsplit", "dstack", "ediff1d", "fliplr", "flipud", "hsplit", "insert",
+    "rollaxis", "rot90", "vsplit",
+    # comparing and taking numbers apart (ops.numbers), polynomials (ops.polynomials)
+    "allclose", "array_equal", "conj", "conjugate", "digitize", "divmod", "gcd", "imag",
+    "isclose", "lcm", "ldexp", "polyval", "real", "vander", "vdot",
+    # NaN-ignoring arg-reductions and quantiles (ops.nanreduce)
+    "nanargmax", "nanargmin", "nanpercentile", "nanquantile",
+    # lengths that depend on the values: jax.numpy's size= forms, histogram (ops.counting)
+    "argwhere", "bincount", "flatnonzero", "histogram", "nonzero", "unique",
 ]
 
 from symgraph.ops.transaction import guard_public as _guard_public

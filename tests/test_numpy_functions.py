@@ -194,6 +194,65 @@ CASES = [
     case("linalg.norm-inf-rows", lambda a: np.linalg.norm(a, np.inf, axis=1, keepdims=True), "a"),
     case("linalg.norm-ord-3", lambda v: np.linalg.norm(v, 3), "v"),
     case("linalg.norm-matrix-axes", lambda t: np.linalg.norm(t, 1, axis=(2, 0)), "t"),
+    # creation and spacing (symgraph.ops.creation, symgraph.ops.spacing)
+    case("zeros_like-dtype-shape", lambda a: np.zeros_like(a, dtype=np.int32, shape=(3,))),
+    case("ones_like", lambda f: np.ones_like(f)),
+    case("full_like", lambda i: np.full_like(i, 2.7)),
+    case("full_like-node-fill", lambda a, v: np.full_like(a, v), "v"),
+    case("empty_like", lambda v: np.where(v > 100.0, np.empty_like(v), v), "v"),
+    case("linspace", lambda v: np.linspace(v, 2.0, 4, axis=-1), "v"),
+    case("linspace-retstep", lambda a, v: np.linspace(a, v, 5, endpoint=False, retstep=True),
+         "av", part=0),
+    case("linspace-int", lambda v: np.linspace(-3.0, v * 4, 5, dtype=np.int64)),
+    case("logspace", lambda v: np.logspace(v, 1.0, 3, base=2.0), "v"),
+    case("geomspace", lambda a: np.geomspace(np.abs(a) + 0.5, 10.0, 4, axis=1), "a"),
+    case("meshgrid", lambda v, a: np.meshgrid(v, a[0, :2]), "va"),
+    case("meshgrid-ij-sparse", lambda v, t: np.meshgrid(v, t[0, 0], v, indexing="ij",
+                                                        sparse=True), "vt"),
+    # layout helpers (symgraph.ops.arrangement, symgraph.ops.editing)
+    case("atleast_1d", lambda v, a: np.atleast_1d(v[0], a), "va"),
+    case("atleast_2d", lambda v: np.atleast_2d(v), "v"),
+    case("atleast_3d", lambda a: np.atleast_3d(a), "a"),
+    case("column_stack", lambda v, a: np.column_stack([v, a.T]), "va"),
+    case("dstack", lambda a: np.dstack([a, np.ones((2, 3))]), "a"),
+    case("hsplit", lambda t: np.hsplit(t, [1]), "t"),
+    case("vsplit", lambda t: np.vsplit(t, 2), "t"),
+    case("dsplit", lambda t: np.dsplit(t, 2), "t"),
+    case("broadcast_arrays", lambda v, a: np.broadcast_arrays(v, a), "va"),
+    case("fliplr", lambda a: np.fliplr(a), "a"),
+    case("flipud", lambda t: np.flipud(t), "t"),
+    case("rot90", lambda t: np.rot90(t, 3, axes=(2, 0)), "t"),
+    case("rollaxis", lambda t: np.rollaxis(t, 2, 1), "t"),
+    case("append", lambda a, v: np.append(a, v), "av"),
+    case("append-axis", lambda a: np.append(a, A, axis=0), "a"),
+    case("delete", lambda t: np.delete(t, [0, 2], axis=1), "t"),
+    case("insert", lambda a, v: np.insert(a, [1, 1], v[:2, None], axis=1), "av"),
+    case("insert-flat-int", lambda i: np.insert(i, 2, 9.7)),
+    case("diagflat", lambda a: np.diagflat(a, -1), "a"),
+    case("ediff1d", lambda a: np.ediff1d(a, to_begin=[0.5]), "a"),
+    # comparing and taking numbers apart (symgraph.ops.numbers, symgraph.ops.polynomials)
+    case("isclose", lambda a, n: np.isclose(a, n, equal_nan=True)),
+    case("isclose-float32-int", lambda f, i: np.isclose(f, i)),
+    case("allclose", lambda a: np.allclose(a, A + 1e-9)),
+    case("array_equal", lambda n: np.array_equal(n, n, equal_nan=True)),
+    case("real", lambda a: np.real(a), "a"),
+    case("imag", lambda i: np.imag(i)),
+    case("digitize", lambda a: np.digitize(a, [-1.0, 0.0, 1.0], right=True)),
+    case("digitize-decreasing", lambda v: np.digitize(v, [1.0, 0.0, -1.0])),
+    case("vdot", lambda a, t: np.vdot(a, t[:, :, 0]), "at"),
+    case("polyval", lambda v, a: np.polyval(v, a), "va"),
+    case("vander", lambda v: np.vander(v, 4, increasing=True), "v"),
+    case("vander-float32", lambda f: np.vander(f[0])),
+    # NaN-ignoring arg-reductions and quantiles (symgraph.ops.nanreduce)
+    case("nanargmax", lambda n: np.nanargmax(n, axis=1)),
+    case("nanargmin", lambda n: np.nanargmin(n, 0, keepdims=True)),
+    case("nanquantile", lambda n: np.nanquantile(n, [0.2, 0.8], axis=1)),
+    case("nanquantile-differentiable", lambda a: np.nanquantile(a, 0.3), "a"),
+    case("nanpercentile", lambda n: np.nanpercentile(n, 40, axis=0, keepdims=True)),
+    # histogram (symgraph.ops.counting)
+    case("histogram", lambda a: np.histogram(a, 4), "a", part=1),
+    case("histogram-edges-weights", lambda a: np.histogram(a, [-2.0, 0.0, 2.0], weights=a * a,
+                                                           density=True), "a", part=0),
 ]
 
 
@@ -301,8 +360,8 @@ def test_a_follower_is_public_under_the_name_its_errors_give(func, follower):
 
 def test_a_numpy_function_is_followed_by_one_function():
     with pytest.raises(sg.SymgraphError, match="numpy.where is already followed by where"):
-        array_methods.follows_numpy(np.histogram, np.where)(lambda condition, a, b: None)
-    assert _FOLLOWERS[np.where] is sg.where and np.histogram not in _FOLLOWERS
+        array_methods.follows_numpy(np.convolve, np.where)(lambda condition, a, b: None)
+    assert _FOLLOWERS[np.where] is sg.where and np.convolve not in _FOLLOWERS
 
 
 # --- what is refused ------------------------------------------------------------------------------
@@ -335,12 +394,12 @@ def test_a_numpy_function_is_followed_by_one_function():
     (lambda a, v, m, c: np.split(v, 2), "do not divide into 2 equal sections"),
     (lambda a, v, m, c: np.clip(A, v), "give both bounds, a_min and a_max"),
     (lambda a, v, m, c: np.clip(A, 0.0, max=v), "not both"),
-    (lambda a, v, m, c: np.zeros_like(v, dtype=int), "sg.zeros_like takes no dtype="),
+    (lambda a, v, m, c: np.zeros_like(v, order="F"), "sg.zeros_like takes no order='F'"),
     # NumPy 2's linalg.diagonal and linalg.outer differ from np.diagonal and np.outer
     (lambda a, v, m, c: np.linalg.diagonal(m), "symgraph has no sg.linalg.diagonal"),
     (lambda a, v, m, c: np.linalg.outer(v, v), "symgraph has no sg.linalg.outer"),
-    (lambda a, v, m, c: np.histogram(v), "numpy.histogram does not build symgraph nodes (called "
-     "on the node 'v'); symgraph has no sg.histogram: build it from symgraph's functions, or "
+    (lambda a, v, m, c: np.convolve(v, v), "numpy.convolve does not build symgraph nodes (called "
+     "on the node 'v'); symgraph has no sg.convolve: build it from symgraph's functions, or "
      "sg.evaluate for values"),
 ])
 def test_what_symgraph_does_not_follow_is_refused_by_name(call, part):

@@ -42,6 +42,7 @@ from symgraph.ops import (
     layout,
     linalg,
     nn,
+    numbers,
     reduce,
     rounding,
     shape,
@@ -447,6 +448,9 @@ OVERRIDES: dict[Op, Lowered] = {
     arithmetic.MAXIMUM: parity.maximum, arithmetic.MINIMUM: parity.minimum,
     arithmetic.POWER: parity.power,
     fn.SOFTPLUS: lambda node, checks, x: jnp.logaddexp(0.0, x),
+    # the exponent back to an integer (the backend promotes an elementwise op's inputs to
+    # their common dtype, float64 here; its values are exact there)
+    numbers.LDEXP: lambda node, checks, x, n: jnp.ldexp(x, n.astype(jnp.int64)),
     nn.SOFTMAX: _softmax, nn.LOG_SOFTMAX: _log_softmax, nn.LOGSUMEXP: _logsumexp,
     rounding.ROUND: parity.round_,
     sorting.SORT: lambda node, checks, x: jnp.sort(x, axis=node.attrs["axis"], stable=True),

@@ -11,6 +11,7 @@ Imports: ``symgraph.graph`` and its own modules.
 
 from __future__ import annotations
 
+import builtins as _builtins
 import operator as _operator
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -57,7 +58,7 @@ from symgraph.ops.functions import (
 )
 from symgraph.ops.linalg import dot, matmul
 from symgraph.ops.nn import log_softmax, logsumexp, softmax
-from symgraph.ops.reduce import broadcast_to, max, mean, sum, sum_to, zeros_like
+from symgraph.ops.reduce import broadcast_to, max, mean, sum, sum_to
 from symgraph.ops.shape import batch_elementwise, concatenate, expand_dims, getitem, reshape, stack, transpose
 
 # The families of the wider op surface (issue 14).
@@ -77,13 +78,33 @@ from symgraph.ops.quantiles import (
     average, corrcoef, count_nonzero, cov, median, nanmedian, percentile, ptp, quantile,
 )
 from symgraph.ops.numeric import cross, interp, searchsorted, select, trapezoid
+# NumPy's array creation and spacing (zeros_like with NumPy's dtype= and shape=)
+from symgraph.ops.creation import (
+    arange, array, asarray, empty, empty_like, eye, full, full_like, identity, ones, ones_like,
+    tri, zeros, zeros_like,
+)
+from symgraph.ops.spacing import geomspace, linspace, logspace, meshgrid
+from symgraph.ops.arrangement import (
+    atleast_1d, atleast_2d, atleast_3d, broadcast_arrays, column_stack, dsplit, dstack, fliplr,
+    flipud, hsplit, rollaxis, rot90, vsplit,
+)
+from symgraph.ops.editing import append, delete, diagflat, ediff1d, insert
+from symgraph.ops.numbers import (
+    allclose, array_equal, conj, conjugate, digitize, divmod, gcd, imag, isclose, lcm, ldexp,
+    real, vdot,
+)
+from symgraph.ops.polynomials import polyval, vander
+from symgraph.ops.counting import (
+    argwhere, bincount, flatnonzero, histogram, nonzero, unique,
+)
 from symgraph.ops.aliases import (
     absolute, acos, acosh, amax, amin, around, asin, asinh, atan, atan2, atanh, concat,
     cumulative_prod, cumulative_sum, fabs, isinf, isneginf, isposinf, matrix_transpose, matvec,
     permute_dims, positive, pow, signbit, true_divide, vecdot, vecmat,
 )
 from symgraph.ops.nanreduce import (
-    nancumprod, nancumsum, nanmax, nanmin, nanprod, nanstd, nanvar,
+    nanargmax, nanargmin, nancumprod, nancumsum, nanmax, nanmin, nanpercentile, nanprod,
+    nanquantile, nanstd, nanvar,
 )
 from symgraph.ops.layout import (
     flip, hstack, moveaxis, pad, ravel, repeat, roll, split, squeeze, swapaxes, tile, vstack,
@@ -314,7 +335,7 @@ _undo.OPERATORS.update({  # what Python's operators of a node call (symgraph.und
     _operator.add: add, _operator.sub: subtract, _operator.mul: multiply,
     _operator.truediv: divide, _operator.pow: power, _operator.matmul: matmul,
     _operator.mod: _rounding.mod, _operator.floordiv: _rounding.floor_divide,
-    divmod: lambda a, b: (_rounding.floor_divide(a, b), _rounding.mod(a, b)),
+    _builtins.divmod: divmod,  # (sg.divmod: NumPy's floor_divide and mod)
     _operator.and_: lambda a, b: _logical.boolean_operator("&", a, b),
     _operator.or_: lambda a, b: _logical.boolean_operator("|", a, b),
     _operator.xor: lambda a, b: _logical.boolean_operator("^", a, b),

@@ -1,5 +1,5 @@
 """NumPy's NaN-ignoring reductions beyond sums: ``nanmax nanmin nanprod nancumsum
-nancumprod nanvar nanstd``.
+nancumprod nanvar nanstd nanargmax nanargmin nanquantile nanpercentile``.
 
 Each is written with other ops (``where``, ``isnan``, the plain reductions), as
 ``jax.numpy`` writes them, so its derivatives are those ops', to any order: a NaN element
@@ -8,8 +8,15 @@ gets a zero cotangent, and a slice of NaN only gives NumPy's value (NaN for ``na
 and boolean inputs hold no NaN: the reductions of them are the plain ones (``nanvar`` and
 ``nanstd`` of integers are float64, as in NumPy).
 
-Imports: ``symgraph.graph`` and ``symgraph.ops``' core, elementwise, functions, logical,
-reduce, rounding, sorting, statistics and differences modules.
+``nanargmax``/``nanargmin`` of a slice of NaN only give -1, as ``jax.numpy``'s (NumPy
+raises ValueError "All-NaN slice encountered", which a value known only when the graph
+runs cannot): test ``i < 0``. ``nanquantile`` reads, in each slice sorted (NaN last), the
+two values NumPy's linear method interpolates among the slice's non-NaN count, known when
+the graph runs; its arithmetic is NumPy's, and the gradient goes to those two values.
+
+Imports: ``symgraph.graph`` and ``symgraph.ops``' core, arithmetic, elementwise, functions,
+logical, reduce, rounding, sorting, statistics, gather, layout, quantiles and differences
+modules.
 """
 
 from __future__ import annotations
@@ -18,20 +25,26 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.graph import Node
+from symgraph.graph import Node, SymgraphError
+from symgraph.ops.arithmetic import maximum
 from symgraph.ops.core import follows_numpy, operands
 from symgraph.ops.differences import nanmean
 from symgraph.ops.elementwise import cast, where
 from symgraph.ops.functions import sqrt
+from symgraph.ops.gather import take_along_axis
+from symgraph.ops.layout import ravel
 from symgraph.ops.logical import all as all_of
+from symgraph.ops.quantiles import _quantile, _quantiles, _sorted_along, assemble
 from symgraph.ops.reduce import max as reduce_max
 from symgraph.ops.reduce import sum as reduce_sum
-from symgraph.ops.rounding import isnan
+from symgraph.ops.rounding import floor, isnan
 from symgraph.ops.sorting import cumprod, cumsum
+from symgraph.ops.statistics import argmax, argmin
 from symgraph.ops.statistics import min as reduce_min
 from symgraph.ops.statistics import prod, std, variance
 
-__all__ = ["nancumprod", "nancumsum", "nanmax", "nanmin", "nanprod", "nanstd", "nanvar"]
+__all__ = ["nanargmax", "nanargmin", "nancumprod", "nancumsum", "nanmax", "nanmin",
+           "nanpercentile", "nanprod", "nanquantile", "nanstd", "nanvar"]
 
 Axis = Any
 
@@ -173,3 +186,111 @@ def nanstd(a: Any, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -
     positive = v > 0
     # sqrt's derivative is infinite at 0: that branch reads v itself (0 there, or NaN)
     return where(positive, sqrt(where(positive, v, 1.0)), v)
+
+
+def _nanarg(a: Any, axis: int | None, keepdims: bool, name: str, arg: Any,
+            fill: float) -> Node:
+    x = _float(a, name)
+    if x is None:
+        return arg(a, axis, keepdims)
+    nan = isnan(x)
+    found = arg(where(nan, fill, x), axis, keepdims)  # NumPy's: NaN replaced by -+inf
+    # a slice of NaN only: -1, jax.numpy's answer (NumPy raises when it runs)
+    return where(all_of(nan, axis, keepdims), -1, found)
+
+
+@follows_numpy(np.nanargmax)
+def nanargmax(a: Any, axis: int | None = None, *, keepdims: bool = False) -> Node:
+    """The index (int64) of the first maximum over ``axis``, NaN ignored, as
+    ``numpy.nanargmax``; a slice of NaN only gives -1, as ``jax.numpy.nanargmax`` (NumPy
+    raises ValueError when it meets one, which a graph cannot before it runs).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     m = sg.var("m", shape=(2, 3))
+    >>> nan = float("nan")
+    >>> sg.evaluate(sg.nanargmax(m, axis=1), {m: [[1.0, nan, 3.0], [nan, nan, nan]]}).tolist()
+    [2, -1]
+    """
+    return _nanarg(a, axis, keepdims, "nanargmax", argmax, -np.inf)
+
+
+@follows_numpy(np.nanargmin)
+def nanargmin(a: Any, axis: int | None = None, *, keepdims: bool = False) -> Node:
+    """The index (int64) of the first minimum over ``axis``, NaN ignored, as
+    ``numpy.nanargmin``; a slice of NaN only gives -1 (see :func:`nanargmax`).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     v = sg.var("v", shape=(3,))
+    >>> int(sg.evaluate(sg.nanargmin(v), {v: [float("nan"), 2.0, -1.0]}))
+    2
+    """
+    return _nanarg(a, axis, keepdims, "nanargmin", argmin, np.inf)
+
+
+def _nanquantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, who: str,
+                 scale: float) -> Node:
+    if method != "linear":
+        raise SymgraphError(f"{who}: method={method!r} is not supported; symgraph computes "
+                            "NumPy's default, method='linear'")
+    values, weak = _quantiles(q, who, scale)
+    s, k, x = _sorted_along(a, axis, who)
+    if s.dtype.kind != "f":  # nothing is NaN
+        return _quantile(a, q, axis, method, keepdims, who, scale)
+    flat = ravel(x) if axis is None else x
+    count = cast(reduce_sum(cast(~isnan(flat), np.intp), k, keepdims=True), np.float64)
+    last = count - 1  # of the slice's non-NaN values (NaN sorts last)
+    results = []
+    for v in values.ravel():
+        # NumPy's linear method on the c non-NaN values: the virtual index (c - 1) q, its
+        # floor and the next; both the last one from c - 1 on, where its gamma is
+        # virtual - (-1), NumPy's index -1
+        virtual = last * float(v)
+        below = floor(virtual)
+        top = virtual >= last
+        gamma = virtual - where(top, -1.0, below)
+        low_at = cast(maximum(where(top, last, below), 0), np.intp)
+        high_at = cast(maximum(where(top, last, below + 1), 0), np.intp)
+        low, high = take_along_axis(s, low_at, k), take_along_axis(s, high_at, k)
+        diff = high - low
+        if weak:  # a Python q: gamma is a Python float, weak beside float32 values
+            t, rest = cast(gamma, s.dtype), cast(1 - gamma, s.dtype)
+        else:
+            t, rest = gamma, 1 - gamma
+        value = where(gamma >= 0.5, high - diff * rest, low + diff * t)  # NumPy's _lerp
+        value = where(count > 0, value, np.nan)  # a slice of NaN only
+        results.append(value[(*(slice(None),) * k, 0)])
+    return assemble(results, values, x, axis, k, keepdims)
+
+
+@follows_numpy(np.nanquantile)
+def nanquantile(a: Any, q: Any, axis: int | None = None, method: str = "linear",
+                keepdims: bool = False) -> Node:
+    """The ``q``-th quantile(s) over ``axis`` of the values that are not NaN, as
+    ``numpy.nanquantile`` with its default ``method="linear"`` (the only one supported;
+    ``q`` a constant in [0, 1]): NaN for a slice of NaN only. The gradient goes to the two
+    values each result interpolates.
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     m = sg.var("m", shape=(2, 3))
+    >>> nan = float("nan")
+    >>> sg.evaluate(sg.nanquantile(m, 0.5, axis=1), {m: [[1.0, nan, 3.0], [nan] * 3]}).tolist()
+    [2.0, nan]
+    """
+    return _nanquantile(a, q, axis, method, keepdims, "nanquantile", 1)
+
+
+@follows_numpy(np.nanpercentile)
+def nanpercentile(a: Any, q: Any, axis: int | None = None, method: str = "linear",
+                  keepdims: bool = False) -> Node:
+    """``nanquantile(a, q / 100)``, as ``numpy.nanpercentile`` (``method="linear"``).
+
+    >>> import symgraph as sg
+    >>> with sg.Graph():
+    ...     v = sg.var("v", shape=(4,))
+    >>> float(sg.evaluate(sg.nanpercentile(v, 25), {v: [0.0, float("nan"), 2.0, 4.0]}))
+    1.0
+    """
+    return _nanquantile(a, q, axis, method, keepdims, "nanpercentile", 100)

@@ -265,6 +265,13 @@ def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, who: str,
     s, k, x = _sorted_along(a, axis, who)
     n = s.shape[k]
     results = [_nan_where_nan(s, k, _lerp_at(s, k, n, float(v), weak)) for v in values.ravel()]
+    return assemble(results, values, x, axis, k, keepdims)
+
+
+def assemble(results: list[Node], values: np.ndarray, x: Node, axis: Any, k: int,
+             keepdims: bool) -> Node:
+    """The quantiles ``results`` (one per element of ``q``'s ``values``, each reduced
+    along axis ``k`` of ``x``) in NumPy's layout: ``q``'s axes first, then the others."""
     if values.ndim == 0:
         return _keep(results[0], x, axis, k, keepdims)
     stacked = stack(results, axis=0)

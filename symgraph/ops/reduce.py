@@ -159,9 +159,10 @@ def sum_to(x: Any, like: Any) -> Node:
     return make(SUM_TO, [x, *ref], {"shape": shape})
 
 
-@follows_numpy(np.zeros_like)
 def zeros_like(x: Node) -> Node:
-    """Zeros of ``x``'s (runtime) shape and dtype; no memory for static shapes.
+    """Zeros of ``x``'s (runtime) shape and dtype; no memory for static shapes (the
+    derivative builders' own; ``sg.zeros_like``, ``symgraph.ops.creation``'s, also takes
+    NumPy's ``dtype`` and ``shape``).
 
     >>> import symgraph as sg
     >>> with sg.Graph():
