@@ -22,6 +22,7 @@ Imports: ``symgraph.context``, ``symgraph.graph``, ``symgraph.ops``, ``symgraph.
 from __future__ import annotations
 
 import math
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -70,6 +71,7 @@ class Body:
             with self._lock:
                 if self._runner is None:
                     from symgraph.backends import compile as sg_compile
+                    make_room()
                     outs = self.outputs
                     if not outs:
                         self._runner = lambda *args: []
@@ -86,8 +88,24 @@ class Body:
             with self._lock:
                 found = self._derived.get(key)
                 if found is None:
+                    make_room()
                     found = self._derived[key] = build()
         return found
+
+
+def make_room(frames: int = 500) -> None:
+    """At least ``frames`` more Python frames below the recursion limit, raised if need be.
+
+    Whatever builds, rewrites or compiles a body does so for the loops nested in it from
+    within its own call, a dozen frames a level: the depth grows with how deeply loops
+    nest (never with the size of a graph, whose walks are iterative), and 80 nested loops
+    passed Python's default limit of 1000. The limit is only ever raised.
+    """
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    if sys.getrecursionlimit() < depth + frames:
+        sys.setrecursionlimit(depth + 2 * frames)
 
 
 def is_float(node: Node) -> bool:
