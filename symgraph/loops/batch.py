@@ -149,8 +149,11 @@ def _branches_rows(node: Node, args: list[Node], flags: tuple[bool, ...], true: 
     if not any(flags[1:]):
         same = make(node.opdef, args, {"true": true, "false": false})
         return _to_rows(same, False, size, False, dtype)
-    made = []
+    made: list[Body] = []
     for branch in (true, false):
+        if branch is true and made:  # (a batched predicate's: one branch on both sides;
+            made.append(made[0])     # vmapping it twice doubled the work per nested cond)
+            continue
         found = _vmapped(branch, list(flags[1:]), size)
         if found is None:
             return None
