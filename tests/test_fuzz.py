@@ -61,8 +61,14 @@ MAX_VALUE = 1e4
 NO_FD = {"stop_gradient"}  # its symbolic derivative differs from finite differences by design
 
 
+def _has_floats(case: sg.Case) -> bool:
+    return any(not (isinstance(spec, np.ndarray) or spec[1] == "int") for spec in case.inputs)
+
+
 def test_fuzz_covers_every_op_with_cases():
-    with_cases = {name for name in BUILTIN_OP_NAMES if sg.OPS[name].cases}
+    """(An op of integers only, gcd or lcm, has no place in the fuzzer's float programs.)"""
+    with_cases = {name for name in BUILTIN_OP_NAMES
+                  if any(_has_floats(case) for case in sg.OPS[name].cases)}
     assert {name for name, _, _ in CASES} == with_cases
 
 
