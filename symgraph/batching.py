@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from symgraph.graph import BUILD_CONTEXT, Node, SymgraphError, ancestors, derivative_context
+from symgraph.graph import (
+    BUILD_CONTEXT, Node, SymgraphError, ancestors, derivative_context, get_default_graph,
+)
 from symgraph.ops import broadcast_to, expand_dims, getitem, stack, transpose
 from symgraph.ops.core import describe, make, operands, placeholder
 from symgraph.ops.transaction import building
@@ -138,29 +140,33 @@ def vmap(fn: Callable[..., Any], in_axes: int | None | Sequence[int | None] = 0,
         if len(axes) != len(args):
             raise SymgraphError(
                 f"sg.vmap: in_axes has {len(axes)} entries for {len(args)} arguments")
-        nodes = operands(args, "sg.vmap") if args else []
-        moved, size = [], None
-        for k, (x, axis) in enumerate(zip(nodes, axes)):
-            if axis is None:
-                moved.append(None)
-                continue
-            if not x.shape or not isinstance(axis, int) or not -x.ndim <= axis < x.ndim:
-                raise SymgraphError(
-                    f"sg.vmap: argument {k} ({describe(x)}) has no axis {axis!r} to map over")
-            axis %= x.ndim
-            order = (axis, *[a for a in range(x.ndim) if a != axis])
-            front = x if axis == 0 else transpose(x, order)
-            if front.shape[0] is None or (size is not None and front.shape[0] != size):
-                raise SymgraphError(
-                    f"sg.vmap: the mapped axes must have one static size; argument {k} "
-                    f"({describe(x)}) has {front.shape[0]}"
-                    + (f", another has {size}" if size is not None else ""))
-            size = front.shape[0]
-            moved.append(front)
-        if size is None:
-            raise SymgraphError("sg.vmap: no argument is mapped (every in_axes is None)")
-        graph = next(m for m in moved if m is not None).graph
+        given = [a for a in args if isinstance(a, Node)]
+        if any(a.graph is not given[0].graph for a in given):
+            raise SymgraphError("sg.vmap: the arguments belong to different graphs; build "
+                                "them in one graph")
+        graph = given[0].graph if given else get_default_graph()
+        # (the transposes to the mapped axis too: a function that fails leaves none)
         with building(graph, "sg.vmap", "calling the function"):
+            nodes = operands(args, "sg.vmap") if args else []
+            moved, size = [], None
+            for k, (x, axis) in enumerate(zip(nodes, axes)):
+                if axis is None:
+                    moved.append(None)
+                    continue
+                if not x.shape or not isinstance(axis, int) or not -x.ndim <= axis < x.ndim:
+                    raise SymgraphError(f"sg.vmap: argument {k} ({describe(x)}) has no axis "
+                                        f"{axis!r} to map over")
+                axis %= x.ndim
+                if x.shape[axis] is None or (size is not None and x.shape[axis] != size):
+                    raise SymgraphError(
+                        f"sg.vmap: the mapped axes must have one static size; argument {k} "
+                        f"({describe(x)}) has {x.shape[axis]}"
+                        + (f", another has {size}" if size is not None else ""))
+                size = x.shape[axis]
+                order = (axis, *[a for a in range(x.ndim) if a != axis])
+                moved.append(x if axis == 0 else transpose(x, order))
+            if size is None:
+                raise SymgraphError("sg.vmap: no argument is mapped (every in_axes is None)")
             stand_ins = [x if m is None else _entry(m) for x, m in zip(nodes, moved)]
             out = fn(*stand_ins)
             single = isinstance(out, Node)

@@ -150,6 +150,12 @@ def _reshape_shape(inputs: tuple, attrs: dict) -> tuple:
     return target
 
 
+def _target(node: Node) -> tuple:
+    """The shape a reshape asked for: its result's, or where a dim is known only when it
+    runs, the shape given with its -1 (which each entry of a batch then works out)."""
+    return node.attrs["shape"] if None in node.shape else node.shape
+
+
 def _reshape_impl(x: np.ndarray, ref: np.ndarray | None = None, *, shape: tuple) -> Any:
     return np.reshape(x, shape if ref is None else np.shape(ref))
 
@@ -159,7 +165,7 @@ RESHAPE = register(Op(
     impl=_reshape_impl, shape=_reshape_shape, dtype=first_dtype,
     vjp=(lambda g, out: reshape(g, out.inputs[0]), None),
     jvp=(lambda t, out: reshape(t, out), None),
-    batch=lambda node, args, b: reshape(args[0], (args[0].shape[0], *node.shape))
+    batch=lambda node, args, b: reshape(args[0], (args[0].shape[0], *_target(node)))
     if _static(node) else None,
     shape_only=(1,), show_attrs=("shape",),
     cases=[Case(lambda x: reshape(x, (3, -1)), [((2, 3), -1.0, 1.0)],
