@@ -565,3 +565,30 @@ def test_numpys_data_dependent_functions_point_to_symgraphs():
                 call(v)
         counts, edges = np.histogram(v, 2)  # a static number of bins: NumPy's function follows
         assert isinstance(counts, sg.Node) and edges.shape == (3,)
+
+
+@pytest.mark.parametrize("call", [
+    lambda a, b, s, t, J: sg.vdot(a, b),
+    lambda a, b, s, t, J: sg.append(a, b),
+    lambda a, b, s, t, J: sg.column_stack([a, b]),
+    lambda a, b, s, t, J: sg.dstack([a, b]),
+    lambda a, b, s, t, J: sg.ediff1d(a, to_end=b),
+    lambda a, b, s, t, J: sg.polyval(a, b),
+    lambda a, b, s, t, J: sg.geomspace(s, t, 3),
+    lambda a, b, s, t, J: sg.histogram(a, weights=b),
+    lambda a, b, s, t, J: sg.histogram(a, bins=b),
+    lambda a, b, s, t, J: sg.bincount(J, a, length=3),
+], ids=["vdot", "append", "column_stack", "dstack", "ediff1d", "polyval", "geomspace",
+        "histogram-weights", "histogram-bins", "bincount"])
+def test_a_call_given_nodes_of_two_graphs_leaves_both_as_they_were(call):
+    # (a cast or reshape of each operand, in its own graph, came before the check)
+    g, h = sg.Graph(), sg.Graph()
+    with g:
+        a, s = sg.var("a", shape=(3,)), sg.var("s")
+    with h:
+        b, t = sg.var("b", shape=(3,)), sg.var("t")
+        J = sg.var("J", shape=(3,), dtype="int64")
+    n, m = len(g), len(h)
+    with pytest.raises(sg.SymgraphError):
+        call(a, b, s, t, J)
+    assert (len(g), len(h)) == (n, m)
