@@ -592,3 +592,20 @@ def test_a_call_given_nodes_of_two_graphs_leaves_both_as_they_were(call):
     with pytest.raises(sg.SymgraphError):
         call(a, b, s, t, J)
     assert (len(g), len(h)) == (n, m)
+
+
+@pytest.mark.parametrize("length", [4, None])
+@pytest.mark.parametrize("right", [False, True])
+@pytest.mark.parametrize("edges", [[-1.0, 0.0, 0.0, 1.5], [1.5, 0.0, 0.0, -1.0],
+                                   [2.0, 2.0, 2.0, 2.0]], ids=["up", "down", "flat"])
+def test_digitize_into_node_bins_either_way(edges, right, length):
+    # (the direction is chosen when it runs, as jax.numpy's under jit)
+    with sg.Graph():
+        x, b = sg.var("x", shape=SPECIAL.shape), sg.var("b", shape=(length,))
+        out = sg.digitize(x, b, right=right)
+    want = np.digitize(SPECIAL, edges, right=right)
+    assert_numpy_equal(sg.evaluate(out, {x: SPECIAL, b: np.array(edges)}), want)
+    for backend in ("numpy", "jax"):
+        if sg.backends().get(backend):
+            got = sg.compile([out], [x, b], backend=backend)(SPECIAL, np.array(edges))[0]
+            np.testing.assert_array_equal(np.asarray(got), want)
