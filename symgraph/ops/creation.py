@@ -120,9 +120,21 @@ def flag_arg(value: Any, name: str, who: str) -> bool:
 # --- from a shape ----------------------------------------------------------------------------
 
 
+def _fill_fits(fill: Any, dtype: np.dtype | None, who: str) -> None:
+    """A Python int fill must fit an integer ``dtype``: NumPy raises OverflowError (a cast
+    would wrap silently, 300 giving 44 in int8). Floats are truncated, as NumPy's."""
+    if type(fill) is int and dtype is not None and dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if not info.min <= fill <= info.max:
+            raise SymgraphError(f"{who}: the fill value {_brief(repr(fill))} does not fit "
+                                f"{dtype} ({info.min} to {info.max}); give a value in that "
+                                "range or a wider dtype")
+
+
 def _filled(shape: Any, fill: Any, dtype: Any, who: str, graph: Graph | None = None) -> Node:
     shape = static_shape(shape, who)
     dtype = dtype_arg(dtype, who)
+    _fill_fits(fill, dtype, who)
     if isinstance(fill, Node):  # jnp.full of a traced value: the value broadcast
         return broadcast_to(fill if dtype is None else cast(fill, dtype), shape)
     # np.full: the fill as an array of dtype (cast unsafely, as NumPy's copyto), broadcast
@@ -277,6 +289,7 @@ def _filled_like(a: Any, fill: Any, dtype: Any, shape: Any, who: str) -> Node:
         return broadcast_to(cast(fill, dtype), a if None in a.shape else a.shape)
     if None not in a.shape:
         return _filled(a.shape, fill, dtype, who, a.graph)
+    _fill_fits(fill, dtype, who)
     value = numpy_constant(who, lambda: np.asarray(fill).astype(dtype), graph=a.graph)
     return broadcast_to(value, a)  # the shape a has when fed
 
