@@ -242,7 +242,7 @@ def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = float) -> Node:
     return numpy_constant("sg.tri", lambda: np.tri(n, m, k, dtype))
 
 
-def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) -> Node:
+def arange(start: Any = None, stop: Any = None, step: Any = None, dtype: Any = None) -> Node:
     """The constant ``numpy.arange(start, stop, step, dtype=dtype)``: evenly spaced values
     in ``[start, stop)`` (one argument is ``stop``), int64 for ints, float64 for floats.
     The bounds are Python numbers: the length must be known when the graph is built, as
@@ -261,13 +261,20 @@ def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) ->
                 "jit): give Python numbers, or write start + step * sg.arange(n) with a node "
                 "start and step, or sg.linspace(start, stop, num) with node ends")
     dtype = dtype_arg(dtype, "sg.arange")
-    bounds = (0, start) if stop is None else (start, stop)  # arange(n) is arange(0, n)
+    if start is None and stop is None:
+        raise SymgraphError("sg.arange: give stop (sg.arange(stop), sg.arange(start, stop) "
+                            "or sg.arange(start, stop, step))")
+    # arange(n) is arange(0, n), and so is arange(stop=n), as NumPy's
+    bounds = (0, start if stop is None else stop) if start is None or stop is None else (
+        start, stop)
     bounds += () if step is None else (step,)
     for value in bounds:
         if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(
                 value, (bool, np.bool_)):
             raise SymgraphError(f"sg.arange: the bounds and step must be real numbers, got "
                                 f"{_brief(repr(value))}")
+    if step is not None and step == 0:  # (NumPy: ZeroDivisionError)
+        raise SymgraphError(f"sg.arange: step={step!r} is zero; give a step that is not zero")
     return numpy_constant("sg.arange", lambda: np.arange(*bounds, dtype=dtype))
 
 
