@@ -408,6 +408,16 @@ def test_numpys_functions_of_nodes_build_these():
     (lambda v, s: sg.full(2, 300, dtype="int8"), "sg.full: the fill value 300 does not fit "
      "int8 .-128 to 127."),
     (lambda v, s: sg.full(2, -1, dtype="uint8"), "the fill value -1 does not fit uint8"),
+    (lambda v, s: sg.arange(0, 5, 0), "sg.arange: step=0 is zero"),
+    (lambda v, s: sg.arange(1.0, 2.0, 0.0), "sg.arange: step=0.0 is zero"),
+    (lambda v, s: sg.arange(), "sg.arange: give stop"),
+    (lambda v, s: sg.linspace(s, v, 3, axis=np.ones((2, 2))), "sg.linspace: axis must be an "
+     "int"),
+    (lambda v, s: sg.linspace(0.0, 1.0, 3, axis=np.ones((2, 2))), "sg.linspace: axis must"),
+    (lambda v, s: sg.logspace(s, 1.0, 3, axis=[0]), "sg.logspace: axis must be an int"),
+    (lambda v, s: sg.geomspace(s, 1.0, 3, axis=None), "sg.geomspace: axis must be an int"),
+    (lambda v, s: sg.meshgrid(v, v, indexing=np.ones((2, 2))),
+     "(?s)sg.meshgrid: indexing=.* must be 'xy' or 'ij'"),
     (lambda v, s: sg.full((), 2**70, dtype=int), "the fill value .* does not fit int64"),
     (lambda v, s: sg.full_like(v, 300, dtype="int8"), "sg.full_like: the fill value 300 "
      "does not fit int8"),
@@ -446,3 +456,10 @@ def test_full_like_refuses_an_int_fill_out_of_the_nodes_dtype(shape):
                            "not fit int8"):
             sg.full_like(i8, 300)
         assert len(g) == 1
+
+
+def test_arange_takes_stop_by_keyword_as_numpy_does():
+    with sg.Graph():
+        for kw in (dict(stop=5), dict(stop=2.5), dict(stop=7, step=3), dict(stop=4, dtype="int8"),
+                   dict(start=1, stop=4)):
+            assert_numpy_equal(sg.evaluate(sg.arange(**kw), {}), np.arange(**kw))

@@ -533,6 +533,29 @@ def test_compiled_equals_evaluate(backend):
     (lambda v, m, i, s: sg.nanquantile(v, 0.5, method="nearest"), "method='nearest' is not"),
     (lambda v, m, i, s: sg.nanquantile(v, s), "q=.* is a node"),
     (lambda v, m, i, s: sg.nanpercentile(v, 120), "q=120 must be between 0 and 100"),
+    # options NumPy would meet with a bare exception
+    (lambda v, m, i, s: sg.insert(v, True, 1.0), "insert into 'v'.*obj=True holds booleans"),
+    (lambda v, m, i, s: sg.insert(v, [True, False, True, False], 1.0), "holds booleans"),
+    (lambda v, m, i, s: sg.insert(v, np.array([True, False]), 1.0), "the boolean mask obj "
+     "has shape .2,.; it must be 1-D of the axis' length 4"),
+    (lambda v, m, i, s: sg.histogram(v, range=()), "sg.histogram of 'v'.*range must be a pair"),
+    (lambda v, m, i, s: sg.histogram(v, range="a"), "range must be a pair"),
+    (lambda v, m, i, s: sg.histogram(v, range=v), "sg.histogram: range is the node 'v'"),
+    (lambda v, m, i, s: sg.histogram(v, range=(0, "1")), "range must be two numbers"),
+    (lambda v, m, i, s: sg.histogram(v, bins=10**20), "sg.histogram: bins=10+ is more than "
+     "the largest length"),
+    (lambda v, m, i, s: sg.histogram(m, weights=np.ones((4, 3))), "sg.histogram of 'm' .shape .3, 4..: "
+     "the weights .* must have a's shape"),
+    (lambda v, m, i, s: sg.histogram(v, [0.0, 1.0], weights=m), "must have a's shape"),
+    (lambda v, m, i, s: sg.nonzero(v, size=10**20), "sg.nonzero: size=10+ is more than"),
+    (lambda v, m, i, s: sg.flatnonzero(v, size=10**20), "sg.flatnonzero: size=10+ is more"),
+    (lambda v, m, i, s: sg.argwhere(v, size=10**20), "sg.argwhere: size=10+ is more"),
+    (lambda v, m, i, s: sg.unique(v, size=10**20), "sg.unique: size=10+ is more than"),
+    (lambda v, m, i, s: sg.bincount(i, length=10**20), "sg.bincount: length=10+ is more"),
+    (lambda v, m, i, s: sg.nanquantile(m, 0.5, method=np.ones((2, 2))),
+     "(?s)method=.* is not supported"),
+    (lambda v, m, i, s: sg.nanquantile(m, 0.5, keepdims=np.ones((2, 2))), "nanquantile: "
+     "keepdims must be True or False"),
 ])
 def test_refusals_say_why_and_leave_the_graph_as_it_was(call, part):
     with sg.Graph() as g:
@@ -609,3 +632,30 @@ def test_digitize_into_node_bins_either_way(edges, right, length):
         if sg.backends().get(backend):
             got = sg.compile([out], [x, b], backend=backend)(SPECIAL, np.array(edges))[0]
             np.testing.assert_array_equal(np.asarray(got), want)
+
+
+def test_insert_takes_a_boolean_mask_as_numpy_does():
+    A = np.array([1.0, 2.0, 3.0, 4.0])
+    B = np.arange(8.0).reshape(2, 4)
+    with sg.Graph():
+        v, m = sg.var("v", shape=(4,)), sg.var("m", shape=(2, 4))
+        for mask in ([True, False, True, False], [False, True, False, False], [False] * 4):
+            mask = np.array(mask)
+            assert_numpy_equal(sg.evaluate(sg.insert(v, mask, 9.5), {v: A}),
+                               np.insert(A, mask, 9.5))
+            assert_numpy_equal(sg.evaluate(sg.insert(m, mask, 7.0, axis=1), {m: B}),
+                               np.insert(B, mask, 7.0, axis=1))
+
+
+def test_histogram_ignores_range_beside_edges_as_numpy_does():
+    A = np.array([1.0, 2.0, 3.0, 4.0, 6.0])
+    want = np.histogram(A, bins=[0, 2, 5], range=(0, 5))
+    with sg.Graph():
+        v = sg.var("v", shape=(5,))
+        got = sg.evaluate(list(sg.histogram(v, bins=[0, 2, 5], range=(0, 5))), {v: A})
+        b = sg.var("b", shape=(3,))
+        by_node = sg.evaluate(list(sg.histogram(v, bins=b, range=(0, 5))),
+                              {v: A, b: [0.0, 2.0, 5.0]})
+    for g, w in zip(got, want):
+        assert_numpy_equal(g, w)
+    assert_numpy_equal(by_node[0], want[0])
