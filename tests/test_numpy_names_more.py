@@ -659,3 +659,21 @@ def test_histogram_ignores_range_beside_edges_as_numpy_does():
     for g, w in zip(got, want):
         assert_numpy_equal(g, w)
     assert_numpy_equal(by_node[0], want[0])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "int8", "int16", "int64"])
+@pytest.mark.parametrize("n", [2, -1, 0, 1100])
+def test_ldexp_takes_a_python_int_exponent(dtype, n):
+    # as NumPy and jnp do: an integer constant, the result NumPy's float for x's dtype
+    X = np.array([1.5, -3.0, 0.0, 7.0]).astype(dtype)
+    with np.errstate(over="ignore"):
+        want = np.ldexp(X, n)
+    with sg.Graph():
+        x = sg.var("x", shape=(4,), dtype=dtype)
+        out = sg.ldexp(x, n)
+    assert_numpy_equal(sg.evaluate(out, {x: X}), want)
+    for backend in ("numpy", "jax"):
+        if sg.backends().get(backend):
+            got = np.asarray(sg.compile([out], [x], backend=backend)(X)[0])
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)

@@ -119,8 +119,9 @@ def lcm(x1: Any, x2: Any) -> Node:
 @follows_numpy(np.ldexp)
 def ldexp(x1: Any, x2: Any) -> Node:
     """``x1 * 2**x2`` with an integer ``x2``, elementwise and exact (no overflow of
-    ``2**x2`` on the way), as ``numpy.ldexp``; integer ``x1`` computes in float64. The
-    derivative in ``x1`` is ``2**x2``.
+    ``2**x2`` on the way), as ``numpy.ldexp``; integer ``x1`` computes in NumPy's float
+    for it (float16 for int8, float32 for int16, float64 for wider); a Python int ``x2``
+    is an int64 constant. The derivative in ``x1`` is ``2**x2``.
 
     >>> import symgraph as sg
     >>> with sg.Graph():
@@ -128,13 +129,21 @@ def ldexp(x1: Any, x2: Any) -> Node:
     >>> float(sg.evaluate(sg.ldexp(x, n), {x: 1e-300, n: 1100}))
     1.3582985290493859e+31
     """
+    if type(x2) is int:  # a Python int exponent: an int64 constant (NumPy's and jnp's)
+        if not _INT64.min <= x2 <= _INT64.max:
+            raise SymgraphError(f"ldexp: the exponent {x2} does not fit int64; give an "
+                                "exponent in int64's range")
+        x2 = np.int64(x2)
     x, n = operands([x1, x2], "ldexp", graph=graph_of(x1, x2))
     if n.dtype.kind not in "iu":
         raise SymgraphError(f"ldexp of {describe(x)}: the exponent {describe(n)} is {n.dtype};"
                             " it must be an integer (NumPy's rule): sg.cast(n, 'int64')")
-    if x.dtype.kind != "f":
-        x = cast(x, np.float64)
+    if x.dtype.kind != "f":  # NumPy's loop: the smallest float holding x's integers
+        x = cast(x, np.ldexp(np.zeros(0, x.dtype), np.zeros(0, n.dtype)).dtype)
     return apply(LDEXP, x, n)
+
+
+_INT64 = np.iinfo(np.int64)
 
 
 @follows_numpy(np.divmod)
