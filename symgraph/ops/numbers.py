@@ -119,9 +119,9 @@ def lcm(x1: Any, x2: Any) -> Node:
 @follows_numpy(np.ldexp)
 def ldexp(x1: Any, x2: Any) -> Node:
     """``x1 * 2**x2`` with an integer ``x2``, elementwise and exact (no overflow of
-    ``2**x2`` on the way), as ``numpy.ldexp``; integer ``x1`` computes in NumPy's float
-    for it (float16 for int8, float32 for int16, float64 for wider); a Python int ``x2``
-    is an int64 constant. The derivative in ``x1`` is ``2**x2``.
+    ``2**x2`` on the way), as ``numpy.ldexp``; integer ``x1`` computes in float64 (as
+    every float function of integers: see the README); a Python int ``x2`` is an int64
+    constant. The derivative in ``x1`` is ``2**x2``.
 
     >>> import symgraph as sg
     >>> with sg.Graph():
@@ -138,8 +138,8 @@ def ldexp(x1: Any, x2: Any) -> Node:
     if n.dtype.kind not in "iu":
         raise SymgraphError(f"ldexp of {describe(x)}: the exponent {describe(n)} is {n.dtype};"
                             " it must be an integer (NumPy's rule): sg.cast(n, 'int64')")
-    if x.dtype.kind != "f":  # NumPy's loop: the smallest float holding x's integers
-        x = cast(x, np.ldexp(np.zeros(0, x.dtype), np.zeros(0, n.dtype)).dtype)
+    if x.dtype.kind != "f":
+        x = cast(x, np.float64)
     return apply(LDEXP, x, n)
 
 
