@@ -404,6 +404,23 @@ def test_numpys_functions_of_nodes_build_these():
     (lambda v, s: sg.full_like(v, 1.0, shape=(None,)), "has None"),
     (lambda v, s: sg.ones_like(v, dtype="c8"), "is not supported"),
     (lambda v, s: sg.full_like(v, [1.0, 2.0]), "cannot broadcast|NumPy refuses"),
+    # a Python int fill out of an integer dtype's range (NumPy: OverflowError; no wrapping)
+    (lambda v, s: sg.full(2, 300, dtype="int8"), "sg.full: the fill value 300 does not fit "
+     "int8 .-128 to 127."),
+    (lambda v, s: sg.full(2, -1, dtype="uint8"), "the fill value -1 does not fit uint8"),
+    (lambda v, s: sg.arange(0, 5, 0), "sg.arange: step=0 is zero"),
+    (lambda v, s: sg.arange(1.0, 2.0, 0.0), "sg.arange: step=0.0 is zero"),
+    (lambda v, s: sg.arange(), "sg.arange: give stop"),
+    (lambda v, s: sg.linspace(s, v, 3, axis=np.ones((2, 2))), "sg.linspace: axis must be an "
+     "int"),
+    (lambda v, s: sg.linspace(0.0, 1.0, 3, axis=np.ones((2, 2))), "sg.linspace: axis must"),
+    (lambda v, s: sg.logspace(s, 1.0, 3, axis=[0]), "sg.logspace: axis must be an int"),
+    (lambda v, s: sg.geomspace(s, 1.0, 3, axis=None), "sg.geomspace: axis must be an int"),
+    (lambda v, s: sg.meshgrid(v, v, indexing=np.ones((2, 2))),
+     "(?s)sg.meshgrid: indexing=.* must be 'xy' or 'ij'"),
+    (lambda v, s: sg.full((), 2**70, dtype=int), "the fill value .* does not fit int64"),
+    (lambda v, s: sg.full_like(v, 300, dtype="int8"), "sg.full_like: the fill value 300 "
+     "does not fit int8"),
 ])
 def test_refusals_say_why_and_leave_the_graph_as_it_was(call, part):
     with sg.Graph() as g:
@@ -413,3 +430,36 @@ def test_refusals_say_why_and_leave_the_graph_as_it_was(call, part):
         with pytest.raises(sg.SymgraphError, match=part):
             call(v, s)
         assert len(g) == before
+
+
+def test_full_casts_fills_as_numpy():
+    # float fills into integer dtypes are truncated; int fills in range are kept exactly
+    with sg.Graph():
+        i8 = sg.var("i8", shape=(2,), dtype="int8")
+        for got, want in [
+                (sg.full(2, 2.7, dtype="int8"), np.full(2, 2.7, dtype="int8")),
+                (sg.full(2, -2.7, dtype="uint16"), _numpy(lambda: np.full(2, -2.7, "uint16"))),
+                (sg.full(2, 127, dtype="int8"), np.full(2, 127, dtype="int8")),
+                (sg.full(2, -128, dtype="int8"), np.full(2, -128, dtype="int8")),
+                (sg.full(2, 255, dtype="uint8"), np.full(2, 255, dtype="uint8")),
+                (sg.full(2, np.int64(300), dtype="int8"), np.full(2, np.int64(300), "int8")),
+                (sg.full_like(i8, 2.7), np.full_like(np.zeros(2, "int8"), 2.7)),
+                (sg.full_like(i8, -128), np.full_like(np.zeros(2, "int8"), -128))]:
+            assert_numpy_equal(sg.evaluate(got, {i8: [0, 0]}), want)
+
+
+@pytest.mark.parametrize("shape", [(2,), (None,)])
+def test_full_like_refuses_an_int_fill_out_of_the_nodes_dtype(shape):
+    with sg.Graph() as g:
+        i8 = sg.var("i8", shape=shape, dtype="int8")
+        with pytest.raises(sg.SymgraphError, match="sg.full_like: the fill value 300 does "
+                           "not fit int8"):
+            sg.full_like(i8, 300)
+        assert len(g) == 1
+
+
+def test_arange_takes_stop_by_keyword_as_numpy_does():
+    with sg.Graph():
+        for kw in (dict(stop=5), dict(stop=2.5), dict(stop=7, step=3), dict(stop=4, dtype="int8"),
+                   dict(start=1, stop=4)):
+            assert_numpy_equal(sg.evaluate(sg.arange(**kw), {}), np.arange(**kw))

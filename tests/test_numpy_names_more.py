@@ -533,6 +533,29 @@ def test_compiled_equals_evaluate(backend):
     (lambda v, m, i, s: sg.nanquantile(v, 0.5, method="nearest"), "method='nearest' is not"),
     (lambda v, m, i, s: sg.nanquantile(v, s), "q=.* is a node"),
     (lambda v, m, i, s: sg.nanpercentile(v, 120), "q=120 must be between 0 and 100"),
+    # options NumPy would meet with a bare exception
+    (lambda v, m, i, s: sg.insert(v, True, 1.0), "insert into 'v'.*obj=True holds booleans"),
+    (lambda v, m, i, s: sg.insert(v, [True, False, True, False], 1.0), "holds booleans"),
+    (lambda v, m, i, s: sg.insert(v, np.array([True, False]), 1.0), "the boolean mask obj "
+     "has shape .2,.; it must be 1-D of the axis' length 4"),
+    (lambda v, m, i, s: sg.histogram(v, range=()), "sg.histogram of 'v'.*range must be a pair"),
+    (lambda v, m, i, s: sg.histogram(v, range="a"), "range must be a pair"),
+    (lambda v, m, i, s: sg.histogram(v, range=v), "sg.histogram: range is the node 'v'"),
+    (lambda v, m, i, s: sg.histogram(v, range=(0, "1")), "range must be two numbers"),
+    (lambda v, m, i, s: sg.histogram(v, bins=10**20), "sg.histogram: bins=10+ is more than "
+     "the largest length"),
+    (lambda v, m, i, s: sg.histogram(m, weights=np.ones((4, 3))), "sg.histogram of 'm' .shape .3, 4..: "
+     "the weights .* must have a's shape"),
+    (lambda v, m, i, s: sg.histogram(v, [0.0, 1.0], weights=m), "must have a's shape"),
+    (lambda v, m, i, s: sg.nonzero(v, size=10**20), "sg.nonzero: size=10+ is more than"),
+    (lambda v, m, i, s: sg.flatnonzero(v, size=10**20), "sg.flatnonzero: size=10+ is more"),
+    (lambda v, m, i, s: sg.argwhere(v, size=10**20), "sg.argwhere: size=10+ is more"),
+    (lambda v, m, i, s: sg.unique(v, size=10**20), "sg.unique: size=10+ is more than"),
+    (lambda v, m, i, s: sg.bincount(i, length=10**20), "sg.bincount: length=10+ is more"),
+    (lambda v, m, i, s: sg.nanquantile(m, 0.5, method=np.ones((2, 2))),
+     "(?s)method=.* is not supported"),
+    (lambda v, m, i, s: sg.nanquantile(m, 0.5, keepdims=np.ones((2, 2))), "nanquantile: "
+     "keepdims must be True or False"),
 ])
 def test_refusals_say_why_and_leave_the_graph_as_it_was(call, part):
     with sg.Graph() as g:
@@ -565,3 +588,93 @@ def test_numpys_data_dependent_functions_point_to_symgraphs():
                 call(v)
         counts, edges = np.histogram(v, 2)  # a static number of bins: NumPy's function follows
         assert isinstance(counts, sg.Node) and edges.shape == (3,)
+
+
+@pytest.mark.parametrize("call", [
+    lambda a, b, s, t, J: sg.vdot(a, b),
+    lambda a, b, s, t, J: sg.append(a, b),
+    lambda a, b, s, t, J: sg.column_stack([a, b]),
+    lambda a, b, s, t, J: sg.dstack([a, b]),
+    lambda a, b, s, t, J: sg.ediff1d(a, to_end=b),
+    lambda a, b, s, t, J: sg.polyval(a, b),
+    lambda a, b, s, t, J: sg.geomspace(s, t, 3),
+    lambda a, b, s, t, J: sg.histogram(a, weights=b),
+    lambda a, b, s, t, J: sg.histogram(a, bins=b),
+    lambda a, b, s, t, J: sg.bincount(J, a, length=3),
+], ids=["vdot", "append", "column_stack", "dstack", "ediff1d", "polyval", "geomspace",
+        "histogram-weights", "histogram-bins", "bincount"])
+def test_a_call_given_nodes_of_two_graphs_leaves_both_as_they_were(call):
+    # (a cast or reshape of each operand, in its own graph, came before the check)
+    g, h = sg.Graph(), sg.Graph()
+    with g:
+        a, s = sg.var("a", shape=(3,)), sg.var("s")
+    with h:
+        b, t = sg.var("b", shape=(3,)), sg.var("t")
+        J = sg.var("J", shape=(3,), dtype="int64")
+    n, m = len(g), len(h)
+    with pytest.raises(sg.SymgraphError):
+        call(a, b, s, t, J)
+    assert (len(g), len(h)) == (n, m)
+
+
+@pytest.mark.parametrize("length", [4, None])
+@pytest.mark.parametrize("right", [False, True])
+@pytest.mark.parametrize("edges", [[-1.0, 0.0, 0.0, 1.5], [1.5, 0.0, 0.0, -1.0],
+                                   [2.0, 2.0, 2.0, 2.0]], ids=["up", "down", "flat"])
+def test_digitize_into_node_bins_either_way(edges, right, length):
+    # (the direction is chosen when it runs, as jax.numpy's under jit)
+    with sg.Graph():
+        x, b = sg.var("x", shape=SPECIAL.shape), sg.var("b", shape=(length,))
+        out = sg.digitize(x, b, right=right)
+    want = np.digitize(SPECIAL, edges, right=right)
+    assert_numpy_equal(sg.evaluate(out, {x: SPECIAL, b: np.array(edges)}), want)
+    for backend in ("numpy", "jax"):
+        if sg.backends().get(backend):
+            got = sg.compile([out], [x, b], backend=backend)(SPECIAL, np.array(edges))[0]
+            np.testing.assert_array_equal(np.asarray(got), want)
+
+
+def test_insert_takes_a_boolean_mask_as_numpy_does():
+    A = np.array([1.0, 2.0, 3.0, 4.0])
+    B = np.arange(8.0).reshape(2, 4)
+    with sg.Graph():
+        v, m = sg.var("v", shape=(4,)), sg.var("m", shape=(2, 4))
+        for mask in ([True, False, True, False], [False, True, False, False], [False] * 4):
+            mask = np.array(mask)
+            assert_numpy_equal(sg.evaluate(sg.insert(v, mask, 9.5), {v: A}),
+                               np.insert(A, mask, 9.5))
+            assert_numpy_equal(sg.evaluate(sg.insert(m, mask, 7.0, axis=1), {m: B}),
+                               np.insert(B, mask, 7.0, axis=1))
+
+
+def test_histogram_ignores_range_beside_edges_as_numpy_does():
+    A = np.array([1.0, 2.0, 3.0, 4.0, 6.0])
+    want = np.histogram(A, bins=[0, 2, 5], range=(0, 5))
+    with sg.Graph():
+        v = sg.var("v", shape=(5,))
+        got = sg.evaluate(list(sg.histogram(v, bins=[0, 2, 5], range=(0, 5))), {v: A})
+        b = sg.var("b", shape=(3,))
+        by_node = sg.evaluate(list(sg.histogram(v, bins=b, range=(0, 5))),
+                              {v: A, b: [0.0, 2.0, 5.0]})
+    for g, w in zip(got, want):
+        assert_numpy_equal(g, w)
+    assert_numpy_equal(by_node[0], want[0])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "int8", "int16", "int64"])
+@pytest.mark.parametrize("n", [2, -1, 0, 1100])
+def test_ldexp_takes_a_python_int_exponent(dtype, n):
+    # as NumPy and jnp do: an integer constant; integers compute in float64 (the README's
+    # rule for float functions of integers, where NumPy gives float16 for int8)
+    X = np.array([1.5, -3.0, 0.0, 7.0]).astype(dtype)
+    with np.errstate(over="ignore"):
+        want = np.ldexp(X if X.dtype.kind == "f" else X.astype(np.float64), n)
+    with sg.Graph():
+        x = sg.var("x", shape=(4,), dtype=dtype)
+        out = sg.ldexp(x, n)
+    assert_numpy_equal(sg.evaluate(out, {x: X}), want)
+    for backend in ("numpy", "jax"):
+        if sg.backends().get(backend):
+            got = np.asarray(sg.compile([out], [x], backend=backend)(X)[0])
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)

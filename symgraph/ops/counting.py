@@ -50,16 +50,27 @@ __all__ = ["argwhere", "bincount", "flatnonzero", "histogram", "nonzero", "uniqu
 INTP = np.dtype(np.intp)
 
 
-def _size(size: Any, x: Node, who: str, instead: str) -> int:
+def _size(size: Any, x: Node, who: str, instead: str, name: str = "size") -> int:
     """The static length ``size=`` (required: the count is known only when the graph runs)."""
     if size is None:
         raise SymgraphError(
             f"sg.{who} of {describe(x)}: its length depends on the values, known only when "
             "the graph runs, and a node's shape is fixed when it is built; give the length, "
             f"as jax.numpy does under jit: {instead}")
-    k = count_arg(size, "size", f"sg.{who}")
+    k = count_arg(size, name, f"sg.{who}")
     if k < 0:
-        raise SymgraphError(f"sg.{who}: size={k} must be >= 0")
+        raise SymgraphError(f"sg.{who}: {name}={k} must be >= 0")
+    return _not_too_long(k, name, who)
+
+
+_LONGEST = int(np.iinfo(INTP).max)  # NumPy's largest dimension
+
+
+def _not_too_long(k: int, name: str, who: str) -> int:
+    """A length ``k`` NumPy can make an array of (past it, NumPy raises ValueError)."""
+    if k > _LONGEST:
+        raise SymgraphError(f"sg.{who}: {name}={k} is more than the largest length NumPy "
+                            f"allows ({_LONGEST}); give a smaller {name}")
     return k
 
 
@@ -253,7 +264,8 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0, *,
     if values.ndim != 1 or values.dtype.kind not in "iub":
         raise SymgraphError(f"sg.bincount of {describe(values)}: x must be a 1-D array of "
                             "integers (NumPy's rule); cast with sg.cast(x, 'int64')")
-    n = _size(length, values, "bincount", "sg.bincount(x, length=n): counts of 0..n-1")
+    n = _size(length, values, "bincount", "sg.bincount(x, length=n): counts of 0..n-1",
+              "length")
     if minlength < 0:
         raise SymgraphError(f"sg.bincount: minlength={minlength} must be >= 0")
     bins = const(np.arange(n, dtype=INTP)[None, :], graph=values.graph)
@@ -287,17 +299,31 @@ def histogram(a: Any, bins: Any = 10, range: Any = None,  # noqa: A002 - NumPy's
     >>> sg.evaluate([counts, edges], {v: [0.0, 1.0, 1.0, 3.0, 4.0]})
     [array([3, 2]), array([0., 2., 4.])]
     """
-    if not any(isinstance(v, Node) for v in (a, bins, weights)):
+    if not any(isinstance(v, Node) for v in (a, bins, weights, range)):
         hist, edges = numpy_value("sg.histogram", lambda: np.histogram(a, bins, range, density,
                                                                          weights))
         return numpy_constant("sg.histogram", lambda: hist), numpy_constant(
             "sg.histogram", lambda: edges)
-    x = ravel(as_nodes([a, *[v for v in (bins, weights) if isinstance(v, Node)]],
-                       "histogram")[0])
+    if isinstance(range, Node):
+        raise SymgraphError(f"sg.histogram: range is the node {describe(range)}; it must be a "
+                            "pair of Python numbers (the bins' edges are fixed when the graph "
+                            "is built), or leave it out for the values' minimum and maximum")
+    nodes = as_nodes([a, *[v for v in (bins, weights) if isinstance(v, Node)]], "histogram")
+    data = nodes[0]  # (named in the messages: the user's a, not its ravel)
+    who = f"sg.histogram of {describe(data)}"
     if isinstance(bins, str):
-        raise SymgraphError(f"sg.histogram of {describe(x)}: bins={bins!r} (NumPy's estimators) "
-                            "is not supported; give the number of bins or the edges")
-    edges = _edges(x, bins, range)
+        raise SymgraphError(f"{who}: bins={bins!r} (NumPy's estimators) is not supported; "
+                            "give the number of bins or the edges")
+    if weights is not None:  # (checked before flattening: NumPy's rule)
+        (w,) = as_nodes([data, weights], "histogram")[1:]
+        if w.ndim != data.ndim or any(p is not None and q is not None and p != q
+                                      for p, q in zip(w.shape, data.shape)):
+            raise ShapeError(f"{who}: the weights {describe(w)} must have a's shape "
+                             f"{data.shape} (NumPy's rule)")
+    if density is not None:
+        density = flag_arg(density, "density", "sg.histogram")
+    x = ravel(data)
+    edges = _edges(x, bins, range, who)
     first, last = edges[0], edges[-1]
     count = edges.shape[0] - 1
     inside = (x >= first) & (x <= last)
@@ -308,25 +334,19 @@ def histogram(a: Any, bins: Any = 10, range: Any = None,  # noqa: A002 - NumPy's
     if weights is None:
         hist = reduce_sum(cast(hits, INTP), axis=0)
     else:
-        (w,) = as_nodes([x, weights], "histogram")[1:]
         w = ravel(w)
-        if w.shape != x.shape:
-            raise ShapeError(f"sg.histogram: the weights {describe(w)} must have a's shape")
         total = reduce_sum(where(hits, expand_dims(cast(w, np.float64), 1), 0.0), axis=0)
         hist = cast(total, w.dtype)  # NumPy accumulates in float64, then casts
-    if density is not None and flag_arg(density, "density", "sg.histogram"):
+    if density:
         hist = cast(hist, np.float64)
         hist = hist / cast(diff(edges), np.float64) / reduce_sum(hist)
     return hist, edges
 
 
-def _edges(x: Node, bins: Any, span: Any) -> Node:
-    """The bins' edges: NumPy's ``linspace`` over the range for an int, else the edges."""
-    who = f"sg.histogram of {describe(x)}"
+def _edges(x: Node, bins: Any, span: Any, who: str) -> Node:
+    """The bins' edges: NumPy's ``linspace`` over the range for an int, else the edges (and
+    ``range`` is ignored, as NumPy ignores it then)."""
     if isinstance(bins, Node) or not isinstance(bins, (int, np.integer)):
-        if span is not None:
-            raise SymgraphError(f"{who}: range= is for a number of bins; the edges given set "
-                                "the range")
         (edges,) = as_nodes([x, bins], "histogram")[1:]
         if edges.ndim != 1 or edges.shape[0] is None or edges.shape[0] < 2:
             raise ShapeError(f"{who}: the edges {describe(edges)} must be 1-D, 2 or more, "
@@ -337,9 +357,15 @@ def _edges(x: Node, bins: Any, span: Any) -> Node:
     count = int(bins)
     if count < 1:
         raise SymgraphError(f"{who}: bins={count} must be positive")
+    _not_too_long(count, "bins", "histogram")
     if span is not None:
-        lo, hi = numpy_value(who, lambda: tuple(span))
-        if not all(isinstance(v, (int, float, np.integer, np.floating)) for v in (lo, hi)):
+        if isinstance(span, Node) or not isinstance(span, (tuple, list, np.ndarray)) \
+                or len(span) != 2:
+            raise SymgraphError(f"{who}: range must be a pair of Python numbers (lower, "
+                                f"upper), got {_brief(repr(span))}")
+        lo, hi = span
+        if not all(isinstance(v, (int, float, np.integer, np.floating))
+                   and not isinstance(v, (bool, np.bool_)) for v in (lo, hi)):
             raise SymgraphError(f"{who}: range must be two numbers, got {_brief(repr(span))}")
         if lo > hi or not (np.isfinite(lo) and np.isfinite(hi)):
             raise SymgraphError(f"{who}: range={span!r} must be finite with min <= max")

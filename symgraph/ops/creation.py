@@ -120,9 +120,21 @@ def flag_arg(value: Any, name: str, who: str) -> bool:
 # --- from a shape ----------------------------------------------------------------------------
 
 
+def _fill_fits(fill: Any, dtype: np.dtype | None, who: str) -> None:
+    """A Python int fill must fit an integer ``dtype``: NumPy raises OverflowError (a cast
+    would wrap silently, 300 giving 44 in int8). Floats are truncated, as NumPy's."""
+    if type(fill) is int and dtype is not None and dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if not info.min <= fill <= info.max:
+            raise SymgraphError(f"{who}: the fill value {_brief(repr(fill))} does not fit "
+                                f"{dtype} ({info.min} to {info.max}); give a value in that "
+                                "range or a wider dtype")
+
+
 def _filled(shape: Any, fill: Any, dtype: Any, who: str, graph: Graph | None = None) -> Node:
     shape = static_shape(shape, who)
     dtype = dtype_arg(dtype, who)
+    _fill_fits(fill, dtype, who)
     if isinstance(fill, Node):  # jnp.full of a traced value: the value broadcast
         return broadcast_to(fill if dtype is None else cast(fill, dtype), shape)
     # np.full: the fill as an array of dtype (cast unsafely, as NumPy's copyto), broadcast
@@ -230,7 +242,7 @@ def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = float) -> Node:
     return numpy_constant("sg.tri", lambda: np.tri(n, m, k, dtype))
 
 
-def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) -> Node:
+def arange(start: Any = None, stop: Any = None, step: Any = None, dtype: Any = None) -> Node:
     """The constant ``numpy.arange(start, stop, step, dtype=dtype)``: evenly spaced values
     in ``[start, stop)`` (one argument is ``stop``), int64 for ints, float64 for floats.
     The bounds are Python numbers: the length must be known when the graph is built, as
@@ -249,13 +261,20 @@ def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) ->
                 "jit): give Python numbers, or write start + step * sg.arange(n) with a node "
                 "start and step, or sg.linspace(start, stop, num) with node ends")
     dtype = dtype_arg(dtype, "sg.arange")
-    bounds = (0, start) if stop is None else (start, stop)  # arange(n) is arange(0, n)
+    if start is None and stop is None:
+        raise SymgraphError("sg.arange: give stop (sg.arange(stop), sg.arange(start, stop) "
+                            "or sg.arange(start, stop, step))")
+    # arange(n) is arange(0, n), and so is arange(stop=n), as NumPy's
+    bounds = (0, start if stop is None else stop) if start is None or stop is None else (
+        start, stop)
     bounds += () if step is None else (step,)
     for value in bounds:
         if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(
                 value, (bool, np.bool_)):
             raise SymgraphError(f"sg.arange: the bounds and step must be real numbers, got "
                                 f"{_brief(repr(value))}")
+    if step is not None and step == 0:  # (NumPy: ZeroDivisionError)
+        raise SymgraphError(f"sg.arange: step={step!r} is zero; give a step that is not zero")
     return numpy_constant("sg.arange", lambda: np.arange(*bounds, dtype=dtype))
 
 
@@ -277,6 +296,7 @@ def _filled_like(a: Any, fill: Any, dtype: Any, shape: Any, who: str) -> Node:
         return broadcast_to(cast(fill, dtype), a if None in a.shape else a.shape)
     if None not in a.shape:
         return _filled(a.shape, fill, dtype, who, a.graph)
+    _fill_fits(fill, dtype, who)
     value = numpy_constant(who, lambda: np.asarray(fill).astype(dtype), graph=a.graph)
     return broadcast_to(value, a)  # the shape a has when fed
 

@@ -19,7 +19,7 @@ import numpy as np
 from symgraph.graph import Node, ShapeError, SymgraphError
 from symgraph.ops.arrangement import as_nodes
 from symgraph.ops.contract import diag
-from symgraph.ops.core import describe, follows_numpy, operands
+from symgraph.ops.core import _brief, describe, follows_numpy, operands
 from symgraph.ops.creation import numpy_constant, numpy_value
 from symgraph.ops.elementwise import cast
 from symgraph.ops.gather import take
@@ -107,8 +107,8 @@ def delete(arr: Any, obj: Any, axis: int | None = None) -> Node:
 @follows_numpy(np.insert)
 def insert(arr: Any, obj: Any, values: Any, axis: int | None = None) -> Node:
     """``values`` inserted before the positions ``obj`` along ``axis`` (of the flattened
-    ``arr`` for ``axis=None``), as ``numpy.insert``: ``obj`` an int, a slice or a list of
-    ints known when the graph is built; the values are cast to ``arr``'s dtype and
+    ``arr`` for ``axis=None``), as ``numpy.insert``: ``obj`` an int, a slice, a list of
+    ints or a boolean mask (a NumPy array: its True positions) known when the graph is built; the values are cast to ``arr``'s dtype and
     broadcast as NumPy broadcasts them. Differentiable in ``arr`` and ``values``.
 
     >>> import symgraph as sg
@@ -124,6 +124,16 @@ def insert(arr: Any, obj: Any, values: Any, axis: int | None = None) -> Node:
         x = ravel(x)
     k = x.ndim - 1 if axis is None else one_axis(x, axis, "insert")
     n = _static_length(x, k, "insert")
+    if isinstance(obj, (bool, np.bool_)) or (isinstance(obj, (list, tuple)) and any(
+            isinstance(o, (bool, np.bool_)) for o in obj)):  # (NumPy: AttributeError)
+        raise SymgraphError(f"{who}: obj={_brief(repr(obj))} holds booleans; give the "
+                            "positions as ints, or a boolean mask as a NumPy array of the "
+                            f"axis' length {n} (np.array(mask): its True positions)")
+    if isinstance(obj, np.ndarray) and obj.dtype == np.bool_:  # NumPy's mask: its Trues
+        if obj.shape != (n,):
+            raise SymgraphError(f"{who}: the boolean mask obj has shape {obj.shape}; it must "
+                                f"be 1-D of the axis' length {n}")
+        obj = np.flatnonzero(obj)
     indices = numpy_value(who, lambda: np.arange(*obj.indices(n)) if isinstance(obj, slice)
                           else np.asarray(obj))
     if isinstance(values, Node):

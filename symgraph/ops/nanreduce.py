@@ -27,7 +27,7 @@ import numpy as np
 
 from symgraph.graph import Node, SymgraphError
 from symgraph.ops.arithmetic import maximum
-from symgraph.ops.core import follows_numpy, operands
+from symgraph.ops.core import _brief, follows_numpy, operands
 from symgraph.ops.differences import nanmean
 from symgraph.ops.elementwise import cast, where
 from symgraph.ops.functions import sqrt
@@ -231,9 +231,13 @@ def nanargmin(a: Any, axis: int | None = None, *, keepdims: bool = False) -> Nod
 
 def _nanquantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, who: str,
                  scale: float) -> Node:
-    if method != "linear":
-        raise SymgraphError(f"{who}: method={method!r} is not supported; symgraph computes "
-                            "NumPy's default, method='linear'")
+    if not isinstance(method, str) or method != "linear":
+        raise SymgraphError(f"{who}: method={_brief(repr(method))} is not supported; symgraph "
+                            "computes NumPy's default, method='linear'")
+    if not isinstance(keepdims, (bool, np.bool_)):
+        raise SymgraphError(f"{who}: keepdims must be True or False, got "
+                            f"{_brief(repr(keepdims))}")
+    keepdims = bool(keepdims)
     values, weak = _quantiles(q, who, scale)
     s, k, x = _sorted_along(a, axis, who)
     if s.dtype.kind != "f":  # nothing is NaN

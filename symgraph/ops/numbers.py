@@ -27,13 +27,16 @@ from symgraph.ops.arrangement import as_nodes
 from symgraph.ops.core import (
     Case, const, describe, first_dtype, follows_numpy, operands, promote,
 )
-from symgraph.ops.creation import flag_arg, graph_of, numpy_constant, numpy_value
-from symgraph.ops.elementwise import apply, binary, cast, equal, less_equal
+from symgraph.ops.creation import flag_arg, graph_of, numpy_constant, numpy_value, ones_like
+from symgraph.ops.elementwise import (
+    apply, binary, cast, equal, greater_equal, less_equal, where,
+)
 from symgraph.ops.functions import abs as absolute
-from symgraph.ops.layout import ravel
+from symgraph.ops.layout import flip, ravel
 from symgraph.ops.linalg import dot
 from symgraph.ops.logical import all as all_of
 from symgraph.ops.numeric import searchsorted
+from symgraph.ops.reduce import sum as reduce_sum
 from symgraph.ops.reduce import zeros_like
 from symgraph.ops.rounding import floor_divide, isfinite, isnan, mod
 
@@ -116,8 +119,9 @@ def lcm(x1: Any, x2: Any) -> Node:
 @follows_numpy(np.ldexp)
 def ldexp(x1: Any, x2: Any) -> Node:
     """``x1 * 2**x2`` with an integer ``x2``, elementwise and exact (no overflow of
-    ``2**x2`` on the way), as ``numpy.ldexp``; integer ``x1`` computes in float64. The
-    derivative in ``x1`` is ``2**x2``.
+    ``2**x2`` on the way), as ``numpy.ldexp``; integer ``x1`` computes in float64 (as
+    every float function of integers: see the README); a Python int ``x2`` is an int64
+    constant. The derivative in ``x1`` is ``2**x2``.
 
     >>> import symgraph as sg
     >>> with sg.Graph():
@@ -125,6 +129,11 @@ def ldexp(x1: Any, x2: Any) -> Node:
     >>> float(sg.evaluate(sg.ldexp(x, n), {x: 1e-300, n: 1100}))
     1.3582985290493859e+31
     """
+    if type(x2) is int:  # a Python int exponent: an int64 constant (NumPy's and jnp's)
+        if not _INT64.min <= x2 <= _INT64.max:
+            raise SymgraphError(f"ldexp: the exponent {x2} does not fit int64; give an "
+                                "exponent in int64's range")
+        x2 = np.int64(x2)
     x, n = operands([x1, x2], "ldexp", graph=graph_of(x1, x2))
     if n.dtype.kind not in "iu":
         raise SymgraphError(f"ldexp of {describe(x)}: the exponent {describe(n)} is {n.dtype};"
@@ -132,6 +141,9 @@ def ldexp(x1: Any, x2: Any) -> Node:
     if x.dtype.kind != "f":
         x = cast(x, np.float64)
     return apply(LDEXP, x, n)
+
+
+_INT64 = np.iinfo(np.int64)
 
 
 @follows_numpy(np.divmod)
@@ -292,9 +304,10 @@ conjugate = conj  # NumPy's second name of the ufunc
 def digitize(x: Any, bins: Any, right: bool = False) -> Node:
     """The index of the bin each value of ``x`` falls in (int64), as ``numpy.digitize``:
     ``bins[i-1] <= x < bins[i]`` for increasing bins (``bins[i-1] < x <= bins[i]`` with
-    ``right=True``; decreasing constant bins count from the other end). A ``searchsorted``,
-    so no gradient flows. Bins given as a node must be increasing (their order is not
-    checked when the graph is built).
+    ``right=True``; decreasing bins count from the other end). A ``searchsorted``,
+    so no gradient flows. Bins given as a node may be increasing or decreasing, chosen
+    when it runs, as jax.numpy's (their being monotonic is not checked: bins that are not
+    give meaningless indices, where NumPy raises).
 
     >>> import symgraph as sg
     >>> with sg.Graph():
@@ -309,7 +322,7 @@ def digitize(x: Any, bins: Any, right: bool = False) -> Node:
     if isinstance(bins, Node):
         if bins.ndim != 1:
             raise ShapeError(f"digitize: the bins {describe(bins)} must be 1-D")
-        return searchsorted(bins, x, side)
+        return _digitize_either_way(bins, x, side)
     edges = numpy_value("digitize", lambda: np.asarray(bins))
     if edges.ndim != 1:
         raise ShapeError(f"digitize of {describe(x)}: the bins must be 1-D, got shape "
@@ -318,6 +331,22 @@ def digitize(x: Any, bins: Any, right: bool = False) -> Node:
     if edges.size > 1 and edges[0] > edges[-1]:  # decreasing: reversed, counted from the end
         return edges.size - searchsorted(edges[::-1].copy(), x, side)
     return searchsorted(edges, x, side)
+
+
+def _digitize_either_way(bins: Node, x: Any, side: str) -> Node:
+    """``digitize`` into the bins of a node, increasing or decreasing (as jax.numpy's under
+    jit, the direction is chosen when it runs: ``bins[-1] >= bins[0]``, or all of them
+    increasing if their number is known only then); decreasing bins are reversed and
+    counted from the end."""
+    n = bins.shape[0]
+    if n is not None and n < 2:  # (no bin or one: either way)
+        return searchsorted(bins, x, side)
+    up = searchsorted(bins, x, side)
+    count = n if n is not None else reduce_sum(ones_like(bins, dtype=np.int64))
+    down = count - searchsorted(flip(bins), x, side)
+    increasing = (greater_equal(bins[-1], bins[0]) if n is not None
+                  else all_of(greater_equal(bins[1:], bins[:-1])))
+    return where(increasing, up, down)
 
 
 @follows_numpy(np.vdot)

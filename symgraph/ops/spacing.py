@@ -74,10 +74,15 @@ def _spaced(a: Node, b: Node, num: int, endpoint: bool, dt: np.dtype) -> tuple[N
     return y, step
 
 
+def _axis_arg(axis: Any, who: str) -> int:
+    """The new axis of the values: an int (an array would reach NumPy's ``axis != 0``)."""
+    if not is_int(axis):
+        raise SymgraphError(f"{who}: axis must be an int, got {_brief(repr(axis))}")
+    return int(axis)
+
+
 def _finish(y: Node, axis: Any, dtype: np.dtype | None, who: str) -> Node:
-    if axis != 0:
-        if not is_int(axis):
-            raise SymgraphError(f"{who}: axis must be an int, got {_brief(repr(axis))}")
+    if _axis_arg(axis, who) != 0:
         y = moveaxis(y, 0, axis)
     if dtype is not None and dtype.kind in "iu" and y.dtype.kind == "f":
         y = floor(y)  # NumPy floors before an integer cast (-0.5 gives -1, not 0)
@@ -103,6 +108,7 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     0.75
     """
     who = "sg.linspace"
+    axis = _axis_arg(axis, who)
     num = count_arg(num, "num", who)
     if num < 0:
         raise SymgraphError(f"{who}: num={num} must be >= 0")
@@ -146,6 +152,7 @@ def logspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     [  1.  10. 100.]
     """
     who = "sg.logspace"
+    axis = _axis_arg(axis, who)
     base = _scalar_base(base, who)
     if not any(isinstance(v, Node) for v in (start, stop, base)):
         dtype = dtype_arg(dtype, who)
@@ -175,6 +182,7 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     [1.0, 2.0, 4.0, 8.0]
     """
     who = "sg.geomspace"
+    axis = _axis_arg(axis, who)
     num = count_arg(num, "num", who)
     endpoint = flag_arg(endpoint, "endpoint", who)
     dtype = dtype_arg(dtype, who)
@@ -223,7 +231,7 @@ def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False,
     ((2, 3), (1, 2))
     """
     who = "sg.meshgrid"
-    if indexing not in ("xy", "ij"):
+    if not isinstance(indexing, str) or indexing not in ("xy", "ij"):
         raise SymgraphError(f"{who}: indexing={_brief(repr(indexing))} must be 'xy' or 'ij'")
     sparse = flag_arg(sparse, "sparse", who)
     flag_arg(copy, "copy", who)

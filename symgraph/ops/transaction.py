@@ -35,8 +35,9 @@ Function = TypeVar("Function", bound=Callable[..., Any])
 
 def all_or_nothing(function: Function, whole: bool = False) -> Function:
     """``function``, an op constructor, building all or nothing: if it raises, the nodes it
-    appended (by this thread) to the graph of its first node argument (the default graph
-    if it has none) are forgotten. On success it costs finding that graph and its length,
+    appended (by this thread) to the graphs of its node arguments (the default graph if it
+    has none; a call given nodes of two graphs may build in both before it fails) are
+    forgotten. On success it costs finding that graph and its length,
     and a call: about 50 ns for a function of ``(x)`` or ``(a, b)``, the elementwise ops
     (which get a wrapper of that signature), 150 ns for the others.
 
@@ -58,7 +59,9 @@ def all_or_nothing(function: Function, whole: bool = False) -> Function:
                   if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty)
     if names == ("x",) and len(params) == 1 and not whole:
         def call(x: Any) -> Any:  # (a fixed signature: a third of the cost of *args)
-            graph = x.graph if type(x) is Node else _graph_of_call((x,), {})
+            if type(x) is not Node:
+                return _guarded(function, whole, (x,), {})
+            graph = x.graph
             mark = len(graph._nodes)
             try:
                 return function(x)
@@ -67,7 +70,10 @@ def all_or_nothing(function: Function, whole: bool = False) -> Function:
                 raise
     elif names == ("a", "b") and len(params) == 2 and not whole:
         def call(a: Any, b: Any) -> Any:  # type: ignore[misc]
-            graph = a.graph if type(a) is Node else _graph_of_call((a, b), {})
+            if type(a) is not Node or (type(b) is not Node and isinstance(b, (list, tuple))) \
+                    or (type(b) is Node and b.graph is not a.graph):
+                return _guarded(function, whole, (a, b), {})
+            graph = a.graph
             mark = len(graph._nodes)
             try:
                 return function(a, b)
@@ -76,29 +82,47 @@ def all_or_nothing(function: Function, whole: bool = False) -> Function:
                 raise
     else:
         def call(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
-            graph = _graph_of_call(args, kwargs)
-            mark = len(graph._nodes)
-            try:
-                return function(*args, **kwargs)
-            except BaseException:
-                graph._undo(mark, whole)
-                raise
+            return _guarded(function, whole, args, kwargs)
     return functools.update_wrapper(call, function)  # type: ignore[return-value]
 
 
-def _graph_of_call(args: tuple, kwargs: dict) -> Graph:
-    """The graph a call's nodes go to: that of its first node argument (in a list or tuple,
-    as ``concatenate``'s, too), as the constructors' ``operands`` choose it."""
-    if args and type(args[0]) is Node:  # nearly every call: sg.sin(x), sg.sum(x, 0)
-        return args[0].graph
+def _guarded(function: Callable[..., Any], whole: bool, args: tuple, kwargs: dict) -> Any:
+    """``function(*args, **kwargs)``, forgetting on failure the nodes it appended to each
+    graph a call's nodes can go to (:func:`_graphs_of_call`)."""
+    graphs = _graphs_of_call(args, kwargs)
+    if len(graphs) == 1:  # (nearly every call)
+        graph = graphs[0]
+        mark = len(graph._nodes)
+        try:
+            return function(*args, **kwargs)
+        except BaseException:
+            graph._undo(mark, whole)
+            raise
+    marks = [len(graph._nodes) for graph in graphs]
+    try:
+        return function(*args, **kwargs)
+    except BaseException:
+        for graph, mark in zip(graphs, marks):
+            graph._undo(mark, whole)
+        raise
+
+
+def _graphs_of_call(args: tuple, kwargs: dict) -> list[Graph]:
+    """The graphs a call's nodes can go to: those of its node arguments (in a list or
+    tuple, as ``concatenate``'s, too), the first one's (as the constructors' ``operands``
+    choose it) first, or the default graph if there is none. A call given nodes of two
+    graphs fails, but may have built in both first (a cast or a reshape of each operand
+    before the check that found them apart)."""
+    graphs: list[Graph] = []
     for value in (*args, *kwargs.values()):
         if isinstance(value, Node):
-            return value.graph
-        if isinstance(value, (list, tuple)):
+            if value.graph not in graphs:
+                graphs.append(value.graph)
+        elif isinstance(value, (list, tuple)):
             for item in value:
-                if isinstance(item, Node):
-                    return item.graph
-    return get_default_graph()
+                if isinstance(item, Node) and item.graph not in graphs:
+                    graphs.append(item.graph)
+    return graphs or [get_default_graph()]
 
 
 def guard_public(*namespaces: types.ModuleType) -> None:
