@@ -101,3 +101,30 @@ def test_vmap_of_matmul_both_batched_and_its_gradients():
         feeds = {A: a, X: x, v: u}
         np.testing.assert_allclose(sg.evaluate(y, feeds), want, rtol=1e-13)
         assert sg.check_grad(sg.sum(y * y), [A, X, v], feeds, order=2) < 1e-6
+
+
+def test_a_failed_vmap_leaves_every_graph_as_it_was():
+    g, h = sg.Graph(), sg.Graph()
+    with g:
+        a, m, k = sg.var("a", shape=(3,)), sg.var("m", shape=(4, 3)), sg.var("k", shape=(5, 2))
+    with h:
+        b = sg.var("b", shape=(3,))
+    sizes = len(g), len(h)
+    calls = [(lambda: sg.vmap(lambda p, q: p * q)(a, b), "different graphs"),
+             (lambda: sg.vmap(lambda r: r[7], in_axes=1)(m), "out of bounds"),
+             (lambda: sg.vmap(lambda p, q: p, in_axes=(1, 1))(m, k), "one static size")]
+    for call, words in calls:
+        with pytest.raises(sg.SymgraphError, match=words):
+            call()
+        assert (len(g), len(h)) == sizes
+
+
+def test_vmap_of_a_ravel_over_an_unknown_dim():
+    v = np.arange(12.0).reshape(4, 3)
+    with sg.Graph():
+        m = sg.var("m", shape=(4, None))
+        flat = sg.vmap(sg.ravel)(m)
+        column = sg.vmap(lambda r: sg.reshape(r, (-1, 1)))(m)
+        got = sg.evaluate([flat, column], {m: v})
+    np.testing.assert_array_equal(got[0], v)
+    np.testing.assert_array_equal(got[1], v[..., None])
