@@ -205,11 +205,18 @@ def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = float) -> Node:
     [[0. 1. 0.]
      [0. 0. 1.]]
     """
-    n = count_arg(N, "N", "sg.eye")
-    m = None if M is None else count_arg(M, "M", "sg.eye")
-    k = count_arg(k, "k", "sg.eye")
-    dtype = _check_dtype(FLOAT64 if dtype is None else dtype, "sg.eye")
-    return numpy_constant("sg.eye", lambda: np.eye(n, m, k, dtype))
+    return _banded(np.eye, N, M, k, dtype, "sg.eye")
+
+
+def _banded(make_array: Callable[..., np.ndarray], N: Any, M: Any, k: Any, dtype: Any,
+            who: str) -> Node:
+    """The constant ``make_array(N, M, k, dtype)`` (``np.eye``, ``np.tri``), arguments
+    checked (static ints; a dtype symgraph has, float64 for None)."""
+    n = count_arg(N, "N", who)
+    m = None if M is None else count_arg(M, "M", who)
+    diagonal = count_arg(k, "k", who)
+    kind = _check_dtype(FLOAT64 if dtype is None else dtype, who)
+    return numpy_constant(who, lambda: make_array(n, m, diagonal, kind))
 
 
 def identity(n: int, dtype: Any = None) -> Node:
@@ -235,11 +242,7 @@ def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = float) -> Node:
      [1 1 0]
      [1 1 1]]
     """
-    n = count_arg(N, "N", "sg.tri")
-    m = None if M is None else count_arg(M, "M", "sg.tri")
-    k = count_arg(k, "k", "sg.tri")
-    dtype = _check_dtype(FLOAT64 if dtype is None else dtype, "sg.tri")
-    return numpy_constant("sg.tri", lambda: np.tri(n, m, k, dtype))
+    return _banded(np.tri, N, M, k, dtype, "sg.tri")
 
 
 def arange(start: Any = None, stop: Any = None, step: Any = None, dtype: Any = None) -> Node:
