@@ -12,8 +12,8 @@ does under ``jax.jit``. Evenly spaced values and grids: ``symgraph.ops.spacing``
 
 ``empty`` and ``empty_like`` give zeros: a node's value is never uninitialized memory.
 
-Imports: ``symgraph.graph`` and ``symgraph.ops``' core, elementwise, reduce and shape
-modules.
+Imports: ``symgraph.graph`` and ``symgraph.ops``' core, elementwise, layout, reduce and
+shape modules.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import numpy as np
 from symgraph.graph import Graph, Node, SymgraphError
 from symgraph.ops.core import _brief, _check_dtype, const, describe, follows_numpy, operands
 from symgraph.ops.elementwise import cast
+from symgraph.ops.layout import is_int
 from symgraph.ops.reduce import broadcast_to
 from symgraph.ops.reduce import zeros_like as _zeros_like
 from symgraph.ops.shape import expand_dims, stack
@@ -37,11 +38,6 @@ _NUMPY_ERRORS = (TypeError, ValueError, OverflowError, MemoryError, IndexError)
 
 
 # --- checks shared by the functions -------------------------------------------------------------
-
-
-def is_int(value: Any) -> bool:
-    """An int that is not a bool (a length, a count, an axis)."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def static_shape(shape: Any, who: str) -> tuple[int, ...]:

@@ -32,13 +32,14 @@ __all__ = ["flip", "hstack", "moveaxis", "pad", "ravel", "repeat", "roll", "spli
            "swapaxes", "tile", "vstack"]
 
 
-def _is_int(value: Any) -> bool:
+def is_int(value: Any) -> bool:
+    """An int that is not a bool (a length, a count, an axis)."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def axes_in_order(axis: Any, ndim: int, who: str | Callable[[], str]) -> tuple[int, ...]:
     """``axis`` (an int or a sequence of ints) as non-negative ints, in the order given."""
-    axes = (axis,) if _is_int(axis) else axis
+    axes = (axis,) if is_int(axis) else axis
     if isinstance(axes, (str, bytes, Node)) or not hasattr(axes, "__iter__"):
         raise ShapeError(f"{lazy_text(who)}: axis must be an int or a tuple of ints, "
                          f"got {_brief(repr(axis))}")
@@ -180,7 +181,7 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Node]:
         raise ShapeError(f"{who()}: a 0-d node has no axis to split")
     (ax,) = axes_in_order(axis, x.ndim, who)
     n = x.shape[ax]
-    if _is_int(indices_or_sections):
+    if is_int(indices_or_sections):
         sections = int(indices_or_sections)
         if sections <= 0:
             raise ShapeError(f"{who()}: the number of sections must be positive, got {sections}")
@@ -197,7 +198,7 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Node]:
     else:
         items = indices_or_sections
         if isinstance(items, (str, bytes, Node)) or not hasattr(items, "__iter__") \
-                or not all(_is_int(i) for i in items):
+                or not all(is_int(i) for i in items):
             raise SymgraphError(f"{who()}: indices_or_sections must be an int or a sequence "
                                 f"of ints, got {_brief(repr(indices_or_sections))}")
         cuts = [int(i) for i in items]
@@ -396,9 +397,9 @@ def tile(x: Any, reps: int | tuple) -> Node:
     [1.0, 2.0, 1.0, 2.0]
     """
     (x,) = operands([x], "tile")
-    items = (reps,) if _is_int(reps) else reps
+    items = (reps,) if is_int(reps) else reps
     if isinstance(items, (str, bytes, Node)) or not hasattr(items, "__iter__") \
-            or not all(_is_int(r) and r >= 0 for r in items):
+            or not all(is_int(r) and r >= 0 for r in items):
         raise SymgraphError(f"tile of {describe(x)}: reps must be an int >= 0 or a tuple of "
                             f"them, got {_brief(repr(reps))}")
     counts = tuple(int(r) for r in items)
@@ -570,12 +571,12 @@ def roll(x: Any, shift: int | tuple, axis: int | tuple | None = None) -> Node:
     if axis is None:
         return reshape(roll(ravel(x), shift, 0), x)
     who = lambda: f"roll of {describe(x)}"
-    shifts = (shift,) if _is_int(shift) else shift
+    shifts = (shift,) if is_int(shift) else shift
     if isinstance(shifts, (str, bytes, Node)) or not hasattr(shifts, "__iter__") \
-            or not all(_is_int(s) for s in shifts):
+            or not all(is_int(s) for s in shifts):
         raise SymgraphError(f"{who()}: shift must be an int or a tuple of ints, "
                             f"got {_brief(repr(shift))}")
-    axes = (axis,) if _is_int(axis) else axis
+    axes = (axis,) if is_int(axis) else axis
     if isinstance(axes, (str, bytes, Node)) or not hasattr(axes, "__iter__"):
         raise ShapeError(f"{who()}: axis must be an int or a tuple of ints, got {axis!r}")
     shifts, axes = tuple(shifts), tuple(axes)
